@@ -1,0 +1,72 @@
+//! Every size limit of the confab protocol, in one place.
+//!
+//! Each limit is enforced where untrusted bytes are turned into values: a frame
+//! length is checked against [`MAX_FRAME_LEN`] before its buffer is reserved, and
+//! every string and list inside a message is checked against its limit by the
+//! bounded wire types ([`crate::bounded`]) before anything is copied out of the
+//! frame. Together they mean one frame never costs more memory than a small
+//! multiple of [`MAX_FRAME_LEN`], whatever its contents claim.
+
+/// Largest frame body, in bytes, that a connection accepts. A longer length
+/// prefix closes the connection before anything is allocated.
+///
+/// Sized to carry the largest file chunk ([`MAX_CHUNK_LEN`]) plus its envelope,
+/// and the largest single message of any other kind.
+pub const MAX_FRAME_LEN: usize = MAX_CHUNK_LEN + 64 * 1024;
+
+/// Bytes of the big-endian length that precedes every frame body.
+pub const FRAME_HEADER_LEN: usize = 4;
+
+/// Largest file chunk a transfer may use. The chunk size is configurable up to this.
+pub const MAX_CHUNK_LEN: usize = 1024 * 1024;
+
+/// Longest user name, in bytes. Names are ASCII (see [`crate::wire::Name`]), so
+/// this is also their length in characters.
+pub const MAX_NAME_LEN: usize = 32;
+
+/// Longest group name, including its leading `#`.
+pub const MAX_GROUP_NAME_LEN: usize = MAX_NAME_LEN + 1;
+
+/// Longest password, in bytes. Long enough for any passphrase, short enough that
+/// hashing cost is bounded by the hash parameters, not by the input.
+pub const MAX_PASSWORD_LEN: usize = 256;
+
+/// Longest chat message text, in bytes of UTF-8 (4 KiB: several paragraphs;
+/// longer text belongs in a file transfer).
+pub const MAX_MESSAGE_LEN: usize = 4096;
+
+/// Longest nickname in a profile, in bytes of UTF-8.
+pub const MAX_NICK_LEN: usize = 64;
+
+/// Longest biography in a profile, in bytes of UTF-8.
+pub const MAX_BIO_LEN: usize = 512;
+
+/// Largest avatar image, in bytes (64 KiB: a small picture, not a photo album;
+/// profiles travel with every look-up).
+pub const MAX_AVATAR_LEN: usize = 64 * 1024;
+
+/// Longest shared file name, in bytes (the common file-system limit).
+pub const MAX_FILE_NAME_LEN: usize = 255;
+
+/// Longest relative path inside an offered folder, in bytes.
+pub const MAX_REL_PATH_LEN: usize = 1024;
+
+/// Most files one peer may publish in its shared list, and most entries in one
+/// offered folder. 2048 entries of the longest name still fit one frame.
+pub const MAX_SHARED_FILES: usize = 2048;
+
+/// Most entries in one page of a listing (who is online, search results, shared
+/// files). Longer listings are paged with a cursor.
+pub const MAX_LISTING_ENTRIES: usize = 1000;
+
+/// Longest search text, in bytes.
+pub const MAX_SEARCH_LEN: usize = MAX_NAME_LEN;
+
+/// Longest human-readable reason in a refusal or goodbye, in bytes.
+pub const MAX_REASON_LEN: usize = 512;
+
+/// Most members of one group.
+pub const MAX_GROUP_MEMBERS: usize = 64;
+
+/// Longest socket address text, in bytes (`[ipv6%scope]:port` fits).
+pub const MAX_ADDR_LEN: usize = 64;

@@ -1,0 +1,67 @@
+//! What an engine asks its driver to keep durably ([`crate::Output::Persist`])
+//! and gets back at construction after a restart.
+//!
+//! Each record has a [`RecordKey`]; a later record with the same key replaces
+//! the earlier one, and [`crate::Output::Forget`] deletes it. Keys are text of
+//! the form `kind/identifier` so a driver can store them in any key-value store
+//! and list them in order. No record ever holds a password in clear.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::password::{PasswordCost, PasswordDigest, Salt};
+use crate::wire::Name;
+use crate::wire::registry::Profile;
+
+/// The key a record is stored under.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct RecordKey(pub String);
+
+impl fmt::Display for RecordKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A durable record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Record {
+    /// A registry account.
+    Account(AccountRecord),
+}
+
+impl Record {
+    /// Where this record is stored.
+    pub fn key(&self) -> RecordKey {
+        match self {
+            Record::Account(a) => RecordKey(format!("account/{}", a.name)),
+        }
+    }
+
+    /// Encodes the record for storage (MessagePack).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        rmp_serde::to_vec(self).unwrap_or_default()
+    }
+
+    /// Decodes a stored record; `None` if the bytes are not a record of this
+    /// version (the driver should report, not crash).
+    pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        rmp_serde::from_slice(bytes).ok()
+    }
+}
+
+/// A registry account: the name, how to check its password, and its profile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountRecord {
+    /// The account's name.
+    pub name: Name,
+    /// Its salt.
+    pub salt: Salt,
+    /// The cost its digest was made with.
+    pub cost: PasswordCost,
+    /// argon2id(password, salt, cost).
+    pub digest: PasswordDigest,
+    /// What others see in a look-up.
+    pub profile: Profile,
+}

@@ -1,0 +1,567 @@
+//! The registry role: accounts, log-in, heartbeats, and the directory of who is
+//! online, where they listen and what they share.
+//!
+//! Each connection moves through two stages: waiting for the peer's hello
+//! (bounded by [`RegistryConfig::hello_timeout`]), then open for requests. A
+//! request is answered with exactly one reply, in order. A connection that
+//! breaks the protocol gets a [`Goodbye`] saying why and is closed; nothing
+//! else is affected.
+//!
+//! Invariants, checked by the property tests:
+//! - every online session belongs to an open connection and has been heard
+//!   from within [`RegistryConfig::heartbeat_timeout`] (every handler first
+//!   expires the sessions that are due, so no answer ever lists a silent peer);
+//! - a name has at most one session, a connection at most one;
+//! - listings show exactly the files the online sessions last published.
+
+mod accounts;
+mod directory;
+
+use std::collections::{BTreeMap, VecDeque};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+pub use self::accounts::Accounts;
+pub use self::directory::{Directory, Session};
+use crate::api::{CommandError, ConnId, Engine, Input, JobId, Output};
+use crate::password::{PasswordCost, PasswordDigest, PasswordError, PasswordWork, SALT_LEN, Salt};
+use crate::record::Record;
+use crate::rng::Rng;
+use crate::timers::TimerTable;
+use crate::wire::registry::{
+    Password, PeerInfo, Presence, Reply, ReplyBody, Request, RequestBody, SharedFile,
+};
+use crate::wire::{
+    Deframer, ErrorCode, Goodbye, Hello, Message, Name, PROTOCOL_VERSION, Refusal, Role,
+    WireError, encode,
+};
+
+/// How a registry behaves.
+#[derive(Debug, Clone)]
+pub struct RegistryConfig {
+    /// A session not heard from for this long is logged out. Peers heartbeat
+    /// at a third of it, so one lost heartbeat is not fatal.
+    pub heartbeat_timeout: Duration,
+    /// A connection that has not said hello within this long is closed.
+    pub hello_timeout: Duration,
+    /// argon2id cost for new accounts.
+    pub password_cost: PasswordCost,
+}
+
+impl Default for RegistryConfig {
+    fn default() -> Self {
+        Self {
+            heartbeat_timeout: Duration::from_secs(30),
+            hello_timeout: Duration::from_secs(10),
+            password_cost: PasswordCost::DEFAULT,
+        }
+    }
+}
+
+/// What a registry's operator can ask of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegistryCommand {
+    /// Say goodbye to every connection and close them.
+    Shutdown,
+}
+
+/// Why a session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OfflineReason {
+    /// The peer logged out.
+    LoggedOut,
+    /// The connection closed.
+    Disconnected,
+    /// No heartbeat within the timeout.
+    TimedOut,
+    /// The same name logged in elsewhere.
+    Replaced,
+    /// The connection broke the protocol.
+    Violation,
+    /// The registry is shutting down.
+    Shutdown,
+}
+
+/// What a registry reports (to its log, or to a checker).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegistryEvent {
+    /// A new account.
+    Registered { name: Name },
+    /// A session started.
+    Online { name: Name, addr: SocketAddr, conn: ConnId },
+    /// A session ended.
+    Offline { name: Name, reason: OfflineReason },
+    /// A log-in or registration was refused.
+    Refused { conn: ConnId, code: ErrorCode },
+    /// A connection broke the protocol and was closed.
+    Violation { conn: ConnId, remote: SocketAddr, reason: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Timer {
+    Hello(ConnId),
+    Silence(ConnId),
+}
+
+#[derive(Debug)]
+struct Conn {
+    remote: SocketAddr,
+    deframer: Deframer,
+    greeted: bool,
+    /// A log-in or registration whose password work is outstanding.
+    auth_pending: bool,
+}
+
+#[derive(Debug)]
+enum AuthJob {
+    Register { conn: ConnId, id: u32, name: Name, salt: Salt, cost: PasswordCost },
+    Login { conn: ConnId, id: u32, name: Name, listen: SocketAddr, digest: PasswordDigest },
+}
+
+/// The registry engine. See the module documentation.
+#[derive(Debug)]
+pub struct Registry {
+    config: RegistryConfig,
+    rng: Rng,
+    next_conn: u64,
+    next_job: u64,
+    conns: BTreeMap<ConnId, Conn>,
+    accounts: Accounts,
+    directory: Directory,
+    jobs: BTreeMap<JobId, AuthJob>,
+    timers: TimerTable<Timer>,
+    out: VecDeque<Output<RegistryEvent>>,
+}
+
+impl Registry {
+    /// A registry with the accounts found in `records` (others are ignored).
+    pub fn new(config: RegistryConfig, records: Vec<Record>, _now: Instant, seed: u64) -> Self {
+        let accounts = Accounts::restore(records.into_iter().map(|r| match r {
+            Record::Account(a) => a,
+        }));
+        Self {
+            config,
+            rng: Rng::new(seed),
+            next_conn: 0,
+            next_job: 0,
+            conns: BTreeMap::new(),
+            accounts,
+            directory: Directory::default(),
+            jobs: BTreeMap::new(),
+            timers: TimerTable::new(),
+            out: VecDeque::new(),
+        }
+    }
+
+    /// The sessions online now, in name order.
+    pub fn directory(&self) -> &Directory {
+        &self.directory
+    }
+
+    /// The accounts.
+    pub fn accounts(&self) -> &Accounts {
+        &self.accounts
+    }
+
+    /// How many connections are open.
+    pub fn connection_count(&self) -> usize {
+        self.conns.len()
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &RegistryConfig {
+        &self.config
+    }
+
+    fn send(&mut self, conn: ConnId, msg: &Message) {
+        self.out.push_back(Output::Send { conn, bytes: encode(msg) });
+    }
+
+    fn reply(&mut self, conn: ConnId, id: u32, result: Result<ReplyBody, Refusal>) {
+        if let Err(r) = &result {
+            if matches!(r.code, ErrorCode::WrongPassword | ErrorCode::NameTaken | ErrorCode::UnknownName)
+            {
+                self.out.push_back(Output::Event(RegistryEvent::Refused { conn, code: r.code }));
+            }
+        }
+        self.send(conn, &Message::Reply(Reply { id, result }));
+    }
+
+    /// Says goodbye, closes, and forgets `conn`, ending its session.
+    fn close(&mut self, conn: ConnId, code: ErrorCode, reason: &str, why: OfflineReason) {
+        if self.conns.remove(&conn).is_none() {
+            return;
+        }
+        let goodbye = Goodbye { code, reason: crate::bounded::Text::truncate(reason) };
+        self.send(conn, &Message::Goodbye(goodbye));
+        self.out.push_back(Output::Close { conn });
+        self.forget(conn, why);
+    }
+
+    /// Drops everything about a connection that is already gone.
+    fn forget(&mut self, conn: ConnId, why: OfflineReason) {
+        self.conns.remove(&conn);
+        self.timers.cancel(&Timer::Hello(conn));
+        self.timers.cancel(&Timer::Silence(conn));
+        if let Some((name, _)) = self.directory.end_by_conn(conn) {
+            self.announce_offline(name, why);
+        }
+    }
+
+    fn violation(&mut self, conn: ConnId, reason: String) {
+        let Some(c) = self.conns.get(&conn) else { return };
+        let remote = c.remote;
+        self.out.push_back(Output::Event(RegistryEvent::Violation {
+            conn,
+            remote,
+            reason: reason.clone(),
+        }));
+        self.close(conn, ErrorCode::ProtocolViolation, &reason, OfflineReason::Violation);
+    }
+
+    fn announce_offline(&mut self, name: Name, reason: OfflineReason) {
+        let push = Message::Presence(Presence { name: name.clone(), online: false, addr: None });
+        for watcher in self.directory.watchers(None) {
+            self.send(watcher, &push);
+        }
+        self.out.push_back(Output::Event(RegistryEvent::Offline { name, reason }));
+    }
+
+    fn run_timers(&mut self, now: Instant) {
+        while let Some(timer) = self.timers.pop_due(now) {
+            match timer {
+                Timer::Hello(conn) => self.close(
+                    conn,
+                    ErrorCode::ProtocolViolation,
+                    "no hello in time",
+                    OfflineReason::Violation,
+                ),
+                Timer::Silence(conn) => {
+                    let secs = self.config.heartbeat_timeout.as_secs_f64();
+                    self.close(
+                        conn,
+                        ErrorCode::TimedOut,
+                        &format!("no heartbeat for {secs:.0} s; log in again"),
+                        OfflineReason::TimedOut,
+                    )
+                }
+            }
+        }
+    }
+
+    fn handle_received(&mut self, now: Instant, conn: ConnId, bytes: &[u8]) {
+        let Some(c) = self.conns.get_mut(&conn) else { return };
+        c.deframer.push(bytes);
+        loop {
+            let Some(c) = self.conns.get_mut(&conn) else { return };
+            match c.deframer.next_message() {
+                Ok(Some(msg)) => self.handle_message(now, conn, msg),
+                Ok(None) => return,
+                Err(e @ (WireError::FrameTooLong { .. } | WireError::Malformed(_))) => {
+                    return self.violation(conn, e.to_string());
+                }
+            }
+        }
+    }
+
+    fn handle_message(&mut self, now: Instant, conn: ConnId, msg: Message) {
+        let Some(c) = self.conns.get_mut(&conn) else { return };
+        if !c.greeted {
+            let Message::Hello(hello) = msg else {
+                return self.violation(conn, "the first message must be a hello".into());
+            };
+            if hello.version != PROTOCOL_VERSION {
+                let reason = format!(
+                    "this registry speaks confab protocol {PROTOCOL_VERSION}, you speak {}; \
+                     use the same confab version on both sides",
+                    hello.version
+                );
+                return self.close(conn, ErrorCode::VersionMismatch, &reason, OfflineReason::Violation);
+            }
+            if hello.role != Role::Peer {
+                return self.violation(conn, format!("a registry talks to peers, not to a {}", hello.role));
+            }
+            c.greeted = true;
+            self.timers.cancel(&Timer::Hello(conn));
+            return;
+        }
+        match msg {
+            Message::Request(req) => self.handle_request(now, conn, req),
+            Message::Goodbye(_) => {
+                // The peer is leaving; it closes the connection itself.
+                self.conns.remove(&conn);
+                self.out.push_back(Output::Close { conn });
+                self.forget(conn, OfflineReason::Disconnected);
+            }
+            Message::Hello(_) => self.violation(conn, "a second hello".into()),
+            Message::Reply(_) | Message::Presence(_) => {
+                self.violation(conn, "a peer sent a registry-only message".into())
+            }
+        }
+    }
+
+    fn handle_request(&mut self, now: Instant, conn: ConnId, req: Request) {
+        let Request { id, body } = req;
+        // Any request from a session is a sign of life.
+        if let Some(s) = self.directory.get_mut_by_conn(conn) {
+            s.last_seen = now;
+            self.timers.set(Timer::Silence(conn), now + self.config.heartbeat_timeout);
+        }
+        let session = self.directory.name_of(conn).cloned();
+        let result = match (body, session) {
+            (RequestBody::Register { name, password }, _) => {
+                return self.start_register(conn, id, name, password);
+            }
+            (RequestBody::Login { name, password, listen }, None) => {
+                return self.start_login(conn, id, name, password, listen);
+            }
+            (RequestBody::Login { .. }, Some(current)) => Err(Refusal::new(
+                ErrorCode::AlreadyLoggedIn,
+                &format!("this connection is already logged in as {current}; log out first"),
+            )),
+            (_, None) => Err(Refusal::new(ErrorCode::NotLoggedIn, "log in first")),
+            (RequestBody::Logout, Some(_)) => {
+                self.timers.cancel(&Timer::Silence(conn));
+                if let Some((name, _)) = self.directory.end_by_conn(conn) {
+                    self.announce_offline(name, OfflineReason::LoggedOut);
+                }
+                Ok(ReplyBody::Done)
+            }
+            (RequestBody::Heartbeat, Some(_)) => Ok(ReplyBody::Done),
+            (RequestBody::List { after }, Some(_)) => {
+                let (users, more) = self.directory.users_page(after.as_ref(), None);
+                Ok(ReplyBody::Users { users, more })
+            }
+            (RequestBody::Search { text, after }, Some(_)) => {
+                let needle = text.to_lowercase();
+                let (users, more) = self.directory.users_page(after.as_ref(), Some(&needle));
+                Ok(ReplyBody::Users { users, more })
+            }
+            (RequestBody::Lookup { name }, Some(_)) => match self.accounts.get(&name) {
+                Some(account) => Ok(ReplyBody::Peer(PeerInfo {
+                    name: name.clone(),
+                    addr: self.directory.get(&name).map(|s| s.listen),
+                    profile: account.profile.clone(),
+                })),
+                None => Err(Refusal::new(ErrorCode::UnknownName, &format!("nobody is called {name}"))),
+            },
+            (RequestBody::Publish { files }, Some(_)) => self.publish(conn, files.into_vec()),
+            (RequestBody::SetProfile { profile }, Some(name)) => {
+                if let Some(record) = self.accounts.set_profile(&name, profile) {
+                    self.out.push_back(Output::Persist(Record::Account(record)));
+                }
+                Ok(ReplyBody::Done)
+            }
+            (RequestBody::Files { owner, after }, Some(_)) => {
+                if let Some(o) = &owner {
+                    if self.directory.get(o).is_none() {
+                        let why = format!("{o} is not online; files are listed only while their owner is");
+                        return self.reply(conn, id, Err(Refusal::new(ErrorCode::NotFound, &why)));
+                    }
+                }
+                let (files, more) = self.directory.files_page(owner.as_ref(), after.as_ref());
+                Ok(ReplyBody::Files { files, more })
+            }
+            (RequestBody::WatchPresence { on }, Some(_)) => {
+                if let Some(s) = self.directory.get_mut_by_conn(conn) {
+                    s.watching = on;
+                }
+                Ok(ReplyBody::Done)
+            }
+        };
+        self.reply(conn, id, result);
+    }
+
+    fn publish(&mut self, conn: ConnId, mut files: Vec<SharedFile>) -> Result<ReplyBody, Refusal> {
+        files.sort();
+        if let Some(w) = files.windows(2).find(|w| w[0].name == w[1].name) {
+            return Err(Refusal::new(
+                ErrorCode::InvalidRequest,
+                &format!("{} is listed twice; shared file names must be unique", w[0].name),
+            ));
+        }
+        if let Some(s) = self.directory.get_mut_by_conn(conn) {
+            s.files = files;
+        }
+        Ok(ReplyBody::Done)
+    }
+
+    fn new_job(&mut self) -> JobId {
+        self.next_job += 1;
+        JobId(self.next_job)
+    }
+
+    fn begin_auth(&mut self, conn: ConnId, password: &Password) -> Result<(), Refusal> {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return Err(Refusal::new(ErrorCode::Busy, "connection closing"));
+        };
+        if c.auth_pending {
+            return Err(Refusal::new(ErrorCode::Busy, "a log-in or registration is already under way"));
+        }
+        if password.0.is_empty() {
+            return Err(Refusal::new(ErrorCode::InvalidPassword, "the password must not be empty"));
+        }
+        c.auth_pending = true;
+        Ok(())
+    }
+
+    fn start_register(&mut self, conn: ConnId, id: u32, name: Name, password: Password) {
+        if self.accounts.is_taken(&name) {
+            let why = format!("the name {name} is taken; log in with its password or pick another name");
+            return self.reply(conn, id, Err(Refusal::new(ErrorCode::NameTaken, &why)));
+        }
+        if let Err(refusal) = self.begin_auth(conn, &password) {
+            return self.reply(conn, id, Err(refusal));
+        }
+        let mut salt = [0u8; SALT_LEN];
+        self.rng.fill(&mut salt);
+        let salt = Salt(salt);
+        let cost = self.config.password_cost;
+        self.accounts.reserve(name.clone());
+        let job = self.new_job();
+        self.jobs.insert(job, AuthJob::Register { conn, id, name, salt, cost });
+        self.out.push_back(Output::DerivePassword { job, work: PasswordWork::new(password, salt, cost) });
+    }
+
+    fn start_login(&mut self, conn: ConnId, id: u32, name: Name, password: Password, listen: SocketAddr) {
+        let Some(account) = self.accounts.get(&name) else {
+            let why = format!("there is no account called {name}; register it first");
+            return self.reply(conn, id, Err(Refusal::new(ErrorCode::UnknownName, &why)));
+        };
+        let (salt, cost, digest) = (account.salt, account.cost, account.digest);
+        if let Err(refusal) = self.begin_auth(conn, &password) {
+            return self.reply(conn, id, Err(refusal));
+        }
+        let job = self.new_job();
+        self.jobs.insert(job, AuthJob::Login { conn, id, name, listen, digest });
+        self.out.push_back(Output::DerivePassword { job, work: PasswordWork::new(password, salt, cost) });
+    }
+
+    fn handle_password(&mut self, now: Instant, job: JobId, result: Result<PasswordDigest, PasswordError>) {
+        let Some(job) = self.jobs.remove(&job) else { return };
+        let conn = match &job {
+            AuthJob::Register { conn, .. } | AuthJob::Login { conn, .. } => *conn,
+        };
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.auth_pending = false;
+        }
+        let connected = self.conns.contains_key(&conn);
+        match (job, result) {
+            (AuthJob::Register { id, name, .. }, Err(e)) | (AuthJob::Login { id, name, .. }, Err(e)) => {
+                self.accounts.unreserve(&name);
+                if connected {
+                    let why = format!("the registry could not check the password: {e}");
+                    self.reply(conn, id, Err(Refusal::new(ErrorCode::Busy, &why)));
+                }
+            }
+            (AuthJob::Register { id, name, salt, cost, .. }, Ok(digest)) => {
+                let record = self.accounts.create(name.clone(), salt, cost, digest);
+                self.out.push_back(Output::Persist(Record::Account(record)));
+                self.out.push_back(Output::Event(RegistryEvent::Registered { name }));
+                if connected {
+                    self.reply(conn, id, Ok(ReplyBody::Done));
+                }
+            }
+            (AuthJob::Login { id, name, listen, digest, .. }, Ok(got)) => {
+                if !connected {
+                    return;
+                }
+                if !digest.matches(&got) {
+                    let why = format!("wrong password for {name}");
+                    return self.reply(conn, id, Err(Refusal::new(ErrorCode::WrongPassword, &why)));
+                }
+                if self.directory.name_of(conn).is_some() {
+                    let why = "this connection logged in meanwhile; log out first";
+                    return self.reply(conn, id, Err(Refusal::new(ErrorCode::AlreadyLoggedIn, why)));
+                }
+                self.start_session(now, conn, id, name, listen);
+            }
+        }
+    }
+
+    fn start_session(&mut self, now: Instant, conn: ConnId, id: u32, name: Name, listen: SocketAddr) {
+        let session = Session { conn, listen, files: Vec::new(), watching: false, last_seen: now };
+        if let Some(old) = self.directory.start(name.clone(), session) {
+            let remote = self.conns.get(&conn).map(|c| c.remote);
+            let from = remote.map_or_else(String::new, |r| format!(" from {r}"));
+            let why = format!("{name} logged in again{from}; this session is over");
+            // The old connection loses its session quietly: the name stays online.
+            self.timers.cancel(&Timer::Silence(old.conn));
+            if self.conns.remove(&old.conn).is_some() {
+                let goodbye = Goodbye { code: ErrorCode::SessionReplaced, reason: crate::bounded::Text::truncate(&why) };
+                self.send(old.conn, &Message::Goodbye(goodbye));
+                self.out.push_back(Output::Close { conn: old.conn });
+            }
+            self.out.push_back(Output::Event(RegistryEvent::Offline {
+                name: name.clone(),
+                reason: OfflineReason::Replaced,
+            }));
+        }
+        self.timers.set(Timer::Silence(conn), now + self.config.heartbeat_timeout);
+        self.reply(conn, id, Ok(ReplyBody::Done));
+        let push = Message::Presence(Presence { name: name.clone(), online: true, addr: Some(listen) });
+        for watcher in self.directory.watchers(Some(conn)) {
+            self.send(watcher, &push);
+        }
+        self.out.push_back(Output::Event(RegistryEvent::Online { name, addr: listen, conn }));
+    }
+}
+
+impl Engine for Registry {
+    type Command = RegistryCommand;
+    type Event = RegistryEvent;
+
+    fn accept(&mut self, now: Instant, remote: SocketAddr) -> ConnId {
+        self.run_timers(now);
+        self.next_conn += 1;
+        let conn = ConnId(self.next_conn);
+        self.conns.insert(
+            conn,
+            Conn { remote, deframer: Deframer::new(), greeted: false, auth_pending: false },
+        );
+        self.timers.set(Timer::Hello(conn), now + self.config.hello_timeout);
+        let hello = Hello { version: PROTOCOL_VERSION, role: Role::Registry, name: None };
+        self.send(conn, &Message::Hello(hello));
+        conn
+    }
+
+    fn handle_input(&mut self, now: Instant, input: Input<'_>) {
+        self.run_timers(now);
+        match input {
+            Input::Received { conn, bytes } => self.handle_received(now, conn, bytes),
+            Input::Closed { conn } => self.forget(conn, OfflineReason::Disconnected),
+            Input::PasswordDerived { job, result } => self.handle_password(now, job, result),
+            // A registry opens no connections and moves no files.
+            Input::Connected { .. }
+            | Input::ConnectFailed { .. }
+            | Input::ChunkRead { .. }
+            | Input::ChunkWritten { .. }
+            | Input::StorageFailed { .. } => {}
+        }
+    }
+
+    fn handle_command(&mut self, now: Instant, cmd: RegistryCommand) -> Result<(), CommandError> {
+        self.run_timers(now);
+        match cmd {
+            RegistryCommand::Shutdown => {
+                let conns: Vec<ConnId> = self.conns.keys().copied().collect();
+                for conn in conns {
+                    self.close(conn, ErrorCode::ShuttingDown, "the registry is shutting down", OfflineReason::Shutdown);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        self.run_timers(now);
+    }
+
+    fn poll_output(&mut self) -> Option<Output<RegistryEvent>> {
+        self.out.pop_front()
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.next_deadline()
+    }
+}

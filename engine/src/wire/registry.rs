@@ -1,0 +1,161 @@
+//! Messages between a peer and the registry.
+//!
+//! A peer sends [`Request`]s carrying an id of its choosing; the registry answers
+//! each with exactly one [`Reply`] of the same id, in order. The registry also
+//! pushes [`Presence`] to sessions that asked for it with
+//! [`RequestBody::WatchPresence`].
+
+use std::fmt;
+use std::net::SocketAddr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::bounded::{Blob, List, Text};
+use crate::limits::{
+    MAX_AVATAR_LEN, MAX_BIO_LEN, MAX_LISTING_ENTRIES, MAX_NICK_LEN, MAX_PASSWORD_LEN,
+    MAX_SEARCH_LEN, MAX_SHARED_FILES,
+};
+use crate::wire::md5::Md5;
+use crate::wire::message::Refusal;
+use crate::wire::names::{FileName, Name};
+
+/// A password as it travels to the registry. Its `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Password(pub Text<MAX_PASSWORD_LEN>);
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
+
+/// A request from a peer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Request {
+    /// Chosen by the peer; echoed in the reply.
+    pub id: u32,
+    /// What is asked.
+    pub body: RequestBody,
+}
+
+/// What a peer can ask the registry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum RequestBody {
+    /// Create an account. Answered with [`ReplyBody::Done`] or `NameTaken`.
+    Register { name: Name, password: Password },
+    /// Start a session on this connection, reachable for chats at `listen`.
+    /// Answered with [`ReplyBody::Done`].
+    Login { name: Name, password: Password, listen: SocketAddr },
+    /// End the session (the connection stays open).
+    Logout,
+    /// Proof of life; any request counts as one.
+    Heartbeat,
+    /// Who is online, by name, from after `after`.
+    List { after: Option<Name> },
+    /// Online names containing `text`, by name, from after `after`.
+    Search { text: Text<MAX_SEARCH_LEN>, after: Option<Name> },
+    /// One peer's address (if online) and profile.
+    Lookup { name: Name },
+    /// Replace the list of files this session shares.
+    Publish { files: List<SharedFile, MAX_SHARED_FILES> },
+    /// Replace this account's profile.
+    SetProfile { profile: Profile },
+    /// Files shared by online peers (all, or one `owner`'s), by owner then name,
+    /// from after `after`.
+    Files { owner: Option<Name>, after: Option<FileCursor> },
+    /// Start or stop presence pushes to this session.
+    WatchPresence { on: bool },
+}
+
+/// The answer to one request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reply {
+    /// The id of the request answered.
+    pub id: u32,
+    /// The answer, or why there is none.
+    pub result: Result<ReplyBody, Refusal>,
+}
+
+/// What the registry answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ReplyBody {
+    /// Done, nothing to tell.
+    Done,
+    /// A page of online peers; `more` says a next page exists.
+    Users { users: List<UserEntry, MAX_LISTING_ENTRIES>, more: bool },
+    /// One peer.
+    Peer(PeerInfo),
+    /// A page of shared files; `more` says a next page exists.
+    Files { files: List<FileEntry, MAX_LISTING_ENTRIES>, more: bool },
+}
+
+/// A pushed presence change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Presence {
+    /// Who.
+    pub name: Name,
+    /// Online now, or gone.
+    pub online: bool,
+    /// Where they listen, when online.
+    pub addr: Option<SocketAddr>,
+}
+
+/// An online peer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserEntry {
+    /// Their name.
+    pub name: Name,
+    /// Where they listen for peers.
+    pub addr: SocketAddr,
+}
+
+/// What a look-up tells about one peer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerInfo {
+    /// Their name.
+    pub name: Name,
+    /// Where they listen, if online.
+    pub addr: Option<SocketAddr>,
+    /// Their profile (kept while they are offline too).
+    pub profile: Profile,
+}
+
+/// Nickname, biography and avatar, all optional and bounded.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    /// A display name; any UTF-8.
+    pub nick: Text<MAX_NICK_LEN>,
+    /// A few words about the person.
+    pub bio: Text<MAX_BIO_LEN>,
+    /// A small image, in whatever format the sender chose.
+    pub avatar: Blob<MAX_AVATAR_LEN>,
+}
+
+/// One file a peer shares.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SharedFile {
+    /// Its plain name in the shared folder.
+    pub name: FileName,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its MD5.
+    pub md5: Md5,
+}
+
+/// A shared file and who shares it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileEntry {
+    /// Who shares it.
+    pub owner: Name,
+    /// The file.
+    pub file: SharedFile,
+}
+
+/// Where the previous page of a file listing ended.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct FileCursor {
+    /// Owner of the last entry seen.
+    pub owner: Name,
+    /// Name of the last entry seen.
+    pub name: FileName,
+}
