@@ -72,13 +72,20 @@ pub enum Input<'a> {
     /// The connection is gone (closed by the remote, reset, or failed).
     Closed { conn: ConnId },
     /// The answer to [`Output::ReadChunk`].
-    ChunkRead { transfer: TransferId, offset: u64, data: &'a [u8] },
+    ChunkRead {
+        transfer: TransferId,
+        offset: u64,
+        data: &'a [u8],
+    },
     /// The answer to [`Output::WriteChunk`]: the bytes are written.
     ChunkWritten { transfer: TransferId, offset: u64 },
     /// A chunk read or write failed.
     StorageFailed { transfer: TransferId, error: String },
     /// The answer to [`Output::DerivePassword`].
-    PasswordDerived { job: JobId, result: Result<PasswordDigest, PasswordError> },
+    PasswordDerived {
+        job: JobId,
+        result: Result<PasswordDigest, PasswordError>,
+    },
 }
 
 /// Something the engine asks its driver to do, or tells it.
@@ -91,9 +98,17 @@ pub enum Output<E> {
     /// Flush what was sent, then close. The engine has forgotten the connection.
     Close { conn: ConnId },
     /// Read up to `len` bytes at `offset` of the transfer's source.
-    ReadChunk { transfer: TransferId, offset: u64, len: u32 },
+    ReadChunk {
+        transfer: TransferId,
+        offset: u64,
+        len: u32,
+    },
     /// Write `data` at `offset` of the transfer's destination.
-    WriteChunk { transfer: TransferId, offset: u64, data: Vec<u8> },
+    WriteChunk {
+        transfer: TransferId,
+        offset: u64,
+        data: Vec<u8>,
+    },
     /// Run slow password work (on a worker thread if the driver likes) and
     /// answer with [`Input::PasswordDerived`]. See [`PasswordWork::run`].
     DerivePassword { job: JobId, work: PasswordWork },
@@ -104,6 +119,39 @@ pub enum Output<E> {
     Forget(RecordKey),
     /// Tell the user (or a log, or a checker).
     Event(E),
+}
+
+impl<E> Output<E> {
+    /// The same output with its event (if it is one) converted by `f`.
+    pub fn map_event<F>(self, f: impl FnOnce(E) -> F) -> Output<F> {
+        match self {
+            Output::Event(e) => Output::Event(f(e)),
+            Output::Connect { conn, addr } => Output::Connect { conn, addr },
+            Output::Send { conn, bytes } => Output::Send { conn, bytes },
+            Output::Close { conn } => Output::Close { conn },
+            Output::ReadChunk {
+                transfer,
+                offset,
+                len,
+            } => Output::ReadChunk {
+                transfer,
+                offset,
+                len,
+            },
+            Output::WriteChunk {
+                transfer,
+                offset,
+                data,
+            } => Output::WriteChunk {
+                transfer,
+                offset,
+                data,
+            },
+            Output::DerivePassword { job, work } => Output::DerivePassword { job, work },
+            Output::Persist(r) => Output::Persist(r),
+            Output::Forget(k) => Output::Forget(k),
+        }
+    }
 }
 
 /// A command the caller could not have meant: the engine's state is unchanged.

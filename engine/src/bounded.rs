@@ -45,7 +45,10 @@ impl<const MAX: usize> Text<MAX> {
     pub fn new(s: impl Into<String>) -> Result<Self, TooLong> {
         let s = s.into();
         if s.len() > MAX {
-            return Err(TooLong { max: MAX, len: s.len() });
+            return Err(TooLong {
+                max: MAX,
+                len: s.len(),
+            });
         }
         Ok(Self(s))
     }
@@ -138,7 +141,10 @@ impl<const MAX: usize> Blob<MAX> {
     pub fn new(bytes: impl Into<Vec<u8>>) -> Result<Self, TooLong> {
         let bytes = bytes.into();
         if bytes.len() > MAX {
-            return Err(TooLong { max: MAX, len: bytes.len() });
+            return Err(TooLong {
+                max: MAX,
+                len: bytes.len(),
+            });
         }
         Ok(Self(bytes))
     }
@@ -212,7 +218,10 @@ impl<T, const MAX: usize> List<T, MAX> {
     /// Wraps `items`, or says by how much the list is too long.
     pub fn new(items: Vec<T>) -> Result<Self, TooLong> {
         if items.len() > MAX {
-            return Err(TooLong { max: MAX, len: items.len() });
+            return Err(TooLong {
+                max: MAX,
+                len: items.len(),
+            });
         }
         Ok(Self(items))
     }
@@ -282,7 +291,10 @@ mod tests {
     #[test]
     fn text_refuses_over_limit() {
         assert!(Text::<3>::new("abc").is_ok());
-        assert_eq!(Text::<3>::new("abcd").unwrap_err(), TooLong { max: 3, len: 4 });
+        assert_eq!(
+            Text::<3>::new("abcd").unwrap_err(),
+            TooLong { max: 3, len: 4 }
+        );
     }
 
     #[test]
@@ -295,7 +307,10 @@ mod tests {
     fn decode_refuses_long_text() {
         let bytes = rmp_serde::to_vec(&"abcd").unwrap();
         assert!(rmp_serde::from_slice::<Text<3>>(&bytes).is_err());
-        assert_eq!(rmp_serde::from_slice::<Text<4>>(&bytes).unwrap().as_str(), "abcd");
+        assert_eq!(
+            rmp_serde::from_slice::<Text<4>>(&bytes).unwrap().as_str(),
+            "abcd"
+        );
     }
 
     #[test]
@@ -304,7 +319,10 @@ mod tests {
         let bytes = [0xdd, 0xff, 0xff, 0xff, 0xff];
         assert!(rmp_serde::from_slice::<List<u8, 10>>(&bytes).is_err());
         let ok = rmp_serde::to_vec(&vec![1u8, 2, 3]).unwrap();
-        assert_eq!(&*rmp_serde::from_slice::<List<u8, 3>>(&ok).unwrap(), &[1, 2, 3]);
+        assert_eq!(
+            &*rmp_serde::from_slice::<List<u8, 3>>(&ok).unwrap(),
+            &[1, 2, 3]
+        );
         assert!(rmp_serde::from_slice::<List<u8, 2>>(&ok).is_err());
     }
 

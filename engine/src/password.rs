@@ -32,9 +32,17 @@ pub struct PasswordCost {
 impl PasswordCost {
     /// The default for real registries: OWASP's argon2id recommendation
     /// (19 MiB, 2 passes, 1 lane), tens of milliseconds per log-in.
-    pub const DEFAULT: Self = Self { memory_kib: 19 * 1024, iterations: 2, lanes: 1 };
+    pub const DEFAULT: Self = Self {
+        memory_kib: 19 * 1024,
+        iterations: 2,
+        lanes: 1,
+    };
     /// The cheapest argon2 allows, for tests and simulations only.
-    pub const TESTING: Self = Self { memory_kib: 8, iterations: 1, lanes: 1 };
+    pub const TESTING: Self = Self {
+        memory_kib: 8,
+        iterations: 1,
+        lanes: 1,
+    };
 }
 
 impl Default for PasswordCost {
@@ -54,7 +62,11 @@ pub struct PasswordDigest(pub [u8; DIGEST_LEN]);
 impl PasswordDigest {
     /// Compares in time independent of where the digests differ.
     pub fn matches(&self, other: &PasswordDigest) -> bool {
-        self.0.iter().zip(other.0.iter()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+        self.0
+            .iter()
+            .zip(other.0.iter())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
     }
 }
 
@@ -98,7 +110,11 @@ impl fmt::Debug for PasswordWork {
 impl PasswordWork {
     /// Work for `password` with `salt` and `cost`.
     pub fn new(password: Password, salt: Salt, cost: PasswordCost) -> Self {
-        Self { password, salt, cost }
+        Self {
+            password,
+            salt,
+            cost,
+        }
     }
 
     /// Derives the digest. CPU and memory bound; no I/O.
@@ -110,7 +126,8 @@ impl PasswordWork {
             Some(DIGEST_LEN),
         )
         .map_err(|e| PasswordError(format!("bad password cost {:?}: {e}", self.cost)))?;
-        let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+        let argon =
+            argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
         let mut out = [0u8; DIGEST_LEN];
         argon
             .hash_password_into(self.password.0.as_bytes(), &self.salt.0, &mut out)

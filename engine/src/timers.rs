@@ -16,7 +16,10 @@ pub struct TimerTable<K: Ord + Clone> {
 
 impl<K: Ord + Clone> Default for TimerTable<K> {
     fn default() -> Self {
-        Self { by_key: BTreeMap::new(), by_time: BTreeSet::new() }
+        Self {
+            by_key: BTreeMap::new(),
+            by_time: BTreeSet::new(),
+        }
     }
 }
 

@@ -22,7 +22,10 @@ impl Accounts {
     /// Accounts restored from persisted records.
     pub fn restore(records: impl IntoIterator<Item = AccountRecord>) -> Self {
         let by_name = records.into_iter().map(|a| (a.name.clone(), a)).collect();
-        Self { by_name, reserved: BTreeSet::new() }
+        Self {
+            by_name,
+            reserved: BTreeSet::new(),
+        }
     }
 
     /// The account named `name`.
@@ -49,7 +52,13 @@ impl Accounts {
         digest: PasswordDigest,
     ) -> AccountRecord {
         self.reserved.remove(&name);
-        let record = AccountRecord { name: name.clone(), salt, cost, digest, profile: Profile::default() };
+        let record = AccountRecord {
+            name: name.clone(),
+            salt,
+            cost,
+            digest,
+            profile: Profile::default(),
+        };
         self.by_name.insert(name, record.clone());
         record
     }

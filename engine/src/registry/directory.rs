@@ -110,7 +110,10 @@ impl Directory {
             .by_name
             .range::<Name, _>((start, Bound::Unbounded))
             .filter(|(name, _)| filter.is_none_or(|f| name.as_str().contains(f)))
-            .map(|(name, s)| UserEntry { name: name.clone(), addr: s.listen });
+            .map(|(name, s)| UserEntry {
+                name: name.clone(),
+                addr: s.listen,
+            });
         let page: Vec<_> = matching.by_ref().take(MAX_LISTING_ENTRIES).collect();
         let more = matching.next().is_some();
         (List::new(page).unwrap_or_default(), more)
@@ -128,11 +131,12 @@ impl Directory {
             .range::<Name, _>((start, Bound::Unbounded))
             .filter(|(name, _)| owner.is_none_or(|o| o == *name))
             .flat_map(|(name, s)| {
-                s.files.iter().map(move |f| FileEntry { owner: name.clone(), file: f.clone() })
+                s.files.iter().map(move |f| FileEntry {
+                    owner: name.clone(),
+                    file: f.clone(),
+                })
             })
-            .filter(|e| {
-                after.is_none_or(|c| (&e.owner, &e.file.name) > (&c.owner, &c.name))
-            });
+            .filter(|e| after.is_none_or(|c| (&e.owner, &e.file.name) > (&c.owner, &c.name)));
         let page: Vec<_> = entries.by_ref().take(MAX_LISTING_ENTRIES).collect();
         let more = entries.next().is_some();
         (List::new(page).unwrap_or_default(), more)

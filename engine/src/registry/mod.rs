@@ -32,8 +32,8 @@ use crate::wire::registry::{
     Password, PeerInfo, Presence, Reply, ReplyBody, Request, RequestBody, SharedFile,
 };
 use crate::wire::{
-    Deframer, ErrorCode, Goodbye, Hello, Message, Name, PROTOCOL_VERSION, Refusal, Role,
-    WireError, encode,
+    Deframer, ErrorCode, Goodbye, Hello, Message, Name, PROTOCOL_VERSION, Refusal, Role, WireError,
+    encode,
 };
 
 /// How a registry behaves.
@@ -88,13 +88,21 @@ pub enum RegistryEvent {
     /// A new account.
     Registered { name: Name },
     /// A session started.
-    Online { name: Name, addr: SocketAddr, conn: ConnId },
+    Online {
+        name: Name,
+        addr: SocketAddr,
+        conn: ConnId,
+    },
     /// A session ended.
     Offline { name: Name, reason: OfflineReason },
     /// A log-in or registration was refused.
     Refused { conn: ConnId, code: ErrorCode },
     /// A connection broke the protocol and was closed.
-    Violation { conn: ConnId, remote: SocketAddr, reason: String },
+    Violation {
+        conn: ConnId,
+        remote: SocketAddr,
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -114,8 +122,20 @@ struct Conn {
 
 #[derive(Debug)]
 enum AuthJob {
-    Register { conn: ConnId, id: u32, name: Name, salt: Salt, cost: PasswordCost },
-    Login { conn: ConnId, id: u32, name: Name, listen: SocketAddr, digest: PasswordDigest },
+    Register {
+        conn: ConnId,
+        id: u32,
+        name: Name,
+        salt: Salt,
+        cost: PasswordCost,
+    },
+    Login {
+        conn: ConnId,
+        id: u32,
+        name: Name,
+        listen: SocketAddr,
+        digest: PasswordDigest,
+    },
 }
 
 /// The registry engine. See the module documentation.
@@ -136,8 +156,10 @@ pub struct Registry {
 impl Registry {
     /// A registry with the accounts found in `records` (others are ignored).
     pub fn new(config: RegistryConfig, records: Vec<Record>, _now: Instant, seed: u64) -> Self {
-        let accounts = Accounts::restore(records.into_iter().map(|r| match r {
-            Record::Account(a) => a,
+        let accounts = Accounts::restore(records.into_iter().filter_map(|r| match r {
+            Record::Account(a) => Some(a),
+            #[allow(unreachable_patterns)]
+            _ => None,
         }));
         Self {
             config,
@@ -174,15 +196,21 @@ impl Registry {
     }
 
     fn send(&mut self, conn: ConnId, msg: &Message) {
-        self.out.push_back(Output::Send { conn, bytes: encode(msg) });
+        self.out.push_back(Output::Send {
+            conn,
+            bytes: encode(msg),
+        });
     }
 
     fn reply(&mut self, conn: ConnId, id: u32, result: Result<ReplyBody, Refusal>) {
-        if let Err(r) = &result {
-            if matches!(r.code, ErrorCode::WrongPassword | ErrorCode::NameTaken | ErrorCode::UnknownName)
-            {
-                self.out.push_back(Output::Event(RegistryEvent::Refused { conn, code: r.code }));
-            }
+        if let Err(r) = &result
+            && matches!(
+                r.code,
+                ErrorCode::WrongPassword | ErrorCode::NameTaken | ErrorCode::UnknownName
+            )
+        {
+            self.out
+                .push_back(Output::Event(RegistryEvent::Refused { conn, code: r.code }));
         }
         self.send(conn, &Message::Reply(Reply { id, result }));
     }
@@ -192,7 +220,10 @@ impl Registry {
         if self.conns.remove(&conn).is_none() {
             return;
         }
-        let goodbye = Goodbye { code, reason: crate::bounded::Text::truncate(reason) };
+        let goodbye = Goodbye {
+            code,
+            reason: crate::bounded::Text::truncate(reason),
+        };
         self.send(conn, &Message::Goodbye(goodbye));
         self.out.push_back(Output::Close { conn });
         self.forget(conn, why);
@@ -209,22 +240,34 @@ impl Registry {
     }
 
     fn violation(&mut self, conn: ConnId, reason: String) {
-        let Some(c) = self.conns.get(&conn) else { return };
+        let Some(c) = self.conns.get(&conn) else {
+            return;
+        };
         let remote = c.remote;
         self.out.push_back(Output::Event(RegistryEvent::Violation {
             conn,
             remote,
             reason: reason.clone(),
         }));
-        self.close(conn, ErrorCode::ProtocolViolation, &reason, OfflineReason::Violation);
+        self.close(
+            conn,
+            ErrorCode::ProtocolViolation,
+            &reason,
+            OfflineReason::Violation,
+        );
     }
 
     fn announce_offline(&mut self, name: Name, reason: OfflineReason) {
-        let push = Message::Presence(Presence { name: name.clone(), online: false, addr: None });
+        let push = Message::Presence(Presence {
+            name: name.clone(),
+            online: false,
+            addr: None,
+        });
         for watcher in self.directory.watchers(None) {
             self.send(watcher, &push);
         }
-        self.out.push_back(Output::Event(RegistryEvent::Offline { name, reason }));
+        self.out
+            .push_back(Output::Event(RegistryEvent::Offline { name, reason }));
     }
 
     fn run_timers(&mut self, now: Instant) {
@@ -250,10 +293,14 @@ impl Registry {
     }
 
     fn handle_received(&mut self, now: Instant, conn: ConnId, bytes: &[u8]) {
-        let Some(c) = self.conns.get_mut(&conn) else { return };
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
         c.deframer.push(bytes);
         loop {
-            let Some(c) = self.conns.get_mut(&conn) else { return };
+            let Some(c) = self.conns.get_mut(&conn) else {
+                return;
+            };
             match c.deframer.next_message() {
                 Ok(Some(msg)) => self.handle_message(now, conn, msg),
                 Ok(None) => return,
@@ -265,7 +312,9 @@ impl Registry {
     }
 
     fn handle_message(&mut self, now: Instant, conn: ConnId, msg: Message) {
-        let Some(c) = self.conns.get_mut(&conn) else { return };
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
         if !c.greeted {
             let Message::Hello(hello) = msg else {
                 return self.violation(conn, "the first message must be a hello".into());
@@ -276,10 +325,18 @@ impl Registry {
                      use the same confab version on both sides",
                     hello.version
                 );
-                return self.close(conn, ErrorCode::VersionMismatch, &reason, OfflineReason::Violation);
+                return self.close(
+                    conn,
+                    ErrorCode::VersionMismatch,
+                    &reason,
+                    OfflineReason::Violation,
+                );
             }
             if hello.role != Role::Peer {
-                return self.violation(conn, format!("a registry talks to peers, not to a {}", hello.role));
+                return self.violation(
+                    conn,
+                    format!("a registry talks to peers, not to a {}", hello.role),
+                );
             }
             c.greeted = true;
             self.timers.cancel(&Timer::Hello(conn));
@@ -294,9 +351,7 @@ impl Registry {
                 self.forget(conn, OfflineReason::Disconnected);
             }
             Message::Hello(_) => self.violation(conn, "a second hello".into()),
-            Message::Reply(_) | Message::Presence(_) => {
-                self.violation(conn, "a peer sent a registry-only message".into())
-            }
+            other => self.violation(conn, format!("a registry does not take {}", other.kind())),
         }
     }
 
@@ -305,14 +360,22 @@ impl Registry {
         // Any request from a session is a sign of life.
         if let Some(s) = self.directory.get_mut_by_conn(conn) {
             s.last_seen = now;
-            self.timers.set(Timer::Silence(conn), now + self.config.heartbeat_timeout);
+            self.timers
+                .set(Timer::Silence(conn), now + self.config.heartbeat_timeout);
         }
         let session = self.directory.name_of(conn).cloned();
         let result = match (body, session) {
             (RequestBody::Register { name, password }, _) => {
                 return self.start_register(conn, id, name, password);
             }
-            (RequestBody::Login { name, password, listen }, None) => {
+            (
+                RequestBody::Login {
+                    name,
+                    password,
+                    listen,
+                },
+                None,
+            ) => {
                 return self.start_login(conn, id, name, password, listen);
             }
             (RequestBody::Login { .. }, Some(current)) => Err(Refusal::new(
@@ -343,7 +406,10 @@ impl Registry {
                     addr: self.directory.get(&name).map(|s| s.listen),
                     profile: account.profile.clone(),
                 })),
-                None => Err(Refusal::new(ErrorCode::UnknownName, &format!("nobody is called {name}"))),
+                None => Err(Refusal::new(
+                    ErrorCode::UnknownName,
+                    &format!("nobody is called {name}"),
+                )),
             },
             (RequestBody::Publish { files }, Some(_)) => self.publish(conn, files.into_vec()),
             (RequestBody::SetProfile { profile }, Some(name)) => {
@@ -353,11 +419,12 @@ impl Registry {
                 Ok(ReplyBody::Done)
             }
             (RequestBody::Files { owner, after }, Some(_)) => {
-                if let Some(o) = &owner {
-                    if self.directory.get(o).is_none() {
-                        let why = format!("{o} is not online; files are listed only while their owner is");
-                        return self.reply(conn, id, Err(Refusal::new(ErrorCode::NotFound, &why)));
-                    }
+                if let Some(o) = &owner
+                    && self.directory.get(o).is_none()
+                {
+                    let why =
+                        format!("{o} is not online; files are listed only while their owner is");
+                    return self.reply(conn, id, Err(Refusal::new(ErrorCode::NotFound, &why)));
                 }
                 let (files, more) = self.directory.files_page(owner.as_ref(), after.as_ref());
                 Ok(ReplyBody::Files { files, more })
@@ -377,7 +444,10 @@ impl Registry {
         if let Some(w) = files.windows(2).find(|w| w[0].name == w[1].name) {
             return Err(Refusal::new(
                 ErrorCode::InvalidRequest,
-                &format!("{} is listed twice; shared file names must be unique", w[0].name),
+                &format!(
+                    "{} is listed twice; shared file names must be unique",
+                    w[0].name
+                ),
             ));
         }
         if let Some(s) = self.directory.get_mut_by_conn(conn) {
@@ -396,10 +466,16 @@ impl Registry {
             return Err(Refusal::new(ErrorCode::Busy, "connection closing"));
         };
         if c.auth_pending {
-            return Err(Refusal::new(ErrorCode::Busy, "a log-in or registration is already under way"));
+            return Err(Refusal::new(
+                ErrorCode::Busy,
+                "a log-in or registration is already under way",
+            ));
         }
         if password.0.is_empty() {
-            return Err(Refusal::new(ErrorCode::InvalidPassword, "the password must not be empty"));
+            return Err(Refusal::new(
+                ErrorCode::InvalidPassword,
+                "the password must not be empty",
+            ));
         }
         c.auth_pending = true;
         Ok(())
@@ -407,7 +483,8 @@ impl Registry {
 
     fn start_register(&mut self, conn: ConnId, id: u32, name: Name, password: Password) {
         if self.accounts.is_taken(&name) {
-            let why = format!("the name {name} is taken; log in with its password or pick another name");
+            let why =
+                format!("the name {name} is taken; log in with its password or pick another name");
             return self.reply(conn, id, Err(Refusal::new(ErrorCode::NameTaken, &why)));
         }
         if let Err(refusal) = self.begin_auth(conn, &password) {
@@ -419,11 +496,30 @@ impl Registry {
         let cost = self.config.password_cost;
         self.accounts.reserve(name.clone());
         let job = self.new_job();
-        self.jobs.insert(job, AuthJob::Register { conn, id, name, salt, cost });
-        self.out.push_back(Output::DerivePassword { job, work: PasswordWork::new(password, salt, cost) });
+        self.jobs.insert(
+            job,
+            AuthJob::Register {
+                conn,
+                id,
+                name,
+                salt,
+                cost,
+            },
+        );
+        self.out.push_back(Output::DerivePassword {
+            job,
+            work: PasswordWork::new(password, salt, cost),
+        });
     }
 
-    fn start_login(&mut self, conn: ConnId, id: u32, name: Name, password: Password, listen: SocketAddr) {
+    fn start_login(
+        &mut self,
+        conn: ConnId,
+        id: u32,
+        name: Name,
+        password: Password,
+        listen: SocketAddr,
+    ) {
         let Some(account) = self.accounts.get(&name) else {
             let why = format!("there is no account called {name}; register it first");
             return self.reply(conn, id, Err(Refusal::new(ErrorCode::UnknownName, &why)));
@@ -433,12 +529,31 @@ impl Registry {
             return self.reply(conn, id, Err(refusal));
         }
         let job = self.new_job();
-        self.jobs.insert(job, AuthJob::Login { conn, id, name, listen, digest });
-        self.out.push_back(Output::DerivePassword { job, work: PasswordWork::new(password, salt, cost) });
+        self.jobs.insert(
+            job,
+            AuthJob::Login {
+                conn,
+                id,
+                name,
+                listen,
+                digest,
+            },
+        );
+        self.out.push_back(Output::DerivePassword {
+            job,
+            work: PasswordWork::new(password, salt, cost),
+        });
     }
 
-    fn handle_password(&mut self, now: Instant, job: JobId, result: Result<PasswordDigest, PasswordError>) {
-        let Some(job) = self.jobs.remove(&job) else { return };
+    fn handle_password(
+        &mut self,
+        now: Instant,
+        job: JobId,
+        result: Result<PasswordDigest, PasswordError>,
+    ) {
+        let Some(job) = self.jobs.remove(&job) else {
+            return;
+        };
         let conn = match &job {
             AuthJob::Register { conn, .. } | AuthJob::Login { conn, .. } => *conn,
         };
@@ -447,22 +562,42 @@ impl Registry {
         }
         let connected = self.conns.contains_key(&conn);
         match (job, result) {
-            (AuthJob::Register { id, name, .. }, Err(e)) | (AuthJob::Login { id, name, .. }, Err(e)) => {
+            (AuthJob::Register { id, name, .. }, Err(e))
+            | (AuthJob::Login { id, name, .. }, Err(e)) => {
                 self.accounts.unreserve(&name);
                 if connected {
                     let why = format!("the registry could not check the password: {e}");
                     self.reply(conn, id, Err(Refusal::new(ErrorCode::Busy, &why)));
                 }
             }
-            (AuthJob::Register { id, name, salt, cost, .. }, Ok(digest)) => {
+            (
+                AuthJob::Register {
+                    id,
+                    name,
+                    salt,
+                    cost,
+                    ..
+                },
+                Ok(digest),
+            ) => {
                 let record = self.accounts.create(name.clone(), salt, cost, digest);
                 self.out.push_back(Output::Persist(Record::Account(record)));
-                self.out.push_back(Output::Event(RegistryEvent::Registered { name }));
+                self.out
+                    .push_back(Output::Event(RegistryEvent::Registered { name }));
                 if connected {
                     self.reply(conn, id, Ok(ReplyBody::Done));
                 }
             }
-            (AuthJob::Login { id, name, listen, digest, .. }, Ok(got)) => {
+            (
+                AuthJob::Login {
+                    id,
+                    name,
+                    listen,
+                    digest,
+                    ..
+                },
+                Ok(got),
+            ) => {
                 if !connected {
                     return;
                 }
@@ -472,15 +607,32 @@ impl Registry {
                 }
                 if self.directory.name_of(conn).is_some() {
                     let why = "this connection logged in meanwhile; log out first";
-                    return self.reply(conn, id, Err(Refusal::new(ErrorCode::AlreadyLoggedIn, why)));
+                    return self.reply(
+                        conn,
+                        id,
+                        Err(Refusal::new(ErrorCode::AlreadyLoggedIn, why)),
+                    );
                 }
                 self.start_session(now, conn, id, name, listen);
             }
         }
     }
 
-    fn start_session(&mut self, now: Instant, conn: ConnId, id: u32, name: Name, listen: SocketAddr) {
-        let session = Session { conn, listen, files: Vec::new(), watching: false, last_seen: now };
+    fn start_session(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        id: u32,
+        name: Name,
+        listen: SocketAddr,
+    ) {
+        let session = Session {
+            conn,
+            listen,
+            files: Vec::new(),
+            watching: false,
+            last_seen: now,
+        };
         if let Some(old) = self.directory.start(name.clone(), session) {
             let remote = self.conns.get(&conn).map(|c| c.remote);
             let from = remote.map_or_else(String::new, |r| format!(" from {r}"));
@@ -488,7 +640,10 @@ impl Registry {
             // The old connection loses its session quietly: the name stays online.
             self.timers.cancel(&Timer::Silence(old.conn));
             if self.conns.remove(&old.conn).is_some() {
-                let goodbye = Goodbye { code: ErrorCode::SessionReplaced, reason: crate::bounded::Text::truncate(&why) };
+                let goodbye = Goodbye {
+                    code: ErrorCode::SessionReplaced,
+                    reason: crate::bounded::Text::truncate(&why),
+                };
                 self.send(old.conn, &Message::Goodbye(goodbye));
                 self.out.push_back(Output::Close { conn: old.conn });
             }
@@ -497,13 +652,22 @@ impl Registry {
                 reason: OfflineReason::Replaced,
             }));
         }
-        self.timers.set(Timer::Silence(conn), now + self.config.heartbeat_timeout);
+        self.timers
+            .set(Timer::Silence(conn), now + self.config.heartbeat_timeout);
         self.reply(conn, id, Ok(ReplyBody::Done));
-        let push = Message::Presence(Presence { name: name.clone(), online: true, addr: Some(listen) });
+        let push = Message::Presence(Presence {
+            name: name.clone(),
+            online: true,
+            addr: Some(listen),
+        });
         for watcher in self.directory.watchers(Some(conn)) {
             self.send(watcher, &push);
         }
-        self.out.push_back(Output::Event(RegistryEvent::Online { name, addr: listen, conn }));
+        self.out.push_back(Output::Event(RegistryEvent::Online {
+            name,
+            addr: listen,
+            conn,
+        }));
     }
 }
 
@@ -517,10 +681,20 @@ impl Engine for Registry {
         let conn = ConnId(self.next_conn);
         self.conns.insert(
             conn,
-            Conn { remote, deframer: Deframer::new(), greeted: false, auth_pending: false },
+            Conn {
+                remote,
+                deframer: Deframer::new(),
+                greeted: false,
+                auth_pending: false,
+            },
         );
-        self.timers.set(Timer::Hello(conn), now + self.config.hello_timeout);
-        let hello = Hello { version: PROTOCOL_VERSION, role: Role::Registry, name: None };
+        self.timers
+            .set(Timer::Hello(conn), now + self.config.hello_timeout);
+        let hello = Hello {
+            version: PROTOCOL_VERSION,
+            role: Role::Registry,
+            name: None,
+        };
         self.send(conn, &Message::Hello(hello));
         conn
     }
@@ -546,7 +720,12 @@ impl Engine for Registry {
             RegistryCommand::Shutdown => {
                 let conns: Vec<ConnId> = self.conns.keys().copied().collect();
                 for conn in conns {
-                    self.close(conn, ErrorCode::ShuttingDown, "the registry is shutting down", OfflineReason::Shutdown);
+                    self.close(
+                        conn,
+                        ErrorCode::ShuttingDown,
+                        "the registry is shutting down",
+                        OfflineReason::Shutdown,
+                    );
                 }
                 Ok(())
             }

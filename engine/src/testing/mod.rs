@@ -1,1 +1,23 @@
-//! placeholder
+//! A deterministic, in-memory world for testing engines against each other.
+//!
+//! [`World`] holds several hosts, each running one engine behind the [`Node`]
+//! interface, and plays the driver for all of them: it carries bytes between
+//! connections with latency (split at random byte boundaries, in order per
+//! direction), runs password work, keeps each host's persisted records, and
+//! advances a virtual clock straight to the next delivery or deadline, so a
+//! minute of protocol time costs microseconds. Faults are explicit calls:
+//! [`World::cut`] drops the connections between two hosts, [`World::partition`]
+//! keeps them apart, [`World::crash`] and [`World::restart`] take a host down
+//! and bring it back from its records.
+//!
+//! Everything random is drawn from the world's seed, so a failing test replays
+//! exactly. [`ScriptClient`] is a node the test drives by hand, message by
+//! message: the way to speak to an engine as a well-behaved or hostile remote.
+
+mod node;
+mod script;
+mod world;
+
+pub use node::{AnyEvent, Node};
+pub use script::{ScriptClient, ScriptCommand, ScriptEvent};
+pub use world::{HostId, World, WorldConfig};

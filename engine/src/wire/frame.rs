@@ -117,10 +117,18 @@ impl Deframer {
             return Ok(None);
         }
         let s = self.start;
-        let header = [self.buf[s], self.buf[s + 1], self.buf[s + 2], self.buf[s + 3]];
+        let header = [
+            self.buf[s],
+            self.buf[s + 1],
+            self.buf[s + 2],
+            self.buf[s + 3],
+        ];
         let len = u32::from_be_bytes(header) as usize;
         if len > MAX_FRAME_LEN {
-            return Err(self.fail(WireError::FrameTooLong { len, max: MAX_FRAME_LEN }));
+            return Err(self.fail(WireError::FrameTooLong {
+                len,
+                max: MAX_FRAME_LEN,
+            }));
         }
         if self.buffered() < FRAME_HEADER_LEN + len {
             self.compact();
@@ -160,7 +168,11 @@ mod tests {
     use crate::wire::message::{Hello, Role};
 
     fn hello() -> Message {
-        Message::Hello(Hello { version: 1, role: Role::Peer, name: None })
+        Message::Hello(Hello {
+            version: 1,
+            role: Role::Peer,
+            name: None,
+        })
     }
 
     #[test]
@@ -182,11 +194,17 @@ mod tests {
     fn oversized_length_is_refused_before_the_body() {
         let mut d = Deframer::new();
         d.push(&(MAX_FRAME_LEN as u32 + 1).to_be_bytes());
-        assert!(matches!(d.next_message(), Err(WireError::FrameTooLong { .. })));
+        assert!(matches!(
+            d.next_message(),
+            Err(WireError::FrameTooLong { .. })
+        ));
         // Sticky.
         d.push(&encode(&hello()));
         assert!(d.next_message().is_err());
-        assert!(d.buf.capacity() < 1024, "nothing reserved for the refused frame");
+        assert!(
+            d.buf.capacity() < 1024,
+            "nothing reserved for the refused frame"
+        );
     }
 
     #[test]

@@ -65,7 +65,9 @@ impl<'de> Deserialize<'de> for Md5 {
                 f.write_str("16 bytes of MD5 digest")
             }
             fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Md5, E> {
-                let arr: [u8; 16] = v.try_into().map_err(|_| E::invalid_length(v.len(), &self))?;
+                let arr: [u8; 16] = v
+                    .try_into()
+                    .map_err(|_| E::invalid_length(v.len(), &self))?;
                 Ok(Md5(arr))
             }
         }

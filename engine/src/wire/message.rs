@@ -36,6 +36,20 @@ pub enum Message {
     Presence(Presence),
 }
 
+impl Message {
+    /// The variant's name, for error messages and logs (never the contents,
+    /// which may hold a password).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Message::Hello(_) => "Hello",
+            Message::Goodbye(_) => "Goodbye",
+            Message::Request(_) => "Request",
+            Message::Reply(_) => "Reply",
+            Message::Presence(_) => "Presence",
+        }
+    }
+}
+
 /// What the sender of a connection is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Role {
@@ -131,7 +145,10 @@ pub struct Refusal {
 impl Refusal {
     /// A refusal whose message is cut to [`MAX_REASON_LEN`] if needed.
     pub fn new(code: ErrorCode, message: &str) -> Self {
-        Self { code, message: Text::truncate(message) }
+        Self {
+            code,
+            message: Text::truncate(message),
+        }
     }
 }
 

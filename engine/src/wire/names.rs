@@ -99,7 +99,10 @@ impl fmt::Debug for Name {
 
 /// A group name: `#` and a valid [`Name`].
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "Text<MAX_GROUP_NAME_LEN>", into = "Text<MAX_GROUP_NAME_LEN>")]
+#[serde(
+    try_from = "Text<MAX_GROUP_NAME_LEN>",
+    into = "Text<MAX_GROUP_NAME_LEN>"
+)]
 pub struct GroupName(String);
 
 impl GroupName {
@@ -160,7 +163,10 @@ impl FileName {
         if s == "." || s == ".." {
             return Err(InvalidName(format!("{s:?} is not a file name")));
         }
-        if let Some(c) = s.chars().find(|c| matches!(c, '/' | '\\') || c.is_control()) {
+        if let Some(c) = s
+            .chars()
+            .find(|c| matches!(c, '/' | '\\') || c.is_control())
+        {
             return Err(InvalidName(format!(
                 "a file name is a plain name, without {c:?}: {s:?}"
             )));
@@ -205,10 +211,26 @@ mod tests {
 
     #[test]
     fn user_names() {
-        for ok in ["a", "alice", "bob-2", "x.y_z", "9lives", &"a".repeat(MAX_NAME_LEN)] {
+        for ok in [
+            "a",
+            "alice",
+            "bob-2",
+            "x.y_z",
+            "9lives",
+            &"a".repeat(MAX_NAME_LEN),
+        ] {
             assert!(Name::new(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "Alice", "-x", ".x", "a b", "a/b", "é", &"a".repeat(MAX_NAME_LEN + 1)] {
+        for bad in [
+            "",
+            "Alice",
+            "-x",
+            ".x",
+            "a b",
+            "a/b",
+            "é",
+            &"a".repeat(MAX_NAME_LEN + 1),
+        ] {
             assert!(Name::new(bad).is_err(), "{bad}");
         }
     }
@@ -226,7 +248,17 @@ mod tests {
         for ok in ["a.txt", "my file (1).pdf", ".profile", "..hidden", "é.txt"] {
             assert!(FileName::new(ok).is_ok(), "{ok}");
         }
-        for bad in ["", ".", "..", "a/b", "../etc/passwd", "/etc/passwd", "a\\b", "a\0b", "a\nb"] {
+        for bad in [
+            "",
+            ".",
+            "..",
+            "a/b",
+            "../etc/passwd",
+            "/etc/passwd",
+            "a\\b",
+            "a\0b",
+            "a\nb",
+        ] {
             assert!(FileName::new(bad).is_err(), "{bad:?}");
         }
     }
@@ -238,6 +270,9 @@ mod tests {
         let bytes = rmp_serde::to_vec(&"Alice").unwrap();
         assert!(rmp_serde::from_slice::<Name>(&bytes).is_err());
         let bytes = rmp_serde::to_vec(&Name::new("alice").unwrap()).unwrap();
-        assert_eq!(rmp_serde::from_slice::<Name>(&bytes).unwrap().as_str(), "alice");
+        assert_eq!(
+            rmp_serde::from_slice::<Name>(&bytes).unwrap().as_str(),
+            "alice"
+        );
     }
 }

@@ -45,7 +45,11 @@ pub enum RequestBody {
     Register { name: Name, password: Password },
     /// Start a session on this connection, reachable for chats at `listen`.
     /// Answered with [`ReplyBody::Done`].
-    Login { name: Name, password: Password, listen: SocketAddr },
+    Login {
+        name: Name,
+        password: Password,
+        listen: SocketAddr,
+    },
     /// End the session (the connection stays open).
     Logout,
     /// Proof of life; any request counts as one.
@@ -53,16 +57,24 @@ pub enum RequestBody {
     /// Who is online, by name, from after `after`.
     List { after: Option<Name> },
     /// Online names containing `text`, by name, from after `after`.
-    Search { text: Text<MAX_SEARCH_LEN>, after: Option<Name> },
+    Search {
+        text: Text<MAX_SEARCH_LEN>,
+        after: Option<Name>,
+    },
     /// One peer's address (if online) and profile.
     Lookup { name: Name },
     /// Replace the list of files this session shares.
-    Publish { files: List<SharedFile, MAX_SHARED_FILES> },
+    Publish {
+        files: List<SharedFile, MAX_SHARED_FILES>,
+    },
     /// Replace this account's profile.
     SetProfile { profile: Profile },
     /// Files shared by online peers (all, or one `owner`'s), by owner then name,
     /// from after `after`.
-    Files { owner: Option<Name>, after: Option<FileCursor> },
+    Files {
+        owner: Option<Name>,
+        after: Option<FileCursor>,
+    },
     /// Start or stop presence pushes to this session.
     WatchPresence { on: bool },
 }
@@ -82,11 +94,17 @@ pub enum ReplyBody {
     /// Done, nothing to tell.
     Done,
     /// A page of online peers; `more` says a next page exists.
-    Users { users: List<UserEntry, MAX_LISTING_ENTRIES>, more: bool },
+    Users {
+        users: List<UserEntry, MAX_LISTING_ENTRIES>,
+        more: bool,
+    },
     /// One peer.
     Peer(PeerInfo),
     /// A page of shared files; `more` says a next page exists.
-    Files { files: List<FileEntry, MAX_LISTING_ENTRIES>, more: bool },
+    Files {
+        files: List<FileEntry, MAX_LISTING_ENTRIES>,
+        more: bool,
+    },
 }
 
 /// A pushed presence change.

@@ -1,0 +1,777 @@
+//! [`World`]: the in-memory driver for many engines. See the module
+//! documentation of [`crate::testing`].
+//!
+//! Connections are modelled as links between two endpoints (host, incarnation,
+//! connection id). Bytes on a link arrive after the configured latency, in
+//! order per direction, optionally split into random pieces. A delivery checks
+//! that its endpoint still belongs to the link, so anything in flight toward a
+//! closed, cut or crashed endpoint simply vanishes, as on a real network.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use crate::api::{ConnId, Input, JobId, Output, TransferId};
+use crate::password::{PasswordDigest, PasswordError};
+use crate::record::{Record, RecordKey};
+use crate::registry::{Registry, RegistryConfig};
+use crate::rng::Rng;
+use crate::testing::node::{AnyEvent, Node};
+use crate::testing::script::{ScriptClient, ScriptCommand};
+
+/// Port every host listens on (hosts differ by IP address).
+pub const LISTEN_PORT: u16 = 7000;
+
+/// A host in a [`World`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct HostId(pub usize);
+
+/// How the world's network behaves.
+#[derive(Debug, Clone)]
+pub struct WorldConfig {
+    /// One-way latency of every link.
+    pub latency: Duration,
+    /// Split every write into random pieces (delivered in order).
+    pub split: bool,
+    /// How long password work takes.
+    pub password_delay: Duration,
+}
+
+impl Default for WorldConfig {
+    fn default() -> Self {
+        Self {
+            latency: Duration::from_millis(1),
+            split: true,
+            password_delay: Duration::from_millis(2),
+        }
+    }
+}
+
+/// Builds (or rebuilds, after a crash) a host's engine from its records.
+pub type Factory = Box<dyn FnMut(Vec<Record>, Instant, u64) -> Box<dyn Node>>;
+
+struct Host {
+    label: String,
+    listen: SocketAddr,
+    engine: Option<Box<dyn Node>>,
+    factory: Factory,
+    incarnation: u64,
+    records: BTreeMap<RecordKey, Record>,
+    events: Vec<(Instant, AnyEvent)>,
+    next_port: u16,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Endpoint {
+    host: HostId,
+    inc: u64,
+    conn: ConnId,
+}
+
+type LinkId = u64;
+
+struct Link {
+    initiator: Endpoint,
+    acceptor: Option<Endpoint>,
+    target: HostId,
+    /// Bytes the initiator sent before the connection reached the acceptor.
+    early: Vec<Vec<u8>>,
+    /// Latest scheduled arrival toward the initiator (0) and acceptor (1).
+    tails: [Instant; 2],
+}
+
+enum Delivery {
+    Syn {
+        link: LinkId,
+        from: SocketAddr,
+    },
+    Connected {
+        link: LinkId,
+        to: Endpoint,
+    },
+    ConnectFailed {
+        to: Endpoint,
+    },
+    Data {
+        link: LinkId,
+        to: Endpoint,
+        bytes: Vec<u8>,
+    },
+    Closed {
+        link: LinkId,
+        to: Endpoint,
+    },
+    Password {
+        host: HostId,
+        inc: u64,
+        job: JobId,
+        result: Result<PasswordDigest, PasswordError>,
+    },
+    StorageFailed {
+        host: HostId,
+        inc: u64,
+        transfer: TransferId,
+        error: String,
+    },
+}
+
+/// See the module documentation.
+pub struct World {
+    config: WorldConfig,
+    now: Instant,
+    start: Instant,
+    rng: Rng,
+    hosts: Vec<Host>,
+    links: BTreeMap<LinkId, Link>,
+    endpoints: BTreeMap<Endpoint, LinkId>,
+    next_link: LinkId,
+    queue: BTreeMap<(Instant, u64), Delivery>,
+    next_seq: u64,
+    blocked: std::collections::BTreeSet<(HostId, HostId)>,
+}
+
+impl World {
+    /// An empty world whose clock starts at `start` (any instant: only
+    /// differences matter) and whose randomness is all drawn from `seed`.
+    pub fn new(seed: u64, config: WorldConfig, start: Instant) -> Self {
+        Self {
+            config,
+            now: start,
+            start,
+            rng: Rng::new(seed),
+            hosts: Vec::new(),
+            links: BTreeMap::new(),
+            endpoints: BTreeMap::new(),
+            next_link: 0,
+            queue: BTreeMap::new(),
+            next_seq: 0,
+            blocked: Default::default(),
+        }
+    }
+
+    /// The current virtual time.
+    pub fn now(&self) -> Instant {
+        self.now
+    }
+
+    /// Virtual time since the world began.
+    pub fn elapsed(&self) -> Duration {
+        self.now - self.start
+    }
+
+    /// Adds a host whose engine `factory` builds from its persisted records,
+    /// the current time and a seed; the engine is built at once.
+    pub fn add_host(
+        &mut self,
+        label: &str,
+        factory: impl FnMut(Vec<Record>, Instant, u64) -> Box<dyn Node> + 'static,
+    ) -> HostId {
+        let id = HostId(self.hosts.len());
+        let i = self.hosts.len();
+        let ip = IpAddr::V4(Ipv4Addr::new(10, (i / 250) as u8, 0, (i % 250) as u8 + 1));
+        let mut factory: Factory = Box::new(factory);
+        let seed = self.rng.next_u64();
+        let engine = factory(Vec::new(), self.now, seed);
+        self.hosts.push(Host {
+            label: label.to_owned(),
+            listen: SocketAddr::new(ip, LISTEN_PORT),
+            engine: Some(engine),
+            factory,
+            incarnation: 0,
+            records: BTreeMap::new(),
+            events: Vec::new(),
+            next_port: 40000,
+        });
+        self.pump(id);
+        id
+    }
+
+    /// Adds a registry host.
+    pub fn add_registry(&mut self, label: &str, config: RegistryConfig) -> HostId {
+        self.add_host(label, move |records, now, seed| {
+            Box::new(Registry::new(config.clone(), records, now, seed))
+        })
+    }
+
+    /// Adds a [`ScriptClient`] host.
+    pub fn add_script(&mut self, label: &str) -> HostId {
+        self.add_host(label, |_, _, _| Box::new(ScriptClient::new()))
+    }
+
+    /// The address `host` listens on.
+    pub fn addr(&self, host: HostId) -> SocketAddr {
+        self.hosts[host.0].listen
+    }
+
+    /// The label given to `host`.
+    pub fn label(&self, host: HostId) -> &str {
+        &self.hosts[host.0].label
+    }
+
+    /// All hosts.
+    pub fn hosts(&self) -> impl Iterator<Item = HostId> + use<> {
+        (0..self.hosts.len()).map(HostId)
+    }
+
+    /// Whether `host` is running.
+    pub fn is_up(&self, host: HostId) -> bool {
+        self.hosts[host.0].engine.is_some()
+    }
+
+    /// `host`'s engine as its concrete type.
+    ///
+    /// # Panics
+    /// If the host is down or runs another kind of engine: a bug in the test.
+    pub fn engine<E: 'static>(&self, host: HostId) -> &E {
+        let engine = self.hosts[host.0].engine.as_ref().expect("host is down");
+        engine
+            .as_any()
+            .downcast_ref()
+            .expect("host runs another kind of engine")
+    }
+
+    /// Runs `f` on `host`'s engine at the current time, then carries out
+    /// whatever it asked for.
+    ///
+    /// # Panics
+    /// As [`World::engine`].
+    pub fn with<E: 'static, R>(&mut self, host: HostId, f: impl FnOnce(&mut E, Instant) -> R) -> R {
+        let now = self.now;
+        let engine = self.hosts[host.0].engine.as_mut().expect("host is down");
+        let engine = engine
+            .as_any_mut()
+            .downcast_mut()
+            .expect("host runs another kind of engine");
+        let r = f(engine, now);
+        self.pump(host);
+        r
+    }
+
+    /// Gives a [`ScriptClient`] host a command.
+    pub fn script(&mut self, host: HostId, cmd: ScriptCommand) {
+        self.with(host, |c: &mut ScriptClient, now| {
+            crate::Engine::handle_command(c, now, cmd).expect("script commands always succeed")
+        })
+    }
+
+    /// Everything `host` reported, with when.
+    pub fn events(&self, host: HostId) -> &[(Instant, AnyEvent)] {
+        &self.hosts[host.0].events
+    }
+
+    /// Takes (and clears) everything `host` reported.
+    pub fn take_events(&mut self, host: HostId) -> Vec<AnyEvent> {
+        std::mem::take(&mut self.hosts[host.0].events)
+            .into_iter()
+            .map(|(_, e)| e)
+            .collect()
+    }
+
+    /// What `host` has persisted.
+    pub fn records(&self, host: HostId) -> &BTreeMap<RecordKey, Record> {
+        &self.hosts[host.0].records
+    }
+
+    /// How many connections are open or opening, counting each once.
+    pub fn connection_count(&self) -> usize {
+        self.links.len()
+    }
+
+    /// A random number from the world's seed, for tests that choose at random.
+    pub fn random(&mut self, below: u64) -> u64 {
+        self.rng.below(below)
+    }
+
+    // ---- running -------------------------------------------------------
+
+    /// Does the next thing due at or before `limit`: one delivery, or one
+    /// host's timers. Returns `false`, with the clock moved to `limit`, when
+    /// nothing is due by then.
+    pub fn step(&mut self, limit: Instant) -> bool {
+        let next_delivery = self.queue.keys().next().map(|(t, _)| *t);
+        let next_timer = self
+            .hosts
+            .iter()
+            .enumerate()
+            .filter_map(|(i, h)| Some((h.engine.as_ref()?.poll_timeout()?, i)))
+            .min();
+        let delivery_first = match (next_delivery, next_timer) {
+            (None, None) => {
+                self.now = self.now.max(limit);
+                return false;
+            }
+            (Some(d), Some((t, _))) => d <= t,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+        };
+        let at = if delivery_first {
+            next_delivery.unwrap_or(limit)
+        } else {
+            next_timer.map_or(limit, |t| t.0)
+        };
+        if at > limit {
+            self.now = self.now.max(limit);
+            return false;
+        }
+        self.now = self.now.max(at);
+        if delivery_first {
+            if let Some((_, d)) = self.queue.pop_first() {
+                self.deliver(d);
+            }
+        } else if let Some((_, i)) = next_timer {
+            let now = self.now;
+            if let Some(e) = self.hosts[i].engine.as_mut() {
+                e.handle_timeout(now);
+            }
+            self.pump(HostId(i));
+        }
+        true
+    }
+
+    /// Runs for `d` of virtual time.
+    pub fn run_for(&mut self, d: Duration) {
+        let limit = self.now + d;
+        while self.step(limit) {}
+    }
+
+    /// Runs until `done` holds (checked after every step) or `max` of virtual
+    /// time has passed; returns whether `done` held.
+    pub fn run_until(&mut self, max: Duration, mut done: impl FnMut(&World) -> bool) -> bool {
+        let limit = self.now + max;
+        loop {
+            if done(self) {
+                return true;
+            }
+            if !self.step(limit) {
+                return done(self);
+            }
+        }
+    }
+
+    // ---- faults ----------------------------------------------------------
+
+    /// Drops every connection between `a` and `b`, now, on both sides.
+    pub fn cut(&mut self, a: HostId, b: HostId) {
+        let doomed: Vec<LinkId> = self
+            .links
+            .iter()
+            .filter(|(_, l)| {
+                let (x, y) = (l.initiator.host, l.target);
+                (x == a && y == b) || (x == b && y == a)
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        for id in doomed {
+            self.kill_link(id, None);
+        }
+    }
+
+    /// Drops every connection of `host`, now, on both sides.
+    pub fn cut_all(&mut self, host: HostId) {
+        let doomed: Vec<LinkId> = self
+            .links
+            .iter()
+            .filter(|(_, l)| l.initiator.host == host || l.target == host)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in doomed {
+            self.kill_link(id, None);
+        }
+    }
+
+    /// Keeps `a` and `b` apart: their connections drop and new ones fail.
+    pub fn partition(&mut self, a: HostId, b: HostId) {
+        self.blocked.insert((a, b));
+        self.blocked.insert((b, a));
+        self.cut(a, b);
+    }
+
+    /// Lets `a` and `b` connect again.
+    pub fn heal(&mut self, a: HostId, b: HostId) {
+        self.blocked.remove(&(a, b));
+        self.blocked.remove(&(b, a));
+    }
+
+    /// Lifts every partition.
+    pub fn heal_all(&mut self) {
+        self.blocked.clear();
+    }
+
+    /// Stops `host` at once: its engine is dropped with everything in memory;
+    /// its peers see their connections reset. Its records survive.
+    pub fn crash(&mut self, host: HostId) {
+        let doomed: Vec<LinkId> = self
+            .links
+            .iter()
+            .filter(|(_, l)| l.initiator.host == host || l.target == host)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in doomed {
+            self.kill_link(id, Some(host));
+        }
+        let h = &mut self.hosts[host.0];
+        h.engine = None;
+        h.incarnation += 1;
+    }
+
+    /// Starts `host` again from its records (after [`World::crash`]).
+    pub fn restart(&mut self, host: HostId) {
+        if self.is_up(host) {
+            self.crash(host);
+        }
+        let seed = self.rng.next_u64();
+        let now = self.now;
+        let h = &mut self.hosts[host.0];
+        let records = h.records.values().cloned().collect();
+        h.engine = Some((h.factory)(records, now, seed));
+        self.pump(host);
+    }
+
+    /// Ends a link. Each surviving endpoint learns of it now; `silent` is a
+    /// host that is going away and is told nothing.
+    fn kill_link(&mut self, id: LinkId, silent: Option<HostId>) {
+        let Some(link) = self.links.remove(&id) else {
+            return;
+        };
+        let ends = [Some(link.initiator), link.acceptor];
+        for end in ends.into_iter().flatten() {
+            if self.endpoints.get(&end) != Some(&id) {
+                continue;
+            }
+            self.endpoints.remove(&end);
+            if Some(end.host) == silent {
+                continue;
+            }
+            self.input(end, |e, now| {
+                e.handle_input(now, Input::Closed { conn: end.conn })
+            });
+        }
+    }
+
+    /// Removes a link once neither endpoint belongs to it any more.
+    fn forget_link_if_unused(&mut self, id: LinkId) {
+        let Some(link) = self.links.get(&id) else {
+            return;
+        };
+        let used = [Some(link.initiator), link.acceptor]
+            .into_iter()
+            .flatten()
+            .any(|e| self.endpoints.get(&e) == Some(&id));
+        if !used {
+            self.links.remove(&id);
+        }
+    }
+
+    // ---- the driver --------------------------------------------------------
+
+    fn endpoint(&self, host: HostId, conn: ConnId) -> Endpoint {
+        Endpoint {
+            host,
+            inc: self.hosts[host.0].incarnation,
+            conn,
+        }
+    }
+
+    fn alive(&self, host: HostId, inc: u64) -> bool {
+        let h = &self.hosts[host.0];
+        h.engine.is_some() && h.incarnation == inc
+    }
+
+    fn schedule(&mut self, at: Instant, d: Delivery) {
+        self.next_seq += 1;
+        self.queue.insert((at, self.next_seq), d);
+    }
+
+    /// Feeds an endpoint's engine, if it is still the same incarnation, and
+    /// carries out what it asks.
+    fn input(&mut self, to: Endpoint, f: impl FnOnce(&mut dyn Node, Instant)) {
+        if !self.alive(to.host, to.inc) {
+            return;
+        }
+        let now = self.now;
+        if let Some(e) = self.hosts[to.host.0].engine.as_mut() {
+            f(e.as_mut(), now);
+        }
+        self.pump(to.host);
+    }
+
+    /// Schedules bytes along a link toward `to`, in order after earlier ones.
+    fn send_along(&mut self, id: LinkId, to: Endpoint, bytes: Vec<u8>) {
+        let latency = self.config.latency;
+        let split = self.config.split;
+        let pieces = if split && bytes.len() > 1 {
+            let n = 1 + self.rng.below(3) as usize;
+            let mut cuts: Vec<usize> = (0..n)
+                .map(|_| 1 + self.rng.below(bytes.len() as u64 - 1) as usize)
+                .collect();
+            cuts.sort_unstable();
+            cuts.dedup();
+            let mut out = Vec::new();
+            let mut last = 0;
+            for c in cuts {
+                out.push(bytes[last..c].to_vec());
+                last = c;
+            }
+            out.push(bytes[last..].to_vec());
+            out
+        } else {
+            vec![bytes]
+        };
+        let Some(link) = self.links.get_mut(&id) else {
+            return;
+        };
+        let side = usize::from(link.acceptor == Some(to));
+        let at = (self.now + latency).max(link.tails[side]);
+        link.tails[side] = at;
+        for piece in pieces {
+            self.schedule(
+                at,
+                Delivery::Data {
+                    link: id,
+                    to,
+                    bytes: piece,
+                },
+            );
+        }
+    }
+
+    fn deliver(&mut self, d: Delivery) {
+        match d {
+            Delivery::Syn { link: id, from } => {
+                let Some(link) = self.links.get(&id) else {
+                    return;
+                };
+                let (initiator, target) = (link.initiator, link.target);
+                let target_inc = self.hosts[target.0].incarnation;
+                if !self.is_up(target) || self.blocked.contains(&(initiator.host, target)) {
+                    self.links.remove(&id);
+                    self.endpoints.remove(&initiator);
+                    let at = self.now + self.config.latency;
+                    return self.schedule(at, Delivery::ConnectFailed { to: initiator });
+                }
+                let now = self.now;
+                let Some(engine) = self.hosts[target.0].engine.as_mut() else {
+                    return;
+                };
+                let conn = engine.accept(now, from);
+                let acceptor = Endpoint {
+                    host: target,
+                    inc: target_inc,
+                    conn,
+                };
+                self.endpoints.insert(acceptor, id);
+                let early = match self.links.get_mut(&id) {
+                    Some(link) => {
+                        link.acceptor = Some(acceptor);
+                        std::mem::take(&mut link.early)
+                    }
+                    None => Vec::new(),
+                };
+                let at = self.now + self.config.latency;
+                self.schedule(
+                    at,
+                    Delivery::Connected {
+                        link: id,
+                        to: initiator,
+                    },
+                );
+                for bytes in early {
+                    self.send_along(id, acceptor, bytes);
+                }
+                self.pump(target);
+            }
+            Delivery::Connected { link, to } => {
+                if self.endpoints.get(&to) == Some(&link) {
+                    self.input(to, |e, now| {
+                        e.handle_input(now, Input::Connected { conn: to.conn })
+                    });
+                }
+            }
+            Delivery::ConnectFailed { to } => {
+                self.input(to, |e, now| {
+                    e.handle_input(now, Input::ConnectFailed { conn: to.conn })
+                });
+            }
+            Delivery::Data { link, to, bytes } => {
+                if self.endpoints.get(&to) == Some(&link) {
+                    self.input(to, |e, now| {
+                        e.handle_input(
+                            now,
+                            Input::Received {
+                                conn: to.conn,
+                                bytes: &bytes,
+                            },
+                        )
+                    });
+                }
+            }
+            Delivery::Closed { link, to } => {
+                if self.endpoints.get(&to) == Some(&link) {
+                    self.endpoints.remove(&to);
+                    self.input(to, |e, now| {
+                        e.handle_input(now, Input::Closed { conn: to.conn })
+                    });
+                }
+                self.forget_link_if_unused(link);
+            }
+            Delivery::Password {
+                host,
+                inc,
+                job,
+                result,
+            } => {
+                let to = Endpoint {
+                    host,
+                    inc,
+                    conn: ConnId(0),
+                };
+                self.input(to, |e, now| {
+                    e.handle_input(now, Input::PasswordDerived { job, result })
+                });
+            }
+            Delivery::StorageFailed {
+                host,
+                inc,
+                transfer,
+                error,
+            } => {
+                let to = Endpoint {
+                    host,
+                    inc,
+                    conn: ConnId(0),
+                };
+                self.input(to, |e, now| {
+                    e.handle_input(now, Input::StorageFailed { transfer, error })
+                });
+            }
+        }
+    }
+
+    /// Carries out everything `host`'s engine has asked for.
+    fn pump(&mut self, host: HostId) {
+        loop {
+            let Some(engine) = self.hosts[host.0].engine.as_mut() else {
+                return;
+            };
+            let Some(out) = engine.poll_output() else {
+                return;
+            };
+            self.carry_out(host, out);
+        }
+    }
+
+    fn carry_out(&mut self, host: HostId, out: Output<AnyEvent>) {
+        let now = self.now;
+        let latency = self.config.latency;
+        let inc = self.hosts[host.0].incarnation;
+        match out {
+            Output::Connect { conn, addr } => {
+                let me = self.endpoint(host, conn);
+                let target = self.hosts.iter().position(|h| h.listen == addr).map(HostId);
+                let Some(target) = target.filter(|t| !self.blocked.contains(&(host, *t))) else {
+                    return self.schedule(now + latency, Delivery::ConnectFailed { to: me });
+                };
+                self.next_link += 1;
+                let id = self.next_link;
+                self.links.insert(
+                    id,
+                    Link {
+                        initiator: me,
+                        acceptor: None,
+                        target,
+                        early: Vec::new(),
+                        tails: [now; 2],
+                    },
+                );
+                self.endpoints.insert(me, id);
+                let h = &mut self.hosts[host.0];
+                h.next_port = h.next_port.wrapping_add(1).max(40000);
+                let from = SocketAddr::new(h.listen.ip(), h.next_port);
+                self.schedule(now + latency, Delivery::Syn { link: id, from });
+            }
+            Output::Send { conn, bytes } => {
+                let me = self.endpoint(host, conn);
+                let Some(&id) = self.endpoints.get(&me) else {
+                    return;
+                };
+                let Some(link) = self.links.get_mut(&id) else {
+                    return;
+                };
+                let other = if link.initiator == me {
+                    link.acceptor
+                } else {
+                    Some(link.initiator)
+                };
+                match other {
+                    Some(other) => self.send_along(id, other, bytes),
+                    None => link.early.push(bytes),
+                }
+            }
+            Output::Close { conn } => {
+                let me = self.endpoint(host, conn);
+                let Some(id) = self.endpoints.remove(&me) else {
+                    return;
+                };
+                let Some(link) = self.links.get_mut(&id) else {
+                    return;
+                };
+                let other = if link.initiator == me {
+                    link.acceptor
+                } else {
+                    Some(link.initiator)
+                };
+                match other {
+                    Some(other) => {
+                        let side = usize::from(link.acceptor == Some(other));
+                        let at = (now + latency).max(link.tails[side]);
+                        link.tails[side] = at;
+                        self.schedule(
+                            at,
+                            Delivery::Closed {
+                                link: id,
+                                to: other,
+                            },
+                        );
+                    }
+                    // Closed before the other side saw it: it never will.
+                    None => {
+                        self.links.remove(&id);
+                    }
+                }
+                self.forget_link_if_unused(id);
+            }
+            Output::ReadChunk { transfer, .. } | Output::WriteChunk { transfer, .. } => {
+                let error = "this harness has no file store yet".to_owned();
+                self.schedule(
+                    now,
+                    Delivery::StorageFailed {
+                        host,
+                        inc,
+                        transfer,
+                        error,
+                    },
+                );
+            }
+            Output::DerivePassword { job, work } => {
+                let result = work.run();
+                let at = now + self.config.password_delay;
+                self.schedule(
+                    at,
+                    Delivery::Password {
+                        host,
+                        inc,
+                        job,
+                        result,
+                    },
+                );
+            }
+            Output::Persist(record) => {
+                self.hosts[host.0].records.insert(record.key(), record);
+            }
+            Output::Forget(key) => {
+                self.hosts[host.0].records.remove(&key);
+            }
+            Output::Event(e) => self.hosts[host.0].events.push((now, e)),
+        }
+    }
+}
