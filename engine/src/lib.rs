@@ -16,6 +16,7 @@ pub mod api;
 pub mod bounded;
 pub mod limits;
 pub mod password;
+pub mod peer;
 pub mod record;
 pub mod registry;
 pub mod rng;

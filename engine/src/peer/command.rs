@@ -1,0 +1,127 @@
+//! What a person (through the command line, or a test) can ask of a peer.
+//! One variant per command of DESIGN.md's command list; answers and
+//! everything else the peer has to say come back as [`super::PeerEvent`]s.
+
+use std::fmt;
+
+use crate::api::TransferId;
+use crate::wire::registry::Profile;
+use crate::wire::{FileName, GroupName, Name};
+
+/// A pending question to this peer (chat request, group invitation, file
+/// offer), answered with [`PeerCommand::Accept`] or [`PeerCommand::Decline`].
+#[derive(
+    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub struct RequestId(pub u64);
+
+impl fmt::Display for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl fmt::Debug for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "r{}", self.0)
+    }
+}
+
+/// Whom a message is for: one person, or a group.
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub enum Target {
+    /// A one-to-one chat.
+    User(Name),
+    /// A group chat.
+    Group(GroupName),
+}
+
+impl Target {
+    /// Parses `NAME` or `#GROUP`.
+    pub fn parse(s: &str) -> Result<Self, crate::wire::InvalidName> {
+        if s.starts_with('#') {
+            Ok(Target::Group(GroupName::new(s)?))
+        } else {
+            Ok(Target::User(Name::new(s)?))
+        }
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::User(n) => fmt::Display::fmt(n, f),
+            Target::Group(g) => fmt::Display::fmt(g, f),
+        }
+    }
+}
+
+/// A change to this peer's own profile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProfileChange {
+    /// `/profile nick TEXT`.
+    Nick(String),
+    /// `/profile bio TEXT`.
+    Bio(String),
+    /// `/profile avatar PATH`: the driver reads the file and passes its bytes.
+    Avatar(Vec<u8>),
+}
+
+/// A command. See DESIGN.md for the command line each maps to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PeerCommand {
+    /// `/who`: who is online.
+    Who,
+    /// `/whois NAME`: address, profile, shared files.
+    Whois(Name),
+    /// `/search TEXT`: online names containing TEXT.
+    Search(String),
+    /// `/files [NAME]`: shared files of everyone, or of NAME.
+    Files(Option<Name>),
+    /// `/chat NAME`: ask NAME for a chat.
+    Chat(Name),
+    /// `/accept [ID]`: the oldest waiting question if no id.
+    Accept(Option<RequestId>),
+    /// `/decline [ID]`.
+    Decline(Option<RequestId>),
+    /// `/msg NAME TEXT`, `/msg #GROUP TEXT`, or plain text to the current
+    /// conversation (the driver knows which that is).
+    Message { to: Target, text: String },
+    /// `/close NAME`: end the chat with NAME.
+    CloseChat(Name),
+    /// `/group create #G`.
+    GroupCreate(GroupName),
+    /// `/invite #G NAME`.
+    Invite { group: GroupName, name: Name },
+    /// `/leave #G`.
+    Leave(GroupName),
+    /// `/send NAME PATH`: offer a file or folder (PATH as the user typed it;
+    /// the driver resolves it).
+    SendFile { to: Name, path: String },
+    /// `/get NAME FILE`: download FILE from NAME's shared folder.
+    Get { from: Name, file: FileName },
+    /// `/transfers`.
+    Transfers,
+    /// `/cancel ID`.
+    Cancel(TransferId),
+    /// `/friends`.
+    Friends,
+    /// `/friend add NAME`.
+    FriendAdd(Name),
+    /// `/friend remove NAME`.
+    FriendRemove(Name),
+    /// `/history NAME [N]`: the last N messages with NAME or #GROUP.
+    History { with: Target, last: usize },
+    /// `/profile`: show this peer's own profile.
+    ShowProfile,
+    /// `/profile nick|bio|avatar ...`.
+    SetProfile(ProfileChange),
+    /// `/quit`: log out and leave. The peer reports [`super::PeerEvent::Stopped`]
+    /// when it is done.
+    Quit,
+}
+
+/// The profile as shown by `/profile`.
+pub type OwnProfile = Profile;

@@ -1,0 +1,59 @@
+//! How a peer is set up. The driver fills this in at start.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crate::wire::Name;
+use crate::wire::registry::{Password, SharedFile};
+
+/// A peer's configuration.
+#[derive(Debug, Clone)]
+pub struct PeerConfig {
+    /// Who this peer is.
+    pub name: Name,
+    /// The account password (first log-in of a new name registers it).
+    pub password: Password,
+    /// Where the registry listens.
+    pub registry: SocketAddr,
+    /// The address other peers reach this one at (the driver has bound it).
+    pub listen: SocketAddr,
+    /// What this peer shares, from the driver's shared-folder index.
+    pub shared: Vec<SharedFile>,
+    /// Wall-clock time at construction, in milliseconds since the Unix epoch.
+    /// The engine never reads a clock: it dates history entries from this
+    /// and the `now` it is given.
+    pub unix_ms_at_start: u64,
+    /// How often to heartbeat the registry (a third of its timeout).
+    pub heartbeat_interval: Duration,
+    /// How long a chat request, group invitation or file offer waits for an answer.
+    pub request_timeout: Duration,
+    /// First wait before reconnecting to the registry or a peer; doubles up
+    /// to `reconnect_max`.
+    pub reconnect_min: Duration,
+    /// Longest wait between reconnection attempts.
+    pub reconnect_max: Duration,
+    /// Bytes per file chunk.
+    pub chunk_size: u32,
+    /// Unacknowledged chunks in flight per transfer.
+    pub window: u32,
+}
+
+impl PeerConfig {
+    /// A configuration with the defaults for everything but identity and addresses.
+    pub fn new(name: Name, password: Password, registry: SocketAddr, listen: SocketAddr) -> Self {
+        Self {
+            name,
+            password,
+            registry,
+            listen,
+            shared: Vec::new(),
+            unix_ms_at_start: 0,
+            heartbeat_interval: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(60),
+            reconnect_min: Duration::from_millis(250),
+            reconnect_max: Duration::from_secs(10),
+            chunk_size: 64 * 1024,
+            window: 16,
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! What a peer reports. Each variant that DESIGN.md's `--json` table names maps
+//! to one JSON event of that name; the driver prints them. Others are for
+//! people (human output) or for tests.
+
+use std::net::SocketAddr;
+
+use crate::api::TransferId;
+use crate::peer::command::{RequestId, Target};
+use crate::wire::registry::{FileEntry, PeerInfo, Profile, SharedFile, UserEntry};
+use crate::wire::{ErrorCode, GroupName, Md5, Name};
+
+/// Which way a transfer moves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Direction {
+    /// From this peer.
+    Send,
+    /// To this peer.
+    Receive,
+}
+
+/// One transfer, as `/transfers` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransferStatus {
+    /// Its id.
+    pub id: TransferId,
+    /// Which way.
+    pub direction: Direction,
+    /// The other peer.
+    pub peer: Name,
+    /// The file (or folder) name.
+    pub name: String,
+    /// Bytes moved and verified.
+    pub done: u64,
+    /// Bytes in all.
+    pub total: u64,
+    /// Bytes per second, recently.
+    pub rate: u64,
+    /// What it is doing ("waiting for accept", "moving", "paused: reconnecting").
+    pub state: String,
+}
+
+/// One stored message, as `/history` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryEntry {
+    /// Who wrote it.
+    pub from: Name,
+    /// What they wrote.
+    pub text: String,
+    /// When, in milliseconds since the Unix epoch (see
+    /// `PeerConfig::unix_ms_at_start`).
+    pub at: u64,
+}
+
+/// A friend and whether they are online.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FriendStatus {
+    /// The friend.
+    pub name: Name,
+    /// Online now.
+    pub online: bool,
+    /// Messages waiting to be delivered to them.
+    pub queued: usize,
+}
+
+/// Something a peer has to say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PeerEvent {
+    /// `ready`: logged in and listening.
+    Ready { name: Name, listen: SocketAddr },
+    /// `users`: the answer to `/who` or `/search`.
+    Users { users: Vec<UserEntry> },
+    /// `files`: the answer to `/files`.
+    Files { files: Vec<FileEntry> },
+    /// The answer to `/whois`.
+    Whois {
+        info: PeerInfo,
+        files: Vec<SharedFile>,
+    },
+    /// `presence`: a peer came online or went offline.
+    Presence { name: Name, online: bool },
+    /// `chat_request`: someone asks for a chat.
+    ChatRequest { id: RequestId, from: Name },
+    /// `chat_opened`: a chat is open (either side).
+    ChatOpened { with: Name },
+    /// `chat_closed`: a chat ended (declined, expired, closed, or lost).
+    ChatClosed { with: Name, reason: String },
+    /// `group_invite`: an invitation into a group.
+    GroupInvite {
+        id: RequestId,
+        from: Name,
+        group: GroupName,
+    },
+    /// This peer is now in `group`, with these members (itself included).
+    GroupJoined {
+        group: GroupName,
+        members: Vec<Name>,
+    },
+    /// Someone joined a group this peer is in.
+    MemberJoined { group: GroupName, name: Name },
+    /// Someone left a group this peer is in.
+    MemberLeft { group: GroupName, name: Name },
+    /// `message`: a message arrived; `to` is this peer's name or the group.
+    Message {
+        from: Name,
+        to: Target,
+        text: String,
+    },
+    /// `delivered`: the other side acknowledged message `seq` sent to `to`.
+    Delivered { to: Target, seq: u64 },
+    /// A message was accepted for sending (so the user knows its `seq`), or
+    /// queued for an offline friend (`queued` true).
+    Sent { to: Target, seq: u64, queued: bool },
+    /// `file_offer`: someone offers a file (or folder).
+    FileOffer {
+        id: RequestId,
+        from: Name,
+        name: String,
+        size: u64,
+    },
+    /// `transfer_progress`: bytes moved so far (at a bounded rate).
+    TransferProgress {
+        id: TransferId,
+        done: u64,
+        total: u64,
+        rate: u64,
+    },
+    /// `transfer_done`: finished and verified; `path` is where it was
+    /// written (receiver) or read (sender).
+    TransferDone {
+        id: TransferId,
+        direction: Direction,
+        name: String,
+        path: String,
+        md5: Md5,
+    },
+    /// `transfer_failed`: ended without a verified file.
+    TransferFailed { id: TransferId, reason: String },
+    /// The answer to `/transfers`.
+    Transfers { transfers: Vec<TransferStatus> },
+    /// `history`: the answer to `/history`.
+    History {
+        with: Target,
+        messages: Vec<HistoryEntry>,
+    },
+    /// The answer to `/friends`.
+    Friends { friends: Vec<FriendStatus> },
+    /// The answer to `/profile`.
+    Profile { profile: Profile },
+    /// The registry connection is lost; the peer keeps retrying.
+    RegistryLost { reason: String },
+    /// The registry connection is back and the session restored.
+    RegistryBack,
+    /// `error`: a command could not be carried out.
+    Error { message: String },
+    /// Something worth telling a person that fits no other event.
+    Notice { message: String },
+    /// The peer has stopped: after `/quit` (`code` is `Normal`), or because it
+    /// cannot go on (wrong password, name taken, replaced by a newer session).
+    /// The driver exits, with a non-zero status unless `code` is `Normal`.
+    Stopped { code: ErrorCode, reason: String },
+}
