@@ -538,3 +538,53 @@ fn a_connection_that_never_says_hello_is_closed() {
     );
     assert_eq!(s.world.engine::<Registry>(s.registry).connection_count(), 0);
 }
+
+#[test]
+fn a_crowd_of_logins_is_refused_as_busy_beyond_the_password_job_cap() {
+    let mut world = World::new(9, WorldConfig::default(), Instant::now());
+    let cap = 3;
+    let registry = world.add_registry(
+        "registry",
+        RegistryConfig {
+            max_password_jobs: cap,
+            ..config()
+        },
+    );
+    let mut s = Setup { world, registry };
+    let mut owner = Client::connect(&mut s, "owner");
+    owner.register(&mut s, "alice", "pw").unwrap();
+    // Five connections ask at once; only `cap` get their password checked.
+    let mut crowd: Vec<Client> = (0..5)
+        .map(|i| Client::connect(&mut s, &format!("c{i}")))
+        .collect();
+    for c in &mut crowd {
+        let body = RequestBody::Login {
+            name: name("alice"),
+            password: password("guess"),
+            listen: s.world.addr(c.host),
+        };
+        s.world.script(
+            c.host,
+            ScriptCommand::Send(c.conn, Message::Request(Request { id: 1, body })),
+        );
+    }
+    s.world.run_for(Duration::from_millis(50));
+    let mut codes = vec![];
+    for c in &crowd {
+        for e in s.world.take_events(c.host) {
+            if let AnyEvent::Script(ScriptEvent::Message(_, Message::Reply(r))) = e {
+                codes.push(r.result.unwrap_err().code);
+            }
+        }
+    }
+    codes.sort();
+    assert_eq!(
+        codes,
+        [ErrorCode::WrongPassword; 3]
+            .into_iter()
+            .chain([ErrorCode::Busy; 2])
+            .collect::<Vec<_>>()
+    );
+    // Once the checks are done, logging in works again.
+    assert_eq!(owner.login(&mut s, "alice", "pw").unwrap(), ReplyBody::Done);
+}

@@ -46,6 +46,11 @@ pub struct RegistryConfig {
     pub hello_timeout: Duration,
     /// argon2id cost for new accounts.
     pub password_cost: PasswordCost,
+    /// Most password checks outstanding at once, over all connections. Each
+    /// costs tens of milliseconds of CPU and ~19 MiB by design, so beyond this
+    /// a log-in is refused as `Busy` (peers retry with backoff) rather than
+    /// letting a crowd of connections exhaust the machine.
+    pub max_password_jobs: usize,
 }
 
 impl Default for RegistryConfig {
@@ -54,6 +59,7 @@ impl Default for RegistryConfig {
             heartbeat_timeout: Duration::from_secs(30),
             hello_timeout: Duration::from_secs(10),
             password_cost: PasswordCost::DEFAULT,
+            max_password_jobs: 16,
         }
     }
 }
@@ -469,6 +475,12 @@ impl Registry {
             return Err(Refusal::new(
                 ErrorCode::Busy,
                 "a log-in or registration is already under way",
+            ));
+        }
+        if self.jobs.len() >= self.config.max_password_jobs {
+            return Err(Refusal::new(
+                ErrorCode::Busy,
+                "the registry is busy checking passwords; try again in a moment",
             ));
         }
         if password.0.is_empty() {
