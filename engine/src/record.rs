@@ -10,8 +10,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::peer::PeerRecord;
 use crate::password::{PasswordCost, PasswordDigest, Salt};
+use crate::peer::PeerRecord;
 use crate::wire::Name;
 use crate::wire::registry::Profile;
 

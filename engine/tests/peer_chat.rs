@@ -19,9 +19,11 @@ fn chat_with_consent_then_messages_and_history() {
     net.msg("bob", "alice", "hi alice");
     let bob = Net::to_user("bob");
     let alice = Net::to_user("alice");
-    net.wait_for("alice", 5 * S, |e| {
-        matches!(e, PeerEvent::Delivered { to, seq: 1 } if *to == bob)
-    });
+    net.wait_for(
+        "alice",
+        5 * S,
+        |e| matches!(e, PeerEvent::Delivered { to, seq: 1 } if *to == bob),
+    );
     net.wait_for("alice", 5 * S, |e| matches!(e, PeerEvent::Message { .. }));
     assert_eq!(net.received("bob", "alice", &bob), vec!["hello bob"]);
     assert_eq!(net.received("alice", "bob", &alice), vec!["hi alice"]);
@@ -29,15 +31,36 @@ fn chat_with_consent_then_messages_and_history() {
         PeerEvent::Sent { to, seq: 1, queued: false } if *to == bob)));
     // carol never asked: nothing goes to her, and the command says why.
     let err = net
-        .cmd("alice", PeerCommand::Message { to: Net::to_user("carol"), text: "x".into() })
+        .cmd(
+            "alice",
+            PeerCommand::Message {
+                to: Net::to_user("carol"),
+                text: "x".into(),
+            },
+        )
         .unwrap_err();
     assert!(err.0.contains("/chat carol"), "{err}");
 
-    net.ok("alice", PeerCommand::History { with: bob.clone(), last: 10 });
+    net.ok(
+        "alice",
+        PeerCommand::History {
+            with: bob.clone(),
+            last: 10,
+        },
+    );
     let h = net.wait_for("alice", S, |e| matches!(e, PeerEvent::History { .. }));
-    let PeerEvent::History { messages, .. } = h else { unreachable!() };
-    let texts: Vec<_> = messages.iter().map(|m| (m.from.as_str(), m.text.as_str())).collect();
-    assert_eq!(texts, vec![("alice", "hello bob"), ("bob", "hi alice")], "seed 1");
+    let PeerEvent::History { messages, .. } = h else {
+        unreachable!()
+    };
+    let texts: Vec<_> = messages
+        .iter()
+        .map(|m| (m.from.as_str(), m.text.as_str()))
+        .collect();
+    assert_eq!(
+        texts,
+        vec![("alice", "hello bob"), ("bob", "hi alice")],
+        "seed 1"
+    );
     assert!(messages[0].at >= 1_700_000_000_000);
     assert!(messages[0].at <= messages[1].at);
 }
@@ -59,24 +82,37 @@ fn decline_and_expiry_close_both_sides() {
     net.wait_for("alice", 40 * S, |e| {
         matches!(e, PeerEvent::ChatClosed { with, reason } if with.as_str() == "carol" && reason.contains("did not answer"))
     });
-    net.wait_for("carol", 40 * S, |e| {
-        matches!(e, PeerEvent::ChatClosed { with, .. } if with.as_str() == "alice")
-    });
+    net.wait_for(
+        "carol",
+        40 * S,
+        |e| matches!(e, PeerEvent::ChatClosed { with, .. } if with.as_str() == "alice"),
+    );
     assert_eq!(
         net.cmd("carol", PeerCommand::Accept(None)).unwrap_err().0,
         "nothing is waiting for an answer"
     );
     // Nothing is delivered on a chat that was never accepted.
-    assert!(net.cmd("alice", PeerCommand::Message { to: Net::to_user("carol"), text: "x".into() }).is_err());
+    assert!(
+        net.cmd(
+            "alice",
+            PeerCommand::Message {
+                to: Net::to_user("carol"),
+                text: "x".into()
+            }
+        )
+        .is_err()
+    );
 }
 
 #[test]
 fn chat_with_unknown_or_offline_peer_is_closed_with_a_reason() {
     let mut net = Net::new(3, &["alice", "bob"]);
     net.ok("alice", PeerCommand::Chat(name("nobody")));
-    net.wait_for("alice", 5 * S, |e| {
-        matches!(e, PeerEvent::ChatClosed { with, .. } if with.as_str() == "nobody")
-    });
+    net.wait_for(
+        "alice",
+        5 * S,
+        |e| matches!(e, PeerEvent::ChatClosed { with, .. } if with.as_str() == "nobody"),
+    );
     let bob = net.host("bob");
     net.world.crash(bob);
     net.run_for(2 * S);
@@ -91,7 +127,13 @@ fn too_long_message_is_refused_clearly() {
     let mut net = Net::new(4, &["alice", "bob"]);
     net.open_chat("alice", "bob");
     let err = net
-        .cmd("alice", PeerCommand::Message { to: Net::to_user("bob"), text: "x".repeat(MAX_MESSAGE_LEN + 1) })
+        .cmd(
+            "alice",
+            PeerCommand::Message {
+                to: Net::to_user("bob"),
+                text: "x".repeat(MAX_MESSAGE_LEN + 1),
+            },
+        )
         .unwrap_err();
     assert!(err.0.contains(&MAX_MESSAGE_LEN.to_string()), "{err}");
     net.msg("alice", "bob", &"y".repeat(MAX_MESSAGE_LEN));
@@ -122,9 +164,14 @@ fn burst_with_cuts(seed: u64, n: usize) {
             cuts += 1;
         }
     }
-    assert!(cuts > 2, "seed {seed}: the test cut too rarely to mean anything");
+    assert!(
+        cuts > 2,
+        "seed {seed}: the test cut too rarely to mean anything"
+    );
     let bob = Net::to_user("bob");
-    let all = net.run_until(60 * S, |net| net.peer("alice").waiting_for(&name("bob")) == 0);
+    let all = net.run_until(60 * S, |net| {
+        net.peer("alice").waiting_for(&name("bob")) == 0
+    });
     assert!(all, "seed {seed}: alice still has unacknowledged messages");
     let want: Vec<String> = (0..n).map(|i| format!("m{i}")).collect();
     assert_eq!(net.received("bob", "alice", &bob), want, "seed {seed}");
@@ -173,7 +220,9 @@ fn messages_survive_restarts_of_either_side_exactly_once() {
     for i in 10..15 {
         net.msg("alice", "bob", &format!("m{i}"));
     }
-    let ok = net.run_until(30 * S, |net| net.peer("alice").waiting_for(&name("bob")) == 0);
+    let ok = net.run_until(30 * S, |net| {
+        net.peer("alice").waiting_for(&name("bob")) == 0
+    });
     assert!(ok, "seed {seed}: later messages still waiting");
     let want: Vec<String> = (0..15).map(|i| format!("m{i}")).collect();
     assert_eq!(net.received("bob", "alice", &bob), want, "seed {seed}");
@@ -186,7 +235,9 @@ fn registry_restart_peers_log_back_in_and_keep_chatting() {
     net.open_chat("alice", "bob");
     let r = net.registry;
     net.world.crash(r);
-    net.wait_for("alice", 5 * S, |e| matches!(e, PeerEvent::RegistryLost { .. }));
+    net.wait_for("alice", 5 * S, |e| {
+        matches!(e, PeerEvent::RegistryLost { .. })
+    });
     net.msg("alice", "bob", "during the outage");
     net.run_for(3 * S);
     net.world.restart(r);
@@ -196,12 +247,17 @@ fn registry_restart_peers_log_back_in_and_keep_chatting() {
     assert!(net.peer("carol").is_logged_in());
     net.ok("carol", PeerCommand::Who);
     let users = net.wait_for("carol", 5 * S, |e| matches!(e, PeerEvent::Users { .. }));
-    let PeerEvent::Users { users } = users else { unreachable!() };
+    let PeerEvent::Users { users } = users else {
+        unreachable!()
+    };
     let names: Vec<_> = users.iter().map(|u| u.name.as_str()).collect();
     assert_eq!(names, vec!["alice", "bob", "carol"], "seed 30");
     let bob = Net::to_user("bob");
     net.wait_for("bob", 5 * S, |e| matches!(e, PeerEvent::Message { .. }));
-    assert_eq!(net.received("bob", "alice", &bob), vec!["during the outage"]);
+    assert_eq!(
+        net.received("bob", "alice", &bob),
+        vec!["during the outage"]
+    );
 }
 
 #[test]
@@ -220,9 +276,17 @@ fn wrong_password_stops_the_peer() {
         Box::new(confab_engine::Peer::new(cfg.clone(), records, now, seed))
     });
     net.peers.insert("impostor".into(), impostor);
-    let e = net.wait_for("impostor", 5 * S, |e| matches!(e, PeerEvent::Stopped { .. }));
+    let e = net.wait_for("impostor", 5 * S, |e| {
+        matches!(e, PeerEvent::Stopped { .. })
+    });
     assert!(
-        matches!(e, PeerEvent::Stopped { code: confab_engine::wire::ErrorCode::WrongPassword, .. }),
+        matches!(
+            e,
+            PeerEvent::Stopped {
+                code: confab_engine::wire::ErrorCode::WrongPassword,
+                ..
+            }
+        ),
         "{e:?}"
     );
     assert!(net.cmd("impostor", PeerCommand::Who).is_err());

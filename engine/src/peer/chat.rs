@@ -20,11 +20,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::api::CommandError;
 use crate::bounded::Text;
 use crate::limits::{MAX_MESSAGE_LEN, MAX_OUTBOX_PER_PEER};
+use crate::peer::Peer;
 use crate::peer::command::{RequestId, Target};
 use crate::peer::event::PeerEvent;
 use crate::peer::io::Timer;
 use crate::peer::records::{PeerRecord, chat_key};
-use crate::peer::Peer;
 use crate::record::RecordKey;
 use crate::wire::peer::{Conv, Payload, PeerMessage};
 use crate::wire::{GroupName, Name};
@@ -118,9 +118,9 @@ impl Questions {
     }
 
     pub fn has_group(&self, group: &GroupName, from: &Name) -> bool {
-        self.pending.values().any(|q| {
-            matches!(q, Question::Group { group: g, from: f, .. } if g == group && f == from)
-        })
+        self.pending.values().any(
+            |q| matches!(q, Question::Group { group: g, from: f, .. } if g == group && f == from),
+        )
     }
 }
 
@@ -205,11 +205,16 @@ impl Peer {
         }
     }
 
-    pub(crate) fn cmd_answer(&mut self, id: Option<RequestId>, yes: bool) -> Result<(), CommandError> {
+    pub(crate) fn cmd_answer(
+        &mut self,
+        id: Option<RequestId>,
+        yes: bool,
+    ) -> Result<(), CommandError> {
         let Some((id, q)) = self.questions.take(id) else {
-            let what = id.map_or_else(|| "nothing is waiting for an answer".to_owned(), |id| {
-                format!("no question {id} is waiting (answered or expired?)")
-            });
+            let what = id.map_or_else(
+                || "nothing is waiting for an answer".to_owned(),
+                |id| format!("no question {id} is waiting (answered or expired?)"),
+            );
             return Err(CommandError(what));
         };
         self.io.timers.cancel(&Timer::QuestionExpiry(id));
@@ -257,7 +262,11 @@ impl Peer {
         }
     }
 
-    fn message_user(&mut self, name: Name, text: Text<MAX_MESSAGE_LEN>) -> Result<(), CommandError> {
+    fn message_user(
+        &mut self,
+        name: Name,
+        text: Text<MAX_MESSAGE_LEN>,
+    ) -> Result<(), CommandError> {
         if &name == self.me() {
             return Err(CommandError("you cannot message yourself".into()));
         }
@@ -298,7 +307,8 @@ impl Peer {
                 self.links.send(&mut self.io, name, PeerMessage::ChatAccept);
             }
             Some(ChatState::Asking) => {
-                self.links.send(&mut self.io, name, PeerMessage::ChatRequest);
+                self.links
+                    .send(&mut self.io, name, PeerMessage::ChatRequest);
             }
             Some(ChatState::Asked(_)) => {}
             None if self.streams.waiting(name, &Conv::Direct) > 0 => self.ask(name),
@@ -361,19 +371,17 @@ impl Peer {
 
     pub(crate) fn question_expired(&mut self, id: RequestId) {
         match self.questions.remove(id) {
-            Some(Question::Chat(name)) => {
-                if self.chats.get(&name) == Some(ChatState::Asked(id)) {
-                    let why = format!("the chat request from {name} expired unanswered");
-                    let tell = format!("{} did not answer within {} s", self.me(), self.secs());
-                    self.end_chat(&name, why, Some(&tell));
-                }
+            Some(Question::Chat(name)) if self.chats.get(&name) == Some(ChatState::Asked(id)) => {
+                let why = format!("the chat request from {name} expired unanswered");
+                let tell = format!("{} did not answer within {} s", self.me(), self.secs());
+                self.end_chat(&name, why, Some(&tell));
             }
             Some(Question::Group { group, from, .. }) => {
                 self.io.notice(format!(
                     "the invitation from {from} into {group} expired unanswered"
                 ));
             }
-            None => {}
+            Some(Question::Chat(_)) | None => {}
         }
     }
 

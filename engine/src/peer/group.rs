@@ -150,7 +150,13 @@ impl Peer {
         self.io.forget(RecordKey(group_key(group)));
         let conv = Conv::Group(group.clone());
         if g.joining.is_none() {
-            for m in g.members.iter().filter(|m| *m != self.me()).cloned().collect::<Vec<_>>() {
+            for m in g
+                .members
+                .iter()
+                .filter(|m| *m != self.me())
+                .cloned()
+                .collect::<Vec<_>>()
+            {
                 self.enqueue(&m, &conv, Some(0), Payload::Left);
             }
         }
@@ -233,7 +239,10 @@ impl Peer {
     pub(crate) fn on_group_invite(&mut self, from: &Name, group: GroupName, members: Vec<Name>) {
         if self.groups.groups.contains_key(&group) {
             let msg = PeerMessage::GroupRefused {
-                reason: Text::truncate(&format!("{} is already in a group called {group}", self.me())),
+                reason: Text::truncate(&format!(
+                    "{} is already in a group called {group}",
+                    self.me()
+                )),
                 group,
             };
             self.links.send(&mut self.io, from, msg);
@@ -256,9 +265,16 @@ impl Peer {
         });
     }
 
-    pub(crate) fn answer_invite(&mut self, group: GroupName, from: Name, members: Vec<Name>, yes: bool) {
+    pub(crate) fn answer_invite(
+        &mut self,
+        group: GroupName,
+        from: Name,
+        members: Vec<Name>,
+        yes: bool,
+    ) {
         if yes && self.groups.groups.contains_key(&group) {
-            self.io.error(format!("you are already in a group called {group}"));
+            self.io
+                .error(format!("you are already in a group called {group}"));
             return;
         }
         if yes {
@@ -351,8 +367,7 @@ impl Peer {
         if joining {
             self.groups.groups.remove(group);
             self.io.forget(RecordKey(group_key(group)));
-            self.io
-                .error(format!("could not join {group}: {reason}"));
+            self.io.error(format!("could not join {group}: {reason}"));
         } else if self.groups.invites.remove(&(group.clone(), from.clone())) {
             self.io
                 .timers
@@ -363,9 +378,8 @@ impl Peer {
 
     pub(crate) fn invite_expired(&mut self, group: &GroupName, name: &Name) {
         if self.groups.invites.remove(&(group.clone(), name.clone())) {
-            self.io.notice(format!(
-                "{name} did not answer the invitation into {group}"
-            ));
+            self.io
+                .notice(format!("{name} did not answer the invitation into {group}"));
         }
     }
 

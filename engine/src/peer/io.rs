@@ -14,7 +14,7 @@ use crate::peer::records::PeerRecord;
 use crate::record::RecordKey;
 use crate::rng::Rng;
 use crate::timers::TimerTable;
-use crate::wire::{ErrorCode, GroupName, Goodbye, Message, Name, encode};
+use crate::wire::{ErrorCode, Goodbye, GroupName, Message, Name, encode};
 
 /// Every timer of a peer.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

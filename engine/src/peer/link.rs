@@ -117,11 +117,7 @@ impl Links {
 
     /// Whether a connection to `name` is open, being made, or being looked up.
     pub fn is_underway(&self, name: &Name) -> bool {
-        self.looking_up.contains(name)
-            || self
-                .conns
-                .values()
-                .any(|c| c.peer.as_ref() == Some(name))
+        self.looking_up.contains(name) || self.conns.values().any(|c| c.peer.as_ref() == Some(name))
     }
 
     pub fn set_looking_up(&mut self, name: &Name, on: bool) {
@@ -245,7 +241,11 @@ impl Links {
 
     /// The handshake timer of `conn` fired.
     pub fn on_handshake_timer(&mut self, io: &mut Io, conn: ConnId) {
-        if self.conns.get(&conn).is_some_and(|c| c.stage != Stage::Open) {
+        if self
+            .conns
+            .get(&conn)
+            .is_some_and(|c| c.stage != Stage::Open)
+        {
             self.close(io, conn, ErrorCode::TimedOut, "the handshake took too long");
         }
     }
@@ -394,18 +394,19 @@ impl Links {
                 if g.code != ErrorCode::Normal
                     && let Some(who) = who
                 {
-                    io.notice(format!("{who} closed the connection: {} ({})", g.reason, g.code));
+                    io.notice(format!(
+                        "{who} closed the connection: {} ({})",
+                        g.reason, g.code
+                    ));
                 }
                 self.forget(io, conn);
                 Vec::new()
             }
             (Stage::AwaitHello, Message::Hello(h)) => self.on_hello(io, conn, h),
-            (Stage::AwaitVerified, Message::Peer(PeerMessage::Verified)) => {
-                match c.peer.clone() {
-                    Some(name) => self.make_open(io, conn, name),
-                    None => Vec::new(),
-                }
-            }
+            (Stage::AwaitVerified, Message::Peer(PeerMessage::Verified)) => match c.peer.clone() {
+                Some(name) => self.make_open(io, conn, name),
+                None => Vec::new(),
+            },
             (Stage::Open, Message::Peer(PeerMessage::Verified)) => {
                 self.violation(io, conn, "a second Verified".into());
                 Vec::new()

@@ -14,7 +14,8 @@
 //! - [`group`]: groups, invitations and membership;
 //! - [`friends`]: the friends list and presence;
 //! - [`history`]: each conversation's stored messages;
-//! - [`records`]: what is kept durably.
+//! - [`records`]: what is kept durably;
+//! - `lookups`: what the peer does with the registry's answers.
 //!
 //! Rules every handler follows: due timers run first; a remote's protocol
 //! violation closes that connection (with a goodbye) and is reported, never
@@ -38,6 +39,7 @@ pub mod group;
 pub mod history;
 pub(crate) mod io;
 pub mod link;
+mod lookups;
 pub mod records;
 pub mod registry_link;
 pub mod streams;
@@ -57,22 +59,23 @@ use self::group::Groups;
 use self::history::History;
 use self::io::{Io, Timer};
 use self::link::{LinkOut, Links};
-use self::registry_link::{RegOut, RegistryLink};
+use self::registry_link::RegistryLink;
 use self::streams::{Received, Streams};
 use crate::api::{CommandError, ConnId, Engine, Input, Output};
 use crate::bounded::Text;
-use crate::limits::{MAX_LISTING_PAGES, MAX_SEARCH_LEN};
+use crate::limits::MAX_SEARCH_LEN;
 use crate::record::Record;
 use crate::wire::peer::{Conv, Payload, PeerMessage};
-use crate::wire::registry::{
-    FileCursor, FileEntry, PeerInfo, Profile, ReplyBody, RequestBody, UserEntry,
-};
-use crate::wire::{ErrorCode, Name, Refusal};
+use crate::wire::registry::{FileEntry, PeerInfo, Profile, RequestBody, UserEntry};
+use crate::wire::{ErrorCode, Name};
 
 /// Why a registry request was made, with what its answer accumulates.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Query {
-    Who { users: Vec<UserEntry>, pages: usize },
+    Who {
+        users: Vec<UserEntry>,
+        pages: usize,
+    },
     Search {
         text: Text<MAX_SEARCH_LEN>,
         users: Vec<UserEntry>,
@@ -97,7 +100,10 @@ pub(crate) enum Query {
     OwnProfile,
     SetProfile,
     /// Who is online, for friends' presence.
-    Roster { online: Vec<Name>, pages: usize },
+    Roster {
+        online: Vec<Name>,
+        pages: usize,
+    },
 }
 
 /// The peer engine. See the module documentation.
@@ -238,7 +244,10 @@ impl Peer {
             return;
         }
         let body = RequestBody::Lookup { name: name.clone() };
-        if self.reg.request(&mut self.io, Query::Dial(name.clone()), body) {
+        if self
+            .reg
+            .request(&mut self.io, Query::Dial(name.clone()), body)
+        {
             self.links.set_looking_up(name, true);
         }
     }
@@ -257,7 +266,8 @@ impl Peer {
             match out {
                 LinkOut::Verify { conn, name } => {
                     let body = RequestBody::Lookup { name: name.clone() };
-                    self.reg.request(&mut self.io, Query::Verify(conn, name), body);
+                    self.reg
+                        .request(&mut self.io, Query::Verify(conn, name), body);
                 }
                 LinkOut::Open { name } => self.link_opened(&name),
                 LinkOut::Message { name, msg } => self.on_peer_message(&name, msg),
@@ -392,305 +402,16 @@ impl Peer {
         self.history.add(&mut self.io, with, entry);
     }
 
-    // ---- the registry -----------------------------------------------------
-
-    fn on_registry(&mut self, outs: Vec<RegOut<Query>>) {
-        for out in outs {
-            match out {
-                RegOut::Up { first } => self.registry_up(first),
-                RegOut::Down { reason, abandoned } => {
-                    for q in abandoned {
-                        self.abandoned(q);
-                    }
-                    self.io.event(PeerEvent::RegistryLost { reason });
-                }
-                RegOut::Stopped { code, reason } => self.stop(code, reason),
-                RegOut::Reply(q, result) => self.on_reply(q, result),
-                RegOut::Presence(p) => {
-                    if p.online {
-                        self.online.insert(p.name.clone());
-                    } else {
-                        self.online.remove(&p.name);
-                    }
-                    self.io.event(PeerEvent::Presence {
-                        name: p.name.clone(),
-                        online: p.online,
-                    });
-                    if p.online && self.wants(&p.name) && !self.links.is_underway(&p.name) {
-                        // Whatever backoff there was, now is the time.
-                        self.io.timers.cancel(&Timer::Dial(p.name.clone()));
-                        self.ensure_link(&p.name);
-                    }
-                }
-            }
-        }
-    }
-
-    fn registry_up(&mut self, first: bool) {
-        let me = self.me().clone();
-        if first {
-            self.io.event(PeerEvent::Ready {
-                name: me.clone(),
-                listen: self.config.listen,
-            });
-        } else {
-            self.io.event(PeerEvent::RegistryBack);
-        }
-        match self.profile.clone() {
-            Some(profile) => {
-                let body = RequestBody::SetProfile { profile };
-                self.reg.request(&mut self.io, Query::SetProfile, body);
-            }
-            None => {
-                let body = RequestBody::Lookup { name: me };
-                self.reg.request(&mut self.io, Query::OwnProfile, body);
-            }
-        }
-        let body = RequestBody::List { after: None };
-        let q = Query::Roster {
-            online: Vec::new(),
-            pages: 0,
-        };
-        self.reg.request(&mut self.io, q, body);
-        for (conn, name) in self.links.verifying() {
-            let body = RequestBody::Lookup { name: name.clone() };
-            self.reg.request(&mut self.io, Query::Verify(conn, name), body);
-        }
-        for name in self.wanted() {
-            self.ensure_link(&name);
-        }
-    }
-
-    fn abandoned(&mut self, q: Query) {
-        match q {
-            Query::Who { .. } | Query::Search { .. } | Query::Files { .. } | Query::Whois(_) => {
-                self.io
-                    .error("the registry connection was lost; try again when it is back")
-            }
-            Query::WhoisFiles { .. } => {
-                self.io
-                    .error("the registry connection was lost; try again when it is back")
-            }
-            Query::Dial(name) => self.links.set_looking_up(&name, false),
-            // Asked again when the registry is back.
-            Query::Verify(..) | Query::OwnProfile | Query::SetProfile | Query::Roster { .. } => {}
-        }
-    }
-
-    fn on_reply(&mut self, q: Query, result: Result<ReplyBody, Refusal>) {
-        let result = match result {
-            Ok(body) => body,
-            Err(refusal) => return self.on_refusal(q, refusal),
-        };
-        match (q, result) {
-            (Query::Who { mut users, pages }, ReplyBody::Users { users: page, more }) => {
-                users.extend(page.into_vec());
-                match self.next_page(more, pages, users.last().map(|u| u.name.clone())) {
-                    Some(after) => {
-                        let q = Query::Who {
-                            users,
-                            pages: pages + 1,
-                        };
-                        self.reg.request(&mut self.io, q, RequestBody::List { after });
-                    }
-                    None => self.io.event(PeerEvent::Users { users }),
-                }
-            }
-            (
-                Query::Search {
-                    text,
-                    mut users,
-                    pages,
-                },
-                ReplyBody::Users { users: page, more },
-            ) => {
-                users.extend(page.into_vec());
-                match self.next_page(more, pages, users.last().map(|u| u.name.clone())) {
-                    Some(after) => {
-                        let body = RequestBody::Search {
-                            text: text.clone(),
-                            after,
-                        };
-                        let q = Query::Search {
-                            text,
-                            users,
-                            pages: pages + 1,
-                        };
-                        self.reg.request(&mut self.io, q, body);
-                    }
-                    None => self.io.event(PeerEvent::Users { users }),
-                }
-            }
-            (
-                Query::Files {
-                    owner,
-                    mut files,
-                    pages,
-                },
-                ReplyBody::Files { files: page, more },
-            ) => {
-                files.extend(page.into_vec());
-                let cursor = files.last().map(|f| FileCursor {
-                    owner: f.owner.clone(),
-                    name: f.file.name.clone(),
-                });
-                match self.next_page(more, pages, cursor) {
-                    Some(after) => {
-                        let body = RequestBody::Files {
-                            owner: owner.clone(),
-                            after,
-                        };
-                        let q = Query::Files {
-                            owner,
-                            files,
-                            pages: pages + 1,
-                        };
-                        self.reg.request(&mut self.io, q, body);
-                    }
-                    None => self.io.event(PeerEvent::Files { files }),
-                }
-            }
-            (Query::Whois(_), ReplyBody::Peer(info)) => {
-                if info.addr.is_none() {
-                    return self.io.event(PeerEvent::Whois {
-                        info,
-                        files: Vec::new(),
-                    });
-                }
-                let body = RequestBody::Files {
-                    owner: Some(info.name.clone()),
-                    after: None,
-                };
-                let q = Query::WhoisFiles {
-                    info,
-                    files: Vec::new(),
-                    pages: 0,
-                };
-                self.reg.request(&mut self.io, q, body);
-            }
-            (
-                Query::WhoisFiles {
-                    info,
-                    mut files,
-                    pages,
-                },
-                ReplyBody::Files { files: page, more },
-            ) => {
-                files.extend(page.into_vec());
-                let cursor = files.last().map(|f| FileCursor {
-                    owner: f.owner.clone(),
-                    name: f.file.name.clone(),
-                });
-                match self.next_page(more, pages, cursor) {
-                    Some(after) => {
-                        let body = RequestBody::Files {
-                            owner: Some(info.name.clone()),
-                            after,
-                        };
-                        let q = Query::WhoisFiles {
-                            info,
-                            files,
-                            pages: pages + 1,
-                        };
-                        self.reg.request(&mut self.io, q, body);
-                    }
-                    None => {
-                        let files = files.into_iter().map(|f| f.file).collect();
-                        self.io.event(PeerEvent::Whois { info, files })
-                    }
-                }
-            }
-            (Query::Dial(name), ReplyBody::Peer(info)) => match info.addr {
-                Some(addr) if self.wants(&name) => self.links.dial(&mut self.io, name, addr),
-                Some(_) => self.links.set_looking_up(&name, false),
-                None => {
-                    self.links.set_looking_up(&name, false);
-                    self.peer_offline(&name);
-                }
-            },
-            (Query::Verify(conn, _), ReplyBody::Peer(info)) => {
-                let outs = self.links.verified(&mut self.io, conn, Ok(info.addr));
-                self.on_link(outs);
-            }
-            (Query::OwnProfile, ReplyBody::Peer(info)) => {
-                if self.profile.is_none() {
-                    self.profile = Some(info.profile);
-                }
-            }
-            (Query::SetProfile, _) => {}
-            (Query::Roster { mut online, pages }, ReplyBody::Users { users, more }) => {
-                online.extend(users.into_vec().into_iter().map(|u| u.name));
-                match self.next_page(more, pages, online.last().cloned()) {
-                    Some(after) => {
-                        let q = Query::Roster {
-                            online,
-                            pages: pages + 1,
-                        };
-                        self.reg.request(&mut self.io, q, RequestBody::List { after });
-                    }
-                    None => self.online = online.into_iter().collect(),
-                }
-            }
-            (q, body) => {
-                // The registry answered with the wrong kind of reply: a bug
-                // there; say so rather than guess.
-                self.io.notice(format!(
-                    "the registry answered {q:?} with an unexpected {body:?}"
-                ));
-            }
-        }
-    }
-
-    /// The cursor for the next page, or `None` when the listing is complete
-    /// (or long enough: then the user is told it was cut).
-    fn next_page<C>(&mut self, more: bool, pages: usize, last: Option<C>) -> Option<Option<C>> {
-        if !more {
-            return None;
-        }
-        if pages + 1 >= MAX_LISTING_PAGES {
-            self.io.notice(format!(
-                "the listing is longer than {MAX_LISTING_PAGES} pages; showing the first ones"
-            ));
-            return None;
-        }
-        last.map(Some)
-    }
-
-    fn on_refusal(&mut self, q: Query, refusal: Refusal) {
-        match q {
-            Query::Who { .. }
-            | Query::Search { .. }
-            | Query::Files { .. }
-            | Query::Whois(_)
-            | Query::WhoisFiles { .. } => self.io.error(refusal.message.to_string()),
-            Query::Dial(name) => {
-                if refusal.code == ErrorCode::UnknownName {
-                    self.links.set_looking_up(&name, false);
-                    self.peer_unknown(&name, refusal.message.as_str());
-                } else {
-                    self.links.lookup_failed(&mut self.io, &name);
-                }
-            }
-            Query::Verify(conn, _) => {
-                let outs = self
-                    .links
-                    .verified(&mut self.io, conn, Err(refusal.message.to_string()));
-                self.on_link(outs);
-            }
-            Query::SetProfile => self
-                .io
-                .error(format!("the registry refused the profile: {refusal}")),
-            Query::OwnProfile | Query::Roster { .. } => {}
-        }
-    }
-
     fn stop(&mut self, code: ErrorCode, reason: String) {
         if self.stopped {
             return;
         }
         self.stopped = true;
-        self.links
-            .close_all(&mut self.io, ErrorCode::ShuttingDown, "this peer is stopping");
+        self.links.close_all(
+            &mut self.io,
+            ErrorCode::ShuttingDown,
+            "this peer is stopping",
+        );
         self.reg.quit(&mut self.io);
         self.io.timers = Default::default();
         self.io.event(PeerEvent::Stopped { code, reason });
@@ -704,13 +425,18 @@ impl Peer {
                     users: Vec::new(),
                     pages: 0,
                 };
-                if !self.reg.request(&mut self.io, q, RequestBody::List { after: None }) {
+                if !self
+                    .reg
+                    .request(&mut self.io, q, RequestBody::List { after: None })
+                {
                     self.io.error(offline());
                 }
             }
             PeerCommand::Search(text) => {
                 let text: Text<MAX_SEARCH_LEN> = Text::new(text.to_lowercase()).map_err(|e| {
-                    CommandError(format!("search text is at most {MAX_SEARCH_LEN} bytes: {e}"))
+                    CommandError(format!(
+                        "search text is at most {MAX_SEARCH_LEN} bytes: {e}"
+                    ))
                 })?;
                 let body = RequestBody::Search {
                     text: text.clone(),
@@ -779,14 +505,18 @@ impl Peer {
     fn cmd_set_profile(&mut self, change: ProfileChange) -> Result<(), CommandError> {
         let mut profile = self.profile.clone().unwrap_or_default();
         let too_long = |what: &str, e: crate::bounded::TooLong| {
-            CommandError(format!("a {what} is at most {} bytes, not {}", e.max, e.len))
+            CommandError(format!(
+                "a {what} is at most {} bytes, not {}",
+                e.max, e.len
+            ))
         };
         match change {
-            ProfileChange::Nick(s) => profile.nick = Text::new(s).map_err(|e| too_long("nickname", e))?,
+            ProfileChange::Nick(s) => {
+                profile.nick = Text::new(s).map_err(|e| too_long("nickname", e))?
+            }
             ProfileChange::Bio(s) => profile.bio = Text::new(s).map_err(|e| too_long("bio", e))?,
             ProfileChange::Avatar(b) => {
-                profile.avatar =
-                    crate::bounded::Blob::new(b).map_err(|e| too_long("avatar", e))?
+                profile.avatar = crate::bounded::Blob::new(b).map_err(|e| too_long("avatar", e))?
             }
         }
         self.profile = Some(profile.clone());

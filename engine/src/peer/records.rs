@@ -129,8 +129,18 @@ mod tests {
         assert!(k1 < k2, "zero-padded numbers sort");
         let g = GroupName::new("#g").unwrap();
         assert_ne!(
-            PeerRecord::NextSeq { to: a.clone(), conv: Conv::Direct, next: 1 }.key(),
-            PeerRecord::NextSeq { to: a, conv: Conv::Group(g), next: 1 }.key()
+            PeerRecord::NextSeq {
+                to: a.clone(),
+                conv: Conv::Direct,
+                next: 1
+            }
+            .key(),
+            PeerRecord::NextSeq {
+                to: a,
+                conv: Conv::Group(g),
+                next: 1
+            }
+            .key()
         );
     }
 }

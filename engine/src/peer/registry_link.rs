@@ -65,7 +65,10 @@ enum State {
     Waiting,
     Connecting(ConnId),
     /// Connected; `ready` once logged in.
-    Open { conn: ConnId, ready: bool },
+    Open {
+        conn: ConnId,
+        ready: bool,
+    },
     Stopped,
 }
 
@@ -257,7 +260,11 @@ impl<Q> RegistryLink<Q> {
 
     pub fn on_heartbeat_timer(&mut self, io: &mut Io) {
         if self.is_up() {
-            self.send_request(io, Query::Session(SessionStep::Chore), RequestBody::Heartbeat);
+            self.send_request(
+                io,
+                Query::Session(SessionStep::Chore),
+                RequestBody::Heartbeat,
+            );
             io.set_timer(Timer::Heartbeat, self.heartbeat);
         }
     }
@@ -331,7 +338,10 @@ impl<Q> RegistryLink<Q> {
 
     fn on_reply(&mut self, io: &mut Io, reply: Reply) -> Vec<RegOut<Q>> {
         let Some(q) = self.pending.remove(&reply.id) else {
-            let why = format!("the registry answered request {} that was never asked", reply.id);
+            let why = format!(
+                "the registry answered request {} that was never asked",
+                reply.id
+            );
             return self.close_and_retry(io, ErrorCode::ProtocolViolation, why);
         };
         match (q, reply.result) {

@@ -89,10 +89,7 @@ impl Streams {
         user_seq: Option<u64>,
         payload: Payload,
     ) -> u64 {
-        let n = self
-            .next_seq
-            .entry((to.clone(), conv.clone()))
-            .or_insert(1);
+        let n = self.next_seq.entry((to.clone(), conv.clone())).or_insert(1);
         let seq = *n;
         *n += 1;
         io.persist(PeerRecord::NextSeq {
@@ -268,10 +265,22 @@ mod tests {
 
         let mut b = Streams::default();
         let alice = n("alice");
-        assert_eq!(b.receive(&mut io, &alice, &Conv::Direct, 1, 1), (Received::Deliver, 1));
-        assert_eq!(b.receive(&mut io, &alice, &Conv::Direct, 1, 1), (Received::Drop, 1));
-        assert_eq!(b.receive(&mut io, &alice, &Conv::Direct, 3, 2), (Received::Drop, 1));
-        assert_eq!(b.receive(&mut io, &alice, &Conv::Direct, 2, 2), (Received::Deliver, 2));
+        assert_eq!(
+            b.receive(&mut io, &alice, &Conv::Direct, 1, 1),
+            (Received::Deliver, 1)
+        );
+        assert_eq!(
+            b.receive(&mut io, &alice, &Conv::Direct, 1, 1),
+            (Received::Drop, 1)
+        );
+        assert_eq!(
+            b.receive(&mut io, &alice, &Conv::Direct, 3, 2),
+            (Received::Drop, 1)
+        );
+        assert_eq!(
+            b.receive(&mut io, &alice, &Conv::Direct, 2, 2),
+            (Received::Deliver, 2)
+        );
     }
 
     #[test]
@@ -290,7 +299,10 @@ mod tests {
         assert_eq!((seq, low), (4, 4));
         let mut b = Streams::default();
         let alice = n("alice");
-        assert_eq!(b.receive(&mut io, &alice, &Conv::Direct, 4, 4), (Received::Deliver, 4));
+        assert_eq!(
+            b.receive(&mut io, &alice, &Conv::Direct, 4, 4),
+            (Received::Deliver, 4)
+        );
     }
 
     #[test]
@@ -324,6 +336,9 @@ mod tests {
         }
         assert_eq!(b.waiting(&bob, &Conv::Direct), 1);
         assert_eq!(b.enqueue(&mut io, &bob, &Conv::Direct, None, text("y")), 2);
-        assert_eq!(b.receive(&mut io, &bob, &Conv::Direct, 1, 1), (Received::Drop, 1));
+        assert_eq!(
+            b.receive(&mut io, &bob, &Conv::Direct, 1, 1),
+            (Received::Drop, 1)
+        );
     }
 }

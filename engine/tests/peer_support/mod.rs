@@ -182,9 +182,11 @@ impl Net {
         self.events(who)
             .into_iter()
             .filter_map(|e| match e {
-                PeerEvent::Message { from: f, to: t, text } if f.as_str() == from && &t == to => {
-                    Some(text)
-                }
+                PeerEvent::Message {
+                    from: f,
+                    to: t,
+                    text,
+                } if f.as_str() == from && &t == to => Some(text),
                 _ => None,
             })
             .collect()
@@ -193,9 +195,11 @@ impl Net {
     /// The id of the latest chat request `who` got from `from`.
     pub fn chat_request(&mut self, who: &str, from: &str) -> RequestId {
         let from = name(from);
-        match self.wait_for(who, Duration::from_secs(10), |e| {
-            matches!(e, PeerEvent::ChatRequest { from: f, .. } if *f == from)
-        }) {
+        match self.wait_for(
+            who,
+            Duration::from_secs(10),
+            |e| matches!(e, PeerEvent::ChatRequest { from: f, .. } if *f == from),
+        ) {
             PeerEvent::ChatRequest { id, .. } => id,
             _ => unreachable!(),
         }
@@ -207,9 +211,11 @@ impl Net {
         let id = self.chat_request(b, a);
         self.ok(b, PeerCommand::Accept(Some(id)));
         let nb = name(b);
-        self.wait_for(a, Duration::from_secs(10), |e| {
-            matches!(e, PeerEvent::ChatOpened { with } if *with == nb)
-        });
+        self.wait_for(
+            a,
+            Duration::from_secs(10),
+            |e| matches!(e, PeerEvent::ChatOpened { with } if *with == nb),
+        );
     }
 
     pub fn msg(&mut self, from: &str, to: &str, text: &str) {
