@@ -409,3 +409,36 @@ impl Peer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn n(s: &str) -> Name {
+        Name::new(s).unwrap()
+    }
+
+    #[test]
+    fn questions_oldest_first_and_by_id() {
+        let mut q = Questions::default();
+        let a = q.add(Question::Chat(n("a")));
+        let b = q.add(Question::Chat(n("b")));
+        let c = q.add(Question::Chat(n("c")));
+        assert_eq!(q.take(Some(b)), Some((b, Question::Chat(n("b")))));
+        assert_eq!(q.take(None), Some((a, Question::Chat(n("a")))));
+        assert_eq!(q.take(Some(b)), None);
+        assert_eq!(q.take(None), Some((c, Question::Chat(n("c")))));
+        assert_eq!(q.take(None), None);
+    }
+
+    #[test]
+    fn chat_states_and_wants() {
+        let mut c = Chats::default();
+        c.set(&n("a"), ChatState::Asking);
+        c.set(&n("b"), ChatState::Asked(RequestId(1)));
+        c.restore(n("c"));
+        assert!(c.wants(&n("a")) && !c.wants(&n("b")) && c.wants(&n("c")));
+        assert!(c.is_open(&n("c")) && !c.is_open(&n("a")));
+        assert_eq!(c.names().len(), 2);
+    }
+}

@@ -439,3 +439,38 @@ impl Peer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn n(s: &str) -> Name {
+        Name::new(s).unwrap()
+    }
+
+    #[test]
+    fn who_may_write_to_a_group() {
+        let g = GroupName::new("#g").unwrap();
+        let mut groups = Groups::default();
+        let text = Payload::Text(Text::new("x").unwrap());
+        let list = Payload::Members(List::default());
+        assert!(!groups.accepts(&g, &n("a"), &text), "not in the group");
+        groups.restore(GroupRecord {
+            group: g.clone(),
+            members: vec![n("me")],
+            joining: Some(n("a")),
+        });
+        assert!(!groups.accepts(&g, &n("a"), &text), "still joining");
+        assert!(groups.accepts(&g, &n("a"), &list), "the inviter's welcome");
+        assert!(!groups.accepts(&g, &n("b"), &list), "someone else's list");
+        groups.restore(GroupRecord {
+            group: g.clone(),
+            members: vec![n("a"), n("me")],
+            joining: None,
+        });
+        assert!(groups.accepts(&g, &n("a"), &text));
+        assert!(!groups.accepts(&g, &n("b"), &text), "not a member (yet)");
+        assert!(!groups.accepts(&g, &n("a"), &list), "no second welcome");
+        assert!(groups.wants(&n("a")) && !groups.wants(&n("b")));
+    }
+}

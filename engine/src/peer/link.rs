@@ -92,6 +92,8 @@ pub(crate) struct Links {
     attempts: BTreeMap<Name, u32>,
     /// Peers whose address is being looked up for a dial.
     looking_up: BTreeSet<Name>,
+    /// How many times a connection has opened (for tests and statistics).
+    opened: u64,
 }
 
 impl Links {
@@ -104,7 +106,13 @@ impl Links {
             open: BTreeMap::new(),
             attempts: BTreeMap::new(),
             looking_up: BTreeSet::new(),
+            opened: 0,
         }
+    }
+
+    /// How many times a connection has opened.
+    pub fn opened(&self) -> u64 {
+        self.opened
     }
 
     pub fn owns(&self, conn: ConnId) -> bool {
@@ -329,6 +337,7 @@ impl Links {
         if let Some(c) = self.conns.get_mut(&conn) {
             c.stage = Stage::Open;
         }
+        self.opened += 1;
         io.timers.cancel(&Timer::Handshake(conn));
         io.timers.cancel(&Timer::Dial(name.clone()));
         self.attempts.remove(&name);
@@ -403,10 +412,19 @@ impl Links {
                 Vec::new()
             }
             (Stage::AwaitHello, Message::Hello(h)) => self.on_hello(io, conn, h),
-            (Stage::AwaitVerified, Message::Peer(PeerMessage::Verified)) => match c.peer.clone() {
-                Some(name) => self.make_open(io, conn, name),
-                None => Vec::new(),
-            },
+            (Stage::AwaitVerified, Message::Peer(PeerMessage::Verified)) => {
+                let Some(name) = c.peer.clone() else {
+                    return Vec::new();
+                };
+                // The acceptor may have opened it before seeing our other
+                // connection: the same rule on both sides settles it.
+                if self.wins(conn, &name) {
+                    self.make_open(io, conn, name)
+                } else {
+                    self.close(io, conn, ErrorCode::Normal, "duplicate connection");
+                    Vec::new()
+                }
+            }
             (Stage::Open, Message::Peer(PeerMessage::Verified)) => {
                 self.violation(io, conn, "a second Verified".into());
                 Vec::new()
@@ -461,5 +479,87 @@ impl Links {
             conn,
             name: claimed,
         }]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    fn n(s: &str) -> Name {
+        Name::new(s).unwrap()
+    }
+
+    fn links(me: &str) -> Links {
+        let d = Duration::from_secs(1);
+        Links::new(n(me), d, (d, d))
+    }
+
+    fn sent(io: &mut Io) -> Vec<Message> {
+        io.out
+            .drain(..)
+            .filter_map(|o| match o {
+                Output::Send { bytes, .. } => crate::wire::decode(&bytes[4..]).ok(),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Both sides of a crossed dial keep the connection dialed by the
+    /// smaller name, whatever order things happen in.
+    #[test]
+    fn crossed_dials_keep_the_one_the_smaller_name_dialed() {
+        let addr: SocketAddr = "10.0.0.2:7000".parse().unwrap();
+        let remote: SocketAddr = "10.0.0.2:40001".parse().unwrap();
+        for me in ["ann", "zed"] {
+            let other = if me == "ann" { "zed" } else { "ann" };
+            let mut io = Io::new(Instant::now(), 1);
+            let mut l = links(me);
+            l.dial(&mut io, n(other), addr);
+            let dialed = ConnId(1);
+            l.on_connected(&mut io, dialed);
+            let accepted = io.mint_conn();
+            l.accept(&mut io, accepted, remote);
+            let hello = |name: &str| {
+                Message::Hello(Hello {
+                    version: PROTOCOL_VERSION,
+                    role: Role::Peer,
+                    name: Some(n(name)),
+                })
+            };
+            let bytes = crate::wire::encode(&hello(other));
+            l.on_received(&mut io, accepted, &bytes);
+            l.on_received(&mut io, dialed, &bytes);
+            // The accepted one is verified first, then the dialed one opens.
+            l.verified(&mut io, accepted, Ok(Some(addr)));
+            let v = crate::wire::encode(&Message::Peer(PeerMessage::Verified));
+            l.on_received(&mut io, dialed, &v);
+            let keep = if me == "ann" { dialed } else { accepted };
+            assert_eq!(l.open.get(&n(other)), Some(&keep), "{me}");
+            assert_eq!(l.conns.len(), 1, "{me}: the loser is closed");
+            sent(&mut io);
+        }
+    }
+
+    #[test]
+    fn acceptor_checks_the_address_ip() {
+        let mut io = Io::new(Instant::now(), 1);
+        let mut l = links("ann");
+        let c = io.mint_conn();
+        l.accept(&mut io, c, "10.0.0.9:40000".parse().unwrap());
+        let hello = Message::Hello(Hello {
+            version: PROTOCOL_VERSION,
+            role: Role::Peer,
+            name: Some(n("bob")),
+        });
+        let outs = l.on_received(&mut io, c, &crate::wire::encode(&hello));
+        assert!(matches!(&outs[..], [LinkOut::Verify { name, .. }] if name.as_str() == "bob"));
+        l.verified(&mut io, c, Ok(Some("10.0.0.3:7000".parse().unwrap())));
+        assert!(!l.owns(c));
+        let msgs = sent(&mut io);
+        assert!(
+            matches!(msgs.last(), Some(Message::Goodbye(g)) if g.code == ErrorCode::InvalidRequest)
+        );
     }
 }

@@ -185,6 +185,12 @@ impl Peer {
         self.links.is_open(name)
     }
 
+    /// How many peer connections have opened since start (a crossed dial
+    /// that resolves cleanly opens at most two).
+    pub fn connections_opened(&self) -> u64 {
+        self.links.opened()
+    }
+
     /// Whether a one-to-one chat with `name` is open.
     pub fn chat_is_open(&self, name: &Name) -> bool {
         self.chats.is_open(name)
