@@ -397,3 +397,141 @@ impl<Q> RegistryLink<Q> {
         vec![RegOut::Up { first }]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::Output;
+    use crate::bounded::Text;
+    use crate::wire::{Goodbye, encode};
+    use std::time::Instant;
+
+    fn link() -> (Io, RegistryLink<u8>, ConnId) {
+        let mut io = Io::new(Instant::now(), 1);
+        let addr: SocketAddr = "10.0.0.1:7000".parse().unwrap();
+        let d = Duration::from_secs(1);
+        let mut l = RegistryLink::new(
+            addr,
+            Name::new("ann").unwrap(),
+            Password(Text::new("pw").unwrap()),
+            addr,
+            Vec::new(),
+            d,
+            (d, d),
+        );
+        l.connect(&mut io);
+        let conn = ConnId(1);
+        l.on_connected(&mut io, conn);
+        let hello = Message::Hello(Hello {
+            version: PROTOCOL_VERSION,
+            role: Role::Registry,
+            name: None,
+        });
+        assert!(l.on_received(&mut io, conn, &encode(&hello)).is_empty());
+        (io, l, conn)
+    }
+
+    /// The bodies of the requests sent so far, with their ids.
+    fn requests(io: &mut Io) -> Vec<(u32, RequestBody)> {
+        io.out
+            .drain(..)
+            .filter_map(|o| match o {
+                Output::Send { bytes, .. } => match crate::wire::decode(&bytes[4..]) {
+                    Ok(Message::Request(r)) => Some((r.id, r.body)),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn reply(
+        io: &mut Io,
+        l: &mut RegistryLink<u8>,
+        conn: ConnId,
+        id: u32,
+        result: Result<ReplyBody, Refusal>,
+    ) -> Vec<RegOut<u8>> {
+        l.on_received(io, conn, &encode(&Message::Reply(Reply { id, result })))
+    }
+
+    #[test]
+    fn first_login_registers_then_logs_in() {
+        let (mut io, mut l, conn) = link();
+        let r = requests(&mut io);
+        assert!(matches!(&r[..], [(1, RequestBody::Login { .. })]));
+        let refusal = Refusal::new(ErrorCode::UnknownName, "who?");
+        assert!(reply(&mut io, &mut l, conn, 1, Err(refusal)).is_empty());
+        assert!(matches!(
+            &requests(&mut io)[..],
+            [(2, RequestBody::Register { .. })]
+        ));
+        reply(&mut io, &mut l, conn, 2, Ok(ReplyBody::Done));
+        assert!(matches!(
+            &requests(&mut io)[..],
+            [(3, RequestBody::Login { .. })]
+        ));
+        let outs = reply(&mut io, &mut l, conn, 3, Ok(ReplyBody::Done));
+        assert!(matches!(&outs[..], [RegOut::Up { first: true }]));
+        assert!(l.is_up());
+        let r = requests(&mut io);
+        assert!(matches!(
+            &r[..],
+            [
+                (_, RequestBody::WatchPresence { on: true }),
+                (_, RequestBody::Publish { .. })
+            ]
+        ));
+    }
+
+    #[test]
+    fn wrong_password_and_replacement_stop_other_losses_retry() {
+        let (mut io, mut l, conn) = link();
+        requests(&mut io);
+        let outs = reply(
+            &mut io,
+            &mut l,
+            conn,
+            1,
+            Err(Refusal::new(ErrorCode::WrongPassword, "no")),
+        );
+        assert!(matches!(
+            &outs[..],
+            [RegOut::Stopped {
+                code: ErrorCode::WrongPassword,
+                ..
+            }]
+        ));
+        assert!(io.timers.is_empty(), "no retry after a stop");
+
+        let (mut io, mut l, conn) = link();
+        requests(&mut io);
+        reply(&mut io, &mut l, conn, 1, Ok(ReplyBody::Done));
+        assert!(l.request(&mut io, 7, RequestBody::Heartbeat));
+        let outs = l.on_closed(&mut io, conn);
+        assert!(matches!(&outs[..], [RegOut::Down { abandoned, .. }] if abandoned == &vec![7]));
+        assert!(io.timers.get(&Timer::RegistryRetry).is_some());
+        l.on_retry_timer(&mut io);
+        let conn2 = ConnId(2);
+        assert!(l.owns(conn2));
+        l.on_connected(&mut io, conn2);
+        let bye = Message::Goodbye(Goodbye {
+            code: ErrorCode::SessionReplaced,
+            reason: Text::new("elsewhere").unwrap(),
+        });
+        let hello = Message::Hello(Hello {
+            version: PROTOCOL_VERSION,
+            role: Role::Registry,
+            name: None,
+        });
+        l.on_received(&mut io, conn2, &encode(&hello));
+        let outs = l.on_received(&mut io, conn2, &encode(&bye));
+        assert!(matches!(
+            &outs[..],
+            [RegOut::Stopped {
+                code: ErrorCode::SessionReplaced,
+                ..
+            }]
+        ));
+    }
+}
