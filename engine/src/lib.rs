@@ -27,5 +27,6 @@ pub mod wire;
 pub mod testing;
 
 pub use api::{CommandError, ConnId, Engine, Input, JobId, Output, TransferId};
+pub use peer::{Peer, PeerCommand, PeerConfig, PeerEvent};
 pub use record::{Record, RecordKey};
 pub use registry::{Registry, RegistryCommand, RegistryConfig, RegistryEvent};

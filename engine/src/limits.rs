@@ -70,3 +70,18 @@ pub const MAX_GROUP_MEMBERS: usize = 64;
 
 /// Longest socket address text, in bytes (`[ipv6%scope]:port` fits).
 pub const MAX_ADDR_LEN: usize = 64;
+
+/// Most messages a peer keeps in the history of one conversation; older ones
+/// are forgotten (their records deleted) so a long-lived chat cannot fill the
+/// disk. A thousand is far more than `/history` is ever asked to show.
+pub const MAX_HISTORY_PER_CONVERSATION: usize = 1000;
+
+/// Most pages a peer fetches for one `/who`, `/search` or `/files` answer
+/// (so at most this times [`MAX_LISTING_ENTRIES`] entries); a longer listing
+/// is cut and says so rather than flooding the user.
+pub const MAX_LISTING_PAGES: usize = 20;
+
+/// Most messages waiting (unacknowledged or queued for an offline friend)
+/// from one peer to one other peer. Beyond it, `/msg` says to wait: the
+/// durable outbox must not grow without bound while a friend is away.
+pub const MAX_OUTBOX_PER_PEER: usize = 1000;

@@ -11,6 +11,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::password::{PasswordCost, PasswordDigest, Salt};
+use crate::peer::PeerRecord;
 use crate::wire::Name;
 use crate::wire::registry::Profile;
 
@@ -29,6 +30,9 @@ impl fmt::Display for RecordKey {
 pub enum Record {
     /// A registry account.
     Account(AccountRecord),
+    /// Something a peer keeps: friends, open chats, groups, the outbox,
+    /// stream counters and history (see [`PeerRecord`]).
+    Peer(PeerRecord),
 }
 
 impl Record {
@@ -36,6 +40,7 @@ impl Record {
     pub fn key(&self) -> RecordKey {
         match self {
             Record::Account(a) => RecordKey(format!("account/{}", a.name)),
+            Record::Peer(p) => p.key(),
         }
     }
 

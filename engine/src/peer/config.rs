@@ -36,6 +36,13 @@ pub struct PeerConfig {
     pub chunk_size: u32,
     /// Unacknowledged chunks in flight per transfer.
     pub window: u32,
+    /// How long a new peer connection may take to say hello and prove who
+    /// it is (the proof needs a registry round trip) before it is closed.
+    pub handshake_timeout: Duration,
+    /// How often unacknowledged messages are sent again on an open
+    /// connection (a receiver holds back what it cannot take yet, such as a
+    /// group message from a member it has not heard of).
+    pub retransmit_interval: Duration,
 }
 
 impl PeerConfig {
@@ -54,6 +61,8 @@ impl PeerConfig {
             reconnect_max: Duration::from_secs(10),
             chunk_size: 64 * 1024,
             window: 16,
+            handshake_timeout: Duration::from_secs(10),
+            retransmit_interval: Duration::from_secs(3),
         }
     }
 }

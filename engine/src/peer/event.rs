@@ -40,7 +40,7 @@ pub struct TransferStatus {
 }
 
 /// One stored message, as `/history` shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct HistoryEntry {
     /// Who wrote it.
     pub from: Name,

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use crate::api::{ConnId, Engine, Input, Output};
+use crate::peer::PeerEvent;
 use crate::registry::RegistryEvent;
 use crate::testing::script::ScriptEvent;
 
@@ -15,6 +16,14 @@ pub enum AnyEvent {
     Registry(RegistryEvent),
     /// From a [`crate::testing::ScriptClient`].
     Script(ScriptEvent),
+    /// From a [`crate::peer::Peer`].
+    Peer(PeerEvent),
+}
+
+impl From<PeerEvent> for AnyEvent {
+    fn from(e: PeerEvent) -> Self {
+        AnyEvent::Peer(e)
+    }
 }
 
 impl From<RegistryEvent> for AnyEvent {

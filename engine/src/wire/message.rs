@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::bounded::Text;
 use crate::limits::MAX_REASON_LEN;
 use crate::wire::names::Name;
+use crate::wire::peer::PeerMessage;
 use crate::wire::registry::{Presence, Reply, Request};
 
 /// The protocol version this build speaks. Peers of another version are told so
@@ -34,6 +35,8 @@ pub enum Message {
     Reply(Reply),
     /// Registry to peer: someone came online or went offline.
     Presence(Presence),
+    /// Peer to peer, on a direct connection.
+    Peer(PeerMessage),
 }
 
 impl Message {
@@ -46,6 +49,7 @@ impl Message {
             Message::Request(_) => "Request",
             Message::Reply(_) => "Reply",
             Message::Presence(_) => "Presence",
+            Message::Peer(p) => p.kind(),
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod frame;
 pub mod md5;
 pub mod message;
 pub mod names;
+pub mod peer;
 pub mod registry;
 
 pub use frame::{Deframer, WireError, decode, encode};

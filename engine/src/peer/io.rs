@@ -1,0 +1,142 @@
+//! What every peer sub-machine shares: the output queue, the one timer table
+//! (keyed by [`Timer`]), the seeded randomness, the connection id counter and
+//! the current time. The role machine owns one [`Io`] and lends it to each
+//! sub-machine in turn, so sub-machines never hold references to each other.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use crate::api::{ConnId, Output};
+use crate::bounded::Text;
+use crate::peer::command::RequestId;
+use crate::peer::event::PeerEvent;
+use crate::peer::records::PeerRecord;
+use crate::record::RecordKey;
+use crate::rng::Rng;
+use crate::timers::TimerTable;
+use crate::wire::{ErrorCode, Goodbye, GroupName, Message, Name, encode};
+
+/// Every timer of a peer.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Timer {
+    /// Reconnect to the registry.
+    RegistryRetry,
+    /// Send the registry a heartbeat.
+    Heartbeat,
+    /// A peer connection that is not open by now is closed.
+    Handshake(ConnId),
+    /// Try again to reach this peer.
+    Dial(Name),
+    /// Resend what this peer has not acknowledged.
+    Retransmit(Name),
+    /// This peer has not answered our chat request.
+    ChatExpiry(Name),
+    /// The user has not answered this question.
+    QuestionExpiry(RequestId),
+    /// This invitation into this group has not been answered.
+    InviteExpiry(GroupName, Name),
+}
+
+/// See the module documentation.
+#[derive(Debug)]
+pub(crate) struct Io {
+    pub now: Instant,
+    pub out: VecDeque<Output<PeerEvent>>,
+    pub timers: TimerTable<Timer>,
+    pub rng: Rng,
+    next_conn: u64,
+}
+
+impl Io {
+    pub fn new(now: Instant, seed: u64) -> Self {
+        Self {
+            now,
+            out: VecDeque::new(),
+            timers: TimerTable::new(),
+            rng: Rng::new(seed),
+            next_conn: 0,
+        }
+    }
+
+    /// A connection id never used before by this engine.
+    pub fn mint_conn(&mut self) -> ConnId {
+        self.next_conn += 1;
+        ConnId(self.next_conn)
+    }
+
+    pub fn event(&mut self, e: PeerEvent) {
+        self.out.push_back(Output::Event(e));
+    }
+
+    pub fn notice(&mut self, message: impl Into<String>) {
+        self.event(PeerEvent::Notice {
+            message: message.into(),
+        });
+    }
+
+    pub fn error(&mut self, message: impl Into<String>) {
+        self.event(PeerEvent::Error {
+            message: message.into(),
+        });
+    }
+
+    pub fn persist(&mut self, r: PeerRecord) {
+        self.out.push_back(Output::Persist(r.into_record()));
+    }
+
+    pub fn forget(&mut self, key: RecordKey) {
+        self.out.push_back(Output::Forget(key));
+    }
+
+    pub fn send(&mut self, conn: ConnId, msg: &Message) {
+        self.out.push_back(Output::Send {
+            conn,
+            bytes: encode(msg),
+        });
+    }
+
+    /// Says why, then closes.
+    pub fn goodbye(&mut self, conn: ConnId, code: ErrorCode, reason: &str) {
+        let bye = Goodbye {
+            code,
+            reason: Text::truncate(reason),
+        };
+        self.send(conn, &Message::Goodbye(bye));
+        self.out.push_back(Output::Close { conn });
+    }
+
+    pub fn set_timer(&mut self, t: Timer, after: Duration) {
+        let at = self.now + after;
+        self.timers.set(t, at);
+    }
+
+    /// The wait before attempt `attempts` (0-based): `min` doubled per
+    /// attempt up to `max`, then drawn from its upper half so that peers
+    /// that lost the same thing at once do not all come back at once.
+    pub fn backoff(&mut self, attempts: u32, min: Duration, max: Duration) -> Duration {
+        let base = min
+            .saturating_mul(1u32 << attempts.min(16))
+            .min(max)
+            .max(Duration::from_millis(1));
+        let half = base / 2;
+        let nanos = half.as_nanos().min(u64::MAX as u128) as u64;
+        half + Duration::from_nanos(self.rng.below(nanos.max(1)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_to_the_cap_with_jitter() {
+        let mut io = Io::new(Instant::now(), 1);
+        let (min, max) = (Duration::from_millis(100), Duration::from_secs(2));
+        let d0 = io.backoff(0, min, max);
+        assert!(d0 >= min / 2 && d0 <= min, "{d0:?}");
+        let d9 = io.backoff(9, min, max);
+        assert!(d9 >= max / 2 && d9 <= max, "{d9:?}");
+        let d40 = io.backoff(40, min, max);
+        assert!(d40 <= max);
+    }
+}

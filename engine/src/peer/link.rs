@@ -1,0 +1,565 @@
+//! [`Links`]: the direct connections between this peer and others.
+//!
+//! One connection per pair of peers carries everything between them. Each
+//! connection goes through a handshake before it carries anything else:
+//!
+//! ```text
+//! dialer                               acceptor
+//!   Hello{Peer, Some(dialer)}   ->
+//!                               <-     Hello{Peer, Some(acceptor)}
+//!            (acceptor asks the registry where `dialer` is)
+//!                               <-     Verified
+//! ```
+//!
+//! **Identity.** The acceptor looks the claimed name up at the registry and
+//! accepts only if the registry's address for it has the connection's remote
+//! IP (ports differ: the dialer's port is ephemeral). The dialer accepts only
+//! if the acceptor's hello names the peer whose registry address it dialed.
+//! Until a cryptographic handshake exists, that is the *only* check: anyone
+//! who can use a peer's IP address (same host, NAT, spoofing on the LAN) can
+//! claim to be that peer. A key exchange slots in between the hellos and
+//! `Verified`; nothing after `Verified` would change.
+//!
+//! **Crossed dials.** When both peers dial each other at once, two
+//! connections open. Each side keeps the one *dialed by the smaller name*
+//! and says goodbye on the other, so both keep the same one; between two
+//! connections dialed by the same side (a redial racing the old connection's
+//! close), the newer wins. Whatever was unacknowledged on the loser is resent
+//! on the winner when it opens (see `streams`).
+//!
+//! **Redial.** When the open connection to a peer drops, the side that had
+//! dialed it redials after a backoff; the other side only waits
+//! `reconnect_max` before dialing itself, as a fallback for a dialer that has
+//! crashed or given up. The role machine decides whether a peer is still
+//! wanted when the dial timer fires.
+//!
+//! Invariants: `open[name]` is a connection in `conns` whose stage is `Open`
+//! and whose peer is `name`; every connection not open has a handshake timer.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crate::api::{ConnId, Output};
+use crate::peer::io::{Io, Timer};
+use crate::wire::peer::PeerMessage;
+use crate::wire::{Deframer, ErrorCode, Hello, Message, Name, PROTOCOL_VERSION, Role};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// Dialer: waiting for `Connected`.
+    Connecting,
+    /// Waiting for the other side's hello.
+    AwaitHello,
+    /// Acceptor: waiting for the registry to say where the claimed name is.
+    Verifying,
+    /// Dialer: waiting for `Verified`.
+    AwaitVerified,
+    Open,
+}
+
+#[derive(Debug)]
+struct Conn {
+    /// Dialed by this peer (else accepted).
+    dialed: bool,
+    /// The remote address (acceptor side), for the identity check.
+    remote: Option<SocketAddr>,
+    /// Who is (or claims to be) at the other end.
+    peer: Option<Name>,
+    stage: Stage,
+    deframer: Deframer,
+}
+
+/// What the links tell the role machine.
+#[derive(Debug)]
+pub(crate) enum LinkOut {
+    /// Ask the registry where `name` is, then call [`Links::verified`].
+    Verify { conn: ConnId, name: Name },
+    /// `name` is reachable on a (new) open connection.
+    Open { name: Name },
+    /// A message from `name` on an open connection.
+    Message { name: Name, msg: PeerMessage },
+}
+
+/// See the module documentation.
+#[derive(Debug)]
+pub(crate) struct Links {
+    me: Name,
+    handshake_timeout: Duration,
+    reconnect: (Duration, Duration),
+    conns: BTreeMap<ConnId, Conn>,
+    open: BTreeMap<Name, ConnId>,
+    attempts: BTreeMap<Name, u32>,
+    /// Peers whose address is being looked up for a dial.
+    looking_up: BTreeSet<Name>,
+    /// How many times a connection has opened (for tests and statistics).
+    opened: u64,
+}
+
+impl Links {
+    pub fn new(me: Name, handshake_timeout: Duration, reconnect: (Duration, Duration)) -> Self {
+        Self {
+            me,
+            handshake_timeout,
+            reconnect,
+            conns: BTreeMap::new(),
+            open: BTreeMap::new(),
+            attempts: BTreeMap::new(),
+            looking_up: BTreeSet::new(),
+            opened: 0,
+        }
+    }
+
+    /// How many times a connection has opened.
+    pub fn opened(&self) -> u64 {
+        self.opened
+    }
+
+    pub fn owns(&self, conn: ConnId) -> bool {
+        self.conns.contains_key(&conn)
+    }
+
+    pub fn is_open(&self, name: &Name) -> bool {
+        self.open.contains_key(name)
+    }
+
+    /// Whether a connection to `name` is open, being made, or being looked up.
+    pub fn is_underway(&self, name: &Name) -> bool {
+        self.looking_up.contains(name) || self.conns.values().any(|c| c.peer.as_ref() == Some(name))
+    }
+
+    pub fn set_looking_up(&mut self, name: &Name, on: bool) {
+        if on {
+            self.looking_up.insert(name.clone());
+        } else {
+            self.looking_up.remove(name);
+        }
+    }
+
+    /// The lookup for a dial failed: try again later.
+    pub fn lookup_failed(&mut self, io: &mut Io, name: &Name) {
+        self.looking_up.remove(name);
+        self.schedule_redial(io, name, true);
+    }
+
+    fn schedule_redial(&mut self, io: &mut Io, name: &Name, dialer: bool) {
+        let attempts = self.attempts.entry(name.clone()).or_insert(0);
+        let wait = if dialer {
+            io.backoff(*attempts, self.reconnect.0, self.reconnect.1)
+        } else {
+            self.reconnect.1
+        };
+        *attempts = attempts.saturating_add(1);
+        io.set_timer(Timer::Dial(name.clone()), wait);
+    }
+
+    /// Dials `name` at `addr` (its registry address).
+    pub fn dial(&mut self, io: &mut Io, name: Name, addr: SocketAddr) {
+        self.looking_up.remove(&name);
+        if self.conns.values().any(|c| c.peer.as_ref() == Some(&name)) {
+            return;
+        }
+        let conn = io.mint_conn();
+        self.conns.insert(
+            conn,
+            Conn {
+                dialed: true,
+                remote: None,
+                peer: Some(name),
+                stage: Stage::Connecting,
+                deframer: Deframer::new(),
+            },
+        );
+        io.set_timer(Timer::Handshake(conn), self.handshake_timeout);
+        io.out.push_back(Output::Connect { conn, addr });
+    }
+
+    fn hello(&self) -> Message {
+        Message::Hello(Hello {
+            version: PROTOCOL_VERSION,
+            role: Role::Peer,
+            name: Some(self.me.clone()),
+        })
+    }
+
+    pub fn accept(&mut self, io: &mut Io, conn: ConnId, remote: SocketAddr) {
+        self.conns.insert(
+            conn,
+            Conn {
+                dialed: false,
+                remote: Some(remote),
+                peer: None,
+                stage: Stage::AwaitHello,
+                deframer: Deframer::new(),
+            },
+        );
+        io.set_timer(Timer::Handshake(conn), self.handshake_timeout);
+        io.send(conn, &self.hello());
+    }
+
+    pub fn on_connected(&mut self, io: &mut Io, conn: ConnId) {
+        let hello = self.hello();
+        if let Some(c) = self.conns.get_mut(&conn)
+            && c.stage == Stage::Connecting
+        {
+            c.stage = Stage::AwaitHello;
+            io.send(conn, &hello);
+        }
+    }
+
+    /// The connection failed or closed under us.
+    pub fn on_closed(&mut self, io: &mut Io, conn: ConnId) {
+        self.forget(io, conn);
+    }
+
+    /// Drops `conn` (already closed or closing); schedules a redial if it was
+    /// the last connection to its peer.
+    fn forget(&mut self, io: &mut Io, conn: ConnId) {
+        let Some(c) = self.conns.remove(&conn) else {
+            return;
+        };
+        io.timers.cancel(&Timer::Handshake(conn));
+        let Some(name) = c.peer else { return };
+        if self.open.get(&name) == Some(&conn) {
+            self.open.remove(&name);
+        }
+        let others = self.conns.values().any(|o| o.peer.as_ref() == Some(&name));
+        if !others && (c.dialed || c.stage == Stage::Open) {
+            self.schedule_redial(io, &name, c.dialed);
+        }
+    }
+
+    /// Closes `conn` with a goodbye and forgets it.
+    pub fn close(&mut self, io: &mut Io, conn: ConnId, code: ErrorCode, reason: &str) {
+        if self.conns.contains_key(&conn) {
+            io.goodbye(conn, code, reason);
+            self.forget(io, conn);
+        }
+    }
+
+    fn violation(&mut self, io: &mut Io, conn: ConnId, reason: String) {
+        let who = self
+            .conns
+            .get(&conn)
+            .and_then(|c| c.peer.clone())
+            .map_or_else(|| format!("connection {conn}"), |n| n.to_string());
+        io.notice(format!("closed the connection with {who}: {reason}"));
+        self.close(io, conn, ErrorCode::ProtocolViolation, &reason);
+    }
+
+    /// The handshake timer of `conn` fired.
+    pub fn on_handshake_timer(&mut self, io: &mut Io, conn: ConnId) {
+        if self
+            .conns
+            .get(&conn)
+            .is_some_and(|c| c.stage != Stage::Open)
+        {
+            self.close(io, conn, ErrorCode::TimedOut, "the handshake took too long");
+        }
+    }
+
+    /// Acceptors still waiting for the registry (to re-ask after it is back).
+    pub fn verifying(&self) -> Vec<(ConnId, Name)> {
+        self.conns
+            .iter()
+            .filter(|(_, c)| c.stage == Stage::Verifying)
+            .filter_map(|(id, c)| Some((*id, c.peer.clone()?)))
+            .collect()
+    }
+
+    /// The registry's answer for the claimed name of `conn`: its address if
+    /// online, or why it could not say.
+    pub fn verified(
+        &mut self,
+        io: &mut Io,
+        conn: ConnId,
+        addr: Result<Option<SocketAddr>, String>,
+    ) -> Vec<LinkOut> {
+        let Some(c) = self.conns.get(&conn) else {
+            return Vec::new();
+        };
+        if c.stage != Stage::Verifying {
+            return Vec::new();
+        }
+        let (Some(remote), Some(name)) = (c.remote, c.peer.clone()) else {
+            return Vec::new();
+        };
+        match addr {
+            Ok(Some(a)) if a.ip() == remote.ip() => {}
+            Ok(Some(a)) => {
+                let why = format!(
+                    "the registry says {name} is at {}, not at {}",
+                    a.ip(),
+                    remote.ip()
+                );
+                io.notice(format!("refused a connection claiming to be {name}: {why}"));
+                self.close(io, conn, ErrorCode::InvalidRequest, &why);
+                return Vec::new();
+            }
+            Ok(None) => {
+                let why = format!("the registry says {name} is not online");
+                self.close(io, conn, ErrorCode::NotFound, &why);
+                return Vec::new();
+            }
+            Err(why) => {
+                let why = format!("could not check who you are: {why}");
+                self.close(io, conn, ErrorCode::Busy, &why);
+                return Vec::new();
+            }
+        }
+        if !self.wins(conn, &name) {
+            self.close(io, conn, ErrorCode::Normal, "duplicate connection");
+            return Vec::new();
+        }
+        io.send(conn, &Message::Peer(PeerMessage::Verified));
+        self.make_open(io, conn, name)
+    }
+
+    /// Whether `conn` should replace the current open connection to `name`.
+    fn wins(&self, conn: ConnId, name: &Name) -> bool {
+        let Some(&old) = self.open.get(name) else {
+            return true;
+        };
+        let smaller = if self.me < *name { &self.me } else { name };
+        let smaller_dialed = |id: ConnId| {
+            let dialed = self.conns.get(&id).is_some_and(|c| c.dialed);
+            let dialer = if dialed { &self.me } else { name };
+            dialer == smaller
+        };
+        match (smaller_dialed(conn), smaller_dialed(old)) {
+            (true, false) => true,
+            (false, true) => false,
+            _ => conn > old,
+        }
+    }
+
+    fn make_open(&mut self, io: &mut Io, conn: ConnId, name: Name) -> Vec<LinkOut> {
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.stage = Stage::Open;
+        }
+        self.opened += 1;
+        io.timers.cancel(&Timer::Handshake(conn));
+        io.timers.cancel(&Timer::Dial(name.clone()));
+        self.attempts.remove(&name);
+        self.looking_up.remove(&name);
+        if let Some(old) = self.open.insert(name.clone(), conn)
+            && old != conn
+        {
+            self.close(io, old, ErrorCode::Normal, "duplicate connection");
+        }
+        vec![LinkOut::Open { name }]
+    }
+
+    /// Sends `msg` to `name` if a connection is open; `false` if not.
+    pub fn send(&mut self, io: &mut Io, name: &Name, msg: PeerMessage) -> bool {
+        match self.open.get(name) {
+            Some(&conn) => {
+                io.send(conn, &Message::Peer(msg));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Says goodbye on every connection (for `/quit`).
+    pub fn close_all(&mut self, io: &mut Io, code: ErrorCode, reason: &str) {
+        for (conn, _) in std::mem::take(&mut self.conns) {
+            io.timers.cancel(&Timer::Handshake(conn));
+            io.goodbye(conn, code, reason);
+        }
+        self.open.clear();
+        self.looking_up.clear();
+    }
+
+    pub fn on_received(&mut self, io: &mut Io, conn: ConnId, bytes: &[u8]) -> Vec<LinkOut> {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return Vec::new();
+        };
+        c.deframer.push(bytes);
+        let mut outs = Vec::new();
+        loop {
+            let Some(c) = self.conns.get_mut(&conn) else {
+                return outs;
+            };
+            match c.deframer.next_message() {
+                Ok(Some(msg)) => outs.extend(self.on_message(io, conn, msg)),
+                Ok(None) => return outs,
+                Err(e) => {
+                    self.violation(io, conn, e.to_string());
+                    return outs;
+                }
+            }
+        }
+    }
+
+    fn on_message(&mut self, io: &mut Io, conn: ConnId, msg: Message) -> Vec<LinkOut> {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return Vec::new();
+        };
+        match (c.stage, msg) {
+            (_, Message::Goodbye(g)) => {
+                let who = c.peer.clone();
+                io.out.push_back(Output::Close { conn });
+                if g.code != ErrorCode::Normal
+                    && let Some(who) = who
+                {
+                    io.notice(format!(
+                        "{who} closed the connection: {} ({})",
+                        g.reason, g.code
+                    ));
+                }
+                self.forget(io, conn);
+                Vec::new()
+            }
+            (Stage::AwaitHello, Message::Hello(h)) => self.on_hello(io, conn, h),
+            (Stage::AwaitVerified, Message::Peer(PeerMessage::Verified)) => {
+                let Some(name) = c.peer.clone() else {
+                    return Vec::new();
+                };
+                // The acceptor may have opened it before seeing our other
+                // connection: the same rule on both sides settles it.
+                if self.wins(conn, &name) {
+                    self.make_open(io, conn, name)
+                } else {
+                    self.close(io, conn, ErrorCode::Normal, "duplicate connection");
+                    Vec::new()
+                }
+            }
+            (Stage::Open, Message::Peer(PeerMessage::Verified)) => {
+                self.violation(io, conn, "a second Verified".into());
+                Vec::new()
+            }
+            (Stage::Open, Message::Peer(msg)) => match c.peer.clone() {
+                Some(name) => vec![LinkOut::Message { name, msg }],
+                None => Vec::new(),
+            },
+            (stage, other) => {
+                let why = format!("unexpected {} while {stage:?}", other.kind());
+                self.violation(io, conn, why);
+                Vec::new()
+            }
+        }
+    }
+
+    fn on_hello(&mut self, io: &mut Io, conn: ConnId, h: Hello) -> Vec<LinkOut> {
+        if h.version != PROTOCOL_VERSION {
+            let why = format!(
+                "this peer speaks confab protocol {PROTOCOL_VERSION}, you speak {}",
+                h.version
+            );
+            self.close(io, conn, ErrorCode::VersionMismatch, &why);
+            return Vec::new();
+        }
+        let claimed = match (h.role, h.name) {
+            (Role::Peer, Some(n)) if n != self.me => n,
+            (role, name) => {
+                self.violation(io, conn, format!("bad hello: {role} claiming {name:?}"));
+                return Vec::new();
+            }
+        };
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return Vec::new();
+        };
+        if c.dialed {
+            if c.peer.as_ref() != Some(&claimed) {
+                let why = format!(
+                    "dialed {} at its registry address, but {claimed} answered",
+                    c.peer.as_ref().map_or("?", |n| n.as_str())
+                );
+                io.notice(why.clone());
+                self.close(io, conn, ErrorCode::InvalidRequest, &why);
+                return Vec::new();
+            }
+            c.stage = Stage::AwaitVerified;
+            return Vec::new();
+        }
+        c.peer = Some(claimed.clone());
+        c.stage = Stage::Verifying;
+        vec![LinkOut::Verify {
+            conn,
+            name: claimed,
+        }]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    fn n(s: &str) -> Name {
+        Name::new(s).unwrap()
+    }
+
+    fn links(me: &str) -> Links {
+        let d = Duration::from_secs(1);
+        Links::new(n(me), d, (d, d))
+    }
+
+    fn sent(io: &mut Io) -> Vec<Message> {
+        io.out
+            .drain(..)
+            .filter_map(|o| match o {
+                Output::Send { bytes, .. } => crate::wire::decode(&bytes[4..]).ok(),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Both sides of a crossed dial keep the connection dialed by the
+    /// smaller name, whatever order things happen in.
+    #[test]
+    fn crossed_dials_keep_the_one_the_smaller_name_dialed() {
+        let addr: SocketAddr = "10.0.0.2:7000".parse().unwrap();
+        let remote: SocketAddr = "10.0.0.2:40001".parse().unwrap();
+        for me in ["ann", "zed"] {
+            let other = if me == "ann" { "zed" } else { "ann" };
+            let mut io = Io::new(Instant::now(), 1);
+            let mut l = links(me);
+            l.dial(&mut io, n(other), addr);
+            let dialed = ConnId(1);
+            l.on_connected(&mut io, dialed);
+            let accepted = io.mint_conn();
+            l.accept(&mut io, accepted, remote);
+            let hello = |name: &str| {
+                Message::Hello(Hello {
+                    version: PROTOCOL_VERSION,
+                    role: Role::Peer,
+                    name: Some(n(name)),
+                })
+            };
+            let bytes = crate::wire::encode(&hello(other));
+            l.on_received(&mut io, accepted, &bytes);
+            l.on_received(&mut io, dialed, &bytes);
+            // The accepted one is verified first, then the dialed one opens.
+            l.verified(&mut io, accepted, Ok(Some(addr)));
+            let v = crate::wire::encode(&Message::Peer(PeerMessage::Verified));
+            l.on_received(&mut io, dialed, &v);
+            let keep = if me == "ann" { dialed } else { accepted };
+            assert_eq!(l.open.get(&n(other)), Some(&keep), "{me}");
+            assert_eq!(l.conns.len(), 1, "{me}: the loser is closed");
+            sent(&mut io);
+        }
+    }
+
+    #[test]
+    fn acceptor_checks_the_address_ip() {
+        let mut io = Io::new(Instant::now(), 1);
+        let mut l = links("ann");
+        let c = io.mint_conn();
+        l.accept(&mut io, c, "10.0.0.9:40000".parse().unwrap());
+        let hello = Message::Hello(Hello {
+            version: PROTOCOL_VERSION,
+            role: Role::Peer,
+            name: Some(n("bob")),
+        });
+        let outs = l.on_received(&mut io, c, &crate::wire::encode(&hello));
+        assert!(matches!(&outs[..], [LinkOut::Verify { name, .. }] if name.as_str() == "bob"));
+        l.verified(&mut io, c, Ok(Some("10.0.0.3:7000".parse().unwrap())));
+        assert!(!l.owns(c));
+        let msgs = sent(&mut io);
+        assert!(
+            matches!(msgs.last(), Some(Message::Goodbye(g)) if g.code == ErrorCode::InvalidRequest)
+        );
+    }
+}

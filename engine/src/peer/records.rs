@@ -1,0 +1,146 @@
+//! What a peer keeps durably, as [`Record::Peer`] records.
+//!
+//! Keys are `kind/...` text built only from names (which hold no `/`), so
+//! each piece of state has exactly one key and a later record replaces the
+//! earlier one. Numbers in keys are zero-padded so a driver listing keys in
+//! order lists history and outbox in order too.
+//!
+//! Exactly-once across restarts rests on three of these: the outbox
+//! ([`PeerRecord::Outbox`]) and the next number of each outgoing stream
+//! ([`PeerRecord::NextSeq`]) on the sender, and the delivered-up-to number of
+//! each incoming stream ([`PeerRecord::Delivered`]) on the receiver, which is
+//! persisted before the acknowledgement is sent.
+
+use serde::{Deserialize, Serialize};
+
+use crate::peer::command::Target;
+use crate::peer::event::HistoryEntry;
+use crate::record::{Record, RecordKey};
+use crate::wire::peer::{Conv, Payload};
+use crate::wire::registry::Profile;
+use crate::wire::{GroupName, Name};
+
+/// One numbered item waiting for its acknowledgement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutItem {
+    /// The receiver.
+    pub to: Name,
+    /// The stream's conversation.
+    pub conv: Conv,
+    /// Its number in the stream to `to`.
+    pub seq: u64,
+    /// The number the user was told (`Sent`): the stream number for a direct
+    /// chat, the sender's group counter for a group.
+    pub user_seq: u64,
+    /// What it carries.
+    pub payload: Payload,
+}
+
+/// A group this peer is in (or has accepted an invitation into).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupRecord {
+    /// The group.
+    pub group: GroupName,
+    /// Its members as this peer knows them, itself included.
+    pub members: Vec<Name>,
+    /// `Some(inviter)` while this peer has accepted but not yet been sent
+    /// the member list.
+    pub joining: Option<Name>,
+}
+
+/// A durable piece of a peer's state. See the module documentation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum PeerRecord {
+    /// This peer's own profile, re-published at every log-in.
+    Profile(Profile),
+    /// A friend.
+    Friend(Name),
+    /// An open one-to-one chat.
+    Chat(Name),
+    /// A group.
+    Group(GroupRecord),
+    /// An unacknowledged or queued item.
+    Outbox(OutItem),
+    /// The number the next item of the stream to `to` in `conv` gets.
+    NextSeq { to: Name, conv: Conv, next: u64 },
+    /// The last number delivered of the stream from `from` in `conv`.
+    Delivered { from: Name, conv: Conv, upto: u64 },
+    /// The next user-visible number of this peer's messages to `group`.
+    GroupSeq { group: GroupName, next: u64 },
+    /// The `n`th message of the conversation `with`.
+    History {
+        with: Target,
+        n: u64,
+        entry: HistoryEntry,
+    },
+}
+
+impl PeerRecord {
+    /// Where this record is stored.
+    pub fn key(&self) -> RecordKey {
+        RecordKey(match self {
+            PeerRecord::Profile(_) => "profile".to_owned(),
+            PeerRecord::Friend(n) => friend_key(n),
+            PeerRecord::Chat(n) => chat_key(n),
+            PeerRecord::Group(g) => group_key(&g.group),
+            PeerRecord::Outbox(o) => return outbox_key(&o.to, &o.conv, o.seq),
+            PeerRecord::NextSeq { to, conv, .. } => format!("seq/out/{to}/{conv}"),
+            PeerRecord::Delivered { from, conv, .. } => format!("seq/in/{from}/{conv}"),
+            PeerRecord::GroupSeq { group, .. } => format!("seq/group/{group}"),
+            PeerRecord::History { with, n, .. } => return history_key(with, *n),
+        })
+    }
+
+    /// As a [`Record`].
+    pub fn into_record(self) -> Record {
+        Record::Peer(self)
+    }
+}
+
+pub(crate) fn friend_key(n: &Name) -> String {
+    format!("friend/{n}")
+}
+
+pub(crate) fn chat_key(n: &Name) -> String {
+    format!("chat/{n}")
+}
+
+pub(crate) fn group_key(g: &GroupName) -> String {
+    format!("group/{g}")
+}
+
+pub(crate) fn outbox_key(to: &Name, conv: &Conv, seq: u64) -> RecordKey {
+    RecordKey(format!("outbox/{to}/{conv}/{seq:020}"))
+}
+
+pub(crate) fn history_key(with: &Target, n: u64) -> RecordKey {
+    RecordKey(format!("history/{with}/{n:020}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_distinct_and_ordered() {
+        let a = Name::new("alice").unwrap();
+        let k1 = outbox_key(&a, &Conv::Direct, 9);
+        let k2 = outbox_key(&a, &Conv::Direct, 10);
+        assert!(k1 < k2, "zero-padded numbers sort");
+        let g = GroupName::new("#g").unwrap();
+        assert_ne!(
+            PeerRecord::NextSeq {
+                to: a.clone(),
+                conv: Conv::Direct,
+                next: 1
+            }
+            .key(),
+            PeerRecord::NextSeq {
+                to: a,
+                conv: Conv::Group(g),
+                next: 1
+            }
+            .key()
+        );
+    }
+}

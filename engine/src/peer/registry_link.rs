@@ -1,0 +1,537 @@
+//! [`RegistryLink`]: the peer's session with the registry.
+//!
+//! It connects, says hello, logs in (registering the name first if the
+//! registry does not know it), then heartbeats, watches presence and
+//! publishes the shared files. When the connection drops it reconnects with
+//! seeded, jittered exponential backoff and logs in again; the role machine
+//! re-publishes the profile and resumes whatever waited on the registry.
+//!
+//! Invariants:
+//! - at most one registry connection exists; `pending` holds exactly the
+//!   requests sent on it that have not been answered, and is emptied (and
+//!   handed back to the caller) when the connection ends;
+//! - only answers that cannot get better by retrying (wrong password, name
+//!   taken, replaced by a newer session, version mismatch) stop the peer;
+//!   everything else is retried, forever, with backoff.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crate::api::ConnId;
+use crate::bounded::List;
+use crate::peer::io::{Io, Timer};
+use crate::wire::registry::{
+    Password, Presence, Reply, ReplyBody, Request, RequestBody, SharedFile,
+};
+use crate::wire::{
+    Deframer, ErrorCode, Hello, Message, Name, PROTOCOL_VERSION, Refusal, Role, WireError,
+};
+
+/// Why a request was sent, so its answer can be routed.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Query<Q> {
+    /// Log-in, registration, heartbeat, publish, presence watch: the link's own.
+    Session(SessionStep),
+    /// The role machine's.
+    User(Q),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SessionStep {
+    Login,
+    Register,
+    Chore,
+}
+
+/// What the link tells the role machine.
+#[derive(Debug)]
+pub(crate) enum RegOut<Q> {
+    /// Logged in; `first` is true once per engine.
+    Up { first: bool },
+    /// The session is gone; these requests will never be answered.
+    Down { reason: String, abandoned: Vec<Q> },
+    /// The peer cannot go on.
+    Stopped { code: ErrorCode, reason: String },
+    /// The answer to one of the role machine's requests.
+    Reply(Q, Result<ReplyBody, Refusal>),
+    /// Someone came online or went offline.
+    Presence(Presence),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Waiting for [`Timer::RegistryRetry`].
+    Waiting,
+    Connecting(ConnId),
+    /// Connected; `ready` once logged in.
+    Open {
+        conn: ConnId,
+        ready: bool,
+    },
+    Stopped,
+}
+
+/// See the module documentation.
+#[derive(Debug)]
+pub(crate) struct RegistryLink<Q> {
+    addr: SocketAddr,
+    name: Name,
+    password: Password,
+    listen: SocketAddr,
+    shared: Vec<SharedFile>,
+    heartbeat: Duration,
+    reconnect: (Duration, Duration),
+    state: State,
+    deframer: Deframer,
+    greeted: bool,
+    next_id: u32,
+    pending: BTreeMap<u32, Query<Q>>,
+    attempts: u32,
+    ever_up: bool,
+    down_told: bool,
+}
+
+impl<Q> RegistryLink<Q> {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        addr: SocketAddr,
+        name: Name,
+        password: Password,
+        listen: SocketAddr,
+        shared: Vec<SharedFile>,
+        heartbeat: Duration,
+        reconnect: (Duration, Duration),
+    ) -> Self {
+        Self {
+            addr,
+            name,
+            password,
+            listen,
+            shared,
+            heartbeat,
+            reconnect,
+            state: State::Waiting,
+            deframer: Deframer::new(),
+            greeted: false,
+            next_id: 0,
+            pending: BTreeMap::new(),
+            attempts: 0,
+            ever_up: false,
+            down_told: false,
+        }
+    }
+
+    /// Whether requests can be sent now.
+    pub fn is_up(&self) -> bool {
+        matches!(self.state, State::Open { ready: true, .. })
+    }
+
+    /// Whether `conn` is the registry connection.
+    pub fn owns(&self, conn: ConnId) -> bool {
+        match self.state {
+            State::Connecting(c) | State::Open { conn: c, .. } => c == conn,
+            _ => false,
+        }
+    }
+
+    /// Opens the connection (at start, and when the retry timer fires).
+    pub fn connect(&mut self, io: &mut Io) {
+        if !matches!(self.state, State::Waiting) {
+            return;
+        }
+        let conn = io.mint_conn();
+        self.state = State::Connecting(conn);
+        self.deframer = Deframer::new();
+        self.greeted = false;
+        io.out.push_back(crate::api::Output::Connect {
+            conn,
+            addr: self.addr,
+        });
+    }
+
+    /// Sends a request for the role machine; `false` if there is no session.
+    pub fn request(&mut self, io: &mut Io, q: Q, body: RequestBody) -> bool {
+        if !self.is_up() {
+            return false;
+        }
+        self.send_request(io, Query::User(q), body);
+        true
+    }
+
+    fn send_request(&mut self, io: &mut Io, q: Query<Q>, body: RequestBody) {
+        let conn = match self.state {
+            State::Open { conn, .. } => conn,
+            _ => return,
+        };
+        self.next_id = self.next_id.wrapping_add(1);
+        let id = self.next_id;
+        self.pending.insert(id, q);
+        io.send(conn, &Message::Request(Request { id, body }));
+    }
+
+    pub fn on_connected(&mut self, io: &mut Io, conn: ConnId) {
+        if self.state != State::Connecting(conn) {
+            return;
+        }
+        self.state = State::Open { conn, ready: false };
+        let hello = Hello {
+            version: PROTOCOL_VERSION,
+            role: Role::Peer,
+            name: None,
+        };
+        io.send(conn, &Message::Hello(hello));
+        self.login(io);
+    }
+
+    fn login(&mut self, io: &mut Io) {
+        let body = RequestBody::Login {
+            name: self.name.clone(),
+            password: self.password.clone(),
+            listen: self.listen,
+        };
+        self.send_request(io, Query::Session(SessionStep::Login), body);
+    }
+
+    /// The connection failed or closed.
+    pub fn on_closed(&mut self, io: &mut Io, conn: ConnId) -> Vec<RegOut<Q>> {
+        if !self.owns(conn) {
+            return Vec::new();
+        }
+        self.lost(io, "the registry connection closed".into())
+    }
+
+    /// Forgets the connection (already closed or closing) and schedules a retry.
+    fn lost(&mut self, io: &mut Io, reason: String) -> Vec<RegOut<Q>> {
+        self.state = State::Waiting;
+        io.timers.cancel(&Timer::Heartbeat);
+        let wait = io.backoff(self.attempts, self.reconnect.0, self.reconnect.1);
+        self.attempts = self.attempts.saturating_add(1);
+        io.set_timer(Timer::RegistryRetry, wait);
+        let abandoned = std::mem::take(&mut self.pending)
+            .into_values()
+            .filter_map(|q| match q {
+                Query::User(u) => Some(u),
+                Query::Session(_) => None,
+            })
+            .collect();
+        if self.down_told {
+            return Vec::new();
+        }
+        self.down_told = true;
+        vec![RegOut::Down { reason, abandoned }]
+    }
+
+    fn close_and_retry(&mut self, io: &mut Io, code: ErrorCode, reason: String) -> Vec<RegOut<Q>> {
+        if let State::Open { conn, .. } | State::Connecting(conn) = self.state {
+            io.goodbye(conn, code, &reason);
+        }
+        self.lost(io, reason)
+    }
+
+    fn stop(&mut self, io: &mut Io, code: ErrorCode, reason: String) -> Vec<RegOut<Q>> {
+        if let State::Open { conn, .. } | State::Connecting(conn) = self.state {
+            io.out.push_back(crate::api::Output::Close { conn });
+        }
+        self.state = State::Stopped;
+        self.pending.clear();
+        io.timers.cancel(&Timer::Heartbeat);
+        io.timers.cancel(&Timer::RegistryRetry);
+        vec![RegOut::Stopped { code, reason }]
+    }
+
+    /// Logs out and closes (for `/quit`).
+    pub fn quit(&mut self, io: &mut Io) {
+        if self.is_up() {
+            self.send_request(io, Query::Session(SessionStep::Chore), RequestBody::Logout);
+        }
+        if let State::Open { conn, .. } | State::Connecting(conn) = self.state {
+            io.goodbye(conn, ErrorCode::Normal, "logging out");
+        }
+        self.state = State::Stopped;
+        self.pending.clear();
+        io.timers.cancel(&Timer::Heartbeat);
+        io.timers.cancel(&Timer::RegistryRetry);
+    }
+
+    pub fn on_retry_timer(&mut self, io: &mut Io) {
+        self.connect(io);
+    }
+
+    pub fn on_heartbeat_timer(&mut self, io: &mut Io) {
+        if self.is_up() {
+            self.send_request(
+                io,
+                Query::Session(SessionStep::Chore),
+                RequestBody::Heartbeat,
+            );
+            io.set_timer(Timer::Heartbeat, self.heartbeat);
+        }
+    }
+
+    pub fn on_received(&mut self, io: &mut Io, conn: ConnId, bytes: &[u8]) -> Vec<RegOut<Q>> {
+        if !matches!(self.state, State::Open { conn: c, .. } if c == conn) {
+            return Vec::new();
+        }
+        self.deframer.push(bytes);
+        let mut outs = Vec::new();
+        loop {
+            if !matches!(self.state, State::Open { conn: c, .. } if c == conn) {
+                return outs;
+            }
+            match self.deframer.next_message() {
+                Ok(Some(msg)) => outs.extend(self.on_message(io, msg)),
+                Ok(None) => return outs,
+                Err(e @ (WireError::FrameTooLong { .. } | WireError::Malformed(_))) => {
+                    let why = format!("the registry sent bad bytes: {e}");
+                    outs.extend(self.close_and_retry(io, ErrorCode::ProtocolViolation, why));
+                    return outs;
+                }
+            }
+        }
+    }
+
+    fn on_message(&mut self, io: &mut Io, msg: Message) -> Vec<RegOut<Q>> {
+        if !self.greeted {
+            return match msg {
+                Message::Hello(h) if h.version != PROTOCOL_VERSION => {
+                    let why = format!(
+                        "the registry speaks confab protocol {}, this peer speaks {PROTOCOL_VERSION}",
+                        h.version
+                    );
+                    self.stop(io, ErrorCode::VersionMismatch, why)
+                }
+                Message::Hello(h) if h.role == Role::Registry => {
+                    self.greeted = true;
+                    Vec::new()
+                }
+                // A goodbye can come first (the registry refused us at once).
+                Message::Goodbye(g) => self.on_goodbye(io, g.code, g.reason.to_string()),
+                other => {
+                    let why = format!("expected the registry's hello, got {}", other.kind());
+                    self.close_and_retry(io, ErrorCode::ProtocolViolation, why)
+                }
+            };
+        }
+        match msg {
+            Message::Reply(r) => self.on_reply(io, r),
+            Message::Presence(p) => vec![RegOut::Presence(p)],
+            Message::Goodbye(g) => self.on_goodbye(io, g.code, g.reason.to_string()),
+            other => {
+                let why = format!("the registry sent a {}", other.kind());
+                self.close_and_retry(io, ErrorCode::ProtocolViolation, why)
+            }
+        }
+    }
+
+    fn on_goodbye(&mut self, io: &mut Io, code: ErrorCode, reason: String) -> Vec<RegOut<Q>> {
+        match code {
+            ErrorCode::SessionReplaced | ErrorCode::VersionMismatch => self.stop(io, code, reason),
+            _ => {
+                if let State::Open { conn, .. } = self.state {
+                    io.out.push_back(crate::api::Output::Close { conn });
+                }
+                self.lost(io, format!("the registry said goodbye: {reason} ({code})"))
+            }
+        }
+    }
+
+    fn on_reply(&mut self, io: &mut Io, reply: Reply) -> Vec<RegOut<Q>> {
+        let Some(q) = self.pending.remove(&reply.id) else {
+            let why = format!(
+                "the registry answered request {} that was never asked",
+                reply.id
+            );
+            return self.close_and_retry(io, ErrorCode::ProtocolViolation, why);
+        };
+        match (q, reply.result) {
+            (Query::User(u), result) => vec![RegOut::Reply(u, result)],
+            (Query::Session(SessionStep::Chore), Ok(_)) => Vec::new(),
+            (Query::Session(SessionStep::Chore), Err(r)) => {
+                io.notice(format!("the registry refused: {r}"));
+                Vec::new()
+            }
+            (Query::Session(SessionStep::Login), Ok(_)) => self.logged_in(io),
+            (Query::Session(SessionStep::Login), Err(r)) if r.code == ErrorCode::UnknownName => {
+                let body = RequestBody::Register {
+                    name: self.name.clone(),
+                    password: self.password.clone(),
+                };
+                self.send_request(io, Query::Session(SessionStep::Register), body);
+                Vec::new()
+            }
+            (Query::Session(SessionStep::Register), Ok(_)) => {
+                io.notice(format!("registered the name {}", self.name));
+                self.login(io);
+                Vec::new()
+            }
+            (Query::Session(_), Err(r)) => match r.code {
+                ErrorCode::WrongPassword
+                | ErrorCode::InvalidPassword
+                | ErrorCode::InvalidName
+                | ErrorCode::NameTaken => self.stop(io, r.code, r.message.to_string()),
+                _ => {
+                    let why = format!("log-in refused for now: {r}");
+                    self.close_and_retry(io, ErrorCode::Normal, why)
+                }
+            },
+        }
+    }
+
+    fn logged_in(&mut self, io: &mut Io) -> Vec<RegOut<Q>> {
+        if let State::Open { conn, .. } = self.state {
+            self.state = State::Open { conn, ready: true };
+        }
+        self.attempts = 0;
+        self.down_told = false;
+        let chore = || Query::Session(SessionStep::Chore);
+        self.send_request(io, chore(), RequestBody::WatchPresence { on: true });
+        let files = List::new(self.shared.clone()).unwrap_or_else(|e| {
+            io.error(format!("too many shared files to publish: {e}"));
+            List::default()
+        });
+        self.send_request(io, chore(), RequestBody::Publish { files });
+        io.set_timer(Timer::Heartbeat, self.heartbeat);
+        let first = !self.ever_up;
+        self.ever_up = true;
+        vec![RegOut::Up { first }]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::Output;
+    use crate::bounded::Text;
+    use crate::wire::{Goodbye, encode};
+    use std::time::Instant;
+
+    fn link() -> (Io, RegistryLink<u8>, ConnId) {
+        let mut io = Io::new(Instant::now(), 1);
+        let addr: SocketAddr = "10.0.0.1:7000".parse().unwrap();
+        let d = Duration::from_secs(1);
+        let mut l = RegistryLink::new(
+            addr,
+            Name::new("ann").unwrap(),
+            Password(Text::new("pw").unwrap()),
+            addr,
+            Vec::new(),
+            d,
+            (d, d),
+        );
+        l.connect(&mut io);
+        let conn = ConnId(1);
+        l.on_connected(&mut io, conn);
+        let hello = Message::Hello(Hello {
+            version: PROTOCOL_VERSION,
+            role: Role::Registry,
+            name: None,
+        });
+        assert!(l.on_received(&mut io, conn, &encode(&hello)).is_empty());
+        (io, l, conn)
+    }
+
+    /// The bodies of the requests sent so far, with their ids.
+    fn requests(io: &mut Io) -> Vec<(u32, RequestBody)> {
+        io.out
+            .drain(..)
+            .filter_map(|o| match o {
+                Output::Send { bytes, .. } => match crate::wire::decode(&bytes[4..]) {
+                    Ok(Message::Request(r)) => Some((r.id, r.body)),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn reply(
+        io: &mut Io,
+        l: &mut RegistryLink<u8>,
+        conn: ConnId,
+        id: u32,
+        result: Result<ReplyBody, Refusal>,
+    ) -> Vec<RegOut<u8>> {
+        l.on_received(io, conn, &encode(&Message::Reply(Reply { id, result })))
+    }
+
+    #[test]
+    fn first_login_registers_then_logs_in() {
+        let (mut io, mut l, conn) = link();
+        let r = requests(&mut io);
+        assert!(matches!(&r[..], [(1, RequestBody::Login { .. })]));
+        let refusal = Refusal::new(ErrorCode::UnknownName, "who?");
+        assert!(reply(&mut io, &mut l, conn, 1, Err(refusal)).is_empty());
+        assert!(matches!(
+            &requests(&mut io)[..],
+            [(2, RequestBody::Register { .. })]
+        ));
+        reply(&mut io, &mut l, conn, 2, Ok(ReplyBody::Done));
+        assert!(matches!(
+            &requests(&mut io)[..],
+            [(3, RequestBody::Login { .. })]
+        ));
+        let outs = reply(&mut io, &mut l, conn, 3, Ok(ReplyBody::Done));
+        assert!(matches!(&outs[..], [RegOut::Up { first: true }]));
+        assert!(l.is_up());
+        let r = requests(&mut io);
+        assert!(matches!(
+            &r[..],
+            [
+                (_, RequestBody::WatchPresence { on: true }),
+                (_, RequestBody::Publish { .. })
+            ]
+        ));
+    }
+
+    #[test]
+    fn wrong_password_and_replacement_stop_other_losses_retry() {
+        let (mut io, mut l, conn) = link();
+        requests(&mut io);
+        let outs = reply(
+            &mut io,
+            &mut l,
+            conn,
+            1,
+            Err(Refusal::new(ErrorCode::WrongPassword, "no")),
+        );
+        assert!(matches!(
+            &outs[..],
+            [RegOut::Stopped {
+                code: ErrorCode::WrongPassword,
+                ..
+            }]
+        ));
+        assert!(io.timers.is_empty(), "no retry after a stop");
+
+        let (mut io, mut l, conn) = link();
+        requests(&mut io);
+        reply(&mut io, &mut l, conn, 1, Ok(ReplyBody::Done));
+        assert!(l.request(&mut io, 7, RequestBody::Heartbeat));
+        let outs = l.on_closed(&mut io, conn);
+        assert!(matches!(&outs[..], [RegOut::Down { abandoned, .. }] if abandoned == &vec![7]));
+        assert!(io.timers.get(&Timer::RegistryRetry).is_some());
+        l.on_retry_timer(&mut io);
+        let conn2 = ConnId(2);
+        assert!(l.owns(conn2));
+        l.on_connected(&mut io, conn2);
+        let bye = Message::Goodbye(Goodbye {
+            code: ErrorCode::SessionReplaced,
+            reason: Text::new("elsewhere").unwrap(),
+        });
+        let hello = Message::Hello(Hello {
+            version: PROTOCOL_VERSION,
+            role: Role::Registry,
+            name: None,
+        });
+        l.on_received(&mut io, conn2, &encode(&hello));
+        let outs = l.on_received(&mut io, conn2, &encode(&bye));
+        assert!(matches!(
+            &outs[..],
+            [RegOut::Stopped {
+                code: ErrorCode::SessionReplaced,
+                ..
+            }]
+        ));
+    }
+}

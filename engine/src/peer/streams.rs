@@ -1,0 +1,344 @@
+//! [`Streams`]: numbered, acknowledged, exactly-once delivery of what people
+//! write (and of group membership changes), per sender, receiver and
+//! conversation.
+//!
+//! Sender side: every item gets the next number of its stream and waits in
+//! the outbox until the receiver acknowledges it; the outbox and the next
+//! number are persisted *before* anything is sent, so a restart neither loses
+//! an item nor reuses a number. Everything unacknowledged is sent again when
+//! a connection to the receiver opens, and on a retransmit timer while it
+//! stays open (a receiver may hold back an item it cannot take yet).
+//!
+//! Receiver side: an item is delivered only if its number is exactly one past
+//! the last delivered; the new delivered-up-to number is persisted before the
+//! acknowledgement goes out, so an item is shown at most once even across a
+//! restart, and an acknowledged item was shown. Duplicates are acknowledged
+//! again and dropped; items after a gap are dropped (the sender resends in
+//! order). A sender that abandons numbers (a closed chat) says so with `low`.
+//!
+//! Consent is not this module's business: the role machine asks
+//! [`Streams::receive`] only for items it is willing to take.
+
+use std::collections::BTreeMap;
+
+use crate::peer::io::Io;
+use crate::peer::records::{OutItem, PeerRecord, outbox_key};
+use crate::wire::peer::{Conv, Payload, PeerMessage};
+use crate::wire::{GroupName, Name};
+
+type StreamKey = (Name, Conv);
+
+/// What [`Streams::receive`] made of an item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Received {
+    /// New, in order: show it.
+    Deliver,
+    /// Already delivered (or out of order): do not show it.
+    Drop,
+}
+
+/// See the module documentation.
+#[derive(Debug, Default)]
+pub(crate) struct Streams {
+    outbox: BTreeMap<(Name, Conv, u64), OutItem>,
+    next_seq: BTreeMap<StreamKey, u64>,
+    delivered: BTreeMap<StreamKey, u64>,
+    group_seq: BTreeMap<GroupName, u64>,
+}
+
+impl Streams {
+    /// Takes what it needs from a peer's records.
+    pub fn restore(&mut self, r: &PeerRecord) {
+        match r {
+            PeerRecord::Outbox(o) => {
+                self.outbox
+                    .insert((o.to.clone(), o.conv.clone(), o.seq), o.clone());
+            }
+            PeerRecord::NextSeq { to, conv, next } => {
+                self.next_seq.insert((to.clone(), conv.clone()), *next);
+            }
+            PeerRecord::Delivered { from, conv, upto } => {
+                self.delivered.insert((from.clone(), conv.clone()), *upto);
+            }
+            PeerRecord::GroupSeq { group, next } => {
+                self.group_seq.insert(group.clone(), *next);
+            }
+            _ => {}
+        }
+    }
+
+    /// The next user-visible number for this peer's messages to `group`.
+    pub fn next_group_seq(&mut self, io: &mut Io, group: &GroupName) -> u64 {
+        let n = self.group_seq.entry(group.clone()).or_insert(1);
+        let seq = *n;
+        *n += 1;
+        io.persist(PeerRecord::GroupSeq {
+            group: group.clone(),
+            next: *n,
+        });
+        seq
+    }
+
+    /// Queues `payload` on the stream to `to` in `conv`; returns its number.
+    /// `user_seq` is `None` for a direct chat (the stream number is shown).
+    pub fn enqueue(
+        &mut self,
+        io: &mut Io,
+        to: &Name,
+        conv: &Conv,
+        user_seq: Option<u64>,
+        payload: Payload,
+    ) -> u64 {
+        let n = self.next_seq.entry((to.clone(), conv.clone())).or_insert(1);
+        let seq = *n;
+        *n += 1;
+        io.persist(PeerRecord::NextSeq {
+            to: to.clone(),
+            conv: conv.clone(),
+            next: *n,
+        });
+        let item = OutItem {
+            to: to.clone(),
+            conv: conv.clone(),
+            seq,
+            user_seq: user_seq.unwrap_or(seq),
+            payload,
+        };
+        io.persist(PeerRecord::Outbox(item.clone()));
+        self.outbox.insert((to.clone(), conv.clone(), seq), item);
+        seq
+    }
+
+    fn low(&self, to: &Name, conv: &Conv) -> u64 {
+        self.outbox
+            .range((to.clone(), conv.clone(), 0)..=(to.clone(), conv.clone(), u64::MAX))
+            .next()
+            .map_or(u64::MAX, |(k, _)| k.2)
+    }
+
+    /// The wire message for the item `seq` of the stream to `to` in `conv`.
+    pub fn data(&self, to: &Name, conv: &Conv, seq: u64) -> Option<PeerMessage> {
+        let item = self.outbox.get(&(to.clone(), conv.clone(), seq))?;
+        Some(PeerMessage::Data {
+            conv: conv.clone(),
+            seq,
+            low: self.low(to, conv).min(seq),
+            payload: item.payload.clone(),
+        })
+    }
+
+    /// Everything waiting for `to` in conversations `sendable` allows, in
+    /// stream order.
+    pub fn pending(&self, to: &Name, sendable: impl Fn(&Conv) -> bool) -> Vec<PeerMessage> {
+        self.outbox
+            .range((to.clone(), Conv::Direct, 0)..)
+            .take_while(|(k, _)| &k.0 == to)
+            .filter(|(k, _)| sendable(&k.1))
+            .filter_map(|(k, _)| self.data(to, &k.1, k.2))
+            .collect()
+    }
+
+    /// How many items wait for `to` in `conv`.
+    pub fn waiting(&self, to: &Name, conv: &Conv) -> usize {
+        self.outbox
+            .range((to.clone(), conv.clone(), 0)..=(to.clone(), conv.clone(), u64::MAX))
+            .count()
+    }
+
+    /// How many items wait for `to` in all conversations.
+    pub fn waiting_for(&self, to: &Name) -> usize {
+        self.outbox
+            .range((to.clone(), Conv::Direct, 0)..)
+            .take_while(|(k, _)| &k.0 == to)
+            .count()
+    }
+
+    /// Everyone something waits for.
+    pub fn receivers(&self) -> Vec<Name> {
+        let mut v: Vec<Name> = self.outbox.keys().map(|k| k.0.clone()).collect();
+        v.dedup();
+        v
+    }
+
+    /// `from` acknowledged everything up to `upto` of our stream in `conv`.
+    /// Returns the user-visible numbers now delivered to everyone they were for.
+    pub fn on_ack(&mut self, io: &mut Io, from: &Name, conv: &Conv, upto: u64) -> Vec<u64> {
+        let keys: Vec<_> = self
+            .outbox
+            .range((from.clone(), conv.clone(), 0)..=(from.clone(), conv.clone(), upto))
+            .map(|(k, _)| k.clone())
+            .collect();
+        let mut done = Vec::new();
+        for k in keys {
+            let Some(item) = self.outbox.remove(&k) else {
+                continue;
+            };
+            io.forget(outbox_key(&item.to, &item.conv, item.seq));
+            if !matches!(item.payload, Payload::Text(_)) {
+                continue;
+            }
+            let others = matches!(conv, Conv::Group(_))
+                && self
+                    .outbox
+                    .values()
+                    .any(|o| &o.conv == conv && o.user_seq == item.user_seq);
+            if !others {
+                done.push(item.user_seq);
+            }
+        }
+        done
+    }
+
+    /// Gives up on everything waiting for `to` in `conv`; returns how many
+    /// items were dropped.
+    pub fn abandon(&mut self, io: &mut Io, to: &Name, conv: &Conv) -> usize {
+        let keys: Vec<_> = self
+            .outbox
+            .range((to.clone(), conv.clone(), 0)..=(to.clone(), conv.clone(), u64::MAX))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in &keys {
+            self.outbox.remove(k);
+            io.forget(outbox_key(&k.0, &k.1, k.2));
+        }
+        keys.len()
+    }
+
+    /// An item `seq` of the stream from `from` in `conv` arrived (and the role
+    /// machine is willing to take it). Returns what to do with it and the
+    /// number to acknowledge.
+    pub fn receive(
+        &mut self,
+        io: &mut Io,
+        from: &Name,
+        conv: &Conv,
+        seq: u64,
+        low: u64,
+    ) -> (Received, u64) {
+        let key = (from.clone(), conv.clone());
+        let old = self.delivered.get(&key).copied().unwrap_or(0);
+        // Numbers below `low` will never come: skip them.
+        let mut upto = old.max(low.saturating_sub(1).min(seq.saturating_sub(1)));
+        let verdict = if seq == upto + 1 {
+            upto = seq;
+            Received::Deliver
+        } else {
+            Received::Drop
+        };
+        if upto != old {
+            self.delivered.insert(key, upto);
+            io.persist(PeerRecord::Delivered {
+                from: from.clone(),
+                conv: conv.clone(),
+                upto,
+            });
+        }
+        (verdict, upto)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bounded::Text;
+    use std::time::Instant;
+
+    fn n(s: &str) -> Name {
+        Name::new(s).unwrap()
+    }
+
+    fn text(s: &str) -> Payload {
+        Payload::Text(Text::new(s).unwrap())
+    }
+
+    #[test]
+    fn numbers_acks_and_duplicates() {
+        let mut io = Io::new(Instant::now(), 1);
+        let mut a = Streams::default();
+        let bob = n("bob");
+        for i in 1..=3 {
+            assert_eq!(a.enqueue(&mut io, &bob, &Conv::Direct, None, text("x")), i);
+        }
+        assert_eq!(a.pending(&bob, |_| true).len(), 3);
+        assert_eq!(a.on_ack(&mut io, &bob, &Conv::Direct, 2), vec![1, 2]);
+        assert_eq!(a.waiting(&bob, &Conv::Direct), 1);
+
+        let mut b = Streams::default();
+        let alice = n("alice");
+        assert_eq!(
+            b.receive(&mut io, &alice, &Conv::Direct, 1, 1),
+            (Received::Deliver, 1)
+        );
+        assert_eq!(
+            b.receive(&mut io, &alice, &Conv::Direct, 1, 1),
+            (Received::Drop, 1)
+        );
+        assert_eq!(
+            b.receive(&mut io, &alice, &Conv::Direct, 3, 2),
+            (Received::Drop, 1)
+        );
+        assert_eq!(
+            b.receive(&mut io, &alice, &Conv::Direct, 2, 2),
+            (Received::Deliver, 2)
+        );
+    }
+
+    #[test]
+    fn abandoned_numbers_are_skipped() {
+        let mut io = Io::new(Instant::now(), 1);
+        let mut a = Streams::default();
+        let bob = n("bob");
+        for _ in 0..3 {
+            a.enqueue(&mut io, &bob, &Conv::Direct, None, text("x"));
+        }
+        assert_eq!(a.abandon(&mut io, &bob, &Conv::Direct), 3);
+        let seq = a.enqueue(&mut io, &bob, &Conv::Direct, None, text("y"));
+        let Some(PeerMessage::Data { low, .. }) = a.data(&bob, &Conv::Direct, seq) else {
+            panic!()
+        };
+        assert_eq!((seq, low), (4, 4));
+        let mut b = Streams::default();
+        let alice = n("alice");
+        assert_eq!(
+            b.receive(&mut io, &alice, &Conv::Direct, 4, 4),
+            (Received::Deliver, 4)
+        );
+    }
+
+    #[test]
+    fn group_message_is_delivered_when_everyone_acked() {
+        let mut io = Io::new(Instant::now(), 1);
+        let mut a = Streams::default();
+        let g = GroupName::new("#g").unwrap();
+        let conv = Conv::Group(g.clone());
+        let us = a.next_group_seq(&mut io, &g);
+        for who in ["bob", "carol"] {
+            a.enqueue(&mut io, &n(who), &conv, Some(us), text("hi"));
+        }
+        assert!(a.on_ack(&mut io, &n("bob"), &conv, 1).is_empty());
+        assert_eq!(a.on_ack(&mut io, &n("carol"), &conv, 1), vec![us]);
+    }
+
+    #[test]
+    fn state_survives_restore() {
+        let mut io = Io::new(Instant::now(), 1);
+        let mut a = Streams::default();
+        let bob = n("bob");
+        a.enqueue(&mut io, &bob, &Conv::Direct, None, text("x"));
+        a.receive(&mut io, &bob, &Conv::Direct, 1, 1);
+        let mut b = Streams::default();
+        for o in io.out.drain(..) {
+            match o {
+                crate::api::Output::Persist(crate::record::Record::Peer(r)) => b.restore(&r),
+                crate::api::Output::Forget(_) => panic!("nothing forgotten"),
+                _ => {}
+            }
+        }
+        assert_eq!(b.waiting(&bob, &Conv::Direct), 1);
+        assert_eq!(b.enqueue(&mut io, &bob, &Conv::Direct, None, text("y")), 2);
+        assert_eq!(
+            b.receive(&mut io, &bob, &Conv::Direct, 1, 1),
+            (Received::Drop, 1)
+        );
+    }
+}

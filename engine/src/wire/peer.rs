@@ -1,0 +1,129 @@
+//! Messages between two peers on their one direct connection.
+//!
+//! After both [`crate::wire::Hello`]s, the acceptor checks the dialer's claimed
+//! name (see `peer::link`) and answers [`PeerMessage::Verified`]; nothing else
+//! may be sent before that. A later cryptographic handshake slots in between
+//! the hellos and `Verified` without changing anything after it.
+//!
+//! Everything a person writes travels as [`PeerMessage::Data`] on a *stream*:
+//! one sender, one receiver, one [`Conv`]. Each stream numbers its data from 1;
+//! the receiver delivers `seq == delivered + 1` only, acknowledges
+//! cumulatively with [`PeerMessage::Ack`], and drops what it has already
+//! delivered. `low` lets the sender skip numbers it has abandoned (a closed
+//! chat's unsent messages) without the receiver waiting for them forever.
+//!
+//! The enum routes by variant, so other families (file transfer) can join it
+//! as new variants at the end.
+
+use serde::{Deserialize, Serialize};
+
+use crate::bounded::{List, Text};
+use crate::limits::{MAX_GROUP_MEMBERS, MAX_MESSAGE_LEN};
+use crate::wire::message::Reason;
+use crate::wire::names::{GroupName, Name};
+
+/// Which conversation a stream belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Conv {
+    /// The one-to-one chat between the two peers of the connection.
+    Direct,
+    /// A group both are in.
+    Group(GroupName),
+}
+
+impl std::fmt::Display for Conv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Conv::Direct => f.write_str("direct"),
+            Conv::Group(g) => std::fmt::Display::fmt(g, f),
+        }
+    }
+}
+
+/// Chat message text.
+pub type MessageText = Text<MAX_MESSAGE_LEN>;
+
+/// A group's member list on the wire.
+pub type Members = List<Name, MAX_GROUP_MEMBERS>;
+
+/// What one numbered item of a stream carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Payload {
+    /// Something a person wrote.
+    Text(MessageText),
+    /// Group only: `name` is now a member (sent by whoever let them in).
+    Joined(Name),
+    /// Group only: the sender has left the group.
+    Left,
+    /// Group only: to a new member, the full member list (its welcome).
+    Members(Members),
+}
+
+/// A peer-to-peer message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum PeerMessage {
+    /// Acceptor to dialer: your claimed name checks out; the connection is open.
+    Verified,
+    /// Please open a one-to-one chat with me.
+    ChatRequest,
+    /// I consider our chat open (an answer to a request, or a reminder after
+    /// a reconnect).
+    ChatAccept,
+    /// Our chat is over, or will not start (declined, expired, closed).
+    ChatClose { reason: Reason },
+    /// One numbered item of the stream `conv` from the sender to the receiver.
+    Data {
+        conv: Conv,
+        seq: u64,
+        /// Every number below this is acknowledged or abandoned by the sender.
+        low: u64,
+        payload: Payload,
+    },
+    /// Everything of stream `conv` (from the receiver of this ack) up to and
+    /// including `upto` is delivered.
+    Ack { conv: Conv, upto: u64 },
+    /// Would you join `group`? These are its members now.
+    GroupInvite { group: GroupName, members: Members },
+    /// The answer to a [`PeerMessage::GroupInvite`].
+    GroupAnswer { group: GroupName, accept: bool },
+    /// The invitation (or the acceptance) is void.
+    GroupRefused { group: GroupName, reason: Reason },
+}
+
+impl PeerMessage {
+    /// The variant's name, for logs and error messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PeerMessage::Verified => "Verified",
+            PeerMessage::ChatRequest => "ChatRequest",
+            PeerMessage::ChatAccept => "ChatAccept",
+            PeerMessage::ChatClose { .. } => "ChatClose",
+            PeerMessage::Data { .. } => "Data",
+            PeerMessage::Ack { .. } => "Ack",
+            PeerMessage::GroupInvite { .. } => "GroupInvite",
+            PeerMessage::GroupAnswer { .. } => "GroupAnswer",
+            PeerMessage::GroupRefused { .. } => "GroupRefused",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{Message, decode, encode};
+
+    #[test]
+    fn round_trip_and_limits() {
+        let msg = Message::Peer(PeerMessage::Data {
+            conv: Conv::Group(GroupName::new("#g").unwrap()),
+            seq: 7,
+            low: 3,
+            payload: Payload::Text(Text::new("hi").unwrap()),
+        });
+        let bytes = encode(&msg);
+        assert_eq!(decode(&bytes[4..]).unwrap(), msg);
+        let long = "x".repeat(MAX_MESSAGE_LEN + 1);
+        let body = rmp_serde::to_vec(&long).unwrap();
+        assert!(rmp_serde::from_slice::<MessageText>(&body).is_err());
+    }
+}

@@ -1,0 +1,235 @@
+//! Shared set-up for the peer scenario tests: a registry and named peers in
+//! one deterministic [`World`], and helpers to drive and inspect them.
+//! Every assertion message carries the world's seed, so a failure replays.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use confab_engine::bounded::Text;
+use confab_engine::password::PasswordCost;
+use confab_engine::peer::{PeerCommand, PeerConfig, PeerEvent, RequestId, Target};
+use confab_engine::registry::RegistryConfig;
+use confab_engine::testing::{AnyEvent, HostId, World, WorldConfig};
+use confab_engine::wire::registry::Password;
+use confab_engine::wire::{GroupName, Name};
+use confab_engine::{CommandError, Engine, Peer};
+
+pub fn name(s: &str) -> Name {
+    Name::new(s).unwrap()
+}
+
+pub fn group(s: &str) -> GroupName {
+    GroupName::new(s).unwrap()
+}
+
+pub struct Net {
+    pub seed: u64,
+    pub world: World,
+    pub registry: HostId,
+    pub peers: BTreeMap<String, HostId>,
+    pub tweak: fn(&mut PeerConfig),
+}
+
+/// The address the next host added to `world` listens on (see `World::add_host`).
+fn next_addr(world: &World) -> SocketAddr {
+    let i = world.hosts().count();
+    let ip = IpAddr::V4(Ipv4Addr::new(10, (i / 250) as u8, 0, (i % 250) as u8 + 1));
+    SocketAddr::new(ip, 7000)
+}
+
+pub fn config(me: &str, registry: SocketAddr, listen: SocketAddr) -> PeerConfig {
+    let mut c = PeerConfig::new(
+        name(me),
+        Password(Text::new(format!("pw-{me}")).unwrap()),
+        registry,
+        listen,
+    );
+    c.request_timeout = Duration::from_secs(30);
+    c.unix_ms_at_start = 1_700_000_000_000;
+    c
+}
+
+impl Net {
+    /// A registry and the named peers, all logged in.
+    pub fn new(seed: u64, names: &[&str]) -> Net {
+        Self::with(seed, names, |_| {})
+    }
+
+    pub fn with(seed: u64, names: &[&str], tweak: fn(&mut PeerConfig)) -> Net {
+        let mut world = World::new(seed, WorldConfig::default(), Instant::now());
+        let registry = world.add_registry(
+            "registry",
+            RegistryConfig {
+                password_cost: PasswordCost::TESTING,
+                ..RegistryConfig::default()
+            },
+        );
+        let mut net = Net {
+            seed,
+            world,
+            registry,
+            peers: BTreeMap::new(),
+            tweak,
+        };
+        for n in names {
+            net.add_peer(n);
+        }
+        let all: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+        let ok = net.run_until(Duration::from_secs(10), |net| {
+            all.iter().all(|n| {
+                net.events(n)
+                    .iter()
+                    .any(|e| matches!(e, PeerEvent::Ready { .. }))
+            })
+        });
+        assert!(ok, "seed {seed}: not every peer logged in");
+        net
+    }
+
+    pub fn add_peer(&mut self, me: &str) -> HostId {
+        let listen = next_addr(&self.world);
+        let mut cfg = config(me, self.world.addr(self.registry), listen);
+        (self.tweak)(&mut cfg);
+        let host = self.world.add_host(me, move |records, now, seed| {
+            Box::new(Peer::new(cfg.clone(), records, now, seed))
+        });
+        assert_eq!(self.world.addr(host), listen);
+        self.peers.insert(me.to_owned(), host);
+        host
+    }
+
+    pub fn host(&self, who: &str) -> HostId {
+        self.peers[who]
+    }
+
+    pub fn cmd(&mut self, who: &str, cmd: PeerCommand) -> Result<(), CommandError> {
+        let host = self.host(who);
+        self.world
+            .with(host, |p: &mut Peer, now| p.handle_command(now, cmd))
+    }
+
+    /// Runs `cmd`, which must be accepted.
+    pub fn ok(&mut self, who: &str, cmd: PeerCommand) {
+        let c = format!("{cmd:?}");
+        if let Err(e) = self.cmd(who, cmd) {
+            panic!("seed {}: {who} {c} refused: {e}", self.seed);
+        }
+    }
+
+    pub fn peer(&self, who: &str) -> &Peer {
+        self.world.engine(self.host(who))
+    }
+
+    /// Everything `who` reported so far.
+    pub fn events(&self, who: &str) -> Vec<PeerEvent> {
+        self.world
+            .events(self.host(who))
+            .iter()
+            .filter_map(|(_, e)| match e {
+                AnyEvent::Peer(p) => Some(p.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn clear(&mut self, who: &str) {
+        let host = self.host(who);
+        self.world.take_events(host);
+    }
+
+    pub fn run_until(&mut self, max: Duration, mut done: impl FnMut(&Net) -> bool) -> bool {
+        let limit = self.world.now() + max;
+        loop {
+            if done(self) {
+                return true;
+            }
+            if !self.world.step(limit) {
+                return done(self);
+            }
+        }
+    }
+
+    /// Runs until `who` reports an event `pred` likes; returns it.
+    pub fn wait_for(
+        &mut self,
+        who: &str,
+        max: Duration,
+        pred: impl Fn(&PeerEvent) -> bool,
+    ) -> PeerEvent {
+        let mut found = None;
+        self.run_until(max, |net| {
+            found = net.events(who).into_iter().find(|e| pred(e));
+            found.is_some()
+        });
+        match found {
+            Some(e) => e,
+            None => panic!(
+                "seed {}: {who} never reported the awaited event; it reported {:#?}",
+                self.seed,
+                self.events(who)
+            ),
+        }
+    }
+
+    pub fn run_for(&mut self, d: Duration) {
+        self.world.run_for(d);
+    }
+
+    /// The texts `who` received from `from` (in `to`), in order.
+    pub fn received(&self, who: &str, from: &str, to: &Target) -> Vec<String> {
+        self.events(who)
+            .into_iter()
+            .filter_map(|e| match e {
+                PeerEvent::Message {
+                    from: f,
+                    to: t,
+                    text,
+                } if f.as_str() == from && &t == to => Some(text),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The id of the latest chat request `who` got from `from`.
+    pub fn chat_request(&mut self, who: &str, from: &str) -> RequestId {
+        let from = name(from);
+        match self.wait_for(
+            who,
+            Duration::from_secs(10),
+            |e| matches!(e, PeerEvent::ChatRequest { from: f, .. } if *f == from),
+        ) {
+            PeerEvent::ChatRequest { id, .. } => id,
+            _ => unreachable!(),
+        }
+    }
+
+    /// `a` asks `b` for a chat and `b` accepts; both see it open.
+    pub fn open_chat(&mut self, a: &str, b: &str) {
+        self.ok(a, PeerCommand::Chat(name(b)));
+        let id = self.chat_request(b, a);
+        self.ok(b, PeerCommand::Accept(Some(id)));
+        let nb = name(b);
+        self.wait_for(
+            a,
+            Duration::from_secs(10),
+            |e| matches!(e, PeerEvent::ChatOpened { with } if *with == nb),
+        );
+    }
+
+    pub fn msg(&mut self, from: &str, to: &str, text: &str) {
+        let to = Target::parse(to).unwrap();
+        self.ok(
+            from,
+            PeerCommand::Message {
+                to,
+                text: text.to_owned(),
+            },
+        );
+    }
+
+    pub fn to_user(who: &str) -> Target {
+        Target::User(name(who))
+    }
+}
