@@ -98,7 +98,7 @@ fn run(seed: u64, ops: &[Op]) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
 
     #[test]
     fn exactly_once_in_order_under_drops_and_crashes(seed in 0u64..1_000_000, ops in prop::collection::vec(op(), 1..40)) {

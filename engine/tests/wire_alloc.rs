@@ -108,7 +108,7 @@ fn decoding_hostile_bytes_stays_within_the_frame_limit() {
     let mut runner = TestRunner::new(ProptestConfig::with_cases(4000));
     runner
         .run(
-            &(common::message(), any::<usize>(), vec(liar(), 1..6)),
+            &(common::any_message(), any::<usize>(), vec(liar(), 1..6)),
             |(msg, cut, parts)| {
                 let frame = encode(&msg);
                 let body = &frame[4..];

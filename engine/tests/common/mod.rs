@@ -4,6 +4,8 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use confab_engine::bounded::{Blob, List, Text};
+use confab_engine::wire::GroupName;
+use confab_engine::wire::peer::{Conv, Payload, PeerMessage};
 use confab_engine::wire::registry::{
     FileCursor, FileEntry, Password, PeerInfo, Presence, Profile, Reply, ReplyBody, Request,
     RequestBody, SharedFile, UserEntry,
@@ -169,4 +171,54 @@ pub fn message() -> impl Strategy<Value = Message> {
         (name(), any::<bool>(), proptest::option::of(addr()))
             .prop_map(|(name, online, addr)| Message::Presence(Presence { name, online, addr })),
     ]
+}
+
+pub fn group() -> impl Strategy<Value = GroupName> {
+    name().prop_map(|n| GroupName::new(&format!("#{n}")).unwrap())
+}
+
+pub fn conv() -> impl Strategy<Value = Conv> {
+    prop_oneof![Just(Conv::Direct), group().prop_map(Conv::Group)]
+}
+
+pub fn members() -> impl Strategy<Value = List<Name, { confab_engine::limits::MAX_GROUP_MEMBERS }>>
+{
+    vec(name(), 0..5).prop_map(|m| List::new(m).unwrap())
+}
+
+pub fn payload() -> impl Strategy<Value = Payload> {
+    prop_oneof![
+        text().prop_map(Payload::Text),
+        name().prop_map(Payload::Joined),
+        Just(Payload::Left),
+        members().prop_map(Payload::Members),
+    ]
+}
+
+pub fn peer_message() -> impl Strategy<Value = PeerMessage> {
+    prop_oneof![
+        Just(PeerMessage::Verified),
+        Just(PeerMessage::ChatRequest),
+        Just(PeerMessage::ChatAccept),
+        text().prop_map(|reason| PeerMessage::ChatClose { reason }),
+        (conv(), any::<u64>(), any::<u64>(), payload()).prop_map(|(conv, seq, low, payload)| {
+            PeerMessage::Data {
+                conv,
+                seq,
+                low,
+                payload,
+            }
+        }),
+        (conv(), any::<u64>()).prop_map(|(conv, upto)| PeerMessage::Ack { conv, upto }),
+        (group(), members())
+            .prop_map(|(group, members)| PeerMessage::GroupInvite { group, members }),
+        (group(), any::<bool>())
+            .prop_map(|(group, accept)| PeerMessage::GroupAnswer { group, accept }),
+        (group(), text()).prop_map(|(group, reason)| PeerMessage::GroupRefused { group, reason }),
+    ]
+}
+
+/// Every message of every family.
+pub fn any_message() -> impl Strategy<Value = Message> {
+    prop_oneof![message(), peer_message().prop_map(Message::Peer)]
 }
