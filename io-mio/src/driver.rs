@@ -606,6 +606,9 @@ where
                 broken.push(*conn);
                 continue;
             }
+            // A queue that drained lifts its pause now: no readiness edge
+            // may ever come to tell us (the remote may be waiting for us).
+            c.update_pause(self.config.high_water, self.config.low_water);
             if c.queued() >= self.config.hard_limit {
                 tracing::warn!(%conn, queued = c.queued(), "closing a connection that does not read");
                 broken.push(*conn);
