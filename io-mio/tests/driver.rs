@@ -220,14 +220,14 @@ fn echo_connects_timers_records_and_a_clean_stop() {
 }
 
 /// Starts an echo driver with `config`; returns its address, handle, events, thread.
-fn echo_driver(
-    config: DriverConfig,
-) -> (
+type Running = (
     SocketAddr,
     confab_mio::DriverHandle<Cmd>,
     mpsc::Receiver<Ev>,
     std::thread::JoinHandle<Result<(), confab_mio::DriverError>>,
-) {
+);
+
+fn echo_driver(config: DriverConfig) -> Running {
     let listener = listen("127.0.0.1:0".parse().unwrap()).unwrap();
     let driver = Driver::new(Echo::default(), Some(listener), None, config).unwrap();
     let addr = driver.local_addr().unwrap();

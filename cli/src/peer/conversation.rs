@@ -35,10 +35,8 @@ impl Conversation {
         match event {
             PeerEvent::ChatOpened { with } => *c = Some(Target::User(with.clone())),
             PeerEvent::GroupJoined { group, .. } => *c = Some(Target::Group(group.clone())),
-            PeerEvent::ChatClosed { with, .. } => {
-                if *c == Some(Target::User(with.clone())) {
-                    *c = None;
-                }
+            PeerEvent::ChatClosed { with, .. } if *c == Some(Target::User(with.clone())) => {
+                *c = None;
             }
             PeerEvent::Message { from, to, .. } if c.is_none() => {
                 *c = Some(match to {
