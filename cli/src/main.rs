@@ -1,6 +1,49 @@
-//! confab: the command-line program (registry and peer); built on confab-mio.
+//! confab: the command-line program. `confab registry` runs a registry,
+//! `confab peer` a person's peer; both are an engine from `confab-engine` run
+//! on real sockets by a `confab-mio` driver. This crate only deals with people:
+//! flags, folders, passwords, reading commands and printing events.
 
-fn main() {
-    eprintln!("confab: the command line is not built yet (see issue 5)");
-    std::process::exit(2);
+mod args;
+mod fail;
+mod logging;
+mod paths;
+mod peer;
+mod registry;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::{Cli, Command};
+use crate::fail::Fail;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    logging::init();
+    let result = match cli.command {
+        Command::Registry(args) => registry::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Peer(args) => peer::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("confab: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Calls `stop` on the first SIGINT or SIGTERM; a second one ends the process
+/// at once (status 130), for when a clean stop takes too long.
+pub fn stop_on_signals(stop: impl Fn() + Send + 'static) -> Result<(), Fail> {
+    let mut seen = false;
+    confab_mio::on_stop_signal(move |signal| {
+        if seen {
+            eprintln!("confab: second signal {signal}; leaving now");
+            std::process::exit(130);
+        }
+        seen = true;
+        stop();
+    })
+    .map_err(|e| Fail(format!("cannot watch for Ctrl-C: {e}")))
 }

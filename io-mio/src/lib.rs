@@ -1,1 +1,35 @@
-//! confab-mio: runs a confab engine on real TCP sockets, files and a redb store with a mio event loop.
+//! confab-mio: runs a confab engine on real TCP sockets, files and a redb
+//! store, with a mio event loop.
+//!
+//! - [`Driver`] runs any [`confab_engine::Engine`] (registry or peer): listener,
+//!   outgoing connects with a timeout, bounded write queues with backpressure,
+//!   timers, password work on a worker thread, durable records, chunk I/O.
+//! - [`DriverHandle`] feeds it commands and stop requests from other threads.
+//! - [`Store`] keeps the engine's records; [`SharedIndex`] lists the shared
+//!   folder with cached MD5s; [`TransferFiles`] reads and writes transfer
+//!   chunks at positions.
+//! - [`listen`], [`advertised`], [`random_seed`] and [`on_stop_signal`] are the
+//!   small pieces a program needs around a driver.
+//!
+//! The driver never decides anything about the protocol: that is the engine's
+//! job. It moves bytes, keeps records and keeps time.
+
+mod conn;
+mod driver;
+mod files;
+mod handle;
+mod listen;
+mod password;
+mod role;
+mod shared;
+mod signals;
+mod store;
+
+pub use driver::{Driver, DriverConfig, DriverError};
+pub use files::TransferFiles;
+pub use handle::{COMMAND_QUEUE, DriverGone, DriverHandle};
+pub use listen::{ListenError, advertised, listen, random_seed, route_ip};
+pub use role::{Flow, Sink, Stoppable};
+pub use shared::{ShareError, SharedIndex, md5_of_file};
+pub use signals::on_stop_signal;
+pub use store::{Change, STORE_FILE, Store, StoreError};

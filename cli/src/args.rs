@@ -1,0 +1,99 @@
+//! The command line, as clap sees it. The `--help` texts are the user's first
+//! manual: each says what the flag does and what the default is.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use confab_engine::wire::Name;
+
+/// confab: chat and share files with the people on your local network.
+///
+/// One registry keeps track of who is online; peers talk to each other
+/// directly. Start with `confab peer --name YOURNAME`: if no registry answers
+/// on this machine, your peer hosts one and tells you how others join.
+#[derive(Debug, Parser)]
+#[command(name = "confab", version, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a registry: accounts, who is online, and what they share.
+    Registry(RegistryArgs),
+    /// Run a peer: log in, chat, send and fetch files. Commands are read from
+    /// standard input, one per line (type /help).
+    Peer(PeerArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RegistryArgs {
+    /// Address to listen on. Use 127.0.0.1:PORT to accept only this machine.
+    #[arg(long, value_name = "ADDR", default_value_t = SocketAddr::from(([0, 0, 0, 0], crate::paths::DEFAULT_PORT)))]
+    pub listen: SocketAddr,
+    /// Folder for the accounts database [default: the platform's data folder,
+    /// e.g. ~/.local/share/confab/registry].
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PeerArgs {
+    /// Your name: lowercase letters, digits, '.', '_' and '-'. The first log-in
+    /// of a new name registers it. The password comes from CONFAB_PASSWORD, or
+    /// is asked for on the terminal.
+    #[arg(long, value_name = "NAME", value_parser = parse_name)]
+    pub name: Name,
+    /// The registry's address [default: 127.0.0.1:7300; if nothing answers
+    /// there, this peer hosts the registry itself].
+    #[arg(long, value_name = "ADDR")]
+    pub registry: Option<SocketAddr>,
+    /// Address to listen on for other peers (port 0: any free port).
+    #[arg(long, value_name = "ADDR", default_value_t = SocketAddr::from(([0, 0, 0, 0], 0)))]
+    pub listen: SocketAddr,
+    /// Folder whose files you share [default: DATA/share, created if missing].
+    #[arg(long, value_name = "DIR")]
+    pub share: Option<PathBuf>,
+    /// Folder where received files go [default: ~/Downloads/confab/NAME].
+    #[arg(long, value_name = "DIR")]
+    pub downloads: Option<PathBuf>,
+    /// Folder for this peer's history, friends and transfers [default: the
+    /// platform's data folder, e.g. ~/.local/share/confab/peers/NAME].
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Print one JSON object per line on standard output, for scripts.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_name(s: &str) -> Result<Name, String> {
+    Name::new(s).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn peer_flags_parse_and_names_are_checked() {
+        let cli = Cli::try_parse_from(["confab", "peer", "--name", "alice", "--json"]).unwrap();
+        let Command::Peer(p) = cli.command else {
+            panic!("not a peer")
+        };
+        assert_eq!(p.name.as_str(), "alice");
+        assert!(p.json && p.registry.is_none());
+        assert!(Cli::try_parse_from(["confab", "peer", "--name", "Alice"]).is_err());
+        assert!(
+            Cli::try_parse_from(["confab", "peer"]).is_err(),
+            "--name is required"
+        );
+    }
+}

@@ -1,0 +1,343 @@
+//! Human output: one readable line (or a few) per event, and a progress bar
+//! per transfer (indicatif; drawn on the terminal's standard error, hidden
+//! when that is not a terminal, and finished when the transfer ends).
+//!
+//! [`line`] is pure, so each event's wording is unit-tested; [`HumanPrinter`]
+//! adds the bars and prints lines without tearing them.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use confab_engine::TransferId;
+use confab_engine::peer::{Direction, PeerEvent, Target};
+use confab_engine::wire::ErrorCode;
+use indicatif::{HumanBytes, MultiProgress, ProgressBar, ProgressStyle};
+
+/// The text for `event`, or `None` for events shown otherwise (progress) or
+/// not at all (delivery receipts).
+pub fn line(event: &PeerEvent) -> Option<String> {
+    Some(match event {
+        PeerEvent::Ready { name, listen } => {
+            format!("logged in as {name}, reachable at {listen}. Type /help for the commands.")
+        }
+        PeerEvent::Users { users } if users.is_empty() => "nobody is online".into(),
+        PeerEvent::Users { users } => {
+            let mut s = format!("online ({}):", users.len());
+            for u in users {
+                let _ = write!(s, "\n  {:<20} {}", u.name, u.addr);
+            }
+            s
+        }
+        PeerEvent::Files { files } if files.is_empty() => "no shared files".into(),
+        PeerEvent::Files { files } => {
+            let mut s = format!("shared files ({}):", files.len());
+            for f in files {
+                let _ = write!(
+                    s,
+                    "\n  {:<16} {:<32} {:>10}  {}",
+                    f.owner,
+                    f.file.name,
+                    HumanBytes(f.file.size).to_string(),
+                    f.file.md5
+                );
+            }
+            s
+        }
+        PeerEvent::Whois { info, files } => {
+            let mut s = match info.addr {
+                Some(a) => format!("{} is online at {a}", info.name),
+                None => format!("{} is offline", info.name),
+            };
+            if !info.profile.nick.is_empty() {
+                let _ = write!(s, "\n  nick: {}", info.profile.nick);
+            }
+            if !info.profile.bio.is_empty() {
+                let _ = write!(s, "\n  bio: {}", info.profile.bio);
+            }
+            if !info.profile.avatar.is_empty() {
+                let _ = write!(
+                    s,
+                    "\n  avatar: {}",
+                    HumanBytes(info.profile.avatar.len() as u64)
+                );
+            }
+            for f in files {
+                let _ = write!(s, "\n  shares {} ({})", f.name, HumanBytes(f.size));
+            }
+            s
+        }
+        PeerEvent::Presence { name, online: true } => format!("* {name} is online"),
+        PeerEvent::Presence {
+            name,
+            online: false,
+        } => format!("* {name} went offline"),
+        PeerEvent::ChatRequest { id, from } => {
+            format!("? {from} asks for a chat: /accept {id} or /decline {id}")
+        }
+        PeerEvent::ChatOpened { with } => {
+            format!("* chat with {with} is open; plain lines go to {with}")
+        }
+        PeerEvent::ChatClosed { with, reason } => format!("* chat with {with} closed: {reason}"),
+        PeerEvent::GroupInvite { id, from, group } => {
+            format!("? {from} invites you into {group}: /accept {id} or /decline {id}")
+        }
+        PeerEvent::GroupJoined { group, members } => {
+            let names: Vec<&str> = members.iter().map(|m| m.as_str()).collect();
+            format!("* you are in {group} with {}", names.join(", "))
+        }
+        PeerEvent::MemberJoined { group, name } => format!("* {name} joined {group}"),
+        PeerEvent::MemberLeft { group, name } => format!("* {name} left {group}"),
+        PeerEvent::Message {
+            from,
+            to: Target::Group(g),
+            text,
+        } => format!("[{g}] {from}: {text}"),
+        PeerEvent::Message { from, text, .. } => format!("[{from}] {text}"),
+        PeerEvent::Delivered { .. } | PeerEvent::TransferProgress { .. } => return None,
+        PeerEvent::Sent { queued: false, .. } => return None,
+        PeerEvent::Sent { to, .. } => {
+            format!("({to} is offline; the message waits and goes when they are back)")
+        }
+        PeerEvent::FileOffer {
+            id,
+            from,
+            name,
+            size,
+        } => format!(
+            "? {from} offers {name} ({}): /accept {id} or /decline {id}",
+            HumanBytes(*size)
+        ),
+        PeerEvent::TransferDone {
+            direction: Direction::Receive,
+            name,
+            path,
+            md5,
+            ..
+        } => format!("✓ received {name} into {path} (md5 {md5})"),
+        PeerEvent::TransferDone {
+            direction: Direction::Send,
+            name,
+            md5,
+            ..
+        } => format!("✓ sent {name} (md5 {md5})"),
+        PeerEvent::TransferFailed { id, reason } => format!("✗ transfer {} failed: {reason}", id.0),
+        PeerEvent::Transfers { transfers } if transfers.is_empty() => "no transfers".into(),
+        PeerEvent::Transfers { transfers } => {
+            let mut s = String::from("transfers:");
+            for t in transfers {
+                let way = match t.direction {
+                    Direction::Send => "to",
+                    Direction::Receive => "from",
+                };
+                let pct = (t.done * 100).checked_div(t.total).unwrap_or(100);
+                let _ = write!(
+                    s,
+                    "\n  {:>4}  {} {way} {}  {pct}% of {}  {}/s  {}",
+                    t.id.0,
+                    t.name,
+                    t.peer,
+                    HumanBytes(t.total),
+                    HumanBytes(t.rate),
+                    t.state
+                );
+            }
+            s
+        }
+        PeerEvent::History { with, messages } if messages.is_empty() => {
+            format!("no messages with {with} yet")
+        }
+        PeerEvent::History { with, messages } => {
+            let mut s = format!("history with {with}:");
+            for m in messages {
+                let _ = write!(s, "\n  {} {}: {}", utc(m.at), m.from, m.text);
+            }
+            s
+        }
+        PeerEvent::Friends { friends } if friends.is_empty() => {
+            "no friends yet; /friend add NAME".into()
+        }
+        PeerEvent::Friends { friends } => {
+            let mut s = String::from("friends:");
+            for f in friends {
+                let state = if f.online { "online" } else { "offline" };
+                let _ = write!(s, "\n  {:<20} {state}", f.name);
+                if f.queued > 0 {
+                    let _ = write!(s, ", {} messages waiting", f.queued);
+                }
+            }
+            s
+        }
+        PeerEvent::Profile { profile } => format!(
+            "nick: {}\nbio: {}\navatar: {}",
+            profile.nick,
+            profile.bio,
+            HumanBytes(profile.avatar.len() as u64)
+        ),
+        PeerEvent::RegistryLost { reason } => {
+            format!("! lost the registry ({reason}); reconnecting")
+        }
+        PeerEvent::RegistryBack => "* the registry is back".into(),
+        PeerEvent::Error { message } => format!("error: {message}"),
+        PeerEvent::Notice { message } => format!("* {message}"),
+        PeerEvent::Stopped {
+            code: ErrorCode::Normal,
+            ..
+        } => "bye".into(),
+        PeerEvent::Stopped { reason, .. } => format!("stopped: {reason}"),
+    })
+}
+
+/// `at` (milliseconds since the Unix epoch) as `YYYY-MM-DD HH:MM` in UTC.
+pub fn utc(at_ms: u64) -> String {
+    let secs = at_ms / 1000;
+    let days = (secs / 86_400) as i64;
+    let (h, m) = ((secs % 86_400) / 3600, (secs % 3600) / 60);
+    // Howard Hinnant's civil-from-days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let mo = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(mo <= 2);
+    format!("{y:04}-{mo:02}-{d:02} {h:02}:{m:02}")
+}
+
+/// Prints lines and keeps one progress bar per transfer.
+#[derive(Debug, Default)]
+pub struct HumanPrinter {
+    bars: MultiProgress,
+    transfers: HashMap<TransferId, ProgressBar>,
+}
+
+impl HumanPrinter {
+    /// Shows `event`.
+    pub fn event(&mut self, event: &PeerEvent) {
+        match event {
+            PeerEvent::TransferProgress {
+                id, done, total, ..
+            } => {
+                let bar = self.transfers.entry(*id).or_insert_with(|| {
+                    let bar = self.bars.add(ProgressBar::new(*total));
+                    let style = ProgressStyle::with_template(
+                        "{msg:14} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+                    )
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> ");
+                    bar.set_style(style);
+                    bar.set_message(format!("transfer {}", id.0));
+                    bar
+                });
+                bar.set_length(*total);
+                bar.set_position(*done);
+            }
+            PeerEvent::TransferDone { id, .. } | PeerEvent::TransferFailed { id, .. } => {
+                if let Some(bar) = self.transfers.remove(id) {
+                    bar.finish_and_clear();
+                    self.bars.remove(&bar);
+                }
+            }
+            _ => {}
+        }
+        if let Some(text) = line(event) {
+            self.say(&text);
+        }
+    }
+
+    /// Prints a line above the bars.
+    pub fn say(&self, text: &str) {
+        self.bars.suspend(|| println!("{text}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use confab_engine::peer::RequestId;
+    use confab_engine::wire::registry::UserEntry;
+    use confab_engine::wire::{GroupName, Md5, Name};
+
+    fn n(s: &str) -> Name {
+        Name::new(s).unwrap()
+    }
+
+    #[test]
+    fn requests_say_how_to_answer() {
+        let s = line(&PeerEvent::ChatRequest {
+            id: RequestId(4),
+            from: n("bob"),
+        })
+        .unwrap();
+        assert_eq!(s, "? bob asks for a chat: /accept 4 or /decline 4");
+        let s = line(&PeerEvent::FileOffer {
+            id: RequestId(5),
+            from: n("bob"),
+            name: "a.iso".into(),
+            size: 2048,
+        })
+        .unwrap();
+        assert!(
+            s.contains("a.iso") && s.contains("2.00 KiB") && s.contains("/accept 5"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn messages_show_who_and_where() {
+        let direct = PeerEvent::Message {
+            from: n("bob"),
+            to: Target::User(n("alice")),
+            text: "hi".into(),
+        };
+        assert_eq!(line(&direct).unwrap(), "[bob] hi");
+        let group = PeerEvent::Message {
+            from: n("bob"),
+            to: Target::Group(GroupName::new("#team").unwrap()),
+            text: "hi".into(),
+        };
+        assert_eq!(line(&group).unwrap(), "[#team] bob: hi");
+    }
+
+    #[test]
+    fn listings_and_quiet_events() {
+        let s = line(&PeerEvent::Users {
+            users: vec![UserEntry {
+                name: n("bob"),
+                addr: "10.0.0.2:5".parse().unwrap(),
+            }],
+        })
+        .unwrap();
+        assert!(s.starts_with("online (1):") && s.contains("bob") && s.contains("10.0.0.2:5"));
+        assert_eq!(
+            line(&PeerEvent::Users { users: vec![] }).unwrap(),
+            "nobody is online"
+        );
+        assert_eq!(
+            line(&PeerEvent::Delivered {
+                to: Target::User(n("bob")),
+                seq: 1
+            }),
+            None
+        );
+        let done = PeerEvent::TransferDone {
+            id: TransferId(1),
+            direction: Direction::Receive,
+            name: "f".into(),
+            path: "/d/f".into(),
+            md5: Md5::of(b""),
+        };
+        assert!(
+            line(&done)
+                .unwrap()
+                .contains("d41d8cd98f00b204e9800998ecf8427e")
+        );
+    }
+
+    #[test]
+    fn dates_are_utc() {
+        assert_eq!(utc(0), "1970-01-01 00:00");
+        assert_eq!(utc(1_709_210_096_000), "2024-02-29 12:34");
+    }
+}

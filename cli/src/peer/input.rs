@@ -1,0 +1,190 @@
+//! The input thread: reads standard input line by line (terminal or pipe
+//! alike), parses each line and hands the command to the driver. Mistakes are
+//! printed and the next line is read. End of input means `/quit`. The driver's
+//! bounded command channel paces a fast pipe.
+
+use std::io::BufRead;
+
+use confab_engine::limits::MAX_AVATAR_LEN;
+use confab_engine::peer::{PeerCommand, ProfileChange};
+use confab_mio::DriverHandle;
+
+use super::conversation::Conversation;
+use super::parse::{HELP, Parsed, parse};
+use super::printer::Printer;
+
+/// Starts the thread.
+pub fn spawn(
+    handle: DriverHandle<PeerCommand>,
+    printer: Printer,
+    conversation: Conversation,
+) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name("confab-input".into())
+        .spawn(move || read_lines(std::io::stdin().lock(), &handle, &printer, &conversation))?;
+    Ok(())
+}
+
+/// Reads `input` until its end or `/quit`.
+pub fn read_lines(
+    mut input: impl BufRead,
+    handle: &DriverHandle<PeerCommand>,
+    printer: &Printer,
+    conversation: &Conversation,
+) {
+    let mut raw = Vec::new();
+    loop {
+        raw.clear();
+        match input.read_until(b'\n', &mut raw) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => {
+                printer.error(&format!("cannot read standard input: {e}"));
+                break;
+            }
+        }
+        let line = String::from_utf8_lossy(&raw);
+        let cmd = match parse(&line, conversation.current().as_ref()) {
+            Ok(Parsed::Nothing) => continue,
+            Ok(Parsed::Help) => {
+                printer.help(HELP);
+                continue;
+            }
+            Ok(Parsed::Avatar(path)) => match read_avatar(&path) {
+                Ok(bytes) => PeerCommand::SetProfile(ProfileChange::Avatar(bytes)),
+                Err(e) => {
+                    printer.error(&e);
+                    continue;
+                }
+            },
+            Ok(Parsed::Command(cmd)) => cmd,
+            Err(e) => {
+                printer.error(&e.0);
+                continue;
+            }
+        };
+        if let PeerCommand::Message { to, .. } = &cmd {
+            conversation.choose(to.clone());
+        }
+        let quit = cmd == PeerCommand::Quit;
+        if handle.command(cmd).is_err() || quit {
+            return;
+        }
+    }
+    let _ = handle.command(PeerCommand::Quit);
+}
+
+fn read_avatar(path: &str) -> Result<Vec<u8>, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    if meta.len() > MAX_AVATAR_LEN as u64 {
+        return Err(format!(
+            "{path} is {} bytes; an avatar may have at most {MAX_AVATAR_LEN}",
+            meta.len()
+        ));
+    }
+    std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+    use std::net::SocketAddr;
+    use std::time::Instant;
+
+    use confab_engine::peer::{PeerEvent, Target};
+    use confab_engine::wire::{ErrorCode, Name};
+    use confab_engine::{CommandError, ConnId, Engine, Input, Output};
+    use confab_mio::{Driver, DriverConfig, Flow, Sink};
+
+    use super::*;
+
+    /// Records the commands it gets; stops on `/quit`.
+    #[derive(Default)]
+    struct Recorder {
+        out: VecDeque<Output<PeerEvent>>,
+        seen: Vec<PeerCommand>,
+    }
+
+    impl Engine for Recorder {
+        type Command = PeerCommand;
+        type Event = PeerEvent;
+        fn accept(&mut self, _: Instant, _: SocketAddr) -> ConnId {
+            ConnId(0)
+        }
+        fn handle_input(&mut self, _: Instant, _: Input<'_>) {}
+        fn handle_command(&mut self, _: Instant, cmd: PeerCommand) -> Result<(), CommandError> {
+            if cmd == PeerCommand::Quit {
+                let seen = std::mem::take(&mut self.seen);
+                self.out.push_back(Output::Event(PeerEvent::Notice {
+                    message: format!("{seen:?}"),
+                }));
+                self.out.push_back(Output::Event(PeerEvent::Stopped {
+                    code: ErrorCode::Normal,
+                    reason: String::new(),
+                }));
+            } else {
+                self.seen.push(cmd);
+            }
+            Ok(())
+        }
+        fn handle_timeout(&mut self, _: Instant) {}
+        fn poll_output(&mut self) -> Option<Output<PeerEvent>> {
+            self.out.pop_front()
+        }
+        fn poll_timeout(&self) -> Option<Instant> {
+            None
+        }
+    }
+
+    struct Collect(Vec<PeerEvent>);
+
+    impl Sink<PeerEvent> for Collect {
+        fn event(&mut self, event: PeerEvent) -> Flow {
+            let stop = matches!(event, PeerEvent::Stopped { .. });
+            self.0.push(event);
+            if stop { Flow::Finish } else { Flow::Continue }
+        }
+        fn refused(&mut self, error: CommandError) {
+            panic!("refused {error}");
+        }
+    }
+
+    #[test]
+    fn lines_become_commands_and_end_of_input_means_quit() {
+        let driver = Driver::new(Recorder::default(), None, None, DriverConfig::default()).unwrap();
+        let handle = driver.handle();
+        let runner = std::thread::spawn(move || {
+            let mut sink = Collect(Vec::new());
+            driver.run(&mut sink).map(|()| sink.0)
+        });
+        let input = "/who\nhello nobody\n\n/msg bob hi there\nand again\n/bogus\n".as_bytes();
+        read_lines(
+            input,
+            &handle,
+            &Printer::new(true),
+            &Conversation::default(),
+        );
+        let events = runner.join().unwrap().unwrap();
+
+        let bob = Target::User(Name::new("bob").unwrap());
+        let expected = vec![
+            PeerCommand::Who,
+            PeerCommand::Message {
+                to: bob.clone(),
+                text: "hi there".into(),
+            },
+            PeerCommand::Message {
+                to: bob,
+                text: "and again".into(),
+            },
+        ];
+        assert_eq!(
+            events[0],
+            PeerEvent::Notice {
+                message: format!("{expected:?}")
+            },
+            "plain text before any conversation and /bogus were refused, not sent"
+        );
+        assert!(matches!(events[1], PeerEvent::Stopped { .. }));
+    }
+}

@@ -1,0 +1,210 @@
+//! `confab peer`: a person's confab on the command line.
+//!
+//! [`run`] prepares everything a peer needs (folders, password, a registry,
+//! the store, the shared index, the listener), builds the engine through
+//! [`engine_slot`], then runs it on a driver while the input thread feeds it
+//! commands and the [`PeerSink`] prints what it says. It ends when the engine
+//! reports `Stopped` (after `/quit`, end of input, Ctrl-C or SIGTERM, or a
+//! fatal refusal like a wrong password), with status 0 only for a normal stop.
+
+mod conversation;
+mod engine_slot;
+mod human;
+mod input;
+mod json;
+mod parse;
+mod printer;
+mod secret;
+
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use confab_engine::CommandError;
+use confab_engine::peer::{PeerConfig, PeerEvent};
+use confab_engine::wire::ErrorCode;
+use confab_mio::{
+    Driver, DriverConfig, Flow, SharedIndex, Sink, Store, advertised, listen, random_seed,
+};
+
+use self::conversation::Conversation;
+use self::printer::Printer;
+use crate::args::PeerArgs;
+use crate::fail::Fail;
+use crate::paths;
+use crate::registry::{Embedded, join_address};
+
+/// How long to wait for a registry to answer a connect.
+const REGISTRY_PROBE: Duration = Duration::from_secs(2);
+
+/// The folders a peer works with, resolved and checked.
+#[derive(Debug, Clone)]
+pub struct Folders {
+    /// Records (and an embedded registry's, in `registry/`).
+    pub data: PathBuf,
+    /// What this peer shares.
+    pub share: PathBuf,
+    /// Where received files go.
+    pub downloads: PathBuf,
+}
+
+impl Folders {
+    /// Resolves the defaults and checks: the share folder must exist (the
+    /// default one is created), downloads must be writable.
+    pub fn resolve(args: &PeerArgs) -> Result<Self, Fail> {
+        let name = args.name.as_str();
+        let data = args.data.clone().unwrap_or_else(|| paths::peer_data(name));
+        let share = match &args.share {
+            Some(dir) if dir.is_dir() => dir.clone(),
+            Some(dir) => {
+                return Err(Fail(format!(
+                    "the share folder {} does not exist; create it or pick another with --share",
+                    dir.display()
+                )));
+            }
+            None => {
+                let dir = data.join("share");
+                std::fs::create_dir_all(&dir).map_err(|e| {
+                    Fail(format!(
+                        "cannot create the share folder {}: {e}; pick one with --share",
+                        dir.display()
+                    ))
+                })?;
+                dir
+            }
+        };
+        let downloads = args
+            .downloads
+            .clone()
+            .unwrap_or_else(|| paths::peer_downloads(name));
+        paths::writable_dir(&downloads, "--downloads")?;
+        Ok(Self {
+            data,
+            share,
+            downloads,
+        })
+    }
+}
+
+/// `confab peer`.
+pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
+    if !engine_slot::AVAILABLE {
+        return Err(engine_slot::unavailable());
+    }
+    let folders = Folders::resolve(&args)?;
+    let printer = Printer::new(args.json);
+    let password = secret::password(&args.name)?;
+    let (registry, embedded) = find_registry(args.registry, &folders.data, &printer)?;
+
+    let store = Store::open(&folders.data)?;
+    let records = store.load()?;
+    let shared = SharedIndex::scan(&folders.share, store.database())?;
+    printer.notice(&format!(
+        "sharing {} files from {}; downloads go to {}",
+        shared.files().len(),
+        folders.share.display(),
+        folders.downloads.display()
+    ));
+    let listener = listen(args.listen)?;
+    let reach = advertised(listener.local_addr()?, registry);
+    let mut config = PeerConfig::new(args.name.clone(), password, registry, reach);
+    config.shared = shared.files();
+    config.unix_ms_at_start = unix_ms();
+    let engine = engine_slot::build(config, records, Instant::now(), random_seed())?;
+    let driver = Driver::new(engine, Some(listener), Some(store), DriverConfig::default())?;
+    // Issue 4: hand `shared` (names → paths, for /get) and `folders.downloads`
+    // to the driver's file side here, e.g. `driver.files_mut().serve(shared, downloads)`.
+
+    let handle = driver.handle();
+    let conversation = Conversation::default();
+    input::spawn(handle.clone(), printer.clone(), conversation.clone())?;
+    let stopper = handle.clone();
+    crate::stop_on_signals(move || stopper.stop())?;
+    let mut sink = PeerSink {
+        printer,
+        conversation,
+        stopped: None,
+    };
+    let result = driver.run(&mut sink);
+    if let Some(registry) = embedded {
+        registry.stop();
+    }
+    result?;
+    Ok(sink.exit_code())
+}
+
+/// The registry to use: the one given (which must answer), else the default
+/// address, else one hosted here.
+fn find_registry(
+    given: Option<SocketAddr>,
+    data: &Path,
+    printer: &Printer,
+) -> Result<(SocketAddr, Option<Embedded>), Fail> {
+    if let Some(addr) = given {
+        TcpStream::connect_timeout(&addr, REGISTRY_PROBE).map_err(|e| {
+            Fail(format!(
+                "cannot reach the registry at {addr}: {e}; check --registry, \
+                 or start one with `confab registry`"
+            ))
+        })?;
+        return Ok((addr, None));
+    }
+    let default = SocketAddr::from(([127, 0, 0, 1], paths::DEFAULT_PORT));
+    if TcpStream::connect_timeout(&default, REGISTRY_PROBE).is_ok() {
+        return Ok((default, None));
+    }
+    let host = SocketAddr::from(([0, 0, 0, 0], paths::DEFAULT_PORT));
+    let embedded = Embedded::start(host, data.join("registry")).map_err(|e| {
+        Fail(format!(
+            "no registry answers at {default} and this peer cannot host one ({e}); \
+             give --registry ADDR"
+        ))
+    })?;
+    printer.notice(&format!(
+        "no registry answered at {default}, so this peer hosts one. \
+         Others join with: confab peer --name NAME --registry {}",
+        join_address(embedded.addr)
+    ));
+    Ok((default, Some(embedded)))
+}
+
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Prints a peer's events and notices when it has stopped.
+#[derive(Debug)]
+pub struct PeerSink {
+    printer: Printer,
+    conversation: Conversation,
+    stopped: Option<ErrorCode>,
+}
+
+impl PeerSink {
+    /// 0 after a normal stop, 1 after a fatal one.
+    pub fn exit_code(&self) -> ExitCode {
+        match self.stopped {
+            None | Some(ErrorCode::Normal) => ExitCode::SUCCESS,
+            Some(_) => ExitCode::FAILURE,
+        }
+    }
+}
+
+impl Sink<PeerEvent> for PeerSink {
+    fn event(&mut self, event: PeerEvent) -> Flow {
+        self.conversation.follow(&event);
+        self.printer.event(&event);
+        if let PeerEvent::Stopped { code, .. } = event {
+            self.stopped = Some(code);
+            return Flow::Finish;
+        }
+        Flow::Continue
+    }
+
+    fn refused(&mut self, error: CommandError) {
+        self.printer.error(&error.0);
+    }
+}

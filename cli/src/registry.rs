@@ -1,0 +1,160 @@
+//! `confab registry`, and the registry a peer hosts when none answers.
+//!
+//! Both open the store in the data folder, hand its accounts to a
+//! [`Registry`] engine and run it on a [`Driver`]. The stand-alone registry
+//! prints what happens (who registered, who is online) on standard output; an
+//! embedded one only logs, so that a peer's `--json` output stays pure.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use confab_engine::registry::OfflineReason;
+use confab_engine::{CommandError, Registry, RegistryCommand, RegistryConfig, RegistryEvent};
+use confab_mio::{
+    Driver, DriverConfig, DriverHandle, Flow, Sink, Store, listen, random_seed, route_ip,
+};
+
+use crate::args::RegistryArgs;
+use crate::fail::Fail;
+
+/// Builds a registry driver listening on `addr` with its records in `data`.
+pub fn prepare(addr: SocketAddr, data: &Path) -> Result<Driver<Registry>, Fail> {
+    let store = Store::open(data)?;
+    let records = store.load()?;
+    let listener = listen(addr)?;
+    let engine = Registry::new(
+        RegistryConfig::default(),
+        records,
+        Instant::now(),
+        random_seed(),
+    );
+    Ok(Driver::new(
+        engine,
+        Some(listener),
+        Some(store),
+        DriverConfig::default(),
+    )?)
+}
+
+/// The address other machines should give as `--registry` to reach `bound`.
+pub fn join_address(bound: SocketAddr) -> String {
+    if !bound.ip().is_unspecified() {
+        return bound.to_string();
+    }
+    // Asking the route toward a documentation address sends nothing.
+    let probe = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)), 9);
+    match route_ip(probe) {
+        Some(ip) => SocketAddr::new(ip, bound.port()).to_string(),
+        None => format!("THIS-MACHINE'S-ADDRESS:{}", bound.port()),
+    }
+}
+
+/// `confab registry`: runs until SIGINT or SIGTERM.
+pub fn run(args: RegistryArgs) -> Result<(), Fail> {
+    let data = args.data.unwrap_or_else(crate::paths::registry_data);
+    let driver = prepare(args.listen, &data)?;
+    let bound = driver.local_addr().unwrap_or(args.listen);
+    println!("confab registry listening on {bound}");
+    println!("accounts are kept in {}", data.display());
+    println!(
+        "peers join with: confab peer --name NAME --registry {}",
+        join_address(bound)
+    );
+    let handle = driver.handle();
+    crate::stop_on_signals(move || handle.stop())?;
+    driver.run(&mut RegistrySink { print: true })?;
+    println!("registry stopped");
+    Ok(())
+}
+
+/// A registry running on its own thread inside a peer's process.
+#[derive(Debug)]
+pub struct Embedded {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    handle: DriverHandle<RegistryCommand>,
+    thread: JoinHandle<()>,
+}
+
+impl Embedded {
+    /// Starts a registry on `addr` with its records in `data`.
+    pub fn start(addr: SocketAddr, data: PathBuf) -> Result<Self, Fail> {
+        let driver = prepare(addr, &data)?;
+        let addr = driver.local_addr().unwrap_or(addr);
+        let handle = driver.handle();
+        let thread = std::thread::Builder::new()
+            .name("confab-registry".into())
+            .spawn(move || {
+                if let Err(e) = driver.run(&mut RegistrySink { print: false }) {
+                    tracing::error!("the embedded registry stopped: {e}");
+                }
+            })?;
+        Ok(Self {
+            addr,
+            handle,
+            thread,
+        })
+    }
+
+    /// Says goodbye to its peers and waits for it to end.
+    pub fn stop(self) {
+        self.handle.stop();
+        let _ = self.thread.join();
+    }
+}
+
+/// Prints (or only logs) what a registry reports.
+#[derive(Debug)]
+pub struct RegistrySink {
+    /// Print events on standard output, not just log them.
+    pub print: bool,
+}
+
+impl RegistrySink {
+    fn say(&self, line: String) {
+        if self.print {
+            println!("{line}");
+        } else {
+            tracing::info!("registry: {line}");
+        }
+    }
+}
+
+impl Sink<RegistryEvent> for RegistrySink {
+    fn event(&mut self, event: RegistryEvent) -> Flow {
+        match event {
+            RegistryEvent::Registered { name } => self.say(format!("{name} registered")),
+            RegistryEvent::Online { name, addr, .. } => {
+                self.say(format!("{name} is online at {addr}"))
+            }
+            RegistryEvent::Offline { name, reason } => {
+                let why = match reason {
+                    OfflineReason::LoggedOut => "logged out",
+                    OfflineReason::Disconnected => "disconnected",
+                    OfflineReason::TimedOut => "no heartbeat",
+                    OfflineReason::Replaced => "logged in elsewhere",
+                    OfflineReason::Violation => "broke the protocol",
+                    OfflineReason::Shutdown => "registry shutting down",
+                };
+                self.say(format!("{name} went offline ({why})"));
+            }
+            RegistryEvent::Refused { conn, code } => {
+                tracing::info!(%conn, %code, "refused a log-in or registration");
+            }
+            RegistryEvent::Violation {
+                conn,
+                remote,
+                reason,
+            } => {
+                tracing::warn!(%conn, %remote, "closed a connection that broke the protocol: {reason}");
+            }
+        }
+        Flow::Continue
+    }
+
+    fn refused(&mut self, error: CommandError) {
+        tracing::warn!("registry refused a command: {error}");
+    }
+}

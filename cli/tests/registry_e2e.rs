@@ -1,0 +1,151 @@
+//! End-to-end: the real `confab registry` on 127.0.0.1, spoken to in frames.
+
+mod common;
+
+use common::{Client, Confab, name, password};
+use confab_engine::wire::registry::{ReplyBody, RequestBody};
+use confab_engine::wire::{ErrorCode, Message};
+
+fn register(
+    c: &mut Client,
+    who: &str,
+    pw: &str,
+) -> Result<ReplyBody, confab_engine::wire::Refusal> {
+    c.request(RequestBody::Register {
+        name: name(who),
+        password: password(pw),
+    })
+}
+
+fn login(c: &mut Client, who: &str, pw: &str) -> Result<ReplyBody, confab_engine::wire::Refusal> {
+    c.request(RequestBody::Login {
+        name: name(who),
+        password: password(pw),
+        listen: "127.0.0.1:9".parse().unwrap(),
+    })
+}
+
+#[test]
+fn accounts_log_in_list_refuse_and_survive_a_restart_and_sigterm_is_clean() {
+    let data = tempfile::tempdir().unwrap();
+    let (mut registry, addr) = Confab::registry(data.path());
+
+    let mut alice = Client::connect(addr);
+    assert_eq!(register(&mut alice, "alice", "s3cret"), Ok(ReplyBody::Done));
+    registry.line_containing("alice registered");
+    assert_eq!(login(&mut alice, "alice", "s3cret"), Ok(ReplyBody::Done));
+    match alice.request(RequestBody::List { after: None }) {
+        Ok(ReplyBody::Users { users, more }) => {
+            let names: Vec<&str> = users.iter().map(|u| u.name.as_str()).collect();
+            assert_eq!(names, ["alice"]);
+            assert!(!more);
+        }
+        other => panic!("expected users, got {other:?}"),
+    }
+
+    let mut mallory = Client::connect(addr);
+    let refusal = login(&mut mallory, "alice", "guess").unwrap_err();
+    assert_eq!(refusal.code, ErrorCode::WrongPassword);
+    let taken = register(&mut mallory, "alice", "other").unwrap_err();
+    assert_eq!(taken.code, ErrorCode::NameTaken);
+
+    // SIGTERM: every client hears why, and the process exits with success.
+    registry.signal(libc::SIGTERM);
+    match alice.recv() {
+        Some(Message::Goodbye(g)) => assert_eq!(g.code, ErrorCode::ShuttingDown),
+        other => panic!("expected a goodbye, got {other:?}"),
+    }
+    assert_eq!(alice.recv(), None, "then the connection ends");
+    registry.line_containing("registry stopped");
+    let status = registry.wait();
+    assert!(status.success(), "exit status {status}");
+
+    // Same data folder: the account and its password were kept.
+    let (_registry, addr) = Confab::registry(data.path());
+    let mut again = Client::connect(addr);
+    assert_eq!(
+        login(&mut again, "alice", "guess").unwrap_err().code,
+        ErrorCode::WrongPassword
+    );
+    assert_eq!(login(&mut again, "alice", "s3cret"), Ok(ReplyBody::Done));
+}
+
+#[test]
+fn sigint_stops_it_too() {
+    let data = tempfile::tempdir().unwrap();
+    let (mut registry, addr) = Confab::registry(data.path());
+    let mut c = Client::connect(addr);
+    registry.signal(libc::SIGINT);
+    assert!(matches!(c.recv(), Some(Message::Goodbye(_))));
+    assert!(registry.wait().success());
+}
+
+#[test]
+fn garbage_closes_only_that_connection() {
+    let data = tempfile::tempdir().unwrap();
+    let (_registry, addr) = Confab::registry(data.path());
+    let mut good = Client::connect(addr);
+
+    let mut bad = Client::connect(addr);
+    // A length prefix far over the limit.
+    bad.send_raw(&[0xff, 0xff, 0xff, 0xff, 1, 2, 3]);
+    match bad.recv() {
+        Some(Message::Goodbye(g)) => assert_eq!(g.code, ErrorCode::ProtocolViolation),
+        other => panic!("expected a goodbye, got {other:?}"),
+    }
+
+    assert_eq!(register(&mut good, "bob", "pw"), Ok(ReplyBody::Done));
+    assert_eq!(login(&mut good, "bob", "pw"), Ok(ReplyBody::Done));
+}
+
+#[test]
+fn address_in_use_is_a_clear_error() {
+    let data = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let mut r = Confab::start(&[
+        "registry",
+        "--listen",
+        &addr,
+        "--data",
+        data.path().to_str().unwrap(),
+    ]);
+    let status = r.wait();
+    assert!(!status.success());
+    let err = r.stderr_all();
+    assert!(err.contains("in use") && err.contains("--listen"), "{err}");
+}
+
+#[test]
+fn an_unusable_data_folder_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("not-a-folder");
+    std::fs::write(&file, b"").unwrap();
+    let data = file.join("data");
+    let mut r = Confab::start(&[
+        "registry",
+        "--listen",
+        "127.0.0.1:0",
+        "--data",
+        data.to_str().unwrap(),
+    ]);
+    assert!(!r.wait().success());
+    let err = r.stderr_all();
+    assert!(err.contains("--data"), "{err}");
+}
+
+#[test]
+fn version_and_help() {
+    let mut v = Confab::start(&["--version"]);
+    let line = v.line_containing("confab");
+    assert_eq!(line, format!("confab {}", env!("CARGO_PKG_VERSION")));
+    assert!(v.wait().success());
+
+    let mut h = Confab::start(&["peer", "--help"]);
+    h.line_containing("--registry");
+    assert!(h.wait().success());
+
+    let mut bad = Confab::start(&["peer", "--name", "Alice"]);
+    assert!(!bad.wait().success());
+    assert!(bad.stderr_all().contains("lowercase"));
+}

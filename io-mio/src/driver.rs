@@ -1,0 +1,686 @@
+//! [`Driver`]: runs any [`Engine`] on a mio `Poll` with real sockets, a worker
+//! thread for passwords, the durable [`Store`] and the transfer files.
+//!
+//! One turn of the loop: wait for readiness (or the earliest deadline: engine
+//! timer, connect timeout, linger), accept and finish connects, take commands
+//! and password results, read from every readable connection, run due timers,
+//! then *settle*: drain the engine's outputs, commit the records they asked to
+//! keep, hand events to the [`Sink`], and only then write to sockets.
+//!
+//! Durability: every `Persist`/`Forget` drained in a settle is committed in one
+//! redb transaction before any byte queued in that settle is written and before
+//! its events are shown. Engines emit a record before the reply that
+//! acknowledges it, so nothing a remote was told about can be lost by a crash.
+//! If the commit fails the driver stops at once with an error, writing nothing.
+//!
+//! Backpressure (memory never grows without bound):
+//! - reads use one buffer of [`DriverConfig::read_buffer`] bytes for all
+//!   connections, and at most [`DriverConfig::reads_per_turn`] reads per
+//!   connection per turn, so one fast sender cannot starve the others;
+//! - a connection whose write queue reaches [`DriverConfig::high_water`] is not
+//!   read from until it drains to [`DriverConfig::low_water`]: a peer that does
+//!   not read its answers stops being listened to, so it cannot make us queue
+//!   more answers;
+//! - chunk reads from disk (`ReadChunk`) wait while all write queues together
+//!   hold [`DriverConfig::send_budget`] bytes or more; the engine's window
+//!   bounds how many such requests exist;
+//! - a queue that still reaches [`DriverConfig::hard_limit`] (pushes the
+//!   engine makes on its own, like presence) closes that connection as too slow.
+//!
+//! So queued memory is at most `hard_limit` per connection, and in steady state
+//! about `high_water` + the answers to one read buffer.
+//!
+//! Stopping: [`DriverHandle::stop`] gives the engine its stop command, stops
+//! accepting, and ends the loop once every connection is closed and flushed (or
+//! after [`DriverConfig::linger`]). A [`Flow::Finish`] from the sink ends it
+//! once the write queues are flushed.
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::io;
+use std::net::{Shutdown, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver};
+use std::time::{Duration, Instant};
+
+use confab_engine::{ConnId, Engine, Input, Output, TransferId};
+use mio::net::{TcpListener, TcpStream};
+use mio::{Events, Interest, Poll, Token, Waker};
+
+use crate::conn::{Connection, ReadOutcome, State};
+use crate::files::TransferFiles;
+use crate::handle::{COMMAND_QUEUE, DriverHandle};
+use crate::password::PasswordWorker;
+use crate::role::{Flow, Sink, Stoppable};
+use crate::store::{Change, Store, StoreError};
+
+const LISTENER: Token = Token(0);
+const WAKER: Token = Token(1);
+const FIRST_CONN_TOKEN: usize = 2;
+
+/// Tuning of a driver. The defaults suit a LAN chat and file server.
+#[derive(Debug, Clone)]
+pub struct DriverConfig {
+    /// An outgoing connect not up by then fails (`ConnectFailed`).
+    pub connect_timeout: Duration,
+    /// How long a closing connection, or the whole driver when stopping, may
+    /// take to flush.
+    pub linger: Duration,
+    /// Bytes read at once.
+    pub read_buffer: usize,
+    /// Reads per connection per turn, for fairness.
+    pub reads_per_turn: usize,
+    /// A connection with this many bytes queued is not read from...
+    pub high_water: usize,
+    /// ...until its queue is down to this.
+    pub low_water: usize,
+    /// A connection with this many bytes queued is closed as too slow.
+    pub hard_limit: usize,
+    /// Chunk reads from disk wait while all queues together hold this much.
+    pub send_budget: usize,
+}
+
+impl Default for DriverConfig {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(5),
+            linger: Duration::from_secs(3),
+            read_buffer: 64 * 1024,
+            reads_per_turn: 16,
+            high_water: 4 * 1024 * 1024,
+            low_water: 1024 * 1024,
+            hard_limit: 64 * 1024 * 1024,
+            send_budget: 16 * 1024 * 1024,
+        }
+    }
+}
+
+/// Why a driver ended abnormally.
+#[derive(Debug)]
+pub enum DriverError {
+    /// The event loop itself failed.
+    Io(io::Error),
+    /// A record could not be made durable; the driver stopped before anyone
+    /// was told it was.
+    Store(StoreError),
+}
+
+impl fmt::Display for DriverError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DriverError::Io(e) => write!(f, "event loop failed: {e}"),
+            DriverError::Store(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for DriverError {}
+
+impl From<io::Error> for DriverError {
+    fn from(e: io::Error) -> Self {
+        DriverError::Io(e)
+    }
+}
+
+/// A chunk read the engine asked for and the driver has not done yet.
+#[derive(Debug, Clone, Copy)]
+struct ChunkRequest {
+    transfer: TransferId,
+    offset: u64,
+    len: u32,
+}
+
+/// Runs one engine. See the module documentation.
+pub struct Driver<E: Engine> {
+    engine: E,
+    config: DriverConfig,
+    poll: Poll,
+    listener: Option<TcpListener>,
+    local_addr: Option<SocketAddr>,
+    conns: HashMap<ConnId, Connection>,
+    store: Option<Store>,
+    files: TransferFiles,
+    chunk_reads: VecDeque<ChunkRequest>,
+    commands: Receiver<E::Command>,
+    handle: DriverHandle<E::Command>,
+    passwords: PasswordWorker,
+    changes: Vec<Change>,
+    events: Vec<E::Event>,
+    read_buf: Vec<u8>,
+    /// Stop requested: the linger deadline.
+    stopping: Option<Instant>,
+    /// The sink said the role is finished: the linger deadline.
+    finished: Option<Instant>,
+}
+
+impl<E: Engine> fmt::Debug for Driver<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Driver")
+            .field("local_addr", &self.local_addr)
+            .field("connections", &self.conns.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn token_of(conn: ConnId) -> Token {
+    Token(conn.0 as usize + FIRST_CONN_TOKEN)
+}
+
+fn conn_of(token: Token) -> ConnId {
+    ConnId((token.0 - FIRST_CONN_TOKEN) as u64)
+}
+
+impl<E> Driver<E>
+where
+    E: Engine,
+    E::Command: Stoppable,
+{
+    /// A driver for `engine`, accepting on `listener` (if any) and keeping
+    /// records in `store` (if any; without one, records are logged and lost).
+    pub fn new(
+        engine: E,
+        listener: Option<TcpListener>,
+        store: Option<Store>,
+        config: DriverConfig,
+    ) -> io::Result<Self> {
+        let poll = Poll::new()?;
+        let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
+        let mut listener = listener;
+        let mut local_addr = None;
+        if let Some(l) = listener.as_mut() {
+            local_addr = Some(l.local_addr()?);
+            poll.registry().register(l, LISTENER, Interest::READABLE)?;
+        }
+        let (tx, commands) = mpsc::sync_channel(COMMAND_QUEUE);
+        let handle = DriverHandle {
+            commands: tx,
+            stop: Arc::new(AtomicBool::new(false)),
+            waker: waker.clone(),
+        };
+        let passwords = PasswordWorker::start(waker)?;
+        Ok(Self {
+            engine,
+            read_buf: vec![0; config.read_buffer.max(1)],
+            config,
+            poll,
+            listener,
+            local_addr,
+            conns: HashMap::new(),
+            store,
+            files: TransferFiles::default(),
+            chunk_reads: VecDeque::new(),
+            commands,
+            handle,
+            passwords,
+            changes: Vec::new(),
+            events: Vec::new(),
+            stopping: None,
+            finished: None,
+        })
+    }
+
+    /// Where the listener listens, if there is one.
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.local_addr
+    }
+
+    /// A handle for other threads.
+    pub fn handle(&self) -> DriverHandle<E::Command> {
+        self.handle.clone()
+    }
+
+    /// The engine, for inspection.
+    pub fn engine(&self) -> &E {
+        &self.engine
+    }
+
+    /// The files open for transfers: where issue 4's open/finish outputs land.
+    pub fn files_mut(&mut self) -> &mut TransferFiles {
+        &mut self.files
+    }
+
+    /// Runs until stopped or finished.
+    pub fn run(mut self, sink: &mut impl Sink<E::Event>) -> Result<(), DriverError> {
+        let mut events = Events::with_capacity(256);
+        loop {
+            let now = Instant::now();
+            if self.done(now) {
+                return Ok(());
+            }
+            let timeout = self.poll_timeout(now);
+            if let Err(e) = self.poll.poll(&mut events, timeout) {
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(e.into());
+            }
+            let now = Instant::now();
+            for event in events.iter() {
+                match event.token() {
+                    LISTENER => self.accept_all(now),
+                    WAKER => {}
+                    token => {
+                        let conn = conn_of(token);
+                        let Some(c) = self.conns.get_mut(&conn) else {
+                            continue;
+                        };
+                        if event.is_readable() || event.is_read_closed() || event.is_error() {
+                            c.readable = true;
+                        }
+                        if event.is_writable() || event.is_write_closed() || event.is_error() {
+                            c.writable = true;
+                        }
+                        if matches!(c.state, State::Connecting { .. }) {
+                            self.finish_connect(now, conn);
+                        }
+                    }
+                }
+            }
+            self.take_commands(now, sink);
+            while let Ok((job, result)) = self.passwords.results.try_recv() {
+                self.engine
+                    .handle_input(now, Input::PasswordDerived { job, result });
+            }
+            self.read_all(now);
+            self.expire(now);
+            if self.engine.poll_timeout().is_some_and(|t| t <= now) {
+                self.engine.handle_timeout(now);
+            }
+            self.settle(now, sink)?;
+        }
+    }
+
+    /// Whether the loop may end.
+    fn done(&self, now: Instant) -> bool {
+        let deadline = match (self.stopping, self.finished) {
+            (None, None) => return false,
+            (a, b) => a.into_iter().chain(b).min().unwrap_or(now),
+        };
+        if now >= deadline {
+            tracing::debug!("ending after the linger time, with data unsent");
+            return true;
+        }
+        let flushed = self.conns.values().all(|c| c.queued() == 0);
+        let released = self
+            .conns
+            .values()
+            .all(|c| matches!(c.state, State::Closing { shut: true, .. }));
+        flushed && (self.finished.is_some() || released)
+    }
+
+    fn poll_timeout(&self, now: Instant) -> Option<Duration> {
+        let busy =
+            self.conns.values().any(|c| {
+                c.readable && !c.read_paused && !matches!(c.state, State::Connecting { .. })
+            }) || (!self.chunk_reads.is_empty() && self.total_queued() < self.config.send_budget);
+        if busy {
+            return Some(Duration::ZERO);
+        }
+        let deadlines = self.conns.values().filter_map(|c| match c.state {
+            State::Connecting { deadline } | State::Closing { deadline, .. } => Some(deadline),
+            State::Open => None,
+        });
+        deadlines
+            .chain(self.engine.poll_timeout())
+            .chain(self.stopping)
+            .chain(self.finished)
+            .min()
+            .map(|t| t.saturating_duration_since(now))
+    }
+
+    fn total_queued(&self) -> usize {
+        self.conns.values().map(Connection::queued).sum()
+    }
+
+    fn accept_all(&mut self, now: Instant) {
+        loop {
+            let Some(listener) = self.listener.as_ref() else {
+                return;
+            };
+            match listener.accept() {
+                Ok((mut stream, remote)) => {
+                    let conn = self.engine.accept(now, remote);
+                    if let Err(e) = self.poll.registry().register(
+                        &mut stream,
+                        token_of(conn),
+                        Interest::READABLE | Interest::WRITABLE,
+                    ) {
+                        tracing::warn!(%remote, "cannot watch an accepted connection: {e}");
+                        self.engine.handle_input(now, Input::Closed { conn });
+                        continue;
+                    }
+                    let _ = stream.set_nodelay(true);
+                    tracing::debug!(%conn, %remote, "accepted");
+                    let mut c = Connection::new(stream, State::Open);
+                    c.writable = true;
+                    self.conns.insert(conn, c);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    // Out of file descriptors and the like: try again next turn.
+                    tracing::warn!("cannot accept: {e}");
+                    return;
+                }
+            }
+        }
+    }
+
+    fn start_connect(&mut self, now: Instant, conn: ConnId, addr: SocketAddr) {
+        let stream = TcpStream::connect(addr).and_then(|mut s| {
+            self.poll.registry().register(
+                &mut s,
+                token_of(conn),
+                Interest::READABLE | Interest::WRITABLE,
+            )?;
+            Ok(s)
+        });
+        match stream {
+            Ok(stream) => {
+                let deadline = now + self.config.connect_timeout;
+                self.conns.insert(
+                    conn,
+                    Connection::new(stream, State::Connecting { deadline }),
+                );
+            }
+            Err(e) => {
+                tracing::debug!(%conn, %addr, "connect failed at once: {e}");
+                self.engine.handle_input(now, Input::ConnectFailed { conn });
+            }
+        }
+    }
+
+    fn finish_connect(&mut self, now: Instant, conn: ConnId) {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        if !c.writable {
+            return;
+        }
+        let failed = match c.stream.take_error() {
+            Ok(Some(e)) | Err(e) => Some(e),
+            Ok(None) => match c.stream.peer_addr() {
+                Ok(_) => None,
+                // Not connected yet: a spurious wake-up; wait for the next one.
+                Err(e) if e.kind() == io::ErrorKind::NotConnected => return,
+                Err(e) => Some(e),
+            },
+        };
+        match failed {
+            None => {
+                let _ = c.stream.set_nodelay(true);
+                c.state = State::Open;
+                tracing::debug!(%conn, "connected");
+                self.engine.handle_input(now, Input::Connected { conn });
+            }
+            Some(e) => {
+                tracing::debug!(%conn, "connect failed: {e}");
+                self.drop_conn(conn);
+                self.engine.handle_input(now, Input::ConnectFailed { conn });
+            }
+        }
+    }
+
+    fn take_commands(&mut self, now: Instant, sink: &mut impl Sink<E::Event>) {
+        while let Ok(cmd) = self.commands.try_recv() {
+            if let Err(e) = self.engine.handle_command(now, cmd) {
+                sink.refused(e);
+            }
+        }
+        if self.handle.stop.swap(false, Ordering::SeqCst) && self.stopping.is_none() {
+            tracing::debug!("stopping");
+            self.stopping = Some(now + self.config.linger);
+            if let Some(mut l) = self.listener.take() {
+                let _ = self.poll.registry().deregister(&mut l);
+            }
+            if let Err(e) = self.engine.handle_command(now, E::Command::stop()) {
+                sink.refused(e);
+            }
+        }
+    }
+
+    /// Reads from every readable connection that is not held back, feeding
+    /// the engine, and drains its outputs after each read so the next pause
+    /// decision sees the queue it caused.
+    fn read_all(&mut self, now: Instant) {
+        let ready: Vec<ConnId> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| c.readable && !matches!(c.state, State::Connecting { .. }))
+            .map(|(id, _)| *id)
+            .collect();
+        for conn in ready {
+            for _ in 0..self.config.reads_per_turn {
+                let Some(c) = self.conns.get_mut(&conn) else {
+                    break;
+                };
+                c.update_pause(self.config.high_water, self.config.low_water);
+                if c.read_paused || !c.readable {
+                    break;
+                }
+                let closing = matches!(c.state, State::Closing { .. });
+                match c.read(&mut self.read_buf) {
+                    ReadOutcome::Data(n) if closing => {
+                        tracing::trace!(%conn, n, "dropping bytes on a closing connection");
+                    }
+                    ReadOutcome::Data(n) => {
+                        let bytes = &self.read_buf[..n];
+                        self.engine
+                            .handle_input(now, Input::Received { conn, bytes });
+                        self.drain(now);
+                    }
+                    ReadOutcome::WouldBlock => break,
+                    ReadOutcome::Ended => {
+                        self.drop_conn(conn);
+                        if !closing {
+                            tracing::debug!(%conn, "closed by the remote");
+                            self.engine.handle_input(now, Input::Closed { conn });
+                            self.drain(now);
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Connects that took too long fail; closing connections past their
+    /// linger are dropped.
+    fn expire(&mut self, now: Instant) {
+        let expired: Vec<(ConnId, bool)> = self
+            .conns
+            .iter()
+            .filter_map(|(id, c)| match c.state {
+                State::Connecting { deadline } if deadline <= now => Some((*id, true)),
+                State::Closing { deadline, .. } if deadline <= now => Some((*id, false)),
+                _ => None,
+            })
+            .collect();
+        for (conn, connecting) in expired {
+            self.drop_conn(conn);
+            if connecting {
+                tracing::debug!(%conn, "connect timed out");
+                self.engine.handle_input(now, Input::ConnectFailed { conn });
+            }
+        }
+    }
+
+    /// Drains outputs, commits, delivers events, writes; repeats while that
+    /// fed the engine something new.
+    fn settle(&mut self, now: Instant, sink: &mut impl Sink<E::Event>) -> Result<(), DriverError> {
+        loop {
+            self.drain(now);
+            if !self.changes.is_empty() {
+                let changes = std::mem::take(&mut self.changes);
+                match &self.store {
+                    Some(store) => store.commit(&changes).map_err(DriverError::Store)?,
+                    None => tracing::warn!(n = changes.len(), "no store: records not kept"),
+                }
+            }
+            for event in std::mem::take(&mut self.events) {
+                if sink.event(event) == Flow::Finish && self.finished.is_none() {
+                    self.finished = Some(now + self.config.linger);
+                }
+            }
+            let broke = self.write_all(now);
+            let read = self.serve_chunk_reads(now);
+            if !broke && !read {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Carries out every pending output. Socket writes and events wait for
+    /// [`Self::settle`].
+    fn drain(&mut self, now: Instant) {
+        while let Some(output) = self.engine.poll_output() {
+            match output {
+                Output::Connect { conn, addr } => self.start_connect(now, conn, addr),
+                Output::Send { conn, bytes } => {
+                    if let Some(c) = self.conns.get_mut(&conn) {
+                        c.push(bytes);
+                    }
+                }
+                Output::Close { conn } => self.close(now, conn),
+                Output::ReadChunk {
+                    transfer,
+                    offset,
+                    len,
+                } => self.chunk_reads.push_back(ChunkRequest {
+                    transfer,
+                    offset,
+                    len,
+                }),
+                Output::WriteChunk {
+                    transfer,
+                    offset,
+                    data,
+                } => match self.files.write_chunk(transfer, offset, &data) {
+                    Ok(()) => self
+                        .engine
+                        .handle_input(now, Input::ChunkWritten { transfer, offset }),
+                    Err(e) => self.engine.handle_input(
+                        now,
+                        Input::StorageFailed {
+                            transfer,
+                            error: e.to_string(),
+                        },
+                    ),
+                },
+                Output::DerivePassword { job, work } => self.passwords.submit(job, work),
+                Output::Persist(record) => self.changes.push(Change::Persist(record)),
+                Output::Forget(key) => self.changes.push(Change::Forget(key)),
+                Output::Event(event) => {
+                    tracing::debug!(?event, "event");
+                    self.events.push(event);
+                }
+            }
+        }
+    }
+
+    fn close(&mut self, now: Instant, conn: ConnId) {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        if matches!(c.state, State::Connecting { .. }) {
+            self.drop_conn(conn);
+            return;
+        }
+        c.state = State::Closing {
+            deadline: now + self.config.linger,
+            shut: false,
+        };
+    }
+
+    /// Flushes every queue that can take bytes; shuts closing connections
+    /// that are flushed; closes broken and hopelessly slow ones. Returns
+    /// whether the engine was told of a closed connection.
+    fn write_all(&mut self, now: Instant) -> bool {
+        let mut broken = Vec::new();
+        for (conn, c) in self.conns.iter_mut() {
+            if matches!(c.state, State::Connecting { .. }) {
+                continue;
+            }
+            if c.queued() > 0 && c.writable && c.flush().is_err() {
+                broken.push(*conn);
+                continue;
+            }
+            // A queue that drained lifts its pause now: no readiness edge
+            // may ever come to tell us (the remote may be waiting for us).
+            c.update_pause(self.config.high_water, self.config.low_water);
+            if c.queued() >= self.config.hard_limit {
+                tracing::warn!(%conn, queued = c.queued(), "closing a connection that does not read");
+                broken.push(*conn);
+                continue;
+            }
+            if let State::Closing {
+                deadline,
+                shut: false,
+            } = c.state
+                && c.queued() == 0
+            {
+                let _ = c.stream.shutdown(Shutdown::Write);
+                c.state = State::Closing {
+                    deadline,
+                    shut: true,
+                };
+            }
+        }
+        let mut told = false;
+        for conn in broken {
+            let open = self
+                .conns
+                .get(&conn)
+                .is_some_and(|c| c.state == State::Open);
+            self.drop_conn(conn);
+            if open {
+                self.engine.handle_input(now, Input::Closed { conn });
+                told = true;
+            }
+        }
+        told
+    }
+
+    /// Does waiting chunk reads while the queues are under the send budget.
+    /// Returns whether any was done.
+    fn serve_chunk_reads(&mut self, now: Instant) -> bool {
+        let mut served = false;
+        while self.total_queued() < self.config.send_budget {
+            let Some(req) = self.chunk_reads.pop_front() else {
+                break;
+            };
+            served = true;
+            let ChunkRequest {
+                transfer,
+                offset,
+                len,
+            } = req;
+            match self.files.read_chunk(transfer, offset, len) {
+                Ok(data) => self.engine.handle_input(
+                    now,
+                    Input::ChunkRead {
+                        transfer,
+                        offset,
+                        data: &data,
+                    },
+                ),
+                Err(e) => self.engine.handle_input(
+                    now,
+                    Input::StorageFailed {
+                        transfer,
+                        error: e.to_string(),
+                    },
+                ),
+            }
+            self.drain(now);
+        }
+        served
+    }
+
+    fn drop_conn(&mut self, conn: ConnId) {
+        if let Some(mut c) = self.conns.remove(&conn) {
+            let _ = self.poll.registry().deregister(&mut c.stream);
+        }
+    }
+}

@@ -1,0 +1,240 @@
+//! [`SharedIndex`]: the files of a peer's shared folder, with their size and
+//! MD5, as the registry lists them ([`SharedFile`]).
+//!
+//! Only plain files directly inside the folder are shared, under names that
+//! are valid [`FileName`]s; sub-folders, links to elsewhere and odd names are
+//! skipped (and logged), so a name from the network can only ever be looked up
+//! in the index, never joined onto a path. Hashing a large folder is slow, so
+//! digests are cached in the store (table `md5_cache`), keyed by the file's
+//! path and checked against its size and modification time: an unchanged file
+//! is never read twice.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use confab_engine::wire::registry::SharedFile;
+use confab_engine::wire::{FileName, Md5};
+use md5::Digest;
+use redb::{Database, ReadableDatabase, TableDefinition};
+
+/// Path text → size (8 bytes BE), mtime in ns (16 bytes BE), MD5 (16 bytes).
+const MD5_CACHE: TableDefinition<&str, &[u8]> = TableDefinition::new("md5_cache");
+const CACHE_VALUE_LEN: usize = 8 + 16 + 16;
+
+/// Why the shared folder could not be indexed. The text says what to do.
+#[derive(Debug)]
+pub struct ShareError(pub String);
+
+impl fmt::Display for ShareError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ShareError {}
+
+/// The shared folder's files. See the module documentation.
+#[derive(Debug, Clone, Default)]
+pub struct SharedIndex {
+    dir: PathBuf,
+    files: BTreeMap<FileName, (PathBuf, SharedFile)>,
+}
+
+impl SharedIndex {
+    /// Indexes `dir`, hashing what the cache in `db` does not already know.
+    pub fn scan(dir: &Path, db: &Database) -> Result<Self, ShareError> {
+        let entries = std::fs::read_dir(dir).map_err(|e| {
+            ShareError(format!(
+                "cannot read the share folder {}: {e}; create it or pick another with --share",
+                dir.display()
+            ))
+        })?;
+        let cache = Md5Cache { db };
+        let mut files = BTreeMap::new();
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(meta) = std::fs::metadata(&path) else {
+                continue;
+            };
+            if !meta.is_file() {
+                continue;
+            }
+            let Some(name) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| FileName::new(n).ok())
+            else {
+                tracing::warn!(path = %path.display(), "not sharing a file whose name confab cannot carry");
+                continue;
+            };
+            let mtime_ns = meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos());
+            let key = path.to_string_lossy().into_owned();
+            let md5 = match cache.get(&key, meta.len(), mtime_ns) {
+                Some(md5) => md5,
+                None => match md5_of_file(&path) {
+                    Ok(md5) => {
+                        cache.put(&key, meta.len(), mtime_ns, md5);
+                        md5
+                    }
+                    Err(e) => {
+                        tracing::warn!(path = %path.display(), "not sharing an unreadable file: {e}");
+                        continue;
+                    }
+                },
+            };
+            let shared = SharedFile {
+                name: name.clone(),
+                size: meta.len(),
+                md5,
+            };
+            files.insert(name, (path, shared));
+        }
+        Ok(Self {
+            dir: dir.to_owned(),
+            files,
+        })
+    }
+
+    /// The folder indexed.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The list to publish, in name order (for `PeerConfig::shared`).
+    pub fn files(&self) -> Vec<SharedFile> {
+        self.files.values().map(|(_, f)| f.clone()).collect()
+    }
+
+    /// Where a shared file is on disk: the only way a name from the network
+    /// becomes a path. `None` if it is not shared.
+    pub fn path_of(&self, name: &FileName) -> Option<&Path> {
+        self.files.get(name).map(|(p, _)| p.as_path())
+    }
+}
+
+/// The MD5 of a whole file, read in 256 KiB pieces.
+pub fn md5_of_file(path: &Path) -> io::Result<Md5> {
+    let mut file = File::open(path)?;
+    let mut hasher = md5::Md5::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(Md5(hasher.finalize().into()))
+}
+
+/// The cache of digests by path, size and modification time. Failures to use
+/// it are logged and cost only a re-hash.
+struct Md5Cache<'a> {
+    db: &'a Database,
+}
+
+impl Md5Cache<'_> {
+    fn get(&self, path: &str, size: u64, mtime_ns: u128) -> Option<Md5> {
+        let txn = self.db.begin_read().ok()?;
+        let table = txn.open_table(MD5_CACHE).ok()?;
+        let value = table.get(path).ok()??;
+        let v = value.value();
+        if v.len() != CACHE_VALUE_LEN
+            || v[..8] != size.to_be_bytes()
+            || v[8..24] != mtime_ns.to_be_bytes()
+        {
+            return None;
+        }
+        let mut md5 = [0u8; 16];
+        md5.copy_from_slice(&v[24..]);
+        Some(Md5(md5))
+    }
+
+    fn put(&self, path: &str, size: u64, mtime_ns: u128, md5: Md5) {
+        let mut v = Vec::with_capacity(CACHE_VALUE_LEN);
+        v.extend_from_slice(&size.to_be_bytes());
+        v.extend_from_slice(&mtime_ns.to_be_bytes());
+        v.extend_from_slice(&md5.0);
+        let result = (|| -> Result<(), redb::Error> {
+            let txn = self.db.begin_write()?;
+            txn.open_table(MD5_CACHE)?.insert(path, v.as_slice())?;
+            txn.commit()?;
+            Ok(())
+        })();
+        if let Err(e) = result {
+            tracing::warn!("cannot update the MD5 cache: {e}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Store;
+
+    #[test]
+    fn indexes_plain_files_with_their_md5_and_skips_the_rest() {
+        let data = tempfile::tempdir().unwrap();
+        let share = tempfile::tempdir().unwrap();
+        std::fs::write(share.path().join("a.txt"), b"hello").unwrap();
+        std::fs::write(share.path().join("empty"), b"").unwrap();
+        std::fs::create_dir(share.path().join("sub")).unwrap();
+        std::fs::write(share.path().join("sub").join("hidden.txt"), b"x").unwrap();
+        let store = Store::open(data.path()).unwrap();
+
+        let index = SharedIndex::scan(share.path(), store.database()).unwrap();
+        let files = index.files();
+        assert_eq!(files.len(), 2, "{files:?}");
+        assert_eq!(files[0].name.as_str(), "a.txt");
+        assert_eq!(files[0].size, 5);
+        assert_eq!(files[0].md5.to_hex(), "5d41402abc4b2a76b9719d911017c592");
+        assert_eq!(files[1].md5.to_hex(), "d41d8cd98f00b204e9800998ecf8427e");
+        let name = FileName::new("a.txt").unwrap();
+        assert_eq!(
+            index.path_of(&name),
+            Some(share.path().join("a.txt").as_path())
+        );
+        assert_eq!(index.path_of(&FileName::new("hidden.txt").unwrap()), None);
+    }
+
+    #[test]
+    fn the_cache_answers_for_unchanged_files_and_not_for_changed_ones() {
+        let data = tempfile::tempdir().unwrap();
+        let share = tempfile::tempdir().unwrap();
+        let path = share.path().join("f");
+        std::fs::write(&path, b"one").unwrap();
+        let store = Store::open(data.path()).unwrap();
+        SharedIndex::scan(share.path(), store.database()).unwrap();
+
+        let cache = Md5Cache {
+            db: store.database(),
+        };
+        let meta = std::fs::metadata(&path).unwrap();
+        let mtime = meta
+            .modified()
+            .unwrap()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let key = path.to_string_lossy();
+        assert_eq!(cache.get(&key, 3, mtime), Some(Md5::of(b"one")));
+        assert_eq!(cache.get(&key, 4, mtime), None, "size changed");
+        assert_eq!(cache.get(&key, 3, mtime + 1), None, "mtime changed");
+    }
+
+    #[test]
+    fn a_missing_share_folder_is_a_clear_error() {
+        let data = tempfile::tempdir().unwrap();
+        let store = Store::open(data.path()).unwrap();
+        let err = SharedIndex::scan(&data.path().join("nope"), store.database()).unwrap_err();
+        assert!(err.0.contains("--share"), "{err}");
+    }
+}

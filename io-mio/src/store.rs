@@ -1,0 +1,208 @@
+//! [`Store`]: the engine's durable records, kept in a redb database in the
+//! data directory.
+//!
+//! Every [`Record`] is stored under its [`RecordKey`] text in one table; a later
+//! record with the same key replaces the earlier one. [`Store::load`] hands every
+//! record back at start, in key order. The driver writes records in batches
+//! ([`Store::commit`]): one redb write transaction, which redb makes durable
+//! (fsync) before `commit` returns. The driver calls it before any byte the
+//! engine produced after those records reaches a socket, so a crash can lose a
+//! record only if nobody was ever told about it.
+//!
+//! The same database holds the MD5 cache of the shared folder
+//! ([`crate::SharedIndex`]), in its own table.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use confab_engine::{Record, RecordKey};
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+
+/// Records, by key text.
+const RECORDS: TableDefinition<&str, &[u8]> = TableDefinition::new("records");
+
+/// File name of the database inside the data directory.
+pub const STORE_FILE: &str = "confab.redb";
+
+/// Why the store could not be opened or written. The text says what to do.
+#[derive(Debug)]
+pub struct StoreError(pub String);
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+/// One change waiting to be committed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    /// Store (or replace) this record.
+    Persist(Record),
+    /// Delete the record with this key.
+    Forget(RecordKey),
+}
+
+/// The durable store of one engine. See the module documentation.
+pub struct Store {
+    db: Database,
+    path: PathBuf,
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the store in `dir`, creating `dir` too.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            StoreError(format!(
+                "cannot create the data folder {}: {e}; pick another with --data",
+                dir.display()
+            ))
+        })?;
+        let path = dir.join(STORE_FILE);
+        let db = Database::create(&path).map_err(|e| match e {
+            redb::DatabaseError::DatabaseAlreadyOpen => StoreError(format!(
+                "{} is in use by another confab; give this one its own --data folder",
+                path.display()
+            )),
+            other => StoreError(format!(
+                "cannot open the store {}: {other}; check that the data folder is writable \
+                 or pick another with --data",
+                path.display()
+            )),
+        })?;
+        let store = Self { db, path };
+        // Create the table so that reads never meet "table does not exist".
+        store.commit(&[])?;
+        Ok(store)
+    }
+
+    /// Where the database file is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The database, for other tables of the same data folder (the MD5 cache).
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    /// Every stored record, in key order. Records this build cannot decode are
+    /// skipped with a warning, never a crash.
+    pub fn load(&self) -> Result<Vec<Record>, StoreError> {
+        let fail = |e: &dyn fmt::Display| {
+            StoreError(format!(
+                "cannot read the store {}: {e}",
+                self.path.display()
+            ))
+        };
+        let txn = self.db.begin_read().map_err(|e| fail(&e))?;
+        let table = txn.open_table(RECORDS).map_err(|e| fail(&e))?;
+        let mut out = Vec::new();
+        for entry in table.iter().map_err(|e| fail(&e))? {
+            let (key, value) = entry.map_err(|e| fail(&e))?;
+            match Record::from_bytes(value.value()) {
+                Some(record) => out.push(record),
+                None => tracing::warn!(
+                    key = key.value(),
+                    "skipping a stored record this version of confab cannot read"
+                ),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Applies `changes` in order in one durable transaction.
+    pub fn commit(&self, changes: &[Change]) -> Result<(), StoreError> {
+        let fail = |e: &dyn fmt::Display| {
+            StoreError(format!(
+                "cannot write the store {}: {e}; is the disk full?",
+                self.path.display()
+            ))
+        };
+        let txn = self.db.begin_write().map_err(|e| fail(&e))?;
+        {
+            let mut table = txn.open_table(RECORDS).map_err(|e| fail(&e))?;
+            for change in changes {
+                match change {
+                    Change::Persist(record) => {
+                        let key = record.key();
+                        table
+                            .insert(key.0.as_str(), record.to_bytes().as_slice())
+                            .map_err(|e| fail(&e))?;
+                    }
+                    Change::Forget(key) => {
+                        table.remove(key.0.as_str()).map_err(|e| fail(&e))?;
+                    }
+                }
+            }
+        }
+        txn.commit().map_err(|e| fail(&e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use confab_engine::password::{PasswordCost, PasswordDigest, Salt};
+    use confab_engine::record::AccountRecord;
+    use confab_engine::wire::Name;
+
+    fn account(name: &str, salt: u8) -> Record {
+        Record::Account(AccountRecord {
+            name: Name::new(name).unwrap(),
+            salt: Salt([salt; 16]),
+            cost: PasswordCost::TESTING,
+            digest: PasswordDigest([salt; 32]),
+            profile: Default::default(),
+        })
+    }
+
+    #[test]
+    fn records_survive_reopening_and_replace_by_key() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path()).unwrap();
+            store
+                .commit(&[
+                    Change::Persist(account("bob", 1)),
+                    Change::Persist(account("alice", 2)),
+                    Change::Persist(account("bob", 3)),
+                ])
+                .unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(
+            store.load().unwrap(),
+            vec![account("alice", 2), account("bob", 3)]
+        );
+        store
+            .commit(&[Change::Forget(account("alice", 0).key())])
+            .unwrap();
+        assert_eq!(store.load().unwrap(), vec![account("bob", 3)]);
+    }
+
+    #[test]
+    fn a_second_open_of_the_same_folder_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let _first = Store::open(dir.path()).unwrap();
+        let err = Store::open(dir.path()).unwrap_err();
+        assert!(err.0.contains("in use"), "{err}");
+    }
+
+    #[test]
+    fn a_data_folder_that_cannot_be_created_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("file");
+        std::fs::write(&file, b"x").unwrap();
+        let err = Store::open(&file.join("sub")).unwrap_err();
+        assert!(err.0.contains("--data"), "{err}");
+    }
+}
