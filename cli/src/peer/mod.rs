@@ -1,14 +1,13 @@
 //! `confab peer`: a person's confab on the command line.
 //!
 //! [`run`] prepares everything a peer needs (folders, password, a registry,
-//! the store, the shared index, the listener), builds the engine through
-//! [`engine_slot`], then runs it on a driver while the input thread feeds it
+//! the store, the shared index, the listener), builds the engine
+//! ([`confab_engine::Peer`]), then runs it on a driver while the input thread feeds it
 //! commands and the [`PeerSink`] prints what it says. It ends when the engine
 //! reports `Stopped` (after `/quit`, end of input, Ctrl-C or SIGTERM, or a
 //! fatal refusal like a wrong password), with status 0 only for a normal stop.
 
 mod conversation;
-mod engine_slot;
 mod human;
 mod input;
 mod json;
@@ -89,9 +88,6 @@ impl Folders {
 
 /// `confab peer`.
 pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
-    if !engine_slot::AVAILABLE {
-        return Err(engine_slot::unavailable());
-    }
     let folders = Folders::resolve(&args)?;
     let printer = Printer::new(args.json);
     let password = secret::password(&args.name)?;
@@ -111,7 +107,7 @@ pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
     let mut config = PeerConfig::new(args.name.clone(), password, registry, reach);
     config.shared = shared.files();
     config.unix_ms_at_start = unix_ms();
-    let engine = engine_slot::build(config, records, Instant::now(), random_seed())?;
+    let engine = confab_engine::Peer::new(config, records, Instant::now(), random_seed());
     let driver = Driver::new(engine, Some(listener), Some(store), DriverConfig::default())?;
     // Issue 4: hand `shared` (names → paths, for /get) and `folders.downloads`
     // to the driver's file side here, e.g. `driver.files_mut().serve(shared, downloads)`.
