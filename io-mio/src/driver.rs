@@ -243,6 +243,9 @@ where
     /// Runs until stopped or finished.
     pub fn run(mut self, sink: &mut impl Sink<E::Event>) -> Result<(), DriverError> {
         let mut events = Events::with_capacity(256);
+        // An engine may ask for things from its constructor (a peer dials the
+        // registry at once): carry them out before the first wait.
+        self.settle(Instant::now(), sink)?;
         loop {
             let now = Instant::now();
             if self.done(now) {

@@ -303,3 +303,24 @@ fn paused_reads_resume_and_everything_comes_back() {
     handle.stop();
     thread.join().unwrap().unwrap();
 }
+
+#[test]
+fn outputs_queued_before_the_loop_starts_are_carried_out_at_once() {
+    // A peer dials its registry from its constructor; nothing else will wake
+    // the loop, so the driver must act on it before its first wait.
+    let target = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut engine = Echo::default();
+    let conn = engine.id();
+    engine.out.push_back(Output::Connect {
+        conn,
+        addr: target.local_addr().unwrap(),
+    });
+    let driver = Driver::new(engine, None, None, DriverConfig::default()).unwrap();
+    let handle = driver.handle();
+    let (tx, rx) = mpsc::channel();
+    let thread = std::thread::spawn(move || driver.run(&mut Forward(tx)));
+    assert_eq!(next(&rx), Ev::Connected);
+    let (_accepted, _) = target.accept().unwrap();
+    handle.stop();
+    thread.join().unwrap().unwrap();
+}
