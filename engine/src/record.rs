@@ -29,6 +29,8 @@ impl fmt::Display for RecordKey {
 pub enum Record {
     /// A registry account.
     Account(AccountRecord),
+    /// A peer's file transfer that must survive a restart to resume.
+    Transfer(crate::transfer::TransferRecord),
 }
 
 impl Record {
@@ -36,6 +38,7 @@ impl Record {
     pub fn key(&self) -> RecordKey {
         match self {
             Record::Account(a) => RecordKey(format!("account/{}", a.name)),
+            Record::Transfer(t) => crate::transfer::TransferRecord::key_of(t.id),
         }
     }
 

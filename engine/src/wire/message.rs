@@ -13,6 +13,7 @@ use crate::bounded::Text;
 use crate::limits::MAX_REASON_LEN;
 use crate::wire::names::Name;
 use crate::wire::registry::{Presence, Reply, Request};
+use crate::wire::transfer::TransferMessage;
 
 /// The protocol version this build speaks. Peers of another version are told so
 /// and disconnected.
@@ -34,6 +35,8 @@ pub enum Message {
     Reply(Reply),
     /// Registry to peer: someone came online or went offline.
     Presence(Presence),
+    /// Peer to peer: about one file transfer (see [`crate::wire::transfer`]).
+    Transfer(TransferMessage),
 }
 
 impl Message {
@@ -46,6 +49,7 @@ impl Message {
             Message::Request(_) => "Request",
             Message::Reply(_) => "Reply",
             Message::Presence(_) => "Presence",
+            Message::Transfer(_) => "Transfer",
         }
     }
 }
