@@ -85,6 +85,10 @@ pub struct TransferConfig {
     pub offer_timeout: Duration,
     /// Least time between two progress events of one transfer.
     pub progress_interval: Duration,
+    /// How long the sender of a fetch waits, disconnected, for the receiver
+    /// to come back and ask again before giving up (fetches are not saved,
+    /// so nothing else would ever end it).
+    pub idle_timeout: Duration,
 }
 
 impl Default for TransferConfig {
@@ -94,6 +98,7 @@ impl Default for TransferConfig {
             window: DEFAULT_WINDOW,
             offer_timeout: Duration::from_secs(60),
             progress_interval: Duration::from_millis(250),
+            idle_timeout: Duration::from_secs(600),
         }
     }
 }
@@ -192,6 +197,9 @@ pub enum SavedSide {
         next_file: u32,
         /// Where the first finished file went.
         first_path: Option<String>,
+        /// Every file is in place and `Done` was reported; only telling the
+        /// sender (`Complete`, echoed back) is left.
+        complete: bool,
     },
 }
 

@@ -226,6 +226,7 @@ impl ReceiveTransfer {
             manifest,
             next_file,
             first_path,
+            complete,
         } = record.side
         else {
             return None;
@@ -242,6 +243,9 @@ impl ReceiveTransfer {
         );
         t.next_file = next_file;
         t.first_path = first_path;
+        if complete {
+            t.phase = Phase::Completing;
+        }
         Some(t)
     }
 
@@ -329,7 +333,6 @@ impl ReceiveTransfer {
         if matches!(self.phase, Phase::Completing) {
             let key = self.key;
             self.send(TransferMessage::Complete { key });
-            self.phase = Phase::Over;
             return;
         }
         self.advance();
@@ -349,6 +352,21 @@ impl ReceiveTransfer {
     /// A message with this transfer's key from the sender.
     pub fn handle_message(&mut self, now: Instant, msg: TransferMessage) {
         if self.is_over() {
+            return;
+        }
+        if matches!(self.phase, Phase::Completing) {
+            // Only the echo of `Complete` is awaited; a sender that no longer
+            // knows the transfer (it finished, or restarted) answers `Cancel`.
+            if matches!(
+                msg,
+                TransferMessage::Complete { .. } | TransferMessage::Cancel { .. }
+            ) {
+                self.phase = Phase::Over;
+                self.boxed.forget(self.id);
+                self.boxed
+                    .out
+                    .push_back(Output::ReleaseFiles { transfer: self.id });
+            }
             return;
         }
         match msg {
@@ -472,6 +490,7 @@ impl ReceiveTransfer {
                 manifest: self.manifest.clone(),
                 next_file: self.next_file,
                 first_path: self.first_path.clone(),
+                complete: matches!(self.phase, Phase::Completing),
             },
         });
     }
@@ -830,23 +849,18 @@ impl ReceiveTransfer {
         };
         let (name, md5) = (m.name.to_string(), m.digest());
         let path = self.first_path.clone().unwrap_or_else(|| name.clone());
-        self.boxed.forget(self.id);
-        self.boxed
-            .out
-            .push_back(Output::ReleaseFiles { transfer: self.id });
+        // Saved as complete, so a restart neither reports it twice nor
+        // leaves the sender waiting; over once the sender echoes Complete.
+        self.phase = Phase::Completing;
+        self.save();
         self.boxed.event(TransferEvent::Done {
             direction: Direction::Receive,
             name,
             path,
             md5,
         });
-        if self.connected {
-            let key = self.key;
-            self.send(TransferMessage::Complete { key });
-            self.phase = Phase::Over;
-        } else {
-            self.phase = Phase::Completing;
-        }
+        let key = self.key;
+        self.send(TransferMessage::Complete { key });
     }
 
     fn violation(&mut self, what: &str) {
@@ -875,7 +889,7 @@ impl ReceiveTransfer {
                 file: self.next_file,
             });
         }
-        if !matches!(self.phase, Phase::Answer | Phase::Completing) {
+        if !matches!(self.phase, Phase::Answer) {
             self.boxed.forget(id);
         }
         self.boxed

@@ -80,6 +80,8 @@ pub struct SendTransfer {
     manifest: Option<Manifest>,
     phase: Phase,
     connected: bool,
+    /// A disconnected fetch gives up at this time.
+    idle_deadline: Option<Instant>,
     meter: Meter,
     hashing: Meter,
     boxed: Outbox,
@@ -114,6 +116,7 @@ impl SendTransfer {
             // A fetch is made on an incoming `Get`, so its connection is up;
             // for an offer the owner says when (`handle_connected`).
             connected: kind == Kind::Fetch,
+            idle_deadline: None,
             boxed: Outbox::default(),
         };
         t.boxed.out.push_back(Output::OpenSource {
@@ -215,7 +218,10 @@ impl SendTransfer {
         if self.is_over() {
             return None;
         }
-        self.offer.deadline()
+        match (self.offer.deadline(), self.idle_deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Runs the offer's expiry if it is due.
@@ -224,11 +230,16 @@ impl SendTransfer {
             let name = self.display_name();
             self.fail(expired_reason(&name, self.config.offer_timeout), true);
         }
+        if self.idle_deadline.is_some_and(|d| now >= d) {
+            let why = format!("{} did not come back to resume", self.peer);
+            self.fail(why, false);
+        }
     }
 
     /// A connection to the receiver is up.
     pub fn handle_connected(&mut self, _now: Instant) {
         self.connected = true;
+        self.idle_deadline = None;
         // An offer not yet answered is made again: the first may have been
         // lost with the old connection.
         if !self.offer.accepted() && matches!(self.phase, Phase::Waiting) {
@@ -237,8 +248,11 @@ impl SendTransfer {
     }
 
     /// The connection to the receiver is gone.
-    pub fn handle_disconnected(&mut self, _now: Instant) {
+    pub fn handle_disconnected(&mut self, now: Instant) {
         self.connected = false;
+        if self.kind == Kind::Fetch {
+            self.idle_deadline = Some(now + self.config.idle_timeout);
+        }
         self.boxed.msgs.clear();
         if matches!(self.phase, Phase::Streaming(_)) {
             self.phase = Phase::Waiting;
@@ -585,8 +599,16 @@ impl SendTransfer {
     }
 
     fn complete(&mut self) {
-        let Some(m) = &self.manifest else {
+        if self.manifest.is_none() {
             return self.violation("Complete before anything was described");
+        }
+        // Echoed, so the receiver knows it may forget the transfer.
+        let key = self.key;
+        if self.connected {
+            self.boxed.msgs.push_back(TransferMessage::Complete { key });
+        }
+        let Some(m) = &self.manifest else {
+            return;
         };
         let (name, md5) = (m.name.to_string(), m.digest());
         let path = match &self.source {
