@@ -89,6 +89,10 @@ pub struct TransferConfig {
     /// to come back and ask again before giving up (fetches are not saved,
     /// so nothing else would ever end it).
     pub idle_timeout: Duration,
+    /// A receiver saves its MD5 state (in its record) each time this many
+    /// more bytes of a file are written, so a restart re-reads at most this
+    /// much of the `.part` instead of all of it.
+    pub checkpoint_every: u64,
 }
 
 impl Default for TransferConfig {
@@ -99,6 +103,7 @@ impl Default for TransferConfig {
             offer_timeout: Duration::from_secs(60),
             progress_interval: Duration::from_millis(250),
             idle_timeout: Duration::from_secs(600),
+            checkpoint_every: 64 * 1024 * 1024,
         }
     }
 }
@@ -200,7 +205,28 @@ pub enum SavedSide {
         /// Every file is in place and `Done` was reported; only telling the
         /// sender (`Complete`, echoed back) is left.
         complete: bool,
+        /// The MD5 state at a point of the current file known written, so a
+        /// restart re-reads only the `.part` bytes after it.
+        checkpoint: Option<HashCheckpoint>,
     },
+}
+
+/// The MD5 state of the bytes `0..offset` of file `file`, whose manifest
+/// entry had this `size` and `md5` (a checkpoint of another version of the
+/// file is never used). `state` is md-5's serialized state; one that does not
+/// deserialize is ignored (the prefix is then re-read from the start).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HashCheckpoint {
+    /// The file's index.
+    pub file: u32,
+    /// Bytes hashed and written.
+    pub offset: u64,
+    /// The entry's size.
+    pub size: u64,
+    /// The entry's digest.
+    pub md5: Md5,
+    /// The hasher's serialized state.
+    pub state: Vec<u8>,
 }
 
 impl TransferRecord {

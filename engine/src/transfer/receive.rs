@@ -24,13 +24,16 @@ use std::fmt;
 use std::time::Instant;
 
 use md5::Digest;
+use md5::digest::common::hazmat::{SerializableState, SerializedState};
 
 use crate::api::{Input, Output, TransferId};
 use crate::peer::{Direction, TransferStatus};
 use crate::transfer::folder::{Change, compare};
 use crate::transfer::offer::{OfferState, expired_reason};
 use crate::transfer::progress::Meter;
-use crate::transfer::{Origin, Outbox, SavedSide, TransferConfig, TransferEvent, TransferRecord};
+use crate::transfer::{
+    HashCheckpoint, Origin, Outbox, SavedSide, TransferConfig, TransferEvent, TransferRecord,
+};
 use crate::wire::transfer::{ChunkData, Manifest, TransferKey, TransferMessage};
 use crate::wire::{FileName, Md5, Name, Reason};
 
@@ -47,6 +50,15 @@ impl fmt::Debug for Hasher {
 impl Hasher {
     fn digest(&self) -> Md5 {
         Md5(self.0.clone().finalize().into())
+    }
+
+    fn save(&self) -> Vec<u8> {
+        self.0.serialize().to_vec()
+    }
+
+    fn load(bytes: &[u8]) -> Option<Self> {
+        let state = SerializedState::<md5::Md5>::try_from(bytes).ok()?;
+        md5::Md5::deserialize(&state).ok().map(Hasher)
     }
 }
 
@@ -115,6 +127,11 @@ pub struct ReceiveTransfer {
     resumed: bool,
     /// The current file was already started over after failing to verify.
     retried: bool,
+    /// The last saved MD5 state of the current file.
+    checkpoint: Option<HashCheckpoint>,
+    /// A state taken when `expected` crossed a checkpoint line, saved once
+    /// the bytes before it are written.
+    next_checkpoint: Option<HashCheckpoint>,
     meter: Meter,
     boxed: Outbox,
 }
@@ -150,6 +167,8 @@ impl ReceiveTransfer {
             hasher: Hasher::default(),
             resumed: false,
             retried: false,
+            checkpoint: None,
+            next_checkpoint: None,
             boxed: Outbox::default(),
         }
     }
@@ -227,6 +246,7 @@ impl ReceiveTransfer {
             next_file,
             first_path,
             complete,
+            checkpoint,
         } = record.side
         else {
             return None;
@@ -243,6 +263,7 @@ impl ReceiveTransfer {
         );
         t.next_file = next_file;
         t.first_path = first_path;
+        t.checkpoint = checkpoint;
         if complete {
             t.phase = Phase::Completing;
         }
@@ -491,6 +512,7 @@ impl ReceiveTransfer {
                 next_file: self.next_file,
                 first_path: self.first_path.clone(),
                 complete: matches!(self.phase, Phase::Completing),
+                checkpoint: self.checkpoint.clone(),
             },
         });
     }
@@ -616,6 +638,8 @@ impl ReceiveTransfer {
     fn start_over(&mut self) {
         self.hasher = Hasher::default();
         self.resumed = false;
+        self.checkpoint = None;
+        self.next_checkpoint = None;
         self.open_part(true);
     }
 
@@ -632,13 +656,35 @@ impl ReceiveTransfer {
             return self.open_part(true);
         }
         self.resumed = len > 0;
-        if len == 0 {
-            self.start_receiving(now, 0, size);
+        self.next_checkpoint = None;
+        // Start re-reading from the saved MD5 state if it is of this very
+        // file and the .part still reaches it.
+        let entry = self
+            .manifest
+            .as_ref()
+            .and_then(|m| m.entries.get(file as usize))
+            .map(|e| (e.size, e.md5));
+        let from = self
+            .checkpoint
+            .take()
+            .filter(|c| c.file == file && Some((c.size, c.md5)) == entry && c.offset <= len)
+            .and_then(|c| Some((Hasher::load(&c.state)?, c)));
+        let start = match from {
+            Some((h, c)) => {
+                self.hasher = h;
+                let at = c.offset;
+                self.checkpoint = Some(c);
+                at
+            }
+            None => 0,
+        };
+        if len == start {
+            self.start_receiving(now, len, size);
         } else {
             self.phase = Phase::Rehash(Rehash {
                 len,
-                next_read: 0,
-                hashed: 0,
+                next_read: start,
+                hashed: start,
                 reads: BTreeMap::new(),
             });
             self.pump_rehash();
@@ -737,6 +783,21 @@ impl ReceiveTransfer {
             return self.violation("more chunks than the window allows");
         }
         self.hasher.0.update(&data[..]);
+        let every = self.config.checkpoint_every.max(1);
+        if (r.expected / every != (r.expected + len) / every) && self.next_checkpoint.is_none() {
+            let md5 = self
+                .manifest
+                .as_ref()
+                .and_then(|m| m.entries.get(file as usize))
+                .map_or_else(Md5::default, |e| e.md5);
+            self.next_checkpoint = Some(HashCheckpoint {
+                file,
+                offset: r.expected + len,
+                size: r.size,
+                md5,
+                state: self.hasher.save(),
+            });
+        }
         r.expected += len;
         r.pending.insert(offset, (offset + len, false));
         self.boxed.out.push_back(Output::WriteChunk {
@@ -767,6 +828,10 @@ impl ReceiveTransfer {
             e.remove();
             r.written = end;
         }
+        let reached = self
+            .next_checkpoint
+            .as_ref()
+            .is_some_and(|c| c.offset <= r.written);
         if r.written > before && r.want_sent && self.synced {
             let msg = TransferMessage::Ack {
                 key: self.key,
@@ -775,6 +840,10 @@ impl ReceiveTransfer {
                 upto: r.written,
             };
             self.send(msg);
+        }
+        if reached {
+            self.checkpoint = self.next_checkpoint.take();
+            self.save();
         }
         let (done, total) = self.progress();
         if let Some(rate) = self.meter.tick(now, done, total) {
@@ -833,6 +902,8 @@ impl ReceiveTransfer {
         self.next_file += 1;
         self.retried = false;
         self.resumed = false;
+        self.checkpoint = None;
+        self.next_checkpoint = None;
         self.phase = Phase::Idle;
         self.save();
         // Between files, completing does not need the sender's word again.
