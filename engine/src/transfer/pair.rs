@@ -326,10 +326,8 @@ impl Pair {
     pub fn step(&mut self) -> bool {
         let mut next: Option<(Instant, u8)> = None;
         let mut consider = |t: Option<Instant>, what: u8| {
-            if let Some(t) = t {
-                if next.is_none_or(|(n, _)| t < n) {
-                    next = Some((t, what));
-                }
+            if let Some(t) = t.filter(|t| next.is_none_or(|(n, _)| *t < n)) {
+                next = Some((t, what));
             }
         };
         consider(self.wire[0].front().map(|w| w.0), 0);
@@ -361,17 +359,15 @@ impl Pair {
                 self.deliver(what == 0, frame);
             }
             2 => {
-                if let Some((_, a)) = self.sender.io.pop_first() {
-                    if let Some(m) = self.sender.machine.as_mut() {
-                        m.handle_input(now, a.as_input());
-                    }
+                let answer = self.sender.io.pop_first();
+                if let (Some((_, a)), Some(m)) = (answer, self.sender.machine.as_mut()) {
+                    m.handle_input(now, a.as_input());
                 }
             }
             3 => {
-                if let Some((_, a)) = self.receiver.io.pop_first() {
-                    if let Some(m) = self.receiver.machine.as_mut() {
-                        m.handle_input(now, a.as_input());
-                    }
+                let answer = self.receiver.io.pop_first();
+                if let (Some((_, a)), Some(m)) = (answer, self.receiver.machine.as_mut()) {
+                    m.handle_input(now, a.as_input());
                 }
             }
             4 => {

@@ -321,14 +321,7 @@ impl SendTransfer {
             return;
         }
         match input {
-            Input::SourceHashing { hashed, total, .. } => {
-                if self.hashing.tick(now, hashed, total).is_some() {
-                    let pct = hashed.saturating_mul(100) / total.max(1);
-                    let name = self.display_name();
-                    self.boxed
-                        .event(TransferEvent::Notice(format!("hashing {name}: {pct}%")));
-                }
-            }
+            Input::SourceHashing { hashed, total, .. } => self.hashing(now, hashed, total),
             Input::SourceOpened { source, .. } => {
                 if !matches!(self.phase, Phase::Opening) {
                     return;
@@ -377,6 +370,16 @@ impl SendTransfer {
     }
 
     // ---- internals ---------------------------------------------------------
+
+    fn hashing(&mut self, now: Instant, hashed: u64, total: u64) {
+        if self.hashing.tick(now, hashed, total).is_none() {
+            return;
+        }
+        let pct = hashed.saturating_mul(100) / total.max(1);
+        let name = self.display_name();
+        self.boxed
+            .event(TransferEvent::Notice(format!("hashing {name}: {pct}%")));
+    }
 
     fn display_name(&self) -> String {
         match (&self.manifest, &self.source) {
