@@ -2,7 +2,7 @@
 //!
 //! A [`SendTransfer`] and a [`ReceiveTransfer`] each move one file, or one
 //! folder of files, between two peers. They speak
-//! [`TransferMessage`](crate::wire::TransferMessage)s over whatever connection
+//! [`crate::wire::TransferMessage`]s over whatever connection
 //! their owner gives them, ask their owner for file I/O with the file outputs
 //! of [`crate::Output`] (see "Files" in [`crate::api`]), and report
 //! [`TransferEvent`]s. Like quinn-proto's connections inside its endpoint they
@@ -66,7 +66,9 @@ pub mod offer;
 pub mod pair;
 pub mod progress;
 pub mod receive;
+mod rehash;
 pub mod send;
+mod window;
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};

@@ -19,48 +19,20 @@
 //!   `Manifest` on the same connection, so a resume never skips or repeats a
 //!   byte, and chunks of an older round are ignored.
 
-use std::collections::BTreeMap;
-use std::fmt;
 use std::time::Instant;
-
-use md5::Digest;
-use md5::digest::common::hazmat::{SerializableState, SerializedState};
 
 use crate::api::{Input, Output, TransferId};
 use crate::peer::{Direction, TransferStatus};
 use crate::transfer::folder::{Change, compare};
 use crate::transfer::offer::{OfferState, expired_reason};
 use crate::transfer::progress::Meter;
+use crate::transfer::rehash::{Hasher, Rehash, Step, resume_point};
+use crate::transfer::window::WriteWindow;
 use crate::transfer::{
     HashCheckpoint, Origin, Outbox, SavedSide, TransferConfig, TransferEvent, TransferRecord,
 };
 use crate::wire::transfer::{ChunkData, Manifest, TransferKey, TransferMessage};
 use crate::wire::{FileName, Md5, Name, Reason};
-
-/// The running MD5 of the current file.
-#[derive(Clone, Default)]
-struct Hasher(md5::Md5);
-
-impl fmt::Debug for Hasher {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Hasher")
-    }
-}
-
-impl Hasher {
-    fn digest(&self) -> Md5 {
-        Md5(self.0.clone().finalize().into())
-    }
-
-    fn save(&self) -> Vec<u8> {
-        self.0.serialize().to_vec()
-    }
-
-    fn load(bytes: &[u8]) -> Option<Self> {
-        let state = SerializedState::<md5::Md5>::try_from(bytes).ok()?;
-        md5::Md5::deserialize(&state).ok().map(Hasher)
-    }
-}
 
 #[derive(Debug)]
 enum Phase {
@@ -73,34 +45,13 @@ enum Phase {
     /// Re-reading the `.part` prefix to rebuild the MD5 state.
     Rehash(Rehash),
     /// Taking chunks of `next_file`.
-    Receiving(Recv),
+    Receiving(WriteWindow),
     /// `FinishFile` asked for `next_file`.
     Finishing,
     /// Every file is in place and reported; `Complete` waits for a connection.
     Completing,
     /// Done, failed, declined or cancelled.
     Over,
-}
-
-#[derive(Debug)]
-struct Rehash {
-    len: u64,
-    next_read: u64,
-    hashed: u64,
-    reads: BTreeMap<u64, Option<Vec<u8>>>,
-}
-
-#[derive(Debug)]
-struct Recv {
-    size: u64,
-    /// Everything before this is hashed and handed to the driver.
-    expected: u64,
-    /// Everything before this is written.
-    written: u64,
-    /// Writes not yet confirmed: offset -> (end, confirmed).
-    pending: BTreeMap<u64, (u64, bool)>,
-    /// A `Want` for this round is out.
-    want_sent: bool,
 }
 
 /// See the module documentation.
@@ -664,11 +615,7 @@ impl ReceiveTransfer {
             .as_ref()
             .and_then(|m| m.entries.get(file as usize))
             .map(|e| (e.size, e.md5));
-        let from = self
-            .checkpoint
-            .take()
-            .filter(|c| c.file == file && Some((c.size, c.md5)) == entry && c.offset <= len)
-            .and_then(|c| Some((Hasher::load(&c.state)?, c)));
+        let from = resume_point(self.checkpoint.take(), file, entry, len);
         let start = match from {
             Some((h, c)) => {
                 self.hasher = h;
@@ -681,24 +628,13 @@ impl ReceiveTransfer {
         if len == start {
             self.start_receiving(now, len, size);
         } else {
-            self.phase = Phase::Rehash(Rehash {
-                len,
-                next_read: start,
-                hashed: start,
-                reads: BTreeMap::new(),
-            });
+            self.phase = Phase::Rehash(Rehash::new(start, len));
             self.pump_rehash();
         }
     }
 
     fn start_receiving(&mut self, now: Instant, at: u64, size: u64) {
-        self.phase = Phase::Receiving(Recv {
-            size,
-            expected: at,
-            written: at,
-            pending: BTreeMap::new(),
-            want_sent: false,
-        });
+        self.phase = Phase::Receiving(WriteWindow::new(at, size));
         let (done, _) = self.progress();
         self.meter.restart(now, done);
         self.maybe_verify();
@@ -706,22 +642,11 @@ impl ReceiveTransfer {
     }
 
     fn pump_rehash(&mut self) {
-        let (id, file) = (self.id, self.next_file);
+        let at = (self.id, self.next_file);
         let chunk = u64::from(self.config.chunk());
         let window = u64::from(self.config.window());
-        let Phase::Rehash(r) = &mut self.phase else {
-            return;
-        };
-        while r.next_read < r.len && (r.reads.len() as u64) < window {
-            let len = chunk.min(r.len - r.next_read);
-            r.reads.insert(r.next_read, None);
-            self.boxed.out.push_back(Output::ReadChunk {
-                transfer: id,
-                file,
-                offset: r.next_read,
-                len: len as u32,
-            });
-            r.next_read += len;
+        if let Phase::Rehash(r) = &mut self.phase {
+            r.pump(at, chunk, window, &mut self.boxed.out);
         }
     }
 
@@ -730,28 +655,19 @@ impl ReceiveTransfer {
         let Phase::Rehash(r) = &mut self.phase else {
             return;
         };
-        if file != self.next_file || !matches!(r.reads.get(&offset), Some(None)) {
+        if file != self.next_file {
             return;
         }
-        if data.len() as u64 != chunk.min(r.len - offset) {
+        match r.take(offset, data, chunk, &mut self.hasher) {
+            Step::Stale => {}
             // The .part changed under us: trust none of it.
-            return self.start_over();
-        }
-        r.reads.insert(offset, Some(data.to_vec()));
-        while let Some(mut e) = r.reads.first_entry() {
-            let Some(bytes) = e.get_mut().take() else {
-                break;
-            };
-            e.remove();
-            self.hasher.0.update(&bytes);
-            r.hashed += bytes.len() as u64;
-        }
-        if r.hashed == r.len {
-            let len = r.len;
-            let size = self.entry_size(file).unwrap_or(len);
-            self.start_receiving(now, len, size);
-        } else {
-            self.pump_rehash();
+            Step::Short => self.start_over(),
+            Step::Hashed(false) => self.pump_rehash(),
+            Step::Hashed(true) => {
+                let len = r.len;
+                let size = self.entry_size(file).unwrap_or(len);
+                self.start_receiving(now, len, size);
+            }
         }
     }
 
@@ -769,20 +685,13 @@ impl ReceiveTransfer {
             return self.violation("a Chunk nobody asked for");
         }
         let len = data.len() as u64;
-        if file != self.next_file || offset != r.expected {
-            let why = format!(
-                "a Chunk of file {file} at {offset}, expected {}",
-                r.expected
-            );
+        if file != self.next_file {
+            return self.violation(&format!("a Chunk of file {file}"));
+        }
+        if let Err(why) = r.check(offset, len, chunk, window) {
             return self.violation(&why);
         }
-        if len == 0 || len > chunk || offset + len > r.size {
-            return self.violation(&format!("a Chunk of {len} bytes at {offset}"));
-        }
-        if offset + len - r.written > window * chunk {
-            return self.violation("more chunks than the window allows");
-        }
-        self.hasher.0.update(&data[..]);
+        self.hasher.update(&data[..]);
         let every = self.config.checkpoint_every.max(1);
         if (r.expected / every != (r.expected + len) / every) && self.next_checkpoint.is_none() {
             let md5 = self
@@ -798,8 +707,7 @@ impl ReceiveTransfer {
                 state: self.hasher.save(),
             });
         }
-        r.expected += len;
-        r.pending.insert(offset, (offset + len, false));
+        r.push(offset, len);
         self.boxed.out.push_back(Output::WriteChunk {
             transfer: id,
             file,
@@ -815,24 +723,14 @@ impl ReceiveTransfer {
         if file != self.next_file {
             return;
         }
-        match r.pending.get_mut(&offset) {
-            Some((_, done)) if !*done => *done = true,
-            _ => return,
-        }
-        let before = r.written;
-        while let Some(e) = r.pending.first_entry() {
-            let (end, done) = *e.get();
-            if !done {
-                break;
-            }
-            e.remove();
-            r.written = end;
-        }
+        let Some(moved) = r.confirm(offset) else {
+            return;
+        };
         let reached = self
             .next_checkpoint
             .as_ref()
             .is_some_and(|c| c.offset <= r.written);
-        if r.written > before && r.want_sent && self.synced {
+        if moved && r.want_sent && self.synced {
             let msg = TransferMessage::Ack {
                 key: self.key,
                 round: self.round,
@@ -860,7 +758,7 @@ impl ReceiveTransfer {
         let Phase::Receiving(r) = &self.phase else {
             return;
         };
-        if r.written != r.size || r.expected != r.size {
+        if !r.complete() {
             return;
         }
         let Some(entry) = self
