@@ -240,9 +240,15 @@ pub enum Output<E> {
     /// `link`+`unlink` or `renameat2(RENAME_NOREPLACE)`). Answer with
     /// [`Input::FileFinished`] or [`Input::StorageFailed`].
     FinishFile { transfer: TransferId, file: u32 },
-    /// Close and delete `file`'s `.part` (cancel or failure). Never touches
-    /// anything but the `.part`. No answer.
-    DiscardPart { transfer: TransferId, file: u32 },
+    /// Close and delete `DOWNLOADS/path.part`, the `.part` of `file`
+    /// (cancel or failure), whether or not it is open in this run (a
+    /// transfer restored after a restart may be cancelled before it reopens
+    /// it). Never touches anything but that `.part`; no answer.
+    DiscardPart {
+        transfer: TransferId,
+        file: u32,
+        path: RelPath,
+    },
     /// The transfer is over: close every handle it holds. No answer; inputs
     /// about it after this are ignored.
     ReleaseFiles { transfer: TransferId },
@@ -303,7 +309,15 @@ impl<E> Output<E> {
                 data,
             },
             Output::FinishFile { transfer, file } => Output::FinishFile { transfer, file },
-            Output::DiscardPart { transfer, file } => Output::DiscardPart { transfer, file },
+            Output::DiscardPart {
+                transfer,
+                file,
+                path,
+            } => Output::DiscardPart {
+                transfer,
+                file,
+                path,
+            },
             Output::ReleaseFiles { transfer } => Output::ReleaseFiles { transfer },
             Output::DerivePassword { job, work } => Output::DerivePassword { job, work },
             Output::Persist(r) => Output::Persist(r),

@@ -267,6 +267,32 @@ fn cancel_from_either_side_stops_both_and_removes_the_part() {
 }
 
 #[test]
+fn cancel_after_a_restart_removes_the_part_too() {
+    let data = bytes(13, 50_000);
+    let mut s = MemFiles::new();
+    s.put_shared("f", MemFile::from_bytes(&data));
+    let mut p = Pair::fetch(13, config(1000, 4), s, MemFiles::new(), "f");
+    while p
+        .receiver
+        .files
+        .download("f.part")
+        .is_none_or(|f| f.len() < 5000)
+    {
+        assert!(p.step());
+    }
+    p.restart_receiver();
+    // Cancelled while disconnected: the sender hears of it on reconnection.
+    p.cancel_receiver();
+    assert!(p.run(Duration::from_secs(60), 100_000));
+    assert!(p.receiver.files.download_names().is_empty());
+    assert!(p.receiver.records.is_empty());
+    match p.sender.outcome() {
+        Some(TransferEvent::Failed { reason }) => assert!(reason.contains("cancelled"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
 fn progress_is_reported_at_a_bounded_rate() {
     let data = bytes(12, 2_000_000);
     let mut s = MemFiles::new();

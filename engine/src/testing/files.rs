@@ -486,17 +486,11 @@ impl MemFiles {
                     path: format!("downloads/{name}"),
                 })
             }
-            Output::DiscardPart { transfer, file } => {
+            Output::DiscardPart { path, .. } => {
                 *self.counts.entry("DiscardPart").or_default() += 1;
-                let rel = match self.open.get(&transfer) {
-                    Some(Open::Receive(parts)) => parts.get(&file).cloned(),
-                    _ => None,
-                };
-                if let Some(rel) = rel {
-                    let part = format!("{rel}.part");
-                    self.written.retain(|(p, _), _| *p != part);
-                    self.downloads.remove(&part);
-                }
+                let part = format!("{}.part", path.as_str());
+                self.written.retain(|(p, _), _| *p != part);
+                self.downloads.remove(&part);
                 None
             }
             Output::ReleaseFiles { transfer } => {

@@ -300,6 +300,9 @@ pub trait TransferMachine {
     fn poll_timeout(&self) -> Option<Instant>;
     /// Whether it has ended.
     fn is_over(&self) -> bool;
+    /// Whether it needs a connection to the other peer (the owner should
+    /// keep reconnecting, with backoff, while this holds).
+    fn wants_connection(&self) -> bool;
     /// What `/transfers` shows.
     fn status(&self) -> crate::peer::TransferStatus;
 }
@@ -345,6 +348,9 @@ macro_rules! forward_machine {
             }
             fn is_over(&self) -> bool {
                 <$t>::is_over(self)
+            }
+            fn wants_connection(&self) -> bool {
+                <$t>::wants_connection(self)
             }
             fn status(&self) -> crate::peer::TransferStatus {
                 <$t>::status(self)

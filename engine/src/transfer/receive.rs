@@ -52,6 +52,12 @@ enum Phase {
     Completing,
     /// Done, failed, declined or cancelled.
     Over,
+    /// Ended while disconnected: the `Cancel` saying so goes out on the next
+    /// connection (or is given up at the deadline, set by the next call).
+    Telling {
+        reason: Reason,
+        until: Option<Instant>,
+    },
 }
 
 /// See the module documentation.
@@ -241,6 +247,10 @@ impl ReceiveTransfer {
         matches!(self.phase, Phase::Over)
     }
 
+    fn ended(&self) -> bool {
+        matches!(self.phase, Phase::Over | Phase::Telling { .. })
+    }
+
     /// Whether it needs a connection to its sender (the owner should keep
     /// reconnecting while this holds).
     pub fn wants_connection(&self) -> bool {
@@ -261,16 +271,24 @@ impl ReceiveTransfer {
     pub fn poll_timeout(&self) -> Option<Instant> {
         match self.phase {
             Phase::Answer => self.offer.deadline(),
+            Phase::Telling { until, .. } => until,
             _ => None,
         }
     }
 
     /// Expires an unanswered offer when its time has come.
     pub fn handle_timeout(&mut self, now: Instant) {
+        if let Phase::Telling { until: Some(t), .. } = self.phase {
+            if now >= t {
+                self.phase = Phase::Over;
+            }
+            return;
+        }
         if matches!(self.phase, Phase::Answer) && self.offer.expired(now) {
             let name = self.name();
             self.fail(expired_reason(&name, self.config.offer_timeout), true);
         }
+        self.arm(now);
     }
 
     /// Accepts the offer.
@@ -288,20 +306,28 @@ impl ReceiveTransfer {
     }
 
     /// Declines the offer.
-    pub fn decline(&mut self, _now: Instant) {
+    pub fn decline(&mut self, now: Instant) {
         if matches!(self.phase, Phase::Answer) {
             self.fail("declined".into(), true);
         }
+        self.arm(now);
     }
 
     /// The user cancels (`/cancel`).
-    pub fn cancel(&mut self, _now: Instant) {
+    pub fn cancel(&mut self, now: Instant) {
         self.fail("cancelled".into(), true);
+        self.arm(now);
     }
 
     /// A connection to the sender is up.
     pub fn handle_connected(&mut self, _now: Instant) {
         self.connected = true;
+        if let Phase::Telling { reason, .. } = &self.phase {
+            let (key, reason) = (self.key, reason.clone());
+            self.send(TransferMessage::Cancel { key, reason });
+            self.phase = Phase::Over;
+            return;
+        }
         if matches!(self.phase, Phase::Completing) {
             let key = self.key;
             self.send(TransferMessage::Complete { key });
@@ -323,7 +349,7 @@ impl ReceiveTransfer {
 
     /// A message with this transfer's key from the sender.
     pub fn handle_message(&mut self, now: Instant, msg: TransferMessage) {
-        if self.is_over() {
+        if self.ended() {
             return;
         }
         if matches!(self.phase, Phase::Completing) {
@@ -372,7 +398,7 @@ impl ReceiveTransfer {
 
     /// A file answer about this transfer.
     pub fn handle_input(&mut self, now: Instant, input: Input<'_>) {
-        if self.is_over() {
+        if self.ended() {
             return;
         }
         match input {
@@ -385,6 +411,7 @@ impl ReceiveTransfer {
             Input::StorageFailed { error, .. } => self.fail(error, true),
             _ => {}
         }
+        self.arm(now);
     }
 
     /// What `/transfers` shows.
@@ -398,6 +425,7 @@ impl ReceiveTransfer {
             Phase::Receiving(_) => "receiving",
             Phase::Finishing => "finishing",
             Phase::Completing | Phase::Over => "over",
+            Phase::Telling { .. } => "cancelled; telling the sender",
         };
         TransferStatus {
             id: self.id,
@@ -837,13 +865,19 @@ impl ReceiveTransfer {
     }
 
     fn fail(&mut self, reason: String, tell_peer: bool) {
-        if matches!(self.phase, Phase::Over) {
+        if self.ended() {
             return;
         }
-        let had_part = matches!(
-            self.phase,
-            Phase::Opening | Phase::Rehash(_) | Phase::Receiving(_) | Phase::Finishing
-        );
+        // Whatever file is under way may have a .part, opened in this run
+        // or left by an earlier one.
+        let part = match self.phase {
+            Phase::Answer | Phase::Completing | Phase::Over | Phase::Telling { .. } => None,
+            _ => self
+                .manifest
+                .as_ref()
+                .and_then(|m| m.entries.get(self.next_file as usize))
+                .map(|e| e.path.clone()),
+        };
         if tell_peer {
             let key = self.key;
             self.send(TransferMessage::Cancel {
@@ -852,10 +886,11 @@ impl ReceiveTransfer {
             });
         }
         let id = self.id;
-        if had_part {
+        if let Some(path) = part {
             self.boxed.out.push_back(Output::DiscardPart {
                 transfer: id,
                 file: self.next_file,
+                path,
             });
         }
         if !matches!(self.phase, Phase::Answer) {
@@ -864,7 +899,21 @@ impl ReceiveTransfer {
         self.boxed
             .out
             .push_back(Output::ReleaseFiles { transfer: id });
-        self.phase = Phase::Over;
+        self.phase = if tell_peer && !self.connected {
+            Phase::Telling {
+                reason: Reason::truncate(&reason),
+                until: None,
+            }
+        } else {
+            Phase::Over
+        };
         self.boxed.event(TransferEvent::Failed { reason });
+    }
+
+    /// Starts the give-up clock of a `Telling` phase just entered.
+    fn arm(&mut self, now: Instant) {
+        if let Phase::Telling { until, .. } = &mut self.phase {
+            until.get_or_insert(now + self.config.idle_timeout);
+        }
     }
 }

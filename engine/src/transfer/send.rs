@@ -48,6 +48,12 @@ enum Phase {
     Streaming(Stream),
     /// Done, failed or cancelled.
     Over,
+    /// Ended while disconnected: the `Cancel` saying so goes out on the next
+    /// connection (or is given up at the deadline, set by the next call).
+    Telling {
+        reason: Reason,
+        until: Option<Instant>,
+    },
 }
 
 #[derive(Debug)]
@@ -203,6 +209,17 @@ impl SendTransfer {
         matches!(self.phase, Phase::Over)
     }
 
+    /// Whether it needs a connection to the receiver: to make its offer, or
+    /// to say it was cancelled.
+    pub fn wants_connection(&self) -> bool {
+        matches!(self.phase, Phase::Telling { .. })
+            || (!self.offer.accepted() && !matches!(self.phase, Phase::Over))
+    }
+
+    fn ended(&self) -> bool {
+        matches!(self.phase, Phase::Over | Phase::Telling { .. })
+    }
+
     /// The next file output, record or event.
     pub fn poll_output(&mut self) -> Option<Output<TransferEvent>> {
         self.boxed.out.pop_front()
@@ -215,8 +232,10 @@ impl SendTransfer {
 
     /// When [`Self::handle_timeout`] should next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        if self.is_over() {
-            return None;
+        match self.phase {
+            Phase::Over => return None,
+            Phase::Telling { until, .. } => return until,
+            _ => {}
         }
         match (self.offer.deadline(), self.idle_deadline) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -226,7 +245,13 @@ impl SendTransfer {
 
     /// Runs the offer's expiry if it is due.
     pub fn handle_timeout(&mut self, now: Instant) {
-        if !self.is_over() && self.offer.expired(now) {
+        if let Phase::Telling { until: Some(t), .. } = self.phase {
+            if now >= t {
+                self.phase = Phase::Over;
+            }
+            return;
+        }
+        if !self.ended() && self.offer.expired(now) {
             let name = self.display_name();
             self.fail(expired_reason(&name, self.config.offer_timeout), true);
         }
@@ -234,12 +259,19 @@ impl SendTransfer {
             let why = format!("{} did not come back to resume", self.peer);
             self.fail(why, false);
         }
+        self.arm(now);
     }
 
     /// A connection to the receiver is up.
     pub fn handle_connected(&mut self, _now: Instant) {
         self.connected = true;
         self.idle_deadline = None;
+        if let Phase::Telling { reason, .. } = &self.phase {
+            let (key, reason) = (self.key, reason.clone());
+            self.send(TransferMessage::Cancel { key, reason });
+            self.phase = Phase::Over;
+            return;
+        }
         // An offer not yet answered is made again: the first may have been
         // lost with the old connection.
         if !self.offer.accepted() && matches!(self.phase, Phase::Waiting) {
@@ -260,13 +292,14 @@ impl SendTransfer {
     }
 
     /// The user cancels (`/cancel`).
-    pub fn cancel(&mut self, _now: Instant) {
+    pub fn cancel(&mut self, now: Instant) {
         self.fail("cancelled".into(), true);
+        self.arm(now);
     }
 
     /// A message with this transfer's key from the receiver.
     pub fn handle_message(&mut self, now: Instant, msg: TransferMessage) {
-        if self.is_over() {
+        if self.ended() {
             return;
         }
         match msg {
@@ -317,7 +350,7 @@ impl SendTransfer {
 
     /// A file answer about this transfer.
     pub fn handle_input(&mut self, now: Instant, input: Input<'_>) {
-        if self.is_over() {
+        if self.ended() {
             return;
         }
         match input {
@@ -344,6 +377,7 @@ impl SendTransfer {
             Input::StorageFailed { error, .. } => self.fail(error, true),
             _ => {}
         }
+        self.arm(now);
     }
 
     /// What `/transfers` shows.
@@ -356,6 +390,7 @@ impl SendTransfer {
             Phase::Waiting => "waiting for the receiver",
             Phase::Streaming(_) => "sending",
             Phase::Over => "over",
+            Phase::Telling { .. } => "cancelled; telling the receiver",
         };
         TransferStatus {
             id: self.id,
@@ -632,9 +667,10 @@ impl SendTransfer {
     }
 
     fn fail(&mut self, reason: String, tell_peer: bool) {
-        if self.is_over() {
+        if self.ended() {
             return;
         }
+        let untold = tell_peer && !self.connected;
         if tell_peer {
             let key = self.key;
             self.send(TransferMessage::Cancel {
@@ -643,7 +679,20 @@ impl SendTransfer {
             });
         }
         self.end();
+        if untold {
+            self.phase = Phase::Telling {
+                reason: Reason::truncate(&reason),
+                until: None,
+            };
+        }
         self.boxed.event(TransferEvent::Failed { reason });
+    }
+
+    /// Starts the give-up clock of a `Telling` phase just entered.
+    fn arm(&mut self, now: Instant) {
+        if let Phase::Telling { until, .. } = &mut self.phase {
+            until.get_or_insert(now + self.config.idle_timeout);
+        }
     }
 
     fn end(&mut self) {
