@@ -22,12 +22,14 @@
 use std::time::Instant;
 
 use crate::api::{Input, Output, TransferId};
-use crate::peer::{Direction, TransferStatus};
+use crate::peer::Direction;
 use crate::transfer::folder::{Change, compare};
 use crate::transfer::offer::{OfferState, expired_reason};
 use crate::transfer::progress::Meter;
 use crate::transfer::rehash::{Hasher, Rehash, Step, resume_point};
 use crate::transfer::window::WriteWindow;
+
+mod report;
 use crate::transfer::{
     HashCheckpoint, Origin, Outbox, SavedSide, TransferConfig, TransferEvent, TransferRecord,
 };
@@ -414,65 +416,7 @@ impl ReceiveTransfer {
         self.arm(now);
     }
 
-    /// What `/transfers` shows.
-    pub fn status(&self) -> TransferStatus {
-        let (done, total) = self.progress();
-        let state = match &self.phase {
-            Phase::Answer => "waiting for your answer",
-            _ if !self.connected && !self.is_over() => "paused: reconnecting",
-            Phase::Idle | Phase::Opening => "starting",
-            Phase::Rehash(_) => "checking what is already there",
-            Phase::Receiving(_) => "receiving",
-            Phase::Finishing => "finishing",
-            Phase::Completing | Phase::Over => "over",
-            Phase::Telling { .. } => "cancelled; telling the sender",
-        };
-        TransferStatus {
-            id: self.id,
-            direction: Direction::Receive,
-            peer: self.peer.clone(),
-            name: self.name(),
-            done,
-            total,
-            rate: self.meter.rate(),
-            state: state.into(),
-        }
-    }
-
     // ---- internals ---------------------------------------------------------
-
-    fn name(&self) -> String {
-        match (&self.manifest, &self.origin) {
-            (Some(m), _) => m.name.to_string(),
-            (None, Origin::Fetch(n)) => n.to_string(),
-            (None, Origin::Offer) => "an offer".into(),
-        }
-    }
-
-    fn entry_size(&self, file: u32) -> Option<u64> {
-        self.manifest
-            .as_ref()?
-            .entries
-            .get(file as usize)
-            .map(|e| e.size)
-    }
-
-    fn progress(&self) -> (u64, u64) {
-        let Some(m) = &self.manifest else {
-            return (0, 0);
-        };
-        let before = m
-            .entries
-            .iter()
-            .take(self.next_file as usize)
-            .fold(0u64, |a, e| a.saturating_add(e.size));
-        let current = match &self.phase {
-            Phase::Receiving(r) => r.written,
-            Phase::Rehash(r) => r.hashed,
-            _ => 0,
-        };
-        (before.saturating_add(current), m.total())
-    }
 
     fn send(&mut self, msg: TransferMessage) {
         if self.connected {
