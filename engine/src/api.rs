@@ -15,6 +15,64 @@
 //! - A misbehaving remote never makes a call fail or panic: the engine closes
 //!   that connection and reports it as an event. `Err` from
 //!   [`Engine::handle_command`] means the *caller* asked for something invalid.
+//!
+//! # Files
+//!
+//! The engine never touches a file; a transfer asks its driver through the
+//! file outputs, each answered by one input naming the same [`TransferId`]
+//! (and `file`, the index of the file inside a folder transfer; 0 for a
+//! single file):
+//!
+//! | output | answer |
+//! |---|---|
+//! | [`Output::OpenSource`] | [`Input::SourceHashing`]* then [`Input::SourceOpened`] |
+//! | [`Output::OpenPart`] | [`Input::PartOpened`] |
+//! | [`Output::ReadChunk`] | [`Input::ChunkRead`] |
+//! | [`Output::WriteChunk`] | [`Input::ChunkWritten`] |
+//! | [`Output::FinishFile`] | [`Input::FileFinished`] |
+//! | [`Output::DiscardPart`], [`Output::ReleaseFiles`] | none |
+//!
+//! Any of them may be answered with [`Input::StorageFailed`] instead, which
+//! fails the transfer. The driver may run them on worker threads, but must
+//! carry out one transfer's outputs in the order given (a `DiscardPart` after
+//! a `WriteChunk` must not be overtaken by it) and may answer in any order.
+//! Answers about a transfer the engine has forgotten are ignored, so a driver
+//! never has to cancel work in flight. After a restart the engine asks again
+//! for everything it needs (it reopens sources and parts), so handles need
+//! not survive a restart.
+//!
+//! **Sending** ([`Source`]): a fetch names a file of the shared folder
+//! ([`Source::Shared`]); an offer names what the user typed after `/send`
+//! ([`Source::Local`]). For a shared name the driver opens `SHARE/name` and
+//! nothing else: the name is already a plain [`FileName`] (no separator, no
+//! `..`), and the driver must also refuse a symlink or anything that is not a
+//! regular file (open with `O_NOFOLLOW`, check the type of the handle it got),
+//! with a clear error ("no shared file named x", "x is not a regular file").
+//! Nothing outside the shared folder is ever read. A local path may be a file
+//! or a folder; for a folder the driver walks it (not following symlinks,
+//! skipping what is not a regular file or folder), and lists each file by its
+//! path relative to the folder's parent (`DIR/sub/a.txt`, `/`-separated) in a
+//! stable order (sorted); the engine checks every component as strictly as a
+//! shared name and refuses the transfer otherwise.
+//!
+//! **The shared-file index.** MD5s come from an index the driver keeps in its
+//! data folder, keyed by path, size and modification time (nanoseconds): an
+//! entry whose three agree is trusted, anything else is hashed again and the
+//! index updated ([`crate::transfer::index::ShareIndex`] is that table, with
+//! its encoding, for drivers to share). At start the driver brings the index
+//! of the shared folder up to date (printing its own progress for a big
+//! folder) and puts the result in the peer's configuration; answering
+//! `OpenSource` it looks the file up the same way, so a file changed since is
+//! hashed again and the other side learns it changed. While hashing for an
+//! `OpenSource` it may report [`Input::SourceHashing`], shown as progress.
+//!
+//! **Receiving**: every file goes to `DOWNLOADS/path.part` first
+//! ([`Output::OpenPart`]); its existing length is how a transfer resumes (the
+//! engine re-reads that prefix with `ReadChunk` to rebuild its MD5 state, as
+//! MD5 state is not saved). Only once the MD5 of every byte written matches the
+//! sender's does the engine ask for [`Output::FinishFile`], which renames it to
+//! a free final name. A failed or cancelled transfer deletes only its `.part`
+//! ([`Output::DiscardPart`]); nothing the user had is ever removed or replaced.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -22,6 +80,8 @@ use std::time::Instant;
 
 use crate::password::{PasswordDigest, PasswordError, PasswordWork};
 use crate::record::{Record, RecordKey};
+use crate::wire::transfer::RelPath;
+use crate::wire::{FileName, Md5};
 
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
@@ -71,15 +131,51 @@ pub enum Input<'a> {
     Received { conn: ConnId, bytes: &'a [u8] },
     /// The connection is gone (closed by the remote, reset, or failed).
     Closed { conn: ConnId },
-    /// The answer to [`Output::ReadChunk`].
+    /// Progress of [`Output::OpenSource`] while the driver hashes (a big
+    /// folder, or a file its index has not seen): `hashed` of `total` bytes.
+    /// Optional; send it at most a few times a second.
+    SourceHashing {
+        transfer: TransferId,
+        hashed: u64,
+        total: u64,
+    },
+    /// The answer to [`Output::OpenSource`]: what the source holds now.
+    SourceOpened {
+        transfer: TransferId,
+        source: SourceInfo,
+    },
+    /// The answer to [`Output::OpenPart`]: the `.part` file is open and
+    /// already holds `len` bytes (0 for a new or truncated one).
+    PartOpened {
+        transfer: TransferId,
+        file: u32,
+        len: u64,
+    },
+    /// The answer to [`Output::ReadChunk`]: `data` is the bytes at `offset`,
+    /// exactly `len` of them unless the file ends first.
     ChunkRead {
         transfer: TransferId,
+        file: u32,
         offset: u64,
         data: &'a [u8],
     },
-    /// The answer to [`Output::WriteChunk`]: the bytes are written.
-    ChunkWritten { transfer: TransferId, offset: u64 },
-    /// A chunk read or write failed.
+    /// The answer to [`Output::WriteChunk`]: the bytes are written (handed to
+    /// the OS; `fsync` is not required per chunk).
+    ChunkWritten {
+        transfer: TransferId,
+        file: u32,
+        offset: u64,
+    },
+    /// The answer to [`Output::FinishFile`]: the verified file now lives at
+    /// `path` (as the user should see it).
+    FileFinished {
+        transfer: TransferId,
+        file: u32,
+        path: String,
+    },
+    /// Any file output of this transfer failed (open, read, write, rename).
+    /// `error` is shown to the user: say what and where ("no shared file
+    /// named x", "disk full writing y.part"). The transfer fails.
     StorageFailed { transfer: TransferId, error: String },
     /// The answer to [`Output::DerivePassword`].
     PasswordDerived {
@@ -97,18 +193,65 @@ pub enum Output<E> {
     Send { conn: ConnId, bytes: Vec<u8> },
     /// Flush what was sent, then close. The engine has forgotten the connection.
     Close { conn: ConnId },
-    /// Read up to `len` bytes at `offset` of the transfer's source.
+    /// Open what a transfer will send and describe it; answer with
+    /// [`Input::SourceOpened`] (after any number of [`Input::SourceHashing`])
+    /// or [`Input::StorageFailed`]. Asked again after a reconnect or restart,
+    /// so a changed file is noticed. See [`Source`] for what may be opened.
+    OpenSource {
+        transfer: TransferId,
+        source: Source,
+    },
+    /// Open (creating if needed) the `.part` file of `file` of a receive
+    /// transfer: `DOWNLOADS/path.part`, creating the folders of `path` inside
+    /// the downloads folder. `size` is the final size (the driver may
+    /// preallocate). If `fresh`, truncate it to 0 first (the source changed,
+    /// or its bytes failed verification). Answer with [`Input::PartOpened`]
+    /// or [`Input::StorageFailed`]. `path` is already checked ([`RelPath`]):
+    /// joined under the downloads folder it cannot leave it; the driver must
+    /// still refuse to follow a symlink among its folders.
+    OpenPart {
+        transfer: TransferId,
+        file: u32,
+        path: RelPath,
+        size: u64,
+        fresh: bool,
+    },
+    /// Read `len` bytes at `offset` of `file`: of the source for a send
+    /// transfer; of the `.part` for a receive transfer (to re-hash what is
+    /// already there when resuming). Answer with [`Input::ChunkRead`] or
+    /// [`Input::StorageFailed`].
     ReadChunk {
         transfer: TransferId,
+        file: u32,
         offset: u64,
         len: u32,
     },
-    /// Write `data` at `offset` of the transfer's destination.
+    /// Write `data` at `offset` of `file`'s `.part`; answer with
+    /// [`Input::ChunkWritten`] or [`Input::StorageFailed`].
     WriteChunk {
         transfer: TransferId,
+        file: u32,
         offset: u64,
         data: Vec<u8>,
     },
+    /// `file`'s `.part` is complete and verified: close it and rename it to
+    /// its final name, never over an existing file (if `name.ext` exists, use
+    /// the first free `name (1).ext`, `name (2).ext`, ...; atomically, e.g.
+    /// `link`+`unlink` or `renameat2(RENAME_NOREPLACE)`). Answer with
+    /// [`Input::FileFinished`] or [`Input::StorageFailed`].
+    FinishFile { transfer: TransferId, file: u32 },
+    /// Close and delete `DOWNLOADS/path.part`, the `.part` of `file`
+    /// (cancel or failure), whether or not it is open in this run (a
+    /// transfer restored after a restart may be cancelled before it reopens
+    /// it). Never touches anything but that `.part`; no answer.
+    DiscardPart {
+        transfer: TransferId,
+        file: u32,
+        path: RelPath,
+    },
+    /// The transfer is over: close every handle it holds. No answer; inputs
+    /// about it after this are ignored.
+    ReleaseFiles { transfer: TransferId },
     /// Run slow password work (on a worker thread if the driver likes) and
     /// answer with [`Input::PasswordDerived`]. See [`PasswordWork::run`].
     DerivePassword { job: JobId, work: PasswordWork },
@@ -129,24 +272,53 @@ impl<E> Output<E> {
             Output::Connect { conn, addr } => Output::Connect { conn, addr },
             Output::Send { conn, bytes } => Output::Send { conn, bytes },
             Output::Close { conn } => Output::Close { conn },
+            Output::OpenSource { transfer, source } => Output::OpenSource { transfer, source },
+            Output::OpenPart {
+                transfer,
+                file,
+                path,
+                size,
+                fresh,
+            } => Output::OpenPart {
+                transfer,
+                file,
+                path,
+                size,
+                fresh,
+            },
             Output::ReadChunk {
                 transfer,
+                file,
                 offset,
                 len,
             } => Output::ReadChunk {
                 transfer,
+                file,
                 offset,
                 len,
             },
             Output::WriteChunk {
                 transfer,
+                file,
                 offset,
                 data,
             } => Output::WriteChunk {
                 transfer,
+                file,
                 offset,
                 data,
             },
+            Output::FinishFile { transfer, file } => Output::FinishFile { transfer, file },
+            Output::DiscardPart {
+                transfer,
+                file,
+                path,
+            } => Output::DiscardPart {
+                transfer,
+                file,
+                path,
+            },
+            Output::ReleaseFiles { transfer } => Output::ReleaseFiles { transfer },
             Output::DerivePassword { job, work } => Output::DerivePassword { job, work },
             Output::Persist(r) => Output::Persist(r),
             Output::Forget(k) => Output::Forget(k),
@@ -185,4 +357,40 @@ pub trait Engine {
     fn poll_output(&mut self) -> Option<Output<Self::Event>>;
     /// When [`Engine::handle_timeout`] should next be called.
     fn poll_timeout(&self) -> Option<Instant>;
+}
+
+/// What a send transfer reads from; see the module documentation, "Files".
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Source {
+    /// A file of the shared folder, by its plain name (a fetch).
+    Shared(FileName),
+    /// A file or folder, as the user typed it after `/send` (an offer).
+    Local(String),
+}
+
+/// The answer to [`Output::OpenSource`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceInfo {
+    /// Whether the source is a folder.
+    pub folder: bool,
+    /// The files, in a stable order: for a single file one entry whose `path`
+    /// is its file name; for a folder one per regular file inside, `path`
+    /// relative to the folder's parent (`DIR/sub/a.txt`, `/`-separated), an
+    /// empty folder having none. The engine ignores a folder's empty
+    /// subfolders.
+    pub files: Vec<SourceFile>,
+    /// For a folder, its name (`DIR`); for a single file, the file name.
+    pub name: String,
+}
+
+/// One file of a [`SourceInfo`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    /// See [`SourceInfo::files`].
+    pub path: String,
+    /// Size in bytes, now.
+    pub size: u64,
+    /// MD5 of the contents, from the index (hashed again if size or
+    /// modification time changed).
+    pub md5: Md5,
 }

@@ -21,12 +21,15 @@ pub mod record;
 pub mod registry;
 pub mod rng;
 pub mod timers;
+pub mod transfer;
 pub mod wire;
 
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
-pub use api::{CommandError, ConnId, Engine, Input, JobId, Output, TransferId};
+pub use api::{
+    CommandError, ConnId, Engine, Input, JobId, Output, Source, SourceFile, SourceInfo, TransferId,
+};
 pub use peer::{Peer, PeerCommand, PeerConfig, PeerEvent};
 pub use record::{Record, RecordKey};
 pub use registry::{Registry, RegistryCommand, RegistryConfig, RegistryEvent};

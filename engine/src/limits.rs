@@ -85,3 +85,20 @@ pub const MAX_LISTING_PAGES: usize = 20;
 /// from one peer to one other peer. Beyond it, `/msg` says to wait: the
 /// durable outbox must not grow without bound while a friend is away.
 pub const MAX_OUTBOX_PER_PEER: usize = 1000;
+/// Most bytes of relative paths in one offered folder, all entries together.
+/// With [`MAX_SHARED_FILES`] entries this keeps a folder's manifest inside one
+/// frame ([`MAX_FRAME_LEN`]) whatever the path lengths: the sender refuses a
+/// bigger folder up front, the receiver treats one as a protocol violation.
+pub const MAX_FOLDER_PATH_BYTES: usize = 512 * 1024;
+
+/// Default bytes per file chunk (see `transfer` for the measurement).
+pub const DEFAULT_CHUNK_LEN: u32 = 64 * 1024;
+
+/// Default unacknowledged chunks in flight per transfer (see `transfer` for
+/// the measurement behind it).
+pub const DEFAULT_WINDOW: u32 = 16;
+
+/// Most unacknowledged chunks in flight per transfer, whatever either side
+/// configures: with [`MAX_CHUNK_LEN`] this bounds one transfer's bytes in
+/// flight (and a receiver's writes pending) to 64 MiB.
+pub const MAX_WINDOW: u32 = 64;

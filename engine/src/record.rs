@@ -33,6 +33,8 @@ pub enum Record {
     /// Something a peer keeps: friends, open chats, groups, the outbox,
     /// stream counters and history (see [`PeerRecord`]).
     Peer(PeerRecord),
+    /// A peer's file transfer that must survive a restart to resume.
+    Transfer(crate::transfer::TransferRecord),
 }
 
 impl Record {
@@ -41,6 +43,7 @@ impl Record {
         match self {
             Record::Account(a) => RecordKey(format!("account/{}", a.name)),
             Record::Peer(p) => p.key(),
+            Record::Transfer(t) => crate::transfer::TransferRecord::key_of(t.id),
         }
     }
 

@@ -127,6 +127,7 @@ impl From<io::Error> for DriverError {
 #[derive(Debug, Clone, Copy)]
 struct ChunkRequest {
     transfer: TransferId,
+    file: u32,
     offset: u64,
     len: u32,
 }
@@ -548,21 +549,29 @@ where
                 Output::Close { conn } => self.close(now, conn),
                 Output::ReadChunk {
                     transfer,
+                    file,
                     offset,
                     len,
                 } => self.chunk_reads.push_back(ChunkRequest {
                     transfer,
+                    file,
                     offset,
                     len,
                 }),
                 Output::WriteChunk {
                     transfer,
+                    file,
                     offset,
                     data,
                 } => match self.files.write_chunk(transfer, offset, &data) {
-                    Ok(()) => self
-                        .engine
-                        .handle_input(now, Input::ChunkWritten { transfer, offset }),
+                    Ok(()) => self.engine.handle_input(
+                        now,
+                        Input::ChunkWritten {
+                            transfer,
+                            file,
+                            offset,
+                        },
+                    ),
                     Err(e) => self.engine.handle_input(
                         now,
                         Input::StorageFailed {
@@ -571,6 +580,18 @@ where
                         },
                     ),
                 },
+                // The file side of transfers (issue 4) is not wired into this
+                // driver yet: say so, and the transfer fails with that reason.
+                Output::OpenSource { transfer, .. }
+                | Output::OpenPart { transfer, .. }
+                | Output::FinishFile { transfer, .. } => self.engine.handle_input(
+                    now,
+                    Input::StorageFailed {
+                        transfer,
+                        error: "this build cannot open files for transfers yet".into(),
+                    },
+                ),
+                Output::DiscardPart { .. } | Output::ReleaseFiles { .. } => {}
                 Output::DerivePassword { job, work } => self.passwords.submit(job, work),
                 Output::Persist(record) => self.changes.push(Change::Persist(record)),
                 Output::Forget(key) => self.changes.push(Change::Forget(key)),
@@ -656,6 +677,7 @@ where
             served = true;
             let ChunkRequest {
                 transfer,
+                file,
                 offset,
                 len,
             } = req;
@@ -664,6 +686,7 @@ where
                     now,
                     Input::ChunkRead {
                         transfer,
+                        file,
                         offset,
                         data: &data,
                     },

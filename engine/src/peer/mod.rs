@@ -589,6 +589,10 @@ impl Engine for Peer {
             Input::ChunkRead { .. }
             | Input::ChunkWritten { .. }
             | Input::StorageFailed { .. }
+            | Input::SourceHashing { .. }
+            | Input::SourceOpened { .. }
+            | Input::PartOpened { .. }
+            | Input::FileFinished { .. }
             | Input::PasswordDerived { .. } => {}
         }
     }

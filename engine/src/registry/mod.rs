@@ -722,7 +722,11 @@ impl Engine for Registry {
             | Input::ConnectFailed { .. }
             | Input::ChunkRead { .. }
             | Input::ChunkWritten { .. }
-            | Input::StorageFailed { .. } => {}
+            | Input::StorageFailed { .. }
+            | Input::SourceHashing { .. }
+            | Input::SourceOpened { .. }
+            | Input::PartOpened { .. }
+            | Input::FileFinished { .. } => {}
         }
     }
 

@@ -14,10 +14,12 @@
 //! exactly. [`ScriptClient`] is a node the test drives by hand, message by
 //! message: the way to speak to an engine as a well-behaved or hostile remote.
 
+pub mod files;
 mod node;
 mod script;
 mod world;
 
+pub use files::{FileAnswer, MemFile, MemFiles, Planted};
 pub use node::{AnyEvent, Node};
 pub use script::{ScriptClient, ScriptCommand, ScriptEvent};
 pub use world::{HostId, World, WorldConfig};

@@ -11,11 +11,12 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use crate::api::{ConnId, Input, JobId, Output, TransferId};
+use crate::api::{ConnId, Input, JobId, Output};
 use crate::password::{PasswordDigest, PasswordError};
 use crate::record::{Record, RecordKey};
 use crate::registry::{Registry, RegistryConfig};
 use crate::rng::Rng;
+use crate::testing::files::{FileAnswer, MemFiles};
 use crate::testing::node::{AnyEvent, Node};
 use crate::testing::script::{ScriptClient, ScriptCommand};
 
@@ -59,6 +60,8 @@ struct Host {
     records: BTreeMap<RecordKey, Record>,
     events: Vec<(Instant, AnyEvent)>,
     next_port: u16,
+    /// The host's files; they survive a crash (only open handles do not).
+    files: MemFiles,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -107,11 +110,10 @@ enum Delivery {
         job: JobId,
         result: Result<PasswordDigest, PasswordError>,
     },
-    StorageFailed {
+    File {
         host: HostId,
         inc: u64,
-        transfer: TransferId,
-        error: String,
+        answer: FileAnswer,
     },
 }
 
@@ -181,6 +183,7 @@ impl World {
             records: BTreeMap::new(),
             events: Vec::new(),
             next_port: 40000,
+            files: MemFiles::new(),
         });
         self.pump(id);
         id
@@ -265,6 +268,16 @@ impl World {
             .into_iter()
             .map(|(_, e)| e)
             .collect()
+    }
+
+    /// `host`'s file store.
+    pub fn files(&self, host: HostId) -> &MemFiles {
+        &self.hosts[host.0].files
+    }
+
+    /// `host`'s file store, to put files in or corrupt them.
+    pub fn files_mut(&mut self, host: HostId) -> &mut MemFiles {
+        &mut self.hosts[host.0].files
     }
 
     /// What `host` has persisted.
@@ -412,6 +425,7 @@ impl World {
         let h = &mut self.hosts[host.0];
         h.engine = None;
         h.incarnation += 1;
+        h.files.crash();
     }
 
     /// Starts `host` again from its records (after [`World::crash`]).
@@ -629,20 +643,13 @@ impl World {
                     e.handle_input(now, Input::PasswordDerived { job, result })
                 });
             }
-            Delivery::StorageFailed {
-                host,
-                inc,
-                transfer,
-                error,
-            } => {
+            Delivery::File { host, inc, answer } => {
                 let to = Endpoint {
                     host,
                     inc,
                     conn: ConnId(0),
                 };
-                self.input(to, |e, now| {
-                    e.handle_input(now, Input::StorageFailed { transfer, error })
-                });
+                self.input(to, |e, now| e.handle_input(now, answer.as_input()));
             }
         }
     }
@@ -740,17 +747,18 @@ impl World {
                 }
                 self.forget_link_if_unused(id);
             }
-            Output::ReadChunk { transfer, .. } | Output::WriteChunk { transfer, .. } => {
-                let error = "this harness has no file store yet".to_owned();
-                self.schedule(
-                    now,
-                    Delivery::StorageFailed {
-                        host,
-                        inc,
-                        transfer,
-                        error,
-                    },
-                );
+            out @ (Output::OpenSource { .. }
+            | Output::OpenPart { .. }
+            | Output::ReadChunk { .. }
+            | Output::WriteChunk { .. }
+            | Output::FinishFile { .. }
+            | Output::DiscardPart { .. }
+            | Output::ReleaseFiles { .. }) => {
+                // Answered as soon as the host is next fed, never inside
+                // its own poll loop.
+                if let Some(answer) = self.hosts[host.0].files.carry_out(out) {
+                    self.schedule(now, Delivery::File { host, inc, answer });
+                }
             }
             Output::DerivePassword { job, work } => {
                 let result = work.run();

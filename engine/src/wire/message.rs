@@ -14,6 +14,7 @@ use crate::limits::MAX_REASON_LEN;
 use crate::wire::names::Name;
 use crate::wire::peer::PeerMessage;
 use crate::wire::registry::{Presence, Reply, Request};
+use crate::wire::transfer::TransferMessage;
 
 /// The protocol version this build speaks. Peers of another version are told so
 /// and disconnected.
@@ -37,6 +38,8 @@ pub enum Message {
     Presence(Presence),
     /// Peer to peer, on a direct connection.
     Peer(PeerMessage),
+    /// Peer to peer: about one file transfer (see [`crate::wire::transfer`]).
+    Transfer(TransferMessage),
 }
 
 impl Message {
@@ -50,6 +53,7 @@ impl Message {
             Message::Reply(_) => "Reply",
             Message::Presence(_) => "Presence",
             Message::Peer(p) => p.kind(),
+            Message::Transfer(_) => "Transfer",
         }
     }
 }

@@ -1,0 +1,707 @@
+//! [`SendTransfer`]: the sending side of one transfer (a fetch served from
+//! the shared folder, or an offer of a file or folder).
+//!
+//! It opens its source through the driver, describes it (`Offer` or
+//! `Manifest`), and then does what the receiver's `Want`s ask: it reads chunks
+//! of the wanted file from the wanted offset and sends them in order.
+//!
+//! Invariants:
+//! - bytes read or sent but not yet acknowledged never exceed `window`
+//!   chunks, so memory held here (chunks read out of order) and data queued
+//!   on the connection are bounded by the window, whatever the file size;
+//! - chunks go out in offset order, each exactly the bytes the driver read;
+//!   a short read means the source changed under us, and fails the transfer
+//!   rather than sending a file that never existed;
+//! - messages are only queued while connected, and a disconnect drops the
+//!   queue and every read in flight (their answers are then ignored): after
+//!   a reconnect the receiver says where to resume;
+//! - a remote that breaks the protocol loses this transfer (a `Cancel` with
+//!   the reason, and a `Failed` event), never anything else.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use crate::api::{Input, Output, Source, TransferId};
+use crate::bounded::Blob;
+use crate::limits::{MAX_CHUNK_LEN, MAX_WINDOW};
+use crate::peer::{Direction, TransferStatus};
+use crate::transfer::folder::manifest_from;
+use crate::transfer::offer::{OfferState, expired_reason};
+use crate::transfer::progress::Meter;
+use crate::transfer::{Outbox, SavedSide, TransferConfig, TransferEvent, TransferRecord};
+use crate::wire::transfer::{Manifest, TransferKey, TransferMessage};
+use crate::wire::{FileName, Name, Reason};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Fetch,
+    Offer,
+}
+
+#[derive(Debug)]
+enum Phase {
+    /// `OpenSource` asked; waiting for its answer.
+    Opening,
+    /// Described; waiting for an answer or a `Want`.
+    Waiting,
+    /// Sending the file a `Want` asked for.
+    Streaming(Stream),
+    /// Done, failed or cancelled.
+    Over,
+    /// Ended while disconnected: the `Cancel` saying so goes out on the next
+    /// connection (or is given up at the deadline, set by the next call).
+    Telling {
+        reason: Reason,
+        until: Option<Instant>,
+    },
+}
+
+#[derive(Debug)]
+struct Stream {
+    round: u32,
+    file: u32,
+    size: u64,
+    chunk: u64,
+    window: u64,
+    /// Offset of the next `ReadChunk` to ask for.
+    next_read: u64,
+    /// Everything before this is sent.
+    sent: u64,
+    /// Everything before this is acknowledged.
+    acked: u64,
+    /// Reads asked for and not yet sent, by offset: `None` until answered.
+    reads: BTreeMap<u64, Option<Vec<u8>>>,
+}
+
+/// See the module documentation.
+#[derive(Debug)]
+pub struct SendTransfer {
+    id: TransferId,
+    key: TransferKey,
+    peer: Name,
+    source: Source,
+    kind: Kind,
+    config: TransferConfig,
+    offer: OfferState,
+    manifest: Option<Manifest>,
+    phase: Phase,
+    connected: bool,
+    /// A disconnected fetch gives up at this time.
+    idle_deadline: Option<Instant>,
+    meter: Meter,
+    hashing: Meter,
+    boxed: Outbox,
+}
+
+impl SendTransfer {
+    fn new(
+        now: Instant,
+        id: TransferId,
+        key: TransferKey,
+        peer: Name,
+        source: Source,
+        kind: Kind,
+        config: TransferConfig,
+    ) -> Self {
+        let offer = match kind {
+            Kind::Fetch => OfferState::Accepted,
+            Kind::Offer => OfferState::new(now, config.offer_timeout),
+        };
+        let mut t = Self {
+            id,
+            key,
+            peer,
+            source: source.clone(),
+            kind,
+            meter: Meter::new(config.progress_interval),
+            hashing: Meter::new(config.progress_interval),
+            config,
+            offer,
+            manifest: None,
+            phase: Phase::Opening,
+            // A fetch is made on an incoming `Get`, so its connection is up;
+            // for an offer the owner says when (`handle_connected`).
+            connected: kind == Kind::Fetch,
+            idle_deadline: None,
+            boxed: Outbox::default(),
+        };
+        t.boxed.out.push_back(Output::OpenSource {
+            transfer: id,
+            source,
+        });
+        t
+    }
+
+    /// Serves a `Get` for `name` from the shared folder, on the live
+    /// connection the `Get` came on.
+    pub fn fetch(
+        now: Instant,
+        id: TransferId,
+        key: TransferKey,
+        peer: Name,
+        name: FileName,
+        config: TransferConfig,
+    ) -> Self {
+        Self::new(
+            now,
+            id,
+            key,
+            peer,
+            Source::Shared(name),
+            Kind::Fetch,
+            config,
+        )
+    }
+
+    /// Offers what `path` names (a file or folder) to `peer`, with a fresh
+    /// random `key`. The offer expires after `config.offer_timeout`.
+    pub fn offer(
+        now: Instant,
+        id: TransferId,
+        key: TransferKey,
+        peer: Name,
+        path: String,
+        config: TransferConfig,
+    ) -> Self {
+        Self::new(now, id, key, peer, Source::Local(path), Kind::Offer, config)
+    }
+
+    /// Rebuilds an accepted offer after a restart; it waits for the
+    /// receiver's `Resume`. `None` if the record is not a send record.
+    pub fn restore(now: Instant, record: TransferRecord, config: TransferConfig) -> Option<Self> {
+        let SavedSide::Send { source, manifest } = record.side else {
+            return None;
+        };
+        let mut t = Self::new(
+            now,
+            record.id,
+            record.key,
+            record.peer,
+            source,
+            Kind::Offer,
+            config,
+        );
+        // No need to open the source until the receiver asks.
+        t.boxed.out.clear();
+        t.offer = OfferState::Accepted;
+        t.manifest = Some(manifest);
+        t.phase = Phase::Waiting;
+        Some(t)
+    }
+
+    /// Its local id.
+    pub fn id(&self) -> TransferId {
+        self.id
+    }
+
+    /// Its key on the wire.
+    pub fn key(&self) -> TransferKey {
+        self.key
+    }
+
+    /// The receiving peer.
+    pub fn peer(&self) -> &Name {
+        &self.peer
+    }
+
+    /// Whether it has ended (and, once drained, can be dropped).
+    pub fn is_over(&self) -> bool {
+        matches!(self.phase, Phase::Over)
+    }
+
+    /// Whether it needs a connection to the receiver: to make its offer, or
+    /// to say it was cancelled.
+    pub fn wants_connection(&self) -> bool {
+        matches!(self.phase, Phase::Telling { .. })
+            || (!self.offer.accepted() && !matches!(self.phase, Phase::Over))
+    }
+
+    fn ended(&self) -> bool {
+        matches!(self.phase, Phase::Over | Phase::Telling { .. })
+    }
+
+    /// The next file output, record or event.
+    pub fn poll_output(&mut self) -> Option<Output<TransferEvent>> {
+        self.boxed.out.pop_front()
+    }
+
+    /// The next message for the receiver, on the current connection.
+    pub fn poll_message(&mut self) -> Option<TransferMessage> {
+        self.boxed.msgs.pop_front()
+    }
+
+    /// When [`Self::handle_timeout`] should next be called.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match self.phase {
+            Phase::Over => return None,
+            Phase::Telling { until, .. } => return until,
+            _ => {}
+        }
+        match (self.offer.deadline(), self.idle_deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Runs the offer's expiry if it is due.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if let Phase::Telling { until: Some(t), .. } = self.phase {
+            if now >= t {
+                self.phase = Phase::Over;
+            }
+            return;
+        }
+        if !self.ended() && self.offer.expired(now) {
+            let name = self.display_name();
+            self.fail(expired_reason(&name, self.config.offer_timeout), true);
+        }
+        if self.idle_deadline.is_some_and(|d| now >= d) {
+            let why = format!("{} did not come back to resume", self.peer);
+            self.fail(why, false);
+        }
+        self.arm(now);
+    }
+
+    /// A connection to the receiver is up.
+    pub fn handle_connected(&mut self, _now: Instant) {
+        self.connected = true;
+        self.idle_deadline = None;
+        if let Phase::Telling { reason, .. } = &self.phase {
+            let (key, reason) = (self.key, reason.clone());
+            self.send(TransferMessage::Cancel { key, reason });
+            self.phase = Phase::Over;
+            return;
+        }
+        // An offer not yet answered is made again: the first may have been
+        // lost with the old connection.
+        if !self.offer.accepted() && matches!(self.phase, Phase::Waiting) {
+            self.send_description();
+        }
+    }
+
+    /// The connection to the receiver is gone.
+    pub fn handle_disconnected(&mut self, now: Instant) {
+        self.connected = false;
+        if self.kind == Kind::Fetch {
+            self.idle_deadline = Some(now + self.config.idle_timeout);
+        }
+        self.boxed.msgs.clear();
+        if matches!(self.phase, Phase::Streaming(_)) {
+            self.phase = Phase::Waiting;
+        }
+    }
+
+    /// The user cancels (`/cancel`).
+    pub fn cancel(&mut self, now: Instant) {
+        self.fail("cancelled".into(), true);
+        self.arm(now);
+    }
+
+    /// A message with this transfer's key from the receiver.
+    pub fn handle_message(&mut self, now: Instant, msg: TransferMessage) {
+        if self.ended() {
+            return;
+        }
+        match msg {
+            TransferMessage::Get { name, .. } => match &self.source {
+                // Asked again (the receiver reconnected or restarted):
+                // describe the file as it is now.
+                Source::Shared(n) if *n == name => self.reopen(),
+                _ => self.violation("a Get for another file under the same key"),
+            },
+            TransferMessage::Accept { .. } => {
+                if self.kind == Kind::Offer && !self.offer.accepted() {
+                    self.accepted(now);
+                }
+            }
+            TransferMessage::Resume { .. } => {
+                if self.kind != Kind::Offer {
+                    return self.violation("Resume of a fetch");
+                }
+                // Resuming implies acceptance (an Accept may have been lost).
+                if !self.offer.accepted() {
+                    self.accepted(now);
+                }
+                self.reopen();
+            }
+            TransferMessage::Want {
+                round,
+                file,
+                offset,
+                chunk,
+                window,
+                ..
+            } => self.handle_want(now, round, file, offset, chunk, window),
+            TransferMessage::Ack {
+                round, file, upto, ..
+            } => self.handle_ack(now, round, file, upto),
+            TransferMessage::Complete { .. } => self.complete(),
+            TransferMessage::Cancel { reason, .. } => {
+                let why = format!("{} cancelled: {reason}", self.peer);
+                self.fail(why, false);
+            }
+            other @ (TransferMessage::Offer { .. }
+            | TransferMessage::Manifest { .. }
+            | TransferMessage::Chunk { .. }) => {
+                self.violation(&format!("a sender does not take {}", other.kind()))
+            }
+        }
+    }
+
+    /// A file answer about this transfer.
+    pub fn handle_input(&mut self, now: Instant, input: Input<'_>) {
+        if self.ended() {
+            return;
+        }
+        match input {
+            Input::SourceHashing { hashed, total, .. } => self.hashing(now, hashed, total),
+            Input::SourceOpened { source, .. } => {
+                if !matches!(self.phase, Phase::Opening) {
+                    return;
+                }
+                match manifest_from(&source) {
+                    Ok(m) => {
+                        self.manifest = Some(m);
+                        self.phase = Phase::Waiting;
+                        if self.offer.accepted() {
+                            self.save();
+                        }
+                        self.send_description();
+                    }
+                    Err(e) => self.fail(e, true),
+                }
+            }
+            Input::ChunkRead {
+                file, offset, data, ..
+            } => self.handle_read(file, offset, data),
+            Input::StorageFailed { error, .. } => self.fail(error, true),
+            _ => {}
+        }
+        self.arm(now);
+    }
+
+    /// What `/transfers` shows.
+    pub fn status(&self) -> TransferStatus {
+        let (done, total) = self.progress();
+        let state = match &self.phase {
+            Phase::Opening => "opening the source",
+            Phase::Waiting if !self.offer.accepted() => "waiting for accept",
+            Phase::Waiting if !self.connected => "paused: reconnecting",
+            Phase::Waiting => "waiting for the receiver",
+            Phase::Streaming(_) => "sending",
+            Phase::Over => "over",
+            Phase::Telling { .. } => "cancelled; telling the receiver",
+        };
+        TransferStatus {
+            id: self.id,
+            direction: Direction::Send,
+            peer: self.peer.clone(),
+            name: self.display_name(),
+            done,
+            total,
+            rate: self.meter.rate(),
+            state: state.into(),
+        }
+    }
+
+    // ---- internals ---------------------------------------------------------
+
+    fn hashing(&mut self, now: Instant, hashed: u64, total: u64) {
+        if self.hashing.tick(now, hashed, total).is_none() {
+            return;
+        }
+        let pct = hashed.saturating_mul(100) / total.max(1);
+        let name = self.display_name();
+        self.boxed
+            .event(TransferEvent::Notice(format!("hashing {name}: {pct}%")));
+    }
+
+    fn display_name(&self) -> String {
+        match (&self.manifest, &self.source) {
+            (Some(m), _) => m.name.to_string(),
+            (None, Source::Shared(n)) => n.to_string(),
+            (None, Source::Local(p)) => p.clone(),
+        }
+    }
+
+    fn progress(&self) -> (u64, u64) {
+        let Some(m) = &self.manifest else {
+            return (0, 0);
+        };
+        let total = m.total();
+        let done = match &self.phase {
+            Phase::Streaming(s) => m
+                .entries
+                .iter()
+                .take(s.file as usize)
+                .fold(0u64, |a, e| a.saturating_add(e.size))
+                .saturating_add(s.acked),
+            _ => 0,
+        };
+        (done, total)
+    }
+
+    fn send(&mut self, msg: TransferMessage) {
+        if self.connected {
+            self.boxed.msgs.push_back(msg);
+        }
+    }
+
+    fn send_description(&mut self) {
+        let Some(manifest) = self.manifest.clone() else {
+            return;
+        };
+        let key = self.key;
+        if self.offer.accepted() {
+            self.send(TransferMessage::Manifest { key, manifest });
+        } else {
+            self.send(TransferMessage::Offer { key, manifest });
+        }
+    }
+
+    fn reopen(&mut self) {
+        self.phase = Phase::Opening;
+        self.boxed.out.push_back(Output::OpenSource {
+            transfer: self.id,
+            source: self.source.clone(),
+        });
+    }
+
+    fn accepted(&mut self, now: Instant) {
+        self.offer = OfferState::Accepted;
+        self.meter.restart(now, 0);
+        self.save();
+    }
+
+    fn save(&mut self) {
+        // Fetches are not saved: after a restart the receiver asks again.
+        if self.kind != Kind::Offer {
+            return;
+        }
+        let Some(manifest) = self.manifest.clone() else {
+            return;
+        };
+        self.boxed.persist(TransferRecord {
+            id: self.id,
+            key: self.key,
+            peer: self.peer.clone(),
+            side: SavedSide::Send {
+                source: self.source.clone(),
+                manifest,
+            },
+        });
+    }
+
+    fn handle_want(
+        &mut self,
+        now: Instant,
+        round: u32,
+        file: u32,
+        offset: u64,
+        chunk: u32,
+        window: u32,
+    ) {
+        if matches!(self.phase, Phase::Opening) {
+            // A Want racing a re-description: the receiver wants again once
+            // it has the new manifest.
+            return;
+        }
+        if !self.offer.accepted() {
+            return self.violation("a Want before the offer was accepted");
+        }
+        let Some(entry) = self
+            .manifest
+            .as_ref()
+            .and_then(|m| m.entries.get(file as usize))
+        else {
+            return self.violation(&format!("a Want for file {file}, which does not exist"));
+        };
+        let size = entry.size;
+        if offset > size {
+            return self.violation(&format!("a Want from {offset}, past the end {size}"));
+        }
+        if chunk == 0 || chunk as usize > MAX_CHUNK_LEN || window == 0 || window > MAX_WINDOW {
+            return self.violation(&format!("a Want with chunk {chunk} and window {window}"));
+        }
+        let old_round = match &self.phase {
+            Phase::Streaming(s) => round <= s.round,
+            _ => false,
+        };
+        if old_round {
+            return self.violation("a Want of an old round");
+        }
+        self.phase = Phase::Streaming(Stream {
+            round,
+            file,
+            size,
+            chunk: u64::from(chunk.min(self.config.chunk())),
+            window: u64::from(window.min(self.config.window())),
+            next_read: offset,
+            sent: offset,
+            acked: offset,
+            reads: BTreeMap::new(),
+        });
+        let (done, _) = self.progress();
+        self.meter.restart(now, done);
+        self.pump();
+    }
+
+    /// Asks for reads while the window has room.
+    fn pump(&mut self) {
+        let id = self.id;
+        let Phase::Streaming(s) = &mut self.phase else {
+            return;
+        };
+        while s.next_read < s.size {
+            let len = s.chunk.min(s.size - s.next_read);
+            if s.next_read + len - s.acked > s.window * s.chunk {
+                break;
+            }
+            s.reads.insert(s.next_read, None);
+            self.boxed.out.push_back(Output::ReadChunk {
+                transfer: id,
+                file: s.file,
+                offset: s.next_read,
+                len: len as u32,
+            });
+            s.next_read += len;
+        }
+    }
+
+    fn handle_read(&mut self, file: u32, offset: u64, data: &[u8]) {
+        let Phase::Streaming(s) = &mut self.phase else {
+            return;
+        };
+        if s.file != file || !matches!(s.reads.get(&offset), Some(None)) {
+            // Stale: asked before a disconnect or a new Want.
+            return;
+        }
+        let want = s.chunk.min(s.size - offset);
+        if data.len() as u64 != want {
+            let name = self.display_name();
+            return self.fail(
+                format!(
+                    "{name} changed while being sent: read {} bytes at {offset}, expected {want}",
+                    data.len()
+                ),
+                true,
+            );
+        }
+        s.reads.insert(offset, Some(data.to_vec()));
+        // Send what is now contiguous, in order.
+        let key = self.key;
+        let mut out = Vec::new();
+        while let Some(mut e) = s.reads.first_entry() {
+            let Some(bytes) = e.get_mut().take() else {
+                break;
+            };
+            let at = *e.key();
+            e.remove();
+            s.sent = at + bytes.len() as u64;
+            out.push(TransferMessage::Chunk {
+                key,
+                round: s.round,
+                file: s.file,
+                offset: at,
+                // Within MAX_CHUNK_LEN: the chunk size is clamped to it.
+                data: Blob::new(bytes).unwrap_or_default(),
+            });
+        }
+        for m in out {
+            self.send(m);
+        }
+    }
+
+    fn handle_ack(&mut self, now: Instant, round: u32, file: u32, upto: u64) {
+        let Phase::Streaming(s) = &mut self.phase else {
+            // An ack racing a disconnect or a new round: harmless.
+            return;
+        };
+        if round != s.round || file != s.file {
+            return;
+        }
+        if upto <= s.acked || upto > s.sent {
+            let why = format!(
+                "an Ack up to {upto}, outside the unacknowledged {}..{}",
+                s.acked, s.sent
+            );
+            return self.violation(&why);
+        }
+        s.acked = upto;
+        let (done, total) = self.progress();
+        if let Some(rate) = self.meter.tick(now, done, total) {
+            self.boxed
+                .event(TransferEvent::Progress { done, total, rate });
+        }
+        self.pump();
+    }
+
+    fn complete(&mut self) {
+        if self.manifest.is_none() {
+            return self.violation("Complete before anything was described");
+        }
+        // Echoed, so the receiver knows it may forget the transfer.
+        let key = self.key;
+        if self.connected {
+            self.boxed.msgs.push_back(TransferMessage::Complete { key });
+        }
+        let Some(m) = &self.manifest else {
+            return;
+        };
+        let (name, md5) = (m.name.to_string(), m.digest());
+        let path = match &self.source {
+            Source::Shared(n) => n.to_string(),
+            Source::Local(p) => p.clone(),
+        };
+        self.end();
+        self.boxed.event(TransferEvent::Done {
+            direction: Direction::Send,
+            name,
+            path,
+            md5,
+        });
+    }
+
+    fn violation(&mut self, what: &str) {
+        self.fail(format!("protocol violation by {}: {what}", self.peer), true);
+    }
+
+    fn fail(&mut self, reason: String, tell_peer: bool) {
+        if self.ended() {
+            return;
+        }
+        let untold = tell_peer && !self.connected;
+        if tell_peer {
+            let key = self.key;
+            self.send(TransferMessage::Cancel {
+                key,
+                reason: Reason::truncate(&reason),
+            });
+        }
+        self.end();
+        if untold {
+            self.phase = Phase::Telling {
+                reason: Reason::truncate(&reason),
+                until: None,
+            };
+        }
+        self.boxed.event(TransferEvent::Failed { reason });
+    }
+
+    /// Starts the give-up clock of a `Telling` phase just entered.
+    fn arm(&mut self, now: Instant) {
+        if let Phase::Telling { until, .. } = &mut self.phase {
+            until.get_or_insert(now + self.config.idle_timeout);
+        }
+    }
+
+    fn end(&mut self) {
+        self.phase = Phase::Over;
+        if self.kind == Kind::Offer {
+            self.boxed.forget(self.id);
+        }
+        self.boxed
+            .out
+            .push_back(Output::ReleaseFiles { transfer: self.id });
+    }
+}
