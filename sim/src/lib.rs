@@ -26,7 +26,7 @@ pub mod store;
 pub mod trace;
 pub mod workload;
 
-pub use run::{Outcome, SimConfig, run};
+pub use run::{Outcome, SimConfig, run, run_many};
 
 /// Whether this build seeds tokio from turmoil (built with `--cfg
 /// tokio_unstable`); without it runs are not reproducible.

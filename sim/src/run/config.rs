@@ -32,7 +32,7 @@ impl Default for SimConfig {
             duration: Duration::from_secs(60),
             heal: Duration::from_secs(30),
             faults: FaultLevel::default(),
-            tick: Duration::from_millis(1),
+            tick: Duration::from_millis(5),
             keep_trace: false,
             #[cfg(feature = "planted-bugs")]
             plant: None,
