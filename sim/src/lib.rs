@@ -30,4 +30,6 @@ pub use run::{Outcome, SimConfig, run, run_many};
 
 /// Whether this build seeds tokio from turmoil (built with `--cfg
 /// tokio_unstable`); without it runs are not reproducible.
-pub const DETERMINISTIC: bool = cfg!(tokio_unstable);
+pub fn deterministic() -> bool {
+    cfg!(tokio_unstable)
+}

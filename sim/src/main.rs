@@ -53,7 +53,7 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    if !confab_sim::DETERMINISTIC {
+    if !confab_sim::deterministic() {
         eprintln!(
             "warning: built without --cfg tokio_unstable; runs will not replay exactly \
              (build from the workspace, whose .cargo/config.toml sets it)"

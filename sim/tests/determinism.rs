@@ -8,7 +8,7 @@ use confab_sim::run;
 #[test]
 fn same_seed_same_trace() {
     assert!(
-        confab_sim::DETERMINISTIC,
+        confab_sim::deterministic(),
         "confab-sim was built without --cfg tokio_unstable; build from the workspace root"
     );
     let config = common::quick();

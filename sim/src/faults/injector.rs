@@ -178,14 +178,13 @@ impl Injector {
                 (LinkFault::Partition, lasts, format!("partition {na} {nb}"))
             }
             FaultKind::OneWay => {
-                let (from, to, nf, nt) = if draw::chance(&mut self.rng, 0.5) {
-                    (a, b, &na, &nb)
+                let (from, nf, nt) = if draw::chance(&mut self.rng, 0.5) {
+                    (a, &na, &nb)
                 } else {
-                    (b, a, &nb, &na)
+                    (b, &nb, &na)
                 };
                 sim.partition_oneway(nf.as_str(), nt.as_str());
                 let lasts = draw::log_uniform(&mut self.rng, secs(1) / 2, secs(20));
-                let _ = to;
                 (
                     LinkFault::OneWay { from },
                     lasts,

@@ -8,7 +8,7 @@
 
 use std::net::SocketAddr;
 use std::rc::Rc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 use confab_engine::bounded::Text;
 use confab_engine::password::PasswordCost;
@@ -59,7 +59,7 @@ impl World {
             .fail_rate(0.0)
             .repair_rate(0.0)
             .enable_random_order()
-            .epoch(SystemTime::from(UNIX_EPOCH) + Duration::from_secs(1_700_000_000))
+            .epoch(UNIX_EPOCH + Duration::from_secs(1_700_000_000))
             .build();
         let journal = Rc::new(Journal::default());
 
