@@ -1,1 +1,35 @@
-//! confab-sim: runs many confab engines over turmoil with faults and checkers, replayable from a seed.
+//! confab-sim: many confab engines under turmoil, with faults, checkers, and
+//! replay by seed.
+//!
+//! A run ([`run::run`]) builds a turmoil simulation whose hosts each run one
+//! engine through the [`driver`] (the registry, and scripted registry
+//! [`client`]s standing in for peers until the peer role lands), drives them
+//! with a [`workload`] and [`faults`] drawn from the seed, then heals the
+//! network and lets it settle. [`checkers`] judge it throughout (safety) and
+//! at the end (liveness). Every [`observe::Observation`] goes into the
+//! [`trace`], whose hash proves a replay is the same run.
+//!
+//! Determinism: the same seed gives the same run byte for byte. All
+//! randomness comes from the seed ([`draw`]); turmoil seeds each host's tokio
+//! runtime (this needs `--cfg tokio_unstable`, set in the workspace's
+//! `.cargo/config.toml`); selects are `biased`; no unordered map is iterated.
+
+pub mod checkers;
+pub mod client;
+pub mod clock;
+pub mod draw;
+pub mod driver;
+pub mod faults;
+pub mod observe;
+pub mod run;
+pub mod store;
+pub mod trace;
+pub mod workload;
+
+pub use run::{Outcome, SimConfig, run, run_many};
+
+/// Whether this build seeds tokio from turmoil (built with `--cfg
+/// tokio_unstable`); without it runs are not reproducible.
+pub fn deterministic() -> bool {
+    cfg!(tokio_unstable)
+}

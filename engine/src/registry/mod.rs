@@ -157,6 +157,18 @@ pub struct Registry {
     jobs: BTreeMap<JobId, AuthJob>,
     timers: TimerTable<Timer>,
     out: VecDeque<Output<RegistryEvent>>,
+    #[cfg(feature = "planted-bugs")]
+    planted: Option<PlantedBug>,
+}
+
+/// PLANTED BUG (feature `planted-bugs`, switched on per registry by a test):
+/// a defect the simulator's checkers must catch.
+#[cfg(feature = "planted-bugs")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlantedBug {
+    /// The Silence timer does nothing: a session that stops heartbeating
+    /// stays online forever.
+    NeverExpireHeartbeat,
 }
 
 impl Registry {
@@ -178,7 +190,15 @@ impl Registry {
             jobs: BTreeMap::new(),
             timers: TimerTable::new(),
             out: VecDeque::new(),
+            #[cfg(feature = "planted-bugs")]
+            planted: None,
         }
+    }
+
+    /// PLANTED BUG: switches `bug` on in this registry (tests only).
+    #[cfg(feature = "planted-bugs")]
+    pub fn plant_bug(&mut self, bug: PlantedBug) {
+        self.planted = Some(bug);
     }
 
     /// The sessions online now, in name order.
@@ -285,6 +305,8 @@ impl Registry {
                     "no hello in time",
                     OfflineReason::Violation,
                 ),
+                #[cfg(feature = "planted-bugs")]
+                Timer::Silence(_) if self.planted == Some(PlantedBug::NeverExpireHeartbeat) => {}
                 Timer::Silence(conn) => {
                     let secs = self.config.heartbeat_timeout.as_secs_f64();
                     self.close(

@@ -1,0 +1,371 @@
+//! The turmoil driver: runs any [`Engine`] as the software of one turmoil
+//! host, over `turmoil::net` TCP, on the host's simulated tokio clock.
+//!
+//! It is the simulator's counterpart of the mio driver: it carries out every
+//! [`Output`] (connect, send, close, password work inline, persist into the
+//! host's [`Store`], events into the [`Journal`]) and feeds back every
+//! [`Input`] (accepted, connected, received, closed). Chunk reads and writes
+//! are answered `StorageFailed` until the simulator gets a file store
+//! (issue 4).
+//!
+//! The engine lives in the host's [`HostState`], shared with the run loop,
+//! which reads it between steps (checkers) and queues commands for it in the
+//! inbox. The driver never holds a borrow across an `.await`.
+//!
+//! Determinism: one task per host plus one reader and one writer task per
+//! connection, all on turmoil's seeded single-threaded runtime; every
+//! `select!` is `biased`; connections live in a `BTreeMap`.
+
+mod conn;
+
+use std::cell::{Cell, Ref, RefCell};
+use std::collections::{BTreeMap, VecDeque};
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use confab_engine::{ConnId, Engine, Input, Output, Record};
+use tokio::sync::{Notify, mpsc};
+use turmoil::net::{TcpListener, TcpStream};
+
+use self::conn::{ConnIo, NetEvent};
+use crate::clock;
+use crate::draw::Rng;
+use crate::observe::{HostIx, Journal, Observed, SimEvent};
+use crate::store::Store;
+
+/// How long an outbound connection may take before it counts as failed
+/// (a partition drops the SYN and turmoil would wait forever).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Builds a host's engine from its records, the time and a seed.
+pub type Factory<E> = Rc<dyn Fn(Vec<Record>, Instant, u64) -> E>;
+
+/// Something the run loop asks of a host's driver.
+#[derive(Debug)]
+pub enum DriverCommand<C> {
+    /// Give the engine this command.
+    Engine(C),
+    /// Drop this connection abruptly (a fault) and tell the engine it closed.
+    Reset(ConnId),
+}
+
+/// A host as the run loop and the driver share it. See the module docs.
+pub struct HostState<E: Engine> {
+    /// Index in the simulation.
+    pub ix: HostIx,
+    /// turmoil host name.
+    pub name: String,
+    /// The port the engine accepts connections on, if any.
+    pub listen_port: Option<u16>,
+    engine: RefCell<Option<E>>,
+    inbox: RefCell<VecDeque<DriverCommand<E::Command>>>,
+    kick: Notify,
+    store: RefCell<Store>,
+    rng: RefCell<Rng>,
+    incarnation: Cell<u64>,
+    open: RefCell<Vec<ConnId>>,
+    journal: Rc<Journal>,
+    factory: Factory<E>,
+}
+
+impl<E: Engine> HostState<E> {
+    /// A host that will run engines built by `factory`, seeded from `seed`.
+    pub fn new(
+        ix: HostIx,
+        name: String,
+        listen_port: Option<u16>,
+        seed: u64,
+        journal: Rc<Journal>,
+        factory: Factory<E>,
+    ) -> Rc<Self> {
+        Rc::new(Self {
+            ix,
+            name,
+            listen_port,
+            engine: RefCell::new(None),
+            inbox: RefCell::new(VecDeque::new()),
+            kick: Notify::new(),
+            store: RefCell::new(Store::default()),
+            rng: RefCell::new(Rng::new(seed)),
+            incarnation: Cell::new(0),
+            open: RefCell::new(Vec::new()),
+            journal,
+            factory,
+        })
+    }
+
+    /// The running engine, if the host is up.
+    pub fn engine(&self) -> Ref<'_, Option<E>> {
+        self.engine.borrow()
+    }
+
+    /// Whether the host's software is running.
+    pub fn is_up(&self) -> bool {
+        self.engine.borrow().is_some()
+    }
+
+    /// The host's durable store.
+    pub fn store(&self) -> Ref<'_, Store> {
+        self.store.borrow()
+    }
+
+    /// Queues a command for the driver and wakes it.
+    pub fn command(&self, cmd: DriverCommand<E::Command>) {
+        self.inbox.borrow_mut().push_back(cmd);
+        self.kick.notify_one();
+    }
+
+    /// Connections open now, in id order.
+    pub fn open_conns(&self) -> Vec<ConnId> {
+        self.open.borrow().clone()
+    }
+
+    /// The host crashed: its engine and everything in memory are gone (turmoil
+    /// has dropped the driver task); the store survives.
+    pub fn crashed(&self) {
+        *self.engine.borrow_mut() = None;
+        self.inbox.borrow_mut().clear();
+        self.open.borrow_mut().clear();
+    }
+}
+
+/// The host's software: builds an engine from the store and drives it until
+/// the host crashes. Pass to `turmoil::Sim::host` (it is called again on every
+/// bounce).
+pub async fn run<E>(host: Rc<HostState<E>>) -> turmoil::Result
+where
+    E: Engine + 'static,
+    E::Event: Into<SimEvent>,
+{
+    let seed = host.rng.borrow_mut().next_u64();
+    let records = host.store.borrow().records();
+    let engine = (host.factory)(records, clock::now(), seed);
+    *host.engine.borrow_mut() = Some(engine);
+    host.incarnation.set(host.incarnation.get() + 1);
+    host.open.borrow_mut().clear();
+    host.journal.push(
+        host.ix,
+        Observed::Started {
+            incarnation: host.incarnation.get(),
+        },
+    );
+    let listener = match host.listen_port {
+        Some(port) => Some(TcpListener::bind(("0.0.0.0", port)).await?),
+        None => None,
+    };
+    let mut driver = Driver {
+        host: host.clone(),
+        conns: BTreeMap::new(),
+        net: mpsc::unbounded_channel(),
+    };
+    loop {
+        driver.pump();
+        let deadline = driver.with(|e| e.poll_timeout());
+        tokio::select! {
+            biased;
+            () = host.kick.notified() => driver.commands(),
+            Some(ev) = driver.net.1.recv() => driver.net_event(ev),
+            accepted = accept(listener.as_ref()) => {
+                let (stream, remote) = accepted?;
+                driver.accepted(stream, remote);
+            }
+            () = sleep_until(deadline) => driver.with(|e| e.handle_timeout(clock::now())),
+        }
+    }
+}
+
+async fn accept(listener: Option<&TcpListener>) -> std::io::Result<(TcpStream, SocketAddr)> {
+    match listener {
+        Some(l) => l.accept().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+struct Driver<E: Engine> {
+    host: Rc<HostState<E>>,
+    conns: BTreeMap<ConnId, ConnIo>,
+    net: (
+        mpsc::UnboundedSender<NetEvent>,
+        mpsc::UnboundedReceiver<NetEvent>,
+    ),
+}
+
+impl<E> Driver<E>
+where
+    E: Engine + 'static,
+    E::Event: Into<SimEvent>,
+{
+    fn with<R>(&self, f: impl FnOnce(&mut E) -> R) -> R {
+        let mut engine = self.host.engine.borrow_mut();
+        f(engine.as_mut().expect("a running driver has an engine"))
+    }
+
+    fn observe(&self, what: Observed) {
+        self.host.journal.push(self.host.ix, what);
+    }
+
+    fn sync_open(&self) {
+        *self.host.open.borrow_mut() = self
+            .conns
+            .iter()
+            .filter(|(_, io)| io.is_open())
+            .map(|(c, _)| *c)
+            .collect();
+    }
+
+    /// Carries out everything the engine asked for, until it asks nothing.
+    fn pump(&mut self) {
+        while let Some(out) = self.with(|e| e.poll_output()) {
+            match out {
+                Output::Connect { conn, addr } => {
+                    let io = ConnIo::connect(conn, addr, self.net.0.clone());
+                    self.conns.insert(conn, io);
+                }
+                Output::Send { conn, bytes } => {
+                    if let Some(io) = self.conns.get_mut(&conn) {
+                        io.send(bytes);
+                    }
+                }
+                Output::Close { conn } => {
+                    if let Some(io) = self.conns.remove(&conn) {
+                        io.close();
+                    }
+                }
+                Output::DerivePassword { job, work } => {
+                    let result = work.run();
+                    let now = clock::now();
+                    self.with(|e| e.handle_input(now, Input::PasswordDerived { job, result }));
+                }
+                Output::ReadChunk { transfer, .. }
+                | Output::WriteChunk { transfer, .. }
+                | Output::OpenSource { transfer, .. }
+                | Output::OpenPart { transfer, .. }
+                | Output::FinishFile { transfer, .. } => {
+                    let error = "the simulator has no file store yet (issue 4)".to_string();
+                    let now = clock::now();
+                    self.with(|e| e.handle_input(now, Input::StorageFailed { transfer, error }));
+                }
+                Output::DiscardPart { .. } | Output::ReleaseFiles { .. } => {}
+                Output::Persist(record) => self.host.store.borrow_mut().persist(record),
+                Output::Forget(key) => self.host.store.borrow_mut().forget(&key),
+                Output::Event(event) => self.observe(Observed::Event(event.into())),
+            }
+        }
+        self.sync_open();
+    }
+
+    fn commands(&mut self) {
+        loop {
+            let Some(cmd) = self.host.inbox.borrow_mut().pop_front() else {
+                return;
+            };
+            let now = clock::now();
+            match cmd {
+                DriverCommand::Engine(cmd) => {
+                    if let Err(e) = self.with(|e| e.handle_command(now, cmd)) {
+                        self.observe(Observed::CommandRefused { why: e.0 });
+                    }
+                }
+                DriverCommand::Reset(conn) => {
+                    if let Some(io) = self.conns.remove(&conn) {
+                        io.reset();
+                        self.observe(Observed::Reset { conn });
+                        self.with(|e| e.handle_input(now, Input::Closed { conn }));
+                    }
+                }
+            }
+            self.pump();
+        }
+    }
+
+    fn accepted(&mut self, stream: TcpStream, remote: SocketAddr) {
+        let conn = self.with(|e| e.accept(clock::now(), remote));
+        self.observe(Observed::Accepted { conn, remote });
+        let io = ConnIo::open(conn, stream, self.net.0.clone());
+        self.conns.insert(conn, io);
+    }
+
+    fn net_event(&mut self, ev: NetEvent) {
+        let now = clock::now();
+        match ev {
+            NetEvent::Connected { conn, stream } => {
+                let Some(io) = self.conns.get_mut(&conn) else {
+                    return; // closed while connecting: dropping the stream closes it
+                };
+                io.connected(conn, stream, self.net.0.clone());
+                self.observe(Observed::Connected { conn });
+                self.with(|e| e.handle_input(now, Input::Connected { conn }));
+            }
+            NetEvent::ConnectFailed { conn } => {
+                if self.conns.remove(&conn).is_some() {
+                    self.observe(Observed::ConnectFailed { conn });
+                    self.with(|e| e.handle_input(now, Input::ConnectFailed { conn }));
+                }
+            }
+            NetEvent::Received { conn, bytes } => {
+                if self.conns.contains_key(&conn) {
+                    self.observe(Observed::Received {
+                        conn,
+                        len: bytes.len(),
+                    });
+                    self.with(|e| {
+                        e.handle_input(
+                            now,
+                            Input::Received {
+                                conn,
+                                bytes: &bytes,
+                            },
+                        )
+                    });
+                }
+            }
+            NetEvent::Closed { conn } => {
+                if let Some(io) = self.conns.remove(&conn) {
+                    io.reset();
+                    self.observe(Observed::Closed { conn });
+                    self.with(|e| e.handle_input(now, Input::Closed { conn }));
+                }
+            }
+        }
+    }
+}
+
+/// What the fault injector needs of a host, whatever engine it runs.
+pub trait HostControl {
+    /// The turmoil host name.
+    fn name(&self) -> &str;
+    /// Whether the software is running.
+    fn is_up(&self) -> bool;
+    /// Connections open now.
+    fn open_conns(&self) -> Vec<ConnId>;
+    /// Drops `conn` abruptly.
+    fn reset(&self, conn: ConnId);
+    /// turmoil crashed the host: forget what was in memory.
+    fn crashed(&self);
+}
+
+impl<E: Engine> HostControl for HostState<E> {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn is_up(&self) -> bool {
+        HostState::is_up(self)
+    }
+    fn open_conns(&self) -> Vec<ConnId> {
+        HostState::open_conns(self)
+    }
+    fn reset(&self, conn: ConnId) {
+        self.command(DriverCommand::Reset(conn));
+    }
+    fn crashed(&self) {
+        HostState::crashed(self)
+    }
+}

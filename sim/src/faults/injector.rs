@@ -1,0 +1,310 @@
+//! Applies a [`FaultPlan`] to a running turmoil simulation and undoes each
+//! fault when its time is up; [`Injector::heal`] undoes all of them at once
+//! and stops new ones.
+//!
+//! Invariants: a link (pair of hosts that talk) carries at most one fault at
+//! a time, because turmoil does not support holding a one-way-partitioned
+//! link; every fault has exactly one pending undo (repair, release, restore
+//! latency, restart), so after `heal` the network is exactly as configured
+//! and every host is up.
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::time::Duration;
+
+use turmoil::Sim;
+
+use super::{FaultKind, FaultPlan};
+use crate::draw::{self, Rng};
+use crate::driver::HostControl;
+use crate::observe::{HostIx, Journal, Observed};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LinkFault {
+    Partition,
+    OneWay { from: HostIx },
+    Hold,
+    Latency,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Undo {
+    Link(HostIx, HostIx),
+    Restart(HostIx),
+}
+
+/// See the module documentation.
+pub struct Injector {
+    plan: FaultPlan,
+    rng: Rng,
+    hosts: Vec<Rc<dyn HostControl>>,
+    pairs: Vec<(HostIx, HostIx)>,
+    base_latency: (Duration, Duration),
+    next_at: BTreeMap<FaultKind, Duration>,
+    links: BTreeMap<(HostIx, HostIx), LinkFault>,
+    undo: BTreeMap<(Duration, u64), Undo>,
+    next_undo: u64,
+    counts: BTreeMap<FaultKind, u64>,
+    healed: bool,
+    journal: Rc<Journal>,
+}
+
+impl Injector {
+    /// An injector over `hosts` (host 0 is the registry), whose links are
+    /// `pairs`, with turmoil's latency range `base_latency`.
+    pub fn new(
+        plan: FaultPlan,
+        seed: u64,
+        hosts: Vec<Rc<dyn HostControl>>,
+        pairs: Vec<(HostIx, HostIx)>,
+        base_latency: (Duration, Duration),
+        journal: Rc<Journal>,
+    ) -> Self {
+        let mut rng = Rng::new(seed);
+        let next_at = FaultKind::ALL
+            .iter()
+            .filter_map(|&k| Some((k, draw::exponential(&mut rng, plan.interval(k)?))))
+            .collect();
+        Self {
+            plan,
+            rng,
+            hosts,
+            pairs,
+            base_latency,
+            next_at,
+            links: BTreeMap::new(),
+            undo: BTreeMap::new(),
+            next_undo: 0,
+            counts: BTreeMap::new(),
+            healed: false,
+            journal,
+        }
+    }
+
+    /// How many faults of each kind were injected.
+    pub fn counts(&self) -> &BTreeMap<FaultKind, u64> {
+        &self.counts
+    }
+
+    /// Undoes the faults whose time is up, then injects those that are due.
+    pub fn tick(&mut self, sim: &mut Sim<'_>, now: Duration) {
+        while let Some((&(at, seq), _)) = self.undo.first_key_value() {
+            if at > now {
+                break;
+            }
+            if let Some(u) = self.undo.remove(&(at, seq)) {
+                self.apply_undo(sim, now, u);
+            }
+        }
+        if self.healed {
+            return;
+        }
+        let due: Vec<FaultKind> = self
+            .next_at
+            .iter()
+            .filter(|(_, at)| **at <= now)
+            .map(|(k, _)| *k)
+            .collect();
+        for kind in due {
+            if let Some(mean) = self.plan.interval(kind) {
+                let wait = draw::exponential(&mut self.rng, mean);
+                self.next_at.insert(kind, now + wait);
+            }
+            if self.inject(sim, now, kind) {
+                *self.counts.entry(kind).or_default() += 1;
+            }
+        }
+    }
+
+    /// Stops new faults and undoes every fault now: links repaired, released
+    /// and restored, crashed hosts restarted.
+    pub fn heal(&mut self, sim: &mut Sim<'_>, now: Duration) {
+        self.healed = true;
+        for (_, u) in std::mem::take(&mut self.undo) {
+            self.apply_undo(sim, now, u);
+        }
+    }
+
+    fn schedule(&mut self, at: Duration, u: Undo) {
+        self.next_undo += 1;
+        self.undo.insert((at, self.next_undo), u);
+    }
+
+    fn note(&self, now: Duration, host: HostIx, what: String) {
+        self.journal.push_at(now, host, Observed::Fault { what });
+    }
+
+    fn name(&self, h: HostIx) -> &str {
+        self.hosts[h].name()
+    }
+
+    fn inject(&mut self, sim: &mut Sim<'_>, now: Duration, kind: FaultKind) -> bool {
+        match kind {
+            FaultKind::Partition | FaultKind::OneWay | FaultKind::Hold | FaultKind::Latency => {
+                self.link_fault(sim, now, kind)
+            }
+            FaultKind::Reset => self.reset(now),
+            FaultKind::CrashClient => {
+                let up: Vec<HostIx> = (1..self.hosts.len())
+                    .filter(|&h| self.hosts[h].is_up())
+                    .collect();
+                if up.is_empty() {
+                    return false;
+                }
+                let h = up[self.rng.below(up.len() as u64) as usize];
+                self.crash(sim, now, h)
+            }
+            FaultKind::CrashRegistry => self.hosts[0].is_up() && self.crash(sim, now, 0),
+        }
+    }
+
+    fn link_fault(&mut self, sim: &mut Sim<'_>, now: Duration, kind: FaultKind) -> bool {
+        let free: Vec<(HostIx, HostIx)> = self
+            .pairs
+            .iter()
+            .copied()
+            .filter(|p| !self.links.contains_key(p))
+            .collect();
+        if free.is_empty() {
+            return false;
+        }
+        let (a, b) = free[self.rng.below(free.len() as u64) as usize];
+        let (na, nb) = (self.name(a).to_owned(), self.name(b).to_owned());
+        let secs = Duration::from_secs;
+        let (fault, lasts, what) = match kind {
+            FaultKind::Partition => {
+                sim.partition(na.as_str(), nb.as_str());
+                let lasts = draw::log_uniform(&mut self.rng, secs(1) / 2, secs(20));
+                (LinkFault::Partition, lasts, format!("partition {na} {nb}"))
+            }
+            FaultKind::OneWay => {
+                let (from, nf, nt) = if draw::chance(&mut self.rng, 0.5) {
+                    (a, &na, &nb)
+                } else {
+                    (b, &nb, &na)
+                };
+                sim.partition_oneway(nf.as_str(), nt.as_str());
+                let lasts = draw::log_uniform(&mut self.rng, secs(1) / 2, secs(20));
+                (
+                    LinkFault::OneWay { from },
+                    lasts,
+                    format!("one-way {nf} -> {nt}"),
+                )
+            }
+            FaultKind::Hold => {
+                sim.hold(na.as_str(), nb.as_str());
+                let lasts = draw::log_uniform(&mut self.rng, secs(1) / 5, secs(8));
+                (LinkFault::Hold, lasts, format!("hold {na} {nb}"))
+            }
+            _ => {
+                let spike = draw::log_uniform(&mut self.rng, Duration::from_millis(50), secs(2));
+                sim.set_link_latency(na.as_str(), nb.as_str(), spike);
+                let lasts = draw::log_uniform(&mut self.rng, secs(1), secs(10));
+                let ms = spike.as_millis();
+                (
+                    LinkFault::Latency,
+                    lasts,
+                    format!("latency {na} {nb} {ms} ms"),
+                )
+            }
+        };
+        self.note(now, a, format!("{what} for {} ms", lasts.as_millis()));
+        self.links.insert((a, b), fault);
+        self.schedule(now + lasts, Undo::Link(a, b));
+        true
+    }
+
+    fn reset(&mut self, now: Duration) -> bool {
+        let candidates: Vec<(HostIx, confab_engine::ConnId)> = self
+            .hosts
+            .iter()
+            .enumerate()
+            .flat_map(|(h, host)| host.open_conns().into_iter().map(move |c| (h, c)))
+            .collect();
+        if candidates.is_empty() {
+            return false;
+        }
+        let (h, conn) = candidates[self.rng.below(candidates.len() as u64) as usize];
+        self.note(now, h, format!("reset {conn}"));
+        self.hosts[h].reset(conn);
+        true
+    }
+
+    /// Crashes `h`. If none of its links has a fault, the crash is silent half
+    /// the time: its FINs are lost, so the other side only learns of it by
+    /// timeouts.
+    fn crash(&mut self, sim: &mut Sim<'_>, now: Duration, h: HostIx) -> bool {
+        let partners: Vec<HostIx> = self
+            .pairs
+            .iter()
+            .filter_map(|&(a, b)| {
+                if a == h {
+                    Some(b)
+                } else if b == h {
+                    Some(a)
+                } else {
+                    None
+                }
+            })
+            .collect();
+        let quiet_links = partners
+            .iter()
+            .all(|&p| !self.links.contains_key(&(h.min(p), h.max(p))));
+        let silent = quiet_links && draw::chance(&mut self.rng, 0.5);
+        let name = self.name(h).to_owned();
+        if silent {
+            for &p in &partners {
+                sim.partition(name.as_str(), self.name(p));
+            }
+        }
+        sim.crash(name.as_str());
+        if silent {
+            for &p in &partners {
+                sim.repair(name.as_str(), self.name(p));
+            }
+        }
+        self.hosts[h].crashed();
+        self.journal.push_at(now, h, Observed::Crashed { silent });
+        let down = draw::log_uniform(
+            &mut self.rng,
+            Duration::from_millis(300),
+            Duration::from_secs(15),
+        );
+        self.note(now, h, format!("crash {name} for {} ms", down.as_millis()));
+        self.schedule(now + down, Undo::Restart(h));
+        true
+    }
+
+    fn apply_undo(&mut self, sim: &mut Sim<'_>, now: Duration, u: Undo) {
+        match u {
+            Undo::Link(a, b) => {
+                let Some(fault) = self.links.remove(&(a, b)) else {
+                    return;
+                };
+                let (na, nb) = (self.name(a).to_owned(), self.name(b).to_owned());
+                match fault {
+                    LinkFault::Partition => sim.repair(na.as_str(), nb.as_str()),
+                    LinkFault::OneWay { from } => {
+                        let to = if from == a { &nb } else { &na };
+                        sim.repair_oneway(self.name(from), to.as_str());
+                    }
+                    LinkFault::Hold => sim.release(na.as_str(), nb.as_str()),
+                    LinkFault::Latency => {
+                        sim.set_link_latency(na.as_str(), nb.as_str(), self.base_latency.0);
+                        sim.set_link_max_message_latency(
+                            na.as_str(),
+                            nb.as_str(),
+                            self.base_latency.1,
+                        );
+                    }
+                }
+                self.note(now, a, format!("undo {fault:?} {na} {nb}"));
+            }
+            Undo::Restart(h) => {
+                let name = self.name(h).to_owned();
+                sim.bounce(name.as_str());
+                self.note(now, h, format!("restart {name}"));
+            }
+        }
+    }
+}

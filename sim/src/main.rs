@@ -1,0 +1,139 @@
+//! `confab-sim`: runs confab engines under turmoil with faults, from seeds.
+//!
+//! `--seed S` runs one seed and prints its report, ending with `trace <hash>`;
+//! `--seeds N` runs N seeds from `--seed-base` (default: derived from the
+//! clock, and printed). A failure prints the seed, what broke, and the exact
+//! command that replays it, and the exit status is 1.
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use clap::Parser;
+use confab_sim::faults::FaultLevel;
+use confab_sim::{SimConfig, run, run_many};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "confab-sim",
+    about = "Runs confab engines under turmoil with network faults, deterministically from a seed."
+)]
+struct Args {
+    /// Run this one seed and print its full report.
+    #[arg(long, conflicts_with = "seeds")]
+    seed: Option<u64>,
+    /// Run this many seeds.
+    #[arg(long)]
+    seeds: Option<u64>,
+    /// The first seed of `--seeds` (default: from the clock, printed).
+    #[arg(long)]
+    seed_base: Option<u64>,
+    /// How many peers (today: scripted registry clients).
+    #[arg(long, default_value_t = 10)]
+    peers: usize,
+    /// Seconds of simulated time with faults.
+    #[arg(long, default_value_t = 60.0)]
+    duration: f64,
+    /// Seconds of simulated time to heal and settle before liveness checks.
+    #[arg(long, default_value_t = 30.0)]
+    heal: f64,
+    /// none, light, heavy, swarm, or the probability each kind of fault is on.
+    #[arg(long, default_value = "swarm")]
+    faults: FaultLevel,
+    /// turmoil's tick, in milliseconds: how far simulated time moves per step
+    /// (messages are delivered at tick boundaries; timers fire exactly).
+    #[arg(long, default_value_t = 5)]
+    tick_ms: u64,
+    /// Threads for `--seeds` (default: the machine's cores).
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Print every trace line (with `--seed`).
+    #[arg(long)]
+    trace: bool,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    if !confab_sim::deterministic() {
+        eprintln!(
+            "warning: built without --cfg tokio_unstable; runs will not replay exactly \
+             (build from the workspace, whose .cargo/config.toml sets it)"
+        );
+    }
+    let config = SimConfig {
+        peers: args.peers,
+        duration: Duration::from_secs_f64(args.duration),
+        heal: Duration::from_secs_f64(args.heal),
+        faults: args.faults,
+        tick: Duration::from_millis(args.tick_ms.max(1)),
+        keep_trace: args.trace && args.seed.is_some(),
+        ..SimConfig::default()
+    };
+    match (args.seed, args.seeds) {
+        (Some(seed), _) => one(seed, &config),
+        (None, n) => many(n.unwrap_or(1), args.seed_base, args.jobs, &config),
+    }
+}
+
+fn one(seed: u64, config: &SimConfig) -> ExitCode {
+    let outcome = run(seed, config);
+    if let Some(lines) = &outcome.full_trace {
+        for line in lines {
+            println!("{line}");
+        }
+    }
+    println!("{outcome}");
+    if outcome.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn many(n: u64, base: Option<u64>, jobs: Option<usize>, config: &SimConfig) -> ExitCode {
+    let base = base.unwrap_or_else(|| {
+        let t = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        (t.as_secs() % 1_000_000) * 1000
+    });
+    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    println!(
+        "confab-sim: {n} seeds from --seed-base {base} on {jobs} threads, {} peers, \
+         {} s + {} s heal, faults {}",
+        config.peers,
+        config.duration.as_secs_f64(),
+        config.heal.as_secs_f64(),
+        config.faults
+    );
+    let wall = Instant::now();
+    let seeds: Vec<u64> = (base..base.saturating_add(n)).collect();
+    let outcomes = run_many(&seeds, config, jobs, |outcome| {
+        println!("{}", outcome.line());
+        if let Some(report) = outcome.failure_report() {
+            print!("{report}");
+        }
+    });
+    let wall = wall.elapsed().as_secs_f64();
+    let sim_time: f64 = outcomes.iter().map(|o| o.sim_time.as_secs_f64()).sum();
+    let failed: Vec<u64> = outcomes
+        .iter()
+        .filter(|o| !o.ok())
+        .map(|o| o.seed)
+        .collect();
+    println!(
+        "{n} seeds, {} failed, {:.1} s wall: {:.2} seeds per second, {:.1} sim-s per wall-s",
+        failed.len(),
+        wall,
+        n as f64 / wall.max(1e-9),
+        sim_time / wall.max(1e-9)
+    );
+    if failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        println!("failed seeds: {failed:?}");
+        for seed in &failed {
+            println!("replay: {}", config.replay_command(*seed));
+        }
+        ExitCode::FAILURE
+    }
+}

@@ -1,0 +1,125 @@
+//! What the simulation saw: every host's engine events and connection
+//! happenings, stamped with simulated time, in one journal.
+//!
+//! The drivers write to the [`Journal`]; the run loop drains it after every
+//! turmoil step and hands each [`Observation`] to the trace (for the replay
+//! hash) and to the checkers. Nothing else flows from hosts to checkers, so
+//! what a checker knows is exactly what a trace line records.
+//!
+//! Invariant: observations are appended in the order they happened on one
+//! thread (turmoil runs every host on the caller's thread), so the journal is
+//! the same, entry for entry, on every run of one seed.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use confab_engine::{ConnId, RegistryEvent};
+
+use crate::client::ClientEvent;
+
+/// A host's index in the simulation (0 is the registry).
+pub type HostIx = usize;
+
+/// The events of every role the simulator runs. A peer role adds a variant
+/// (`Peer(PeerEvent)`) and a `From` impl.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SimEvent {
+    /// From the registry engine.
+    Registry(RegistryEvent),
+    /// From a scripted registry client.
+    Client(ClientEvent),
+}
+
+impl From<RegistryEvent> for SimEvent {
+    fn from(e: RegistryEvent) -> Self {
+        SimEvent::Registry(e)
+    }
+}
+
+impl From<ClientEvent> for SimEvent {
+    fn from(e: ClientEvent) -> Self {
+        SimEvent::Client(e)
+    }
+}
+
+/// One thing that happened on a host.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Observed {
+    /// The host's software (re)started with a fresh engine; connection ids
+    /// start over.
+    Started { incarnation: u64 },
+    /// The host crashed (written by the fault injector).
+    Crashed { silent: bool },
+    /// An inbound connection was handed to the engine.
+    Accepted { conn: ConnId, remote: SocketAddr },
+    /// An outbound connection is up.
+    Connected { conn: ConnId },
+    /// An outbound connection could not be made.
+    ConnectFailed { conn: ConnId },
+    /// Bytes arrived on a connection and were handed to the engine.
+    Received { conn: ConnId, len: usize },
+    /// The connection broke or the remote closed it; the engine was told.
+    Closed { conn: ConnId },
+    /// A fault reset the connection; the engine was told it closed.
+    Reset { conn: ConnId },
+    /// The workload gave the host's engine a command.
+    Command { what: String },
+    /// A fault began or ended (written by the fault injector).
+    Fault { what: String },
+    /// The engine refused a command (a workload bug, not an engine bug).
+    CommandRefused { why: String },
+    /// The engine reported an event.
+    Event(SimEvent),
+}
+
+/// An [`Observed`] with where and when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observation {
+    /// Simulated time since the start of the run.
+    pub at: Duration,
+    /// Which host.
+    pub host: HostIx,
+    /// What happened.
+    pub what: Observed,
+}
+
+impl fmt::Display for Observation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:>12} h{} {:?}",
+            self.at.as_micros(),
+            self.host,
+            self.what
+        )
+    }
+}
+
+/// The shared journal. See the module documentation.
+#[derive(Debug, Default)]
+pub struct Journal {
+    entries: RefCell<Vec<Observation>>,
+}
+
+impl Journal {
+    /// Appends an observation stamped with the current simulated time (the
+    /// caller must be running inside a turmoil host).
+    pub fn push(&self, host: HostIx, what: Observed) {
+        let at = crate::clock::sim_time();
+        self.push_at(at, host, what);
+    }
+
+    /// Appends an observation stamped `at` (for the run loop, outside hosts).
+    pub fn push_at(&self, at: Duration, host: HostIx, what: Observed) {
+        self.entries
+            .borrow_mut()
+            .push(Observation { at, host, what });
+    }
+
+    /// Takes everything written since the last drain.
+    pub fn drain(&self) -> Vec<Observation> {
+        std::mem::take(&mut *self.entries.borrow_mut())
+    }
+}

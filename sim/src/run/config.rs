@@ -1,0 +1,83 @@
+//! How a run is shaped (`--peers`, `--duration`, `--faults`, ...), and the
+//! protocol timings the simulated roles use.
+
+use std::time::Duration;
+
+use crate::faults::FaultLevel;
+
+/// See the module documentation.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// How many peers (today: scripted registry clients).
+    pub peers: usize,
+    /// Simulated time of the faulty phase.
+    pub duration: Duration,
+    /// Simulated time of the final heal phase, after which liveness is checked.
+    pub heal: Duration,
+    /// How faulty.
+    pub faults: FaultLevel,
+    /// turmoil's tick: how far simulated time moves per step.
+    pub tick: Duration,
+    /// Keep every trace line (for `--trace`).
+    pub keep_trace: bool,
+    /// A bug to plant in the registry (tests only).
+    #[cfg(feature = "planted-bugs")]
+    pub plant: Option<confab_engine::registry::PlantedBug>,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            peers: 10,
+            duration: Duration::from_secs(60),
+            heal: Duration::from_secs(30),
+            faults: FaultLevel::default(),
+            tick: Duration::from_millis(5),
+            keep_trace: false,
+            #[cfg(feature = "planted-bugs")]
+            plant: None,
+        }
+    }
+}
+
+impl SimConfig {
+    /// The command line that replays `seed` with this shape.
+    pub fn replay_command(&self, seed: u64) -> String {
+        let mut cmd = format!(
+            "cargo run --release -p confab-sim -- --seed {seed} --peers {} --duration {} --faults {}",
+            self.peers,
+            self.duration.as_secs_f64(),
+            self.faults
+        );
+        if self.heal != SimConfig::default().heal {
+            cmd += &format!(" --heal {}", self.heal.as_secs_f64());
+        }
+        if self.tick != SimConfig::default().tick {
+            cmd += &format!(" --tick-ms {}", self.tick.as_millis());
+        }
+        cmd
+    }
+}
+
+/// Protocol timings of the simulated roles: short, so a minute of simulated
+/// time holds many timeouts.
+pub mod timing {
+    use std::time::Duration;
+
+    /// The registry's heartbeat timeout.
+    pub const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(6);
+    /// The registry's hello timeout.
+    pub const HELLO_TIMEOUT: Duration = Duration::from_secs(3);
+    /// Clients heartbeat at a third of the timeout.
+    pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(2);
+    /// A request unanswered this long kills a client's link.
+    pub const REPLY_TIMEOUT: Duration = Duration::from_secs(3);
+    /// First reconnection wait.
+    pub const RECONNECT_MIN: Duration = Duration::from_millis(250);
+    /// Longest reconnection wait.
+    pub const RECONNECT_MAX: Duration = Duration::from_secs(4);
+    /// The registry's port.
+    pub const REGISTRY_PORT: u16 = 7000;
+    /// The port clients announce.
+    pub const PEER_PORT: u16 = 7001;
+}

@@ -1,0 +1,98 @@
+//! What a run exercised, counted from its observations for the report.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use confab_engine::RegistryEvent;
+
+use crate::client::ClientEvent;
+use crate::faults::FaultKind;
+use crate::observe::{Observation, Observed, SimEvent};
+
+/// Counts of what happened.
+#[derive(Debug, Default, Clone)]
+pub struct Stats {
+    /// Requests clients sent (heartbeats included).
+    pub requests: u64,
+    /// Of which heartbeats.
+    pub heartbeats: u64,
+    /// Replies clients received.
+    pub replies: u64,
+    /// Presence pushes clients received.
+    pub presence: u64,
+    /// Sessions started (registry).
+    pub logins: u64,
+    /// Sessions ended, by reason (registry).
+    pub offline: BTreeMap<String, u64>,
+    /// Accounts created.
+    pub registrations: u64,
+    /// Commands the workload gave.
+    pub commands: u64,
+    /// Connections opened (accepted plus connected).
+    pub connections: u64,
+    /// Bytes received by all hosts.
+    pub bytes: u64,
+    /// Links lost, as clients saw it.
+    pub losses: u64,
+    /// Faults injected, by kind.
+    pub faults: BTreeMap<FaultKind, u64>,
+}
+
+impl Stats {
+    /// Counts one observation.
+    pub fn count(&mut self, obs: &Observation) {
+        match &obs.what {
+            Observed::Accepted { .. } | Observed::Connected { .. } => self.connections += 1,
+            Observed::Received { len, .. } => self.bytes += *len as u64,
+            Observed::Command { .. } => self.commands += 1,
+            Observed::Event(SimEvent::Client(e)) => match e {
+                ClientEvent::Asked { what, .. } => {
+                    self.requests += 1;
+                    self.heartbeats += u64::from(*what == "heartbeat");
+                }
+                ClientEvent::Users { .. }
+                | ClientEvent::Answered { .. }
+                | ClientEvent::Refused { .. }
+                | ClientEvent::Registered
+                | ClientEvent::LoggedIn { .. }
+                | ClientEvent::LoggedOut => self.replies += 1,
+                ClientEvent::Presence { .. } => self.presence += 1,
+                ClientEvent::Lost { .. } => self.losses += 1,
+                _ => {}
+            },
+            Observed::Event(SimEvent::Registry(e)) => match e {
+                RegistryEvent::Online { .. } => self.logins += 1,
+                RegistryEvent::Registered { .. } => self.registrations += 1,
+                RegistryEvent::Offline { reason, .. } => {
+                    *self.offline.entry(format!("{reason:?}")).or_default() += 1;
+                }
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+
+    /// The fault counts in one line.
+    pub fn faults_line(&self) -> String {
+        let mut s = String::new();
+        for kind in FaultKind::ALL {
+            let n = self.faults.get(&kind).copied().unwrap_or(0);
+            let _ = write!(s, "{} {n}, ", kind.label());
+        }
+        s.trim_end_matches(", ").to_string()
+    }
+
+    /// Session ends by reason in one line.
+    pub fn offline_line(&self) -> String {
+        let parts: Vec<String> = self
+            .offline
+            .iter()
+            .map(|(r, n)| format!("{} {n}", r.to_lowercase()))
+            .collect();
+        if parts.is_empty() {
+            "none".into()
+        } else {
+            parts.join(", ")
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! Many random seeds. In a debug build (`cargo test`) a few, to stay under a
+//! minute; in release, 200:
+//!
+//! ```sh
+//! cargo test -p confab-sim --release --test many_seeds -- --nocapture
+//! ```
+//!
+//! `CONFAB_SIM_SEEDS` overrides the count and `CONFAB_SIM_SEED_BASE` the first
+//! seed (default: from the clock, printed). A failure prints each failing
+//! seed with the command that replays it.
+
+mod common;
+
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use confab_sim::{SimConfig, run_many};
+
+fn env(name: &str) -> Option<u64> {
+    std::env::var(name).ok()?.parse().ok()
+}
+
+#[test]
+fn random_seeds_pass() {
+    let count = env("CONFAB_SIM_SEEDS").unwrap_or(if cfg!(debug_assertions) { 40 } else { 200 });
+    let base = env("CONFAB_SIM_SEED_BASE").unwrap_or_else(|| {
+        let t = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        t.as_secs() % 1_000_000 * 1000
+    });
+    let config = if cfg!(debug_assertions) {
+        common::quick()
+    } else {
+        SimConfig::default()
+    };
+    println!("{count} seeds from {base} (CONFAB_SIM_SEED_BASE={base} replays this set)");
+    let seeds: Vec<u64> = (base..base + count).collect();
+    let wall = Instant::now();
+    let outcomes = run_many(&seeds, &config, 2, |o| println!("{}", o.line()));
+    let failures: Vec<String> = outcomes.iter().filter_map(|o| o.failure_report()).collect();
+    let wall = wall.elapsed().as_secs_f64();
+    println!(
+        "{count} seeds in {wall:.1} s: {:.2} seeds per second",
+        count as f64 / wall
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

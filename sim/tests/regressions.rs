@@ -1,0 +1,40 @@
+//! Replays every seed listed in `sim/regressions.txt`; each must pass.
+
+mod common;
+
+use std::time::Duration;
+
+use confab_sim::{SimConfig, run};
+
+fn parse(line: &str) -> Option<(u64, SimConfig)> {
+    let line = line.split('#').next()?.trim();
+    let mut words = line.split_whitespace();
+    let seed = words.next()?.parse().ok()?;
+    let mut config = SimConfig::default();
+    for word in words {
+        let (key, value) = word
+            .split_once('=')
+            .unwrap_or_else(|| panic!("regressions.txt: {word:?} is not key=value"));
+        let secs = || Duration::from_secs_f64(value.parse().expect("seconds"));
+        match key {
+            "peers" => config.peers = value.parse().expect("a number of peers"),
+            "duration" => config.duration = secs(),
+            "heal" => config.heal = secs(),
+            "faults" => config.faults = value.parse().expect("a fault level"),
+            other => panic!("regressions.txt: unknown key {other:?}"),
+        }
+    }
+    Some((seed, config))
+}
+
+#[test]
+fn regression_seeds_pass() {
+    let text = include_str!("../regressions.txt");
+    let runs: Vec<(u64, SimConfig)> = text.lines().filter_map(parse).collect();
+    assert!(!runs.is_empty(), "regressions.txt lists no seeds");
+    for (seed, config) in runs {
+        let outcome = run(seed, &config);
+        common::assert_ok(&outcome);
+        println!("{}", outcome.line());
+    }
+}
