@@ -392,7 +392,11 @@ impl Peer {
             // Never answer a Cancel: two sides that both forgot would
             // otherwise bounce it forever.
             if !matches!(msg, TransferMessage::Cancel { .. }) {
-                self.refuse_transfer(from, key, "unknown transfer");
+                let why = format!(
+                    "{} has no such transfer (over, or lost in a restart before it was accepted)",
+                    self.me()
+                );
+                self.refuse_transfer(from, key, &why);
             }
             return;
         }
