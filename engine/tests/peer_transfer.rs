@@ -358,3 +358,65 @@ fn transfers_beyond_the_limit_are_refused_on_both_sides() {
     });
     assert!(ok, "seed 20");
 }
+
+/// Many transfers at once, both ways, between three peers, alongside chat.
+#[test]
+fn many_transfers_both_ways_between_three_peers() {
+    let seed = 21;
+    let mut net = net(seed, &["alice", "bob", "carol"]);
+    net.open_chat("alice", "bob");
+    let mut expected = Vec::new();
+    for (i, owner) in ["alice", "bob", "carol"].into_iter().enumerate() {
+        let data = bytes(seed + i as u64, 30 * CHUNK as usize + i);
+        share(&mut net, owner, &format!("{owner}.bin"), &data);
+        local(&mut net, owner, &format!("out/{owner}.txt"), &data[..777]);
+        expected.push((owner, data));
+    }
+    for (who, from) in [
+        ("alice", "bob"),
+        ("bob", "alice"),
+        ("carol", "alice"),
+        ("carol", "bob"),
+    ] {
+        get(&mut net, who, from, &format!("{from}.bin"));
+    }
+    send(&mut net, "bob", "carol", "out/bob.txt");
+    send(&mut net, "carol", "alice", "out/carol.txt");
+    net.msg("alice", "bob", "files are coming");
+    for who in ["carol", "alice"] {
+        offer_id(&mut net, who);
+        net.ok(who, PeerCommand::Accept(None));
+    }
+    let data = |owner: &str| {
+        expected
+            .iter()
+            .find(|(o, _)| *o == owner)
+            .unwrap()
+            .1
+            .clone()
+    };
+    for (who, from) in [
+        ("alice", "bob"),
+        ("bob", "alice"),
+        ("carol", "alice"),
+        ("carol", "bob"),
+    ] {
+        let file = format!("{from}.bin");
+        let (path, md5) = wait_done(&mut net, who, Direction::Receive, &file);
+        check_received(&net, who, &file, &data(from), &path, md5);
+    }
+    for (who, from) in [("carol", "bob"), ("alice", "carol")] {
+        let file = format!("{from}.txt");
+        let (path, md5) = wait_done(&mut net, who, Direction::Receive, &file);
+        check_received(&net, who, &file, &data(from)[..777], &path, md5);
+    }
+    assert_eq!(
+        net.received("bob", "alice", &peer_support::Net::to_user("bob")),
+        vec!["files are coming"],
+        "seed {seed}"
+    );
+    net.run_for(S);
+    for who in ["alice", "bob", "carol"] {
+        assert_eq!(net.peer(who).transfer_count(), 0, "seed {seed}: {who}");
+    }
+}
