@@ -420,3 +420,39 @@ fn many_transfers_both_ways_between_three_peers() {
         assert_eq!(net.peer(who).transfer_count(), 0, "seed {seed}: {who}");
     }
 }
+
+/// A `/send` of nothing fails at once, and bob never hears of it.
+#[test]
+fn send_of_a_missing_path_fails_at_once() {
+    let seed = 22;
+    let mut net = net(seed, &["alice", "bob"]);
+    send(&mut net, "alice", "bob", "no/such/file");
+    let why = wait_failed(&mut net, "alice");
+    assert!(
+        why.contains("no file or folder at no/such/file"),
+        "seed {seed}: {why}"
+    );
+    assert_eq!(net.peer("alice").transfer_count(), 0, "seed {seed}");
+    net.run_for(10 * S);
+    assert!(
+        !net.peer("alice").is_connected_to(&name("bob")),
+        "seed {seed}"
+    );
+    assert!(
+        net.events("bob").is_empty()
+            || !net.events("bob").iter().any(|e| matches!(
+                e,
+                PeerEvent::FileOffer { .. } | PeerEvent::TransferFailed { .. }
+            ))
+    );
+    let err = net
+        .cmd(
+            "alice",
+            PeerCommand::SendFile {
+                to: name("bob"),
+                path: " ".into(),
+            },
+        )
+        .unwrap_err();
+    assert!(err.0.contains("needs a file"), "{err}");
+}
