@@ -102,3 +102,17 @@ pub const DEFAULT_WINDOW: u32 = 16;
 /// configures: with [`MAX_CHUNK_LEN`] this bounds one transfer's bytes in
 /// flight (and a receiver's writes pending) to 64 MiB.
 pub const MAX_WINDOW: u32 = 64;
+
+/// Most transfers (both directions, offers awaiting an answer included) a
+/// peer runs with one other peer at once. Beyond it a `/get` or `/send` is
+/// refused, and a remote's `Get` or `Offer` is answered with `Cancel`.
+/// Every transfer sharing a connection may put one window ahead of a chat
+/// message, so this also bounds how long chat waits behind files: 8 windows
+/// of the defaults are 8 MiB, about 67 ms at 1 Gb/s.
+pub const MAX_TRANSFERS_PER_PEER: usize = 8;
+
+/// Most transfers a peer runs at once, with everyone together. Each holds
+/// at most one window of chunks in memory (1 MiB with the defaults), so
+/// this bounds a peer's transfer memory to 32 MiB at the defaults, whatever
+/// its remotes ask for.
+pub const MAX_TRANSFERS: usize = 32;

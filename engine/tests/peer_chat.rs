@@ -6,7 +6,7 @@ mod peer_support;
 use std::time::Duration;
 
 use confab_engine::limits::MAX_MESSAGE_LEN;
-use confab_engine::peer::{PeerCommand, PeerEvent, Target};
+use confab_engine::peer::{PeerCommand, PeerEvent};
 use peer_support::{Net, name};
 
 const S: Duration = Duration::from_secs(1);
@@ -290,12 +290,4 @@ fn wrong_password_stops_the_peer() {
         "{e:?}"
     );
     assert!(net.cmd("impostor", PeerCommand::Who).is_err());
-}
-
-#[test]
-fn transfers_are_not_available_yet() {
-    let mut net = Net::new(50, &["alice"]);
-    let err = net.cmd("alice", PeerCommand::Transfers).unwrap_err();
-    assert!(err.0.contains("not available"));
-    let _ = Target::User(name("x"));
 }

@@ -17,7 +17,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::api::CommandError;
+use crate::api::{CommandError, TransferId};
 use crate::bounded::Text;
 use crate::limits::{MAX_MESSAGE_LEN, MAX_OUTBOX_PER_PEER};
 use crate::peer::Peer;
@@ -87,6 +87,8 @@ pub(crate) enum Question {
         from: Name,
         members: Vec<Name>,
     },
+    /// An offer of a file or folder: the receive transfer waiting for it.
+    File(TransferId),
 }
 
 /// The questions waiting for the user, oldest first.
@@ -233,6 +235,7 @@ impl Peer {
                 from,
                 members,
             } => self.answer_invite(group, from, members, yes),
+            Question::File(id) => self.answer_offer(id, yes),
         }
         Ok(())
     }
@@ -381,7 +384,8 @@ impl Peer {
                     "the invitation from {from} into {group} expired unanswered"
                 ));
             }
-            Some(Question::Chat(_)) | None => {}
+            // An offer expires by its transfer's own deadline.
+            Some(Question::Chat(_) | Question::File(_)) | None => {}
         }
     }
 

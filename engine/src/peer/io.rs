@@ -6,7 +6,7 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use crate::api::{ConnId, Output};
+use crate::api::{ConnId, Output, TransferId};
 use crate::bounded::Text;
 use crate::peer::command::RequestId;
 use crate::peer::event::PeerEvent;
@@ -35,6 +35,8 @@ pub(crate) enum Timer {
     QuestionExpiry(RequestId),
     /// This invitation into this group has not been answered.
     InviteExpiry(GroupName, Name),
+    /// This transfer's own deadline (offer expiry, idle give-up).
+    Transfer(TransferId),
 }
 
 /// See the module documentation.

@@ -43,6 +43,7 @@ use std::time::Duration;
 use crate::api::{ConnId, Output};
 use crate::peer::io::{Io, Timer};
 use crate::wire::peer::PeerMessage;
+use crate::wire::transfer::TransferMessage;
 use crate::wire::{Deframer, ErrorCode, Hello, Message, Name, PROTOCOL_VERSION, Role};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +80,9 @@ pub(crate) enum LinkOut {
     Open { name: Name },
     /// A message from `name` on an open connection.
     Message { name: Name, msg: PeerMessage },
+    /// A transfer message from `name` on an open connection (a verified
+    /// link only: before `Verified` it is a protocol violation).
+    Transfer { name: Name, msg: TransferMessage },
 }
 
 /// See the module documentation.
@@ -361,6 +365,23 @@ impl Links {
         }
     }
 
+    /// The open connection to `name`, if any.
+    pub fn conn_of(&self, name: &Name) -> Option<ConnId> {
+        self.open.get(name).copied()
+    }
+
+    /// Sends a transfer message to `name` if a connection is open; `false`
+    /// if not (the transfer learns of the loss and asks again later).
+    pub fn send_transfer(&mut self, io: &mut Io, name: &Name, msg: TransferMessage) -> bool {
+        match self.open.get(name) {
+            Some(&conn) => {
+                io.send(conn, &Message::Transfer(msg));
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Says goodbye on every connection (for `/quit`).
     pub fn close_all(&mut self, io: &mut Io, code: ErrorCode, reason: &str) {
         for (conn, _) in std::mem::take(&mut self.conns) {
@@ -431,6 +452,10 @@ impl Links {
             }
             (Stage::Open, Message::Peer(msg)) => match c.peer.clone() {
                 Some(name) => vec![LinkOut::Message { name, msg }],
+                None => Vec::new(),
+            },
+            (Stage::Open, Message::Transfer(msg)) => match c.peer.clone() {
+                Some(name) => vec![LinkOut::Transfer { name, msg }],
                 None => Vec::new(),
             },
             (stage, other) => {

@@ -225,6 +225,7 @@ impl Peer {
                 None => {
                     self.links.set_looking_up(&name, false);
                     self.peer_offline(&name);
+                    self.transfers_offline(&name);
                 }
             },
             (Query::Verify(conn, _), ReplyBody::Peer(info)) => {
@@ -287,6 +288,7 @@ impl Peer {
                 if refusal.code == ErrorCode::UnknownName {
                     self.links.set_looking_up(&name, false);
                     self.peer_unknown(&name, refusal.message.as_str());
+                    self.transfers_unknown(&name, refusal.message.as_str());
                 } else {
                     self.links.lookup_failed(&mut self.io, &name);
                 }

@@ -15,6 +15,7 @@
 //! - [`friends`]: the friends list and presence;
 //! - [`history`]: each conversation's stored messages;
 //! - [`records`]: what is kept durably;
+//! - `transfers`: file transfers (the [`crate::transfer`] sub-machines);
 //! - `lookups`: what the peer does with the registry's answers.
 //!
 //! Rules every handler follows: due timers run first; a remote's protocol
@@ -43,6 +44,7 @@ mod lookups;
 pub mod records;
 pub mod registry_link;
 pub mod streams;
+mod transfers;
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
@@ -61,6 +63,7 @@ use self::io::{Io, Timer};
 use self::link::{LinkOut, Links};
 use self::registry_link::RegistryLink;
 use self::streams::{Received, Streams};
+use self::transfers::Transfers;
 use crate::api::{CommandError, ConnId, Engine, Input, Output};
 use crate::bounded::Text;
 use crate::limits::MAX_SEARCH_LEN;
@@ -120,6 +123,7 @@ pub struct Peer {
     groups: Groups,
     friends: Friends,
     history: History,
+    transfers: Transfers,
     profile: Option<Profile>,
     online: BTreeSet<Name>,
     stopped: bool,
@@ -149,13 +153,21 @@ impl Peer {
             groups: Groups::default(),
             friends: Friends::default(),
             history: History::default(),
+            transfers: Transfers::new(crate::transfer::TransferConfig::from_peer(&config)),
             profile: None,
             online: BTreeSet::new(),
             stopped: false,
             config,
         };
         for r in records {
-            let Record::Peer(r) = r else { continue };
+            let r = match r {
+                Record::Peer(r) => r,
+                Record::Transfer(t) => {
+                    peer.transfers.restore(now, t);
+                    continue;
+                }
+                Record::Account(_) => continue,
+            };
             peer.streams.restore(&r);
             peer.history.restore(&r);
             match r {
@@ -166,6 +178,7 @@ impl Peer {
                 _ => {}
             }
         }
+        peer.transfers_restored();
         peer.reg.connect(&mut peer.io);
         peer
     }
@@ -201,6 +214,11 @@ impl Peer {
         self.groups.members(group)
     }
 
+    /// How many file transfers this peer holds (finished ones are dropped).
+    pub fn transfer_count(&self) -> usize {
+        self.transfers.len()
+    }
+
     /// How many items wait for `name`'s acknowledgement.
     pub fn waiting_for(&self, name: &Name) -> usize {
         self.streams.waiting_for(name)
@@ -227,6 +245,7 @@ impl Peer {
                 Timer::ChatExpiry(name) => self.chat_expired(&name),
                 Timer::QuestionExpiry(id) => self.question_expired(id),
                 Timer::InviteExpiry(group, name) => self.invite_expired(&group, &name),
+                Timer::Transfer(id) => self.transfer_timer(id),
             }
         }
     }
@@ -238,6 +257,7 @@ impl Peer {
         name != self.me()
             && (self.chats.wants(name)
                 || self.groups.wants(name)
+                || self.transfers.wants(name)
                 || self.streams.waiting_for(name) > 0)
     }
 
@@ -263,6 +283,7 @@ impl Peer {
         let mut all: BTreeSet<Name> = self.chats.names();
         all.extend(self.groups.all_members());
         all.extend(self.streams.receivers());
+        all.extend(self.transfers.wanted());
         all.retain(|n| n != self.me());
         all
     }
@@ -277,11 +298,13 @@ impl Peer {
                 }
                 LinkOut::Open { name } => self.link_opened(&name),
                 LinkOut::Message { name, msg } => self.on_peer_message(&name, msg),
+                LinkOut::Transfer { name, msg } => self.on_transfer_message(&name, msg),
             }
         }
     }
 
     fn link_opened(&mut self, name: &Name) {
+        self.transfer_sync(name);
         self.chat_sync(name);
         self.group_sync(name);
         self.flush(name);
@@ -485,12 +508,10 @@ impl Peer {
             PeerCommand::GroupCreate(g) => self.cmd_group_create(g)?,
             PeerCommand::Invite { group, name } => self.cmd_invite(group, name)?,
             PeerCommand::Leave(g) => self.cmd_leave(&g)?,
-            PeerCommand::SendFile { .. }
-            | PeerCommand::Get { .. }
-            | PeerCommand::Transfers
-            | PeerCommand::Cancel(_) => {
-                return Err(CommandError("file transfer is not available yet".into()));
-            }
+            PeerCommand::SendFile { to, path } => self.cmd_send_file(to, path)?,
+            PeerCommand::Get { from, file } => self.cmd_get(from, file)?,
+            PeerCommand::Transfers => self.cmd_transfers(),
+            PeerCommand::Cancel(id) => self.cmd_cancel(id)?,
             PeerCommand::Friends => self.cmd_friends(),
             PeerCommand::FriendAdd(name) => self.cmd_friend_add(name)?,
             PeerCommand::FriendRemove(name) => self.cmd_friend_remove(&name)?,
@@ -550,6 +571,7 @@ impl Engine for Peer {
             self.io.out.push_back(Output::Close { conn });
         } else {
             self.links.accept(&mut self.io, conn, remote);
+            self.transfers_settle();
         }
         conn
     }
@@ -584,17 +606,17 @@ impl Engine for Peer {
                     self.on_link(outs);
                 }
             }
-            // Transfers (issue 4) and password work (a registry's) are not the
-            // peer's business yet.
-            Input::ChunkRead { .. }
+            input @ (Input::ChunkRead { .. }
             | Input::ChunkWritten { .. }
             | Input::StorageFailed { .. }
             | Input::SourceHashing { .. }
             | Input::SourceOpened { .. }
             | Input::PartOpened { .. }
-            | Input::FileFinished { .. }
-            | Input::PasswordDerived { .. } => {}
+            | Input::FileFinished { .. }) => self.transfer_input(input),
+            // Password work is a registry's.
+            Input::PasswordDerived { .. } => {}
         }
+        self.transfers_settle();
     }
 
     fn handle_command(&mut self, now: Instant, cmd: PeerCommand) -> Result<(), CommandError> {
@@ -602,11 +624,18 @@ impl Engine for Peer {
         if self.stopped {
             return Err(CommandError("this peer has stopped".into()));
         }
-        self.command(cmd)
+        let r = self.command(cmd);
+        if !self.stopped {
+            self.transfers_settle();
+        }
+        r
     }
 
     fn handle_timeout(&mut self, now: Instant) {
         self.run_timers(now);
+        if !self.stopped {
+            self.transfers_settle();
+        }
     }
 
     fn poll_output(&mut self) -> Option<Output<PeerEvent>> {

@@ -670,7 +670,11 @@ impl SendTransfer {
         if self.ended() {
             return;
         }
-        let untold = tell_peer && !self.connected;
+        // An offer that failed before it was ever described (its source
+        // could not be opened) is unknown to the receiver: there is no one
+        // to tell, so it must not linger (and dial the receiver) to say so.
+        let unheard_of = self.kind == Kind::Offer && self.manifest.is_none();
+        let untold = tell_peer && !self.connected && !unheard_of;
         if tell_peer {
             let key = self.key;
             self.send(TransferMessage::Cancel {
