@@ -442,3 +442,71 @@ fn without_registry_the_first_peer_hosts_it_and_the_second_joins() {
     quit(&mut alice);
     bob.expect(json!({"event": "registry_lost"}));
 }
+
+/// Runs `confab ARGS` to its end and returns its standard error, checking
+/// that it failed.
+fn fails(args: &[&str], env: &[(&str, &str)]) -> String {
+    let mut p = Proc::start("confab", args, env);
+    let status = p.wait_exit();
+    assert!(!status.success(), "{args:?} succeeded");
+    assert!(p.seen(&json!({"event": "ready"})).is_empty());
+    p.stderr_after_exit()
+}
+
+#[test]
+fn fatal_errors_say_what_to_do() {
+    let net = Net::new();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (data, share) = (data.to_str().unwrap(), net.share("x"));
+    let share = share.to_str().unwrap();
+    let registry = net.addr.to_string();
+    let pw = [("CONFAB_PASSWORD", "pw")];
+    let peer = |extra: &[&str]| -> Vec<String> {
+        let mut args = vec!["peer", "--name", "x", "--data", data, "--json"];
+        args.extend_from_slice(extra);
+        args.iter().map(|s| s.to_string()).collect()
+    };
+    let run = |extra: &[&str], env: &[(&str, &str)]| {
+        let args = peer(extra);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        fails(&args, env)
+    };
+
+    let nothing = free_port().to_string();
+    let err = run(&["--registry", &nothing, "--share", share], &pw);
+    assert!(
+        err.contains("cannot reach the registry") && err.contains("--registry"),
+        "{err}"
+    );
+
+    let missing = dir.path().join("no-such-folder");
+    let err = run(
+        &[
+            "--registry",
+            &registry,
+            "--share",
+            missing.to_str().unwrap(),
+        ],
+        &pw,
+    );
+    assert!(err.contains("--share"), "{err}");
+
+    let err = run(&["--registry", &registry, "--share", share], &[]);
+    assert!(err.contains("CONFAB_PASSWORD"), "{err}");
+
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = taken.local_addr().unwrap().to_string();
+    let err = run(
+        &[
+            "--registry",
+            &registry,
+            "--share",
+            share,
+            "--listen",
+            &taken,
+        ],
+        &pw,
+    );
+    assert!(err.contains("in use") && err.contains("--listen"), "{err}");
+}

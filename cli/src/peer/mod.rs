@@ -96,9 +96,10 @@ pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
     let store = Store::open(&folders.data)?;
     let records = store.load()?;
     let shared = SharedIndex::scan(&folders.share, store.database())?;
+    let count = shared.files().len();
     printer.notice(&format!(
-        "sharing {} files from {}; downloads go to {}",
-        shared.files().len(),
+        "sharing {count} file{} from {}; downloads go to {}",
+        if count == 1 { "" } else { "s" },
         folders.share.display(),
         folders.downloads.display()
     ));
