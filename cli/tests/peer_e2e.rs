@@ -49,7 +49,10 @@ fn consented_chat_carries_messages_both_ways_with_delivery() {
     alice.send("/chat bob");
     let req = bob.expect(json!({"event": "chat_request", "from": "alice"}));
     assert!(req["id"].is_u64(), "{req}");
-    // Nothing opens before bob consents.
+    // Nothing opens before bob consents: alice's answer to a local command
+    // comes after anything she printed before it.
+    alice.send("/friends");
+    alice.expect(json!({"event": "friends"}));
     assert!(alice.seen(&json!({"event": "chat_opened"})).is_empty());
     bob.send(&format!("/accept {}", req["id"]));
     bob.expect(json!({"event": "chat_opened", "with": "alice"}));
