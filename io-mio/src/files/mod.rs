@@ -33,6 +33,8 @@ mod hash;
 mod part;
 mod source;
 mod sys;
+#[cfg(test)]
+mod tests;
 mod worker;
 
 use std::collections::{BTreeMap, HashMap};

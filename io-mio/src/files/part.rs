@@ -73,6 +73,15 @@ fn parent_of(downloads: &Downloads, rel: &RelPath, create: bool) -> io::Result<O
         dir = match sys::open_dir_at(&dir, folder) {
             Ok(d) => d,
             Err(e) if !create && e.raw_os_error() == Some(libc::ENOENT) => return Ok(None),
+            // `O_NOFOLLOW | O_DIRECTORY` says ENOTDIR for a link: say which.
+            Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => {
+                let link = sys::stat_at(&dir, folder).is_ok_and(|st| st.kind == Kind::Symlink);
+                return Err(if link {
+                    io::Error::from_raw_os_error(libc::ELOOP)
+                } else {
+                    e
+                });
+            }
             Err(e) => return Err(e),
         };
     }

@@ -261,6 +261,7 @@ fn walk(dir: &File, path: &Path, rel: &str, out: &mut Vec<Found>) -> Result<(), 
                 tracing::debug!(path = %entry.path().display(), kind = st.kind.describe(), "not sending");
             }
             Kind::Folder => {
+                // Refuses a link swapped in since the look above.
                 let sub = sys::open_dir_at(dir, name).map_err(|e| {
                     format!(
                         "cannot open folder {}: {}",
