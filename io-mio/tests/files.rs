@@ -18,7 +18,7 @@ use confab_mio::{Driver, DriverConfig, Flow, Sink, Stoppable, Store};
 const PATIENCE: Duration = Duration::from_secs(60);
 
 enum Cmd {
-    Do(Output<Ev>),
+    Do(Box<Output<Ev>>),
     Stop,
 }
 
@@ -78,7 +78,7 @@ impl Engine for Files {
 
     fn handle_command(&mut self, _: Instant, cmd: Cmd) -> Result<(), CommandError> {
         if let Cmd::Do(o) = cmd {
-            self.out.push_back(o);
+            self.out.push_back(*o);
         }
         Ok(())
     }
@@ -136,7 +136,7 @@ fn the_driver_carries_out_the_file_contract_on_real_folders() {
     let handle = driver.handle();
     let (tx, events) = mpsc::channel();
     let thread = std::thread::spawn(move || driver.run(&mut Forward(tx)));
-    let send = |o: Output<Ev>| handle.command(Cmd::Do(o)).unwrap();
+    let send = |o: Output<Ev>| handle.command(Cmd::Do(Box::new(o))).unwrap();
 
     // A shared file: hashed on the worker (progress first), then described.
     let (t1, t2, t3, t4) = (TransferId(1), TransferId(2), TransferId(3), TransferId(4));
@@ -255,23 +255,23 @@ fn without_folders_files_are_refused_with_a_reason() {
     let (tx, events) = mpsc::channel();
     let thread = std::thread::spawn(move || driver.run(&mut Forward(tx)));
     handle
-        .command(Cmd::Do(Output::OpenSource {
+        .command(Cmd::Do(Box::new(Output::OpenSource {
             transfer: TransferId(1),
             source: shared("x"),
-        }))
+        })))
         .unwrap();
     let Ev::Failed(_, error) = next(&events) else {
         panic!()
     };
     assert!(error.contains("shares no folder"), "{error}");
     handle
-        .command(Cmd::Do(Output::OpenPart {
+        .command(Cmd::Do(Box::new(Output::OpenPart {
             transfer: TransferId(2),
             file: 0,
             path: RelPath::new("x").unwrap(),
             size: 1,
             fresh: true,
-        }))
+        })))
         .unwrap();
     let Ev::Failed(_, error) = next(&events) else {
         panic!()

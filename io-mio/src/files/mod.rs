@@ -301,20 +301,28 @@ impl TransferFiles {
 
     /// Writes all of `data` at `offset` of `file`'s `.part`.
     pub fn write_chunk(
-        &self,
+        &mut self,
         transfer: TransferId,
         file: u32,
         offset: u64,
         data: &[u8],
     ) -> Result<(), String> {
-        let part = self.part(transfer, file)?;
+        let downloads = self.downloads.as_ref().map(|d| d.path.as_path());
+        let part = match self.open.get_mut(&transfer) {
+            Some(Open::Receive(parts)) => parts.get_mut(&file),
+            _ => None,
+        }
+        .ok_or_else(|| format!("file {file} of {transfer} is not open for writing"))?;
         part.file.write_all_at(data, offset).map_err(|e| {
             let why = match e.raw_os_error() {
                 Some(libc::ENOSPC) => "the disk is full".to_owned(),
                 _ => e.to_string(),
             };
-            format!("cannot write {}: {why}", self.shown_part(part))
-        })
+            let shown = downloads.unwrap_or(Path::new("")).join(part.rel.as_str());
+            format!("cannot write {}.part: {why}", shown.display())
+        })?;
+        part.wrote(data.len() as u64);
+        Ok(())
     }
 
     /// Syncs `file`'s `.part` and renames it to a free final name; returns
@@ -349,21 +357,6 @@ impl TransferFiles {
     pub fn release(&mut self, transfer: TransferId) {
         self.open.remove(&transfer);
         self.opening.remove(&transfer);
-    }
-
-    fn part(&self, transfer: TransferId, file: u32) -> Result<&Part, String> {
-        match self.open.get(&transfer) {
-            Some(Open::Receive(parts)) => parts.get(&file),
-            _ => None,
-        }
-        .ok_or_else(|| format!("file {file} of {transfer} is not open for writing"))
-    }
-
-    fn shown_part(&self, part: &Part) -> String {
-        match &self.downloads {
-            Some(d) => format!("{}.part", d.path.join(part.rel.as_str()).display()),
-            None => format!("{}.part", part.rel),
-        }
     }
 }
 

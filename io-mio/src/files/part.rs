@@ -20,6 +20,9 @@ use confab_engine::wire::transfer::RelPath;
 
 use super::sys::{self, Kind};
 
+/// Bytes written to a `.part` between two writeback hints.
+pub const WRITEBACK_EVERY: u64 = 8 * 1024 * 1024;
+
 /// The downloads folder: its path (for messages) and its open handle.
 #[derive(Debug)]
 pub struct Downloads {
@@ -28,10 +31,17 @@ pub struct Downloads {
 }
 
 impl Downloads {
-    /// Opens the downloads folder at `path` (which must be a folder).
+    /// Opens the downloads folder at `path` (which must be a folder; the
+    /// user chose it, so a link to a folder is fine here, and only here).
     pub fn open(path: &Path) -> io::Result<Self> {
         let path = std::path::absolute(path)?;
-        let dir = sys::open_dir(&path)?;
+        let dir = File::open(&path)?;
+        if sys::fstat(&dir)?.kind != Kind::Folder {
+            return Err(io::Error::new(
+                io::ErrorKind::NotADirectory,
+                format!("{} is not a folder", path.display()),
+            ));
+        }
         Ok(Self { path, dir })
     }
 }
@@ -45,12 +55,26 @@ pub struct Part {
     /// The final file name (the `.part` is this plus `.part`).
     pub name: String,
     pub rel: RelPath,
+    /// Bytes written since writeback was last started (see [`Part::wrote`]).
+    pub unflushed: u64,
 }
 
 impl Part {
     /// The `.part`'s own name in its folder.
     pub fn part_name(&self) -> String {
         format!("{}.part", self.name)
+    }
+
+    /// Notes `n` bytes written; every [`WRITEBACK_EVERY`] bytes, asks the
+    /// kernel to start writing the file out (`sync_file_range`, which does
+    /// not wait), so the `fsync` that finishes it has little left to do and
+    /// never stalls the event loop for long.
+    pub fn wrote(&mut self, n: u64) {
+        self.unflushed += n;
+        if self.unflushed >= WRITEBACK_EVERY {
+            self.unflushed = 0;
+            sys::start_writeback(&self.file);
+        }
     }
 }
 
@@ -131,6 +155,7 @@ pub fn open_part(downloads: &Downloads, rel: &RelPath, fresh: bool) -> Result<(P
             dir,
             name: name.to_owned(),
             rel: rel.clone(),
+            unflushed: 0,
         },
         len,
     ))

@@ -191,12 +191,25 @@ fn name_of(path: &Path, typed: &str) -> Result<String, String> {
     Ok(last.to_owned())
 }
 
+/// `~` and `~/rest` as a shell would read them (the prompt has no shell).
+fn expand_home(typed: &str, home: Option<std::ffi::OsString>) -> PathBuf {
+    let home = home.filter(|h| !h.is_empty());
+    match (typed.strip_prefix('~'), home) {
+        (Some(""), Some(home)) => PathBuf::from(home),
+        (Some(rest), Some(home)) if rest.starts_with('/') => {
+            PathBuf::from(home).join(rest.trim_start_matches('/'))
+        }
+        _ => PathBuf::from(typed),
+    }
+}
+
 fn resolve_local(typed: &str) -> Result<(String, bool, Vec<Found>), String> {
     if typed.is_empty() {
         return Err("name a file or folder to send".into());
     }
-    let path = std::path::absolute(typed).map_err(|e| format!("cannot send {typed}: {e}"))?;
-    let name = name_of(Path::new(typed), typed)?;
+    let expanded = expand_home(typed, std::env::var_os("HOME"));
+    let path = std::path::absolute(&expanded).map_err(|e| format!("cannot send {typed}: {e}"))?;
+    let name = name_of(&expanded, typed)?;
     // Follows a link the user typed; never blocks on a FIFO.
     let file = {
         use std::os::unix::fs::OpenOptionsExt;
@@ -377,4 +390,19 @@ fn describe(
         first,
         hashed_files,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn home_is_expanded_like_a_shell_would() {
+        let home = || Some("/home/me".into());
+        assert_eq!(expand_home("~", home()), Path::new("/home/me"));
+        assert_eq!(expand_home("~/a/b", home()), Path::new("/home/me/a/b"));
+        assert_eq!(expand_home("~bob/a", home()), Path::new("~bob/a"));
+        assert_eq!(expand_home("a/~", home()), Path::new("a/~"));
+        assert_eq!(expand_home("~/a", None), Path::new("~/a"));
+    }
 }

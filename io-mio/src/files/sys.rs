@@ -152,12 +152,6 @@ pub fn open_dir_at(dir: &impl AsRawFd, name: &str) -> io::Result<File> {
     open_raw(dir.as_raw_fd(), &c, libc::O_RDONLY | libc::O_DIRECTORY, 0)
 }
 
-/// Opens the folder at `path` (the last component must not be a symbolic link).
-pub fn open_dir(path: &Path) -> io::Result<File> {
-    let c = cstring_path(path)?;
-    open_raw(libc::AT_FDCWD, &c, libc::O_RDONLY | libc::O_DIRECTORY, 0)
-}
-
 /// Opens the file at `path` for reading without following a symbolic link
 /// in its last component and without blocking on a FIFO.
 pub fn open_read_nofollow(path: &Path) -> io::Result<File> {
@@ -226,6 +220,15 @@ pub fn rename_noreplace_at(dir: &impl AsRawFd, from: &str, to: &str) -> io::Resu
     }
 }
 
+/// Starts writing `file`'s dirty pages out without waiting for them
+/// (`sync_file_range(SYNC_FILE_RANGE_WRITE)`); a hint, so failure is ignored.
+pub fn start_writeback(file: &File) {
+    // SAFETY: the fd is open; offsets 0, 0 mean the whole file.
+    unsafe {
+        libc::sync_file_range(file.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE);
+    }
+}
+
 /// Makes the entries of a folder durable (after a rename into it).
 pub fn sync_dir(dir: &File) -> io::Result<()> {
     dir.sync_all()
@@ -248,7 +251,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("a"), b"new").unwrap();
         std::fs::write(dir.path().join("b"), b"old").unwrap();
-        let d = open_dir(dir.path()).unwrap();
+        let d = File::open(dir.path()).unwrap();
         let e = rename_noreplace_at(&d, "a", "b").unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::AlreadyExists);
         assert_eq!(std::fs::read(dir.path().join("b")).unwrap(), b"old");

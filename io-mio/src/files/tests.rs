@@ -269,6 +269,13 @@ fn a_part_never_goes_through_a_link_or_onto_a_non_file() {
     let err = files.open_part(T, 0, &rel("p"), false).unwrap_err();
     assert!(err.contains("not a regular file"), "{err}");
     assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0);
+
+    // The downloads folder itself may be a link the user set up.
+    let via_link = share.path().join("downloads");
+    symlink(outside.path(), &via_link).unwrap();
+    files.serve(share.path(), &via_link).unwrap();
+    assert_eq!(files.open_part(T, 0, &rel("ok"), false), Ok(0));
+    assert!(outside.path().join("ok.part").exists());
 }
 
 #[test]
