@@ -23,9 +23,18 @@
 //!   more answers;
 //! - chunk reads from disk (`ReadChunk`) wait while all write queues together
 //!   hold [`DriverConfig::send_budget`] bytes or more; the engine's window
-//!   bounds how many such requests exist;
+//!   bounds how many such requests exist, and at most
+//!   [`DriverConfig::chunk_reads_per_turn`] are served per turn so a long
+//!   re-hash of a `.part` never starves the sockets;
 //! - a queue that still reaches [`DriverConfig::hard_limit`] (pushes the
 //!   engine makes on its own, like presence) closes that connection as too slow.
+//!
+//! Files (see [`crate::TransferFiles`]): `OpenSource` is carried out on a
+//! worker thread (walk, MD5 cache, hashing) whose answers wake the loop; the
+//! other file outputs are carried out at once, in order. A transfer's queued
+//! chunk reads are served before any later file output of the same transfer
+//! (so a write, finish or discard never overtakes a read asked for before
+//! it), and dropped when it releases its files.
 //!
 //! So queued memory is at most `hard_limit` per connection, and in steady state
 //! about `high_water` + the answers to one read buffer.
@@ -49,7 +58,7 @@ use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
 
 use crate::conn::{Connection, ReadOutcome, State};
-use crate::files::TransferFiles;
+use crate::files::{FileAnswer, TransferFiles};
 use crate::handle::{COMMAND_QUEUE, DriverHandle};
 use crate::password::PasswordWorker;
 use crate::role::{Flow, Sink, Stoppable};
@@ -79,6 +88,8 @@ pub struct DriverConfig {
     pub hard_limit: usize,
     /// Chunk reads from disk wait while all queues together hold this much.
     pub send_budget: usize,
+    /// Chunk reads served per turn of the loop, at most.
+    pub chunk_reads_per_turn: usize,
 }
 
 impl Default for DriverConfig {
@@ -92,6 +103,7 @@ impl Default for DriverConfig {
             low_water: 1024 * 1024,
             hard_limit: 64 * 1024 * 1024,
             send_budget: 16 * 1024 * 1024,
+            chunk_reads_per_turn: 64,
         }
     }
 }
@@ -199,7 +211,8 @@ where
             stop: Arc::new(AtomicBool::new(false)),
             waker: waker.clone(),
         };
-        let passwords = PasswordWorker::start(waker)?;
+        let passwords = PasswordWorker::start(waker.clone())?;
+        let files = TransferFiles::new(waker, store.as_ref().map(Store::shared_database));
         Ok(Self {
             engine,
             read_buf: vec![0; config.read_buffer.max(1)],
@@ -209,7 +222,7 @@ where
             local_addr,
             conns: HashMap::new(),
             store,
-            files: TransferFiles::default(),
+            files,
             chunk_reads: VecDeque::new(),
             commands,
             handle,
@@ -236,7 +249,12 @@ where
         &self.engine
     }
 
-    /// The files open for transfers: where issue 4's open/finish outputs land.
+    /// The file side of transfers; [`TransferFiles::serve`] names its folders.
+    pub fn files(&self) -> &TransferFiles {
+        &self.files
+    }
+
+    /// See [`Self::files`].
     pub fn files_mut(&mut self) -> &mut TransferFiles {
         &mut self.files
     }
@@ -286,6 +304,7 @@ where
                 self.engine
                     .handle_input(now, Input::PasswordDerived { job, result });
             }
+            self.take_file_answers(now);
             self.read_all(now);
             self.expire(now);
             if self.engine.poll_timeout().is_some_and(|t| t <= now) {
@@ -513,6 +532,7 @@ where
     /// Drains outputs, commits, delivers events, writes; repeats while that
     /// fed the engine something new.
     fn settle(&mut self, now: Instant, sink: &mut impl Sink<E::Event>) -> Result<(), DriverError> {
+        let mut reads_left = self.config.chunk_reads_per_turn.max(1);
         loop {
             self.drain(now);
             if !self.changes.is_empty() {
@@ -528,7 +548,7 @@ where
                 }
             }
             let broke = self.write_all(now);
-            let read = self.serve_chunk_reads(now);
+            let read = self.serve_chunk_reads(now, &mut reads_left);
             if !broke && !read {
                 return Ok(());
             }
@@ -558,40 +578,72 @@ where
                     offset,
                     len,
                 }),
+                Output::OpenSource { transfer, source } => {
+                    self.serve_reads_of(now, transfer);
+                    if let Err(error) = self.files.open_source(transfer, source) {
+                        self.engine
+                            .handle_input(now, Input::StorageFailed { transfer, error });
+                    }
+                }
+                Output::OpenPart {
+                    transfer,
+                    file,
+                    path,
+                    fresh,
+                    ..
+                } => {
+                    self.serve_reads_of(now, transfer);
+                    let input = match self.files.open_part(transfer, file, &path, fresh) {
+                        Ok(len) => Input::PartOpened {
+                            transfer,
+                            file,
+                            len,
+                        },
+                        Err(error) => Input::StorageFailed { transfer, error },
+                    };
+                    self.engine.handle_input(now, input);
+                }
                 Output::WriteChunk {
                     transfer,
                     file,
                     offset,
                     data,
-                } => match self.files.write_chunk(transfer, offset, &data) {
-                    Ok(()) => self.engine.handle_input(
-                        now,
-                        Input::ChunkWritten {
+                } => {
+                    self.serve_reads_of(now, transfer);
+                    let input = match self.files.write_chunk(transfer, file, offset, &data) {
+                        Ok(()) => Input::ChunkWritten {
                             transfer,
                             file,
                             offset,
                         },
-                    ),
-                    Err(e) => self.engine.handle_input(
-                        now,
-                        Input::StorageFailed {
+                        Err(error) => Input::StorageFailed { transfer, error },
+                    };
+                    self.engine.handle_input(now, input);
+                }
+                Output::FinishFile { transfer, file } => {
+                    self.serve_reads_of(now, transfer);
+                    let input = match self.files.finish(transfer, file) {
+                        Ok(path) => Input::FileFinished {
                             transfer,
-                            error: e.to_string(),
+                            file,
+                            path,
                         },
-                    ),
-                },
-                // The file side of transfers (issue 4) is not wired into this
-                // driver yet: say so, and the transfer fails with that reason.
-                Output::OpenSource { transfer, .. }
-                | Output::OpenPart { transfer, .. }
-                | Output::FinishFile { transfer, .. } => self.engine.handle_input(
-                    now,
-                    Input::StorageFailed {
-                        transfer,
-                        error: "this build cannot open files for transfers yet".into(),
-                    },
-                ),
-                Output::DiscardPart { .. } | Output::ReleaseFiles { .. } => {}
+                        Err(error) => Input::StorageFailed { transfer, error },
+                    };
+                    self.engine.handle_input(now, input);
+                }
+                Output::DiscardPart {
+                    transfer,
+                    file,
+                    path,
+                } => {
+                    self.serve_reads_of(now, transfer);
+                    self.files.discard(transfer, file, &path);
+                }
+                Output::ReleaseFiles { transfer } => {
+                    self.chunk_reads.retain(|r| r.transfer != transfer);
+                    self.files.release(transfer);
+                }
                 Output::DerivePassword { job, work } => self.passwords.submit(job, work),
                 Output::Persist(record) => self.changes.push(Change::Persist(record)),
                 Output::Forget(key) => self.changes.push(Change::Forget(key)),
@@ -666,42 +718,79 @@ where
         told
     }
 
-    /// Does waiting chunk reads while the queues are under the send budget.
-    /// Returns whether any was done.
-    fn serve_chunk_reads(&mut self, now: Instant) -> bool {
+    /// Does waiting chunk reads while the queues are under the send budget,
+    /// at most `left` of them. Returns whether any was done.
+    fn serve_chunk_reads(&mut self, now: Instant, left: &mut usize) -> bool {
         let mut served = false;
-        while self.total_queued() < self.config.send_budget {
+        while *left > 0 && self.total_queued() < self.config.send_budget {
             let Some(req) = self.chunk_reads.pop_front() else {
                 break;
             };
+            *left -= 1;
             served = true;
-            let ChunkRequest {
-                transfer,
-                file,
-                offset,
-                len,
-            } = req;
-            match self.files.read_chunk(transfer, offset, len) {
-                Ok(data) => self.engine.handle_input(
-                    now,
-                    Input::ChunkRead {
-                        transfer,
-                        file,
-                        offset,
-                        data: &data,
-                    },
-                ),
-                Err(e) => self.engine.handle_input(
-                    now,
-                    Input::StorageFailed {
-                        transfer,
-                        error: e.to_string(),
-                    },
-                ),
-            }
+            self.serve_read(now, req);
             self.drain(now);
         }
         served
+    }
+
+    /// Serves every queued read of `transfer` now, before a later file
+    /// output of it is carried out (outputs of one transfer keep their order).
+    fn serve_reads_of(&mut self, now: Instant, transfer: TransferId) {
+        if !self.chunk_reads.iter().any(|r| r.transfer == transfer) {
+            return;
+        }
+        let (mine, rest): (VecDeque<ChunkRequest>, VecDeque<ChunkRequest>) = self
+            .chunk_reads
+            .drain(..)
+            .partition(|r| r.transfer == transfer);
+        self.chunk_reads = rest;
+        for req in mine {
+            self.serve_read(now, req);
+        }
+    }
+
+    fn serve_read(&mut self, now: Instant, req: ChunkRequest) {
+        let ChunkRequest {
+            transfer,
+            file,
+            offset,
+            len,
+        } = req;
+        match self.files.read_chunk(transfer, file, offset, len) {
+            Ok(data) => self.engine.handle_input(
+                now,
+                Input::ChunkRead {
+                    transfer,
+                    file,
+                    offset,
+                    data: &data,
+                },
+            ),
+            Err(error) => self
+                .engine
+                .handle_input(now, Input::StorageFailed { transfer, error }),
+        }
+    }
+
+    /// Feeds the engine what the file worker has finished.
+    fn take_file_answers(&mut self, now: Instant) {
+        for answer in self.files.collect() {
+            let input = match answer {
+                FileAnswer::Hashing {
+                    transfer,
+                    hashed,
+                    total,
+                } => Input::SourceHashing {
+                    transfer,
+                    hashed,
+                    total,
+                },
+                FileAnswer::Opened { transfer, source } => Input::SourceOpened { transfer, source },
+                FileAnswer::Failed { transfer, error } => Input::StorageFailed { transfer, error },
+            };
+            self.engine.handle_input(now, input);
+        }
     }
 
     fn drop_conn(&mut self, conn: ConnId) {

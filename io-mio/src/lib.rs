@@ -6,8 +6,9 @@
 //!   timers, password work on a worker thread, durable records, chunk I/O.
 //! - [`DriverHandle`] feeds it commands and stop requests from other threads.
 //! - [`Store`] keeps the engine's records; [`SharedIndex`] lists the shared
-//!   folder with cached MD5s; [`TransferFiles`] reads and writes transfer
-//!   chunks at positions.
+//!   folder with cached MD5s; [`TransferFiles`] is the file side of
+//!   transfers (sources resolved strictly inside their folders and hashed on
+//!   a worker thread, `.part` files, chunks at positions, no-clobber finish).
 //! - [`listen`], [`advertised`], [`random_seed`] and [`on_stop_signal`] are the
 //!   small pieces a program needs around a driver.
 //!
@@ -26,7 +27,7 @@ mod signals;
 mod store;
 
 pub use driver::{Driver, DriverConfig, DriverError};
-pub use files::TransferFiles;
+pub use files::{FileAnswer, TransferFiles};
 pub use handle::{COMMAND_QUEUE, DriverGone, DriverHandle};
 pub use listen::{ListenError, advertised, listen, random_seed, route_ip};
 pub use role::{Flow, Sink, Stoppable};

@@ -19,11 +19,9 @@ use std::time::UNIX_EPOCH;
 use confab_engine::wire::registry::SharedFile;
 use confab_engine::wire::{FileName, Md5};
 use md5::Digest;
-use redb::{Database, ReadableDatabase, TableDefinition};
+use redb::Database;
 
-/// Path text → size (8 bytes BE), mtime in ns (16 bytes BE), MD5 (16 bytes).
-const MD5_CACHE: TableDefinition<&str, &[u8]> = TableDefinition::new("md5_cache");
-const CACHE_VALUE_LEN: usize = 8 + 16 + 16;
+use crate::files::Md5Cache;
 
 /// Why the shared folder could not be indexed. The text says what to do.
 #[derive(Debug)]
@@ -53,7 +51,7 @@ impl SharedIndex {
                 dir.display()
             ))
         })?;
-        let cache = Md5Cache { db };
+        let cache = Md5Cache::new(db);
         let mut files = BTreeMap::new();
         for entry in entries.flatten() {
             let path = entry.path();
@@ -81,7 +79,7 @@ impl SharedIndex {
                 Some(md5) => md5,
                 None => match md5_of_file(&path) {
                     Ok(md5) => {
-                        cache.put(&key, meta.len(), mtime_ns, md5);
+                        cache.put(&[(key.clone(), meta.len(), mtime_ns, md5)]);
                         md5
                     }
                     Err(e) => {
@@ -135,46 +133,6 @@ pub fn md5_of_file(path: &Path) -> io::Result<Md5> {
     Ok(Md5(hasher.finalize().into()))
 }
 
-/// The cache of digests by path, size and modification time. Failures to use
-/// it are logged and cost only a re-hash.
-struct Md5Cache<'a> {
-    db: &'a Database,
-}
-
-impl Md5Cache<'_> {
-    fn get(&self, path: &str, size: u64, mtime_ns: u128) -> Option<Md5> {
-        let txn = self.db.begin_read().ok()?;
-        let table = txn.open_table(MD5_CACHE).ok()?;
-        let value = table.get(path).ok()??;
-        let v = value.value();
-        if v.len() != CACHE_VALUE_LEN
-            || v[..8] != size.to_be_bytes()
-            || v[8..24] != mtime_ns.to_be_bytes()
-        {
-            return None;
-        }
-        let mut md5 = [0u8; 16];
-        md5.copy_from_slice(&v[24..]);
-        Some(Md5(md5))
-    }
-
-    fn put(&self, path: &str, size: u64, mtime_ns: u128, md5: Md5) {
-        let mut v = Vec::with_capacity(CACHE_VALUE_LEN);
-        v.extend_from_slice(&size.to_be_bytes());
-        v.extend_from_slice(&mtime_ns.to_be_bytes());
-        v.extend_from_slice(&md5.0);
-        let result = (|| -> Result<(), redb::Error> {
-            let txn = self.db.begin_write()?;
-            txn.open_table(MD5_CACHE)?.insert(path, v.as_slice())?;
-            txn.commit()?;
-            Ok(())
-        })();
-        if let Err(e) = result {
-            tracing::warn!("cannot update the MD5 cache: {e}");
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,9 +172,7 @@ mod tests {
         let store = Store::open(data.path()).unwrap();
         SharedIndex::scan(share.path(), store.database()).unwrap();
 
-        let cache = Md5Cache {
-            db: store.database(),
-        };
+        let cache = Md5Cache::new(store.database());
         let meta = std::fs::metadata(&path).unwrap();
         let mtime = meta
             .modified()

@@ -14,6 +14,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use confab_engine::{Record, RecordKey};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
@@ -47,7 +48,7 @@ pub enum Change {
 
 /// The durable store of one engine. See the module documentation.
 pub struct Store {
-    db: Database,
+    db: Arc<Database>,
     path: PathBuf,
 }
 
@@ -78,7 +79,10 @@ impl Store {
                 path.display()
             )),
         })?;
-        let store = Self { db, path };
+        let store = Self {
+            db: Arc::new(db),
+            path,
+        };
         // Create the table so that reads never meet "table does not exist".
         store.commit(&[])?;
         Ok(store)
@@ -92,6 +96,12 @@ impl Store {
     /// The database, for other tables of the same data folder (the MD5 cache).
     pub fn database(&self) -> &Database {
         &self.db
+    }
+
+    /// The database, shared with the thread that hashes files to send (for
+    /// the MD5 cache).
+    pub(crate) fn shared_database(&self) -> Arc<Database> {
+        self.db.clone()
     }
 
     /// Every stored record, in key order. Records this build cannot decode are

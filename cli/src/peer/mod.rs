@@ -109,9 +109,14 @@ pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
     config.shared = shared.files();
     config.unix_ms_at_start = unix_ms();
     let engine = confab_engine::Peer::new(config, records, Instant::now(), random_seed());
-    let driver = Driver::new(engine, Some(listener), Some(store), DriverConfig::default())?;
-    // Issue 4: hand `shared` (names → paths, for /get) and `folders.downloads`
-    // to the driver's file side here, e.g. `driver.files_mut().serve(shared, downloads)`.
+    let mut driver = Driver::new(engine, Some(listener), Some(store), DriverConfig::default())?;
+    // The file side: `/get` of our files resolves names strictly inside the
+    // share folder (digests from the same MD5 cache the index filled);
+    // received files land in the downloads folder.
+    driver
+        .files_mut()
+        .serve(shared.dir(), &folders.downloads)
+        .map_err(|e| Fail(format!("{e}; check --share and --downloads")))?;
 
     let handle = driver.handle();
     let conversation = Conversation::default();

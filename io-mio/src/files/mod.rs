@@ -1,0 +1,381 @@
+//! [`TransferFiles`]: the driver's side of the file contract ("Files" in
+//! [`confab_engine::api`]): which files each transfer reads or writes, read
+//! and written at positions (`FileExt::read_at`/`write_all_at`, 64-bit
+//! offsets), never through a shared cursor.
+//!
+//! | output | carried out by | answered |
+//! |---|---|---|
+//! | `OpenSource` | [`source`] on the [`worker`] thread | later, via [`TransferFiles::collect`] |
+//! | `OpenPart` | [`part::open_part`] | at once |
+//! | `ReadChunk` | [`TransferFiles::read_chunk`] (the driver throttles) | at once |
+//! | `WriteChunk` | [`TransferFiles::write_chunk`] | after the write returned |
+//! | `FinishFile` | [`finish::finish`] (fsync + no-clobber rename) | at once |
+//! | `DiscardPart` | [`part::discard_part`] | never |
+//! | `ReleaseFiles` | [`TransferFiles::release`] | never |
+//!
+//! Folders: [`TransferFiles::serve`] names the share folder and the
+//! downloads folder; without them a shared name or a download is refused
+//! with an error saying so.
+//!
+//! Invariants: every handle of a transfer is dropped by `release`; an
+//! `OpenSource` answer that arrives after its transfer was released (or
+//! opened again) is dropped with its handles, unanswered. A send transfer
+//! keeps at most one file open (the one being read); the others are opened
+//! again by path and must still be the same file (device, inode).
+//!
+//! Durability: chunk writes go to the page cache, so they survive a crash of
+//! the process (SIGKILL) as soon as `write_all_at` returns; finishing syncs
+//! the file before renaming it into place, so a finished file survives power
+//! loss too. A resumed download is re-verified by MD5 at the end anyway.
+
+mod finish;
+mod hash;
+mod part;
+mod source;
+mod sys;
+#[cfg(test)]
+mod tests;
+mod worker;
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+use std::sync::Arc;
+
+use confab_engine::limits::MAX_CHUNK_LEN;
+use confab_engine::wire::transfer::RelPath;
+use confab_engine::{Source, SourceInfo, TransferId};
+use mio::Waker;
+use redb::Database;
+
+pub use self::hash::Md5Cache;
+use self::part::{Downloads, Part};
+use self::source::{SendEntry, ShareFolder};
+use self::worker::{Job, Report, SourceWorker};
+
+/// An answer that comes later than the output it answers (opening a source).
+#[derive(Debug)]
+pub enum FileAnswer {
+    /// Hashing progress: see `Input::SourceHashing`.
+    Hashing {
+        transfer: TransferId,
+        hashed: u64,
+        total: u64,
+    },
+    /// See `Input::SourceOpened`.
+    Opened {
+        transfer: TransferId,
+        source: SourceInfo,
+    },
+    /// See `Input::StorageFailed`.
+    Failed { transfer: TransferId, error: String },
+}
+
+/// What a send transfer reads.
+#[derive(Debug)]
+struct Sending {
+    entries: Vec<SendEntry>,
+    /// The file being read, open.
+    current: Option<(u32, File)>,
+}
+
+#[derive(Debug)]
+enum Open {
+    Send(Sending),
+    Receive(BTreeMap<u32, Part>),
+}
+
+/// See the module documentation.
+#[derive(Debug)]
+pub struct TransferFiles {
+    share: Option<Arc<ShareFolder>>,
+    downloads: Option<Downloads>,
+    db: Option<Arc<Database>>,
+    waker: Arc<Waker>,
+    worker: Option<SourceWorker>,
+    next_ticket: u64,
+    /// Sources being opened: the ticket of the latest request.
+    opening: HashMap<TransferId, u64>,
+    open: HashMap<TransferId, Open>,
+    hashed_files: u64,
+}
+
+impl TransferFiles {
+    /// Files for a driver whose loop `waker` wakes; digests are cached in
+    /// `db` if given.
+    pub(crate) fn new(waker: Arc<Waker>, db: Option<Arc<Database>>) -> Self {
+        Self {
+            share: None,
+            downloads: None,
+            db,
+            waker,
+            worker: None,
+            next_ticket: 0,
+            opening: HashMap::new(),
+            open: HashMap::new(),
+            hashed_files: 0,
+        }
+    }
+
+    /// Serves shared files from `share` and puts downloads in `downloads`
+    /// (both must be folders; see the caller for creating them).
+    pub fn serve(&mut self, share: &Path, downloads: &Path) -> io::Result<()> {
+        let share = ShareFolder::open(share).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("cannot open the share folder {}: {e}", share.display()),
+            )
+        })?;
+        let downloads = Downloads::open(downloads).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!(
+                    "cannot open the downloads folder {}: {e}",
+                    downloads.display()
+                ),
+            )
+        })?;
+        self.share = Some(Arc::new(share));
+        self.downloads = Some(downloads);
+        Ok(())
+    }
+
+    /// How many files were hashed for sources (cache misses) so far.
+    pub fn files_hashed(&self) -> u64 {
+        self.hashed_files
+    }
+
+    /// Starts opening `source` for `transfer`; the answer comes through
+    /// [`Self::collect`]. An error here is the answer.
+    pub fn open_source(&mut self, transfer: TransferId, source: Source) -> Result<(), String> {
+        if self.worker.is_none() {
+            let worker = SourceWorker::start(self.waker.clone())
+                .map_err(|e| format!("cannot start the file worker: {e}"))?;
+            self.worker = Some(worker);
+        }
+        self.next_ticket += 1;
+        let ticket = self.next_ticket;
+        self.opening.insert(transfer, ticket);
+        let job = Job {
+            transfer,
+            ticket,
+            source,
+            share: self.share.clone(),
+            db: self.db.clone(),
+        };
+        let submitted = self.worker.as_ref().map(|w| w.submit(job));
+        match submitted {
+            Some(Ok(())) => Ok(()),
+            Some(Err(e)) => {
+                self.opening.remove(&transfer);
+                Err(e)
+            }
+            None => Err("the file worker is not running".into()),
+        }
+    }
+
+    /// Answers that have come in from the worker, current ones only.
+    pub fn collect(&mut self) -> Vec<FileAnswer> {
+        let mut answers = Vec::new();
+        let Some(worker) = &self.worker else {
+            return answers;
+        };
+        while let Ok(report) = worker.reports.try_recv() {
+            match report {
+                Report::Hashing {
+                    transfer,
+                    ticket,
+                    hashed,
+                    total,
+                } if self.opening.get(&transfer) == Some(&ticket) => {
+                    answers.push(FileAnswer::Hashing {
+                        transfer,
+                        hashed,
+                        total,
+                    });
+                }
+                Report::Hashing { .. } => {}
+                Report::Opened {
+                    transfer,
+                    ticket,
+                    result,
+                } => {
+                    if self.opening.get(&transfer) != Some(&ticket) {
+                        continue;
+                    }
+                    self.opening.remove(&transfer);
+                    match result {
+                        Ok(opened) => {
+                            self.hashed_files += opened.hashed_files;
+                            let current = opened.first.map(|f| (0, f));
+                            self.open.insert(
+                                transfer,
+                                Open::Send(Sending {
+                                    entries: opened.entries,
+                                    current,
+                                }),
+                            );
+                            answers.push(FileAnswer::Opened {
+                                transfer,
+                                source: opened.info,
+                            });
+                        }
+                        Err(error) => {
+                            self.open.remove(&transfer);
+                            answers.push(FileAnswer::Failed { transfer, error });
+                        }
+                    }
+                }
+            }
+        }
+        answers
+    }
+
+    /// Whether a source is being opened (an answer will come).
+    pub fn opening(&self) -> bool {
+        !self.opening.is_empty()
+    }
+
+    /// Opens (creating) `file`'s `.part` for `transfer`; its current length.
+    pub fn open_part(
+        &mut self,
+        transfer: TransferId,
+        file: u32,
+        path: &RelPath,
+        fresh: bool,
+    ) -> Result<u64, String> {
+        let downloads = self
+            .downloads
+            .as_ref()
+            .ok_or_else(|| format!("cannot receive {path}: this peer has no downloads folder"))?;
+        let (part, len) = part::open_part(downloads, path, fresh)?;
+        let open = self
+            .open
+            .entry(transfer)
+            .or_insert_with(|| Open::Receive(BTreeMap::new()));
+        if let Open::Send(_) = open {
+            *open = Open::Receive(BTreeMap::new());
+        }
+        if let Open::Receive(parts) = open {
+            parts.insert(file, part);
+        }
+        Ok(len)
+    }
+
+    /// Up to `len` bytes at `offset` of `file` (fewer only at its end): the
+    /// source for a send transfer, the `.part` for a receive transfer.
+    pub fn read_chunk(
+        &mut self,
+        transfer: TransferId,
+        file: u32,
+        offset: u64,
+        len: u32,
+    ) -> Result<Vec<u8>, String> {
+        let handle: &File = match self.open.get_mut(&transfer) {
+            Some(Open::Send(s)) => {
+                if s.current.as_ref().is_none_or(|(i, _)| *i != file) {
+                    s.current = None;
+                    let entry = s
+                        .entries
+                        .get(file as usize)
+                        .ok_or_else(|| format!("{transfer} has no file {file}"))?;
+                    s.current = Some((file, source::reopen(entry)?));
+                }
+                match &s.current {
+                    Some((_, f)) => f,
+                    None => return Err(format!("file {file} of {transfer} is not open")),
+                }
+            }
+            Some(Open::Receive(parts)) => {
+                &parts
+                    .get(&file)
+                    .ok_or_else(|| format!("file {file} of {transfer} is not open"))?
+                    .file
+            }
+            None => return Err(format!("no file is open for {transfer}")),
+        };
+        read_at_most(handle, offset, len).map_err(|e| format!("cannot read: {e}"))
+    }
+
+    /// Writes all of `data` at `offset` of `file`'s `.part`.
+    pub fn write_chunk(
+        &mut self,
+        transfer: TransferId,
+        file: u32,
+        offset: u64,
+        data: &[u8],
+    ) -> Result<(), String> {
+        let downloads = self.downloads.as_ref().map(|d| d.path.as_path());
+        let part = match self.open.get_mut(&transfer) {
+            Some(Open::Receive(parts)) => parts.get_mut(&file),
+            _ => None,
+        }
+        .ok_or_else(|| format!("file {file} of {transfer} is not open for writing"))?;
+        part.file.write_all_at(data, offset).map_err(|e| {
+            let why = match e.raw_os_error() {
+                Some(libc::ENOSPC) => "the disk is full".to_owned(),
+                _ => e.to_string(),
+            };
+            let shown = downloads.unwrap_or(Path::new("")).join(part.rel.as_str());
+            format!("cannot write {}.part: {why}", shown.display())
+        })?;
+        part.wrote(data.len() as u64);
+        Ok(())
+    }
+
+    /// Syncs `file`'s `.part` and renames it to a free final name; returns
+    /// the final path.
+    pub fn finish(&mut self, transfer: TransferId, file: u32) -> Result<String, String> {
+        let part = match self.open.get_mut(&transfer) {
+            Some(Open::Receive(parts)) => parts.remove(&file),
+            _ => None,
+        }
+        .ok_or_else(|| format!("file {file} of {transfer} is not open"))?;
+        let downloads = self
+            .downloads
+            .as_ref()
+            .ok_or_else(|| "this peer has no downloads folder".to_owned())?;
+        finish::finish(downloads, part)
+    }
+
+    /// Closes `file`'s `.part` if open and deletes `DOWNLOADS/path.part`.
+    pub fn discard(&mut self, transfer: TransferId, file: u32, path: &RelPath) {
+        if let Some(Open::Receive(parts)) = self.open.get_mut(&transfer) {
+            parts.remove(&file);
+        }
+        let Some(downloads) = &self.downloads else {
+            return;
+        };
+        if let Err(e) = part::discard_part(downloads, path) {
+            tracing::warn!("{e}");
+        }
+    }
+
+    /// Closes every handle of `transfer`; an open under way is forgotten.
+    pub fn release(&mut self, transfer: TransferId) {
+        self.open.remove(&transfer);
+        self.opening.remove(&transfer);
+    }
+}
+
+/// Reads up to `len` bytes at `offset`, fewer only at the end of the file.
+fn read_at_most(file: &File, offset: u64, len: u32) -> io::Result<Vec<u8>> {
+    let len = (len as usize).min(MAX_CHUNK_LEN);
+    let mut buf = vec![0u8; len];
+    let mut filled = 0;
+    while filled < buf.len() {
+        let at = offset
+            .checked_add(filled as u64)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "offset past 2^64"))?;
+        match file.read_at(&mut buf[filled..], at) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    buf.truncate(filled);
+    Ok(buf)
+}
