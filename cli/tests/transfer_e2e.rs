@@ -134,7 +134,6 @@ fn files_lists_shared_files_with_their_md5() {
 }
 
 #[test]
-#[ignore = "needs transfers wired (merge main)"]
 fn get_of_a_multi_megabyte_file_is_verified_by_md5() {
     let net = Net::new();
     let data = bytes(2, 8 * MIB);
@@ -160,7 +159,6 @@ fn get_of_a_multi_megabyte_file_is_verified_by_md5() {
 }
 
 #[test]
-#[ignore = "needs transfers wired (merge main)"]
 fn an_offer_accepted_arrives_and_one_declined_does_not() {
     let net = Net::new();
     let outside = net.home("alice").join("outbox");
@@ -205,7 +203,6 @@ fn an_offer_accepted_arrives_and_one_declined_does_not() {
 }
 
 #[test]
-#[ignore = "needs transfers wired (merge main)"]
 fn traversal_attempts_are_refused() {
     let net = Net::new();
     let share = net.share("alice");
@@ -255,7 +252,6 @@ fn traversal_attempts_are_refused() {
 }
 
 #[test]
-#[ignore = "needs transfers wired (merge main)"]
 fn a_sender_killed_mid_transfer_resumes_after_a_restart() {
     const SIZE: usize = 192 * MIB;
     let net = Net::new();
