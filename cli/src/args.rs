@@ -46,8 +46,9 @@ pub struct PeerArgs {
     /// is asked for on the terminal.
     #[arg(long, value_name = "NAME", value_parser = parse_name)]
     pub name: Name,
-    /// The registry's address [default: 127.0.0.1:7300; if nothing answers
-    /// there, this peer hosts the registry itself].
+    /// The registry's address [default: 127.0.0.1:7300, or the address in
+    /// CONFAB_DEFAULT_REGISTRY; if nothing answers there, this peer hosts the
+    /// registry itself].
     #[arg(long, value_name = "ADDR")]
     pub registry: Option<SocketAddr>,
     /// Address to listen on for other peers (port 0: any free port).

@@ -8,6 +8,7 @@
 //! - a peer's shared folder: `DATA/peers/NAME/share`
 //! - a peer's downloads: `DOWNLOADS/confab/NAME`
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use directories::{ProjectDirs, UserDirs};
@@ -16,6 +17,26 @@ use crate::fail::Fail;
 
 /// The default registry port.
 pub const DEFAULT_PORT: u16 = 7300;
+
+/// The variable that replaces a peer's default registry address.
+pub const DEFAULT_REGISTRY_VAR: &str = "CONFAB_DEFAULT_REGISTRY";
+
+/// Where a peer without `--registry` looks for a registry, and whether it
+/// came from [`DEFAULT_REGISTRY_VAR`]: `127.0.0.1:7300` unless that variable
+/// holds an address (tests use it to run the embedded registry on a free
+/// port).
+pub fn default_registry() -> Result<(SocketAddr, bool), Fail> {
+    match std::env::var(DEFAULT_REGISTRY_VAR) {
+        Ok(text) if !text.trim().is_empty() => {
+            text.trim().parse().map(|addr| (addr, true)).map_err(|e| {
+                Fail(format!(
+                    "{DEFAULT_REGISTRY_VAR}={text:?} is not an address like 127.0.0.1:7300 ({e})"
+                ))
+            })
+        }
+        _ => Ok((SocketAddr::from(([127, 0, 0, 1], DEFAULT_PORT)), false)),
+    }
+}
 
 fn data_root() -> PathBuf {
     ProjectDirs::from("", "", "confab")

@@ -96,9 +96,10 @@ pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
     let store = Store::open(&folders.data)?;
     let records = store.load()?;
     let shared = SharedIndex::scan(&folders.share, store.database())?;
+    let count = shared.files().len();
     printer.notice(&format!(
-        "sharing {} files from {}; downloads go to {}",
-        shared.files().len(),
+        "sharing {count} file{} from {}; downloads go to {}",
+        if count == 1 { "" } else { "s" },
         folders.share.display(),
         folders.downloads.display()
     ));
@@ -132,7 +133,7 @@ pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
         registry.stop();
     }
     result?;
-    Ok(sink.exit_code())
+    sink.outcome()
 }
 
 /// The registry to use: the one given (which must answer), else the default
@@ -151,11 +152,18 @@ fn find_registry(
         })?;
         return Ok((addr, None));
     }
-    let default = SocketAddr::from(([127, 0, 0, 1], paths::DEFAULT_PORT));
+    let (default, overridden) = paths::default_registry()?;
     if TcpStream::connect_timeout(&default, REGISTRY_PROBE).is_ok() {
         return Ok((default, None));
     }
-    let host = SocketAddr::from(([0, 0, 0, 0], paths::DEFAULT_PORT));
+    // The usual default is hosted on every interface, so that others on the
+    // network can join; an address given in CONFAB_DEFAULT_REGISTRY is hosted
+    // exactly there.
+    let host = if overridden {
+        default
+    } else {
+        SocketAddr::from(([0, 0, 0, 0], default.port()))
+    };
     let embedded = Embedded::start(host, data.join("registry")).map_err(|e| {
         Fail(format!(
             "no registry answers at {default} and this peer cannot host one ({e}); \
@@ -181,25 +189,40 @@ fn unix_ms() -> u64 {
 pub struct PeerSink {
     printer: Printer,
     conversation: Conversation,
-    stopped: Option<ErrorCode>,
+    stopped: Option<(ErrorCode, String)>,
 }
 
 impl PeerSink {
-    /// 0 after a normal stop, 1 after a fatal one.
-    pub fn exit_code(&self) -> ExitCode {
-        match self.stopped {
-            None | Some(ErrorCode::Normal) => ExitCode::SUCCESS,
-            Some(_) => ExitCode::FAILURE,
+    /// Status 0 after a normal stop; after a fatal one, an error that says
+    /// what to do (printed on standard error by `main`, status 1).
+    pub fn outcome(&self) -> Result<ExitCode, Fail> {
+        match &self.stopped {
+            None | Some((ErrorCode::Normal, _)) => Ok(ExitCode::SUCCESS),
+            Some((code, reason)) => Err(Fail(fatal_stop(*code, reason))),
         }
     }
+}
+
+/// The message for a stop the peer cannot recover from.
+fn fatal_stop(code: ErrorCode, reason: &str) -> String {
+    let hint = match code {
+        ErrorCode::WrongPassword => {
+            "; check CONFAB_PASSWORD (or what you typed), or pick another --name"
+        }
+        ErrorCode::NameTaken => "; pick another --name",
+        ErrorCode::InvalidName | ErrorCode::InvalidPassword => "; see confab peer --help",
+        ErrorCode::SessionReplaced => "; the same name logged in from somewhere else",
+        _ => "",
+    };
+    format!("{reason}{hint}")
 }
 
 impl Sink<PeerEvent> for PeerSink {
     fn event(&mut self, event: PeerEvent) -> Flow {
         self.conversation.follow(&event);
         self.printer.event(&event);
-        if let PeerEvent::Stopped { code, .. } = event {
-            self.stopped = Some(code);
+        if let PeerEvent::Stopped { code, reason } = event {
+            self.stopped = Some((code, reason));
             return Flow::Finish;
         }
         Flow::Continue
