@@ -25,13 +25,8 @@
 //!   closed by either side: `peer` drops unsent messages then). Queued
 //!   messages to a friend are covered by the same rule: they wait while the
 //!   friend is offline and are dropped only with a `ChatClosed`;
-//!   Known engine bug, tolerated unless [`View::strict`]: a message queued
-//!   for a friend while a connection to the friend is already open is never
-//!   followed by a chat request (`Peer::enqueue` only asks `ensure_link`,
-//!   which does nothing for an open link, and `chat_sync` runs only when a
-//!   link opens), so it waits until that connection happens to drop. Such
-//!   messages (sender with no open chat but an open connection to the
-//!   receiver at the end) are counted, not flagged;
+//!   Losses that match a [`KnownBug`]'s signature are counted, not flagged,
+//!   unless [`View::strict`];
 //! - a group message was shown by each member it went to who, at the end,
 //!   still counts the sender as a member and is counted by the sender (two
 //!   newcomers invited at once may stay unaware of each other: a documented
@@ -44,6 +39,7 @@ use confab_engine::PeerEvent;
 use confab_engine::peer::{PeerCommand, Target};
 use confab_engine::wire::{GroupName, Name};
 
+use super::known::KnownBug;
 use super::{Checker, View};
 use crate::observe::{HostIx, Observation, Observed, SimCommand, SimEvent};
 use crate::peerview::PeerViews;
@@ -80,8 +76,8 @@ pub struct Messages {
     last_shown: BTreeMap<(Name, Name, Target), u64>,
     /// Chat ends the sender reported, per (sender, other).
     closes: BTreeMap<(Name, Name), u64>,
-    /// Messages stuck by the known engine bug (see the module docs).
-    pub stuck: u64,
+    /// Messages held back by known engine bugs, per bug.
+    pub stuck: BTreeMap<KnownBug, u64>,
 }
 
 impl Messages {
@@ -99,7 +95,7 @@ impl Messages {
             group_texts: BTreeMap::new(),
             last_shown: BTreeMap::new(),
             closes: BTreeMap::new(),
-            stuck: 0,
+            stuck: BTreeMap::new(),
         }
     }
 
@@ -250,18 +246,34 @@ impl Messages {
         Ok(())
     }
 
-    /// Whether `m`, unshown, is stuck by the known engine bug: its sender
-    /// has no open chat with `r` but an open connection to it.
-    fn stuck_queued(&self, view: &View<'_>, m: &Sent, r: &Name) -> bool {
-        let Some(i) = self.names.iter().position(|n| *n == m.from) else {
-            return false;
+    /// The known engine bug that explains `r` never showing `m`, if any.
+    fn known_bug(&self, view: &View<'_>, m: &Sent, r: &Name) -> Option<KnownBug> {
+        let i = self.names.iter().position(|n| *n == m.from)?;
+        let j = self.names.iter().position(|n| n == r)?;
+        let (from, to) = (view.peers[i].engine(), view.peers[j].engine());
+        let chat_open = self.views.get(i).open_chats.contains(r);
+        let direct = matches!(m.to, Target::User(_));
+        KnownBug::explain(from.as_ref()?, to.as_ref()?, chat_open, direct)
+    }
+
+    /// What the two ends' engines say of each other, for a failure report.
+    fn state_between(&self, view: &View<'_>, a: &Name, b: &Name) -> String {
+        let side = |x: &Name, y: &Name| {
+            let i = self.names.iter().position(|n| n == x)?;
+            let engine = view.peers[i].engine();
+            let p = engine.as_ref()?;
+            Some(format!(
+                "{x}: chat open {}, connected {}, {} waiting for {y}",
+                p.chat_is_open(y),
+                p.is_connected_to(y),
+                p.waiting_for(y)
+            ))
         };
-        matches!(m.to, Target::User(_))
-            && !self.views.get(i).open_chats.contains(r)
-            && view.peers[i]
-                .engine()
-                .as_ref()
-                .is_some_and(|p| p.is_connected_to(r))
+        format!(
+            "{}; {}",
+            side(a, b).unwrap_or_else(|| format!("{a} down")),
+            side(b, a).unwrap_or_else(|| format!("{b} down"))
+        )
     }
 
     /// Whether `m` should have been shown by `r` by now.
@@ -315,31 +327,36 @@ impl Checker for Messages {
     }
 
     fn tolerated(&self) -> Option<String> {
-        (self.stuck > 0).then(|| {
+        let parts: Vec<String> = self
+            .stuck
+            .iter()
+            .map(|(bug, n)| format!("{n} {}", bug.label()))
+            .collect();
+        (!parts.is_empty()).then(|| {
             format!(
-                "{} message(s) queued for a friend over an open connection never asked for \
-                 (known engine bug; --strict flags it)",
-                self.stuck
+                "undelivered messages from known engine bugs (--strict flags them): {}",
+                parts.join("; ")
             )
         })
     }
 
     fn at_end(&mut self, view: &View<'_>) -> Result<(), String> {
         let mut lost = Vec::new();
-        let mut stuck = 0;
+        let mut stuck: BTreeMap<KnownBug, u64> = BTreeMap::new();
         for (text, m) in &self.sent {
             for r in &m.addressed {
                 if !m.shown_by.contains(r) && self.overdue(m, r) {
-                    if !view.strict && self.stuck_queued(view, m, r) {
-                        stuck += 1;
+                    if let Some(bug) = self.known_bug(view, m, r).filter(|_| !view.strict) {
+                        *stuck.entry(bug).or_default() += 1;
                         continue;
                     }
                     lost.push(format!(
-                        "{text:?} ({} to {} #{}, sent at {:.3} s) never shown by {r}",
+                        "{text:?} ({} to {} #{}, sent at {:.3} s) never shown by {r} [{}]",
                         m.from,
                         m.to,
                         m.seq,
-                        m.at.as_secs_f64()
+                        m.at.as_secs_f64(),
+                        self.state_between(view, &m.from, r)
                     ));
                 }
             }
