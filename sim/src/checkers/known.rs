@@ -24,6 +24,13 @@ pub enum KnownBug {
     /// survivor never notices. Signature: the receiver is connected to the
     /// sender, the sender not to the receiver. Seed 1113 (`--strict`).
     StaleConnection,
+    /// A peer keeps waiting on a registry connection the registry no longer
+    /// has (the registry crashed silently between accepting it and
+    /// answering the log-in): the registry link has no reply timeout, so
+    /// the peer never logs in again. Signature: after the heal the peer is
+    /// not logged in, holds a connection to the registry's address, and the
+    /// registry has none from the peer's. Seed 258573112 (`--strict`).
+    StaleRegistryConnection,
 }
 
 impl KnownBug {
@@ -34,6 +41,9 @@ impl KnownBug {
                 "queued for a friend over an open connection, never asked"
             }
             KnownBug::StaleConnection => "held back by a stale half-open connection",
+            KnownBug::StaleRegistryConnection => {
+                "peer stuck on a stale half-open registry connection"
+            }
         }
     }
 
@@ -46,6 +56,10 @@ impl KnownBug {
         }
         if !from.is_connected_to(b) && to.is_connected_to(a) {
             return Some(KnownBug::StaleConnection);
+        }
+        if !from.is_logged_in() || !to.is_logged_in() {
+            // The liveness checker (which runs first) judged why.
+            return Some(KnownBug::StaleRegistryConnection);
         }
         None
     }

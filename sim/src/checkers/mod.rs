@@ -59,6 +59,8 @@ pub struct View<'a> {
     pub slack: Duration,
     /// Flag known engine bugs too (`--strict`), instead of counting them.
     pub strict: bool,
+    /// Where the registry listens.
+    pub registry_addr: std::net::SocketAddr,
 }
 
 /// A property that failed.
@@ -118,8 +120,10 @@ impl Checkers {
             list: vec![
                 Box::new(sessions::Sessions::default()),
                 Box::new(replies::Replies),
-                Box::new(messages::Messages::new(peers)),
+                // Liveness before messages: a peer that is not logged in
+                // explains its undelivered messages.
                 Box::new(liveness::Liveness::default()),
+                Box::new(messages::Messages::new(peers)),
             ],
         }
     }

@@ -43,6 +43,7 @@ pub struct World {
     max_latency: Duration,
     tick: Duration,
     strict: bool,
+    registry_addr: SocketAddr,
 }
 
 impl World {
@@ -203,6 +204,7 @@ impl World {
             max_latency,
             tick: config.tick,
             strict: config.strict,
+            registry_addr,
         }
     }
 
@@ -286,6 +288,7 @@ impl World {
             heartbeat_timeout: timing::HEARTBEAT_TIMEOUT,
             slack: self.tick + Duration::from_millis(2),
             strict: self.strict,
+            registry_addr: self.registry_addr,
         }
     }
 }
