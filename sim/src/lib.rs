@@ -2,8 +2,8 @@
 //! replay by seed.
 //!
 //! A run ([`run::run`]) builds a turmoil simulation whose hosts each run one
-//! engine through the [`driver`] (the registry, and scripted registry
-//! [`client`]s standing in for peers until the peer role lands), drives them
+//! engine through the [`driver`] (the registry, the peers, and a few scripted
+//! registry [`client`]s as extra load on the registry), drives them
 //! with a [`workload`] and [`faults`] drawn from the seed, then heals the
 //! network and lets it settle. [`checkers`] judge it throughout (safety) and
 //! at the end (liveness). Every [`observe::Observation`] goes into the
@@ -21,6 +21,7 @@ pub mod draw;
 pub mod driver;
 pub mod faults;
 pub mod observe;
+pub mod peerview;
 pub mod run;
 pub mod store;
 pub mod trace;

@@ -27,9 +27,12 @@ struct Args {
     /// The first seed of `--seeds` (default: from the clock, printed).
     #[arg(long)]
     seed_base: Option<u64>,
-    /// How many peers (today: scripted registry clients).
+    /// How many peers.
     #[arg(long, default_value_t = 10)]
     peers: usize,
+    /// How many scripted registry clients, as extra load on the registry.
+    #[arg(long, default_value_t = 2)]
+    clients: usize,
     /// Seconds of simulated time with faults.
     #[arg(long, default_value_t = 60.0)]
     duration: f64,
@@ -46,6 +49,9 @@ struct Args {
     /// Threads for `--seeds` (default: the machine's cores).
     #[arg(long)]
     jobs: Option<usize>,
+    /// Fail on known engine bugs too (by default they are counted).
+    #[arg(long)]
+    strict: bool,
     /// Print every trace line (with `--seed`).
     #[arg(long)]
     trace: bool,
@@ -61,11 +67,13 @@ fn main() -> ExitCode {
     }
     let config = SimConfig {
         peers: args.peers,
+        clients: args.clients,
         duration: Duration::from_secs_f64(args.duration),
         heal: Duration::from_secs_f64(args.heal),
         faults: args.faults,
         tick: Duration::from_millis(args.tick_ms.max(1)),
         keep_trace: args.trace && args.seed.is_some(),
+        strict: args.strict,
         ..SimConfig::default()
     };
     match (args.seed, args.seeds) {

@@ -15,21 +15,57 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use confab_engine::{ConnId, RegistryEvent};
+use confab_engine::{ConnId, PeerCommand, PeerEvent, RegistryCommand, RegistryEvent};
 
-use crate::client::ClientEvent;
+use crate::client::{ClientCommand, ClientEvent};
 
 /// A host's index in the simulation (0 is the registry).
 pub type HostIx = usize;
 
-/// The events of every role the simulator runs. A peer role adds a variant
-/// (`Peer(PeerEvent)`) and a `From` impl.
+/// The events of every role the simulator runs.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SimEvent {
     /// From the registry engine.
     Registry(RegistryEvent),
     /// From a scripted registry client.
     Client(ClientEvent),
+    /// From a peer engine.
+    Peer(PeerEvent),
+}
+
+impl From<PeerEvent> for SimEvent {
+    fn from(e: PeerEvent) -> Self {
+        SimEvent::Peer(e)
+    }
+}
+
+/// The commands of every role the workload drives (the registry takes none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SimCommand {
+    /// To the registry (the workload gives none today).
+    Registry(RegistryCommand),
+    /// To a scripted registry client.
+    Client(ClientCommand),
+    /// To a peer engine.
+    Peer(PeerCommand),
+}
+
+impl From<ClientCommand> for SimCommand {
+    fn from(c: ClientCommand) -> Self {
+        SimCommand::Client(c)
+    }
+}
+
+impl From<PeerCommand> for SimCommand {
+    fn from(c: PeerCommand) -> Self {
+        SimCommand::Peer(c)
+    }
+}
+
+impl From<RegistryCommand> for SimCommand {
+    fn from(c: RegistryCommand) -> Self {
+        SimCommand::Registry(c)
+    }
 }
 
 impl From<RegistryEvent> for SimEvent {
@@ -64,12 +100,18 @@ pub enum Observed {
     Closed { conn: ConnId },
     /// A fault reset the connection; the engine was told it closed.
     Reset { conn: ConnId },
-    /// The workload gave the host's engine a command.
-    Command { what: String },
+    /// The host's engine carried out a command of the workload, or refused
+    /// it (`refused`: why). Written by the driver right after
+    /// `handle_command` returns, so the events the command caused follow it;
+    /// due timers ran (and their events were written) before it.
+    Command {
+        cmd: SimCommand,
+        refused: Option<String>,
+    },
+    /// The workload restarted a peer that had quit (a new log-in).
+    Restarted,
     /// A fault began or ended (written by the fault injector).
     Fault { what: String },
-    /// The engine refused a command (a workload bug, not an engine bug).
-    CommandRefused { why: String },
     /// The engine reported an event.
     Event(SimEvent),
 }

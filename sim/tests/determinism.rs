@@ -1,5 +1,6 @@
 //! The same seed gives the same run: two seeds, each run twice, give the same
-//! trace hash (and different seeds give different ones).
+//! trace hash (and different seeds give different ones). The runs have peers
+//! chatting, so the hash covers their traffic and events too.
 
 mod common;
 
@@ -24,6 +25,10 @@ fn same_seed_same_trace() {
             a.replay()
         );
         assert_eq!(a.trace_lines, b.trace_lines);
+        assert!(
+            a.stats.sent > 0 && a.stats.shown > 0,
+            "seed {seed}: the peers exchanged no messages, so the trace does not cover them"
+        );
         hashes.push(a.trace_hash);
     }
     assert_ne!(hashes[0], hashes[1], "two seeds gave the same trace");

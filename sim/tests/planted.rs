@@ -1,15 +1,17 @@
 //! Proof that the checkers bite: with a bug planted in the registry, some
 //! seed within a fixed bound fails, and it fails for the right reason.
 //!
-//! Planted today: `NeverExpireHeartbeat` (the registry's Silence timer does
-//! nothing). To come with the peer role and transfers, each behind the
-//! engine's `planted-bugs` feature as a `PlantedBug` variant switched on per
-//! engine:
-//! - `DeliverDuplicate`: the peer reports one received chat message twice;
-//!   the messages checker must fail with "delivered twice".
-//! - `SkipChunk`: the sender skips one chunk of a transfer and the receiver
-//!   reports done anyway (or writes the next chunk at its offset); the
-//!   transfers checker must fail with an MD5 mismatch or a rewritten offset.
+//! Planted, each behind the engine's `planted-bugs` feature as a
+//! `PlantedBug` variant switched on per engine:
+//! - `NeverExpireHeartbeat`: the registry's Silence timer does nothing;
+//! - `DeliverDuplicate`: a peer's receiving stream shows a resent copy of
+//!   the item it delivered last; the messages checker must fail with
+//!   "delivered twice".
+//!
+//! To come with transfers in `Peer`: `SkipChunk` (the sender skips one chunk
+//! and the receiver reports done anyway, or writes the next chunk at its
+//! offset); the transfers checker must fail with an MD5 mismatch or a
+//! rewritten offset.
 
 mod common;
 
@@ -40,6 +42,30 @@ fn never_expiring_a_heartbeat_is_caught() {
     assert!(
         !caught.is_empty(),
         "no seed in 1..={BOUND} caught a registry that never expires heartbeats"
+    );
+}
+
+#[test]
+fn delivering_a_duplicate_is_caught() {
+    let mut config = common::quick();
+    config.plant = Some(PlantedBug::DeliverDuplicate);
+    let seeds: Vec<u64> = (1..=BOUND).collect();
+    let outcomes = run_many(&seeds, &config, 2, |_| {});
+    let caught: Vec<&Outcome> = outcomes.iter().filter(|o| !o.ok()).collect();
+    for o in &caught {
+        let v = o.failure.as_ref().expect("failed runs have a violation");
+        assert!(
+            v.checker == "messages" && v.what.contains("delivered twice"),
+            "seed {} failed, but not for a duplicate: {v}\nreplay: {}",
+            o.seed,
+            o.replay()
+        );
+        println!("seed {}: caught {v}", o.seed);
+    }
+    println!("caught by {} of {BOUND} seeds", caught.len());
+    assert!(
+        !caught.is_empty(),
+        "no seed in 1..={BOUND} caught a peer that shows a message twice"
     );
 }
 

@@ -183,6 +183,15 @@ impl Peer {
         peer
     }
 
+    /// PLANTED BUG: switches `bug` on in this peer (tests only); bugs that
+    /// are not the peer's do nothing here.
+    #[cfg(feature = "planted-bugs")]
+    pub fn plant_bug(&mut self, bug: crate::registry::PlantedBug) {
+        if bug == crate::registry::PlantedBug::DeliverDuplicate {
+            self.streams.planted_duplicate = true;
+        }
+    }
+
     /// This peer's name.
     pub fn name(&self) -> &Name {
         &self.config.name

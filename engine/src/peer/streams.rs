@@ -44,6 +44,9 @@ pub(crate) struct Streams {
     next_seq: BTreeMap<StreamKey, u64>,
     delivered: BTreeMap<StreamKey, u64>,
     group_seq: BTreeMap<GroupName, u64>,
+    /// PLANTED BUG `DeliverDuplicate` (tests only): see [`Streams::receive`].
+    #[cfg(feature = "planted-bugs")]
+    pub(crate) planted_duplicate: bool,
 }
 
 impl Streams {
@@ -217,6 +220,11 @@ impl Streams {
     ) -> (Received, u64) {
         let key = (from.clone(), conv.clone());
         let old = self.delivered.get(&key).copied().unwrap_or(0);
+        #[cfg(feature = "planted-bugs")]
+        if self.planted_duplicate && seq == old && seq > 0 {
+            // PLANTED BUG: a resent copy of the last delivered item is shown again.
+            return (Received::Deliver, old);
+        }
         // Numbers below `low` will never come: skip them.
         let mut upto = old.max(low.saturating_sub(1).min(seq.saturating_sub(1)));
         let verdict = if seq == upto + 1 {

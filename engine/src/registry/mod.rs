@@ -169,6 +169,10 @@ pub enum PlantedBug {
     /// The Silence timer does nothing: a session that stops heartbeating
     /// stays online forever.
     NeverExpireHeartbeat,
+    /// A peer's receiving stream takes a resent copy of the item it has just
+    /// delivered as new (an off-by-one in `peer::streams`): the message is
+    /// shown twice. Only peers act on it (`Peer::plant_bug`).
+    DeliverDuplicate,
 }
 
 impl Registry {

@@ -1,26 +1,101 @@
-//! Liveness, after the final heal phase (faults stopped, crashed hosts
-//! restarted, time to settle): every running client that wants to be online
-//! is logged in, and the registry's online list is exactly those clients, at
-//! the addresses they announced.
+//! Liveness of sessions, after the final heal phase (faults stopped, crashed
+//! hosts restarted, peers that quit started again, time to settle): every
+//! peer is running and logged in, every client that wants to be online is,
+//! and the registry's online list is exactly those peers and clients, at the
+//! addresses they announced.
+//!
+//! Throughout: a peer stops only because it was told to quit (a peer that
+//! stops for any other reason, such as a refused log-in, never comes back by
+//! itself).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
-use confab_engine::wire::Name;
+use confab_engine::PeerEvent;
+use confab_engine::wire::{ErrorCode, Name};
 
+use super::known::KnownBug;
 use super::{Checker, View};
+use crate::observe::{HostIx, Observation, Observed, SimEvent};
 
 /// See the module documentation.
 #[derive(Debug, Default)]
-pub struct Liveness;
+pub struct Liveness {
+    /// Peers whose engine reported `Stopped` since it started.
+    stopped: BTreeMap<HostIx, bool>,
+    /// The address each peer announced (its `Ready`).
+    listen: BTreeMap<HostIx, SocketAddr>,
+    /// Peers not logged in because of a known engine bug.
+    stuck: Vec<String>,
+}
 
 impl Checker for Liveness {
     fn name(&self) -> &'static str {
         "liveness"
     }
 
+    fn observe(&mut self, obs: &Observation, _view: &View<'_>) -> Result<(), String> {
+        match &obs.what {
+            Observed::Started { .. } => {
+                self.stopped.insert(obs.host, false);
+            }
+            Observed::Event(SimEvent::Peer(PeerEvent::Ready { listen, .. })) => {
+                self.listen.insert(obs.host, *listen);
+            }
+            Observed::Event(SimEvent::Peer(PeerEvent::Stopped { code, reason })) => {
+                if *code != ErrorCode::Normal {
+                    return Err(format!(
+                        "h{} stopped on its own: {code}: {reason}",
+                        obs.host
+                    ));
+                }
+                self.stopped.insert(obs.host, true);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn tolerated(&self) -> Option<String> {
+        (!self.stuck.is_empty()).then(|| {
+            format!(
+                "{}: {} (known engine bug; --strict flags it)",
+                KnownBug::StaleRegistryConnection.label(),
+                self.stuck.join(", ")
+            )
+        })
+    }
+
     fn at_end(&mut self, view: &View<'_>) -> Result<(), String> {
         let mut expected: BTreeMap<Name, SocketAddr> = BTreeMap::new();
+        for host in view.peers {
+            let engine = host.engine();
+            let Some(peer) = engine.as_ref() else {
+                return Err(format!("{} is still down after the heal", host.name));
+            };
+            if self.stopped.get(&host.ix).copied().unwrap_or(false) {
+                return Err(format!("{} has quit and was not started again", host.name));
+            }
+            let Some(listen) = self.listen.get(&host.ix) else {
+                return Err(format!("{} never reported Ready", host.name));
+            };
+            if !peer.is_logged_in() {
+                let stale = !host.conns_with(view.registry_addr.ip()).is_empty()
+                    && view.registry.conns_with(listen.ip()).is_empty();
+                if stale && !view.strict {
+                    self.stuck.push(host.name.clone());
+                    continue;
+                }
+                return Err(format!(
+                    "{} is not logged in after the heal ({} connection(s) to the registry, \
+                     which has {} from it)",
+                    host.name,
+                    host.conns_with(view.registry_addr.ip()).len(),
+                    view.registry.conns_with(listen.ip()).len()
+                ));
+            }
+            expected.insert(peer.name().clone(), *listen);
+        }
         for host in view.clients {
             let engine = host.engine();
             let Some(client) = engine.as_ref() else {
@@ -46,10 +121,10 @@ impl Checker for Liveness {
             .map(|(n, s)| (n.clone(), s.listen))
             .collect();
         if listed != expected {
-            let missing: Vec<String> = expected
-                .keys()
-                .filter(|n| !listed.contains_key(*n))
-                .map(|n| n.to_string())
+            let differs: Vec<String> = expected
+                .iter()
+                .filter(|(n, a)| listed.get(*n) != Some(a))
+                .map(|(n, a)| format!("{n} at {a} (listed: {:?})", listed.get(n)))
                 .collect();
             let extra: Vec<String> = listed
                 .keys()
@@ -57,8 +132,9 @@ impl Checker for Liveness {
                 .map(|n| n.to_string())
                 .collect();
             return Err(format!(
-                "after the heal the registry's online list differs from the logged-in clients: \
-                 missing {missing:?}, extra {extra:?} ({} listed, {} logged in)",
+                "after the heal the registry's online list differs from the running peers and \
+                 logged-in clients: missing or moved {differs:?}, extra {extra:?} \
+                 ({} listed, {} expected)",
                 listed.len(),
                 expected.len()
             ));

@@ -7,25 +7,29 @@
 //! liveness). The first failure stops the run and becomes its
 //! [`Violation`], printed with the seed and the command that replays it.
 //!
-//! Today's checkers cover the registry role:
-//! - [`sessions`]: the registry never lists as online a client silent past
-//!   its heartbeat timeout (in its directory, and in the listings clients
-//!   receive); one session per name;
+//! The checkers:
+//! - [`sessions`]: the registry never lists as online a client or peer silent
+//!   past its heartbeat timeout (in its directory, and in the listings
+//!   clients receive); one session per name;
 //! - [`replies`]: every reply answers the oldest open request, and nothing
-//!   the clients hear breaks the protocol;
-//! - [`liveness`]: after the heal, the online list is exactly the running,
-//!   logged-in clients, and every client that wants to be online is.
+//!   the clients hear breaks the protocol; scripted clients are never given
+//!   a command they refuse;
+//! - [`messages`]: chat and group messages are shown at most once, in order,
+//!   exactly as sent, and acknowledged only once shown; after the heal,
+//!   everything not legitimately dropped was shown;
+//!   Losses explained by a [`known`] engine bug are counted, not flagged,
+//!   unless the run is `--strict`;
+//! - [`liveness`]: after the heal, every peer is running and logged in, and
+//!   the online list is exactly the running, logged-in peers and clients.
 //!
-//! Adding peers: write `messages.rs` (from `PeerEvent::Sent` and
-//! `PeerEvent::Message`: per sender and conversation, seqs delivered at most
-//! once, in order, with the text that was sent; after the heal every
-//! acknowledged and every queued friend message delivered) and
-//! `transfers.rs` (from the driver's chunk store: no offset written twice
-//! with different bytes; every `TransferDone` MD5 equal to the source file's;
-//! after the heal every transfer done or failed with a reason), and push them
-//! in [`Checkers::for_run`]. [`View`] grows a `peers` slice.
+//! Transfers slot: `transfers.rs` (from the driver's chunk store once it has
+//! one: no offset written twice with different bytes; every `TransferDone`
+//! MD5 equal to the source file's; after the heal every transfer done or
+//! failed with a reason), pushed in [`Checkers::for_run`].
 
+pub mod known;
 pub mod liveness;
+pub mod messages;
 pub mod replies;
 pub mod sessions;
 
@@ -33,7 +37,7 @@ use std::fmt;
 use std::rc::Rc;
 use std::time::Duration;
 
-use confab_engine::Registry;
+use confab_engine::{Peer, Registry};
 
 use crate::client::RegistryClient;
 use crate::driver::HostState;
@@ -45,12 +49,18 @@ pub struct View<'a> {
     pub now: Duration,
     /// The registry's host.
     pub registry: &'a HostState<Registry>,
-    /// The clients' hosts, in index order (host `i + 1` is client `i`).
+    /// The peers' hosts, in index order (host `i + 1` is peer `i`).
+    pub peers: &'a [Rc<HostState<Peer>>],
+    /// The clients' hosts, in index order (after the peers).
     pub clients: &'a [Rc<HostState<RegistryClient>>],
     /// The registry's heartbeat timeout.
     pub heartbeat_timeout: Duration,
     /// How late a timer may fire and still be on time (one tick and a bit).
     pub slack: Duration,
+    /// Flag known engine bugs too (`--strict`), instead of counting them.
+    pub strict: bool,
+    /// Where the registry listens.
+    pub registry_addr: std::net::SocketAddr,
 }
 
 /// A property that failed.
@@ -92,6 +102,10 @@ pub trait Checker {
     fn at_end(&mut self, _view: &View<'_>) -> Result<(), String> {
         Ok(())
     }
+    /// What it let pass as a known engine bug, for the report.
+    fn tolerated(&self) -> Option<String> {
+        None
+    }
 }
 
 /// All checkers of a run.
@@ -100,13 +114,16 @@ pub struct Checkers {
 }
 
 impl Checkers {
-    /// The checkers for a run of the registry with scripted clients.
-    pub fn for_run() -> Self {
+    /// The checkers for a run with `peers` peers on hosts `1..=peers`.
+    pub fn for_run(peers: usize) -> Self {
         Self {
             list: vec![
                 Box::new(sessions::Sessions::default()),
                 Box::new(replies::Replies),
-                Box::new(liveness::Liveness),
+                // Liveness before messages: a peer that is not logged in
+                // explains its undelivered messages.
+                Box::new(liveness::Liveness::default()),
+                Box::new(messages::Messages::new(peers)),
             ],
         }
     }
@@ -136,6 +153,11 @@ impl Checkers {
     /// Runs every safety check.
     pub fn after_step(&mut self, view: &View<'_>) -> Result<(), Violation> {
         self.first(view.now, |c| c.after_step(view))
+    }
+
+    /// What the checkers let pass as known engine bugs.
+    pub fn tolerated(&self) -> Vec<String> {
+        self.list.iter().filter_map(|c| c.tolerated()).collect()
     }
 
     /// Runs every liveness check.

@@ -1,13 +1,16 @@
 //! Replies: every reply answers the oldest open request on its connection,
 //! one for one (the clients check this as replies arrive and report a
 //! `Breach`); the registry never refuses what a well-behaved client asks in
-//! the right state; the workload never gives an engine a command it refuses.
+//! the right state; the workload never gives a scripted client a command it
+//! refuses. (Peers may refuse: their workload chooses from what the peer
+//! reported, and the engine can move on in the tick before the command runs,
+//! say a chat request expiring.)
 
 use confab_engine::wire::ErrorCode;
 
 use super::{Checker, View};
 use crate::client::ClientEvent;
-use crate::observe::{Observation, Observed, SimEvent};
+use crate::observe::{Observation, Observed, SimCommand, SimEvent};
 
 /// See the module documentation.
 #[derive(Debug, Default)]
@@ -34,9 +37,13 @@ impl Checker for Replies {
                     obs.host
                 ))
             }
-            Observed::CommandRefused { why } => {
-                Err(format!("h{}: a command was refused: {why}", obs.host))
-            }
+            Observed::Command {
+                cmd: cmd @ SimCommand::Client(_),
+                refused: Some(why),
+            } => Err(format!(
+                "h{}: a command was refused: {cmd:?}: {why}",
+                obs.host
+            )),
             _ => Ok(()),
         }
     }

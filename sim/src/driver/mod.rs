@@ -20,7 +20,7 @@ mod conn;
 
 use std::cell::{Cell, Ref, RefCell};
 use std::collections::{BTreeMap, VecDeque};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -31,7 +31,7 @@ use turmoil::net::{TcpListener, TcpStream};
 use self::conn::{ConnIo, NetEvent};
 use crate::clock;
 use crate::draw::Rng;
-use crate::observe::{HostIx, Journal, Observed, SimEvent};
+use crate::observe::{HostIx, Journal, Observed, SimCommand, SimEvent};
 use crate::store::Store;
 
 /// How long an outbound connection may take before it counts as failed
@@ -64,7 +64,7 @@ pub struct HostState<E: Engine> {
     store: RefCell<Store>,
     rng: RefCell<Rng>,
     incarnation: Cell<u64>,
-    open: RefCell<Vec<ConnId>>,
+    open: RefCell<Vec<(ConnId, IpAddr)>>,
     journal: Rc<Journal>,
     factory: Factory<E>,
 }
@@ -118,7 +118,17 @@ impl<E: Engine> HostState<E> {
 
     /// Connections open now, in id order.
     pub fn open_conns(&self) -> Vec<ConnId> {
-        self.open.borrow().clone()
+        self.open.borrow().iter().map(|(c, _)| *c).collect()
+    }
+
+    /// Connections open now to or from `ip`, in id order.
+    pub fn conns_with(&self, ip: IpAddr) -> Vec<ConnId> {
+        self.open
+            .borrow()
+            .iter()
+            .filter(|(_, i)| *i == ip)
+            .map(|(c, _)| *c)
+            .collect()
     }
 
     /// The host crashed: its engine and everything in memory are gone (turmoil
@@ -137,6 +147,7 @@ pub async fn run<E>(host: Rc<HostState<E>>) -> turmoil::Result
 where
     E: Engine + 'static,
     E::Event: Into<SimEvent>,
+    E::Command: Clone + Into<SimCommand>,
 {
     let seed = host.rng.borrow_mut().next_u64();
     let records = host.store.borrow().records();
@@ -157,6 +168,7 @@ where
     let mut driver = Driver {
         host: host.clone(),
         conns: BTreeMap::new(),
+        ips: BTreeMap::new(),
         net: mpsc::unbounded_channel(),
     };
     loop {
@@ -192,6 +204,8 @@ async fn sleep_until(deadline: Option<Instant>) {
 struct Driver<E: Engine> {
     host: Rc<HostState<E>>,
     conns: BTreeMap<ConnId, ConnIo>,
+    /// The remote host of each connection in `conns` (for partitions).
+    ips: BTreeMap<ConnId, IpAddr>,
     net: (
         mpsc::UnboundedSender<NetEvent>,
         mpsc::UnboundedReceiver<NetEvent>,
@@ -202,6 +216,7 @@ impl<E> Driver<E>
 where
     E: Engine + 'static,
     E::Event: Into<SimEvent>,
+    E::Command: Clone + Into<SimCommand>,
 {
     fn with<R>(&self, f: impl FnOnce(&mut E) -> R) -> R {
         let mut engine = self.host.engine.borrow_mut();
@@ -212,12 +227,14 @@ where
         self.host.journal.push(self.host.ix, what);
     }
 
-    fn sync_open(&self) {
+    fn sync_open(&mut self) {
+        let conns = &self.conns;
+        self.ips.retain(|c, _| conns.contains_key(c));
         *self.host.open.borrow_mut() = self
             .conns
             .iter()
             .filter(|(_, io)| io.is_open())
-            .map(|(c, _)| *c)
+            .map(|(c, _)| (*c, self.ips[c]))
             .collect();
     }
 
@@ -228,6 +245,7 @@ where
                 Output::Connect { conn, addr } => {
                     let io = ConnIo::connect(conn, addr, self.net.0.clone());
                     self.conns.insert(conn, io);
+                    self.ips.insert(conn, addr.ip());
                 }
                 Output::Send { conn, bytes } => {
                     if let Some(io) = self.conns.get_mut(&conn) {
@@ -270,9 +288,16 @@ where
             let now = clock::now();
             match cmd {
                 DriverCommand::Engine(cmd) => {
-                    if let Err(e) = self.with(|e| e.handle_command(now, cmd)) {
-                        self.observe(Observed::CommandRefused { why: e.0 });
-                    }
+                    // Due timers first, with their events, so the journal
+                    // shows the command after what happened before it.
+                    self.with(|e| e.handle_timeout(now));
+                    self.pump();
+                    let shown = cmd.clone().into();
+                    let refused = self.with(|e| e.handle_command(now, cmd)).err();
+                    self.observe(Observed::Command {
+                        cmd: shown,
+                        refused: refused.map(|e| e.0),
+                    });
                 }
                 DriverCommand::Reset(conn) => {
                     if let Some(io) = self.conns.remove(&conn) {
@@ -291,6 +316,7 @@ where
         self.observe(Observed::Accepted { conn, remote });
         let io = ConnIo::open(conn, stream, self.net.0.clone());
         self.conns.insert(conn, io);
+        self.ips.insert(conn, remote.ip());
     }
 
     fn net_event(&mut self, ev: NetEvent) {
@@ -346,6 +372,8 @@ pub trait HostControl {
     fn is_up(&self) -> bool;
     /// Connections open now.
     fn open_conns(&self) -> Vec<ConnId>;
+    /// Connections open now to or from `ip`.
+    fn conns_with(&self, ip: IpAddr) -> Vec<ConnId>;
     /// Drops `conn` abruptly.
     fn reset(&self, conn: ConnId);
     /// turmoil crashed the host: forget what was in memory.
@@ -361,6 +389,9 @@ impl<E: Engine> HostControl for HostState<E> {
     }
     fn open_conns(&self) -> Vec<ConnId> {
         HostState::open_conns(self)
+    }
+    fn conns_with(&self, ip: IpAddr) -> Vec<ConnId> {
+        HostState::conns_with(self, ip)
     }
     fn reset(&self, conn: ConnId) {
         self.command(DriverCommand::Reset(conn));

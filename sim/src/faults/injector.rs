@@ -38,7 +38,7 @@ pub struct Injector {
     plan: FaultPlan,
     rng: Rng,
     hosts: Vec<Rc<dyn HostControl>>,
-    pairs: Vec<(HostIx, HostIx)>,
+    pairs: Vec<Vec<(HostIx, HostIx)>>,
     base_latency: (Duration, Duration),
     next_at: BTreeMap<FaultKind, Duration>,
     links: BTreeMap<(HostIx, HostIx), LinkFault>,
@@ -51,12 +51,14 @@ pub struct Injector {
 
 impl Injector {
     /// An injector over `hosts` (host 0 is the registry), whose links are
-    /// `pairs`, with turmoil's latency range `base_latency`.
+    /// `pairs` (`(a, b)` with `a < b`), in groups: a link fault picks a group
+    /// with links free of faults, uniformly, then a link in it; with turmoil's
+    /// latency range `base_latency`.
     pub fn new(
         plan: FaultPlan,
         seed: u64,
         hosts: Vec<Rc<dyn HostControl>>,
-        pairs: Vec<(HostIx, HostIx)>,
+        pairs: Vec<Vec<(HostIx, HostIx)>>,
         base_latency: (Duration, Duration),
         journal: Rc<Journal>,
     ) -> Self {
@@ -159,18 +161,27 @@ impl Injector {
     }
 
     fn link_fault(&mut self, sim: &mut Sim<'_>, now: Duration, kind: FaultKind) -> bool {
-        let free: Vec<(HostIx, HostIx)> = self
+        let groups: Vec<Vec<(HostIx, HostIx)>> = self
             .pairs
             .iter()
-            .copied()
-            .filter(|p| !self.links.contains_key(p))
+            .map(|g| {
+                g.iter()
+                    .copied()
+                    .filter(|p| !self.links.contains_key(p))
+                    .collect::<Vec<_>>()
+            })
+            .filter(|g| !g.is_empty())
             .collect();
-        if free.is_empty() {
+        if groups.is_empty() {
             return false;
         }
+        let free = &groups[self.rng.below(groups.len() as u64) as usize];
         let (a, b) = free[self.rng.below(free.len() as u64) as usize];
         let (na, nb) = (self.name(a).to_owned(), self.name(b).to_owned());
         let secs = Duration::from_secs;
+        if matches!(kind, FaultKind::Partition | FaultKind::OneWay) {
+            self.cut(sim, now, a, b);
+        }
         let (fault, lasts, what) = match kind {
             FaultKind::Partition => {
                 sim.partition(na.as_str(), nb.as_str());
@@ -214,6 +225,21 @@ impl Injector {
         true
     }
 
+    /// Resets every connection between `a` and `b`, on both sides. A
+    /// partition begins and ends with this: turmoil drops segments for good
+    /// (no retransmission), which would leave the streams across it stalled
+    /// forever where real TCP would resume them or, after a long outage,
+    /// break them. Breaking them is the fault the engines must survive.
+    fn cut(&mut self, sim: &mut Sim<'_>, now: Duration, a: HostIx, b: HostIx) {
+        for (h, other) in [(a, b), (b, a)] {
+            let ip = sim.lookup(self.name(other));
+            for conn in self.hosts[h].conns_with(ip) {
+                self.note(now, h, format!("reset {conn} (partition)"));
+                self.hosts[h].reset(conn);
+            }
+        }
+    }
+
     fn reset(&mut self, now: Duration) -> bool {
         let candidates: Vec<(HostIx, confab_engine::ConnId)> = self
             .hosts
@@ -237,6 +263,7 @@ impl Injector {
         let partners: Vec<HostIx> = self
             .pairs
             .iter()
+            .flatten()
             .filter_map(|&(a, b)| {
                 if a == h {
                     Some(b)
@@ -283,8 +310,15 @@ impl Injector {
                 };
                 let (na, nb) = (self.name(a).to_owned(), self.name(b).to_owned());
                 match fault {
-                    LinkFault::Partition => sim.repair(na.as_str(), nb.as_str()),
+                    LinkFault::Partition => {
+                        self.cut(sim, now, a, b);
+                        sim.repair(na.as_str(), nb.as_str());
+                    }
                     LinkFault::OneWay { from } => {
+                        // turmoil completes a connect across a one-way
+                        // partition (real TCP would not: no SYN-ACK), leaving
+                        // a stream with a dead direction: break those too.
+                        self.cut(sim, now, a, b);
                         let to = if from == a { &nb } else { &na };
                         sim.repair_oneway(self.name(from), to.as_str());
                     }

@@ -30,7 +30,8 @@ pub enum FaultKind {
     Latency,
     /// One connection is dropped abruptly by one side.
     Reset,
-    /// A client crashes (and its goodbye may be lost), restarting later.
+    /// A peer or scripted client crashes (and its goodbye may be lost),
+    /// restarting later from its store.
     CrashClient,
     /// The registry crashes, restarting later from its store.
     CrashRegistry,

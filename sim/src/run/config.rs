@@ -8,8 +8,11 @@ use crate::faults::FaultLevel;
 /// See the module documentation.
 #[derive(Debug, Clone)]
 pub struct SimConfig {
-    /// How many peers (today: scripted registry clients).
+    /// How many peers (`Peer` engines).
     pub peers: usize,
+    /// How many scripted registry clients, extra load on the registry whose
+    /// listings the sessions checker verifies.
+    pub clients: usize,
     /// Simulated time of the faulty phase.
     pub duration: Duration,
     /// Simulated time of the final heal phase, after which liveness is checked.
@@ -20,7 +23,9 @@ pub struct SimConfig {
     pub tick: Duration,
     /// Keep every trace line (for `--trace`).
     pub keep_trace: bool,
-    /// A bug to plant in the registry (tests only).
+    /// Flag known engine bugs as failures instead of counting them.
+    pub strict: bool,
+    /// A bug to plant in the registry and every peer (tests only).
     #[cfg(feature = "planted-bugs")]
     pub plant: Option<confab_engine::registry::PlantedBug>,
 }
@@ -29,11 +34,13 @@ impl Default for SimConfig {
     fn default() -> Self {
         Self {
             peers: 10,
+            clients: 2,
             duration: Duration::from_secs(60),
             heal: Duration::from_secs(30),
             faults: FaultLevel::default(),
             tick: Duration::from_millis(5),
             keep_trace: false,
+            strict: false,
             #[cfg(feature = "planted-bugs")]
             plant: None,
         }
@@ -49,6 +56,12 @@ impl SimConfig {
             self.duration.as_secs_f64(),
             self.faults
         );
+        if self.clients != SimConfig::default().clients {
+            cmd += &format!(" --clients {}", self.clients);
+        }
+        if self.strict {
+            cmd += " --strict";
+        }
         if self.heal != SimConfig::default().heal {
             cmd += &format!(" --heal {}", self.heal.as_secs_f64());
         }
@@ -78,6 +91,16 @@ pub mod timing {
     pub const RECONNECT_MAX: Duration = Duration::from_secs(4);
     /// The registry's port.
     pub const REGISTRY_PORT: u16 = 7000;
-    /// The port clients announce.
+    /// The port peers listen on (and clients announce).
     pub const PEER_PORT: u16 = 7001;
+    /// How long a chat request or group invitation waits for an answer:
+    /// well under the heal phase, so every question is settled before the
+    /// liveness checks.
+    pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(8);
+    /// How long a new peer connection may take to prove who it is.
+    pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(3);
+    /// How often a peer resends what is unacknowledged on an open connection.
+    pub const RETRANSMIT_INTERVAL: Duration = Duration::from_secs(1);
+    /// Wall-clock time at the start of a run (turmoil's epoch), in ms.
+    pub const UNIX_MS_AT_START: u64 = 1_700_000_000_000;
 }

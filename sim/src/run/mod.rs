@@ -12,7 +12,7 @@ mod batch;
 pub mod config;
 mod report;
 pub mod stats;
-mod world;
+pub mod world;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
@@ -84,7 +84,7 @@ fn run_inner(
     let mut world = World::build(seed, config);
     *describe = world.describe();
     trace.line(format!("seed {seed} {describe}"));
-    let mut checkers = Checkers::for_run();
+    let mut checkers = Checkers::for_run(config.peers);
     let heal_at = config.duration;
     let end = config.duration + config.heal;
     let mut healed = false;
@@ -107,15 +107,21 @@ fn run_inner(
                 what: format!("a host's software failed: {e}"),
             });
         }
+        let observed = world.journal.drain();
+        for obs in &observed {
+            world.observe(obs);
+        }
         let view = world.view();
-        for obs in world.journal.drain() {
-            trace.record(&obs);
-            stats.count(&obs);
-            checkers.observe(&obs, &view)?;
+        for obs in &observed {
+            trace.record(obs);
+            stats.count(obs);
+            checkers.observe(obs, &view)?;
         }
         checkers.after_step(&view)?;
     }
     stats.faults = world.injector.counts().clone();
     let view = world.view();
-    checkers.at_end(&view)
+    let end = checkers.at_end(&view);
+    stats.tolerated = checkers.tolerated();
+    end
 }

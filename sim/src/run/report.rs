@@ -58,10 +58,11 @@ impl Outcome {
             Some(v) => format!("FAILED {v}"),
         };
         format!(
-            "seed {:>20}  {}  {:>6} req  {:>5.1} s sim  {:>6.2} s wall  trace {:016x}",
+            "seed {:>20}  {}  {:>5} msgs  {:>5} shown  {:>5.1} s sim  {:>6.2} s wall  trace {:016x}",
             self.seed,
             verdict,
-            self.stats.requests,
+            self.stats.sent,
+            self.stats.shown,
             self.sim_time.as_secs_f64(),
             self.wall.as_secs_f64(),
             self.trace_hash
@@ -94,12 +95,12 @@ impl fmt::Display for Outcome {
         writeln!(f, "  drawn       {}", self.describe)?;
         writeln!(
             f,
-            "  hosts       1 registry, {} peers (scripted registry clients)",
-            c.peers
+            "  hosts       1 registry, {} peers, {} scripted registry clients",
+            c.peers, c.clients
         )?;
         writeln!(
             f,
-            "  requests    {} ({} heartbeats), {} replies, {} presence pushes, {} commands",
+            "  clients     {} requests ({} heartbeats), {} replies, {} presence pushes; {} commands",
             s.requests, s.heartbeats, s.replies, s.presence, s.commands
         )?;
         writeln!(
@@ -116,8 +117,23 @@ impl fmt::Display for Outcome {
         )?;
         writeln!(
             f,
-            "  messages    0 (the peer role is not in the simulator yet)"
+            "  messages    {} sent ({} queued), {} shown, {} delivered",
+            s.sent, s.queued, s.shown, s.delivered
         )?;
+        writeln!(
+            f,
+            "  chats       {} requests, {} opened, {} closed; groups {} created, {} invitations, {} joins",
+            s.chat_requests, s.chats_opened, s.chats_closed, s.groups_created, s.invites, s.joins
+        )?;
+        writeln!(
+            f,
+            "  peers       {} quits, {} restarts, {} commands refused",
+            s.quits, s.restarts, s.refused
+        )?;
+        writeln!(f, "  transfers   0 (not in the peer engine yet)")?;
+        for note in &s.tolerated {
+            writeln!(f, "  tolerated   {note}")?;
+        }
         writeln!(f, "  faults      {}", s.faults_line())?;
         writeln!(
             f,

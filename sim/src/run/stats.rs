@@ -3,11 +3,11 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use confab_engine::RegistryEvent;
+use confab_engine::{PeerCommand, PeerEvent, RegistryEvent};
 
 use crate::client::ClientEvent;
 use crate::faults::FaultKind;
-use crate::observe::{Observation, Observed, SimEvent};
+use crate::observe::{Observation, Observed, SimCommand, SimEvent};
 
 /// Counts of what happened.
 #[derive(Debug, Default, Clone)]
@@ -36,6 +36,34 @@ pub struct Stats {
     pub losses: u64,
     /// Faults injected, by kind.
     pub faults: BTreeMap<FaultKind, u64>,
+    /// Peer commands refused (the engine had moved on).
+    pub refused: u64,
+    /// Messages accepted for sending (`Sent`), of which queued.
+    pub sent: u64,
+    /// Of `sent`, queued (no open chat or no connection yet).
+    pub queued: u64,
+    /// Messages shown by receivers (a group message counts once per member).
+    pub shown: u64,
+    /// `Delivered` reports.
+    pub delivered: u64,
+    /// Chat requests, chats opened (counted at each end) and closed.
+    pub chat_requests: u64,
+    /// Chats opened.
+    pub chats_opened: u64,
+    /// Chats closed, by either end, for any reason.
+    pub chats_closed: u64,
+    /// Groups created.
+    pub groups_created: u64,
+    /// Group invitations received, and members joined.
+    pub invites: u64,
+    /// Members joining a group, as members saw it.
+    pub joins: u64,
+    /// Peers that quit, and restarts of peers that quit.
+    pub quits: u64,
+    /// Restarts of peers that quit.
+    pub restarts: u64,
+    /// What the checkers let pass as known engine bugs.
+    pub tolerated: Vec<String>,
 }
 
 impl Stats {
@@ -44,7 +72,34 @@ impl Stats {
         match &obs.what {
             Observed::Accepted { .. } | Observed::Connected { .. } => self.connections += 1,
             Observed::Received { len, .. } => self.bytes += *len as u64,
-            Observed::Command { .. } => self.commands += 1,
+            Observed::Restarted => self.restarts += 1,
+            Observed::Command { cmd, refused } => {
+                self.commands += 1;
+                if let SimCommand::Peer(cmd) = cmd {
+                    self.refused += u64::from(refused.is_some());
+                    let ok = refused.is_none();
+                    match cmd {
+                        PeerCommand::GroupCreate(_) if ok => self.groups_created += 1,
+                        PeerCommand::Quit if ok => self.quits += 1,
+                        _ => {}
+                    }
+                }
+            }
+            Observed::Event(SimEvent::Peer(e)) => match e {
+                PeerEvent::Sent { queued, .. } => {
+                    self.sent += 1;
+                    self.queued += u64::from(*queued);
+                }
+                PeerEvent::Message { .. } => self.shown += 1,
+                PeerEvent::Delivered { .. } => self.delivered += 1,
+                PeerEvent::ChatRequest { .. } => self.chat_requests += 1,
+                PeerEvent::ChatOpened { .. } => self.chats_opened += 1,
+                PeerEvent::ChatClosed { .. } => self.chats_closed += 1,
+                PeerEvent::GroupInvite { .. } => self.invites += 1,
+                PeerEvent::MemberJoined { .. } => self.joins += 1,
+                PeerEvent::RegistryBack | PeerEvent::RegistryLost { .. } => {}
+                _ => {}
+            },
             Observed::Event(SimEvent::Client(e)) => match e {
                 ClientEvent::Asked { what, .. } => {
                     self.requests += 1;

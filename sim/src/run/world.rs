@@ -1,10 +1,10 @@
 //! The simulated world of one run: the turmoil simulation, its hosts (host 0
-//! the registry, then one per peer), the workload and the fault injector.
+//! the registry, then one per peer, then the scripted registry clients), the
+//! workload and the fault injector.
 //!
-//! Adding peers: build `HostState<Peer>` hosts here beside (or instead of)
-//! the scripted clients, each with a `PeerConfig` pointing at the registry
-//! and at its own listen port, and list peer-to-peer pairs in `pairs` so the
-//! injector partitions them too.
+//! Peers listen on their turmoil address and dial each other directly; the
+//! injector faults registry links and peer-to-peer links alike (half of its
+//! link faults each, so a large mesh does not starve the registry links).
 
 use std::net::SocketAddr;
 use std::rc::Rc;
@@ -14,7 +14,7 @@ use confab_engine::bounded::Text;
 use confab_engine::password::PasswordCost;
 use confab_engine::wire::Name;
 use confab_engine::wire::registry::Password;
-use confab_engine::{Registry, RegistryConfig};
+use confab_engine::{Peer, PeerConfig, Registry, RegistryConfig};
 
 use super::config::{SimConfig, timing};
 use crate::checkers::View;
@@ -22,20 +22,28 @@ use crate::client::{ClientConfig, RegistryClient};
 use crate::draw::{self, Rng};
 use crate::driver::{self, DriverCommand, HostControl, HostState};
 use crate::faults::{FaultPlan, Injector};
-use crate::observe::{HostIx, Journal, Observed};
+use crate::observe::{Journal, Observed};
 use crate::workload::{Action, ActorState, Workload};
+
+/// turmoil host names of the peers, in order.
+pub fn peer_names(n: usize) -> Vec<String> {
+    (1..=n).map(|i| format!("peer-{i:03}")).collect()
+}
 
 /// See the module documentation.
 pub struct World {
     pub sim: turmoil::Sim<'static>,
     pub journal: Rc<Journal>,
     pub registry: Rc<HostState<Registry>>,
+    pub peers: Vec<Rc<HostState<Peer>>>,
     pub clients: Vec<Rc<HostState<RegistryClient>>>,
     pub workload: Workload,
     pub injector: Injector,
     plan: FaultPlan,
     max_latency: Duration,
     tick: Duration,
+    strict: bool,
+    registry_addr: SocketAddr,
 }
 
 impl World {
@@ -91,13 +99,55 @@ impl World {
         sim.host("registry", move || driver::run(r.clone()));
         let registry_addr = SocketAddr::new(sim.lookup("registry"), timing::REGISTRY_PORT);
 
-        let names: Vec<String> = (1..=config.peers).map(|i| format!("peer-{i:03}")).collect();
-        let mut clients = Vec::new();
+        let names = peer_names(config.peers);
+        let mut peers = Vec::new();
         for (i, name) in names.iter().enumerate() {
             // turmoil assigns addresses on first lookup, in order: deterministic.
             let listen = SocketAddr::new(sim.lookup(name.as_str()), timing::PEER_PORT);
+            let mut peer_config = PeerConfig::new(
+                Name::new(name).expect("peer-NNN is a valid name"),
+                Password(Text::truncate(&format!("pw-{name}"))),
+                registry_addr,
+                listen,
+            );
+            peer_config.heartbeat_interval = timing::HEARTBEAT_INTERVAL;
+            peer_config.request_timeout = timing::REQUEST_TIMEOUT;
+            peer_config.reconnect_min = timing::RECONNECT_MIN;
+            peer_config.reconnect_max = timing::RECONNECT_MAX;
+            peer_config.handshake_timeout = timing::HANDSHAKE_TIMEOUT;
+            peer_config.retransmit_interval = timing::RETRANSMIT_INTERVAL;
+            let host = HostState::new(
+                i + 1,
+                name.clone(),
+                Some(timing::PEER_PORT),
+                rng.next_u64(),
+                journal.clone(),
+                Rc::new(move |records, now, seed| {
+                    let mut c = peer_config.clone();
+                    c.unix_ms_at_start =
+                        timing::UNIX_MS_AT_START + crate::clock::sim_time().as_millis() as u64;
+                    #[allow(unused_mut)]
+                    let mut p = Peer::new(c, records, now, seed);
+                    #[cfg(feature = "planted-bugs")]
+                    if let Some(bug) = plant {
+                        p.plant_bug(bug);
+                    }
+                    p
+                }),
+            );
+            let h = host.clone();
+            sim.host(name.as_str(), move || driver::run(h.clone()));
+            peers.push(host);
+        }
+
+        let client_names: Vec<String> = (1..=config.clients)
+            .map(|i| format!("client-{i:02}"))
+            .collect();
+        let mut clients = Vec::new();
+        for (i, name) in client_names.iter().enumerate() {
+            let listen = SocketAddr::new(sim.lookup(name.as_str()), timing::PEER_PORT);
             let client_config = ClientConfig {
-                name: Name::new(name).expect("peer-NNN is a valid name"),
+                name: Name::new(name).expect("client-NN is a valid name"),
                 password: Password(Text::truncate(&format!("pw-{name}"))),
                 registry: registry_addr,
                 listen,
@@ -107,7 +157,7 @@ impl World {
                 reconnect_max: timing::RECONNECT_MAX,
             };
             let host = HostState::new(
-                i + 1,
+                config.peers + i + 1,
                 name.clone(),
                 None,
                 rng.next_u64(),
@@ -121,16 +171,24 @@ impl World {
             clients.push(host);
         }
 
-        let workload = Workload::new(rng.next_u64(), names);
-        let plan = FaultPlan::draw(config.faults, &mut rng, config.peers);
+        let peer_names: Vec<Name> = names
+            .iter()
+            .map(|n| Name::new(n).expect("peer-NNN is a valid name"))
+            .collect();
+        let workload = Workload::new(rng.next_u64(), 1, peer_names, client_names);
+        let plan = FaultPlan::draw(config.faults, &mut rng, config.peers + config.clients);
         let mut hosts: Vec<Rc<dyn HostControl>> = vec![registry.clone()];
+        hosts.extend(peers.iter().map(|p| p.clone() as Rc<dyn HostControl>));
         hosts.extend(clients.iter().map(|c| c.clone() as Rc<dyn HostControl>));
-        let pairs = (1..=config.peers).map(|i| (0, i)).collect();
+        let registry_pairs = (1..hosts.len()).map(|h| (0, h)).collect();
+        let peer_pairs = (1..=config.peers)
+            .flat_map(|a| (a + 1..=config.peers).map(move |b| (a, b)))
+            .collect();
         let injector = Injector::new(
             plan.clone(),
             rng.next_u64(),
             hosts,
-            pairs,
+            vec![registry_pairs, peer_pairs],
             (min_latency, max_latency),
             journal.clone(),
         );
@@ -138,12 +196,15 @@ impl World {
             sim,
             journal,
             registry,
+            peers,
             clients,
             workload,
             injector,
             plan,
             max_latency,
             tick: config.tick,
+            strict: config.strict,
+            registry_addr,
         }
     }
 
@@ -160,7 +221,8 @@ impl World {
     /// Injects and undoes faults, and hands out the workload's actions.
     pub fn act(&mut self, now: Duration, settling: bool) {
         self.injector.tick(&mut self.sim, now);
-        let states: Vec<ActorState> = self
+        let peers_up: Vec<bool> = self.peers.iter().map(|p| p.is_up()).collect();
+        let clients: Vec<ActorState> = self
             .clients
             .iter()
             .map(|c| match c.engine().as_ref() {
@@ -170,21 +232,40 @@ impl World {
                 },
             })
             .collect();
-        for action in self.workload.due(now, &states, settling) {
-            match action {
-                Action::Client { client, cmd } => {
-                    let host: HostIx = client + 1;
-                    self.journal.push_at(
-                        now,
-                        host,
-                        Observed::Command {
-                            what: format!("{cmd:?}"),
-                        },
-                    );
-                    self.clients[client].command(DriverCommand::Engine(cmd));
+        let mut restarted = Vec::new();
+        if settling {
+            // Every peer that quit starts again, so that after the heal every
+            // peer is running (a quit may land just after the heal began).
+            for (peer, &up) in peers_up.iter().enumerate() {
+                if up && !self.workload.views().get(peer).running {
+                    restarted.push(peer);
+                    self.restart(now, peer);
                 }
             }
         }
+        for action in self.workload.due(now, &peers_up, &clients, settling) {
+            match action {
+                Action::Client { client, cmd } => {
+                    self.clients[client].command(DriverCommand::Engine(cmd));
+                }
+                Action::Peer { peer, cmd } => {
+                    self.peers[peer].command(DriverCommand::Engine(cmd));
+                }
+                Action::Restart { peer } if !restarted.contains(&peer) => {
+                    restarted.push(peer);
+                    self.restart(now, peer);
+                }
+                Action::Restart { .. } => {}
+            }
+        }
+    }
+
+    /// Starts a peer that quit again: a fresh engine from its store.
+    fn restart(&mut self, now: Duration, peer: usize) {
+        let host = &self.peers[peer];
+        self.journal.push_at(now, host.ix, Observed::Restarted);
+        host.crashed();
+        self.sim.bounce(host.name.as_str());
     }
 
     /// Stops the faults and undoes them all.
@@ -192,14 +273,22 @@ impl World {
         self.injector.heal(&mut self.sim, now);
     }
 
+    /// Keeps the workload's picture of the peers up to date.
+    pub fn observe(&mut self, obs: &crate::observe::Observation) {
+        self.workload.observe(obs);
+    }
+
     /// What the checkers may look at.
     pub fn view(&self) -> View<'_> {
         View {
             now: self.sim.elapsed(),
             registry: &self.registry,
+            peers: &self.peers,
             clients: &self.clients,
             heartbeat_timeout: timing::HEARTBEAT_TIMEOUT,
             slack: self.tick + Duration::from_millis(2),
+            strict: self.strict,
+            registry_addr: self.registry_addr,
         }
     }
 }

@@ -1,25 +1,29 @@
 //! The workload: what the simulated users do, drawn from the seed.
 //!
-//! Each actor (today a scripted registry client; tomorrow a peer) acts at
-//! random times, a Poisson process with a per-seed rate, choosing from a mix of
-//! actions whose weights are drawn per seed too (swarm testing: some seeds
-//! never log out, others log out all the time). [`Action`] is what comes out;
-//! the run loop hands it to the actor's driver.
+//! Each actor (a peer, or a scripted registry client as extra load on the
+//! registry) acts at random times, a Poisson process with a per-seed rate,
+//! choosing from a mix of actions whose weights are drawn per seed too
+//! (swarm testing: some seeds never quit, others chat in bursts all the
+//! time). [`Action`] is what comes out; the run loop hands it to the actor's
+//! driver (or restarts the peer).
 //!
-//! Adding peers: give [`Action`] a `Peer { peer, cmd: PeerCommand }` variant
-//! and add a generator beside [`registry_client`] (say `peer.rs`) with its own
-//! mix: chat requests and answers (consent), bursts of messages, groups
-//! created, joined and left, friends added while offline (queued messages),
-//! fetches and offers of edge-case sizes (0, 1, chunk-1, chunk, chunk+1,
-//! several windows), cancels. [`Workload::due`] then draws from both.
+//! Peers choose from their [`PeerViews`], which the run loop keeps up to
+//! date with every observation ([`Workload::observe`]).
 
+pub mod peer;
 pub mod registry_client;
 
 use std::time::Duration;
 
+use confab_engine::PeerCommand;
+use confab_engine::wire::Name;
+
 use crate::client::ClientCommand;
 use crate::draw::{self, Rng};
+use crate::observe::{HostIx, Observation};
+use crate::peerview::PeerViews;
 
+pub use self::peer::PeerMix;
 pub use self::registry_client::ClientMix;
 
 /// One thing an actor is asked to do.
@@ -27,9 +31,13 @@ pub use self::registry_client::ClientMix;
 pub enum Action {
     /// A scripted registry client's command.
     Client { client: usize, cmd: ClientCommand },
+    /// A peer's command.
+    Peer { peer: usize, cmd: PeerCommand },
+    /// Start a peer that quit again (it logs in as it starts).
+    Restart { peer: usize },
 }
 
-/// What an actor's generator may know of it when choosing.
+/// What a scripted client's generator may know of it when choosing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ActorState {
     /// The host is down (crashed).
@@ -42,56 +50,109 @@ pub enum ActorState {
 #[derive(Debug)]
 pub struct Workload {
     rng: Rng,
-    mix: ClientMix,
+    client_mix: ClientMix,
+    peer_mix: PeerMix,
     mean_think: Duration,
+    /// Next turn of each actor: peers first, then clients.
     next_at: Vec<Duration>,
-    names: Vec<String>,
+    peer_names: Vec<Name>,
+    client_names: Vec<String>,
+    views: PeerViews,
+    counter: u64,
 }
 
 impl Workload {
-    /// A workload for `clients` actors named `names`, drawn from `seed`.
-    pub fn new(seed: u64, names: Vec<String>) -> Self {
+    /// A workload for peers named `peer_names` (hosts `first_peer..`) and
+    /// clients named `client_names`, drawn from `seed`.
+    pub fn new(
+        seed: u64,
+        first_peer: HostIx,
+        peer_names: Vec<Name>,
+        client_names: Vec<String>,
+    ) -> Self {
         let mut rng = Rng::new(seed);
-        let mix = ClientMix::draw(&mut rng);
+        let client_mix = ClientMix::draw(&mut rng);
+        let peer_mix = PeerMix::draw(&mut rng);
         let mean_think =
             draw::log_uniform(&mut rng, Duration::from_millis(300), Duration::from_secs(8));
-        let next_at = names
-            .iter()
+        let next_at = (0..peer_names.len() + client_names.len())
             .map(|_| draw::exponential(&mut rng, mean_think))
             .collect();
         Self {
             rng,
-            mix,
+            client_mix,
+            peer_mix,
             mean_think,
             next_at,
-            names,
+            views: PeerViews::new(first_peer, peer_names.len()),
+            peer_names,
+            client_names,
+            counter: 0,
         }
     }
 
     /// The mix this seed drew, for the report.
     pub fn describe(&self) -> String {
         format!(
-            "think {:.2} s, {}",
+            "think {:.2} s; peers {}; clients {}",
             self.mean_think.as_secs_f64(),
-            self.mix.describe()
+            self.peer_mix.describe(),
+            self.client_mix.describe()
         )
     }
 
-    /// The actions due by `now`, given each actor's state. In the `settling`
-    /// phase nobody goes online or offline, so the liveness checks have a
-    /// fixed target.
-    pub fn due(&mut self, now: Duration, states: &[ActorState], settling: bool) -> Vec<Action> {
+    /// Keeps the peers' views up to date.
+    pub fn observe(&mut self, obs: &Observation) {
+        self.views.observe(obs);
+    }
+
+    /// The peers' views.
+    pub fn views(&self) -> &PeerViews {
+        &self.views
+    }
+
+    /// The actions due by `now`. `peers_up` says which peers' hosts are up,
+    /// `clients` the state of each client. In the `settling` phase nobody
+    /// goes online or offline and peers only answer questions, so the
+    /// liveness checks have a fixed target.
+    pub fn due(
+        &mut self,
+        now: Duration,
+        peers_up: &[bool],
+        clients: &[ActorState],
+        settling: bool,
+    ) -> Vec<Action> {
         let mut actions = Vec::new();
-        for (client, state) in states.iter().enumerate() {
-            while self.next_at[client] <= now {
-                self.next_at[client] += draw::exponential(&mut self.rng, self.mean_think);
-                let ActorState::Up { wants_online } = *state else {
+        let peers = peers_up.len();
+        for actor in 0..self.next_at.len() {
+            while self.next_at[actor] <= now {
+                self.next_at[actor] += draw::exponential(&mut self.rng, self.mean_think);
+                if let Some(&up) = peers_up.get(actor) {
+                    if !up {
+                        continue;
+                    }
+                    self.peer_mix.choose(
+                        &mut self.rng,
+                        &self.peer_names,
+                        actor,
+                        self.views.get(actor),
+                        settling,
+                        &mut self.counter,
+                        &mut actions,
+                    );
+                    continue;
+                }
+                let client = actor - peers;
+                let ActorState::Up { wants_online } = clients[client] else {
                     continue;
                 };
-                if let Some(cmd) =
-                    self.mix
-                        .choose(&mut self.rng, &self.names, client, wants_online, settling)
-                {
+                if let Some(cmd) = self.client_mix.choose(
+                    &mut self.rng,
+                    &self.client_names,
+                    client,
+                    wants_online,
+                    settling,
+                ) {
                     actions.push(Action::Client { client, cmd });
                 }
             }
