@@ -185,6 +185,51 @@ fn registry_scripts() -> Vec<Vec<Op>> {
     ]);
     scripts.push(s);
 
+    // More files than one listing page holds: a full first page, then the
+    // next from a cursor, of everyone and of one owner.
+    let many: Vec<_> = (0..1500)
+        .map(|i| samples::shared(&format!("f{i:04}"), i))
+        .collect();
+    let cursor = confab_engine::wire::registry::FileCursor {
+        owner: confab_engine::wire::Name::new(NAME_POOL[0]).expect("pool name"),
+        name: confab_engine::wire::FileName::new("f0999").expect("valid"),
+    };
+    let mut s = session(0, NAME_POOL[0]);
+    s.extend([
+        req(
+            0,
+            3,
+            RequestBody::Publish {
+                files: confab_engine::bounded::List::new(many).expect("within the limit"),
+            },
+        ),
+        req(
+            0,
+            4,
+            RequestBody::Files {
+                owner: None,
+                after: None,
+            },
+        ),
+        req(
+            0,
+            5,
+            RequestBody::Files {
+                owner: None,
+                after: Some(cursor.clone()),
+            },
+        ),
+        req(
+            0,
+            6,
+            RequestBody::Files {
+                owner: Some(cursor.owner.clone()),
+                after: Some(cursor),
+            },
+        ),
+    ]);
+    scripts.push(s);
+
     // No hello in time; a wrong first message; garbage; an oversized header.
     scripts.push(vec![
         Op::Accept { remote: 0 },

@@ -133,14 +133,20 @@ fn framed(body: &[u8]) -> Vec<u8> {
 
 /// Plays `ops` against a fresh engine of role `R`, checking as it goes.
 pub fn run<R: Role>(ops: &[Op]) {
+    run_observed::<R>(ops, &mut |_| {});
+}
+
+/// [`run`], showing every output to `observe` before it is checked: for tools
+/// that measure which states a corpus reaches (`examples/corpus-stats.rs`).
+pub fn run_observed<R: Role>(ops: &[Op], observe: &mut dyn FnMut(&Output<R::Event>)) {
     // One real instant per run; every later time is it plus input-given durations.
     let base = Instant::now();
     let mut model = Model::new(base);
     let mut engine = R::start(Vec::new(), base);
-    drain(&mut engine, &mut model);
+    drain(&mut engine, &mut model, observe);
     for op in ops {
         play(&mut engine, &mut model, op);
-        drain(&mut engine, &mut model);
+        drain(&mut engine, &mut model, observe);
         engine.check(&model);
     }
 }
@@ -278,8 +284,9 @@ fn play<R: Role>(engine: &mut R, model: &mut Model, op: &Op) {
 }
 
 /// Drains the engine's outputs, checking each against the model and updating it.
-fn drain<R: Role>(engine: &mut R, model: &mut Model) {
+fn drain<R: Role>(engine: &mut R, model: &mut Model, observe: &mut dyn FnMut(&Output<R::Event>)) {
     while let Some(out) = engine.poll_output() {
+        observe(&out);
         match out {
             Output::Send { conn, bytes } => {
                 assert!(
