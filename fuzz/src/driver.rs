@@ -24,7 +24,7 @@ use std::time::Instant;
 
 use arbitrary::{Arbitrary, Unstructured};
 use confab_engine::password::{PasswordError, PasswordWork};
-use confab_engine::wire::Message;
+use confab_engine::wire::{Deframer, Message};
 use confab_engine::{ConnId, Engine, Input, JobId, Output, Record, RecordKey, TransferId};
 
 use crate::check;
@@ -35,6 +35,20 @@ use crate::ops::{ConnRef, Op};
 pub trait Role: Engine + Sized {
     /// What a [`Op::Command`]'s bytes are decoded into.
     type GenCommand: for<'a> Arbitrary<'a>;
+
+    /// What the role's checks remember between outputs (reset on restart).
+    type State: Default;
+
+    /// Sees each message the engine must have read from `conn`: the driver
+    /// deframes what it delivers on an open connection, as the engine does.
+    fn on_delivered(state: &mut Self::State, conn: ConnId, msg: &Message) {
+        let _ = (state, conn, msg);
+    }
+
+    /// Checks one message the engine sent on `conn`, as it is drained.
+    fn check_sent(&self, state: &mut Self::State, conn: ConnId, msg: &Message, model: &Model) {
+        let _ = (state, conn, msg, model);
+    }
 
     /// A fresh engine (or one restarted from `records`).
     fn start(records: Vec<Record>, now: Instant) -> Self;
@@ -72,6 +86,8 @@ pub struct Model {
     pub records: BTreeMap<RecordKey, Record>,
     /// Transfers the engine asked chunks for.
     pub transfers: Vec<TransferId>,
+    /// The driver's own deframer per open connection, over what it delivered.
+    inbound: BTreeMap<ConnId, Deframer>,
 }
 
 impl Model {
@@ -86,6 +102,7 @@ impl Model {
             jobs_seen: BTreeSet::new(),
             records: BTreeMap::new(),
             transfers: Vec::new(),
+            inbound: BTreeMap::new(),
         }
     }
 
@@ -143,15 +160,23 @@ pub fn run_observed<R: Role>(ops: &[Op], observe: &mut dyn FnMut(&Output<R::Even
     let base = Instant::now();
     let mut model = Model::new(base);
     let mut engine = R::start(Vec::new(), base);
-    drain(&mut engine, &mut model, observe);
+    let mut state = R::State::default();
+    drain(&mut engine, &mut model, &mut state, observe);
     for op in ops {
-        play(&mut engine, &mut model, op);
-        drain(&mut engine, &mut model, observe);
+        play(&mut engine, &mut model, &mut state, op);
+        drain(&mut engine, &mut model, &mut state, observe);
         engine.check(&model);
     }
 }
 
-fn deliver<R: Role>(engine: &mut R, model: &Model, conn: ConnRef, split: u8, bytes: &[u8]) {
+fn deliver<R: Role>(
+    engine: &mut R,
+    model: &mut Model,
+    state: &mut R::State,
+    conn: ConnRef,
+    split: u8,
+    bytes: &[u8],
+) {
     let conn = model.conn(conn);
     let piece = if split == 0 {
         bytes.len().max(1)
@@ -160,6 +185,15 @@ fn deliver<R: Role>(engine: &mut R, model: &Model, conn: ConnRef, split: u8, byt
     };
     for chunk in bytes.chunks(piece) {
         engine.handle_input(model.now, Input::Received { conn, bytes: chunk });
+    }
+    // What the engine read, as far as the stream makes sense; bytes for a
+    // connection it does not hold are dropped, as it drops them.
+    if model.open.contains(&conn) {
+        let d = model.inbound.entry(conn).or_default();
+        d.push(bytes);
+        while let Ok(Some(msg)) = d.next_message() {
+            R::on_delivered(state, conn, &msg);
+        }
     }
 }
 
@@ -174,15 +208,17 @@ fn after_timeout<R: Role>(engine: &mut R, model: &Model) {
     }
 }
 
-fn play<R: Role>(engine: &mut R, model: &mut Model, op: &Op) {
+fn play<R: Role>(engine: &mut R, model: &mut Model, state: &mut R::State, op: &Op) {
     let now = model.now;
     match op {
         Op::Accept { remote: r } => {
             let conn = engine.accept(now, remote(*r));
             model.mint(conn);
         }
-        Op::Raw { conn, bytes } => deliver(engine, model, *conn, 0, bytes),
-        Op::Frame { conn, split, body } => deliver(engine, model, *conn, *split, &framed(body)),
+        Op::Raw { conn, bytes } => deliver(engine, model, state, *conn, 0, bytes),
+        Op::Frame { conn, split, body } => {
+            deliver(engine, model, state, *conn, *split, &framed(body))
+        }
         Op::Message { conn, split, seed } => {
             let Ok(g) = GMessage::arbitrary_take_rest(Unstructured::new(seed)) else {
                 return;
@@ -190,7 +226,7 @@ fn play<R: Role>(engine: &mut R, model: &mut Model, op: &Op) {
             let msg = g.build();
             check::limits(&msg);
             let frame = check::round_trip(&msg);
-            deliver(engine, model, *conn, *split, &frame);
+            deliver(engine, model, state, *conn, *split, &frame);
         }
         Op::Close { conn } => {
             let conn = model.conn(*conn);
@@ -240,6 +276,7 @@ fn play<R: Role>(engine: &mut R, model: &mut Model, op: &Op) {
             let keep = std::mem::take(&mut model.records);
             *model = Model::new(now);
             model.records = keep;
+            *state = R::State::default();
             *engine = R::start(records, now);
         }
         Op::Connected { conn } => {
@@ -284,7 +321,12 @@ fn play<R: Role>(engine: &mut R, model: &mut Model, op: &Op) {
 }
 
 /// Drains the engine's outputs, checking each against the model and updating it.
-fn drain<R: Role>(engine: &mut R, model: &mut Model, observe: &mut dyn FnMut(&Output<R::Event>)) {
+fn drain<R: Role>(
+    engine: &mut R,
+    model: &mut Model,
+    state: &mut R::State,
+    observe: &mut dyn FnMut(&Output<R::Event>),
+) {
     while let Some(out) = engine.poll_output() {
         observe(&out);
         match out {
@@ -308,6 +350,7 @@ fn drain<R: Role>(engine: &mut R, model: &mut Model, observe: &mut dyn FnMut(&Ou
                     );
                 }
                 *n += 1;
+                engine.check_sent(state, conn, &msg, model);
             }
             Output::Close { conn } => {
                 assert!(

@@ -8,16 +8,19 @@
 //! - every session was heard from within the heartbeat timeout (expired ones
 //!   are closed before anything else is handled) and never in the future;
 //! - a session's files are sorted, unique by name, and within the limit;
-//! - every online name has an account, and every account was persisted.
+//! - every online name has an account, and every account was persisted;
+//! - every reply answers a request the connection sent and had no answer to
+//!   yet, oldest first: exactly one reply per request, in order.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Instant;
 
 use arbitrary::Arbitrary;
 use confab_engine::limits::MAX_SHARED_FILES;
 use confab_engine::password::PasswordCost;
 use confab_engine::registry::RegistryEvent;
-use confab_engine::{Record, Registry, RegistryCommand, RegistryConfig};
+use confab_engine::wire::Message;
+use confab_engine::{ConnId, Record, Registry, RegistryCommand, RegistryConfig};
 
 use crate::driver::{Model, Role};
 
@@ -26,6 +29,10 @@ use crate::driver::{Model, Role};
 pub enum GRegistryCommand {
     Shutdown,
 }
+
+/// Ids of the requests each connection sent that have no reply yet, oldest first.
+#[derive(Debug, Default)]
+pub struct Unanswered(BTreeMap<ConnId, VecDeque<u32>>);
 
 /// The configuration every registry target uses: the default timeouts, and
 /// the cheapest password hashing so that a log-in costs microseconds.
@@ -38,6 +45,31 @@ pub fn config() -> RegistryConfig {
 
 impl Role for Registry {
     type GenCommand = GRegistryCommand;
+    type State = Unanswered;
+
+    fn on_delivered(state: &mut Unanswered, conn: ConnId, msg: &Message) {
+        if let Message::Request(r) = msg {
+            state.0.entry(conn).or_default().push_back(r.id);
+        }
+    }
+
+    fn check_sent(&self, state: &mut Unanswered, conn: ConnId, msg: &Message, _: &Model) {
+        let Message::Reply(reply) = msg else {
+            return;
+        };
+        let queue = state.0.entry(conn).or_default();
+        let Some(pos) = queue.iter().position(|&id| id == reply.id) else {
+            panic!("{conn} got reply {} to no unanswered request", reply.id);
+        };
+        assert_eq!(
+            pos,
+            0,
+            "{conn} got reply {} before the replies to {:?}, sent earlier",
+            reply.id,
+            queue.iter().take(pos).collect::<Vec<_>>()
+        );
+        queue.pop_front();
+    }
 
     fn start(records: Vec<Record>, now: Instant) -> Self {
         Registry::new(config(), records, now, 0)
@@ -120,5 +152,42 @@ impl Role for Registry {
                 other => panic!("a registry persisted {:?}", other.key()),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use confab_engine::Registry;
+    use confab_engine::wire::registry::{Password, RequestBody};
+    use confab_engine::wire::{Message, Name, encode};
+
+    use crate::driver;
+    use crate::ops::{ConnRef, Op};
+    use crate::samples;
+
+    fn frame(msg: &Message) -> Op {
+        Op::Frame {
+            conn: ConnRef(0),
+            split: 0,
+            body: encode(msg)[4..].to_vec(),
+        }
+    }
+
+    #[test]
+    fn a_request_during_a_registration_is_answered_after_it() {
+        let register = RequestBody::Register {
+            name: Name::new("alice").unwrap(),
+            password: Password(confab_engine::bounded::Text::new("pw").unwrap()),
+        };
+        driver::run::<Registry>(&[
+            Op::Accept { remote: 0 },
+            frame(&samples::hello()),
+            frame(&samples::request(1, register)),
+            frame(&samples::request(2, RequestBody::Heartbeat)),
+            Op::Password {
+                job: 0,
+                fail: false,
+            },
+        ]);
     }
 }
