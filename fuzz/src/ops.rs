@@ -9,9 +9,11 @@
 //! wanted (a generated message, a role's command) the operation carries a byte
 //! string that is decoded with `arbitrary` when it runs.
 //!
-//! The operations cover every [`Input`](confab_engine::Input) of the engine API,
-//! for both roles; a registry ignores the ones about outgoing connections and
-//! transfers, which is itself worth checking.
+//! The operations cover the [`Input`](confab_engine::Input)s of the engine API
+//! that both roles share; a registry ignores the ones about outgoing
+//! connections and transfers, which is itself worth checking. The answers to
+//! file work (chunks read and written, files opened and finished) are for the
+//! peer target to add, with the driver's file contract it will model.
 
 use std::time::Duration;
 
@@ -66,15 +68,7 @@ pub enum Op {
     Connected { conn: ConnRef },
     /// An outgoing connection failed.
     ConnectFailed { conn: ConnRef },
-    /// The answer to a chunk read of transfer number `transfer`.
-    ChunkRead {
-        transfer: u8,
-        offset: u32,
-        data: Vec<u8>,
-    },
-    /// The answer to a chunk write.
-    ChunkWritten { transfer: u8, offset: u32 },
-    /// A chunk read or write failed.
+    /// File work for transfer number `transfer` failed.
     StorageFailed { transfer: u8 },
 }
 
@@ -90,10 +84,8 @@ const COMMAND: u8 = 8;
 const RESTART: u8 = 9;
 const CONNECTED: u8 = 10;
 const CONNECT_FAILED: u8 = 11;
-const CHUNK_READ: u8 = 12;
-const CHUNK_WRITTEN: u8 = 13;
-const STORAGE_FAILED: u8 = 14;
-const KINDS: u8 = 15;
+const STORAGE_FAILED: u8 = 12;
+const KINDS: u8 = 13;
 
 /// Advance durations: values below this are milliseconds; from it on, tenths
 /// of a second above it (up to about 55 minutes), so both "just before the
@@ -133,9 +125,6 @@ impl Reader<'_> {
     }
     fn u16(&mut self) -> u16 {
         u16::from_be_bytes([self.u8(), self.u8()])
-    }
-    fn u32(&mut self) -> u32 {
-        u32::from_be_bytes([self.u8(), self.u8(), self.u8(), self.u8()])
     }
     /// A u16 length, then that many bytes (or what is left).
     fn bytes(&mut self) -> Vec<u8> {
@@ -189,15 +178,6 @@ pub fn parse(data: &[u8]) -> Vec<Op> {
             CONNECT_FAILED => Op::ConnectFailed {
                 conn: ConnRef(r.u8()),
             },
-            CHUNK_READ => Op::ChunkRead {
-                transfer: r.u8(),
-                offset: r.u32(),
-                data: r.bytes(),
-            },
-            CHUNK_WRITTEN => Op::ChunkWritten {
-                transfer: r.u8(),
-                offset: r.u32(),
-            },
             STORAGE_FAILED => Op::StorageFailed { transfer: r.u8() },
             _ => unreachable!("tag reduced modulo KINDS"),
         };
@@ -245,19 +225,6 @@ pub fn encode(ops: &[Op]) -> Vec<u8> {
             Op::Restart => out.push(RESTART),
             Op::Connected { conn } => out.extend([CONNECTED, conn.0]),
             Op::ConnectFailed { conn } => out.extend([CONNECT_FAILED, conn.0]),
-            Op::ChunkRead {
-                transfer,
-                offset,
-                data,
-            } => {
-                out.extend([CHUNK_READ, *transfer]);
-                out.extend(offset.to_be_bytes());
-                put_bytes(&mut out, data);
-            }
-            Op::ChunkWritten { transfer, offset } => {
-                out.extend([CHUNK_WRITTEN, *transfer]);
-                out.extend(offset.to_be_bytes());
-            }
             Op::StorageFailed { transfer } => out.extend([STORAGE_FAILED, *transfer]),
         }
     }
@@ -299,15 +266,6 @@ mod tests {
             Op::Restart,
             Op::Connected { conn: ConnRef(4) },
             Op::ConnectFailed { conn: ConnRef(4) },
-            Op::ChunkRead {
-                transfer: 1,
-                offset: 70000,
-                data: vec![0; 10],
-            },
-            Op::ChunkWritten {
-                transfer: 1,
-                offset: 5,
-            },
             Op::StorageFailed { transfer: 0 },
         ];
         assert_eq!(parse(&encode(&ops)), ops);
