@@ -34,6 +34,9 @@ cargo fuzz --version
 echo "== seed corpus"
 cargo run --quiet --manifest-path fuzz/Cargo.toml --example gen-corpus
 
+echo "== fuzz crate's own tests (samples, dictionary, script format, harness regressions)"
+cargo test --quiet --manifest-path fuzz/Cargo.toml --lib
+
 echo "== build (release, coverage instrumentation, debug assertions)"
 # -a: debug assertions (and overflow checks) on, so the engine's
 # debug_assert! invariants are checked too.
