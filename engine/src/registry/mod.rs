@@ -3,7 +3,9 @@
 //!
 //! Each connection moves through two stages: waiting for the peer's hello
 //! (bounded by [`RegistryConfig::hello_timeout`]), then open for requests. A
-//! request is answered with exactly one reply, in order. A connection that
+//! request is answered with exactly one reply, in order: while a connection's
+//! log-in or registration waits for its password check, the connection's
+//! later messages wait unread (at most [`MAX_WAITING_BYTES`] of them). A connection that
 //! breaks the protocol gets a [`Goodbye`] saying why and is closed; nothing
 //! else is affected.
 //!
@@ -24,6 +26,7 @@ use std::time::{Duration, Instant};
 pub use self::accounts::Accounts;
 pub use self::directory::{Directory, Session};
 use crate::api::{CommandError, ConnId, Engine, Input, JobId, Output};
+use crate::limits::{FRAME_HEADER_LEN, MAX_FRAME_LEN};
 use crate::password::{PasswordCost, PasswordDigest, PasswordError, PasswordWork, SALT_LEN, Salt};
 use crate::record::Record;
 use crate::rng::Rng;
@@ -35,6 +38,12 @@ use crate::wire::{
     Deframer, ErrorCode, Goodbye, Hello, Message, Name, PROTOCOL_VERSION, Refusal, Role, WireError,
     encode,
 };
+
+/// Most bytes a connection may send while its log-in or registration is being
+/// checked (they wait unread, so that replies stay in order): one whole frame.
+/// A peer has no reason to send more before that reply; more closes the
+/// connection rather than piling up in its buffer.
+pub const MAX_WAITING_BYTES: usize = FRAME_HEADER_LEN + MAX_FRAME_LEN;
 
 /// How a registry behaves.
 #[derive(Debug, Clone)]
@@ -329,10 +338,27 @@ impl Registry {
             return;
         };
         c.deframer.push(bytes);
+        self.read_messages(now, conn);
+    }
+
+    /// Handles the whole messages buffered on `conn`, in order, until one
+    /// starts a password check: the rest wait for its answer, so that each
+    /// request is answered in order and after the ones before it took effect.
+    fn read_messages(&mut self, now: Instant, conn: ConnId) {
         loop {
             let Some(c) = self.conns.get_mut(&conn) else {
                 return;
             };
+            if c.auth_pending {
+                if c.deframer.buffered() > MAX_WAITING_BYTES {
+                    let reason = format!(
+                        "more than {MAX_WAITING_BYTES} bytes sent while a log-in was being \
+                         checked; wait for its reply"
+                    );
+                    return self.violation(conn, reason);
+                }
+                return;
+            }
             match c.deframer.next_message() {
                 Ok(Some(msg)) => self.handle_message(now, conn, msg),
                 Ok(None) => return,
@@ -742,7 +768,16 @@ impl Engine for Registry {
         match input {
             Input::Received { conn, bytes } => self.handle_received(now, conn, bytes),
             Input::Closed { conn } => self.forget(conn, OfflineReason::Disconnected),
-            Input::PasswordDerived { job, result } => self.handle_password(now, job, result),
+            Input::PasswordDerived { job, result } => {
+                let conn = self.jobs.get(&job).map(|j| match j {
+                    AuthJob::Register { conn, .. } | AuthJob::Login { conn, .. } => *conn,
+                });
+                self.handle_password(now, job, result);
+                // Messages that arrived during the check waited for its answer.
+                if let Some(conn) = conn {
+                    self.read_messages(now, conn);
+                }
+            }
             // A registry opens no connections and moves no files.
             Input::Connected { .. }
             | Input::ConnectFailed { .. }
@@ -784,5 +819,141 @@ impl Engine for Registry {
 
     fn poll_timeout(&self) -> Option<Instant> {
         self.timers.next_deadline()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bounded::Text;
+    use crate::wire::decode;
+
+    fn registry() -> (Registry, Instant, ConnId) {
+        let now = Instant::now();
+        let config = RegistryConfig {
+            password_cost: PasswordCost::TESTING,
+            ..RegistryConfig::default()
+        };
+        let mut r = Registry::new(config, Vec::new(), now, 1);
+        let conn = r.accept(now, "10.0.0.1:5000".parse().unwrap());
+        let hello = Message::Hello(Hello {
+            version: PROTOCOL_VERSION,
+            role: Role::Peer,
+            name: None,
+        });
+        r.handle_input(
+            now,
+            Input::Received {
+                conn,
+                bytes: &encode(&hello),
+            },
+        );
+        (r, now, conn)
+    }
+
+    fn request(id: u32, body: RequestBody) -> Vec<u8> {
+        encode(&Message::Request(Request { id, body }))
+    }
+
+    fn register(id: u32) -> Vec<u8> {
+        let name = Name::new("alice").unwrap();
+        let password = Password(Text::new("pw").unwrap());
+        request(id, RequestBody::Register { name, password })
+    }
+
+    /// What a registry did with an input, as far as these tests care.
+    #[derive(Default)]
+    struct Drained {
+        /// Replies sent: id, and the refusal code if refused.
+        replies: Vec<(u32, Option<ErrorCode>)>,
+        /// Password work asked for.
+        jobs: Vec<(JobId, PasswordWork)>,
+        /// Whether a connection was closed.
+        closed: bool,
+    }
+
+    fn drain(r: &mut Registry) -> Drained {
+        let mut d = Drained::default();
+        while let Some(o) = r.poll_output() {
+            match o {
+                Output::Send { bytes, .. } => {
+                    if let Ok(Message::Reply(reply)) = decode(&bytes[FRAME_HEADER_LEN..]) {
+                        d.replies
+                            .push((reply.id, reply.result.err().map(|e| e.code)));
+                    }
+                }
+                Output::DerivePassword { job, work } => d.jobs.push((job, work)),
+                Output::Close { .. } => d.closed = true,
+                _ => {}
+            }
+        }
+        d
+    }
+
+    fn receive(r: &mut Registry, now: Instant, conn: ConnId, bytes: &[u8]) {
+        r.handle_input(now, Input::Received { conn, bytes });
+    }
+
+    /// Runs the one password job `d` asked for and feeds its answer.
+    fn answer(r: &mut Registry, now: Instant, mut d: Drained) {
+        assert_eq!(d.jobs.len(), 1, "one password job");
+        let (job, work) = d.jobs.remove(0);
+        let result = work.run();
+        r.handle_input(now, Input::PasswordDerived { job, result });
+    }
+
+    /// Found by the `registry` fuzz target: a request sent right behind a
+    /// registration was answered first (reply 2 before reply 1), though
+    /// replies come in order.
+    #[test]
+    fn a_request_behind_a_registration_is_answered_after_it() {
+        let (mut r, now, conn) = registry();
+        let bytes = [register(1), request(2, RequestBody::Heartbeat)].concat();
+        receive(&mut r, now, conn, &bytes);
+        let d = drain(&mut r);
+        assert!(d.replies.is_empty(), "answered early: {:?}", d.replies);
+        answer(&mut r, now, d);
+        let d = drain(&mut r);
+        let not_logged_in = Some(ErrorCode::NotLoggedIn);
+        assert_eq!(d.replies, vec![(1, None), (2, not_logged_in)]);
+        assert!(!d.closed);
+    }
+
+    #[test]
+    fn a_request_behind_a_login_sees_the_session() {
+        let (mut r, now, conn) = registry();
+        receive(&mut r, now, conn, &register(1));
+        let d = drain(&mut r);
+        answer(&mut r, now, d);
+        assert_eq!(drain(&mut r).replies, vec![(1, None)]);
+        let login = RequestBody::Login {
+            name: Name::new("alice").unwrap(),
+            password: Password(Text::new("pw").unwrap()),
+            listen: "10.0.0.1:7000".parse().unwrap(),
+        };
+        let list = RequestBody::List { after: None };
+        let bytes = [request(2, login), request(3, list)].concat();
+        receive(&mut r, now, conn, &bytes);
+        let d = drain(&mut r);
+        assert!(d.replies.is_empty(), "answered early: {:?}", d.replies);
+        answer(&mut r, now, d);
+        // Not NotLoggedIn: the list was read after the log-in took effect.
+        assert_eq!(drain(&mut r).replies, vec![(2, None), (3, None)]);
+    }
+
+    #[test]
+    fn a_flood_during_a_password_check_closes_the_connection() {
+        let (mut r, now, conn) = registry();
+        receive(&mut r, now, conn, &register(1));
+        let heartbeat = request(2, RequestBody::Heartbeat);
+        let mut sent = 0;
+        while sent <= MAX_WAITING_BYTES {
+            receive(&mut r, now, conn, &heartbeat);
+            sent += heartbeat.len();
+        }
+        let d = drain(&mut r);
+        assert!(d.replies.is_empty());
+        assert!(d.closed, "more than MAX_WAITING_BYTES waiting closes");
+        assert_eq!(r.connection_count(), 0);
     }
 }

@@ -1,0 +1,354 @@
+//! Writes the seed corpus of every fuzz target into `fuzz/corpus/<target>/`.
+//!
+//! ```text
+//! cargo run --manifest-path fuzz/Cargo.toml --example gen-corpus [-- OUT_DIR]
+//! ```
+//!
+//! An example rather than a binary because `cargo fuzz build` builds every
+//! binary of this crate with coverage instrumentation and links libFuzzer only
+//! into the targets; a plain binary here would fail to link.
+//!
+//! The corpus is generated, never checked in: seeds come from
+//! `confab_fuzz::samples` (one valid message of every kind, and the largest of
+//! each limit), so they follow the wire format as it changes. File names are
+//! content hashes, as libFuzzer names its own, so running this again over a
+//! corpus the fuzzer has grown adds nothing twice and removes nothing.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use confab_engine::wire::registry::{Profile, RequestBody};
+use confab_engine::wire::{Goodbye, Message, encode};
+use confab_fuzz::generate::NAME_POOL;
+use confab_fuzz::ops::{self, ConnRef, Op};
+use confab_fuzz::samples;
+
+fn write(dir: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut h = DefaultHasher::new();
+    bytes.hash(&mut h);
+    std::fs::write(dir.join(format!("seed-{:016x}", h.finish())), bytes)
+}
+
+fn body(msg: &Message) -> Vec<u8> {
+    encode(msg)[4..].to_vec()
+}
+
+/// The deframer's input: no split lengths (the target derives its own from
+/// the leading bytes), then the stream.
+fn deframer_input(lens: &[u16], frames: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = vec![u8::try_from(lens.len()).expect("few lengths")];
+    for l in lens {
+        out.extend(l.to_be_bytes());
+    }
+    for f in frames {
+        out.extend_from_slice(f);
+    }
+    out
+}
+
+/// A frame arriving on connection number `conn`, in pieces of `split` bytes.
+fn frame(conn: u8, split: u8, msg: &Message) -> Op {
+    Op::Frame {
+        conn: ConnRef(conn),
+        split,
+        body: body(msg),
+    }
+}
+
+fn req(conn: u8, id: u32, b: RequestBody) -> Op {
+    frame(conn, 0, &samples::request(id, b))
+}
+
+fn password(job: u8) -> Op {
+    Op::Password { job, fail: false }
+}
+
+/// Request bodies from the samples, by variant name.
+fn body_named(prefix: &str) -> RequestBody {
+    samples::request_bodies()
+        .into_iter()
+        .find(|b| format!("{b:?}").starts_with(prefix))
+        .unwrap_or_else(|| panic!("no sample request {prefix}"))
+}
+
+/// Accept, hello, register and log in `name` on connection number `conn`
+/// (the `conn`-th accepted), answering the password jobs in order.
+fn session(conn: u8, name: &str) -> Vec<Op> {
+    let n = confab_engine::wire::Name::new(name).expect("pool name");
+    let pw = confab_engine::wire::registry::Password(
+        confab_engine::bounded::Text::new("hunter2").expect("short"),
+    );
+    vec![
+        Op::Accept { remote: conn },
+        frame(conn, 0, &samples::hello()),
+        req(
+            conn,
+            1,
+            RequestBody::Register {
+                name: n.clone(),
+                password: pw.clone(),
+            },
+        ),
+        password(0),
+        req(
+            conn,
+            2,
+            RequestBody::Login {
+                name: n,
+                password: pw,
+                listen: format!("10.0.1.{conn}:7000").parse().expect("addr"),
+            },
+        ),
+        password(0),
+    ]
+}
+
+/// Scripts for the registry: whole sessions that reach deep states.
+fn registry_scripts() -> Vec<Vec<Op>> {
+    let mut scripts = Vec::new();
+
+    // One peer through every request, then time passing, logout and goodbye.
+    let mut s = session(0, "alice");
+    for (i, b) in samples::request_bodies().into_iter().enumerate() {
+        s.push(req(0, 10 + i as u32, b));
+    }
+    s.extend([
+        Op::Advance {
+            by: Duration::from_secs(10),
+        },
+        Op::Tick,
+        req(0, 40, RequestBody::Logout),
+        frame(
+            0,
+            0,
+            &Message::Goodbye(Goodbye {
+                code: confab_engine::wire::ErrorCode::Normal,
+                reason: confab_engine::bounded::Text::new("bye").expect("short"),
+            }),
+        ),
+        Op::Close { conn: ConnRef(0) },
+    ]);
+    scripts.push(s);
+
+    // Two peers, one watching presence; the same name logs in twice
+    // (session replaced); listings with both online; a silent session times out.
+    let mut s = session(0, "alice");
+    s.push(req(0, 3, RequestBody::WatchPresence { on: true }));
+    s.extend(session(1, "bob"));
+    s.push(req(1, 3, body_named("Publish")));
+    s.push(req(
+        0,
+        4,
+        RequestBody::Files {
+            owner: None,
+            after: None,
+        },
+    ));
+    s.push(req(0, 5, RequestBody::List { after: None }));
+    s.extend([
+        Op::Accept { remote: 2 },
+        frame(2, 1, &samples::hello()),
+        req(
+            2,
+            1,
+            RequestBody::Login {
+                name: confab_engine::wire::Name::new("bob").expect("pool name"),
+                password: confab_engine::wire::registry::Password(
+                    confab_engine::bounded::Text::new("hunter2").expect("short"),
+                ),
+                listen: "10.0.1.9:7000".parse().expect("addr"),
+            },
+        ),
+        password(0),
+        Op::Advance {
+            by: Duration::from_secs(29),
+        },
+        req(2, 2, RequestBody::Heartbeat),
+        Op::Advance {
+            by: Duration::from_secs(2),
+        },
+        Op::Tick,
+    ]);
+    scripts.push(s);
+
+    // A wrong password, a failed password job, a busy connection.
+    let mut s = session(0, "carol");
+    s.extend([
+        Op::Accept { remote: 1 },
+        frame(1, 0, &samples::hello()),
+        req(1, 1, body_named("Login")),
+        req(1, 2, body_named("Login")),
+        Op::Password { job: 0, fail: true },
+        password(0),
+    ]);
+    scripts.push(s);
+
+    // More files than one listing page holds: a full first page, then the
+    // next from a cursor, of everyone and of one owner.
+    let many: Vec<_> = (0..1500)
+        .map(|i| samples::shared(&format!("f{i:04}"), i))
+        .collect();
+    let cursor = confab_engine::wire::registry::FileCursor {
+        owner: confab_engine::wire::Name::new(NAME_POOL[0]).expect("pool name"),
+        name: confab_engine::wire::FileName::new("f0999").expect("valid"),
+    };
+    let mut s = session(0, NAME_POOL[0]);
+    s.extend([
+        req(
+            0,
+            3,
+            RequestBody::Publish {
+                files: confab_engine::bounded::List::new(many).expect("within the limit"),
+            },
+        ),
+        req(
+            0,
+            4,
+            RequestBody::Files {
+                owner: None,
+                after: None,
+            },
+        ),
+        req(
+            0,
+            5,
+            RequestBody::Files {
+                owner: None,
+                after: Some(cursor.clone()),
+            },
+        ),
+        req(
+            0,
+            6,
+            RequestBody::Files {
+                owner: Some(cursor.owner.clone()),
+                after: Some(cursor),
+            },
+        ),
+    ]);
+    scripts.push(s);
+
+    // No hello in time; a wrong first message; garbage; an oversized header.
+    scripts.push(vec![
+        Op::Accept { remote: 0 },
+        Op::Accept { remote: 1 },
+        Op::Accept { remote: 2 },
+        Op::Accept { remote: 3 },
+        frame(1, 0, &samples::request(1, RequestBody::Heartbeat)),
+        Op::Raw {
+            conn: ConnRef(2),
+            bytes: vec![0, 0, 0, 3, 0xff, 0xff, 0xff],
+        },
+        Op::Raw {
+            conn: ConnRef(3),
+            bytes: vec![0xff, 0xff, 0xff, 0xff],
+        },
+        Op::Advance {
+            by: Duration::from_secs(11),
+        },
+    ]);
+
+    // Registered, then the host crashes and restarts from its records; then shutdown.
+    let mut s = session(0, "d");
+    s.push(req(
+        0,
+        3,
+        RequestBody::SetProfile {
+            profile: Profile::default(),
+        },
+    ));
+    s.push(Op::Restart);
+    s.extend(session(0, "d"));
+    s.push(Op::Command { seed: vec![0] });
+    scripts.push(s);
+
+    // Every kind of message after a hello (those that fit in one operation),
+    // split into small pieces.
+    for msg in samples::all() {
+        let b = body(&msg);
+        if b.len() > usize::from(u16::MAX) {
+            continue;
+        }
+        let mut s = session(0, NAME_POOL[1]);
+        s.push(Op::Frame {
+            conn: ConnRef(0),
+            split: 7,
+            body: b,
+        });
+        scripts.push(s);
+    }
+
+    // Generated messages from a few seeds, so the generator's paths are warm.
+    for i in 0..16u8 {
+        let mut s = session(0, NAME_POOL[0]);
+        s.push(Op::Message {
+            conn: ConnRef(0),
+            split: i,
+            seed: (0..48)
+                .map(|j| i.wrapping_mul(31).wrapping_add(j))
+                .collect(),
+        });
+        scripts.push(s);
+    }
+    scripts
+}
+
+fn main() -> std::io::Result<()> {
+    let root: PathBuf = std::env::args_os()
+        .nth(1)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus"));
+    let dir = |target: &str| -> std::io::Result<PathBuf> {
+        let d = root.join(target);
+        std::fs::create_dir_all(&d)?;
+        Ok(d)
+    };
+
+    let messages = samples::all();
+    let frames: Vec<Vec<u8>> = messages.iter().map(encode).collect();
+
+    let decode = dir("decode")?;
+    for m in &messages {
+        write(&decode, &body(m))?;
+    }
+
+    // The deframer does not care what a body holds, only how long it is: the
+    // largest frames (hundreds of KiB) would only slow it down, so keep those
+    // up to the 64 KiB avatar, which still exercises reserving a big frame.
+    let deframer = dir("deframer")?;
+    let mut deframer_seeds = 4;
+    for f in frames.iter().filter(|f| f.len() <= 128 * 1024) {
+        write(&deframer, &deframer_input(&[], std::slice::from_ref(f)))?;
+        deframer_seeds += 1;
+    }
+    // Small frames back to back, whole and split at awkward places.
+    let small: Vec<Vec<u8>> = frames.iter().filter(|f| f.len() < 256).cloned().collect();
+    write(&deframer, &deframer_input(&[], &small))?;
+    write(&deframer, &deframer_input(&[1, 3, 5, 4], &small))?;
+    // A good frame, then an oversized header; a good frame, then a bad body.
+    let mut bad = small[..2].to_vec();
+    bad.push(vec![0x00, 0x11, 0x00, 0x01]);
+    write(&deframer, &deframer_input(&[2], &bad))?;
+    let mut bad = small[..2].to_vec();
+    bad.push(vec![0, 0, 0, 2, 0x81, 0xa5]);
+    write(&deframer, &deframer_input(&[], &bad))?;
+
+    let registry = dir("registry")?;
+    let scripts = registry_scripts();
+    for s in &scripts {
+        let bytes = ops::encode(s);
+        assert_eq!(&ops::parse(&bytes), s, "a script survives its encoding");
+        write(&registry, &bytes)?;
+    }
+
+    println!(
+        "wrote {} decode, {} deframer and {} registry seeds under {}",
+        messages.len(),
+        deframer_seeds,
+        scripts.len(),
+        root.display()
+    );
+    Ok(())
+}

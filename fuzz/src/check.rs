@@ -1,0 +1,160 @@
+//! Invariants of messages and frames, shared by every target.
+//!
+//! The bounded types promise "never more than the limit"; [`limits`] checks
+//! each field against the constant in `limits.rs` directly, so a field given
+//! the wrong bound (a nick typed with the bio's limit, say) is caught too, and
+//! re-checks the naming rules on every name that was decoded.
+
+use confab_engine::limits::{
+    FRAME_HEADER_LEN, MAX_ADDR_LEN, MAX_AVATAR_LEN, MAX_BIO_LEN, MAX_FILE_NAME_LEN, MAX_FRAME_LEN,
+    MAX_LISTING_ENTRIES, MAX_NICK_LEN, MAX_PASSWORD_LEN, MAX_REASON_LEN, MAX_SEARCH_LEN,
+    MAX_SHARED_FILES,
+};
+use confab_engine::wire::registry::{FileEntry, Profile, ReplyBody, RequestBody, SharedFile};
+use confab_engine::wire::{FileName, Message, Name, decode, encode};
+
+fn name(n: &Name) {
+    assert_eq!(
+        Name::new(n.as_str()).as_ref(),
+        Ok(n),
+        "a decoded name breaks the rules"
+    );
+}
+
+fn file_name(n: &FileName) {
+    assert!(n.as_str().len() <= MAX_FILE_NAME_LEN);
+    assert_eq!(
+        FileName::new(n.as_str()).as_ref(),
+        Ok(n),
+        "a decoded file name breaks the rules"
+    );
+}
+
+fn text(s: &str, max: usize, what: &str) {
+    assert!(s.len() <= max, "{what} of {} bytes > {max}", s.len());
+}
+
+fn addr(a: &std::net::SocketAddr) {
+    text(&a.to_string(), MAX_ADDR_LEN, "address text");
+}
+
+fn profile(p: &Profile) {
+    text(&p.nick, MAX_NICK_LEN, "nick");
+    text(&p.bio, MAX_BIO_LEN, "bio");
+    assert!(p.avatar.len() <= MAX_AVATAR_LEN, "avatar over the limit");
+}
+
+fn shared_file(f: &SharedFile) {
+    file_name(&f.name);
+}
+
+fn file_entry(e: &FileEntry) {
+    name(&e.owner);
+    shared_file(&e.file);
+}
+
+/// Checks every field of `msg` against its documented limit and rules.
+///
+/// Message kinds without an arm here (those added after this crate was
+/// written) rely on their bounded types alone; a target that generates them
+/// (the peer target) adds their arms.
+pub fn limits(msg: &Message) {
+    match msg {
+        Message::Hello(h) => {
+            if let Some(n) = &h.name {
+                name(n);
+            }
+        }
+        Message::Goodbye(g) => text(&g.reason, MAX_REASON_LEN, "goodbye reason"),
+        Message::Request(r) => match &r.body {
+            RequestBody::Register { name: n, password } => {
+                name(n);
+                text(&password.0, MAX_PASSWORD_LEN, "password");
+            }
+            RequestBody::Login {
+                name: n,
+                password,
+                listen,
+            } => {
+                name(n);
+                text(&password.0, MAX_PASSWORD_LEN, "password");
+                addr(listen);
+            }
+            RequestBody::Logout | RequestBody::Heartbeat | RequestBody::WatchPresence { .. } => {}
+            RequestBody::List { after } => after.iter().for_each(name),
+            RequestBody::Search { text: t, after } => {
+                text(t, MAX_SEARCH_LEN, "search text");
+                after.iter().for_each(name);
+            }
+            RequestBody::Lookup { name: n } => name(n),
+            RequestBody::Publish { files } => {
+                assert!(files.len() <= MAX_SHARED_FILES, "too many shared files");
+                files.iter().for_each(shared_file);
+            }
+            RequestBody::SetProfile { profile: p } => profile(p),
+            RequestBody::Files { owner, after } => {
+                owner.iter().for_each(name);
+                if let Some(c) = after {
+                    name(&c.owner);
+                    file_name(&c.name);
+                }
+            }
+        },
+        Message::Reply(r) => match &r.result {
+            Err(refusal) => text(&refusal.message, MAX_REASON_LEN, "refusal message"),
+            Ok(ReplyBody::Done) => {}
+            Ok(ReplyBody::Users { users, .. }) => {
+                assert!(users.len() <= MAX_LISTING_ENTRIES, "too many users");
+                for u in users.iter() {
+                    name(&u.name);
+                    addr(&u.addr);
+                }
+            }
+            Ok(ReplyBody::Peer(info)) => {
+                name(&info.name);
+                info.addr.iter().for_each(addr);
+                profile(&info.profile);
+            }
+            Ok(ReplyBody::Files { files, .. }) => {
+                assert!(files.len() <= MAX_LISTING_ENTRIES, "too many files");
+                files.iter().for_each(file_entry);
+            }
+        },
+        Message::Presence(p) => {
+            name(&p.name);
+            p.addr.iter().for_each(addr);
+        }
+        #[allow(unreachable_patterns)]
+        _ => {}
+    }
+}
+
+/// Checks that `msg` encodes to one frame within the limit, whose header
+/// tells its length, and that the frame decodes back to `msg`. Returns the frame.
+pub fn round_trip(msg: &Message) -> Vec<u8> {
+    let frame = encode(msg);
+    let body = frame_body(&frame);
+    let again = decode(body).unwrap_or_else(|e| panic!("{} re-encoded fails: {e}", msg.kind()));
+    assert_eq!(&again, msg, "a message changed through encode and decode");
+    frame
+}
+
+/// Checks one frame as the engine produced it (header and body, nothing else),
+/// and returns its message.
+pub fn frame(frame: &[u8]) -> Message {
+    let msg = decode(frame_body(frame)).unwrap_or_else(|e| panic!("the engine sent {e}"));
+    limits(&msg);
+    msg
+}
+
+fn frame_body(frame: &[u8]) -> &[u8] {
+    assert!(frame.len() >= FRAME_HEADER_LEN, "a frame without a header");
+    let (header, body) = frame.split_at(FRAME_HEADER_LEN);
+    let len = u32::from_be_bytes(header.try_into().expect("four bytes")) as usize;
+    assert_eq!(len, body.len(), "a frame header disagrees with its body");
+    assert!(
+        len <= MAX_FRAME_LEN,
+        "a frame of {len} bytes, over the limit"
+    );
+    body
+}

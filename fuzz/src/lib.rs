@@ -1,0 +1,26 @@
+//! Shared pieces of confab's fuzz targets.
+//!
+//! - [`alloc_guard`]: a global allocator that turns any single allocation past
+//!   a limit into a crash, so "allocates past the frame limit" is a finding even
+//!   without a sanitizer (libFuzzer's own `-malloc_limit_mb` needs one).
+//! - [`generate`]: `arbitrary` generator types that always build a *valid*
+//!   [`Message`](confab_engine::wire::Message), so the engine targets reach past
+//!   the decoder; and [`samples`]: one fixed message of every kind, for the
+//!   seed corpus and the dictionary.
+//! - [`check`]: invariants every decoded message and every frame must satisfy.
+//! - [`ops`] and [`driver`]: an engine-agnostic operation script and the driver
+//!   that plays it against any [`Engine`](confab_engine::Engine), checking the
+//!   driver-visible invariants; [`registry`] plugs the registry role into it.
+//!   A peer target adds one more module like [`registry`].
+
+pub mod alloc_guard;
+pub mod check;
+pub mod driver;
+pub mod generate;
+pub mod ops;
+pub mod registry;
+pub mod samples;
+
+/// Every allocation made by a target goes through the guard.
+#[global_allocator]
+static GLOBAL: alloc_guard::GuardAlloc = alloc_guard::GuardAlloc;

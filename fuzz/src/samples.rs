@@ -1,0 +1,311 @@
+//! One fixed, valid message of every kind (every variant of every enum inside
+//! a message), including the largest each limit allows: the material of the
+//! seed corpus and of the dictionary.
+
+use std::net::SocketAddr;
+
+use confab_engine::bounded::{Blob, List, Text};
+use confab_engine::limits::{
+    MAX_AVATAR_LEN, MAX_BIO_LEN, MAX_FILE_NAME_LEN, MAX_LISTING_ENTRIES, MAX_NICK_LEN,
+    MAX_PASSWORD_LEN, MAX_REASON_LEN, MAX_SEARCH_LEN, MAX_SHARED_FILES,
+};
+use confab_engine::wire::registry::{
+    FileCursor, FileEntry, Password, PeerInfo, Presence, Profile, Reply, ReplyBody, Request,
+    RequestBody, SharedFile, UserEntry,
+};
+use confab_engine::wire::{
+    FileName, Goodbye, Hello, Md5, Message, Name, PROTOCOL_VERSION, Refusal, Role,
+};
+
+use crate::generate::{ERROR_CODES, NAME_POOL, PASSWORD_POOL};
+
+fn name(s: &str) -> Name {
+    Name::new(s).expect("a valid sample name")
+}
+
+fn file(s: &str) -> FileName {
+    FileName::new(s).expect("a valid sample file name")
+}
+
+fn addr(s: &str) -> SocketAddr {
+    s.parse().expect("a valid sample address")
+}
+
+fn password(s: &str) -> Password {
+    Password(Text::new(s).expect("a sample password within the limit"))
+}
+
+/// A hello from a peer toward the registry, as a registry expects first.
+pub fn hello() -> Message {
+    Message::Hello(Hello {
+        version: PROTOCOL_VERSION,
+        role: Role::Peer,
+        name: None,
+    })
+}
+
+/// A request with id `id`.
+pub fn request(id: u32, body: RequestBody) -> Message {
+    Message::Request(Request { id, body })
+}
+
+/// A shared file named `n`.
+pub fn shared(n: &str, size: u64) -> SharedFile {
+    SharedFile {
+        name: file(n),
+        size,
+        md5: Md5::of(n.as_bytes()),
+    }
+}
+
+fn full_profile() -> Profile {
+    Profile {
+        nick: Text::new("n".repeat(MAX_NICK_LEN)).expect("at the limit"),
+        bio: Text::new("b".repeat(MAX_BIO_LEN)).expect("at the limit"),
+        avatar: Blob::new(vec![0x89; MAX_AVATAR_LEN]).expect("at the limit"),
+    }
+}
+
+/// Every request body, small.
+pub fn request_bodies() -> Vec<RequestBody> {
+    vec![
+        RequestBody::Register {
+            name: name("alice"),
+            password: password(PASSWORD_POOL[0]),
+        },
+        RequestBody::Login {
+            name: name("alice"),
+            password: password(PASSWORD_POOL[0]),
+            listen: addr("127.0.0.1:7001"),
+        },
+        RequestBody::Logout,
+        RequestBody::Heartbeat,
+        RequestBody::List { after: None },
+        RequestBody::List {
+            after: Some(name("bob")),
+        },
+        RequestBody::Search {
+            text: Text::new("li").expect("short"),
+            after: Some(name("a")),
+        },
+        RequestBody::Lookup { name: name("bob") },
+        RequestBody::Publish {
+            files: List::new(vec![shared("a.txt", 3), shared("b.bin", 1 << 40)]).expect("short"),
+        },
+        RequestBody::SetProfile {
+            profile: Profile {
+                nick: Text::new("Alice").expect("short"),
+                bio: Text::new("hi, I'm Alice").expect("short"),
+                avatar: Blob::new(vec![1, 2, 3]).expect("short"),
+            },
+        },
+        RequestBody::Files {
+            owner: None,
+            after: None,
+        },
+        RequestBody::Files {
+            owner: Some(name("bob")),
+            after: Some(FileCursor {
+                owner: name("bob"),
+                name: file("a.txt"),
+            }),
+        },
+        RequestBody::WatchPresence { on: true },
+        RequestBody::WatchPresence { on: false },
+    ]
+}
+
+/// Every reply body, small.
+pub fn reply_bodies() -> Vec<ReplyBody> {
+    vec![
+        ReplyBody::Done,
+        ReplyBody::Users {
+            users: List::new(vec![UserEntry {
+                name: name("bob"),
+                addr: addr("[fe80::1]:7000"),
+            }])
+            .expect("short"),
+            more: true,
+        },
+        ReplyBody::Peer(PeerInfo {
+            name: name("bob"),
+            addr: Some(addr("10.0.0.2:7000")),
+            profile: Profile::default(),
+        }),
+        ReplyBody::Peer(PeerInfo {
+            name: name("carol"),
+            addr: None,
+            profile: Profile::default(),
+        }),
+        ReplyBody::Files {
+            files: List::new(vec![FileEntry {
+                owner: name("bob"),
+                file: shared("notes.md", 12),
+            }])
+            .expect("short"),
+            more: false,
+        },
+    ]
+}
+
+/// Messages at the limits: the longest of every bounded field.
+pub fn largest() -> Vec<Message> {
+    let long_name = name(NAME_POOL[4]);
+    let long_file = |i: usize| {
+        let mut s = format!("{i:04}");
+        s.push_str(&"x".repeat(MAX_FILE_NAME_LEN - s.len()));
+        file(&s)
+    };
+    vec![
+        request(
+            u32::MAX,
+            RequestBody::Register {
+                name: long_name.clone(),
+                password: password(&"p".repeat(MAX_PASSWORD_LEN)),
+            },
+        ),
+        request(
+            1,
+            RequestBody::Search {
+                text: Text::new("s".repeat(MAX_SEARCH_LEN)).expect("at the limit"),
+                after: Some(long_name.clone()),
+            },
+        ),
+        request(
+            2,
+            RequestBody::SetProfile {
+                profile: full_profile(),
+            },
+        ),
+        request(
+            3,
+            RequestBody::Publish {
+                files: List::new(
+                    (0..MAX_SHARED_FILES)
+                        .map(|i| SharedFile {
+                            name: long_file(i),
+                            size: u64::MAX,
+                            md5: Md5([0xff; 16]),
+                        })
+                        .collect(),
+                )
+                .expect("at the limit"),
+            },
+        ),
+        Message::Reply(Reply {
+            id: 4,
+            result: Ok(ReplyBody::Files {
+                files: List::new(
+                    (0..MAX_LISTING_ENTRIES)
+                        .map(|i| FileEntry {
+                            owner: long_name.clone(),
+                            file: SharedFile {
+                                name: long_file(i),
+                                size: u64::MAX,
+                                md5: Md5([0xff; 16]),
+                            },
+                        })
+                        .collect(),
+                )
+                .expect("at the limit"),
+                more: true,
+            }),
+        }),
+        Message::Reply(Reply {
+            id: 5,
+            result: Ok(ReplyBody::Peer(PeerInfo {
+                name: long_name.clone(),
+                addr: Some(addr("[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535")),
+                profile: full_profile(),
+            })),
+        }),
+        Message::Goodbye(Goodbye {
+            code: ERROR_CODES[0],
+            reason: Text::new("r".repeat(MAX_REASON_LEN)).expect("at the limit"),
+        }),
+    ]
+}
+
+/// One message of every kind: every message, request, reply and error code
+/// variant, then the largest ones.
+pub fn all() -> Vec<Message> {
+    let mut out = vec![
+        hello(),
+        Message::Hello(Hello {
+            version: PROTOCOL_VERSION,
+            role: Role::Registry,
+            name: None,
+        }),
+        Message::Hello(Hello {
+            version: PROTOCOL_VERSION + 1,
+            role: Role::Peer,
+            name: Some(name("alice")),
+        }),
+        Message::Presence(Presence {
+            name: name("bob"),
+            online: true,
+            addr: Some(addr("10.0.0.2:7000")),
+        }),
+        Message::Presence(Presence {
+            name: name("bob"),
+            online: false,
+            addr: None,
+        }),
+    ];
+    out.extend(ERROR_CODES.iter().map(|&code| {
+        Message::Goodbye(Goodbye {
+            code,
+            reason: Text::new("bye").expect("short"),
+        })
+    }));
+    out.extend(
+        request_bodies()
+            .into_iter()
+            .enumerate()
+            .map(|(i, body)| request(i as u32, body)),
+    );
+    out.extend(reply_bodies().into_iter().enumerate().map(|(i, body)| {
+        Message::Reply(Reply {
+            id: i as u32,
+            result: Ok(body),
+        })
+    }));
+    out.extend(ERROR_CODES.iter().map(|&code| {
+        Message::Reply(Reply {
+            id: 7,
+            result: Err(Refusal::new(code, "no")),
+        })
+    }));
+    out.extend(largest());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check;
+
+    #[test]
+    fn every_sample_is_valid_and_survives_the_round_trip() {
+        for msg in all() {
+            check::limits(&msg);
+            check::round_trip(&msg);
+        }
+    }
+
+    #[test]
+    fn the_dictionary_names_every_variant_in_the_samples() {
+        // A fixstr token for every variant name the samples encode, so a new
+        // message kind without dictionary entries is noticed.
+        let dict = include_str!("../dict/confab.dict");
+        for msg in all() {
+            let kind = msg.kind();
+            let token = format!("\\x{:02x}{kind}\"", 0xa0 | kind.len());
+            assert!(dict.contains(&token), "the dictionary lacks {kind}");
+        }
+        for code in crate::generate::ERROR_CODES {
+            let name = format!("{code:?}");
+            assert!(dict.contains(&name), "the dictionary lacks {name}");
+        }
+    }
+}
