@@ -69,8 +69,79 @@ fn config(chunk: u32, window: u32, latency_us: u64, split: bool) -> PairConfig {
     }
 }
 
+/// 64 cases, or `PROPTEST_CASES` (which an explicit `cases` would override)
+/// for a longer hunt.
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64)
+}
+
+/// The property of `fetch_completes_and_verifies`, for one case.
+fn check_fetch(
+    seed: u64,
+    size: usize,
+    chunk: u32,
+    window: u32,
+    latency_us: u64,
+    split: bool,
+    faults: Vec<(u32, Fault)>,
+) -> Result<(), TestCaseError> {
+    let mut data = vec![0u8; size];
+    Rng::new(seed).fill(&mut data);
+    let mut s = MemFiles::new();
+    s.put_shared("f", MemFile::from_bytes(&data));
+    let mut p = Pair::fetch(
+        std::time::Instant::now(),
+        seed,
+        config(chunk, window, latency_us, split),
+        s,
+        MemFiles::new(),
+        "f",
+    );
+    run(&mut p, faults);
+    prop_assert!(p.settled(), "seed {seed}: not settled");
+    match p.receiver.outcome() {
+        Some(TransferEvent::Done { md5, .. }) => prop_assert_eq!(*md5, Md5::of(&data)),
+        other => prop_assert!(false, "seed {}: {:?}", seed, other),
+    }
+    let got = p.receiver.files.download("f").map(|f| f.bytes());
+    prop_assert!(got.as_deref() == Some(&data[..]), "seed {seed}: contents");
+    prop_assert!(
+        p.receiver.files.conflicts.is_empty(),
+        "{:?}",
+        p.receiver.files.conflicts
+    );
+    prop_assert!(p.receiver.records.is_empty());
+    prop_assert_eq!(
+        p.receiver.files.download_names(),
+        vec!["f".to_string()],
+        "seed {}: a second copy or a .part left",
+        seed
+    );
+    Ok(())
+}
+
+/// Found by `fetch_completes_and_verifies`: a receiver restarted after its
+/// store renamed `f.part` to `f` but before it took `FileFinished` fetched
+/// the file again and saved a second copy, `f (1)`.
+#[test]
+fn fetch_regression_restart_after_the_rename() {
+    check_fetch(
+        0,
+        15688,
+        1961,
+        1,
+        10,
+        true,
+        vec![(54, Fault::RestartReceiver)],
+    )
+    .unwrap();
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), .. ProptestConfig::default() })]
 
     #[test]
     fn fetch_completes_and_verifies(
@@ -82,22 +153,7 @@ proptest! {
         split in any::<bool>(),
         faults in proptest::collection::vec(fault(), 0..6),
     ) {
-        let mut data = vec![0u8; size];
-        Rng::new(seed).fill(&mut data);
-        let mut s = MemFiles::new();
-        s.put_shared("f", MemFile::from_bytes(&data));
-        let mut p = Pair::fetch(std::time::Instant::now(), seed, config(chunk, window, latency_us, split), s, MemFiles::new(), "f");
-        run(&mut p, faults);
-        prop_assert!(p.settled(), "seed {seed}: not settled");
-        match p.receiver.outcome() {
-            Some(TransferEvent::Done { md5, .. }) => prop_assert_eq!(*md5, Md5::of(&data)),
-            other => prop_assert!(false, "seed {}: {:?}", seed, other),
-        }
-        let got = p.receiver.files.download("f").map(|f| f.bytes());
-        prop_assert!(got.as_deref() == Some(&data[..]), "seed {seed}: contents");
-        prop_assert!(p.receiver.files.conflicts.is_empty(), "{:?}", p.receiver.files.conflicts);
-        prop_assert!(p.receiver.records.is_empty());
-        prop_assert_eq!(p.receiver.files.download_names().len(), 1);
+        check_fetch(seed, size, chunk, window, latency_us, split, faults)?;
     }
 
     #[test]

@@ -181,8 +181,8 @@ pub enum Origin {
 }
 
 /// What a transfer persists to resume after a restart, under
-/// `transfer/<id>`. Written when it starts moving and whenever a file is
-/// finished; forgotten when it is over.
+/// `transfer/<id>`. Written when it starts moving, before a file is renamed
+/// and once it is; forgotten when it is over.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TransferRecord {
     /// Its local id.
@@ -222,6 +222,13 @@ pub enum SavedSide {
         /// The MD5 state at a point of the current file known written, so a
         /// restart re-reads only the `.part` bytes after it.
         checkpoint: Option<HashCheckpoint>,
+        /// File `next_file` is verified and `FinishFile` was asked for it: its
+        /// `.part` may already be renamed. Saved before `FinishFile` goes out,
+        /// so a restart can tell "renamed, only not yet noted" from "never
+        /// finished" (see `transfer/receive/finish.rs`). Last, and defaulted,
+        /// so a record saved without it still reads.
+        #[serde(default)]
+        finishing: bool,
     },
 }
 

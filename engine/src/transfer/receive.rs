@@ -15,6 +15,9 @@
 //!   by the window, and a sender that runs further is cut off;
 //! - a file is finished (renamed) only when every byte is written and the
 //!   digest matches; otherwise only its `.part` is ever discarded;
+//! - the record carries the `finishing` mark from before a file's
+//!   `FinishFile` until the file is noted done, so a restart in between
+//!   neither fetches nor renames that file again (see [`finish`]);
 //! - a `Want` goes out only when every earlier write has landed, after a
 //!   `Manifest` on the same connection, so a resume never skips or repeats a
 //!   byte, and chunks of an older round are ignored.
@@ -22,13 +25,13 @@
 use std::time::Instant;
 
 use crate::api::{Input, Output, TransferId};
-use crate::peer::Direction;
 use crate::transfer::folder::{Change, compare};
 use crate::transfer::offer::{OfferState, expired_reason};
 use crate::transfer::progress::Meter;
 use crate::transfer::rehash::{Hasher, Rehash, Step, resume_point};
 use crate::transfer::window::WriteWindow;
 
+mod finish;
 mod report;
 use crate::transfer::{
     HashCheckpoint, Origin, Outbox, SavedSide, TransferConfig, TransferEvent, TransferRecord,
@@ -86,6 +89,11 @@ pub struct ReceiveTransfer {
     resumed: bool,
     /// The current file was already started over after failing to verify.
     retried: bool,
+    /// Restored with the `finishing` mark: `FinishFile` of `next_file` went
+    /// out before the restart and may have been carried out. The next
+    /// `PartOpened` of that file tells (see [`finish`]); until then every
+    /// save keeps the mark.
+    finish_unsure: bool,
     /// The last saved MD5 state of the current file.
     checkpoint: Option<HashCheckpoint>,
     /// A state taken when `expected` crossed a checkpoint line, saved once
@@ -126,6 +134,7 @@ impl ReceiveTransfer {
             hasher: Hasher::default(),
             resumed: false,
             retried: false,
+            finish_unsure: false,
             checkpoint: None,
             next_checkpoint: None,
             boxed: Outbox::default(),
@@ -206,6 +215,7 @@ impl ReceiveTransfer {
             first_path,
             complete,
             checkpoint,
+            finishing,
         } = record.side
         else {
             return None;
@@ -225,6 +235,8 @@ impl ReceiveTransfer {
         t.checkpoint = checkpoint;
         if complete {
             t.phase = Phase::Completing;
+        } else {
+            t.finish_unsure = finishing;
         }
         Some(t)
     }
@@ -436,6 +448,7 @@ impl ReceiveTransfer {
                 first_path: self.first_path.clone(),
                 complete: matches!(self.phase, Phase::Completing),
                 checkpoint: self.checkpoint.clone(),
+                finishing: matches!(self.phase, Phase::Finishing) || self.finish_unsure,
             },
         });
     }
@@ -531,7 +544,9 @@ impl ReceiveTransfer {
                     Change::Same => {}
                     Change::Current => {
                         self.save();
-                        if !matches!(self.phase, Phase::Finishing) {
+                        // A file verified and (maybe) renamed is not started
+                        // over: it is the user's, or about to be.
+                        if !matches!(self.phase, Phase::Finishing) && !self.finish_unsure {
                             self.boxed.event(TransferEvent::Notice(format!(
                                 "{name} changed at {}; starting the file over",
                                 self.peer
@@ -541,6 +556,10 @@ impl ReceiveTransfer {
                     }
                     Change::All => {
                         self.next_file = 0;
+                        // Whatever was finishing stays where it lands; the
+                        // mark must not be saved against file 0.
+                        self.phase = Phase::Idle;
+                        self.finish_unsure = false;
                         self.save();
                         self.boxed.event(TransferEvent::Notice(format!(
                             "{name} changed at {}; starting over (files already received stay)",
@@ -560,6 +579,7 @@ impl ReceiveTransfer {
     /// Drops what is known of the current file and opens it afresh.
     fn start_over(&mut self) {
         self.hasher = Hasher::default();
+        self.finish_unsure = false;
         self.resumed = false;
         self.checkpoint = None;
         self.next_checkpoint = None;
@@ -573,6 +593,9 @@ impl ReceiveTransfer {
         let Some(size) = self.entry_size(file) else {
             return;
         };
+        if std::mem::take(&mut self.finish_unsure) && self.finished_before_restart(len) {
+            return;
+        }
         self.hasher = Hasher::default();
         if len > size {
             // Longer than the file can be: not a prefix of it.
@@ -722,86 +745,6 @@ impl ReceiveTransfer {
         }
         self.maybe_verify();
         self.advance();
-    }
-
-    /// Once every byte of the current file is written: finish it if its
-    /// digest matches, otherwise start over once (if it was resumed) or fail.
-    fn maybe_verify(&mut self) {
-        let Phase::Receiving(r) = &self.phase else {
-            return;
-        };
-        if !r.complete() {
-            return;
-        }
-        let Some(entry) = self
-            .manifest
-            .as_ref()
-            .and_then(|m| m.entries.get(self.next_file as usize))
-        else {
-            return;
-        };
-        let (want, path) = (entry.md5, entry.path.to_string());
-        let got = self.hasher.digest();
-        let (id, file) = (self.id, self.next_file);
-        if got == want {
-            self.phase = Phase::Finishing;
-            self.boxed
-                .out
-                .push_back(Output::FinishFile { transfer: id, file });
-        } else if self.resumed && !self.retried {
-            self.retried = true;
-            self.boxed.event(TransferEvent::Notice(format!(
-                "{path}: the part already downloaded does not match; downloading it again"
-            )));
-            self.start_over();
-        } else {
-            self.fail(
-                format!(
-                    "{path} failed verification: MD5 {got} instead of {want}; the partial file was removed"
-                ),
-                true,
-            );
-        }
-    }
-
-    fn handle_finished(&mut self, file: u32, path: String) {
-        if !matches!(self.phase, Phase::Finishing) || file != self.next_file {
-            return;
-        }
-        self.first_path.get_or_insert(path);
-        self.next_file += 1;
-        self.retried = false;
-        self.resumed = false;
-        self.checkpoint = None;
-        self.next_checkpoint = None;
-        self.phase = Phase::Idle;
-        self.save();
-        // Between files, completing does not need the sender's word again.
-        let files = self.manifest.as_ref().map_or(0, |m| m.entries.len() as u32);
-        if self.next_file == files {
-            return self.complete();
-        }
-        self.advance();
-    }
-
-    fn complete(&mut self) {
-        let Some(m) = &self.manifest else {
-            return;
-        };
-        let (name, md5) = (m.name.to_string(), m.digest());
-        let path = self.first_path.clone().unwrap_or_else(|| name.clone());
-        // Saved as complete, so a restart neither reports it twice nor
-        // leaves the sender waiting; over once the sender echoes Complete.
-        self.phase = Phase::Completing;
-        self.save();
-        self.boxed.event(TransferEvent::Done {
-            direction: Direction::Receive,
-            name,
-            path,
-            md5,
-        });
-        let key = self.key;
-        self.send(TransferMessage::Complete { key });
     }
 
     fn violation(&mut self, what: &str) {
