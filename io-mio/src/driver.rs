@@ -159,6 +159,8 @@ pub struct Driver<E: Engine> {
     handle: DriverHandle<E::Command>,
     passwords: PasswordWorker,
     changes: Vec<Change>,
+    /// A store commit that failed; the driver stops with it.
+    store_failure: Option<DriverError>,
     events: Vec<E::Event>,
     read_buf: Vec<u8>,
     /// Stop requested: the linger deadline.
@@ -228,6 +230,7 @@ where
             handle,
             passwords,
             changes: Vec::new(),
+            store_failure: None,
             events: Vec::new(),
             stopping: None,
             finished: None,
@@ -535,12 +538,10 @@ where
         let mut reads_left = self.config.chunk_reads_per_turn.max(1);
         loop {
             self.drain(now);
-            if !self.changes.is_empty() {
-                let changes = std::mem::take(&mut self.changes);
-                match &self.store {
-                    Some(store) => store.commit(&changes).map_err(DriverError::Store)?,
-                    None => tracing::warn!(n = changes.len(), "no store: records not kept"),
-                }
+            if self.commit_changes().is_err()
+                && let Some(e) = self.store_failure.take()
+            {
+                return Err(e);
             }
             for event in std::mem::take(&mut self.events) {
                 if sink.event(event) == Flow::Finish && self.finished.is_none() {
@@ -553,6 +554,29 @@ where
                 return Ok(());
             }
         }
+    }
+
+    /// Commits the records the engine asked to persist so far. On failure the
+    /// error waits in `store_failure` for [`Self::settle`] to stop the driver:
+    /// nothing that depends on those records may happen after it.
+    fn commit_changes(&mut self) -> Result<(), ()> {
+        if self.store_failure.is_some() {
+            return Err(());
+        }
+        if self.changes.is_empty() {
+            return Ok(());
+        }
+        let changes = std::mem::take(&mut self.changes);
+        match &self.store {
+            Some(store) => {
+                if let Err(e) = store.commit(&changes) {
+                    self.store_failure = Some(DriverError::Store(e));
+                    return Err(());
+                }
+            }
+            None => tracing::warn!(n = changes.len(), "no store: records not kept"),
+        }
+        Ok(())
     }
 
     /// Carries out every pending output. Socket writes and events wait for
@@ -622,13 +646,23 @@ where
                 }
                 Output::FinishFile { transfer, file } => {
                     self.serve_reads_of(now, transfer);
-                    let input = match self.files.finish(transfer, file) {
-                        Ok(path) => Input::FileFinished {
+                    // The receiver stored a "finishing" mark just before asking
+                    // for this rename. It must be on disk before the rename:
+                    // otherwise a crash in between makes the restarted peer
+                    // fetch the file again and keep two copies.
+                    let input = match self.commit_changes() {
+                        Err(()) => Input::StorageFailed {
                             transfer,
-                            file,
-                            path,
+                            error: "the record store failed; not renaming".into(),
                         },
-                        Err(error) => Input::StorageFailed { transfer, error },
+                        Ok(()) => match self.files.finish(transfer, file) {
+                            Ok(path) => Input::FileFinished {
+                                transfer,
+                                file,
+                                path,
+                            },
+                            Err(error) => Input::StorageFailed { transfer, error },
+                        },
                     };
                     self.engine.handle_input(now, input);
                 }
