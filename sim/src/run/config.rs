@@ -23,8 +23,6 @@ pub struct SimConfig {
     pub tick: Duration,
     /// Keep every trace line (for `--trace`).
     pub keep_trace: bool,
-    /// Flag known engine bugs as failures instead of counting them.
-    pub strict: bool,
     /// A bug to plant in the registry and every peer (tests only).
     #[cfg(feature = "planted-bugs")]
     pub plant: Option<confab_engine::registry::PlantedBug>,
@@ -40,7 +38,6 @@ impl Default for SimConfig {
             faults: FaultLevel::default(),
             tick: Duration::from_millis(5),
             keep_trace: false,
-            strict: false,
             #[cfg(feature = "planted-bugs")]
             plant: None,
         }
@@ -58,9 +55,6 @@ impl SimConfig {
         );
         if self.clients != SimConfig::default().clients {
             cmd += &format!(" --clients {}", self.clients);
-        }
-        if self.strict {
-            cmd += " --strict";
         }
         if self.heal != SimConfig::default().heal {
             cmd += &format!(" --heal {}", self.heal.as_secs_f64());
@@ -101,6 +95,13 @@ pub mod timing {
     pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(3);
     /// How often a peer resends what is unacknowledged on an open connection.
     pub const RETRANSMIT_INTERVAL: Duration = Duration::from_secs(1);
+    /// A peer's registry requests unanswered this long drop its registry
+    /// connection (two heartbeat intervals, as the engine's default).
+    pub const PEER_REPLY_TIMEOUT: Duration = Duration::from_secs(4);
+    /// A silent peer connection is pinged after this long...
+    pub const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(2);
+    /// ...and closed after this long (three intervals, as the default).
+    pub const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(6);
     /// Wall-clock time at the start of a run (turmoil's epoch), in ms.
     pub const UNIX_MS_AT_START: u64 = 1_700_000_000_000;
 }

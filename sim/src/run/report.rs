@@ -131,9 +131,6 @@ impl fmt::Display for Outcome {
             s.quits, s.restarts, s.refused
         )?;
         writeln!(f, "  transfers   0 (not in the peer engine yet)")?;
-        for note in &s.tolerated {
-            writeln!(f, "  tolerated   {note}")?;
-        }
         writeln!(f, "  faults      {}", s.faults_line())?;
         writeln!(
             f,

@@ -62,8 +62,6 @@ pub struct Stats {
     pub quits: u64,
     /// Restarts of peers that quit.
     pub restarts: u64,
-    /// What the checkers let pass as known engine bugs.
-    pub tolerated: Vec<String>,
 }
 
 impl Stats {

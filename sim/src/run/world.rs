@@ -42,7 +42,6 @@ pub struct World {
     plan: FaultPlan,
     max_latency: Duration,
     tick: Duration,
-    strict: bool,
     registry_addr: SocketAddr,
 }
 
@@ -116,6 +115,9 @@ impl World {
             peer_config.reconnect_max = timing::RECONNECT_MAX;
             peer_config.handshake_timeout = timing::HANDSHAKE_TIMEOUT;
             peer_config.retransmit_interval = timing::RETRANSMIT_INTERVAL;
+            peer_config.registry_reply_timeout = timing::PEER_REPLY_TIMEOUT;
+            peer_config.keepalive_interval = timing::KEEPALIVE_INTERVAL;
+            peer_config.keepalive_timeout = timing::KEEPALIVE_TIMEOUT;
             let host = HostState::new(
                 i + 1,
                 name.clone(),
@@ -203,7 +205,6 @@ impl World {
             plan,
             max_latency,
             tick: config.tick,
-            strict: config.strict,
             registry_addr,
         }
     }
@@ -287,7 +288,6 @@ impl World {
             clients: &self.clients,
             heartbeat_timeout: timing::HEARTBEAT_TIMEOUT,
             slack: self.tick + Duration::from_millis(2),
-            strict: self.strict,
             registry_addr: self.registry_addr,
         }
     }
