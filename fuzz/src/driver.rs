@@ -390,7 +390,7 @@ impl Files {
                     (true, _) | (_, 0) => 0,
                     (_, 1) => size / 2,
                     (_, 2) => size,
-                    _ => size + 7,
+                    _ => size.saturating_add(7),
                 };
                 if let Some(p) = self.parts.get_mut(&(transfer, file)) {
                     p.opened = Some(len);
@@ -437,7 +437,11 @@ impl Files {
                 file,
                 offset,
             } => {
-                let offset = if how & 0x03 == 3 { offset + 1 } else { offset };
+                let offset = if how & 0x03 == 3 {
+                    offset.wrapping_add(1)
+                } else {
+                    offset
+                };
                 engine.handle_input(
                     now,
                     Input::ChunkWritten {
@@ -584,6 +588,10 @@ fn deliver_to<R: Role>(
     split: u8,
     bytes: &[u8],
 ) {
+    // Nothing arrives on a socket still connecting.
+    if model.connecting.contains(&conn) {
+        return;
+    }
     let piece = if split == 0 {
         bytes.len().max(1)
     } else {

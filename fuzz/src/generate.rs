@@ -717,7 +717,7 @@ impl Build for GKey {
 pub fn content(offset: u64, len: usize) -> Vec<u8> {
     (0..len as u64)
         .map(|i| {
-            let x = offset + i;
+            let x = offset.wrapping_add(i);
             (x ^ (x >> 8) ^ (x >> 16)).wrapping_mul(31) as u8
         })
         .collect()

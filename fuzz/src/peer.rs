@@ -353,7 +353,7 @@ impl PeerState {
                 data,
                 ..
             } => {
-                let upto = offset + data.len() as u64;
+                let upto = offset.saturating_add(data.len() as u64);
                 let mut out = vec![Message::Transfer(TransferMessage::Ack {
                     key,
                     round: *round,
@@ -369,7 +369,7 @@ impl PeerState {
                             TransferMessage::Want {
                                 key,
                                 round: round.wrapping_add(1),
-                                file: *file + 1,
+                                file: file.saturating_add(1),
                                 offset: 0,
                                 chunk: CHUNK,
                                 window: WINDOW,
@@ -411,7 +411,7 @@ impl PeerState {
                 offset: s.next,
                 data: Blob::new(data).expect("within the chunk limit"),
             }));
-            s.next += len;
+            s.next = s.next.saturating_add(len);
         }
         out
     }

@@ -71,6 +71,17 @@ struct Conn {
     deframer: Deframer,
 }
 
+/// Closes `conn`, saying goodbye first unless it is still connecting: the
+/// first frame on every connection is a hello, and one that is not up yet
+/// has carried nothing (found by the `peer` fuzz target).
+fn bye(io: &mut Io, conn: ConnId, stage: Stage, code: ErrorCode, reason: &str) {
+    if stage == Stage::Connecting {
+        io.out.push_back(Output::Close { conn });
+    } else {
+        io.goodbye(conn, code, reason);
+    }
+}
+
 /// What the links tell the role machine.
 #[derive(Debug)]
 pub(crate) enum LinkOut {
@@ -235,8 +246,8 @@ impl Links {
 
     /// Closes `conn` with a goodbye and forgets it.
     pub fn close(&mut self, io: &mut Io, conn: ConnId, code: ErrorCode, reason: &str) {
-        if self.conns.contains_key(&conn) {
-            io.goodbye(conn, code, reason);
+        if let Some(c) = self.conns.get(&conn) {
+            bye(io, conn, c.stage, code, reason);
             self.forget(io, conn);
         }
     }
@@ -384,9 +395,9 @@ impl Links {
 
     /// Says goodbye on every connection (for `/quit`).
     pub fn close_all(&mut self, io: &mut Io, code: ErrorCode, reason: &str) {
-        for (conn, _) in std::mem::take(&mut self.conns) {
+        for (conn, c) in std::mem::take(&mut self.conns) {
             io.timers.cancel(&Timer::Handshake(conn));
-            io.goodbye(conn, code, reason);
+            bye(io, conn, c.stage, code, reason);
         }
         self.open.clear();
         self.looking_up.clear();
@@ -564,6 +575,28 @@ mod tests {
             assert_eq!(l.open.get(&n(other)), Some(&keep), "{me}");
             assert_eq!(l.conns.len(), 1, "{me}: the loser is closed");
             sent(&mut io);
+        }
+    }
+
+    /// Regression (peer fuzz target): closing a dial that is not connected
+    /// yet (handshake timeout, `/quit`) sent a goodbye as its first frame.
+    #[test]
+    fn a_dial_still_connecting_is_closed_without_a_goodbye() {
+        let addr: SocketAddr = "10.0.0.2:7000".parse().unwrap();
+        for quit in [false, true] {
+            let mut io = Io::new(Instant::now(), 1);
+            let mut l = links("ann");
+            l.dial(&mut io, n("bob"), addr);
+            l.dial(&mut io, n("carol"), addr);
+            io.out.clear();
+            if quit {
+                l.close_all(&mut io, ErrorCode::ShuttingDown, "bye");
+            } else {
+                l.on_handshake_timer(&mut io, ConnId(1));
+                l.on_handshake_timer(&mut io, ConnId(2));
+            }
+            assert!(sent(&mut io).is_empty(), "quit: {quit}");
+            assert!(l.conns.is_empty());
         }
     }
 
