@@ -111,6 +111,12 @@ pub const MAX_WINDOW: u32 = 64;
 /// of the defaults are 8 MiB, about 67 ms at 1 Gb/s.
 pub const MAX_TRANSFERS_PER_PEER: usize = 8;
 
+/// Most group invitations one remote may have waiting for this peer's answer
+/// at once. Each holds a member list (up to [`MAX_GROUP_MEMBERS`] names) until
+/// it expires, so without a cap a remote could fill memory with invitations
+/// to ever-new group names; beyond it an invitation is refused at once.
+pub const MAX_PENDING_INVITES_PER_PEER: usize = 8;
+
 /// Most transfers a peer runs at once, with everyone together. Each holds
 /// at most one window of chunks in memory (1 MiB with the defaults), so
 /// this bounds a peer's transfer memory to 32 MiB at the defaults, whatever

@@ -294,3 +294,35 @@ fn profiles_are_published_and_shown_by_whois() {
     );
     assert!(info.addr.is_some());
 }
+
+#[test]
+fn a_flood_of_invitations_from_one_peer_is_capped() {
+    use confab_engine::limits::MAX_PENDING_INVITES_PER_PEER;
+    let mut net = Net::new(41, &["ann", "ben"]);
+    let extra = 3;
+    for i in 0..MAX_PENDING_INVITES_PER_PEER + extra {
+        let g = group(&format!("#g{i}"));
+        net.ok("ben", PeerCommand::GroupCreate(g.clone()));
+        net.ok(
+            "ben",
+            PeerCommand::Invite {
+                group: g,
+                name: name("ann"),
+            },
+        );
+    }
+    net.run_for(Duration::from_secs(5));
+    let invites = net
+        .events("ann")
+        .iter()
+        .filter(|e| matches!(e, PeerEvent::GroupInvite { .. }))
+        .count();
+    assert_eq!(
+        invites, MAX_PENDING_INVITES_PER_PEER,
+        "only the cap reaches the user"
+    );
+    assert_eq!(
+        net.peer("ann").pending_questions(),
+        MAX_PENDING_INVITES_PER_PEER
+    );
+}

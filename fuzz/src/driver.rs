@@ -17,7 +17,19 @@
 //! - connection and job ids are fresh (never reused by one engine instance);
 //! - no output the role never gives (a registry asking for file work);
 //! - after `handle_timeout(now)` the next deadline, if any, is after `now`
-//!   (otherwise a driver would spin).
+//!   (otherwise a driver would spin);
+//! - the file contract of `confab_engine::api` ("Files"), from the driver's
+//!   side ([`Files`]): a `ReadChunk` only of a source whose `OpenSource` was
+//!   answered, or of a `.part` whose `OpenPart` was, and within the size the
+//!   driver reported; a `WriteChunk` only to an open `.part`, within the size
+//!   announced in its `OpenPart`, and not after its `FinishFile`; a
+//!   `FinishFile` only of an open `.part`; nothing after `ReleaseFiles` until
+//!   the transfer opens its files again.
+//!
+//! File work is answered by [`Op::File`] in any order, correctly or not
+//! (short and corrupted reads, a wrong offset written, a `.part` longer than
+//! its file, a failure): every file holds [`generate::content`], so a
+//! transfer whose answers are all correct verifies.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -26,10 +38,13 @@ use std::time::Instant;
 use arbitrary::{Arbitrary, Unstructured};
 use confab_engine::password::{PasswordError, PasswordWork};
 use confab_engine::wire::{Deframer, Message};
-use confab_engine::{ConnId, Engine, Input, JobId, Output, Record, RecordKey, TransferId};
+use confab_engine::{
+    ConnId, Engine, Input, JobId, Output, Record, RecordKey, Source, SourceFile, SourceInfo,
+    TransferId,
+};
 
 use crate::check;
-use crate::generate::{Build, GMessage};
+use crate::generate::{self, Build, GMessage, SIZE_POOL};
 use crate::ops::{ConnRef, Op};
 
 /// An engine role the driver can play scripts against.
@@ -63,11 +78,391 @@ pub trait Role: Engine + Sized {
     /// Checks the role's invariants after an operation's outputs are drained.
     fn check(&self, model: &Model);
 
-    /// Checks an output the driver does not model itself (file work, for
-    /// now): by default, one the role must never give.
+    /// Checks a file output before the driver models it ([`Files`]): by
+    /// default, one the role must never give.
     fn check_other_output(&self, output: &Output<Self::Event>, model: &Model) {
         let _ = model;
         panic!("an unexpected output: {output:?}");
+    }
+
+    /// The role plays the other end of a connection: answers thing number
+    /// `pick` among those the engine sent that it can answer, in the manner
+    /// `how`. Returns the messages to deliver, each on its connection.
+    fn respond(
+        &self,
+        state: &mut Self::State,
+        model: &Model,
+        pick: u8,
+        how: u8,
+    ) -> Vec<(ConnId, Message)> {
+        let _ = (state, model, pick, how);
+        Vec::new()
+    }
+}
+
+/// One piece of file work asked for and not answered yet.
+#[derive(Debug, Clone)]
+pub enum Work {
+    OpenSource {
+        transfer: TransferId,
+        source: Source,
+    },
+    OpenPart {
+        transfer: TransferId,
+        file: u32,
+        size: u64,
+        fresh: bool,
+    },
+    ReadChunk {
+        transfer: TransferId,
+        file: u32,
+        offset: u64,
+        len: u32,
+    },
+    WriteChunk {
+        transfer: TransferId,
+        file: u32,
+        offset: u64,
+    },
+    FinishFile {
+        transfer: TransferId,
+        file: u32,
+    },
+}
+
+impl Work {
+    fn transfer(&self) -> TransferId {
+        match self {
+            Work::OpenSource { transfer, .. }
+            | Work::OpenPart { transfer, .. }
+            | Work::ReadChunk { transfer, .. }
+            | Work::WriteChunk { transfer, .. }
+            | Work::FinishFile { transfer, .. } => *transfer,
+        }
+    }
+}
+
+/// A `.part` as the driver knows it.
+#[derive(Debug, Clone)]
+pub struct Part {
+    /// The final size announced by `OpenPart`.
+    pub size: u64,
+    /// The length reported by `PartOpened`, once answered.
+    pub opened: Option<u64>,
+    /// `FinishFile` was asked for.
+    pub finished: bool,
+}
+
+/// The driver's view of the file contract.
+#[derive(Debug, Default)]
+pub struct Files {
+    /// Sources asked for with `OpenSource` since the transfer last released
+    /// its files: the file sizes reported, once answered.
+    pub sources: BTreeMap<TransferId, Option<Vec<u64>>>,
+    /// `.part`s asked for with `OpenPart`, by transfer and file.
+    pub parts: BTreeMap<(TransferId, u32), Part>,
+    /// File work not answered yet, oldest first.
+    pub work: Vec<Work>,
+    /// Every transfer named by file work, for [`Op::StorageFailed`].
+    pub named: Vec<TransferId>,
+}
+
+impl Files {
+    fn name(&mut self, t: TransferId) {
+        if !self.named.contains(&t) {
+            self.named.push(t);
+        }
+    }
+
+    /// How long file `file` of `transfer` is, as the driver reported it.
+    fn size_of(&self, transfer: TransferId, file: u32) -> Option<u64> {
+        if let Some(Some(sizes)) = self.sources.get(&transfer) {
+            return sizes.get(file as usize).copied();
+        }
+        let p = self.parts.get(&(transfer, file))?;
+        Some(p.size.max(p.opened.unwrap_or(0)))
+    }
+
+    /// Models (and checks) one file output.
+    fn output<E: std::fmt::Debug>(&mut self, out: &Output<E>) {
+        match out {
+            Output::OpenSource { transfer, source } => {
+                self.name(*transfer);
+                self.sources.insert(*transfer, None);
+                self.work.push(Work::OpenSource {
+                    transfer: *transfer,
+                    source: source.clone(),
+                });
+            }
+            Output::OpenPart {
+                transfer,
+                file,
+                size,
+                fresh,
+                ..
+            } => {
+                self.name(*transfer);
+                let part = Part {
+                    size: *size,
+                    opened: None,
+                    finished: false,
+                };
+                self.parts.insert((*transfer, *file), part);
+                self.work.push(Work::OpenPart {
+                    transfer: *transfer,
+                    file: *file,
+                    size: *size,
+                    fresh: *fresh,
+                });
+            }
+            Output::ReadChunk {
+                transfer,
+                file,
+                offset,
+                len,
+            } => {
+                let t = (*transfer, *file);
+                let limit = match (self.sources.get(transfer), self.parts.get(&t)) {
+                    (Some(Some(sizes)), _) => {
+                        sizes.get(*file as usize).copied().unwrap_or_else(|| {
+                            panic!(
+                                "ReadChunk of file {file} of {transfer}, whose source has {} files",
+                                sizes.len()
+                            )
+                        })
+                    }
+                    (
+                        _,
+                        Some(Part {
+                            opened: Some(len), ..
+                        }),
+                    ) => *len,
+                    _ => panic!(
+                        "ReadChunk of {transfer} file {file}, whose source or .part is not open: {out:?}"
+                    ),
+                };
+                assert!(*len > 0, "an empty ReadChunk: {out:?}");
+                assert!(
+                    offset
+                        .checked_add(u64::from(*len))
+                        .is_some_and(|end| end <= limit),
+                    "ReadChunk past the end ({limit} bytes): {out:?}"
+                );
+                self.work.push(Work::ReadChunk {
+                    transfer: *transfer,
+                    file: *file,
+                    offset: *offset,
+                    len: *len,
+                });
+            }
+            Output::WriteChunk {
+                transfer,
+                file,
+                offset,
+                data,
+            } => {
+                let Some(part) = self.parts.get(&(*transfer, *file)) else {
+                    panic!("WriteChunk to {transfer} file {file}, whose .part was never opened");
+                };
+                assert!(
+                    part.opened.is_some(),
+                    "WriteChunk to {transfer} file {file} before its .part is open"
+                );
+                assert!(
+                    !part.finished,
+                    "WriteChunk to {transfer} file {file} after FinishFile"
+                );
+                assert!(
+                    offset
+                        .checked_add(data.len() as u64)
+                        .is_some_and(|end| end <= part.size),
+                    "WriteChunk of {} bytes at {offset} past the announced size {} of {transfer} file {file}",
+                    data.len(),
+                    part.size
+                );
+                self.work.push(Work::WriteChunk {
+                    transfer: *transfer,
+                    file: *file,
+                    offset: *offset,
+                });
+            }
+            Output::FinishFile { transfer, file } => {
+                let Some(part) = self.parts.get_mut(&(*transfer, *file)) else {
+                    panic!("FinishFile of {transfer} file {file}, whose .part was never opened");
+                };
+                assert!(
+                    part.opened.is_some() && !part.finished,
+                    "FinishFile of {transfer} file {file}: {part:?}"
+                );
+                part.finished = true;
+                self.work.push(Work::FinishFile {
+                    transfer: *transfer,
+                    file: *file,
+                });
+            }
+            Output::DiscardPart { transfer, file, .. } => {
+                self.parts.remove(&(*transfer, *file));
+            }
+            Output::ReleaseFiles { transfer } => {
+                self.sources.remove(transfer);
+                self.parts.retain(|(t, _), _| t != transfer);
+            }
+            other => panic!("not a file output: {other:?}"),
+        }
+    }
+
+    /// Answers work number `pick` in the manner `how`.
+    fn answer<R: Role>(&mut self, engine: &mut R, now: Instant, pick: u8, how: u8) {
+        if self.work.is_empty() {
+            return;
+        }
+        let work = self.work.remove(usize::from(pick) % self.work.len());
+        let transfer = work.transfer();
+        if how & 0x0f == 0x0f {
+            let error = format!("the disk failed ({work:?})");
+            return engine.handle_input(now, Input::StorageFailed { transfer, error });
+        }
+        match work {
+            Work::OpenSource { transfer, source } => {
+                let name = match &source {
+                    Source::Shared(n) => n.to_string(),
+                    Source::Local(p) => p.rsplit('/').next().unwrap_or(p).to_owned(),
+                };
+                let size = SIZE_POOL[usize::from(how >> 4) % SIZE_POOL.len()];
+                let file = |path: String, size: u64, right: bool| SourceFile {
+                    path,
+                    size,
+                    md5: if right {
+                        generate::content_md5(size)
+                    } else {
+                        confab_engine::wire::Md5([0xee; 16])
+                    },
+                };
+                let info = match how & 0x03 {
+                    0 | 1 => SourceInfo {
+                        folder: false,
+                        files: vec![file(name.clone(), size, true)],
+                        name,
+                    },
+                    2 => SourceInfo {
+                        folder: false,
+                        files: vec![file(name.clone(), size, false)],
+                        name,
+                    },
+                    _ => SourceInfo {
+                        folder: true,
+                        files: vec![
+                            file(format!("{name}/a.txt"), size, true),
+                            file(format!("{name}/sub/b"), 3, true),
+                        ],
+                        name,
+                    },
+                };
+                if how & 0x04 != 0 {
+                    let (hashed, total) = (size / 2, size);
+                    engine.handle_input(
+                        now,
+                        Input::SourceHashing {
+                            transfer,
+                            hashed,
+                            total,
+                        },
+                    );
+                }
+                if let Some(s) = self.sources.get_mut(&transfer) {
+                    *s = Some(info.files.iter().map(|f| f.size).collect());
+                }
+                engine.handle_input(
+                    now,
+                    Input::SourceOpened {
+                        transfer,
+                        source: info,
+                    },
+                );
+            }
+            Work::OpenPart {
+                transfer,
+                file,
+                size,
+                fresh,
+            } => {
+                let len = match (fresh, how & 0x03) {
+                    (true, _) | (_, 0) => 0,
+                    (_, 1) => size / 2,
+                    (_, 2) => size,
+                    _ => size.saturating_add(7),
+                };
+                if let Some(p) = self.parts.get_mut(&(transfer, file)) {
+                    p.opened = Some(len);
+                }
+                engine.handle_input(
+                    now,
+                    Input::PartOpened {
+                        transfer,
+                        file,
+                        len,
+                    },
+                );
+            }
+            Work::ReadChunk {
+                transfer,
+                file,
+                offset,
+                len,
+            } => {
+                let size = self.size_of(transfer, file).unwrap_or(0);
+                let n = u64::from(len).min(size.saturating_sub(offset)) as usize;
+                let mut data = generate::content(offset, n);
+                match how & 0x03 {
+                    2 => data.truncate(n / 2),
+                    3 => {
+                        if let Some(b) = data.first_mut() {
+                            *b ^= 0xff;
+                        }
+                    }
+                    _ => {}
+                }
+                engine.handle_input(
+                    now,
+                    Input::ChunkRead {
+                        transfer,
+                        file,
+                        offset,
+                        data: &data,
+                    },
+                );
+            }
+            Work::WriteChunk {
+                transfer,
+                file,
+                offset,
+            } => {
+                let offset = if how & 0x03 == 3 {
+                    offset.wrapping_add(1)
+                } else {
+                    offset
+                };
+                engine.handle_input(
+                    now,
+                    Input::ChunkWritten {
+                        transfer,
+                        file,
+                        offset,
+                    },
+                );
+            }
+            Work::FinishFile { transfer, file } => {
+                let path = format!("downloads/{transfer}-{file}");
+                engine.handle_input(
+                    now,
+                    Input::FileFinished {
+                        transfer,
+                        file,
+                        path,
+                    },
+                );
+            }
+        }
     }
 }
 
@@ -84,6 +479,8 @@ pub struct Model {
     pub open: BTreeSet<ConnId>,
     /// Outgoing connections asked for and not yet answered.
     pub connecting: BTreeSet<ConnId>,
+    /// Every outgoing connection asked for, since the last restart, and where to.
+    pub dialed: BTreeMap<ConnId, SocketAddr>,
     /// Frames sent per connection.
     pub frames_sent: BTreeMap<ConnId, usize>,
     /// Password work asked for and not yet answered.
@@ -92,6 +489,8 @@ pub struct Model {
     pub jobs_seen: BTreeSet<JobId>,
     /// Durable records, as the engine asked them to be kept.
     pub records: BTreeMap<RecordKey, Record>,
+    /// The file contract, as far as the driver has seen it.
+    pub files: Files,
     /// The driver's own deframer per open connection, over what it delivered.
     inbound: BTreeMap<ConnId, Deframer>,
 }
@@ -103,10 +502,12 @@ impl Model {
             known: Vec::new(),
             open: BTreeSet::new(),
             connecting: BTreeSet::new(),
+            dialed: BTreeMap::new(),
             frames_sent: BTreeMap::new(),
             jobs: Vec::new(),
             jobs_seen: BTreeSet::new(),
             records: BTreeMap::new(),
+            files: Files::default(),
             inbound: BTreeMap::new(),
         }
     }
@@ -176,6 +577,21 @@ fn deliver<R: Role>(
     bytes: &[u8],
 ) {
     let conn = model.conn(conn);
+    deliver_to(engine, model, state, conn, split, bytes);
+}
+
+fn deliver_to<R: Role>(
+    engine: &mut R,
+    model: &mut Model,
+    state: &mut R::State,
+    conn: ConnId,
+    split: u8,
+    bytes: &[u8],
+) {
+    // Nothing arrives on a socket still connecting.
+    if model.connecting.contains(&conn) {
+        return;
+    }
     let piece = if split == 0 {
         bytes.len().max(1)
     } else {
@@ -290,10 +706,26 @@ fn play<R: Role>(engine: &mut R, model: &mut Model, state: &mut R::State, op: &O
             engine.handle_input(now, Input::ConnectFailed { conn });
         }
         Op::StorageFailed { transfer } => {
-            // No file work is modelled yet: a transfer the engine never named.
-            let transfer = TransferId(u64::MAX - u64::from(*transfer));
+            let named = &model.files.named;
+            let transfer = if *transfer == u8::MAX || named.is_empty() {
+                TransferId(u64::MAX - u64::from(*transfer))
+            } else {
+                named[usize::from(*transfer) % named.len()]
+            };
             let error = "disk full".to_owned();
             engine.handle_input(now, Input::StorageFailed { transfer, error });
+        }
+        Op::Respond { pick, how } => {
+            for (conn, msg) in engine.respond(state, model, *pick, *how) {
+                check::limits(&msg);
+                let frame = check::round_trip(&msg);
+                deliver_to(engine, model, state, conn, 0, &frame);
+            }
+        }
+        Op::File { work, how } => {
+            let mut files = std::mem::take(&mut model.files);
+            files.answer(engine, now, *work, *how);
+            model.files = files;
         }
     }
 }
@@ -337,7 +769,8 @@ fn drain<R: Role>(
                 );
                 model.connecting.remove(&conn);
             }
-            Output::Connect { conn, .. } => {
+            Output::Connect { conn, addr } => {
+                model.dialed.insert(conn, addr);
                 model.mint(conn);
                 model.connecting.insert(conn);
             }
@@ -352,7 +785,10 @@ fn drain<R: Role>(
                 model.records.remove(&key);
             }
             Output::Event(e) => engine.check_event(&e, model),
-            other => engine.check_other_output(&other, model),
+            other => {
+                engine.check_other_output(&other, model);
+                model.files.output(&other);
+            }
         }
     }
 }

@@ -15,12 +15,17 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 
 use arbitrary::Arbitrary;
 use confab_engine::bounded::{Blob, List, Text};
+use confab_engine::wire::peer::{Conv, Payload, PeerMessage};
 use confab_engine::wire::registry::{
     FileCursor, FileEntry, Password, PeerInfo, Presence, Profile, Reply, ReplyBody, Request,
     RequestBody, SharedFile, UserEntry,
 };
+use confab_engine::wire::transfer::{
+    Manifest, ManifestEntry, RelPath, TransferKey, TransferMessage,
+};
 use confab_engine::wire::{
-    ErrorCode, FileName, Goodbye, Hello, Md5, Message, Name, PROTOCOL_VERSION, Refusal, Role,
+    ErrorCode, FileName, Goodbye, GroupName, Hello, Md5, Message, Name, PROTOCOL_VERSION, Refusal,
+    Role,
 };
 
 /// Turns a generator value into the engine value it stands for.
@@ -489,6 +494,8 @@ pub enum GMessage {
         online: bool,
         addr: Option<GAddr>,
     },
+    Peer(GPeerMessage),
+    Transfer(GTransferMessage),
 }
 
 impl Build for GMessage {
@@ -516,6 +523,438 @@ impl Build for GMessage {
                 online: *online,
                 addr: addr.build(),
             }),
+            GMessage::Peer(p) => Message::Peer(p.build()),
+            GMessage::Transfer(t) => Message::Transfer(t.build()),
+        }
+    }
+}
+
+/// Group names the peer target shares.
+pub const GROUP_POOL: [&str; 3] = ["#team", "#g", "#z0123456789.-_abcdefghijklmnopqr"];
+
+/// A group name: from the pool, or `#` and a generated user name.
+#[derive(Debug, Arbitrary)]
+pub enum GGroupName {
+    Pool(u8),
+    Made(GName),
+}
+
+impl Build for GGroupName {
+    type Out = GroupName;
+    fn build(&self) -> GroupName {
+        match self {
+            GGroupName::Pool(i) => {
+                GroupName::new(GROUP_POOL[*i as usize % GROUP_POOL.len()]).expect("valid")
+            }
+            GGroupName::Made(n) => GroupName::new(&format!("#{}", n.build()))
+                .unwrap_or_else(|_| GroupName::new(GROUP_POOL[0]).expect("valid")),
+        }
+    }
+}
+
+/// A conversation.
+#[derive(Debug, Arbitrary)]
+pub enum GConv {
+    Direct,
+    Group(GGroupName),
+}
+
+impl Build for GConv {
+    type Out = Conv;
+    fn build(&self) -> Conv {
+        match self {
+            GConv::Direct => Conv::Direct,
+            GConv::Group(g) => Conv::Group(g.build()),
+        }
+    }
+}
+
+/// A stream item.
+#[derive(Debug, Arbitrary)]
+pub enum GPayload {
+    Text(String),
+    /// The longest text allowed, of this character.
+    Longest(u8),
+    Joined(GName),
+    Left,
+    Members(Vec<GName>),
+}
+
+impl Build for GPayload {
+    type Out = Payload;
+    fn build(&self) -> Payload {
+        use confab_engine::limits::MAX_MESSAGE_LEN;
+        match self {
+            GPayload::Text(s) => Payload::Text(Text::truncate(s)),
+            GPayload::Longest(c) => Payload::Text(
+                Text::new(
+                    char::from(b'a' + c % 26)
+                        .to_string()
+                        .repeat(MAX_MESSAGE_LEN),
+                )
+                .expect("at the limit"),
+            ),
+            GPayload::Joined(n) => Payload::Joined(n.build()),
+            GPayload::Left => Payload::Left,
+            GPayload::Members(m) => Payload::Members(list(m)),
+        }
+    }
+}
+
+/// A peer-to-peer message, one variant per [`PeerMessage`] variant.
+#[derive(Debug, Arbitrary)]
+pub enum GPeerMessage {
+    Verified,
+    ChatRequest,
+    ChatAccept,
+    ChatClose {
+        reason: String,
+    },
+    Data {
+        conv: GConv,
+        /// Small sequence numbers mostly, so data lines up with what was delivered.
+        seq: u8,
+        low: u8,
+        payload: GPayload,
+    },
+    /// Sequence numbers anywhere.
+    DataFar {
+        conv: GConv,
+        seq: u64,
+        low: u64,
+        payload: GPayload,
+    },
+    Ack {
+        conv: GConv,
+        upto: u64,
+    },
+    GroupInvite {
+        group: GGroupName,
+        members: Vec<GName>,
+    },
+    GroupAnswer {
+        group: GGroupName,
+        accept: bool,
+    },
+    GroupRefused {
+        group: GGroupName,
+        reason: String,
+    },
+}
+
+impl Build for GPeerMessage {
+    type Out = PeerMessage;
+    fn build(&self) -> PeerMessage {
+        match self {
+            GPeerMessage::Verified => PeerMessage::Verified,
+            GPeerMessage::ChatRequest => PeerMessage::ChatRequest,
+            GPeerMessage::ChatAccept => PeerMessage::ChatAccept,
+            GPeerMessage::ChatClose { reason } => PeerMessage::ChatClose {
+                reason: Text::truncate(reason),
+            },
+            GPeerMessage::Data {
+                conv,
+                seq,
+                low,
+                payload,
+            } => PeerMessage::Data {
+                conv: conv.build(),
+                seq: (*seq).into(),
+                low: (*low).into(),
+                payload: payload.build(),
+            },
+            GPeerMessage::DataFar {
+                conv,
+                seq,
+                low,
+                payload,
+            } => PeerMessage::Data {
+                conv: conv.build(),
+                seq: *seq,
+                low: *low,
+                payload: payload.build(),
+            },
+            GPeerMessage::Ack { conv, upto } => PeerMessage::Ack {
+                conv: conv.build(),
+                upto: *upto,
+            },
+            GPeerMessage::GroupInvite { group, members } => PeerMessage::GroupInvite {
+                group: group.build(),
+                members: list(members),
+            },
+            GPeerMessage::GroupAnswer { group, accept } => PeerMessage::GroupAnswer {
+                group: group.build(),
+                accept: *accept,
+            },
+            GPeerMessage::GroupRefused { group, reason } => PeerMessage::GroupRefused {
+                group: group.build(),
+                reason: Text::truncate(reason),
+            },
+        }
+    }
+}
+
+/// Transfer keys: a few small ones (so an offer and its chunks agree), or any.
+#[derive(Debug, Arbitrary)]
+pub enum GKey {
+    Small(u8),
+    Any(u64),
+}
+
+impl Build for GKey {
+    type Out = TransferKey;
+    fn build(&self) -> TransferKey {
+        match self {
+            GKey::Small(k) => TransferKey(u64::from(k % 4)),
+            GKey::Any(k) => TransferKey(*k),
+        }
+    }
+}
+
+/// The bytes of every file in the peer target, as a function of the offset:
+/// both the remote senders and the driver's storage hold these, so a
+/// transfer that moves them verifies.
+pub fn content(offset: u64, len: usize) -> Vec<u8> {
+    (0..len as u64)
+        .map(|i| {
+            let x = offset.wrapping_add(i);
+            (x ^ (x >> 8) ^ (x >> 16)).wrapping_mul(31) as u8
+        })
+        .collect()
+}
+
+/// The MD5 of the first `size` bytes of [`content`] (for sizes the fuzzer
+/// can afford to hash; others get a made-up digest).
+pub fn content_md5(size: u64) -> Md5 {
+    if size <= 1 << 20 {
+        Md5::of(&content(0, size as usize))
+    } else {
+        Md5([0x5a; 16])
+    }
+}
+
+/// File sizes around the chunk sizes the peer target uses (see
+/// `crate::peer::CHUNK`), and one too big to move.
+pub const SIZE_POOL: [u64; 8] = [0, 1, 63, 64, 65, 200, 1000, 1 << 40];
+
+/// One file of a manifest.
+#[derive(Debug, Arbitrary)]
+pub struct GEntry {
+    pub name: GFileName,
+    pub size: u8,
+    /// A made-up digest instead of that of [`content`].
+    pub md5: Option<[u8; 16]>,
+}
+
+/// A manifest: mostly valid (a single file named like the manifest, or a
+/// folder whose entries lie under it), sometimes not (the engine must refuse it).
+#[derive(Debug, Arbitrary)]
+pub enum GManifest {
+    Single(GEntry),
+    Folder {
+        name: GFileName,
+        entries: Vec<GEntry>,
+    },
+    Raw {
+        name: GFileName,
+        folder: bool,
+        entries: Vec<(GFileName, u64, [u8; 16])>,
+    },
+}
+
+impl GEntry {
+    fn entry(&self, prefix: Option<&FileName>) -> ManifestEntry {
+        let size = SIZE_POOL[self.size as usize % SIZE_POOL.len()];
+        let name = self.name.build();
+        let path = match prefix {
+            Some(p) => format!("{p}/{name}"),
+            None => name.to_string(),
+        };
+        ManifestEntry {
+            path: RelPath::new(&path).unwrap_or_else(|_| RelPath::new("x").expect("valid")),
+            size,
+            md5: self.md5.map_or_else(|| content_md5(size), Md5),
+        }
+    }
+}
+
+impl Build for GManifest {
+    type Out = Manifest;
+    fn build(&self) -> Manifest {
+        use confab_engine::limits::MAX_SHARED_FILES;
+        match self {
+            GManifest::Single(e) => {
+                let entry = e.entry(None);
+                Manifest {
+                    name: FileName::new(entry.path.as_str()).expect("a file name"),
+                    folder: false,
+                    entries: List::new(vec![entry]).expect("one"),
+                }
+            }
+            GManifest::Folder { name, entries } => {
+                let name = name.build();
+                let entries = entries
+                    .iter()
+                    .take(MAX_SHARED_FILES)
+                    .map(|e| e.entry(Some(&name)))
+                    .collect();
+                Manifest {
+                    name,
+                    folder: true,
+                    entries: List::new(entries).expect("cut to the limit"),
+                }
+            }
+            GManifest::Raw {
+                name,
+                folder,
+                entries,
+            } => Manifest {
+                name: name.build(),
+                folder: *folder,
+                entries: List::new(
+                    entries
+                        .iter()
+                        .take(MAX_SHARED_FILES)
+                        .map(|(n, size, md5)| ManifestEntry {
+                            path: RelPath::new(n.build().as_str()).expect("a file name"),
+                            size: *size,
+                            md5: Md5(*md5),
+                        })
+                        .collect(),
+                )
+                .expect("cut to the limit"),
+            },
+        }
+    }
+}
+
+/// Chunk bytes: [`content`] at the offset (what a real sender sends), or junk.
+#[derive(Debug, Arbitrary)]
+pub enum GChunkData {
+    Content { len: u16 },
+    Junk(Vec<u8>),
+}
+
+/// A transfer message, one variant per [`TransferMessage`] variant.
+#[derive(Debug, Arbitrary)]
+pub enum GTransferMessage {
+    Get {
+        key: GKey,
+        name: GFileName,
+    },
+    Offer {
+        key: GKey,
+        manifest: GManifest,
+    },
+    Accept {
+        key: GKey,
+    },
+    Resume {
+        key: GKey,
+    },
+    Manifest {
+        key: GKey,
+        manifest: GManifest,
+    },
+    Want {
+        key: GKey,
+        round: u32,
+        file: u32,
+        offset: u64,
+        chunk: u32,
+        window: u32,
+    },
+    Chunk {
+        key: GKey,
+        round: u32,
+        file: u32,
+        offset: u64,
+        data: GChunkData,
+    },
+    Ack {
+        key: GKey,
+        round: u32,
+        file: u32,
+        upto: u64,
+    },
+    Complete {
+        key: GKey,
+    },
+    Cancel {
+        key: GKey,
+        reason: String,
+    },
+}
+
+impl Build for GTransferMessage {
+    type Out = TransferMessage;
+    fn build(&self) -> TransferMessage {
+        use confab_engine::limits::MAX_CHUNK_LEN;
+        match self {
+            GTransferMessage::Get { key, name } => TransferMessage::Get {
+                key: key.build(),
+                name: name.build(),
+            },
+            GTransferMessage::Offer { key, manifest } => TransferMessage::Offer {
+                key: key.build(),
+                manifest: manifest.build(),
+            },
+            GTransferMessage::Accept { key } => TransferMessage::Accept { key: key.build() },
+            GTransferMessage::Resume { key } => TransferMessage::Resume { key: key.build() },
+            GTransferMessage::Manifest { key, manifest } => TransferMessage::Manifest {
+                key: key.build(),
+                manifest: manifest.build(),
+            },
+            GTransferMessage::Want {
+                key,
+                round,
+                file,
+                offset,
+                chunk,
+                window,
+            } => TransferMessage::Want {
+                key: key.build(),
+                round: *round,
+                file: *file,
+                offset: *offset,
+                chunk: *chunk,
+                window: *window,
+            },
+            GTransferMessage::Chunk {
+                key,
+                round,
+                file,
+                offset,
+                data,
+            } => {
+                let data = match data {
+                    GChunkData::Content { len } => content(*offset, usize::from(*len)),
+                    GChunkData::Junk(b) => b.iter().copied().take(MAX_CHUNK_LEN).collect(),
+                };
+                TransferMessage::Chunk {
+                    key: key.build(),
+                    round: *round,
+                    file: *file,
+                    offset: *offset,
+                    data: Blob::new(data).expect("cut to the limit"),
+                }
+            }
+            GTransferMessage::Ack {
+                key,
+                round,
+                file,
+                upto,
+            } => TransferMessage::Ack {
+                key: key.build(),
+                round: *round,
+                file: *file,
+                upto: *upto,
+            },
+            GTransferMessage::Complete { key } => TransferMessage::Complete { key: key.build() },
+            GTransferMessage::Cancel { key, reason } => TransferMessage::Cancel {
+                key: key.build(),
+                reason: Text::truncate(reason),
+            },
         }
     }
 }

@@ -10,14 +10,15 @@
 //! - [`check`]: invariants every decoded message and every frame must satisfy.
 //! - [`ops`] and [`driver`]: an engine-agnostic operation script and the driver
 //!   that plays it against any [`Engine`](confab_engine::Engine), checking the
-//!   driver-visible invariants; [`registry`] plugs the registry role into it.
-//!   A peer target adds one more module like [`registry`].
+//!   driver-visible invariants (the file contract included); [`registry`]
+//!   and [`peer`] plug the two roles into it.
 
 pub mod alloc_guard;
 pub mod check;
 pub mod driver;
 pub mod generate;
 pub mod ops;
+pub mod peer;
 pub mod registry;
 pub mod samples;
 

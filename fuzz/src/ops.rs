@@ -9,11 +9,13 @@
 //! wanted (a generated message, a role's command) the operation carries a byte
 //! string that is decoded with `arbitrary` when it runs.
 //!
-//! The operations cover the [`Input`](confab_engine::Input)s of the engine API
-//! that both roles share; a registry ignores the ones about outgoing
-//! connections and transfers, which is itself worth checking. The answers to
-//! file work (chunks read and written, files opened and finished) are for the
-//! peer target to add, with the driver's file contract it will model.
+//! The operations cover the [`Input`](confab_engine::Input)s of the engine API;
+//! a registry ignores the ones about outgoing connections and transfers,
+//! which is itself worth checking. File work the engine asked for is answered
+//! by [`Op::File`] (the driver models the file contract, see
+//! [`crate::driver`]); [`Op::Respond`] lets the role play the other end of a
+//! conversation (the peer target answers the peer's registry requests and
+//! its remotes' transfer requests with plausible replies).
 
 use std::time::Duration;
 
@@ -68,8 +70,16 @@ pub enum Op {
     Connected { conn: ConnRef },
     /// An outgoing connection failed.
     ConnectFailed { conn: ConnRef },
-    /// File work for transfer number `transfer` failed.
+    /// File work for transfer number `transfer` (modulo the transfers the
+    /// engine asked file work for; [`u8::MAX`]: one it never named) failed.
     StorageFailed { transfer: u8 },
+    /// The role answers something the engine sent, number `pick` among what
+    /// it can answer, in the manner `how` (see [`crate::driver::Role::respond`]).
+    Respond { pick: u8, how: u8 },
+    /// Outstanding file work number `work` (modulo their count) is answered,
+    /// in the manner `how` (see [`crate::driver`]: correctly, short,
+    /// corrupted, or with an error).
+    File { work: u8, how: u8 },
 }
 
 const ACCEPT: u8 = 0;
@@ -85,7 +95,9 @@ const RESTART: u8 = 9;
 const CONNECTED: u8 = 10;
 const CONNECT_FAILED: u8 = 11;
 const STORAGE_FAILED: u8 = 12;
-const KINDS: u8 = 13;
+const RESPOND: u8 = 13;
+const FILE: u8 = 14;
+const KINDS: u8 = 15;
 
 /// Advance durations: values below this are milliseconds; from it on, tenths
 /// of a second above it (up to about 55 minutes), so both "just before the
@@ -179,6 +191,14 @@ pub fn parse(data: &[u8]) -> Vec<Op> {
                 conn: ConnRef(r.u8()),
             },
             STORAGE_FAILED => Op::StorageFailed { transfer: r.u8() },
+            RESPOND => Op::Respond {
+                pick: r.u8(),
+                how: r.u8(),
+            },
+            FILE => Op::File {
+                work: r.u8(),
+                how: r.u8(),
+            },
             _ => unreachable!("tag reduced modulo KINDS"),
         };
         ops.push(op);
@@ -226,6 +246,8 @@ pub fn encode(ops: &[Op]) -> Vec<u8> {
             Op::Connected { conn } => out.extend([CONNECTED, conn.0]),
             Op::ConnectFailed { conn } => out.extend([CONNECT_FAILED, conn.0]),
             Op::StorageFailed { transfer } => out.extend([STORAGE_FAILED, *transfer]),
+            Op::Respond { pick, how } => out.extend([RESPOND, *pick, *how]),
+            Op::File { work, how } => out.extend([FILE, *work, *how]),
         }
     }
     out
@@ -267,6 +289,8 @@ mod tests {
             Op::Connected { conn: ConnRef(4) },
             Op::ConnectFailed { conn: ConnRef(4) },
             Op::StorageFailed { transfer: 0 },
+            Op::Respond { pick: 1, how: 2 },
+            Op::File { work: 3, how: 4 },
         ];
         assert_eq!(parse(&encode(&ops)), ops);
     }

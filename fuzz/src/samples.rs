@@ -9,15 +9,20 @@ use confab_engine::limits::{
     MAX_AVATAR_LEN, MAX_BIO_LEN, MAX_FILE_NAME_LEN, MAX_LISTING_ENTRIES, MAX_NICK_LEN,
     MAX_PASSWORD_LEN, MAX_REASON_LEN, MAX_SEARCH_LEN, MAX_SHARED_FILES,
 };
+use confab_engine::limits::{MAX_CHUNK_LEN, MAX_GROUP_MEMBERS, MAX_MESSAGE_LEN, MAX_REL_PATH_LEN};
+use confab_engine::wire::peer::{Conv, Payload, PeerMessage};
 use confab_engine::wire::registry::{
     FileCursor, FileEntry, Password, PeerInfo, Presence, Profile, Reply, ReplyBody, Request,
     RequestBody, SharedFile, UserEntry,
 };
+use confab_engine::wire::transfer::{
+    Manifest, ManifestEntry, RelPath, TransferKey, TransferMessage,
+};
 use confab_engine::wire::{
-    FileName, Goodbye, Hello, Md5, Message, Name, PROTOCOL_VERSION, Refusal, Role,
+    FileName, Goodbye, GroupName, Hello, Md5, Message, Name, PROTOCOL_VERSION, Refusal, Role,
 };
 
-use crate::generate::{ERROR_CODES, NAME_POOL, PASSWORD_POOL};
+use crate::generate::{ERROR_CODES, NAME_POOL, PASSWORD_POOL, content, content_md5};
 
 fn name(s: &str) -> Name {
     Name::new(s).expect("a valid sample name")
@@ -148,6 +153,155 @@ pub fn reply_bodies() -> Vec<ReplyBody> {
     ]
 }
 
+/// A hello from peer `name`, as on a direct connection.
+pub fn peer_hello(n: &str) -> Message {
+    Message::Hello(Hello {
+        version: PROTOCOL_VERSION,
+        role: Role::Peer,
+        name: Some(name(n)),
+    })
+}
+
+/// A group name.
+pub fn group(s: &str) -> GroupName {
+    GroupName::new(s).expect("a valid sample group name")
+}
+
+/// A single-file manifest of `size` bytes of [`content`].
+pub fn single(n: &str, size: u64) -> Manifest {
+    Manifest {
+        name: file(n),
+        folder: false,
+        entries: List::new(vec![ManifestEntry {
+            path: RelPath::new(n).expect("valid"),
+            size,
+            md5: content_md5(size),
+        }])
+        .expect("one"),
+    }
+}
+
+/// Every peer-to-peer message, small.
+pub fn peer_messages() -> Vec<PeerMessage> {
+    let text = |s: &str| Payload::Text(Text::new(s).expect("short"));
+    vec![
+        PeerMessage::Verified,
+        PeerMessage::ChatRequest,
+        PeerMessage::ChatAccept,
+        PeerMessage::ChatClose {
+            reason: Text::new("bye").expect("short"),
+        },
+        PeerMessage::Data {
+            conv: Conv::Direct,
+            seq: 1,
+            low: 1,
+            payload: text("hi"),
+        },
+        PeerMessage::Data {
+            conv: Conv::Group(group("#team")),
+            seq: 2,
+            low: 1,
+            payload: Payload::Joined(name("carol")),
+        },
+        PeerMessage::Data {
+            conv: Conv::Group(group("#team")),
+            seq: 3,
+            low: 0,
+            payload: Payload::Left,
+        },
+        PeerMessage::Data {
+            conv: Conv::Group(group("#team")),
+            seq: 1,
+            low: 0,
+            payload: Payload::Members(List::new(vec![name("alice"), name("bob")]).expect("short")),
+        },
+        PeerMessage::Ack {
+            conv: Conv::Direct,
+            upto: 1,
+        },
+        PeerMessage::GroupInvite {
+            group: group("#team"),
+            members: List::new(vec![name("bob")]).expect("short"),
+        },
+        PeerMessage::GroupAnswer {
+            group: group("#team"),
+            accept: true,
+        },
+        PeerMessage::GroupRefused {
+            group: group("#team"),
+            reason: Text::new("no").expect("short"),
+        },
+    ]
+}
+
+/// Every transfer message, small.
+pub fn transfer_messages() -> Vec<TransferMessage> {
+    let key = TransferKey(1);
+    let folder = Manifest {
+        name: file("d"),
+        folder: true,
+        entries: List::new(vec![
+            ManifestEntry {
+                path: RelPath::new("d/a.txt").expect("valid"),
+                size: 3,
+                md5: content_md5(3),
+            },
+            ManifestEntry {
+                path: RelPath::new("d/sub/b").expect("valid"),
+                size: 0,
+                md5: content_md5(0),
+            },
+        ])
+        .expect("short"),
+    };
+    vec![
+        TransferMessage::Get {
+            key,
+            name: file("a.txt"),
+        },
+        TransferMessage::Offer {
+            key,
+            manifest: single("a.txt", 200),
+        },
+        TransferMessage::Offer {
+            key: TransferKey(2),
+            manifest: folder.clone(),
+        },
+        TransferMessage::Accept { key },
+        TransferMessage::Resume { key },
+        TransferMessage::Manifest {
+            key,
+            manifest: folder,
+        },
+        TransferMessage::Want {
+            key,
+            round: 1,
+            file: 0,
+            offset: 0,
+            chunk: 64,
+            window: 4,
+        },
+        TransferMessage::Chunk {
+            key,
+            round: 1,
+            file: 0,
+            offset: 64,
+            data: Blob::new(content(64, 64)).expect("short"),
+        },
+        TransferMessage::Ack {
+            key,
+            round: 1,
+            file: 0,
+            upto: 128,
+        },
+        TransferMessage::Complete { key },
+        TransferMessage::Cancel {
+            key,
+            reason: Text::new("cancelled").expect("short"),
+        },
+    ]
+}
+
 /// Messages at the limits: the longest of every bounded field.
 pub fn largest() -> Vec<Message> {
     let long_name = name(NAME_POOL[4]);
@@ -223,6 +377,69 @@ pub fn largest() -> Vec<Message> {
             code: ERROR_CODES[0],
             reason: Text::new("r".repeat(MAX_REASON_LEN)).expect("at the limit"),
         }),
+        Message::Peer(PeerMessage::Data {
+            conv: Conv::Group(group(&format!("#{}", NAME_POOL[4]))),
+            seq: u64::MAX,
+            low: u64::MAX,
+            payload: Payload::Text(Text::new("m".repeat(MAX_MESSAGE_LEN)).expect("at the limit")),
+        }),
+        Message::Peer(PeerMessage::GroupInvite {
+            group: group(&format!("#{}", NAME_POOL[4])),
+            members: List::new(
+                (0..MAX_GROUP_MEMBERS)
+                    .map(|i| name(&format!("member{i:02}")))
+                    .collect(),
+            )
+            .expect("at the limit"),
+        }),
+        Message::Transfer(TransferMessage::Offer {
+            key: TransferKey(u64::MAX),
+            manifest: Manifest {
+                name: file("d"),
+                folder: true,
+                entries: List::new(
+                    (0..MAX_SHARED_FILES)
+                        .map(|i| {
+                            // 2048 paths of 256 bytes: the folder path budget.
+                            let mut p = format!("d/{i:04}");
+                            p.push_str(&"p".repeat(256 - p.len()));
+                            ManifestEntry {
+                                path: RelPath::new(&p).expect("valid"),
+                                size: u64::MAX / MAX_SHARED_FILES as u64,
+                                md5: Md5([0xff; 16]),
+                            }
+                        })
+                        .collect(),
+                )
+                .expect("at the limit"),
+            },
+        }),
+        Message::Transfer(TransferMessage::Offer {
+            key: TransferKey(7),
+            manifest: {
+                // The longest relative path: components of 255 bytes.
+                let c = "c".repeat(MAX_FILE_NAME_LEN);
+                let mut p = format!("d/{c}/{c}/{c}/");
+                p.push_str(&"e".repeat(MAX_REL_PATH_LEN - p.len()));
+                Manifest {
+                    name: file("d"),
+                    folder: true,
+                    entries: List::new(vec![ManifestEntry {
+                        path: RelPath::new(&p).expect("valid"),
+                        size: 1,
+                        md5: Md5([0; 16]),
+                    }])
+                    .expect("one"),
+                }
+            },
+        }),
+        Message::Transfer(TransferMessage::Chunk {
+            key: TransferKey(u64::MAX),
+            round: u32::MAX,
+            file: u32::MAX,
+            offset: u64::MAX,
+            data: Blob::new(vec![0xcd; MAX_CHUNK_LEN]).expect("at the limit"),
+        }),
     ]
 }
 
@@ -276,6 +493,8 @@ pub fn all() -> Vec<Message> {
             result: Err(Refusal::new(code, "no")),
         })
     }));
+    out.extend(peer_messages().into_iter().map(Message::Peer));
+    out.extend(transfer_messages().into_iter().map(Message::Transfer));
     out.extend(largest());
     out
 }
@@ -299,9 +518,21 @@ mod tests {
         // message kind without dictionary entries is noticed.
         let dict = include_str!("../dict/confab.dict");
         for msg in all() {
-            let kind = msg.kind();
-            let token = format!("\\x{:02x}{kind}\"", 0xa0 | kind.len());
-            assert!(dict.contains(&token), "the dictionary lacks {kind}");
+            let mut kinds = vec![msg.kind()];
+            if let Message::Transfer(t) = &msg {
+                kinds.push(t.kind());
+            }
+            if let Message::Peer(_) = &msg {
+                kinds.push("Peer");
+            }
+            for kind in kinds {
+                let token = format!("\\x{:02x}{kind}\"", 0xa0 | kind.len());
+                assert!(dict.contains(&token), "the dictionary lacks {kind}");
+            }
+        }
+        for extra in ["Direct", "Group", "Text", "Joined", "Left", "Members"] {
+            let token = format!("\\x{:02x}{extra}\"", 0xa0 | extra.len());
+            assert!(dict.contains(&token), "the dictionary lacks {extra}");
         }
         for code in crate::generate::ERROR_CODES {
             let name = format!("{code:?}");

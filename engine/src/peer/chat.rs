@@ -119,6 +119,19 @@ impl Questions {
         self.pending.remove(&id)
     }
 
+    /// How many group invitations from `from` are waiting.
+    pub fn invites_from(&self, from: &Name) -> usize {
+        self.pending
+            .values()
+            .filter(|q| matches!(q, Question::Group { from: f, .. } if f == from))
+            .count()
+    }
+
+    /// How many questions are waiting, of every kind.
+    pub fn len(&self) -> usize {
+        self.pending.len()
+    }
+
     pub fn has_group(&self, group: &GroupName, from: &Name) -> bool {
         self.pending.values().any(
             |q| matches!(q, Question::Group { group: g, from: f, .. } if g == group && f == from),

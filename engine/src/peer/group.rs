@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::api::CommandError;
 use crate::bounded::{List, Text};
-use crate::limits::MAX_GROUP_MEMBERS;
+use crate::limits::{MAX_GROUP_MEMBERS, MAX_PENDING_INVITES_PER_PEER};
 use crate::peer::Peer;
 use crate::peer::chat::Question;
 use crate::peer::command::Target;
@@ -249,6 +249,17 @@ impl Peer {
             return;
         }
         if self.questions.has_group(&group, from) {
+            return;
+        }
+        if self.questions.invites_from(from) >= MAX_PENDING_INVITES_PER_PEER {
+            let msg = PeerMessage::GroupRefused {
+                reason: Text::truncate(&format!(
+                    "{} already has {MAX_PENDING_INVITES_PER_PEER} invitations from you waiting",
+                    self.me()
+                )),
+                group,
+            };
+            self.links.send(&mut self.io, from, msg);
             return;
         }
         let id = self.questions.add(Question::Group {

@@ -133,6 +133,17 @@ pub(crate) struct LinkTimes {
     pub keepalive: (Duration, Duration),
 }
 
+/// Closes `conn`, saying goodbye first unless it is still connecting: the
+/// first frame on every connection is a hello, and one that is not up yet
+/// has carried nothing (found by the `peer` fuzz target).
+fn bye(io: &mut Io, conn: ConnId, stage: Stage, code: ErrorCode, reason: &str) {
+    if stage == Stage::Connecting {
+        io.out.push_back(Output::Close { conn });
+    } else {
+        io.goodbye(conn, code, reason);
+    }
+}
+
 /// What the links tell the role machine.
 #[derive(Debug)]
 pub(crate) enum LinkOut {
@@ -307,8 +318,8 @@ impl Links {
 
     /// Closes `conn` with a goodbye and forgets it.
     pub fn close(&mut self, io: &mut Io, conn: ConnId, code: ErrorCode, reason: &str) {
-        if self.conns.contains_key(&conn) {
-            io.goodbye(conn, code, reason);
+        if let Some(c) = self.conns.get(&conn) {
+            bye(io, conn, c.stage, code, reason);
             self.forget(io, conn);
         }
     }
@@ -503,10 +514,10 @@ impl Links {
 
     /// Says goodbye on every connection (for `/quit`).
     pub fn close_all(&mut self, io: &mut Io, code: ErrorCode, reason: &str) {
-        for (conn, _) in std::mem::take(&mut self.conns) {
+        for (conn, c) in std::mem::take(&mut self.conns) {
             io.timers.cancel(&Timer::Handshake(conn));
             io.timers.cancel(&Timer::Keepalive(conn));
-            io.goodbye(conn, code, reason);
+            bye(io, conn, c.stage, code, reason);
         }
         self.open.clear();
         self.epochs.clear();

@@ -236,6 +236,11 @@ impl Peer {
         self.transfers.len()
     }
 
+    /// How many questions (chat requests, invitations, offers) wait for an answer.
+    pub fn pending_questions(&self) -> usize {
+        self.questions.len()
+    }
+
     /// How many items wait for `name`'s acknowledgement.
     pub fn waiting_for(&self, name: &Name) -> usize {
         self.streams.waiting_for(name)

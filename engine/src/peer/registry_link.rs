@@ -281,8 +281,10 @@ impl<Q> RegistryLink<Q> {
     }
 
     fn close_and_retry(&mut self, io: &mut Io, code: ErrorCode, reason: String) -> Vec<RegOut<Q>> {
-        if let State::Open { conn, .. } | State::Connecting(conn) = self.state {
-            io.goodbye(conn, code, &reason);
+        match self.state {
+            State::Open { conn, .. } => io.goodbye(conn, code, &reason),
+            State::Connecting(conn) => io.out.push_back(crate::api::Output::Close { conn }),
+            State::Waiting | State::Stopped => {}
         }
         self.lost(io, reason)
     }
@@ -304,8 +306,11 @@ impl<Q> RegistryLink<Q> {
         if self.is_up() {
             self.send_request(io, Query::Session(SessionStep::Chore), RequestBody::Logout);
         }
-        if let State::Open { conn, .. } | State::Connecting(conn) = self.state {
-            io.goodbye(conn, ErrorCode::Normal, "logging out");
+        match self.state {
+            State::Open { conn, .. } => io.goodbye(conn, ErrorCode::Normal, "logging out"),
+            // Not up yet: it carried nothing, not even a hello.
+            State::Connecting(conn) => io.out.push_back(crate::api::Output::Close { conn }),
+            State::Waiting | State::Stopped => {}
         }
         self.state = State::Stopped;
         self.pending.clear();
@@ -465,6 +470,33 @@ mod tests {
     use crate::bounded::Text;
     use crate::wire::{Goodbye, encode};
     use std::time::Instant;
+
+    /// Regression (peer fuzz target): `/quit` while the registry connection
+    /// was still connecting sent a goodbye as its first frame.
+    #[test]
+    fn quit_while_connecting_closes_without_a_goodbye() {
+        let mut io = Io::new(Instant::now(), 1);
+        let addr: SocketAddr = "10.0.0.1:7000".parse().unwrap();
+        let d = Duration::from_secs(1);
+        let mut l = RegistryLink::<u8>::new(
+            addr,
+            Name::new("ann").unwrap(),
+            Password(Text::new("pw").unwrap()),
+            addr,
+            Vec::new(),
+            d,
+            10 * d,
+            (d, d),
+        );
+        l.connect(&mut io);
+        io.out.clear();
+        l.quit(&mut io);
+        let outs: Vec<_> = io.out.drain(..).collect();
+        assert!(
+            matches!(&outs[..], [Output::Close { conn }] if *conn == ConnId(1)),
+            "{outs:?}"
+        );
+    }
 
     fn link() -> (Io, RegistryLink<u8>, ConnId) {
         let mut io = Io::new(Instant::now(), 1);

@@ -195,3 +195,23 @@ fn keepalive_pings_then_closes() {
         matches!(sent(&mut io).last(), Some(Message::Goodbye(g)) if g.code == ErrorCode::TimedOut)
     );
 }
+
+#[test]
+fn a_dial_still_connecting_is_closed_without_a_goodbye() {
+    let addr: SocketAddr = "10.0.0.2:7000".parse().unwrap();
+    for quit in [false, true] {
+        let mut io = Io::new(Instant::now(), 1);
+        let mut l = links("ann");
+        l.dial(&mut io, n("bob"), addr);
+        l.dial(&mut io, n("carol"), addr);
+        io.out.clear();
+        if quit {
+            l.close_all(&mut io, ErrorCode::ShuttingDown, "bye");
+        } else {
+            l.on_handshake_timer(&mut io, ConnId(1));
+            l.on_handshake_timer(&mut io, ConnId(2));
+        }
+        assert!(sent(&mut io).is_empty(), "quit: {quit}");
+        assert!(l.conns.is_empty());
+    }
+}
