@@ -354,7 +354,10 @@ impl Net {
         self.home(name).join("downloads")
     }
 
-    /// Starts `confab peer --json` for `name` and waits for `ready`.
+    /// Starts `confab peer --json` for `name` and waits for `ready`. With
+    /// `CONFAB_BENCH_PEER_WRAPPER` set (for profiling only, e.g.
+    /// `valgrind --tool=callgrind`), peers run under that command, and the
+    /// memory and timing figures are the wrapper's, not confab's.
     pub fn peer(&self, name: &str) -> Proc {
         let home = self.home(name);
         let share = self.share(name);
@@ -362,25 +365,35 @@ impl Net {
         let downloads = self.downloads(name);
         let registry = self.addr.to_string();
         let password = format!("bench-pw-{name}");
+        let wrapper = std::env::var("CONFAB_BENCH_PEER_WRAPPER").unwrap_or_default();
+        let mut words: Vec<&str> = wrapper.split_whitespace().collect();
+        let program = if words.is_empty() {
+            CONFAB
+        } else {
+            let first = words.remove(0);
+            words.push(CONFAB);
+            first
+        };
+        words.extend([
+            "peer",
+            "--name",
+            name,
+            "--listen",
+            "127.0.0.1:0",
+            "--registry",
+            &registry,
+            "--share",
+            share.to_str().unwrap(),
+            "--downloads",
+            downloads.to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+            "--json",
+        ]);
         let mut p = Proc::start(
             name,
-            Path::new(CONFAB),
-            &[
-                "peer",
-                "--name",
-                name,
-                "--listen",
-                "127.0.0.1:0",
-                "--registry",
-                &registry,
-                "--share",
-                share.to_str().unwrap(),
-                "--downloads",
-                downloads.to_str().unwrap(),
-                "--data",
-                data.to_str().unwrap(),
-                "--json",
-            ],
+            Path::new(program),
+            &words,
             &[("CONFAB_PASSWORD", &password)],
         );
         p.event("ready", &[("name", Value::from(name))]);
