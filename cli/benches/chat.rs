@@ -221,21 +221,29 @@ fn measure(
             v["event"] == "message" && v["text"] == ping.as_str()
         });
         b.send(&format!("/msg {an} {pong}"));
+        // The `delivered` line may come before `sent` (the raw peer's
+        // reader thread can print the ack before its input thread prints
+        // `sent`): keep every ack's time until the seq is known.
         let mut seq = None;
-        let mut ack_at = None;
+        let mut acks: Vec<(Value, Instant)> = Vec::new();
         let mut back_at = None;
-        while ack_at.is_none() || back_at.is_none() {
+        let ack_of = |seq: &Option<Value>, acks: &[(Value, Instant)]| {
+            seq.as_ref()
+                .and_then(|s| acks.iter().find(|(a, _)| a == s).map(|(_, at)| *at))
+        };
+        while ack_of(&seq, &acks).is_none() || back_at.is_none() {
             let l = a
                 .next(support::PATIENCE)
                 .unwrap_or_else(|| panic!("{an}: nothing in time{}", a.report()));
             match l.v["event"].as_str() {
                 Some("sent") if seq.is_none() => seq = Some(l.v["seq"].clone()),
-                Some("delivered") if seq.as_ref() == Some(&l.v["seq"]) => ack_at = Some(l.at),
+                Some("delivered") => acks.push((l.v["seq"].clone(), l.at)),
                 Some("message") if l.v["text"] == pong.as_str() => back_at = Some(l.at),
                 Some("error") => panic!("{an}: {}", l.v),
                 _ => {}
             }
         }
+        let ack_at = ack_of(&seq, &acks);
         if i >= warmup {
             rtt.push((back_at.unwrap() - t0).as_secs_f64() * 1e3);
             delivered.push((ack_at.unwrap() - t0).as_secs_f64() * 1e3);

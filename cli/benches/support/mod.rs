@@ -47,6 +47,9 @@ pub struct Proc {
     pending: VecDeque<Line>,
     stderr: Arc<Mutex<VecDeque<String>>>,
     child: Option<Child>,
+    /// How long a drop waits for it to leave on its own after its standard
+    /// input is closed (end of input: a peer quits), before SIGKILL.
+    pub grace: Duration,
 }
 
 impl Proc {
@@ -94,6 +97,7 @@ impl Proc {
             pending: VecDeque::new(),
             stderr,
             child: Some(child),
+            grace: Duration::ZERO,
         }
     }
 
@@ -201,6 +205,10 @@ impl Drop for Proc {
     fn drop(&mut self) {
         self.stdin = None;
         if let Some(mut child) = self.child.take() {
+            let deadline = Instant::now() + self.grace;
+            while Instant::now() < deadline && matches!(child.try_wait(), Ok(None)) {
+                std::thread::sleep(Duration::from_millis(10));
+            }
             let _ = child.kill();
             let _ = child.wait();
         }
@@ -366,6 +374,8 @@ impl Net {
         let registry = self.addr.to_string();
         let password = format!("bench-pw-{name}");
         let wrapper = std::env::var("CONFAB_BENCH_PEER_WRAPPER").unwrap_or_default();
+        // A profiler writes its results when the peer exits: let it quit.
+        let grace = Duration::from_secs(if wrapper.is_empty() { 2 } else { 120 });
         let mut words: Vec<&str> = wrapper.split_whitespace().collect();
         let program = if words.is_empty() {
             CONFAB
@@ -396,6 +406,7 @@ impl Net {
             &words,
             &[("CONFAB_PASSWORD", &password)],
         );
+        p.grace = grace;
         p.event("ready", &[("name", Value::from(name))]);
         p
     }
