@@ -75,7 +75,12 @@ fn manifest(m: &Manifest) {
 
 fn peer(p: &PeerMessage) {
     match p {
-        PeerMessage::Verified | PeerMessage::ChatRequest | PeerMessage::ChatAccept => {}
+        PeerMessage::Verified
+        | PeerMessage::ChatRequest
+        | PeerMessage::ChatAccept
+        | PeerMessage::Session { .. }
+        | PeerMessage::Ping
+        | PeerMessage::Pong => {}
         PeerMessage::ChatClose { reason } => text(reason, MAX_REASON_LEN, "chat close reason"),
         PeerMessage::Data {
             conv: c, payload, ..

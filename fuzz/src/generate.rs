@@ -605,6 +605,11 @@ impl Build for GPayload {
 #[derive(Debug, Arbitrary)]
 pub enum GPeerMessage {
     Verified,
+    Session {
+        epoch: u64,
+    },
+    Ping,
+    Pong,
     ChatRequest,
     ChatAccept,
     ChatClose {
@@ -647,6 +652,9 @@ impl Build for GPeerMessage {
     fn build(&self) -> PeerMessage {
         match self {
             GPeerMessage::Verified => PeerMessage::Verified,
+            GPeerMessage::Session { epoch } => PeerMessage::Session { epoch: *epoch },
+            GPeerMessage::Ping => PeerMessage::Ping,
+            GPeerMessage::Pong => PeerMessage::Pong,
             GPeerMessage::ChatRequest => PeerMessage::ChatRequest,
             GPeerMessage::ChatAccept => PeerMessage::ChatAccept,
             GPeerMessage::ChatClose { reason } => PeerMessage::ChatClose {

@@ -588,6 +588,13 @@ impl Role for Peer {
                 k
             };
             out.push((conn, crate::samples::peer_hello(NAME_POOL[k])));
+            // Both sides state their session epoch right after the hello.
+            out.push((
+                conn,
+                Message::Peer(PeerMessage::Session {
+                    epoch: u64::from(how),
+                }),
+            ));
             out.push((conn, Message::Peer(PeerMessage::Verified)));
         }
         if !out.is_empty() {

@@ -186,6 +186,9 @@ pub fn peer_messages() -> Vec<PeerMessage> {
     let text = |s: &str| Payload::Text(Text::new(s).expect("short"));
     vec![
         PeerMessage::Verified,
+        PeerMessage::Session { epoch: 7 },
+        PeerMessage::Ping,
+        PeerMessage::Pong,
         PeerMessage::ChatRequest,
         PeerMessage::ChatAccept,
         PeerMessage::ChatClose {
