@@ -770,7 +770,7 @@ fn raise_nofile() -> u64 {
             panic!("setrlimit: {}", io::Error::last_os_error());
         }
     }
-    r.rlim_cur as u64
+    r.rlim_cur
 }
 
 fn loadavg() -> String {

@@ -36,7 +36,7 @@ const BATCH: u64 = 1000;
 // ---------------------------------------------------------------- an in-memory network
 
 enum Node {
-    Registry(Registry),
+    Registry(Box<Registry>),
     Peer(Box<Peer>),
 }
 
@@ -139,7 +139,7 @@ impl Net {
         );
         let mut net = Net {
             now,
-            nodes: vec![Node::Registry(registry)],
+            nodes: vec![Node::Registry(Box::new(registry))],
             addrs: vec![addr_of(0)],
             links: HashMap::new(),
             queue: VecDeque::new(),
