@@ -4,7 +4,8 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use confab_engine::password::PasswordCost;
 use confab_engine::wire::Name;
 
 /// confab: chat and share files with the people on your local network.
@@ -37,6 +38,38 @@ pub struct RegistryArgs {
     /// e.g. ~/.local/share/confab/registry].
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
+    /// FOR BENCHMARKS AND TESTS ONLY. The argon2id cost given to accounts
+    /// registered from now on (an account keeps the cost it was made with):
+    /// `default` is 19 MiB and 2 passes, tens of milliseconds per log-in;
+    /// `fast` is 8 KiB and 1 pass, which protects the stored passwords from
+    /// almost nothing, so that benchmarks can log in thousands of peers.
+    #[arg(
+        long,
+        value_name = "COST",
+        value_enum,
+        default_value_t = PasswordCostArg::Default,
+        hide_short_help = true
+    )]
+    pub password_cost: PasswordCostArg,
+}
+
+/// The values of `confab registry --password-cost`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PasswordCostArg {
+    /// 19 MiB, 2 passes, 1 lane (OWASP's argon2id recommendation).
+    Default,
+    /// 8 KiB, 1 pass: the cheapest argon2 allows. Benchmarks and tests only.
+    Fast,
+}
+
+impl PasswordCostArg {
+    /// The argon2id parameters this stands for.
+    pub fn cost(self) -> PasswordCost {
+        match self {
+            PasswordCostArg::Default => PasswordCost::DEFAULT,
+            PasswordCostArg::Fast => PasswordCost::TESTING,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -96,5 +129,20 @@ mod tests {
             Cli::try_parse_from(["confab", "peer"]).is_err(),
             "--name is required"
         );
+    }
+
+    #[test]
+    fn the_registry_password_cost_defaults_to_the_real_one() {
+        let cli = Cli::try_parse_from(["confab", "registry"]).unwrap();
+        let Command::Registry(r) = cli.command else {
+            panic!("not a registry")
+        };
+        assert_eq!(r.password_cost.cost(), PasswordCost::DEFAULT);
+        let cli = Cli::try_parse_from(["confab", "registry", "--password-cost", "fast"]).unwrap();
+        let Command::Registry(r) = cli.command else {
+            panic!("not a registry")
+        };
+        assert_eq!(r.password_cost.cost(), PasswordCost::TESTING);
+        assert!(Cli::try_parse_from(["confab", "registry", "--password-cost", "none"]).is_err());
     }
 }

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
+use confab_engine::password::PasswordCost;
 use confab_engine::registry::OfflineReason;
 use confab_engine::{CommandError, Registry, RegistryCommand, RegistryConfig, RegistryEvent};
 use confab_mio::{
@@ -19,17 +20,21 @@ use confab_mio::{
 use crate::args::RegistryArgs;
 use crate::fail::Fail;
 
-/// Builds a registry driver listening on `addr` with its records in `data`.
-pub fn prepare(addr: SocketAddr, data: &Path) -> Result<Driver<Registry>, Fail> {
+/// Builds a registry driver listening on `addr` with its records in `data`,
+/// giving new accounts the password cost `cost`.
+pub fn prepare(
+    addr: SocketAddr,
+    data: &Path,
+    cost: PasswordCost,
+) -> Result<Driver<Registry>, Fail> {
     let store = Store::open(data)?;
     let records = store.load()?;
     let listener = listen(addr)?;
-    let engine = Registry::new(
-        RegistryConfig::default(),
-        records,
-        Instant::now(),
-        random_seed(),
-    );
+    let config = RegistryConfig {
+        password_cost: cost,
+        ..RegistryConfig::default()
+    };
+    let engine = Registry::new(config, records, Instant::now(), random_seed());
     Ok(Driver::new(
         engine,
         Some(listener),
@@ -54,9 +59,17 @@ pub fn join_address(bound: SocketAddr) -> String {
 /// `confab registry`: runs until SIGINT or SIGTERM.
 pub fn run(args: RegistryArgs) -> Result<(), Fail> {
     let data = args.data.unwrap_or_else(crate::paths::registry_data);
-    let driver = prepare(args.listen, &data)?;
+    let cost = args.password_cost.cost();
+    let driver = prepare(args.listen, &data, cost)?;
     let bound = driver.local_addr().unwrap_or(args.listen);
     println!("confab registry listening on {bound}");
+    if cost != PasswordCost::DEFAULT {
+        println!(
+            "WARNING: new accounts get a weak password hash ({} KiB, {} pass); \
+             for benchmarks and tests only",
+            cost.memory_kib, cost.iterations
+        );
+    }
     println!("accounts are kept in {}", data.display());
     println!(
         "peers join with: confab peer --name NAME --registry {}",
@@ -81,7 +94,7 @@ pub struct Embedded {
 impl Embedded {
     /// Starts a registry on `addr` with its records in `data`.
     pub fn start(addr: SocketAddr, data: PathBuf) -> Result<Self, Fail> {
-        let driver = prepare(addr, &data)?;
+        let driver = prepare(addr, &data, PasswordCost::DEFAULT)?;
         let addr = driver.local_addr().unwrap_or(addr);
         let handle = driver.handle();
         let thread = std::thread::Builder::new()
