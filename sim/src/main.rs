@@ -49,9 +49,10 @@ struct Args {
     /// Threads for `--seeds` (default: the machine's cores).
     #[arg(long)]
     jobs: Option<usize>,
-    /// Fail on known engine bugs too (by default they are counted).
-    #[arg(long)]
-    strict: bool,
+    /// Accepted so old replay commands still work; does nothing: every
+    /// loss fails a run (there are no tolerated known bugs any more).
+    #[arg(long = "strict", hide = true)]
+    _strict: bool,
     /// Print every trace line (with `--seed`).
     #[arg(long)]
     trace: bool,
@@ -77,7 +78,6 @@ fn main() -> ExitCode {
         faults: args.faults,
         tick: Duration::from_millis(args.tick_ms.max(1)),
         keep_trace: args.trace && args.seed.is_some(),
-        strict: args.strict,
         same_names: args.same_names,
         ..SimConfig::default()
     };

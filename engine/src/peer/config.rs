@@ -25,6 +25,13 @@ pub struct PeerConfig {
     pub unix_ms_at_start: u64,
     /// How often to heartbeat the registry (a third of its timeout).
     pub heartbeat_interval: Duration,
+    /// How long the registry may take to accept the connection or to answer
+    /// any request (log-in and heartbeats included) before the connection is
+    /// taken for dead, dropped and made again. Default 20 s: two heartbeat
+    /// intervals, far above a log-in's slow password hash on a busy registry,
+    /// and short enough that a peer whose registry died silently is back
+    /// within the registry's own timeout (30 s) of it returning.
+    pub registry_reply_timeout: Duration,
     /// How long a chat request, group invitation or file offer waits for an answer.
     pub request_timeout: Duration,
     /// First wait before reconnecting to the registry or a peer; doubles up
@@ -43,6 +50,16 @@ pub struct PeerConfig {
     /// connection (a receiver holds back what it cannot take yet, such as a
     /// group message from a member it has not heard of).
     pub retransmit_interval: Duration,
+    /// How long an open peer connection may be silent before it is sent a
+    /// `Ping` (and again every interval while silent). Default 10 s: a few
+    /// dozen bytes per idle connection per interval.
+    pub keepalive_interval: Duration,
+    /// How long an open peer connection may be silent (nothing at all
+    /// received, pings unanswered) before it is taken for dead and closed,
+    /// so that a half-open connection left by a silent crash or a lost close
+    /// is noticed even with nothing to send. Default 30 s: three intervals,
+    /// so two lost pings are not enough to drop a connection.
+    pub keepalive_timeout: Duration,
 }
 
 impl PeerConfig {
@@ -56,6 +73,7 @@ impl PeerConfig {
             shared: Vec::new(),
             unix_ms_at_start: 0,
             heartbeat_interval: Duration::from_secs(10),
+            registry_reply_timeout: Duration::from_secs(20),
             request_timeout: Duration::from_secs(60),
             reconnect_min: Duration::from_millis(250),
             reconnect_max: Duration::from_secs(10),
@@ -63,6 +81,8 @@ impl PeerConfig {
             window: 16,
             handshake_timeout: Duration::from_secs(10),
             retransmit_interval: Duration::from_secs(3),
+            keepalive_interval: Duration::from_secs(10),
+            keepalive_timeout: Duration::from_secs(30),
         }
     }
 }

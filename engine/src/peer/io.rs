@@ -23,8 +23,12 @@ pub(crate) enum Timer {
     RegistryRetry,
     /// Send the registry a heartbeat.
     Heartbeat,
+    /// The registry connect or its oldest unanswered request is due.
+    RegistryReply,
     /// A peer connection that is not open by now is closed.
     Handshake(ConnId),
+    /// An open peer connection's keepalive check (ping or close if silent).
+    Keepalive(ConnId),
     /// Try again to reach this peer.
     Dial(Name),
     /// Resend what this peer has not acknowledged.

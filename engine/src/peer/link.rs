@@ -6,10 +6,15 @@
 //! ```text
 //! dialer                               acceptor
 //!   Hello{Peer, Some(dialer)}   ->
+//!   Session{epoch}              ->
 //!                               <-     Hello{Peer, Some(acceptor)}
+//!                               <-     Session{epoch}
 //!            (acceptor asks the registry where `dialer` is)
 //!                               <-     Verified
 //! ```
+//!
+//! (The acceptor's hello goes out on accept, its `Session` once the dialer's
+//! hello says who it claims to be; the dialer's `Session` follows its hello.)
 //!
 //! **Identity.** The acceptor looks the claimed name up at the registry and
 //! accepts only if the registry's address for it has the connection's remote
@@ -27,6 +32,26 @@
 //! close), the newer wins. Whatever was unacknowledged on the loser is resent
 //! on the winner when it opens (see `streams`).
 //!
+//! **Stale connections.** That rule assumes both connections are alive at
+//! both ends. After a silent crash, or a close that never arrived, one side
+//! still holds a connection the other has forgotten, and the rule would turn
+//! away the other's fresh dials for as long as it held it. So each side keeps
+//! a random *epoch* per peer, drawn from the seeded randomness when a
+//! connection to that peer begins while none exists, and dropped when its
+//! last connection to that peer is gone; it sends it in `Session` on every
+//! connection. Two connections from one peer with the same epoch were both
+//! alive at its end together (a crossed dial, or a redial racing a close):
+//! the rule above decides. A new connection with a *different* epoch than the
+//! open one means the other side has since lost every connection with us (it
+//! restarted, or lost this one): the new one replaces the stale one at once.
+//! Both sides reach the same verdict: the side that lost the old connection
+//! holds only the new one.
+//!
+//! **Keepalive.** A half-open connection with nothing to send is never
+//! noticed by TCP. An open connection silent for `keepalive_interval` is sent
+//! a `Ping` (answered by `Pong`), again every interval while silent; one
+//! silent for `keepalive_timeout` is closed. Anything received counts.
+//!
 //! **Redial.** When the open connection to a peer drops, the side that had
 //! dialed it redials after a backoff; the other side only waits
 //! `reconnect_max` before dialing itself, as a fallback for a dialer that has
@@ -34,11 +59,13 @@
 //! wanted when the dial timer fires.
 //!
 //! Invariants: `open[name]` is a connection in `conns` whose stage is `Open`
-//! and whose peer is `name`; every connection not open has a handshake timer.
+//! and whose peer is `name`; every connection not open has a handshake timer,
+//! every open one a keepalive timer; `epochs` has an entry for a name only
+//! while some connection has that peer.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::api::{ConnId, Output};
 use crate::peer::io::{Io, Timer};
@@ -54,6 +81,9 @@ enum Stage {
     AwaitHello,
     /// Acceptor: waiting for the registry to say where the claimed name is.
     Verifying,
+    /// Acceptor: the claimed name checks out, but the dialer's `Session` has
+    /// not arrived yet (the registry answered first).
+    AwaitSession,
     /// Dialer: waiting for `Verified`.
     AwaitVerified,
     Open,
@@ -69,6 +99,38 @@ struct Conn {
     peer: Option<Name>,
     stage: Stage,
     deframer: Deframer,
+    /// The other side's epoch for us (its `Session`), once known.
+    epoch: Option<u64>,
+    /// When anything last arrived (for the keepalive).
+    heard: Instant,
+}
+
+impl Conn {
+    fn new(dialed: bool, remote: Option<SocketAddr>, peer: Option<Name>, now: Instant) -> Self {
+        Self {
+            dialed,
+            remote,
+            peer,
+            stage: if dialed {
+                Stage::Connecting
+            } else {
+                Stage::AwaitHello
+            },
+            deframer: Deframer::new(),
+            epoch: None,
+            heard: now,
+        }
+    }
+}
+
+/// How long links wait, from the peer's configuration.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LinkTimes {
+    pub handshake: Duration,
+    /// First and longest wait before a redial.
+    pub reconnect: (Duration, Duration),
+    /// Silence before a `Ping`, and silence before the connection is closed.
+    pub keepalive: (Duration, Duration),
 }
 
 /// What the links tell the role machine.
@@ -91,7 +153,11 @@ pub(crate) struct Links {
     me: Name,
     handshake_timeout: Duration,
     reconnect: (Duration, Duration),
+    keepalive: (Duration, Duration),
     conns: BTreeMap<ConnId, Conn>,
+    /// Our epoch for each peer we have a connection with (see the module
+    /// documentation).
+    epochs: BTreeMap<Name, u64>,
     open: BTreeMap<Name, ConnId>,
     attempts: BTreeMap<Name, u32>,
     /// Peers whose address is being looked up for a dial.
@@ -101,12 +167,14 @@ pub(crate) struct Links {
 }
 
 impl Links {
-    pub fn new(me: Name, handshake_timeout: Duration, reconnect: (Duration, Duration)) -> Self {
+    pub fn new(me: Name, times: LinkTimes) -> Self {
         Self {
             me,
-            handshake_timeout,
-            reconnect,
+            handshake_timeout: times.handshake,
+            reconnect: times.reconnect,
+            keepalive: times.keepalive,
             conns: BTreeMap::new(),
+            epochs: BTreeMap::new(),
             open: BTreeMap::new(),
             attempts: BTreeMap::new(),
             looking_up: BTreeSet::new(),
@@ -164,16 +232,8 @@ impl Links {
             return;
         }
         let conn = io.mint_conn();
-        self.conns.insert(
-            conn,
-            Conn {
-                dialed: true,
-                remote: None,
-                peer: Some(name),
-                stage: Stage::Connecting,
-                deframer: Deframer::new(),
-            },
-        );
+        self.conns
+            .insert(conn, Conn::new(true, None, Some(name), io.now));
         io.set_timer(Timer::Handshake(conn), self.handshake_timeout);
         io.out.push_back(Output::Connect { conn, addr });
     }
@@ -186,17 +246,19 @@ impl Links {
         })
     }
 
+    /// Our `Session` for `name`, drawing a new epoch if no connection to
+    /// `name` had one.
+    fn session(&mut self, io: &mut Io, name: &Name) -> Message {
+        let epoch = *self
+            .epochs
+            .entry(name.clone())
+            .or_insert_with(|| io.rng.next_u64());
+        Message::Peer(PeerMessage::Session { epoch })
+    }
+
     pub fn accept(&mut self, io: &mut Io, conn: ConnId, remote: SocketAddr) {
-        self.conns.insert(
-            conn,
-            Conn {
-                dialed: false,
-                remote: Some(remote),
-                peer: None,
-                stage: Stage::AwaitHello,
-                deframer: Deframer::new(),
-            },
-        );
+        self.conns
+            .insert(conn, Conn::new(false, Some(remote), None, io.now));
         io.set_timer(Timer::Handshake(conn), self.handshake_timeout);
         io.send(conn, &self.hello());
     }
@@ -205,9 +267,13 @@ impl Links {
         let hello = self.hello();
         if let Some(c) = self.conns.get_mut(&conn)
             && c.stage == Stage::Connecting
+            && let Some(name) = c.peer.clone()
         {
             c.stage = Stage::AwaitHello;
+            c.heard = io.now;
             io.send(conn, &hello);
+            let session = self.session(io, &name);
+            io.send(conn, &session);
         }
     }
 
@@ -223,13 +289,19 @@ impl Links {
             return;
         };
         io.timers.cancel(&Timer::Handshake(conn));
+        io.timers.cancel(&Timer::Keepalive(conn));
         let Some(name) = c.peer else { return };
         if self.open.get(&name) == Some(&conn) {
             self.open.remove(&name);
         }
         let others = self.conns.values().any(|o| o.peer.as_ref() == Some(&name));
-        if !others && (c.dialed || c.stage == Stage::Open) {
-            self.schedule_redial(io, &name, c.dialed);
+        if !others {
+            // The next connection to `name` starts a new epoch: the other
+            // side will know this one is gone at our end.
+            self.epochs.remove(&name);
+            if c.dialed || c.stage == Stage::Open {
+                self.schedule_redial(io, &name, c.dialed);
+            }
         }
     }
 
@@ -260,6 +332,33 @@ impl Links {
         {
             self.close(io, conn, ErrorCode::TimedOut, "the handshake took too long");
         }
+    }
+
+    /// The keepalive timer of `conn` fired: ping it if it has been silent
+    /// for an interval, close it if for the whole timeout.
+    pub fn on_keepalive_timer(&mut self, io: &mut Io, conn: ConnId) {
+        let Some(c) = self.conns.get(&conn) else {
+            return;
+        };
+        if c.stage != Stage::Open {
+            return;
+        }
+        let (interval, timeout) = self.keepalive;
+        let silent = io.now.saturating_duration_since(c.heard);
+        if silent >= timeout {
+            let who = c.peer.clone().map_or_else(String::new, |n| n.to_string());
+            let why = format!("nothing heard for {} s", timeout.as_secs_f64());
+            io.notice(format!("closed the connection with {who}: {why}"));
+            self.close(io, conn, ErrorCode::TimedOut, &why);
+            return;
+        }
+        let next = if silent >= interval {
+            io.send(conn, &Message::Peer(PeerMessage::Ping));
+            (io.now + interval).min(c.heard + timeout)
+        } else {
+            c.heard + interval
+        };
+        io.timers.set(Timer::Keepalive(conn), next);
     }
 
     /// Acceptors still waiting for the registry (to re-ask after it is back).
@@ -311,6 +410,18 @@ impl Links {
                 return Vec::new();
             }
         }
+        if c.epoch.is_none() {
+            // The dialer's `Session` is still on its way; it opens then.
+            if let Some(c) = self.conns.get_mut(&conn) {
+                c.stage = Stage::AwaitSession;
+            }
+            return Vec::new();
+        }
+        self.accept_checked(io, conn, name)
+    }
+
+    /// Acceptor: the claimed name checks out and the dialer's epoch is known.
+    fn accept_checked(&mut self, io: &mut Io, conn: ConnId, name: Name) -> Vec<LinkOut> {
         if !self.wins(conn, &name) {
             self.close(io, conn, ErrorCode::Normal, "duplicate connection");
             return Vec::new();
@@ -324,6 +435,13 @@ impl Links {
         let Some(&old) = self.open.get(name) else {
             return true;
         };
+        let epoch = |id: ConnId| self.conns.get(&id).and_then(|c| c.epoch);
+        if epoch(conn) != epoch(old) {
+            // `name` has lost every connection with us since `old` opened
+            // (it restarted, or `old`'s close never reached us): `old` is
+            // dead at its end, whoever dialed it.
+            return true;
+        }
         let smaller = if self.me < *name { &self.me } else { name };
         let smaller_dialed = |id: ConnId| {
             let dialed = self.conns.get(&id).is_some_and(|c| c.dialed);
@@ -343,6 +461,7 @@ impl Links {
         }
         self.opened += 1;
         io.timers.cancel(&Timer::Handshake(conn));
+        io.set_timer(Timer::Keepalive(conn), self.keepalive.0);
         io.timers.cancel(&Timer::Dial(name.clone()));
         self.attempts.remove(&name);
         self.looking_up.remove(&name);
@@ -386,9 +505,11 @@ impl Links {
     pub fn close_all(&mut self, io: &mut Io, code: ErrorCode, reason: &str) {
         for (conn, _) in std::mem::take(&mut self.conns) {
             io.timers.cancel(&Timer::Handshake(conn));
+            io.timers.cancel(&Timer::Keepalive(conn));
             io.goodbye(conn, code, reason);
         }
         self.open.clear();
+        self.epochs.clear();
         self.looking_up.clear();
     }
 
@@ -396,6 +517,7 @@ impl Links {
         let Some(c) = self.conns.get_mut(&conn) else {
             return Vec::new();
         };
+        c.heard = io.now;
         c.deframer.push(bytes);
         let mut outs = Vec::new();
         loop {
@@ -433,7 +555,17 @@ impl Links {
                 Vec::new()
             }
             (Stage::AwaitHello, Message::Hello(h)) => self.on_hello(io, conn, h),
-            (Stage::AwaitVerified, Message::Peer(PeerMessage::Verified)) => {
+            (
+                Stage::AwaitVerified | Stage::Verifying | Stage::AwaitSession,
+                Message::Peer(PeerMessage::Session { epoch }),
+            ) if c.epoch.is_none() => {
+                c.epoch = Some(epoch);
+                match (c.stage, c.peer.clone()) {
+                    (Stage::AwaitSession, Some(name)) => self.accept_checked(io, conn, name),
+                    _ => Vec::new(),
+                }
+            }
+            (Stage::AwaitVerified, Message::Peer(PeerMessage::Verified)) if c.epoch.is_some() => {
                 let Some(name) = c.peer.clone() else {
                     return Vec::new();
                 };
@@ -450,6 +582,16 @@ impl Links {
                 self.violation(io, conn, "a second Verified".into());
                 Vec::new()
             }
+            (Stage::Open, Message::Peer(PeerMessage::Session { .. })) => {
+                self.violation(io, conn, "a second Session".into());
+                Vec::new()
+            }
+            (Stage::Open, Message::Peer(PeerMessage::Ping)) => {
+                io.send(conn, &Message::Peer(PeerMessage::Pong));
+                Vec::new()
+            }
+            // Liveness only: `heard` is already up to date.
+            (Stage::Open, Message::Peer(PeerMessage::Pong)) => Vec::new(),
             (Stage::Open, Message::Peer(msg)) => match c.peer.clone() {
                 Some(name) => vec![LinkOut::Message { name, msg }],
                 None => Vec::new(),
@@ -500,6 +642,8 @@ impl Links {
         }
         c.peer = Some(claimed.clone());
         c.stage = Stage::Verifying;
+        let session = self.session(io, &claimed);
+        io.send(conn, &session);
         vec![LinkOut::Verify {
             conn,
             name: claimed,
@@ -518,7 +662,18 @@ mod tests {
 
     fn links(me: &str) -> Links {
         let d = Duration::from_secs(1);
-        Links::new(n(me), d, (d, d))
+        Links::new(
+            n(me),
+            LinkTimes {
+                handshake: d,
+                reconnect: (d, d),
+                keepalive: (10 * d, 30 * d),
+            },
+        )
+    }
+
+    fn session(epoch: u64) -> Vec<u8> {
+        crate::wire::encode(&Message::Peer(PeerMessage::Session { epoch }))
     }
 
     fn sent(io: &mut Io) -> Vec<Message> {
@@ -553,7 +708,9 @@ mod tests {
                     name: Some(n(name)),
                 })
             };
-            let bytes = crate::wire::encode(&hello(other));
+            let mut bytes = crate::wire::encode(&hello(other));
+            // One epoch on both: the other side held both at once.
+            bytes.extend(session(77));
             l.on_received(&mut io, accepted, &bytes);
             l.on_received(&mut io, dialed, &bytes);
             // The accepted one is verified first, then the dialed one opens.
@@ -585,6 +742,109 @@ mod tests {
         let msgs = sent(&mut io);
         assert!(
             matches!(msgs.last(), Some(Message::Goodbye(g)) if g.code == ErrorCode::InvalidRequest)
+        );
+    }
+
+    /// An accepted connection with `other`'s hello and `epoch`, verified.
+    fn accept_verified(io: &mut Io, l: &mut Links, other: &str, epoch: u64) -> ConnId {
+        let addr: SocketAddr = "10.0.0.2:7000".parse().unwrap();
+        let c = io.mint_conn();
+        l.accept(io, c, "10.0.0.2:40001".parse().unwrap());
+        let hello = Message::Hello(Hello {
+            version: PROTOCOL_VERSION,
+            role: Role::Peer,
+            name: Some(n(other)),
+        });
+        let mut bytes = crate::wire::encode(&hello);
+        bytes.extend(session(epoch));
+        l.on_received(io, c, &bytes);
+        l.verified(io, c, Ok(Some(addr)));
+        c
+    }
+
+    /// A connection dialed by the smaller name is open; the larger name
+    /// dials again. Same epoch: a crossed dial, the old one stays. Another
+    /// epoch: the other side lost the old one, the new one replaces it.
+    #[test]
+    fn a_new_epoch_replaces_the_open_connection() {
+        let addr: SocketAddr = "10.0.0.2:7000".parse().unwrap();
+        for (epoch, replaced) in [(5, false), (6, true)] {
+            let mut io = Io::new(Instant::now(), 1);
+            let mut l = links("ann");
+            l.dial(&mut io, n("zed"), addr);
+            let old = ConnId(1);
+            l.on_connected(&mut io, old);
+            let hello = Message::Hello(Hello {
+                version: PROTOCOL_VERSION,
+                role: Role::Peer,
+                name: Some(n("zed")),
+            });
+            let mut bytes = crate::wire::encode(&hello);
+            bytes.extend(session(5));
+            bytes.extend(crate::wire::encode(&Message::Peer(PeerMessage::Verified)));
+            l.on_received(&mut io, old, &bytes);
+            assert_eq!(l.open.get(&n("zed")), Some(&old));
+            let new = accept_verified(&mut io, &mut l, "zed", epoch);
+            let keep = if replaced { new } else { old };
+            assert_eq!(l.open.get(&n("zed")), Some(&keep), "epoch {epoch}");
+            assert_eq!(l.conns.len(), 1, "epoch {epoch}");
+        }
+    }
+
+    /// The registry may answer before the dialer's `Session` arrives: the
+    /// connection opens once it does.
+    #[test]
+    fn the_acceptor_opens_only_once_the_session_is_known() {
+        let mut io = Io::new(Instant::now(), 1);
+        let mut l = links("ann");
+        let c = io.mint_conn();
+        l.accept(&mut io, c, "10.0.0.2:40001".parse().unwrap());
+        let hello = Message::Hello(Hello {
+            version: PROTOCOL_VERSION,
+            role: Role::Peer,
+            name: Some(n("zed")),
+        });
+        l.on_received(&mut io, c, &crate::wire::encode(&hello));
+        let outs = l.verified(&mut io, c, Ok(Some("10.0.0.2:7000".parse().unwrap())));
+        assert!(outs.is_empty() && !l.is_open(&n("zed")));
+        let outs = l.on_received(&mut io, c, &session(9));
+        assert!(matches!(&outs[..], [LinkOut::Open { .. }]));
+        assert!(sent(&mut io).contains(&Message::Peer(PeerMessage::Verified)));
+    }
+
+    /// A silent open connection is pinged each interval and closed after the
+    /// timeout; a `Ping` is answered and anything received resets the clock.
+    #[test]
+    fn keepalive_pings_then_closes() {
+        let start = Instant::now();
+        let mut io = Io::new(start, 1);
+        let mut l = links("ann");
+        let c = accept_verified(&mut io, &mut l, "zed", 1);
+        assert!(l.is_open(&n("zed")));
+        sent(&mut io);
+        let ping = Message::Peer(PeerMessage::Ping);
+        for secs in [10, 20] {
+            io.now = start + Duration::from_secs(secs);
+            assert_eq!(io.timers.pop_due(io.now), Some(Timer::Keepalive(c)));
+            l.on_keepalive_timer(&mut io, c);
+            assert_eq!(sent(&mut io), vec![ping.clone()], "{secs} s");
+        }
+        // A ping from the other side is answered, and counts as heard.
+        io.now = start + Duration::from_secs(25);
+        l.on_received(&mut io, c, &crate::wire::encode(&ping));
+        assert_eq!(sent(&mut io), vec![Message::Peer(PeerMessage::Pong)]);
+        io.now = start + Duration::from_secs(30);
+        assert_eq!(io.timers.pop_due(io.now), Some(Timer::Keepalive(c)));
+        l.on_keepalive_timer(&mut io, c);
+        assert!(sent(&mut io).is_empty(), "heard 5 s ago");
+        io.now = start + Duration::from_secs(55);
+        while let Some(t) = io.timers.pop_due(io.now) {
+            assert_eq!(t, Timer::Keepalive(c));
+            l.on_keepalive_timer(&mut io, c);
+        }
+        assert!(!l.is_open(&n("zed")), "silent for 30 s");
+        assert!(
+            matches!(sent(&mut io).last(), Some(Message::Goodbye(g)) if g.code == ErrorCode::TimedOut)
         );
     }
 }

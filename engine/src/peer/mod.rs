@@ -60,7 +60,7 @@ use self::friends::Friends;
 use self::group::Groups;
 use self::history::History;
 use self::io::{Io, Timer};
-use self::link::{LinkOut, Links};
+use self::link::{LinkOut, LinkTimes, Links};
 use self::registry_link::RegistryLink;
 use self::streams::{Received, Streams};
 use self::transfers::Transfers;
@@ -142,9 +142,17 @@ impl Peer {
                 config.listen,
                 config.shared.clone(),
                 config.heartbeat_interval,
+                config.registry_reply_timeout,
                 reconnect,
             ),
-            links: Links::new(config.name.clone(), config.handshake_timeout, reconnect),
+            links: Links::new(
+                config.name.clone(),
+                LinkTimes {
+                    handshake: config.handshake_timeout,
+                    reconnect,
+                    keepalive: (config.keepalive_interval, config.keepalive_timeout),
+                },
+            ),
             start: now,
             io: Io::new(now, seed),
             streams: Streams::default(),
@@ -248,7 +256,12 @@ impl Peer {
             match t {
                 Timer::RegistryRetry => self.reg.on_retry_timer(&mut self.io),
                 Timer::Heartbeat => self.reg.on_heartbeat_timer(&mut self.io),
+                Timer::RegistryReply => {
+                    let outs = self.reg.on_reply_timer(&mut self.io);
+                    self.on_registry(outs);
+                }
                 Timer::Handshake(conn) => self.links.on_handshake_timer(&mut self.io, conn),
+                Timer::Keepalive(conn) => self.links.on_keepalive_timer(&mut self.io, conn),
                 Timer::Dial(name) => self.ensure_link(&name),
                 Timer::Retransmit(name) => self.retransmit(&name),
                 Timer::ChatExpiry(name) => self.chat_expired(&name),
@@ -358,6 +371,14 @@ impl Peer {
             if self.io.timers.get(&t).is_none() {
                 self.io.set_timer(t, self.config.retransmit_interval);
             }
+        } else if self.links.is_open(to) {
+            // A direct message with no chat (one queued for a friend) over a
+            // link that is already open: `link_opened`, which asks for the
+            // chat, will not run again for this link, so ask now. A chat
+            // being asked for, or asked of us, needs nothing more.
+            if matches!(conv, Conv::Direct) && self.chats.get(to).is_none() {
+                self.chat_sync(to);
+            }
         } else {
             self.ensure_link(to);
         }
@@ -396,7 +417,11 @@ impl Peer {
             PeerMessage::GroupRefused { group, reason } => {
                 self.on_group_refused(from, &group, reason.as_str())
             }
-            PeerMessage::Verified => {}
+            // The links' own: they never come this far.
+            PeerMessage::Verified
+            | PeerMessage::Session { .. }
+            | PeerMessage::Ping
+            | PeerMessage::Pong => {}
         }
     }
 

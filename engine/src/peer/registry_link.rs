@@ -6,17 +6,30 @@
 //! seeded, jittered exponential backoff and logs in again; the role machine
 //! re-publishes the profile and resumes whatever waited on the registry.
 //!
+//! **Reply deadline.** A registry that crashed silently (its FIN lost) or a
+//! connection that went half-open looks exactly like a slow registry: bytes
+//! go out and nothing comes back, and TCP may not say so for many minutes.
+//! So every request, the link's own included (log-in, registration,
+//! heartbeats), must be answered within `reply_timeout`, and the registry
+//! answers in order; a connect must complete within it too. Otherwise the
+//! connection is dropped and the usual reconnect-with-backoff follows (with
+//! `RegistryLost` if the session had been up). One timer,
+//! [`Timer::RegistryReply`], watches the oldest unanswered request; it is
+//! moved lazily when it fires, not on every reply.
+//!
 //! Invariants:
 //! - at most one registry connection exists; `pending` holds exactly the
 //!   requests sent on it that have not been answered, and is emptied (and
 //!   handed back to the caller) when the connection ends;
+//! - while a connect or a request is outstanding, [`Timer::RegistryReply`]
+//!   is set, no later than its deadline;
 //! - only answers that cannot get better by retrying (wrong password, name
 //!   taken, replaced by a newer session, version mismatch) stop the peer;
 //!   everything else is retried, forever, with backoff.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::api::ConnId;
 use crate::bounded::List;
@@ -59,6 +72,13 @@ pub(crate) enum RegOut<Q> {
     Presence(Presence),
 }
 
+/// A request sent and not yet answered.
+#[derive(Debug)]
+struct Pending<Q> {
+    query: Query<Q>,
+    sent: Instant,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     /// Waiting for [`Timer::RegistryRetry`].
@@ -81,12 +101,13 @@ pub(crate) struct RegistryLink<Q> {
     listen: SocketAddr,
     shared: Vec<SharedFile>,
     heartbeat: Duration,
+    reply_timeout: Duration,
     reconnect: (Duration, Duration),
     state: State,
     deframer: Deframer,
     greeted: bool,
     next_id: u32,
-    pending: BTreeMap<u32, Query<Q>>,
+    pending: BTreeMap<u32, Pending<Q>>,
     attempts: u32,
     ever_up: bool,
     down_told: bool,
@@ -101,6 +122,7 @@ impl<Q> RegistryLink<Q> {
         listen: SocketAddr,
         shared: Vec<SharedFile>,
         heartbeat: Duration,
+        reply_timeout: Duration,
         reconnect: (Duration, Duration),
     ) -> Self {
         Self {
@@ -110,6 +132,7 @@ impl<Q> RegistryLink<Q> {
             listen,
             shared,
             heartbeat,
+            reply_timeout,
             reconnect,
             state: State::Waiting,
             deframer: Deframer::new(),
@@ -144,6 +167,7 @@ impl<Q> RegistryLink<Q> {
         self.state = State::Connecting(conn);
         self.deframer = Deframer::new();
         self.greeted = false;
+        io.set_timer(Timer::RegistryReply, self.reply_timeout);
         io.out.push_back(crate::api::Output::Connect {
             conn,
             addr: self.addr,
@@ -166,8 +190,41 @@ impl<Q> RegistryLink<Q> {
         };
         self.next_id = self.next_id.wrapping_add(1);
         let id = self.next_id;
-        self.pending.insert(id, q);
+        self.pending.insert(
+            id,
+            Pending {
+                query: q,
+                sent: io.now,
+            },
+        );
+        if io.timers.get(&Timer::RegistryReply).is_none() {
+            io.set_timer(Timer::RegistryReply, self.reply_timeout);
+        }
         io.send(conn, &Message::Request(Request { id, body }));
+    }
+
+    /// [`Timer::RegistryReply`] fired: drops the connection if a connect or
+    /// the oldest request is past its deadline, else waits for that one.
+    pub fn on_reply_timer(&mut self, io: &mut Io) -> Vec<RegOut<Q>> {
+        let secs = self.reply_timeout.as_secs_f64();
+        match self.state {
+            State::Connecting(_) => {
+                let why = format!("the registry did not accept the connection within {secs} s");
+                return self.close_and_retry(io, ErrorCode::TimedOut, why);
+            }
+            State::Open { .. } => {}
+            State::Waiting | State::Stopped => return Vec::new(),
+        }
+        let Some(oldest) = self.pending.values().map(|p| p.sent).min() else {
+            return Vec::new();
+        };
+        let deadline = oldest + self.reply_timeout;
+        if io.now >= deadline {
+            let why = format!("the registry did not answer within {secs} s");
+            return self.close_and_retry(io, ErrorCode::TimedOut, why);
+        }
+        io.timers.set(Timer::RegistryReply, deadline);
+        Vec::new()
     }
 
     pub fn on_connected(&mut self, io: &mut Io, conn: ConnId) {
@@ -205,12 +262,13 @@ impl<Q> RegistryLink<Q> {
     fn lost(&mut self, io: &mut Io, reason: String) -> Vec<RegOut<Q>> {
         self.state = State::Waiting;
         io.timers.cancel(&Timer::Heartbeat);
+        io.timers.cancel(&Timer::RegistryReply);
         let wait = io.backoff(self.attempts, self.reconnect.0, self.reconnect.1);
         self.attempts = self.attempts.saturating_add(1);
         io.set_timer(Timer::RegistryRetry, wait);
         let abandoned = std::mem::take(&mut self.pending)
             .into_values()
-            .filter_map(|q| match q {
+            .filter_map(|p| match p.query {
                 Query::User(u) => Some(u),
                 Query::Session(_) => None,
             })
@@ -237,6 +295,7 @@ impl<Q> RegistryLink<Q> {
         self.pending.clear();
         io.timers.cancel(&Timer::Heartbeat);
         io.timers.cancel(&Timer::RegistryRetry);
+        io.timers.cancel(&Timer::RegistryReply);
         vec![RegOut::Stopped { code, reason }]
     }
 
@@ -252,6 +311,7 @@ impl<Q> RegistryLink<Q> {
         self.pending.clear();
         io.timers.cancel(&Timer::Heartbeat);
         io.timers.cancel(&Timer::RegistryRetry);
+        io.timers.cancel(&Timer::RegistryReply);
     }
 
     pub fn on_retry_timer(&mut self, io: &mut Io) {
@@ -337,7 +397,7 @@ impl<Q> RegistryLink<Q> {
     }
 
     fn on_reply(&mut self, io: &mut Io, reply: Reply) -> Vec<RegOut<Q>> {
-        let Some(q) = self.pending.remove(&reply.id) else {
+        let Some(Pending { query: q, .. }) = self.pending.remove(&reply.id) else {
             let why = format!(
                 "the registry answered request {} that was never asked",
                 reply.id
@@ -417,6 +477,7 @@ mod tests {
             addr,
             Vec::new(),
             d,
+            2 * d,
             (d, d),
         );
         l.connect(&mut io);

@@ -8,7 +8,10 @@
 //! minute of protocol time costs microseconds. Faults are explicit calls:
 //! [`World::cut`] drops the connections between two hosts, [`World::partition`]
 //! keeps them apart, [`World::crash`] and [`World::restart`] take a host down
-//! and bring it back from its records.
+//! and bring it back from its records. [`World::crash_silently`] and
+//! [`World::cut_quietly`] are the same faults with the news lost: the other
+//! side keeps a half-open connection, as after a crash whose FIN never
+//! arrived.
 //!
 //! Everything random is drawn from the world's seed, so a failing test replays
 //! exactly. [`ScriptClient`] is a node the test drives by hand, message by

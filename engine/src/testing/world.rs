@@ -20,6 +20,8 @@ use crate::testing::files::{FileAnswer, MemFiles};
 use crate::testing::node::{AnyEvent, Node};
 use crate::testing::script::{ScriptClient, ScriptCommand};
 
+mod faults;
+
 /// Port every host listens on (hosts differ by IP address).
 pub const LISTEN_PORT: u16 = 7000;
 
@@ -358,107 +360,6 @@ impl World {
             if !self.step(limit) {
                 return done(self);
             }
-        }
-    }
-
-    // ---- faults ----------------------------------------------------------
-
-    /// Drops every connection between `a` and `b`, now, on both sides.
-    pub fn cut(&mut self, a: HostId, b: HostId) {
-        let doomed: Vec<LinkId> = self
-            .links
-            .iter()
-            .filter(|(_, l)| {
-                let (x, y) = (l.initiator.host, l.target);
-                (x == a && y == b) || (x == b && y == a)
-            })
-            .map(|(id, _)| *id)
-            .collect();
-        for id in doomed {
-            self.kill_link(id, None);
-        }
-    }
-
-    /// Drops every connection of `host`, now, on both sides.
-    pub fn cut_all(&mut self, host: HostId) {
-        let doomed: Vec<LinkId> = self
-            .links
-            .iter()
-            .filter(|(_, l)| l.initiator.host == host || l.target == host)
-            .map(|(id, _)| *id)
-            .collect();
-        for id in doomed {
-            self.kill_link(id, None);
-        }
-    }
-
-    /// Keeps `a` and `b` apart: their connections drop and new ones fail.
-    pub fn partition(&mut self, a: HostId, b: HostId) {
-        self.blocked.insert((a, b));
-        self.blocked.insert((b, a));
-        self.cut(a, b);
-    }
-
-    /// Lets `a` and `b` connect again.
-    pub fn heal(&mut self, a: HostId, b: HostId) {
-        self.blocked.remove(&(a, b));
-        self.blocked.remove(&(b, a));
-    }
-
-    /// Lifts every partition.
-    pub fn heal_all(&mut self) {
-        self.blocked.clear();
-    }
-
-    /// Stops `host` at once: its engine is dropped with everything in memory;
-    /// its peers see their connections reset. Its records survive.
-    pub fn crash(&mut self, host: HostId) {
-        let doomed: Vec<LinkId> = self
-            .links
-            .iter()
-            .filter(|(_, l)| l.initiator.host == host || l.target == host)
-            .map(|(id, _)| *id)
-            .collect();
-        for id in doomed {
-            self.kill_link(id, Some(host));
-        }
-        let h = &mut self.hosts[host.0];
-        h.engine = None;
-        h.incarnation += 1;
-        h.files.crash();
-    }
-
-    /// Starts `host` again from its records (after [`World::crash`]).
-    pub fn restart(&mut self, host: HostId) {
-        if self.is_up(host) {
-            self.crash(host);
-        }
-        let seed = self.rng.next_u64();
-        let now = self.now;
-        let h = &mut self.hosts[host.0];
-        let records = h.records.values().cloned().collect();
-        h.engine = Some((h.factory)(records, now, seed));
-        self.pump(host);
-    }
-
-    /// Ends a link. Each surviving endpoint learns of it now; `silent` is a
-    /// host that is going away and is told nothing.
-    fn kill_link(&mut self, id: LinkId, silent: Option<HostId>) {
-        let Some(link) = self.links.remove(&id) else {
-            return;
-        };
-        let ends = [Some(link.initiator), link.acceptor];
-        for end in ends.into_iter().flatten() {
-            if self.endpoints.get(&end) != Some(&id) {
-                continue;
-            }
-            self.endpoints.remove(&end);
-            if Some(end.host) == silent {
-                continue;
-            }
-            self.input(end, |e, now| {
-                e.handle_input(now, Input::Closed { conn: end.conn })
-            });
         }
     }
 

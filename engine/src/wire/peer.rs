@@ -1,8 +1,10 @@
 //! Messages between two peers on their one direct connection.
 //!
-//! After both [`crate::wire::Hello`]s, the acceptor checks the dialer's claimed
-//! name (see `peer::link`) and answers [`PeerMessage::Verified`]; nothing else
-//! may be sent before that. A later cryptographic handshake slots in between
+//! After both [`crate::wire::Hello`]s, each side sends its
+//! [`PeerMessage::Session`], the acceptor checks the dialer's claimed name
+//! (see `peer::link`) and answers [`PeerMessage::Verified`]; nothing else may
+//! be sent before that. An open connection that falls silent is probed with
+//! [`PeerMessage::Ping`] / [`PeerMessage::Pong`]. A later cryptographic handshake slots in between
 //! the hellos and `Verified` without changing anything after it.
 //!
 //! Everything a person writes travels as [`PeerMessage::Data`] on a *stream*:
@@ -88,6 +90,16 @@ pub enum PeerMessage {
     GroupAnswer { group: GroupName, accept: bool },
     /// The invitation (or the acceptance) is void.
     GroupRefused { group: GroupName, reason: Reason },
+    /// Both ways, once, right after the hellos: the sender's epoch for this
+    /// pair of peers, a random number kept while it holds any connection to
+    /// the receiver and drawn afresh after it held none. A new connection
+    /// whose epoch differs from the open one's means the old one is dead at
+    /// the sender's end (see `peer::link`).
+    Session { epoch: u64 },
+    /// Are you there? Sent on an open connection silent for a while.
+    Ping,
+    /// Yes: the answer to a [`PeerMessage::Ping`].
+    Pong,
 }
 
 impl PeerMessage {
@@ -103,6 +115,9 @@ impl PeerMessage {
             PeerMessage::GroupInvite { .. } => "GroupInvite",
             PeerMessage::GroupAnswer { .. } => "GroupAnswer",
             PeerMessage::GroupRefused { .. } => "GroupRefused",
+            PeerMessage::Session { .. } => "Session",
+            PeerMessage::Ping => "Ping",
+            PeerMessage::Pong => "Pong",
         }
     }
 }

@@ -215,6 +215,9 @@ pub fn peer_message() -> impl Strategy<Value = PeerMessage> {
         (group(), any::<bool>())
             .prop_map(|(group, accept)| PeerMessage::GroupAnswer { group, accept }),
         (group(), text()).prop_map(|(group, reason)| PeerMessage::GroupRefused { group, reason }),
+        any::<u64>().prop_map(|epoch| PeerMessage::Session { epoch }),
+        Just(PeerMessage::Ping),
+        Just(PeerMessage::Pong),
     ]
 }
 

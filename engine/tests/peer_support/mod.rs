@@ -58,21 +58,7 @@ impl Net {
     }
 
     pub fn with(seed: u64, names: &[&str], tweak: fn(&mut PeerConfig)) -> Net {
-        let mut world = World::new(seed, WorldConfig::default(), Instant::now());
-        let registry = world.add_registry(
-            "registry",
-            RegistryConfig {
-                password_cost: PasswordCost::TESTING,
-                ..RegistryConfig::default()
-            },
-        );
-        let mut net = Net {
-            seed,
-            world,
-            registry,
-            peers: BTreeMap::new(),
-            tweak,
-        };
+        let mut net = Net::bare(seed, tweak);
         for n in names {
             net.add_peer(n);
         }
@@ -86,6 +72,25 @@ impl Net {
         });
         assert!(ok, "seed {seed}: not every peer logged in");
         net
+    }
+
+    /// A registry and no peers yet (nothing has run).
+    pub fn bare(seed: u64, tweak: fn(&mut PeerConfig)) -> Net {
+        let mut world = World::new(seed, WorldConfig::default(), Instant::now());
+        let registry = world.add_registry(
+            "registry",
+            RegistryConfig {
+                password_cost: PasswordCost::TESTING,
+                ..RegistryConfig::default()
+            },
+        );
+        Net {
+            seed,
+            world,
+            registry,
+            peers: BTreeMap::new(),
+            tweak,
+        }
     }
 
     pub fn add_peer(&mut self, me: &str) -> HostId {

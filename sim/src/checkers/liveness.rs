@@ -14,7 +14,6 @@ use std::net::SocketAddr;
 use confab_engine::PeerEvent;
 use confab_engine::wire::{ErrorCode, Name};
 
-use super::known::KnownBug;
 use super::{Checker, View};
 use crate::observe::{HostIx, Observation, Observed, SimEvent};
 
@@ -25,8 +24,6 @@ pub struct Liveness {
     stopped: BTreeMap<HostIx, bool>,
     /// The address each peer announced (its `Ready`).
     listen: BTreeMap<HostIx, SocketAddr>,
-    /// Peers not logged in because of a known engine bug.
-    stuck: Vec<String>,
 }
 
 impl Checker for Liveness {
@@ -56,16 +53,6 @@ impl Checker for Liveness {
         Ok(())
     }
 
-    fn tolerated(&self) -> Option<String> {
-        (!self.stuck.is_empty()).then(|| {
-            format!(
-                "{}: {} (known engine bug; --strict flags it)",
-                KnownBug::StaleRegistryConnection.label(),
-                self.stuck.join(", ")
-            )
-        })
-    }
-
     fn at_end(&mut self, view: &View<'_>) -> Result<(), String> {
         let mut expected: BTreeMap<Name, SocketAddr> = BTreeMap::new();
         for host in view.peers {
@@ -80,12 +67,6 @@ impl Checker for Liveness {
                 return Err(format!("{} never reported Ready", host.name));
             };
             if !peer.is_logged_in() {
-                let stale = !host.conns_with(view.registry_addr.ip()).is_empty()
-                    && view.registry.conns_with(listen.ip()).is_empty();
-                if stale && !view.strict {
-                    self.stuck.push(host.name.clone());
-                    continue;
-                }
                 return Err(format!(
                     "{} is not logged in after the heal ({} connection(s) to the registry, \
                      which has {} from it)",

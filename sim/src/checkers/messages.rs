@@ -25,8 +25,6 @@
 //!   closed by either side: `peer` drops unsent messages then). Queued
 //!   messages to a friend are covered by the same rule: they wait while the
 //!   friend is offline and are dropped only with a `ChatClosed`;
-//!   Losses that match a [`KnownBug`]'s signature are counted, not flagged,
-//!   unless [`View::strict`];
 //! - a group message was shown by each member it went to who, at the end,
 //!   still counts the sender as a member and is counted by the sender (two
 //!   newcomers invited at once may stay unaware of each other: a documented
@@ -39,7 +37,6 @@ use confab_engine::PeerEvent;
 use confab_engine::peer::{PeerCommand, Target};
 use confab_engine::wire::{GroupName, Name};
 
-use super::known::KnownBug;
 use super::{Checker, View};
 use crate::observe::{HostIx, Observation, Observed, SimCommand, SimEvent};
 use crate::peerview::PeerViews;
@@ -76,8 +73,6 @@ pub struct Messages {
     last_shown: BTreeMap<(Name, Name, Target), u64>,
     /// Chat ends the sender reported, per (sender, other).
     closes: BTreeMap<(Name, Name), u64>,
-    /// Messages held back by known engine bugs, per bug.
-    pub stuck: BTreeMap<KnownBug, u64>,
 }
 
 impl Messages {
@@ -95,7 +90,6 @@ impl Messages {
             group_texts: BTreeMap::new(),
             last_shown: BTreeMap::new(),
             closes: BTreeMap::new(),
-            stuck: BTreeMap::new(),
         }
     }
 
@@ -246,16 +240,6 @@ impl Messages {
         Ok(())
     }
 
-    /// The known engine bug that explains `r` never showing `m`, if any.
-    fn known_bug(&self, view: &View<'_>, m: &Sent, r: &Name) -> Option<KnownBug> {
-        let i = self.names.iter().position(|n| *n == m.from)?;
-        let j = self.names.iter().position(|n| n == r)?;
-        let (from, to) = (view.peers[i].engine(), view.peers[j].engine());
-        let chat_open = self.views.get(i).open_chats.contains(r);
-        let direct = matches!(m.to, Target::User(_));
-        KnownBug::explain(from.as_ref()?, to.as_ref()?, chat_open, direct)
-    }
-
     /// What the two ends' engines say of each other, for a failure report.
     fn state_between(&self, view: &View<'_>, a: &Name, b: &Name) -> String {
         let side = |x: &Name, y: &Name| {
@@ -326,30 +310,11 @@ impl Checker for Messages {
         Ok(())
     }
 
-    fn tolerated(&self) -> Option<String> {
-        let parts: Vec<String> = self
-            .stuck
-            .iter()
-            .map(|(bug, n)| format!("{n} {}", bug.label()))
-            .collect();
-        (!parts.is_empty()).then(|| {
-            format!(
-                "undelivered messages from known engine bugs (--strict flags them): {}",
-                parts.join("; ")
-            )
-        })
-    }
-
     fn at_end(&mut self, view: &View<'_>) -> Result<(), String> {
         let mut lost = Vec::new();
-        let mut stuck: BTreeMap<KnownBug, u64> = BTreeMap::new();
         for (text, m) in &self.sent {
             for r in &m.addressed {
                 if !m.shown_by.contains(r) && self.overdue(m, r) {
-                    if let Some(bug) = self.known_bug(view, m, r).filter(|_| !view.strict) {
-                        *stuck.entry(bug).or_default() += 1;
-                        continue;
-                    }
                     lost.push(format!(
                         "{text:?} ({} to {} #{}, sent at {:.3} s) never shown by {r} [{}]",
                         m.from,
@@ -361,7 +326,6 @@ impl Checker for Messages {
                 }
             }
         }
-        self.stuck = stuck;
         if lost.is_empty() {
             return Ok(());
         }

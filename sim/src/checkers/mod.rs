@@ -16,9 +16,8 @@
 //!   a command they refuse;
 //! - [`messages`]: chat and group messages are shown at most once, in order,
 //!   exactly as sent, and acknowledged only once shown; after the heal,
-//!   everything not legitimately dropped was shown;
-//!   Losses explained by a [`known`] engine bug are counted, not flagged,
-//!   unless the run is `--strict`;
+//!   everything not legitimately dropped was shown (every loss fails the
+//!   run: there is no list of tolerated engine bugs);
 //! - [`liveness`]: after the heal, every peer is running and logged in, and
 //!   the online list is exactly the running, logged-in peers and clients.
 //!
@@ -27,7 +26,6 @@
 //!   after the heal nothing is under way and no `.part` is left (added by
 //!   the run with [`Checkers::push`], as it needs the run's sources).
 
-pub mod known;
 pub mod liveness;
 pub mod messages;
 pub mod replies;
@@ -58,8 +56,6 @@ pub struct View<'a> {
     pub heartbeat_timeout: Duration,
     /// How late a timer may fire and still be on time (one tick and a bit).
     pub slack: Duration,
-    /// Flag known engine bugs too (`--strict`), instead of counting them.
-    pub strict: bool,
     /// Where the registry listens.
     pub registry_addr: std::net::SocketAddr,
 }
@@ -102,10 +98,6 @@ pub trait Checker {
     /// Inspects the world after the heal phase.
     fn at_end(&mut self, _view: &View<'_>) -> Result<(), String> {
         Ok(())
-    }
-    /// What it let pass as a known engine bug, for the report.
-    fn tolerated(&self) -> Option<String> {
-        None
     }
 }
 
@@ -159,11 +151,6 @@ impl Checkers {
     /// Runs every safety check.
     pub fn after_step(&mut self, view: &View<'_>) -> Result<(), Violation> {
         self.first(view.now, |c| c.after_step(view))
-    }
-
-    /// What the checkers let pass as known engine bugs.
-    pub fn tolerated(&self) -> Vec<String> {
-        self.list.iter().filter_map(|c| c.tolerated()).collect()
     }
 
     /// Runs every liveness check.

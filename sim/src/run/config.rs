@@ -23,8 +23,6 @@ pub struct SimConfig {
     pub tick: Duration,
     /// Keep every trace line (for `--trace`).
     pub keep_trace: bool,
-    /// Flag known engine bugs as failures instead of counting them.
-    pub strict: bool,
     /// Offer files under their shared names, and the same file to the same
     /// peer again: finds the engine's two-transfers-one-`.part` bug (see
     /// `files::sources`), so off by default.
@@ -48,7 +46,6 @@ impl Default for SimConfig {
             faults: FaultLevel::default(),
             tick: Duration::from_millis(5),
             keep_trace: false,
-            strict: false,
             same_names: false,
             #[cfg(feature = "planted-bugs")]
             plant: None,
@@ -69,9 +66,6 @@ impl SimConfig {
         );
         if self.clients != SimConfig::default().clients {
             cmd += &format!(" --clients {}", self.clients);
-        }
-        if self.strict {
-            cmd += " --strict";
         }
         if self.same_names {
             cmd += " --same-names";
@@ -115,6 +109,13 @@ pub mod timing {
     pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(3);
     /// How often a peer resends what is unacknowledged on an open connection.
     pub const RETRANSMIT_INTERVAL: Duration = Duration::from_secs(1);
+    /// A peer's registry requests unanswered this long drop its registry
+    /// connection (two heartbeat intervals, as the engine's default).
+    pub const PEER_REPLY_TIMEOUT: Duration = Duration::from_secs(4);
+    /// A silent peer connection is pinged after this long...
+    pub const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(2);
+    /// ...and closed after this long (three intervals, as the default).
+    pub const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(6);
     /// Wall-clock time at the start of a run (turmoil's epoch), in ms.
     pub const UNIX_MS_AT_START: u64 = 1_700_000_000_000;
 }

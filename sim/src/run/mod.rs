@@ -123,7 +123,5 @@ fn run_inner(
     }
     stats.faults = world.injector.counts().clone();
     let view = world.view();
-    let end = checkers.at_end(&view);
-    stats.tolerated = checkers.tolerated();
-    end
+    checkers.at_end(&view)
 }

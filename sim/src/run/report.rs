@@ -145,9 +145,6 @@ impl fmt::Display for Outcome {
             s.xfer_cancels,
             s.xfer_bytes
         )?;
-        for note in &s.tolerated {
-            writeln!(f, "  tolerated   {note}")?;
-        }
         writeln!(f, "  faults      {}", s.faults_line())?;
         writeln!(
             f,

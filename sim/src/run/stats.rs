@@ -64,8 +64,6 @@ pub struct Stats {
     pub quits: u64,
     /// Restarts of peers that quit.
     pub restarts: u64,
-    /// What the checkers let pass as known engine bugs.
-    pub tolerated: Vec<String>,
     /// Transfers started: `/get`s and `/send`s the engines took.
     pub xfer_started: u64,
     /// Of those, offers.

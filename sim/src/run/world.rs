@@ -55,7 +55,6 @@ pub struct World {
     plan: FaultPlan,
     max_latency: Duration,
     tick: Duration,
-    strict: bool,
     registry_addr: SocketAddr,
 }
 
@@ -148,6 +147,9 @@ impl World {
                     md5: f.md5,
                 })
                 .collect();
+            peer_config.registry_reply_timeout = timing::PEER_REPLY_TIMEOUT;
+            peer_config.keepalive_interval = timing::KEEPALIVE_INTERVAL;
+            peer_config.keepalive_timeout = timing::KEEPALIVE_TIMEOUT;
             let host = HostState::new(
                 i + 1,
                 name.clone(),
@@ -243,7 +245,6 @@ impl World {
             plan,
             max_latency,
             tick: config.tick,
-            strict: config.strict,
             registry_addr,
         }
     }
@@ -331,7 +332,6 @@ impl World {
             clients: &self.clients,
             heartbeat_timeout: timing::HEARTBEAT_TIMEOUT,
             slack: self.tick + Duration::from_millis(2),
-            strict: self.strict,
             registry_addr: self.registry_addr,
         }
     }
