@@ -327,8 +327,14 @@ impl ReceiveTransfer {
         self.arm(now);
     }
 
-    /// The user cancels (`/cancel`).
+    /// The user cancels (`/cancel`). Once every file is in place and `Done`
+    /// reported, only telling the sender is left: there is nothing to
+    /// cancel, and failing then would report one transfer both done and
+    /// failed (and have the sender fail a transfer that was delivered).
     pub fn cancel(&mut self, now: Instant) {
+        if matches!(self.phase, Phase::Completing) {
+            return;
+        }
         self.fail("cancelled".into(), true);
         self.arm(now);
     }
