@@ -35,11 +35,13 @@
 //! reason or its idle timeout of minutes passes: the peer does not dial for
 //! it. Its end was reported, so the user sees nothing hang.)
 //!
-//! A transfer that cannot end because its peer holds a stale half-open
+//! A transfer that cannot end because of a known engine bug is counted, not
+//! flagged, unless the run is `--strict`, like the messages such bugs hold
+//! back (and so is that peer's `.part`): its peer holds a stale half-open
 //! connection to this one ([`KnownBug::StaleConnection`]: this peer is not
-//! connected to it, it is to this peer) is counted, not flagged, unless the
-//! run is `--strict`, like the messages it holds back; so is that peer's
-//! `.part`.
+//! connected to it, it is to this peer), or either is stuck on a stale
+//! registry connection ([`KnownBug::StaleRegistryConnection`]: not logged
+//! in after the heal, which the liveness checker, run first, let pass).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
@@ -48,10 +50,11 @@ use confab_engine::peer::Direction;
 use confab_engine::transfer::SavedSide;
 use confab_engine::wire::Md5;
 use confab_engine::wire::Name;
-use confab_engine::{PeerEvent, Record, TransferId};
+use confab_engine::{Peer, PeerEvent, Record, TransferId};
 
 use super::known::KnownBug;
 use super::{Checker, View};
+use crate::driver::HostState;
 use crate::files::{DOWNLOADS, HostFiles, Sources, StorageOp};
 use crate::observe::{HostIx, Observation, Observed, SimEvent};
 use crate::peerview::notice_transfer;
@@ -71,8 +74,8 @@ pub struct Transfers {
     /// Transfers reported or restored and not yet ended, per host (its last
     /// incarnation), with their peer when known.
     open: BTreeMap<(HostIx, TransferId), Option<Name>>,
-    /// Transfers held back by a known engine bug, for the report.
-    stuck: Vec<String>,
+    /// Transfers held back by known engine bugs, per bug, for the report.
+    stuck: BTreeMap<KnownBug, u64>,
     /// Transfers that reported `TransferDone`, per host (its last
     /// incarnation, and those it restored as complete).
     done: BTreeSet<(HostIx, TransferId)>,
@@ -86,7 +89,7 @@ impl Transfers {
             written: BTreeMap::new(),
             finals: BTreeMap::new(),
             open: BTreeMap::new(),
-            stuck: Vec::new(),
+            stuck: BTreeMap::new(),
             done: BTreeSet::new(),
         }
     }
@@ -285,11 +288,15 @@ impl Checker for Transfers {
     }
 
     fn tolerated(&self) -> Option<String> {
-        (!self.stuck.is_empty()).then(|| {
+        let counts: Vec<String> = self
+            .stuck
+            .iter()
+            .map(|(bug, n)| format!("{n} {}", bug.label()))
+            .collect();
+        (!counts.is_empty()).then(|| {
             format!(
-                "transfers {}: {} (known engine bug; --strict flags it)",
-                KnownBug::StaleConnection.label(),
-                self.stuck.join(", ")
+                "transfers held back by known engine bugs (--strict flags them): {}",
+                counts.join(", ")
             )
         })
     }
@@ -297,8 +304,10 @@ impl Checker for Transfers {
     fn at_end(&mut self, view: &View<'_>) -> Result<(), String> {
         let mut held = BTreeSet::new();
         for ((h, id), peer) in &self.open {
-            if !view.strict && peer.as_ref().is_some_and(|p| stale(view, *h, p)) {
-                self.stuck.push(format!("h{h} {id}"));
+            if let Some(bug) = peer.as_ref().and_then(|p| held_back(view, *h, p))
+                && !view.strict
+            {
+                *self.stuck.entry(bug).or_default() += 1;
                 held.insert(*h);
                 continue;
             }
@@ -345,28 +354,20 @@ impl Checker for Transfers {
     }
 }
 
-/// Whether `peer` holds a stale half-open connection to host `h`: `h` is
-/// not connected to it, it is to `h`.
-fn stale(view: &View<'_>, h: HostIx, peer: &Name) -> bool {
-    let mut me = None;
-    let mut other = None;
-    for p in view.peers {
-        if let Some(e) = p.engine().as_ref() {
-            if p.ix == h {
-                me = Some((e.name().clone(), e.is_connected_to(peer)));
-            } else if e.name() == peer {
-                other = Some(p);
-            }
-        }
+/// The known engine bug that keeps host `h` from ending a transfer with
+/// `peer`, if any (see the module documentation).
+fn held_back(view: &View<'_>, h: HostIx, peer: &Name) -> Option<KnownBug> {
+    let named = |p: &&Rc<HostState<Peer>>| p.engine().as_ref().is_some_and(|e| e.name() == peer);
+    let (me, other) = (
+        view.peers.iter().find(|p| p.ix == h)?.engine(),
+        view.peers.iter().find(named)?.engine(),
+    );
+    let (me, other) = (me.as_ref()?, other.as_ref()?);
+    if !me.is_logged_in() || !other.is_logged_in() {
+        return Some(KnownBug::StaleRegistryConnection);
     }
-    let (Some((my_name, i_see_it)), Some(other)) = (me, other) else {
-        return false;
-    };
-    !i_see_it
-        && other
-            .engine()
-            .as_ref()
-            .is_some_and(|e| e.is_connected_to(&my_name))
+    (!me.is_connected_to(peer) && other.is_connected_to(me.name()))
+        .then_some(KnownBug::StaleConnection)
 }
 
 /// The peer a transfer's first notice names: `tN: asking P for F`,
