@@ -21,8 +21,7 @@
 //!   finished file with the source's bytes (or, after a crash between the
 //!   rename and its answer, one was finished from that source);
 //! - every `TransferFailed` has a reason, and it is not a failed
-//!   verification or a protocol violation.
-//!
+//!   verification or a protocol violation;
 //! - a transfer that reported `TransferDone` never reports `TransferFailed`.
 //!
 //! Liveness, after the heal (everyone up, nothing new started while
@@ -34,14 +33,6 @@
 //! unreachable lingers, to tell it, until a connection comes for another
 //! reason or its idle timeout of minutes passes: the peer does not dial for
 //! it. Its end was reported, so the user sees nothing hang.)
-//!
-//! A transfer that cannot end because of a known engine bug is counted, not
-//! flagged, unless the run is `--strict`, like the messages such bugs hold
-//! back (and so is that peer's `.part`): its peer holds a stale half-open
-//! connection to this one ([`KnownBug::StaleConnection`]: this peer is not
-//! connected to it, it is to this peer), or either is stuck on a stale
-//! registry connection ([`KnownBug::StaleRegistryConnection`]: not logged
-//! in after the heal, which the liveness checker, run first, let pass).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
@@ -50,11 +41,9 @@ use confab_engine::peer::Direction;
 use confab_engine::transfer::SavedSide;
 use confab_engine::wire::Md5;
 use confab_engine::wire::Name;
-use confab_engine::{Peer, PeerEvent, Record, TransferId};
+use confab_engine::{PeerEvent, Record, TransferId};
 
-use super::known::KnownBug;
 use super::{Checker, View};
-use crate::driver::HostState;
 use crate::files::{DOWNLOADS, HostFiles, Sources, StorageOp};
 use crate::observe::{HostIx, Observation, Observed, SimEvent};
 use crate::peerview::notice_transfer;
@@ -74,8 +63,6 @@ pub struct Transfers {
     /// Transfers reported or restored and not yet ended, per host (its last
     /// incarnation), with their peer when known.
     open: BTreeMap<(HostIx, TransferId), Option<Name>>,
-    /// Transfers held back by known engine bugs, per bug, for the report.
-    stuck: BTreeMap<KnownBug, u64>,
     /// Transfers that reported `TransferDone`, per host (its last
     /// incarnation, and those it restored as complete).
     done: BTreeSet<(HostIx, TransferId)>,
@@ -89,7 +76,6 @@ impl Transfers {
             written: BTreeMap::new(),
             finals: BTreeMap::new(),
             open: BTreeMap::new(),
-            stuck: BTreeMap::new(),
             done: BTreeSet::new(),
         }
     }
@@ -287,30 +273,8 @@ impl Checker for Transfers {
         }
     }
 
-    fn tolerated(&self) -> Option<String> {
-        let counts: Vec<String> = self
-            .stuck
-            .iter()
-            .map(|(bug, n)| format!("{n} {}", bug.label()))
-            .collect();
-        (!counts.is_empty()).then(|| {
-            format!(
-                "transfers held back by known engine bugs (--strict flags them): {}",
-                counts.join(", ")
-            )
-        })
-    }
-
     fn at_end(&mut self, view: &View<'_>) -> Result<(), String> {
-        let mut held = BTreeSet::new();
-        for ((h, id), peer) in &self.open {
-            if let Some(bug) = peer.as_ref().and_then(|p| held_back(view, *h, p))
-                && !view.strict
-            {
-                *self.stuck.entry(bug).or_default() += 1;
-                held.insert(*h);
-                continue;
-            }
+        if let Some(((h, id), peer)) = self.open.iter().next() {
             return Err(format!(
                 "h{h} {id} never ended with TransferDone or TransferFailed (peer {peer:?})"
             ));
@@ -340,7 +304,7 @@ impl Checker for Transfers {
                 .into_iter()
                 .filter(|n| n.ends_with(".part"))
                 .collect();
-            if !parts.is_empty() && !held.contains(&host.ix) {
+            if !parts.is_empty() {
                 return Err(format!(
                     "{} has {parts:?} left after every transfer ended",
                     host.name
@@ -352,22 +316,6 @@ impl Checker for Transfers {
         }
         Ok(())
     }
-}
-
-/// The known engine bug that keeps host `h` from ending a transfer with
-/// `peer`, if any (see the module documentation).
-fn held_back(view: &View<'_>, h: HostIx, peer: &Name) -> Option<KnownBug> {
-    let named = |p: &&Rc<HostState<Peer>>| p.engine().as_ref().is_some_and(|e| e.name() == peer);
-    let (me, other) = (
-        view.peers.iter().find(|p| p.ix == h)?.engine(),
-        view.peers.iter().find(named)?.engine(),
-    );
-    let (me, other) = (me.as_ref()?, other.as_ref()?);
-    if !me.is_logged_in() || !other.is_logged_in() {
-        return Some(KnownBug::StaleRegistryConnection);
-    }
-    (!me.is_connected_to(peer) && other.is_connected_to(me.name()))
-        .then_some(KnownBug::StaleConnection)
 }
 
 /// The peer a transfer's first notice names: `tN: asking P for F`,
