@@ -20,6 +20,7 @@ pub mod clock;
 pub mod draw;
 pub mod driver;
 pub mod faults;
+pub mod files;
 pub mod observe;
 pub mod peerview;
 pub mod run;

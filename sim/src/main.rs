@@ -56,6 +56,10 @@ struct Args {
     /// Print every trace line (with `--seed`).
     #[arg(long)]
     trace: bool,
+    /// Offer files under their shared names, and the same file to the same
+    /// peer again (finds a known engine bug: two transfers, one `.part`).
+    #[arg(long)]
+    same_names: bool,
 }
 
 fn main() -> ExitCode {
@@ -74,6 +78,7 @@ fn main() -> ExitCode {
         faults: args.faults,
         tick: Duration::from_millis(args.tick_ms.max(1)),
         keep_trace: args.trace && args.seed.is_some(),
+        same_names: args.same_names,
         ..SimConfig::default()
     };
     match (args.seed, args.seeds) {

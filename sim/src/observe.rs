@@ -18,6 +18,7 @@ use std::time::Duration;
 use confab_engine::{ConnId, PeerCommand, PeerEvent, RegistryCommand, RegistryEvent};
 
 use crate::client::{ClientCommand, ClientEvent};
+use crate::files::StorageOp;
 
 /// A host's index in the simulation (0 is the registry).
 pub type HostIx = usize;
@@ -114,6 +115,9 @@ pub enum Observed {
     Fault { what: String },
     /// The engine reported an event.
     Event(SimEvent),
+    /// The host's file store carried out a file output (written by the
+    /// driver as it carries it out, before the engine hears the answer).
+    Storage(StorageOp),
 }
 
 /// An [`Observed`] with where and when.

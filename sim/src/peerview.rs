@@ -9,13 +9,17 @@
 //! Invariants, mirroring what the peer persists: open chats and group
 //! membership survive a crash or restart (the engine restores them from its
 //! records without reporting them again); questions waiting for an answer do
-//! not (they live in memory only), nor does being stopped.
+//! not (they live in memory only), nor does being stopped. Transfers under
+//! way are known from their events (a `tN: ` notice, progress) until they
+//! end; a restart forgets them until a restored one reports again. A
+//! question the engine refused to have answered (it expired meanwhile) is
+//! dropped too, so it cannot block the questions behind it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use confab_engine::PeerEvent;
 use confab_engine::peer::{PeerCommand, RequestId};
 use confab_engine::wire::{GroupName, Name};
+use confab_engine::{PeerEvent, TransferId};
 
 use crate::observe::{HostIx, Observation, Observed, SimCommand, SimEvent};
 
@@ -26,6 +30,8 @@ pub enum Question {
     Chat(Name),
     /// An invitation into this group.
     Group(GroupName),
+    /// A file offered by this peer.
+    File(Name),
 }
 
 /// One peer's view of itself. See the module documentation.
@@ -41,6 +47,8 @@ pub struct PeerView {
     pub questions: BTreeMap<RequestId, Question>,
     /// Friends, as this peer's commands made them.
     pub friends: BTreeSet<Name>,
+    /// Transfers under way (either side), as far as events tell.
+    pub transfers: BTreeSet<TransferId>,
 }
 
 impl PeerView {
@@ -74,6 +82,20 @@ impl PeerView {
             PeerEvent::MemberLeft { group, name } => {
                 if let Some(m) = self.groups.get_mut(group) {
                     m.remove(name);
+                }
+            }
+            PeerEvent::FileOffer { id, from, .. } => {
+                self.questions.insert(*id, Question::File(from.clone()));
+            }
+            PeerEvent::TransferProgress { id, .. } => {
+                self.transfers.insert(*id);
+            }
+            PeerEvent::TransferDone { id, .. } | PeerEvent::TransferFailed { id, .. } => {
+                self.transfers.remove(id);
+            }
+            PeerEvent::Notice { message } => {
+                if let Some(id) = notice_transfer(message) {
+                    self.transfers.insert(id);
                 }
             }
             PeerEvent::Stopped { .. } => {
@@ -150,17 +172,52 @@ impl PeerViews {
             Observed::Started { .. } => {
                 v.running = true;
                 v.questions.clear();
+                v.transfers.clear();
             }
             Observed::Crashed { .. } => {
                 v.running = false;
                 v.questions.clear();
+                v.transfers.clear();
             }
             Observed::Event(SimEvent::Peer(e)) => v.event(e),
             Observed::Command {
                 cmd: SimCommand::Peer(cmd),
                 refused: None,
             } => v.command(cmd),
+            Observed::Command {
+                cmd:
+                    SimCommand::Peer(PeerCommand::Accept(Some(id)) | PeerCommand::Decline(Some(id))),
+                refused: Some(_),
+            } => {
+                v.questions.remove(id);
+            }
             _ => {}
         }
+    }
+}
+
+/// The transfer a peer's notice is about: the engine starts those with
+/// `tN: ` (`"t3: asking peer-002 for x"`, `"t4: peer-001 is downloading y"`).
+pub fn notice_transfer(message: &str) -> Option<TransferId> {
+    let (id, _) = message.split_once(": ")?;
+    let n = id.strip_prefix('t')?;
+    if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    n.parse().ok().map(TransferId)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transfer_notices() {
+        assert_eq!(
+            notice_transfer("t12: asking peer-002 for a.bin"),
+            Some(TransferId(12))
+        );
+        assert_eq!(notice_transfer("refused a Get from peer-002: busy"), None);
+        assert_eq!(notice_transfer("to: x"), None);
     }
 }

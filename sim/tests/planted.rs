@@ -8,10 +8,10 @@
 //!   the item it delivered last; the messages checker must fail with
 //!   "delivered twice".
 //!
-//! To come with transfers in `Peer`: `SkipChunk` (the sender skips one chunk
-//! and the receiver reports done anyway, or writes the next chunk at its
-//! offset); the transfers checker must fail with an MD5 mismatch or a
-//! rewritten offset.
+//! And `SkipChunk` (`confab_engine::transfer::planted`, switched on for the
+//! run's thread): a sender skips the read of a file's second chunk and sends
+//! its empty buffer instead; the transfers checker must fail on the bytes
+//! written (not the source's) or on the receiver's failed verification.
 
 mod common;
 
@@ -66,6 +66,31 @@ fn delivering_a_duplicate_is_caught() {
     assert!(
         !caught.is_empty(),
         "no seed in 1..={BOUND} caught a peer that shows a message twice"
+    );
+}
+
+#[test]
+fn skipping_a_chunk_is_caught() {
+    let mut config = common::quick();
+    config.plant_skip_chunk = true;
+    let seeds: Vec<u64> = (1..=BOUND).collect();
+    let outcomes = run_many(&seeds, &config, 2, |_| {});
+    let caught: Vec<&Outcome> = outcomes.iter().filter(|o| !o.ok()).collect();
+    for o in &caught {
+        let v = o.failure.as_ref().expect("failed runs have a violation");
+        assert!(
+            v.checker == "transfers"
+                && (v.what.contains("not the source's") || v.what.contains("verification")),
+            "seed {} failed, but not for a skipped chunk: {v}\nreplay: {}",
+            o.seed,
+            o.replay()
+        );
+        println!("seed {}: caught {v}", o.seed);
+    }
+    println!("caught by {} of {BOUND} seeds", caught.len());
+    assert!(
+        !caught.is_empty(),
+        "no seed in 1..={BOUND} caught a sender that skips a chunk"
     );
 }
 

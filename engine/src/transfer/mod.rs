@@ -64,6 +64,8 @@ pub mod index;
 pub mod offer;
 #[cfg(any(test, feature = "testing"))]
 pub mod pair;
+#[cfg(feature = "planted-bugs")]
+pub mod planted;
 pub mod progress;
 pub mod receive;
 mod rehash;

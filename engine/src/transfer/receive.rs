@@ -327,8 +327,14 @@ impl ReceiveTransfer {
         self.arm(now);
     }
 
-    /// The user cancels (`/cancel`).
+    /// The user cancels (`/cancel`). Once every file is in place and `Done`
+    /// reported, only telling the sender is left: there is nothing to
+    /// cancel, and failing then would report one transfer both done and
+    /// failed (and have the sender fail a transfer that was delivered).
     pub fn cancel(&mut self, now: Instant) {
+        if matches!(self.phase, Phase::Completing) {
+            return;
+        }
         self.fail("cancelled".into(), true);
         self.arm(now);
     }
@@ -517,6 +523,9 @@ impl ReceiveTransfer {
     }
 
     fn handle_manifest(&mut self, new: Manifest) {
+        if self.asked && self.synced && self.manifest.as_ref() == Some(&new) {
+            return self.redescribed();
+        }
         if !self.asked || self.synced {
             return self.violation("a Manifest nobody asked for");
         }
@@ -572,6 +581,21 @@ impl ReceiveTransfer {
                     }
                 }
             }
+        }
+        self.advance();
+    }
+
+    /// The sender described the same source again on this connection. It
+    /// answered a `Get` or `Resume` twice: one asked on a connection that was
+    /// then replaced (a crossed dial), one on its replacement, both answered
+    /// on the live one. Answering the second, it dropped whatever it was
+    /// streaming and ignores `Want`s that raced it, so ask again from where
+    /// the bytes are; chunks still in flight belong to an older round and are
+    /// ignored.
+    fn redescribed(&mut self) {
+        if let Phase::Receiving(r) = &mut self.phase {
+            r.want_sent = false;
+            self.round += 1;
         }
         self.advance();
     }
@@ -804,3 +828,6 @@ impl ReceiveTransfer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

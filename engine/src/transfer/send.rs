@@ -557,6 +557,15 @@ impl SendTransfer {
             if s.next_read + len - s.acked > s.window * s.chunk {
                 break;
             }
+            // PLANTED BUG `SkipChunk` (see `planted`): no read, offset
+            // advanced, the unfilled buffer sent as the chunk (once the read
+            // before it, still pending, is answered).
+            #[cfg(feature = "planted-bugs")]
+            if !s.reads.is_empty() && super::planted::skips(s.next_read, s.chunk) {
+                s.reads.insert(s.next_read, Some(vec![0; len as usize]));
+                s.next_read += len;
+                continue;
+            }
             s.reads.insert(s.next_read, None);
             self.boxed.out.push_back(Output::ReadChunk {
                 transfer: id,

@@ -21,15 +21,16 @@
 //! - [`liveness`]: after the heal, every peer is running and logged in, and
 //!   the online list is exactly the running, logged-in peers and clients.
 //!
-//! Transfers slot: `transfers.rs` (from the driver's chunk store once it has
-//! one: no offset written twice with different bytes; every `TransferDone`
-//! MD5 equal to the source file's; after the heal every transfer done or
-//! failed with a reason), pushed in [`Checkers::for_run`].
+//! - [`transfers`]: every chunk written is the source's, never rewritten
+//!   differently; finished files are their sources, never over another;
+//!   after the heal nothing is under way and no `.part` is left (added by
+//!   the run with [`Checkers::push`], as it needs the run's sources).
 
 pub mod liveness;
 pub mod messages;
 pub mod replies;
 pub mod sessions;
+pub mod transfers;
 
 use std::fmt;
 use std::rc::Rc;
@@ -118,6 +119,11 @@ impl Checkers {
                 Box::new(messages::Messages::new(peers)),
             ],
         }
+    }
+
+    /// Adds a checker after the others.
+    pub fn push(&mut self, checker: Box<dyn Checker>) {
+        self.list.push(checker);
     }
 
     fn first(

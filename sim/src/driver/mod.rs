@@ -3,10 +3,9 @@
 //!
 //! It is the simulator's counterpart of the mio driver: it carries out every
 //! [`Output`] (connect, send, close, password work inline, persist into the
-//! host's [`Store`], events into the [`Journal`]) and feeds back every
-//! [`Input`] (accepted, connected, received, closed). Chunk reads and writes
-//! are answered `StorageFailed` until the simulator gets a file store
-//! (issue 4).
+//! host's [`Store`], file outputs on the host's [`HostFiles`] through its
+//! [`disk`], events into the [`Journal`]) and feeds back every [`Input`]
+//! (accepted, connected, received, closed, file answers).
 //!
 //! The engine lives in the host's [`HostState`], shared with the run loop,
 //! which reads it between steps (checkers) and queues commands for it in the
@@ -17,6 +16,7 @@
 //! `select!` is `biased`; connections live in a `BTreeMap`.
 
 mod conn;
+mod disk;
 
 use std::cell::{Cell, Ref, RefCell};
 use std::collections::{BTreeMap, VecDeque};
@@ -29,8 +29,10 @@ use tokio::sync::{Notify, mpsc};
 use turmoil::net::{TcpListener, TcpStream};
 
 use self::conn::{ConnIo, NetEvent};
+use self::disk::Disk;
 use crate::clock;
 use crate::draw::Rng;
+use crate::files::HostFiles;
 use crate::observe::{HostIx, Journal, Observed, SimCommand, SimEvent};
 use crate::store::Store;
 
@@ -62,6 +64,8 @@ pub struct HostState<E: Engine> {
     inbox: RefCell<VecDeque<DriverCommand<E::Command>>>,
     kick: Notify,
     store: RefCell<Store>,
+    files: RefCell<HostFiles>,
+    disk_latency: Cell<Duration>,
     rng: RefCell<Rng>,
     incarnation: Cell<u64>,
     open: RefCell<Vec<(ConnId, IpAddr)>>,
@@ -87,6 +91,8 @@ impl<E: Engine> HostState<E> {
             inbox: RefCell::new(VecDeque::new()),
             kick: Notify::new(),
             store: RefCell::new(Store::default()),
+            files: RefCell::new(HostFiles::default()),
+            disk_latency: Cell::new(Duration::ZERO),
             rng: RefCell::new(Rng::new(seed)),
             incarnation: Cell::new(0),
             open: RefCell::new(Vec::new()),
@@ -108,6 +114,18 @@ impl<E: Engine> HostState<E> {
     /// The host's durable store.
     pub fn store(&self) -> Ref<'_, Store> {
         self.store.borrow()
+    }
+
+    /// Gives the host its files (before it first starts), answered after
+    /// `latency`.
+    pub fn install_files(&self, files: HostFiles, latency: Duration) {
+        *self.files.borrow_mut() = files;
+        self.disk_latency.set(latency);
+    }
+
+    /// The host's files.
+    pub fn files(&self) -> Ref<'_, HostFiles> {
+        self.files.borrow()
     }
 
     /// Queues a command for the driver and wakes it.
@@ -137,6 +155,7 @@ impl<E: Engine> HostState<E> {
         *self.engine.borrow_mut() = None;
         self.inbox.borrow_mut().clear();
         self.open.borrow_mut().clear();
+        self.files.borrow_mut().crash();
     }
 }
 
@@ -170,10 +189,14 @@ where
         conns: BTreeMap::new(),
         ips: BTreeMap::new(),
         net: mpsc::unbounded_channel(),
+        disk: Disk::new(host.disk_latency.get()),
     };
     loop {
         driver.pump();
-        let deadline = driver.with(|e| e.poll_timeout());
+        let deadline = match (driver.with(|e| e.poll_timeout()), driver.disk.next_at()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         tokio::select! {
             biased;
             () = host.kick.notified() => driver.commands(),
@@ -182,6 +205,7 @@ where
                 let (stream, remote) = accepted?;
                 driver.accepted(stream, remote);
             }
+            // Extra timeouts are harmless; `pump` delivers due file answers.
             () = sleep_until(deadline) => driver.with(|e| e.handle_timeout(clock::now())),
         }
     }
@@ -210,6 +234,7 @@ struct Driver<E: Engine> {
         mpsc::UnboundedSender<NetEvent>,
         mpsc::UnboundedReceiver<NetEvent>,
     ),
+    disk: Disk,
 }
 
 impl<E> Driver<E>
@@ -238,8 +263,21 @@ where
             .collect();
     }
 
-    /// Carries out everything the engine asked for, until it asks nothing.
+    /// Carries out everything the engine asked for, and delivers the file
+    /// answers due, until there is nothing left to do now.
     fn pump(&mut self) {
+        loop {
+            self.drain();
+            let Some(answer) = self.disk.pop_due(clock::now()) else {
+                break;
+            };
+            let now = clock::now();
+            self.with(|e| e.handle_input(now, answer.as_input()));
+        }
+        self.sync_open();
+    }
+
+    fn drain(&mut self) {
         while let Some(out) = self.with(|e| e.poll_output()) {
             match out {
                 Output::Connect { conn, addr } => {
@@ -262,22 +300,23 @@ where
                     let now = clock::now();
                     self.with(|e| e.handle_input(now, Input::PasswordDerived { job, result }));
                 }
-                Output::ReadChunk { transfer, .. }
-                | Output::WriteChunk { transfer, .. }
-                | Output::OpenSource { transfer, .. }
-                | Output::OpenPart { transfer, .. }
-                | Output::FinishFile { transfer, .. } => {
-                    let error = "the simulator has no file store yet (issue 4)".to_string();
-                    let now = clock::now();
-                    self.with(|e| e.handle_input(now, Input::StorageFailed { transfer, error }));
+                out @ (Output::ReadChunk { .. }
+                | Output::WriteChunk { .. }
+                | Output::OpenSource { .. }
+                | Output::OpenPart { .. }
+                | Output::FinishFile { .. }
+                | Output::DiscardPart { .. }
+                | Output::ReleaseFiles { .. }) => {
+                    let op = self.disk.carry_out(&self.host.files, clock::now(), out);
+                    if let Some(op) = op {
+                        self.observe(Observed::Storage(op));
+                    }
                 }
-                Output::DiscardPart { .. } | Output::ReleaseFiles { .. } => {}
                 Output::Persist(record) => self.host.store.borrow_mut().persist(record),
                 Output::Forget(key) => self.host.store.borrow_mut().forget(&key),
                 Output::Event(event) => self.observe(Observed::Event(event.into())),
             }
         }
-        self.sync_open();
     }
 
     fn commands(&mut self) {

@@ -23,9 +23,17 @@ pub struct SimConfig {
     pub tick: Duration,
     /// Keep every trace line (for `--trace`).
     pub keep_trace: bool,
+    /// Offer files under their shared names, and the same file to the same
+    /// peer again: finds the engine's two-transfers-one-`.part` bug (see
+    /// `files::sources`), so off by default.
+    pub same_names: bool,
     /// A bug to plant in the registry and every peer (tests only).
     #[cfg(feature = "planted-bugs")]
     pub plant: Option<confab_engine::registry::PlantedBug>,
+    /// Plant `SkipChunk` in every peer's send transfers (tests only; see
+    /// `confab_engine::transfer::planted`).
+    #[cfg(feature = "planted-bugs")]
+    pub plant_skip_chunk: bool,
 }
 
 impl Default for SimConfig {
@@ -38,8 +46,11 @@ impl Default for SimConfig {
             faults: FaultLevel::default(),
             tick: Duration::from_millis(5),
             keep_trace: false,
+            same_names: false,
             #[cfg(feature = "planted-bugs")]
             plant: None,
+            #[cfg(feature = "planted-bugs")]
+            plant_skip_chunk: false,
         }
     }
 }
@@ -55,6 +66,9 @@ impl SimConfig {
         );
         if self.clients != SimConfig::default().clients {
             cmd += &format!(" --clients {}", self.clients);
+        }
+        if self.same_names {
+            cmd += " --same-names";
         }
         if self.heal != SimConfig::default().heal {
             cmd += &format!(" --heal {}", self.heal.as_secs_f64());

@@ -22,6 +22,7 @@ pub use self::config::SimConfig;
 pub use self::report::Outcome;
 use self::stats::Stats;
 use self::world::World;
+use crate::checkers::transfers::Transfers;
 use crate::checkers::{Checkers, Violation};
 use crate::trace::Trace;
 
@@ -85,6 +86,7 @@ fn run_inner(
     *describe = world.describe();
     trace.line(format!("seed {seed} {describe}"));
     let mut checkers = Checkers::for_run(config.peers);
+    checkers.push(Box::new(Transfers::new(world.sources.clone())));
     let heal_at = config.duration;
     let end = config.duration + config.heal;
     let mut healed = false;

@@ -58,11 +58,15 @@ impl Outcome {
             Some(v) => format!("FAILED {v}"),
         };
         format!(
-            "seed {:>20}  {}  {:>5} msgs  {:>5} shown  {:>5.1} s sim  {:>6.2} s wall  trace {:016x}",
+            "seed {:>20}  {}  {:>5} msgs  {:>5} shown  {:>3} xfers {:>3} done {:>3} failed {:>8} B  {:>5.1} s sim  {:>6.2} s wall  trace {:016x}",
             self.seed,
             verdict,
             self.stats.sent,
             self.stats.shown,
+            self.stats.xfer_started,
+            self.stats.xfer_received,
+            self.stats.xfer_failed,
+            self.stats.xfer_bytes,
             self.sim_time.as_secs_f64(),
             self.wall.as_secs_f64(),
             self.trace_hash
@@ -130,7 +134,17 @@ impl fmt::Display for Outcome {
             "  peers       {} quits, {} restarts, {} commands refused",
             s.quits, s.restarts, s.refused
         )?;
-        writeln!(f, "  transfers   0 (not in the peer engine yet)")?;
+        writeln!(
+            f,
+            "  transfers   {} started ({} offers), {} received, {} sent, {} failed, {} cancels; {} bytes written",
+            s.xfer_started,
+            s.xfer_offers,
+            s.xfer_received,
+            s.xfer_sent,
+            s.xfer_failed,
+            s.xfer_cancels,
+            s.xfer_bytes
+        )?;
         writeln!(f, "  faults      {}", s.faults_line())?;
         writeln!(
             f,

@@ -3,10 +3,12 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use confab_engine::peer::Direction;
 use confab_engine::{PeerCommand, PeerEvent, RegistryEvent};
 
 use crate::client::ClientEvent;
 use crate::faults::FaultKind;
+use crate::files::StorageOp;
 use crate::observe::{Observation, Observed, SimCommand, SimEvent};
 
 /// Counts of what happened.
@@ -62,6 +64,20 @@ pub struct Stats {
     pub quits: u64,
     /// Restarts of peers that quit.
     pub restarts: u64,
+    /// Transfers started: `/get`s and `/send`s the engines took.
+    pub xfer_started: u64,
+    /// Of those, offers.
+    pub xfer_offers: u64,
+    /// `TransferDone`s of receivers.
+    pub xfer_received: u64,
+    /// `TransferDone`s of senders.
+    pub xfer_sent: u64,
+    /// `TransferFailed`s, either side.
+    pub xfer_failed: u64,
+    /// `/cancel`s the engines took.
+    pub xfer_cancels: u64,
+    /// Bytes written into `.part` files.
+    pub xfer_bytes: u64,
 }
 
 impl Stats {
@@ -71,6 +87,9 @@ impl Stats {
             Observed::Accepted { .. } | Observed::Connected { .. } => self.connections += 1,
             Observed::Received { len, .. } => self.bytes += *len as u64,
             Observed::Restarted => self.restarts += 1,
+            Observed::Storage(StorageOp::Write { data, .. }) => {
+                self.xfer_bytes += data.0.len() as u64;
+            }
             Observed::Command { cmd, refused } => {
                 self.commands += 1;
                 if let SimCommand::Peer(cmd) = cmd {
@@ -79,6 +98,12 @@ impl Stats {
                     match cmd {
                         PeerCommand::GroupCreate(_) if ok => self.groups_created += 1,
                         PeerCommand::Quit if ok => self.quits += 1,
+                        PeerCommand::Get { .. } if ok => self.xfer_started += 1,
+                        PeerCommand::SendFile { .. } if ok => {
+                            self.xfer_started += 1;
+                            self.xfer_offers += 1;
+                        }
+                        PeerCommand::Cancel(_) if ok => self.xfer_cancels += 1,
                         _ => {}
                     }
                 }
@@ -95,6 +120,11 @@ impl Stats {
                 PeerEvent::ChatClosed { .. } => self.chats_closed += 1,
                 PeerEvent::GroupInvite { .. } => self.invites += 1,
                 PeerEvent::MemberJoined { .. } => self.joins += 1,
+                PeerEvent::TransferDone { direction, .. } => match direction {
+                    Direction::Receive => self.xfer_received += 1,
+                    Direction::Send => self.xfer_sent += 1,
+                },
+                PeerEvent::TransferFailed { .. } => self.xfer_failed += 1,
                 PeerEvent::RegistryBack | PeerEvent::RegistryLost { .. } => {}
                 _ => {}
             },

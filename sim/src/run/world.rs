@@ -5,6 +5,10 @@
 //! Peers listen on their turmoil address and dial each other directly; the
 //! injector faults registry links and peer-to-peer links alike (half of its
 //! link faults each, so a large mesh does not starve the registry links).
+//!
+//! Each peer's files ([`Sources`]) and disk latency, and the transfer
+//! workload, are drawn from streams of their own (the seed mixed with a
+//! constant), so adding transfers left every other draw of a seed as it was.
 
 use std::net::SocketAddr;
 use std::rc::Rc;
@@ -12,8 +16,9 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use confab_engine::bounded::Text;
 use confab_engine::password::PasswordCost;
-use confab_engine::wire::Name;
 use confab_engine::wire::registry::Password;
+use confab_engine::wire::registry::SharedFile;
+use confab_engine::wire::{FileName, Name};
 use confab_engine::{Peer, PeerConfig, Registry, RegistryConfig};
 
 use super::config::{SimConfig, timing};
@@ -22,8 +27,14 @@ use crate::client::{ClientConfig, RegistryClient};
 use crate::draw::{self, Rng};
 use crate::driver::{self, DriverCommand, HostControl, HostState};
 use crate::faults::{FaultPlan, Injector};
+use crate::files::{HostFiles, Sources};
 use crate::observe::{Journal, Observed};
 use crate::workload::{Action, ActorState, Workload};
+
+/// Mixed into the seed for the stream that draws the peers' files.
+const FILES_STREAM: u64 = 0x6669_6c65_7300_0001;
+/// Mixed into the seed for the stream that draws the transfer workload.
+const TRANSFERS_STREAM: u64 = 0x7866_6572_7300_0002;
 
 /// turmoil host names of the peers, in order.
 pub fn peer_names(n: usize) -> Vec<String> {
@@ -39,6 +50,8 @@ pub struct World {
     pub clients: Vec<Rc<HostState<RegistryClient>>>,
     pub workload: Workload,
     pub injector: Injector,
+    /// Every peer's files, for the checkers.
+    pub sources: Rc<Sources>,
     plan: FaultPlan,
     max_latency: Duration,
     tick: Duration,
@@ -49,6 +62,14 @@ impl World {
     /// Builds the world of `seed`.
     pub fn build(seed: u64, config: &SimConfig) -> Self {
         let mut rng = Rng::new(seed);
+        let mut files_rng = Rng::new(seed ^ FILES_STREAM);
+        let sources = Rc::new(Sources::draw(
+            &mut files_rng,
+            config.peers,
+            config.same_names,
+        ));
+        #[cfg(feature = "planted-bugs")]
+        confab_engine::transfer::planted::set_skip_chunk(config.plant_skip_chunk);
         let turmoil_seed = rng.next_u64();
         let min_latency = Duration::from_millis(1);
         let max_latency = draw::log_uniform(
@@ -115,6 +136,17 @@ impl World {
             peer_config.reconnect_max = timing::RECONNECT_MAX;
             peer_config.handshake_timeout = timing::HANDSHAKE_TIMEOUT;
             peer_config.retransmit_interval = timing::RETRANSMIT_INTERVAL;
+            peer_config.chunk_size = sources.chunk;
+            peer_config.window = sources.window;
+            peer_config.shared = sources
+                .of_peer(i)
+                .iter()
+                .map(|f| SharedFile {
+                    name: FileName::new(&f.name).expect("drawn names are valid"),
+                    size: f.bytes.len() as u64,
+                    md5: f.md5,
+                })
+                .collect();
             peer_config.registry_reply_timeout = timing::PEER_REPLY_TIMEOUT;
             peer_config.keepalive_interval = timing::KEEPALIVE_INTERVAL;
             peer_config.keepalive_timeout = timing::KEEPALIVE_TIMEOUT;
@@ -137,6 +169,12 @@ impl World {
                     p
                 }),
             );
+            let latency = Duration::from_micros(if draw::chance(&mut files_rng, 0.5) {
+                0
+            } else {
+                draw::between(&mut files_rng, 1, 5000)
+            });
+            host.install_files(HostFiles::with_sources(sources.of_peer(i)), latency);
             let h = host.clone();
             sim.host(name.as_str(), move || driver::run(h.clone()));
             peers.push(host);
@@ -177,7 +215,8 @@ impl World {
             .iter()
             .map(|n| Name::new(n).expect("peer-NNN is a valid name"))
             .collect();
-        let workload = Workload::new(rng.next_u64(), 1, peer_names, client_names);
+        let mut workload = Workload::new(rng.next_u64(), 1, peer_names, client_names);
+        workload.add_transfers(seed ^ TRANSFERS_STREAM, &sources, config.same_names);
         let plan = FaultPlan::draw(config.faults, &mut rng, config.peers + config.clients);
         let mut hosts: Vec<Rc<dyn HostControl>> = vec![registry.clone()];
         hosts.extend(peers.iter().map(|p| p.clone() as Rc<dyn HostControl>));
@@ -202,6 +241,7 @@ impl World {
             clients,
             workload,
             injector,
+            sources,
             plan,
             max_latency,
             tick: config.tick,
@@ -212,8 +252,12 @@ impl World {
     /// The seed's draws in one line, for the report and the trace.
     pub fn describe(&self) -> String {
         format!(
-            "latency 1-{} ms; faults: {}; workload: {}",
+            "latency 1-{} ms; files: {} of {} bytes, chunk {}, window {}; faults: {}; workload: {}",
             self.max_latency.as_millis(),
+            self.sources.count(),
+            self.sources.total_bytes(),
+            self.sources.chunk,
+            self.sources.window,
             self.plan.describe(),
             self.workload.describe()
         )

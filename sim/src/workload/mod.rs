@@ -12,6 +12,7 @@
 
 pub mod peer;
 pub mod registry_client;
+pub mod transfers;
 
 use std::time::Duration;
 
@@ -20,11 +21,13 @@ use confab_engine::wire::Name;
 
 use crate::client::ClientCommand;
 use crate::draw::{self, Rng};
+use crate::files::Sources;
 use crate::observe::{HostIx, Observation};
 use crate::peerview::PeerViews;
 
 pub use self::peer::PeerMix;
 pub use self::registry_client::ClientMix;
+pub use self::transfers::TransferMix;
 
 /// One thing an actor is asked to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +62,7 @@ pub struct Workload {
     client_names: Vec<String>,
     views: PeerViews,
     counter: u64,
+    transfers: Option<TransferMix>,
 }
 
 impl Workload {
@@ -88,13 +92,25 @@ impl Workload {
             peer_names,
             client_names,
             counter: 0,
+            transfers: None,
         }
+    }
+
+    /// Adds transfers of `sources`, drawn from `seed` (see
+    /// [`TransferMix::new`] for `repeat_offers`).
+    pub fn add_transfers(&mut self, seed: u64, sources: &Sources, repeat_offers: bool) {
+        let n = self.peer_names.len();
+        self.transfers = Some(TransferMix::new(seed, sources, n, repeat_offers));
     }
 
     /// The mix this seed drew, for the report.
     pub fn describe(&self) -> String {
+        let transfers = self
+            .transfers
+            .as_ref()
+            .map_or_else(|| "no transfers".into(), TransferMix::describe);
         format!(
-            "think {:.2} s; peers {}; clients {}",
+            "think {:.2} s; peers {}; {transfers}; clients {}",
             self.mean_think.as_secs_f64(),
             self.peer_mix.describe(),
             self.client_mix.describe()
@@ -156,6 +172,9 @@ impl Workload {
                     actions.push(Action::Client { client, cmd });
                 }
             }
+        }
+        if let Some(t) = &mut self.transfers {
+            t.due(now, &self.peer_names, &self.views, settling, &mut actions);
         }
         actions
     }

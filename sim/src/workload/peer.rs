@@ -10,10 +10,10 @@
 //! Every message text is unique in the run, `"{from}>{to}#{n}"`, so the
 //! messages checker can tell an altered or invented message from a real one.
 //!
-//! Transfers slot (issue 4): once `Peer` carries out `SendFile`/`Get`, add
-//! `Pick::Offer` and `Pick::Fetch` here (edge-case sizes: 0, 1, chunk-1,
-//! chunk, chunk+1, several windows, from the host's file store), and
-//! `Pick::Cancel`; answer `FileOffer` questions like chat requests.
+//! Transfers are started and cancelled by [`super::transfers`]; file offers
+//! are answered here like chat requests, except while settling, when they
+//! are declined (a transfer accepted late in the heal might not end before
+//! the liveness checks).
 
 use confab_engine::peer::{PeerCommand, Target};
 use confab_engine::wire::{GroupName, Name};
@@ -158,8 +158,12 @@ impl PeerMix {
                 if !settling && draw::chance(rng, self.ignore) {
                     return;
                 }
-                // Settling: accept, so what waits for this answer can flow.
-                let yes = settling || draw::chance(rng, self.accept);
+                // Settling: accept, so what waits for this answer can flow
+                // (but no new transfer).
+                let yes = match q {
+                    Question::File(_) => !settling && draw::chance(rng, self.accept),
+                    _ => settling || draw::chance(rng, self.accept),
+                };
                 // A group invitation into a group of a name already held
                 // would be refused by the engine; decline it instead.
                 let yes = yes && !matches!(q, Question::Group(g) if view.groups.contains_key(g));
