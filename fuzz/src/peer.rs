@@ -479,6 +479,11 @@ impl Role for Peer {
                 assert!(state.verified.insert(conn), "Verified sent twice on {conn}");
                 return;
             }
+            // Link control is part of the handshake: the session epoch follows
+            // the hello, and keepalives may flow on any open connection.
+            Message::Peer(PeerMessage::Session { .. } | PeerMessage::Ping | PeerMessage::Pong) => {
+                return;
+            }
             Message::Peer(_) | Message::Transfer(_) => assert!(
                 state.verified.contains(&conn),
                 "{} sent on {conn} before the link was verified",
