@@ -189,7 +189,6 @@ impl Registry {
     pub fn new(config: RegistryConfig, records: Vec<Record>, _now: Instant, seed: u64) -> Self {
         let accounts = Accounts::restore(records.into_iter().filter_map(|r| match r {
             Record::Account(a) => Some(a),
-            #[allow(unreachable_patterns)]
             _ => None,
         }));
         Self {
