@@ -38,6 +38,10 @@ impl fmt::Display for StoreError {
 impl std::error::Error for StoreError {}
 
 /// One change waiting to be committed.
+// A `Record` comes by value out of `Output::Persist` and waits here for the
+// next commit; boxing it would cost an allocation per record for no saving
+// (a batch holds few `Forget`s).
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
     /// Store (or replace) this record.

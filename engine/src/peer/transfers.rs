@@ -45,8 +45,8 @@ use crate::peer::command::RequestId;
 use crate::peer::event::{PeerEvent, TransferStatus};
 use crate::peer::io::{Io, Timer};
 use crate::transfer::{
-    Origin, ReceiveTransfer, SavedSide, SendTransfer, TransferConfig, TransferEvent,
-    TransferMachine, TransferRecord,
+    ReceiveTransfer, SavedSide, SendTransfer, TransferConfig, TransferEvent, TransferMachine,
+    TransferRecord,
 };
 use crate::wire::transfer::{TransferKey, TransferMessage};
 use crate::wire::{FileName, Name, Reason};
@@ -85,9 +85,6 @@ pub(crate) struct Transfers {
     told: BTreeMap<Name, ConnId>,
     /// Pending offers and their question.
     offers: BTreeMap<TransferId, RequestId>,
-    /// Downloads started by `/get`, by file name: two at once would write
-    /// the same `.part`.
-    fetching: BTreeMap<TransferId, FileName>,
 }
 
 impl Transfers {
@@ -99,7 +96,6 @@ impl Transfers {
             keys: BTreeMap::new(),
             told: BTreeMap::new(),
             offers: BTreeMap::new(),
-            fetching: BTreeMap::new(),
         }
     }
 
@@ -110,13 +106,6 @@ impl Transfers {
         if self.machines.contains_key(&id) {
             return;
         }
-        let fetch = match &record.side {
-            SavedSide::Receive {
-                origin: Origin::Fetch(name),
-                ..
-            } => Some(name.clone()),
-            _ => None,
-        };
         let config = self.config.clone();
         let m = match record.side {
             SavedSide::Send { .. } => SendTransfer::restore(now, record, config).map(Machine::Send),
@@ -128,9 +117,6 @@ impl Transfers {
         // Ids stay unique among the live ones (a finished transfer's id may
         // come back after a restart; nothing refers to it any more).
         self.next_id = self.next_id.max(id.0);
-        if let Some(name) = fetch {
-            self.fetching.insert(id, name);
-        }
         self.insert(id, m);
     }
 
@@ -161,7 +147,6 @@ impl Transfers {
             let t = m.get();
             self.keys.remove(&(t.peer().clone(), t.key()));
         }
-        self.fetching.remove(&id);
         (m, self.offers.remove(&id))
     }
 
@@ -199,6 +184,15 @@ impl Transfers {
             .filter(|m| m.wants_connection())
             .map(|m| m.peer().clone())
             .collect()
+    }
+
+    /// The live download writing under `root` in the downloads folder, if
+    /// any (see [`ReceiveTransfer::writes_under`]).
+    fn writing(&self, root: &FileName) -> Option<TransferId> {
+        self.machines.iter().find_map(|(id, m)| match m {
+            Machine::Receive(r) if r.writes_under() == Some(root) => Some(*id),
+            _ => None,
+        })
     }
 
     fn of_peer(&self, name: &Name) -> Vec<TransferId> {
@@ -486,7 +480,7 @@ impl Peer {
     /// resumed, not started over (the receiver re-hashes it).
     pub(crate) fn cmd_get(&mut self, from: Name, file: FileName) -> Result<(), CommandError> {
         self.check_remote(&from, "download from")?;
-        if let Some((id, _)) = self.transfers.fetching.iter().find(|(_, f)| **f == file) {
+        if let Some(id) = self.transfers.writing(&file) {
             return Err(CommandError(format!(
                 "{file} is already being downloaded ({id}); see /transfers"
             )));
@@ -494,9 +488,8 @@ impl Peer {
         let id = self.transfers.mint_id();
         let key = self.transfers.mint_key(&mut self.io, &from);
         let config = self.transfers.config.clone();
-        let m = ReceiveTransfer::fetch(self.io.now, id, key, from.clone(), file.clone(), config);
         self.io.notice(format!("{id}: asking {from} for {file}"));
-        self.transfers.fetching.insert(id, file);
+        let m = ReceiveTransfer::fetch(self.io.now, id, key, from, file, config);
         self.start_transfer(id, Machine::Receive(m));
         Ok(())
     }
@@ -533,18 +526,47 @@ impl Peer {
         Ok(())
     }
 
-    /// `/accept` or `/decline` of the offer of transfer `id`.
+    /// `/accept` or `/decline` of the offer of transfer `id`. An offer of
+    /// a name another download is writing is saved under the first free
+    /// `name (n).ext` instead: two downloads never share a `.part`.
     pub(crate) fn answer_offer(&mut self, id: TransferId, yes: bool) {
         self.transfers.offers.remove(&id);
-        self.drive_transfer(id, |m, now| {
-            if let Machine::Receive(r) = m {
-                if yes {
-                    r.accept(now);
-                } else {
-                    r.decline(now);
+        let root = match self.transfers.machines.get(&id) {
+            Some(Machine::Receive(r)) if yes => r.offered_root().cloned(),
+            _ => None,
+        };
+        let Some(root) = root.filter(|r| self.transfers.writing(r).is_some()) else {
+            return self.drive_transfer(id, |m, now| {
+                if let Machine::Receive(r) = m {
+                    if yes {
+                        r.accept(now);
+                    } else {
+                        r.decline(now);
+                    }
                 }
-            }
+            });
+        };
+        let free = (1..=MAX_TRANSFERS as u32 + 1)
+            .filter_map(|n| root.numbered(n))
+            .find(|name| self.transfers.writing(name).is_none());
+        let mut notice = None;
+        self.drive_transfer(id, |m, now| {
+            let Machine::Receive(r) = m else { return };
+            let Some(free) = free else {
+                notice = Some(format!("{root} cannot be given a free name; declined"));
+                return r.decline(now);
+            };
+            notice = Some(match r.accept_as(now, free.clone()) {
+                Ok(()) => format!("{root} is already being downloaded; saving this one as {free}"),
+                Err(why) => {
+                    r.decline(now);
+                    format!("cannot save {root} as {free} ({why}); declined")
+                }
+            });
         });
+        if let Some(n) = notice {
+            self.io.notice(format!("{id}: {n}"));
+        }
     }
 
     /// The registry says `name` is not online: its transfers wait.

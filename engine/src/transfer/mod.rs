@@ -231,6 +231,11 @@ pub enum SavedSide {
         /// so a record saved without it still reads.
         #[serde(default)]
         finishing: bool,
+        /// The name its files are written under here, when not the
+        /// sender's (see `ReceiveTransfer::accept_as`). Last, and defaulted,
+        /// for the same reason as `finishing`.
+        #[serde(default)]
+        local_root: Option<FileName>,
     },
 }
 

@@ -36,7 +36,7 @@ mod report;
 use crate::transfer::{
     HashCheckpoint, Origin, Outbox, SavedSide, TransferConfig, TransferEvent, TransferRecord,
 };
-use crate::wire::transfer::{ChunkData, Manifest, TransferKey, TransferMessage};
+use crate::wire::transfer::{ChunkData, Manifest, RelPath, TransferKey, TransferMessage};
 use crate::wire::{FileName, Md5, Name, Reason};
 
 #[derive(Debug)]
@@ -75,6 +75,10 @@ pub struct ReceiveTransfer {
     config: TransferConfig,
     offer: OfferState,
     manifest: Option<Manifest>,
+    /// The name its file (or folder) is written under here, when not the
+    /// sender's: another download was already writing that name when this
+    /// one was accepted (see [`Self::accept_as`]).
+    local_root: Option<FileName>,
     next_file: u32,
     first_path: Option<String>,
     phase: Phase,
@@ -124,6 +128,7 @@ impl ReceiveTransfer {
             config,
             offer,
             manifest,
+            local_root: None,
             next_file: 0,
             first_path: None,
             phase,
@@ -216,6 +221,7 @@ impl ReceiveTransfer {
             complete,
             checkpoint,
             finishing,
+            local_root,
         } = record.side
         else {
             return None;
@@ -231,6 +237,7 @@ impl ReceiveTransfer {
             config,
         );
         t.next_file = next_file;
+        t.local_root = local_root;
         t.first_path = first_path;
         t.checkpoint = checkpoint;
         if complete {
@@ -303,6 +310,71 @@ impl ReceiveTransfer {
             self.fail(expired_reason(&name, self.config.offer_timeout), true);
         }
         self.arm(now);
+    }
+
+    /// What an accepted offer would be written under, with no other name
+    /// given: the sender's name for it. `None` unless it waits for an
+    /// answer.
+    pub fn offered_root(&self) -> Option<&FileName> {
+        match self.phase {
+            Phase::Answer => self.manifest.as_ref().map(|m| &m.name),
+            _ => None,
+        }
+    }
+
+    /// The name this download writes under in the downloads folder (its
+    /// file's, or its folder's), while it may write at all: `None` while an
+    /// offer waits for an answer, once every file is in place, and once it
+    /// has ended. The peer keeps two live downloads from ever sharing one,
+    /// or they would share `.part`s.
+    pub fn writes_under(&self) -> Option<&FileName> {
+        if matches!(self.phase, Phase::Answer | Phase::Completing) || self.ended() {
+            return None;
+        }
+        if let Some(root) = &self.local_root {
+            return Some(root);
+        }
+        match &self.origin {
+            Origin::Fetch(name) => Some(name),
+            Origin::Offer => self.manifest.as_ref().map(|m| &m.name),
+        }
+    }
+
+    /// Accepts the offer, to be written under `root` instead of the
+    /// sender's name for it (which another download is writing). Refused,
+    /// with why, if some path of the offer would be too long under `root`.
+    pub fn accept_as(&mut self, now: Instant, root: FileName) -> Result<(), String> {
+        let Some(m) = self.manifest.as_ref() else {
+            return Err("no offer to accept".into());
+        };
+        let files = m.entries.len() as u32;
+        let saved = self.local_root.replace(root);
+        if let Some(bad) = (0..files).find(|&f| self.local_path(f).is_none()) {
+            let path = self
+                .manifest
+                .as_ref()
+                .map(|m| m.entries[bad as usize].path.to_string());
+            self.local_root = saved;
+            return Err(format!(
+                "{} would have too long a name",
+                path.unwrap_or_default()
+            ));
+        }
+        self.accept(now);
+        Ok(())
+    }
+
+    /// Where file `file` is written, relative to the downloads folder: the
+    /// sender's path, under `local_root` if it has one.
+    fn local_path(&self, file: u32) -> Option<RelPath> {
+        let entry = self.manifest.as_ref()?.entries.get(file as usize)?;
+        let Some(root) = &self.local_root else {
+            return Some(entry.path.clone());
+        };
+        match entry.path.as_str().split_once('/') {
+            Some((_, rest)) => RelPath::new(&format!("{root}/{rest}")).ok(),
+            None => RelPath::new(root.as_str()).ok(),
+        }
     }
 
     /// Accepts the offer.
@@ -455,6 +527,7 @@ impl ReceiveTransfer {
                 complete: matches!(self.phase, Phase::Completing),
                 checkpoint: self.checkpoint.clone(),
                 finishing: matches!(self.phase, Phase::Finishing) || self.finish_unsure,
+                local_root: self.local_root.clone(),
             },
         });
     }
@@ -505,19 +578,18 @@ impl ReceiveTransfer {
     }
 
     fn open_part(&mut self, fresh: bool) {
-        let Some(entry) = self
-            .manifest
-            .as_ref()
-            .and_then(|m| m.entries.get(self.next_file as usize))
-        else {
+        let (Some(size), Some(path)) = (
+            self.entry_size(self.next_file),
+            self.local_path(self.next_file),
+        ) else {
             return;
         };
         self.phase = Phase::Opening;
         self.boxed.out.push_back(Output::OpenPart {
             transfer: self.id,
             file: self.next_file,
-            path: entry.path.clone(),
-            size: entry.size,
+            path,
+            size,
             fresh,
         });
     }
@@ -783,11 +855,7 @@ impl ReceiveTransfer {
         // or left by an earlier one.
         let part = match self.phase {
             Phase::Answer | Phase::Completing | Phase::Over | Phase::Telling { .. } => None,
-            _ => self
-                .manifest
-                .as_ref()
-                .and_then(|m| m.entries.get(self.next_file as usize))
-                .map(|e| e.path.clone()),
+            _ => self.local_path(self.next_file),
         };
         if tell_peer {
             let key = self.key;

@@ -178,6 +178,26 @@ impl FileName {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The `n`th other name for the same thing, `stem (n).ext`, as a file
+    /// manager would pick when the name is taken; `None` if that would be
+    /// too long.
+    pub fn numbered(&self, n: u32) -> Option<FileName> {
+        FileName::new(&numbered(&self.0, n)).ok()
+    }
+}
+
+/// `stem (n).ext`: the extension is what follows the last dot that is not
+/// the first character (`a.tar.gz` gives `a.tar (1).gz`, `.profile` gives
+/// `.profile (1)`). Downloads pick free names this way, both the engine
+/// (two downloads of one name at once) and a driver (a final name taken on
+/// disk).
+pub fn numbered(name: &str, n: u32) -> String {
+    let (stem, ext) = match name.rfind('.') {
+        Some(i) if i > 0 => name.split_at(i),
+        _ => (name, ""),
+    };
+    format!("{stem} ({n}){ext}")
 }
 
 impl TryFrom<Text<MAX_FILE_NAME_LEN>> for FileName {

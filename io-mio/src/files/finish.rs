@@ -11,21 +11,18 @@
 
 use std::io;
 
+use confab_engine::wire::names::numbered;
+
 use super::part::{Downloads, Part};
 use super::sys;
 
 /// How many names are tried before giving up.
 const MAX_CANDIDATES: u32 = 10_000;
 
-/// `name`, then `stem (n).ext` for n = 1, 2, ...; the extension is what
-/// follows the last dot that is not the first character.
+/// `name`, then `stem (n).ext` for n = 1, 2, ... (see
+/// [`confab_engine::wire::names::numbered`]).
 pub fn candidates(name: &str) -> impl Iterator<Item = String> + '_ {
-    let (stem, ext) = match name.rfind('.') {
-        Some(i) if i > 0 => name.split_at(i),
-        _ => (name, ""),
-    };
-    std::iter::once(name.to_owned())
-        .chain((1..MAX_CANDIDATES).map(move |n| format!("{stem} ({n}){ext}")))
+    std::iter::once(name.to_owned()).chain((1..MAX_CANDIDATES).map(move |n| numbered(name, n)))
 }
 
 /// Syncs and renames `part` to the first free name; returns the final path,

@@ -204,10 +204,15 @@ impl Transfers {
                     if files_of(view, host).is_some_and(|f| f.download(rel).is_some()) {
                         intact(host, rel, name, &self.sources, view)?;
                     }
+                    let of_src = |part: &str| {
+                        self.sources
+                            .by_name(part)
+                            .is_some_and(|(_, f)| std::ptr::eq(f, src))
+                    };
                     if !self
                         .finals
                         .iter()
-                        .any(|((h, _), s)| *h == host && s == name)
+                        .any(|((h, _), s)| *h == host && of_src(s))
                     {
                         return Err(format!(
                             "h{host} {id} reported {name} received, but no file was finished \

@@ -5,11 +5,10 @@
 //! empty, one byte, one chunk less one, one chunk, one chunk and one byte,
 //! and one or two of several chunks (a window and more, up to 1 MiB). The
 //! same bytes are in its shared folder (for `/get`, as `pNNN-label.bin`)
-//! and among its local files (for `/send`, as `pNNN-label.send.bin`). The
-//! two names differ so that an offer and a fetch never deliver the same
-//! name to one receiver at once: the engine lets two such transfers share
-//! one `.part` (see the crate README); `same_names` gives both one name, to
-//! find that bug again.
+//! and among its local files, for `/send`: under the same name (the
+//! default, `same_names`), so an offer and a fetch, or two offers, of one
+//! name meet at a receiver, which must keep their `.part`s apart; or, with
+//! `--distinct-names`, as `pNNN-label.send.bin`.
 //!
 //! Invariants: file names are unique in the run (the owner's number
 //! first), so the name of a `.part` or of a finished file says which source
@@ -110,9 +109,14 @@ impl Sources {
         self.per_peer.get(i).map_or(&[], Vec::as_slice)
     }
 
-    /// The file named `name`, and the index of the peer that has it.
+    /// The file named `name`, and the index of the peer that has it. A
+    /// receiver writes a download under `stem (n).ext` when another download
+    /// is already writing `stem.ext`: that is the same source.
     pub fn by_name(&self, name: &str) -> Option<(usize, &SourceFile)> {
-        let &(p, i) = self.by_name.get(name)?;
+        let &(p, i) = self
+            .by_name
+            .get(name)
+            .or_else(|| self.by_name.get(&unnumbered(name)?))?;
         Some((p, &self.per_peer[p][i]))
     }
 
@@ -147,6 +151,17 @@ fn pseudo_random(seed: u64, len: usize) -> Vec<u8> {
     out
 }
 
+/// `stem.ext` for `stem (n).ext`; `None` for a name without such a number.
+fn unnumbered(name: &str) -> Option<String> {
+    let (stem, ext) = match name.rfind('.') {
+        Some(i) if i > 0 => name.split_at(i),
+        _ => (name, ""),
+    };
+    let (base, n) = stem.strip_suffix(')')?.rsplit_once(" (")?;
+    n.parse::<u32>().ok()?;
+    Some(format!("{base}{ext}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,5 +192,9 @@ mod tests {
             "drawn from the seed"
         );
         assert_eq!(again.of_peer(2)[5].offer_name, again.of_peer(2)[5].name);
+        let f = &s.of_peer(1)[2];
+        let renamed = f.name.replace(".bin", " (3).bin");
+        assert_eq!(s.by_name(&renamed).map(|(_, g)| g.md5), Some(f.md5));
+        assert!(s.by_name(&f.name.replace(".bin", " (x).bin")).is_none());
     }
 }

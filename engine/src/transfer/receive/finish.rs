@@ -62,7 +62,10 @@ impl ReceiveTransfer {
         else {
             return;
         };
-        let (want, path) = (entry.md5, entry.path.to_string());
+        let want = entry.md5;
+        let path = self
+            .local_path(self.next_file)
+            .map_or_else(|| entry.path.to_string(), |p| p.to_string());
         let got = self.hasher.digest();
         let (id, file) = (self.id, self.next_file);
         if got == want {
@@ -103,14 +106,9 @@ impl ReceiveTransfer {
         if len > 0 {
             return false;
         }
-        let Some(entry) = self
-            .manifest
-            .as_ref()
-            .and_then(|m| m.entries.get(self.next_file as usize))
-        else {
+        let Some(path) = self.local_path(self.next_file) else {
             return false;
         };
-        let path = entry.path.clone();
         // Discarded before the record moves on: after a crash in between,
         // the mark is still there and the same answer comes again.
         self.boxed.out.push_back(Output::DiscardPart {
