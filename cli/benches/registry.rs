@@ -443,6 +443,7 @@ impl Swarm {
                 password: password(),
                 // Where this peer would listen; nobody dials it here.
                 listen: SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::new(127, 0, 0, 1), 9)),
+                stamp: Default::default(),
             },
         };
         c.state = State::Auth { id };
@@ -715,6 +716,7 @@ impl Prober {
             name,
             password: password(),
             listen: "127.0.0.1:9".parse().unwrap(),
+            stamp: Default::default(),
         });
         assert!(r.result.is_ok(), "probe log-in: {:?}", r.result);
     }

@@ -22,6 +22,7 @@ fn login(c: &mut Client, who: &str, pw: &str) -> Result<ReplyBody, confab_engine
         name: name(who),
         password: password(pw),
         listen: "127.0.0.1:9".parse().unwrap(),
+        stamp: Default::default(),
     })
 }
 

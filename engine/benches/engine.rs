@@ -358,6 +358,7 @@ fn registry_with_session() -> (Registry, Instant, ConnId) {
             name: name("alice"),
             password: pw(),
             listen: "10.0.0.2:7000".parse().unwrap(),
+            stamp: Default::default(),
         },
     ];
     for (id, body) in bodies.into_iter().enumerate() {

@@ -196,6 +196,7 @@ impl Run {
                         name,
                         password,
                         listen,
+                        stamp: Default::default(),
                     },
                 ) {
                     let expected = match (had, self.accounts.get(NAMES[n])) {

@@ -10,7 +10,8 @@ use confab_engine::registry::{OfflineReason, RegistryConfig, RegistryEvent};
 use confab_engine::testing::{AnyEvent, HostId, ScriptCommand, ScriptEvent, World, WorldConfig};
 use confab_engine::wire::Md5;
 use confab_engine::wire::registry::{
-    FileCursor, Password, Presence, Profile, Reply, ReplyBody, Request, RequestBody, SharedFile,
+    FileCursor, LoginStamp, Password, Presence, Profile, Reply, ReplyBody, Request, RequestBody,
+    SharedFile,
 };
 use confab_engine::wire::{ErrorCode, FileName, Hello, Message, Name, PROTOCOL_VERSION, Role};
 use confab_engine::{ConnId, Registry};
@@ -117,6 +118,16 @@ impl Client {
         who: &str,
         pw: &str,
     ) -> Result<ReplyBody, confab_engine::wire::Refusal> {
+        self.login_stamped(s, who, pw, LoginStamp::default())
+    }
+
+    fn login_stamped(
+        &mut self,
+        s: &mut Setup,
+        who: &str,
+        pw: &str,
+        stamp: LoginStamp,
+    ) -> Result<ReplyBody, confab_engine::wire::Refusal> {
         let listen: SocketAddr = s.world.addr(self.host);
         self.ask(
             s,
@@ -124,6 +135,7 @@ impl Client {
                 name: name(who),
                 password: password(pw),
                 listen,
+                stamp,
             },
         )
         .0
@@ -446,6 +458,46 @@ fn a_second_login_replaces_the_first_session_which_is_told_why() {
     );
 }
 
+/// A peer restarted and logged in again while its earlier log-in was still
+/// on the way (a latency spike): that older log-in, arriving last, must not
+/// end the newer session. A log-in from another installation still does.
+#[test]
+fn an_overtaken_login_from_the_same_installation_is_refused() {
+    let mut s = setup(5);
+    let mut late = Client::connect(&mut s, "before-restart");
+    let mut live = Client::connect(&mut s, "after-restart");
+    late.register(&mut s, "alice", "a").unwrap();
+    let stamp = |device, count| LoginStamp { device, count };
+    live.login_stamped(&mut s, "alice", "a", stamp(7, 5))
+        .unwrap();
+
+    let refused = late
+        .login_stamped(&mut s, "alice", "a", stamp(7, 4))
+        .unwrap_err();
+    assert_eq!(refused.code, ErrorCode::StaleLogin, "{refused}");
+    s.world.run_for(Duration::from_millis(20));
+    let told = s.world.take_events(live.host);
+    assert!(
+        !told.iter().any(|e| matches!(
+            e,
+            AnyEvent::Script(ScriptEvent::Message(_, Message::Goodbye(_)))
+        )),
+        "the live session was left alone: {told:?}"
+    );
+    let dir = s.world.engine::<Registry>(s.registry).directory();
+    let addr = dir.get(&name("alice")).unwrap().listen;
+    assert_eq!(addr, s.world.addr(live.host));
+
+    // Another installation (or a newer log-in of this one) replaces it.
+    let mut other = Client::connect(&mut s, "desktop");
+    other
+        .login_stamped(&mut s, "alice", "a", stamp(9, 1))
+        .unwrap();
+    let dir = s.world.engine::<Registry>(s.registry).directory();
+    let addr = dir.get(&name("alice")).unwrap().listen;
+    assert_eq!(addr, s.world.addr(other.host));
+}
+
 #[test]
 fn accounts_survive_a_registry_restart() {
     let mut s = setup(5);
@@ -562,6 +614,7 @@ fn a_crowd_of_logins_is_refused_as_busy_beyond_the_password_job_cap() {
             name: name("alice"),
             password: password("guess"),
             listen: s.world.addr(c.host),
+            stamp: Default::default(),
         };
         s.world.script(
             c.host,

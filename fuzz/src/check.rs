@@ -170,6 +170,7 @@ pub fn limits(msg: &Message) {
                 name: n,
                 password,
                 listen,
+                stamp: _,
             } => {
                 name(n);
                 text(&password.0, MAX_PASSWORD_LEN, "password");

@@ -17,8 +17,8 @@ use arbitrary::Arbitrary;
 use confab_engine::bounded::{Blob, List, Text};
 use confab_engine::wire::peer::{Conv, Payload, PeerMessage};
 use confab_engine::wire::registry::{
-    FileCursor, FileEntry, Password, PeerInfo, Presence, Profile, Reply, ReplyBody, Request,
-    RequestBody, SharedFile, UserEntry,
+    FileCursor, FileEntry, LoginStamp, Password, PeerInfo, Presence, Profile, Reply, ReplyBody,
+    Request, RequestBody, SharedFile, UserEntry,
 };
 use confab_engine::wire::transfer::{
     Manifest, ManifestEntry, RelPath, TransferKey, TransferMessage,
@@ -66,7 +66,7 @@ pub const PASSWORD_POOL: [&str; 3] = ["hunter2", "correct horse", ""];
 pub const FILE_POOL: [&str; 4] = ["a.txt", "notes.md", "é.bin", ".hidden"];
 
 /// Every error code, so a byte can pick one.
-pub const ERROR_CODES: [ErrorCode; 16] = [
+pub const ERROR_CODES: [ErrorCode; 17] = [
     ErrorCode::VersionMismatch,
     ErrorCode::ProtocolViolation,
     ErrorCode::InvalidName,
@@ -83,6 +83,7 @@ pub const ERROR_CODES: [ErrorCode; 16] = [
     ErrorCode::TimedOut,
     ErrorCode::ShuttingDown,
     ErrorCode::Normal,
+    ErrorCode::StaleLogin,
 ];
 
 /// A user name: from the pool, or made from arbitrary text.
@@ -306,6 +307,8 @@ pub enum GRequestBody {
         name: GName,
         password: GPassword,
         listen: GAddr,
+        device: u64,
+        count: u64,
     },
     Logout,
     Heartbeat,
@@ -353,10 +356,16 @@ impl Build for GRequestBody {
                 name,
                 password,
                 listen,
+                device,
+                count,
             } => RequestBody::Login {
                 name: name.build(),
                 password: password.build(),
                 listen: listen.build(),
+                stamp: LoginStamp {
+                    device: *device,
+                    count: *count,
+                },
             },
             GRequestBody::Logout => RequestBody::Logout,
             GRequestBody::Heartbeat => RequestBody::Heartbeat,

@@ -12,8 +12,8 @@ use confab_engine::limits::{
 use confab_engine::limits::{MAX_CHUNK_LEN, MAX_GROUP_MEMBERS, MAX_MESSAGE_LEN, MAX_REL_PATH_LEN};
 use confab_engine::wire::peer::{Conv, Payload, PeerMessage};
 use confab_engine::wire::registry::{
-    FileCursor, FileEntry, Password, PeerInfo, Presence, Profile, Reply, ReplyBody, Request,
-    RequestBody, SharedFile, UserEntry,
+    FileCursor, FileEntry, LoginStamp, Password, PeerInfo, Presence, Profile, Reply, ReplyBody,
+    Request, RequestBody, SharedFile, UserEntry,
 };
 use confab_engine::wire::transfer::{
     Manifest, ManifestEntry, RelPath, TransferKey, TransferMessage,
@@ -82,6 +82,10 @@ pub fn request_bodies() -> Vec<RequestBody> {
             name: name("alice"),
             password: password(PASSWORD_POOL[0]),
             listen: addr("127.0.0.1:7001"),
+            stamp: LoginStamp {
+                device: 7,
+                count: 3,
+            },
         },
         RequestBody::Logout,
         RequestBody::Heartbeat,

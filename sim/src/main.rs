@@ -56,10 +56,16 @@ struct Args {
     /// Print every trace line (with `--seed`).
     #[arg(long)]
     trace: bool,
-    /// Offer files under their shared names, and the same file to the same
-    /// peer again (finds a known engine bug: two transfers, one `.part`).
+    /// Offer files under other names than they are shared under, each to
+    /// each peer at most once, so no two downloads of one name ever meet
+    /// (the default offers them under their shared names, again and again).
     #[arg(long)]
-    same_names: bool,
+    distinct_names: bool,
+    /// Accepted so old replay commands still work; does nothing: same
+    /// names are the default now that the engine keeps such downloads
+    /// apart.
+    #[arg(long = "same-names", hide = true)]
+    _same_names: bool,
 }
 
 fn main() -> ExitCode {
@@ -78,7 +84,7 @@ fn main() -> ExitCode {
         faults: args.faults,
         tick: Duration::from_millis(args.tick_ms.max(1)),
         keep_trace: args.trace && args.seed.is_some(),
-        same_names: args.same_names,
+        same_names: !args.distinct_names,
         ..SimConfig::default()
     };
     match (args.seed, args.seeds) {

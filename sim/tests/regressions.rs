@@ -21,6 +21,13 @@ fn parse(line: &str) -> Option<(u64, SimConfig)> {
             "duration" => config.duration = secs(),
             "heal" => config.heal = secs(),
             "faults" => config.faults = value.parse().expect("a fault level"),
+            "names" => {
+                config.same_names = match value {
+                    "same" => true,
+                    "distinct" => false,
+                    _ => panic!("regressions.txt: names is same or distinct, not {value:?}"),
+                }
+            }
             other => panic!("regressions.txt: unknown key {other:?}"),
         }
     }

@@ -180,6 +180,7 @@ impl Peer {
             peer.history.restore(&r);
             match r {
                 PeerRecord::Profile(p) => peer.profile = Some(p),
+                PeerRecord::Logins(s) => peer.reg.restore_stamp(s),
                 PeerRecord::Friend(n) => peer.friends.restore(n),
                 PeerRecord::Chat(n) => peer.chats.restore(n),
                 PeerRecord::Group(g) => peer.groups.restore(g),

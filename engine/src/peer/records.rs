@@ -17,7 +17,7 @@ use crate::peer::command::Target;
 use crate::peer::event::HistoryEntry;
 use crate::record::{Record, RecordKey};
 use crate::wire::peer::{Conv, Payload};
-use crate::wire::registry::Profile;
+use crate::wire::registry::{LoginStamp, Profile};
 use crate::wire::{GroupName, Name};
 
 /// One numbered item waiting for its acknowledgement.
@@ -73,6 +73,9 @@ pub enum PeerRecord {
         n: u64,
         entry: HistoryEntry,
     },
+    /// The stamp of this peer's last log-in (see
+    /// [`crate::wire::registry::LoginStamp`]).
+    Logins(LoginStamp),
 }
 
 impl PeerRecord {
@@ -80,6 +83,7 @@ impl PeerRecord {
     pub fn key(&self) -> RecordKey {
         RecordKey(match self {
             PeerRecord::Profile(_) => "profile".to_owned(),
+            PeerRecord::Logins(_) => "logins".to_owned(),
             PeerRecord::Friend(n) => friend_key(n),
             PeerRecord::Chat(n) => chat_key(n),
             PeerRecord::Group(g) => group_key(&g.group),

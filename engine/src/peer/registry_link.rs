@@ -23,6 +23,10 @@
 //!   handed back to the caller) when the connection ends;
 //! - while a connect or a request is outstanding, [`Timer::RegistryReply`]
 //!   is set, no later than its deadline;
+//! - every log-in carries a [`LoginStamp`] whose count is one more than the
+//!   last one's, persisted before the log-in goes out, so the registry can
+//!   refuse one of this peer's older log-ins that arrives late instead of
+//!   letting it end the newer session;
 //! - only answers that cannot get better by retrying (wrong password, name
 //!   taken, replaced by a newer session, version mismatch) stop the peer;
 //!   everything else is retried, forever, with backoff.
@@ -34,8 +38,9 @@ use std::time::{Duration, Instant};
 use crate::api::ConnId;
 use crate::bounded::List;
 use crate::peer::io::{Io, Timer};
+use crate::peer::records::PeerRecord;
 use crate::wire::registry::{
-    Password, Presence, Reply, ReplyBody, Request, RequestBody, SharedFile,
+    LoginStamp, Password, Presence, Reply, ReplyBody, Request, RequestBody, SharedFile,
 };
 use crate::wire::{
     Deframer, ErrorCode, Hello, Message, Name, PROTOCOL_VERSION, Refusal, Role, WireError,
@@ -111,6 +116,8 @@ pub(crate) struct RegistryLink<Q> {
     attempts: u32,
     ever_up: bool,
     down_told: bool,
+    /// The last log-in's stamp (device 0 until restored or drawn).
+    stamp: LoginStamp,
 }
 
 impl<Q> RegistryLink<Q> {
@@ -142,6 +149,7 @@ impl<Q> RegistryLink<Q> {
             attempts: 0,
             ever_up: false,
             down_told: false,
+            stamp: LoginStamp::default(),
         }
     }
 
@@ -241,11 +249,23 @@ impl<Q> RegistryLink<Q> {
         self.login(io);
     }
 
+    /// The stamp saved before a restart.
+    pub fn restore_stamp(&mut self, stamp: LoginStamp) {
+        self.stamp = stamp;
+    }
+
     fn login(&mut self, io: &mut Io) {
+        if self.stamp.device == 0 {
+            // First start with this data: this installation's id, for good.
+            self.stamp.device = io.rng.next_u64().max(1);
+        }
+        self.stamp.count += 1;
+        io.persist(PeerRecord::Logins(self.stamp));
         let body = RequestBody::Login {
             name: self.name.clone(),
             password: self.password.clone(),
             listen: self.listen,
+            stamp: self.stamp,
         };
         self.send_request(io, Query::Session(SessionStep::Login), body);
     }
@@ -548,6 +568,52 @@ mod tests {
         l.on_received(io, conn, &encode(&Message::Reply(Reply { id, result })))
     }
 
+    /// The stamp is saved before the log-in goes out, and a restart goes
+    /// on counting from the saved one.
+    #[test]
+    fn login_stamps_are_saved_first_and_keep_counting_after_a_restart() {
+        let saved = LoginStamp {
+            device: 42,
+            count: 9,
+        };
+        let mut io = Io::new(Instant::now(), 1);
+        let addr: SocketAddr = "10.0.0.1:7000".parse().unwrap();
+        let d = Duration::from_secs(1);
+        let mut l = RegistryLink::<u8>::new(
+            addr,
+            Name::new("ann").unwrap(),
+            Password(Text::new("pw").unwrap()),
+            addr,
+            Vec::new(),
+            d,
+            2 * d,
+            (d, d),
+        );
+        l.restore_stamp(saved);
+        l.connect(&mut io);
+        io.out.clear();
+        l.on_connected(&mut io, ConnId(1));
+        let outs: Vec<_> = io.out.drain(..).collect();
+        let want = LoginStamp {
+            device: 42,
+            count: 10,
+        };
+        let persisted = outs.iter().position(|o| {
+            matches!(o, Output::Persist(crate::Record::Peer(PeerRecord::Logins(s))) if *s == want)
+        });
+        let login = outs.iter().position(|o| match o {
+            Output::Send { bytes, .. } => matches!(
+                crate::wire::decode(&bytes[4..]),
+                Ok(Message::Request(Request { body: RequestBody::Login { stamp, .. }, .. })) if stamp == want
+            ),
+            _ => false,
+        });
+        assert!(
+            matches!((persisted, login), (Some(p), Some(s)) if p < s),
+            "{outs:?}"
+        );
+    }
+
     #[test]
     fn first_login_registers_then_logs_in() {
         let (mut io, mut l, conn) = link();
@@ -566,6 +632,9 @@ mod tests {
         ));
         let outs = reply(&mut io, &mut l, conn, 3, Ok(ReplyBody::Done));
         assert!(matches!(&outs[..], [RegOut::Up { first: true }]));
+        // Each log-in was stamped one more than the last, from one device.
+        assert_eq!(l.stamp.count, 2);
+        assert_ne!(l.stamp.device, 0);
         assert!(l.is_up());
         let r = requests(&mut io);
         assert!(matches!(

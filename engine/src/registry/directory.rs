@@ -16,7 +16,7 @@ use crate::api::ConnId;
 use crate::bounded::List;
 use crate::limits::MAX_LISTING_ENTRIES;
 use crate::wire::Name;
-use crate::wire::registry::{FileCursor, FileEntry, SharedFile, UserEntry};
+use crate::wire::registry::{FileCursor, FileEntry, LoginStamp, SharedFile, UserEntry};
 
 /// One logged-in peer.
 #[derive(Debug, Clone)]
@@ -25,6 +25,8 @@ pub struct Session {
     pub conn: ConnId,
     /// Where it listens for other peers.
     pub listen: SocketAddr,
+    /// Which log-in started it.
+    pub stamp: LoginStamp,
     /// What it shares, sorted by name, names unique.
     pub files: Vec<SharedFile>,
     /// Whether it wants presence pushes.

@@ -32,7 +32,7 @@ use crate::record::Record;
 use crate::rng::Rng;
 use crate::timers::TimerTable;
 use crate::wire::registry::{
-    Password, PeerInfo, Presence, Reply, ReplyBody, Request, RequestBody, SharedFile,
+    LoginStamp, Password, PeerInfo, Presence, Reply, ReplyBody, Request, RequestBody, SharedFile,
 };
 use crate::wire::{
     Deframer, ErrorCode, Goodbye, Hello, Message, Name, PROTOCOL_VERSION, Refusal, Role, WireError,
@@ -149,6 +149,7 @@ enum AuthJob {
         id: u32,
         name: Name,
         listen: SocketAddr,
+        stamp: LoginStamp,
         digest: PasswordDigest,
     },
 }
@@ -430,10 +431,11 @@ impl Registry {
                     name,
                     password,
                     listen,
+                    stamp,
                 },
                 None,
             ) => {
-                return self.start_login(conn, id, name, password, listen);
+                return self.start_login(conn, id, name, password, (listen, stamp));
             }
             (RequestBody::Login { .. }, Some(current)) => Err(Refusal::new(
                 ErrorCode::AlreadyLoggedIn,
@@ -581,7 +583,7 @@ impl Registry {
         id: u32,
         name: Name,
         password: Password,
-        listen: SocketAddr,
+        (listen, stamp): (SocketAddr, LoginStamp),
     ) {
         let Some(account) = self.accounts.get(&name) else {
             let why = format!("there is no account called {name}; register it first");
@@ -599,6 +601,7 @@ impl Registry {
                 id,
                 name,
                 listen,
+                stamp,
                 digest,
             },
         );
@@ -656,6 +659,7 @@ impl Registry {
                     id,
                     name,
                     listen,
+                    stamp,
                     digest,
                     ..
                 },
@@ -676,7 +680,15 @@ impl Registry {
                         Err(Refusal::new(ErrorCode::AlreadyLoggedIn, why)),
                     );
                 }
-                self.start_session(now, conn, id, name, listen);
+                if let Some(current) = self.directory.get(&name)
+                    && stamp.is_older_than(&current.stamp)
+                {
+                    let why = format!(
+                        "{name} has logged in again since this log-in was sent; it is not taken"
+                    );
+                    return self.reply(conn, id, Err(Refusal::new(ErrorCode::StaleLogin, &why)));
+                }
+                self.start_session(now, conn, id, name, (listen, stamp));
             }
         }
     }
@@ -687,11 +699,12 @@ impl Registry {
         conn: ConnId,
         id: u32,
         name: Name,
-        listen: SocketAddr,
+        (listen, stamp): (SocketAddr, LoginStamp),
     ) {
         let session = Session {
             conn,
             listen,
+            stamp,
             files: Vec::new(),
             watching: false,
             last_seen: now,
@@ -929,6 +942,7 @@ mod tests {
             name: Name::new("alice").unwrap(),
             password: Password(Text::new("pw").unwrap()),
             listen: "10.0.0.1:7000".parse().unwrap(),
+            stamp: Default::default(),
         };
         let list = RequestBody::List { after: None };
         let bytes = [request(2, login), request(3, list)].concat();

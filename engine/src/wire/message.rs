@@ -133,6 +133,10 @@ pub enum ErrorCode {
     ShuttingDown,
     /// The sender ended the conversation normally.
     Normal,
+    /// A log-in overtaken by a later one from the same installation (see
+    /// [`crate::wire::registry::LoginStamp`]): the peer that sent it has
+    /// logged in again since.
+    StaleLogin,
 }
 
 impl fmt::Display for ErrorCode {

@@ -29,6 +29,29 @@ impl fmt::Debug for Password {
     }
 }
 
+/// Which log-in this is, so the registry can tell a log-in overtaken on
+/// the way (sent by a peer that has since restarted and logged in again)
+/// from the newest one: an older log-in from the same installation must not
+/// end the session of a newer one. `device` is drawn once per peer data
+/// folder; `count` grows by one with every log-in from it. A client that
+/// keeps no state sends the default (device 0, count 0), which never
+/// counts as older.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginStamp {
+    /// The installation.
+    pub device: u64,
+    /// Log-ins from it so far, this one included.
+    pub count: u64,
+}
+
+impl LoginStamp {
+    /// Whether a log-in stamped `self` was overtaken by the session stamped
+    /// `current`: same installation, and that one logged in later.
+    pub fn is_older_than(&self, current: &LoginStamp) -> bool {
+        self.device == current.device && self.count < current.count
+    }
+}
+
 /// A request from a peer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Request {
@@ -49,6 +72,8 @@ pub enum RequestBody {
         name: Name,
         password: Password,
         listen: SocketAddr,
+        /// Which log-in of which installation this is (see [`LoginStamp`]).
+        stamp: LoginStamp,
     },
     /// End the session (the connection stays open).
     Logout,

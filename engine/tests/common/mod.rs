@@ -7,8 +7,8 @@ use confab_engine::bounded::{Blob, List, Text};
 use confab_engine::wire::GroupName;
 use confab_engine::wire::peer::{Conv, Payload, PeerMessage};
 use confab_engine::wire::registry::{
-    FileCursor, FileEntry, Password, PeerInfo, Presence, Profile, Reply, ReplyBody, Request,
-    RequestBody, SharedFile, UserEntry,
+    FileCursor, FileEntry, LoginStamp, Password, PeerInfo, Presence, Profile, Reply, ReplyBody,
+    Request, RequestBody, SharedFile, UserEntry,
 };
 use confab_engine::wire::{ErrorCode, FileName, Goodbye, Hello, Md5, Message, Name, Refusal, Role};
 use proptest::collection::vec;
@@ -74,6 +74,7 @@ pub fn error_code() -> impl Strategy<Value = ErrorCode> {
         Just(ErrorCode::TimedOut),
         Just(ErrorCode::ShuttingDown),
         Just(ErrorCode::Normal),
+        Just(ErrorCode::StaleLogin),
     ]
 }
 
@@ -84,11 +85,14 @@ pub fn password() -> impl Strategy<Value = Password> {
 pub fn request_body() -> impl Strategy<Value = RequestBody> {
     prop_oneof![
         (name(), password()).prop_map(|(name, password)| RequestBody::Register { name, password }),
-        (name(), password(), addr()).prop_map(|(name, password, listen)| RequestBody::Login {
-            name,
-            password,
-            listen
-        }),
+        (name(), password(), addr(), any::<(u64, u64)>()).prop_map(
+            |(name, password, listen, (device, count))| RequestBody::Login {
+                name,
+                password,
+                listen,
+                stamp: LoginStamp { device, count },
+            }
+        ),
         Just(RequestBody::Logout),
         Just(RequestBody::Heartbeat),
         proptest::option::of(name()).prop_map(|after| RequestBody::List { after }),

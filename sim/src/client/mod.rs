@@ -232,6 +232,8 @@ impl RegistryClient {
             name: self.config.name.clone(),
             password: self.config.password.clone(),
             listen: self.config.listen,
+            // A scripted client keeps no state between log-ins.
+            stamp: Default::default(),
         };
         self.request(now, request::Kind::Login, body);
     }

@@ -24,8 +24,8 @@ pub struct SimConfig {
     /// Keep every trace line (for `--trace`).
     pub keep_trace: bool,
     /// Offer files under their shared names, and the same file to the same
-    /// peer again: finds the engine's two-transfers-one-`.part` bug (see
-    /// `files::sources`), so off by default.
+    /// peer again, so downloads of one name meet (an offer and a `/get`, two
+    /// offers): on by default; off gives every offer a name of its own.
     pub same_names: bool,
     /// A bug to plant in the registry and every peer (tests only).
     #[cfg(feature = "planted-bugs")]
@@ -46,7 +46,7 @@ impl Default for SimConfig {
             faults: FaultLevel::default(),
             tick: Duration::from_millis(5),
             keep_trace: false,
-            same_names: false,
+            same_names: true,
             #[cfg(feature = "planted-bugs")]
             plant: None,
             #[cfg(feature = "planted-bugs")]
@@ -67,8 +67,8 @@ impl SimConfig {
         if self.clients != SimConfig::default().clients {
             cmd += &format!(" --clients {}", self.clients);
         }
-        if self.same_names {
-            cmd += " --same-names";
+        if !self.same_names {
+            cmd += " --distinct-names";
         }
         if self.heal != SimConfig::default().heal {
             cmd += &format!(" --heal {}", self.heal.as_secs_f64());

@@ -9,10 +9,11 @@
 //! nothing new starts (see [`super::peer`]), so what is under way has the
 //! whole heal to end.
 //!
-//! A peer offers each of its files to each other peer at most once (unless
-//! `same_names`): two offers of one name to one receiver could be under way
-//! at once (the sender may have forgotten the first in a crash while the
-//! receiver has not), and the engine would let both write one `.part`.
+//! With `same_names` (the default) a peer offers its files to the same
+//! peer again and again, so two downloads of one name meet at a receiver
+//! (the sender may even have forgotten the first in a crash while the
+//! receiver has not); with `--distinct-names`, each file to each peer at
+//! most once.
 
 use std::time::Duration;
 
