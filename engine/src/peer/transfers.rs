@@ -324,6 +324,13 @@ impl Peer {
             if let (_, Some(rid)) = self.transfers.remove(id) {
                 self.questions.remove(rid);
             }
+            return;
+        }
+        // A transfer may come to want a connection with none open and none
+        // on the way: one that ended (cancelled, say) while its peer was
+        // away has to tell it, and nothing else would dial for it.
+        if m.wants_connection() && self.links.conn_of(&peer).is_none() {
+            self.ensure_link(&peer);
         }
     }
 
