@@ -105,6 +105,11 @@ pub struct TransferConfig {
     /// to come back and ask again before giving up (fetches are not saved,
     /// so nothing else would ever end it).
     pub idle_timeout: Duration,
+    /// How long a sender waits, on each new connection, for its receiver to
+    /// speak of the transfer before taking it as forgotten by the receiver
+    /// (see `transfer::send::give_up`). Longer than a live connection can
+    /// take to carry the receiver's first message.
+    pub resume_timeout: Duration,
     /// A receiver saves its MD5 state (in its record) each time this many
     /// more bytes of a file are written, so a restart re-reads at most this
     /// much of the `.part` instead of all of it.
@@ -119,6 +124,8 @@ impl Default for TransferConfig {
             offer_timeout: Duration::from_secs(60),
             progress_interval: Duration::from_millis(250),
             idle_timeout: Duration::from_secs(600),
+            // Twice the peer's default keepalive timeout (see `from_peer`).
+            resume_timeout: Duration::from_secs(60),
             checkpoint_every: 64 * 1024 * 1024,
         }
     }
@@ -131,6 +138,11 @@ impl TransferConfig {
             chunk_size: c.chunk_size,
             window: c.window,
             offer_timeout: c.request_timeout,
+            // The receiver's first word is the first thing it sends on a
+            // connection, and a connection on which nothing arrives for the
+            // keepalive timeout is closed: on one still open, that word has
+            // arrived within about one keepalive timeout. Twice is margin.
+            resume_timeout: c.keepalive_timeout.saturating_mul(2),
             ..Self::default()
         }
     }

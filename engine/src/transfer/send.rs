@@ -16,7 +16,12 @@
 //!   queue and every read in flight (their answers are then ignored): after
 //!   a reconnect the receiver says where to resume;
 //! - a remote that breaks the protocol loses this transfer (a `Cancel` with
-//!   the reason, and a `Failed` event), never anything else.
+//!   the reason, and a `Failed` event), never anything else;
+//! - an accepted transfer never waits for its receiver without a deadline,
+//!   except an offer while disconnected (see [`give_up`]): the receiver's
+//!   last word may be lost with a connection this side already replaced.
+
+mod give_up;
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -31,6 +36,7 @@ use crate::transfer::progress::Meter;
 use crate::transfer::{Outbox, SavedSide, TransferConfig, TransferEvent, TransferRecord};
 use crate::wire::transfer::{Manifest, TransferKey, TransferMessage};
 use crate::wire::{FileName, Name, Reason};
+use give_up::GiveUp;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -86,8 +92,8 @@ pub struct SendTransfer {
     manifest: Option<Manifest>,
     phase: Phase,
     connected: bool,
-    /// A disconnected fetch gives up at this time.
-    idle_deadline: Option<Instant>,
+    /// When waiting for the receiver ends.
+    give_up: GiveUp,
     meter: Meter,
     hashing: Meter,
     boxed: Outbox,
@@ -122,7 +128,7 @@ impl SendTransfer {
             // A fetch is made on an incoming `Get`, so its connection is up;
             // for an offer the owner says when (`handle_connected`).
             connected: kind == Kind::Fetch,
-            idle_deadline: None,
+            give_up: GiveUp::default(),
             boxed: Outbox::default(),
         };
         t.boxed.out.push_back(Output::OpenSource {
@@ -237,7 +243,7 @@ impl SendTransfer {
             Phase::Telling { until, .. } => return until,
             _ => {}
         }
-        match (self.offer.deadline(), self.idle_deadline) {
+        match (self.offer.deadline(), self.give_up.deadline()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
@@ -255,17 +261,17 @@ impl SendTransfer {
             let name = self.display_name();
             self.fail(expired_reason(&name, self.config.offer_timeout), true);
         }
-        if self.idle_deadline.is_some_and(|d| now >= d) {
-            let why = format!("{} did not come back to resume", self.peer);
+        if let Some(why) = self.give_up.due(now, &self.peer, &self.config) {
             self.fail(why, false);
         }
         self.arm(now);
     }
 
     /// A connection to the receiver is up.
-    pub fn handle_connected(&mut self, _now: Instant) {
+    pub fn handle_connected(&mut self, now: Instant) {
         self.connected = true;
-        self.idle_deadline = None;
+        self.give_up
+            .connected(now, self.offer.accepted(), &self.config);
         if let Phase::Telling { reason, .. } = &self.phase {
             let (key, reason) = (self.key, reason.clone());
             self.send(TransferMessage::Cancel { key, reason });
@@ -282,9 +288,8 @@ impl SendTransfer {
     /// The connection to the receiver is gone.
     pub fn handle_disconnected(&mut self, now: Instant) {
         self.connected = false;
-        if self.kind == Kind::Fetch {
-            self.idle_deadline = Some(now + self.config.idle_timeout);
-        }
+        self.give_up
+            .disconnected(now, self.kind == Kind::Fetch, &self.config);
         self.boxed.msgs.clear();
         if matches!(self.phase, Phase::Streaming(_)) {
             self.phase = Phase::Waiting;
@@ -302,6 +307,7 @@ impl SendTransfer {
         if self.ended() {
             return;
         }
+        self.give_up.heard();
         match msg {
             TransferMessage::Get { name, .. } => match &self.source {
                 // Asked again (the receiver reconnected or restarted):
