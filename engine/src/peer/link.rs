@@ -71,7 +71,7 @@ use crate::api::{ConnId, Output};
 use crate::peer::io::{Io, Timer};
 use crate::wire::peer::PeerMessage;
 use crate::wire::transfer::TransferMessage;
-use crate::wire::{Deframer, ErrorCode, Hello, Message, Name, PROTOCOL_VERSION, Role};
+use crate::wire::{Deframer, ErrorCode, Hello, Message, Name, PROTOCOL_VERSION, Refusal, Role};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stage {
@@ -387,7 +387,7 @@ impl Links {
         &mut self,
         io: &mut Io,
         conn: ConnId,
-        addr: Result<Option<SocketAddr>, String>,
+        addr: Result<Option<SocketAddr>, Refusal>,
     ) -> Vec<LinkOut> {
         let Some(c) = self.conns.get(&conn) else {
             return Vec::new();
@@ -415,8 +415,15 @@ impl Links {
                 self.close(io, conn, ErrorCode::NotFound, &why);
                 return Vec::new();
             }
-            Err(why) => {
-                let why = format!("could not check who you are: {why}");
+            // No such account: an impostor, or a typo; not worth a retry.
+            Err(r) if r.code == ErrorCode::UnknownName => {
+                let why = format!("the registry has no account called {name}");
+                io.notice(format!("refused a connection claiming to be {name}: {why}"));
+                self.close(io, conn, ErrorCode::NotFound, &why);
+                return Vec::new();
+            }
+            Err(r) => {
+                let why = format!("could not check who you are: {}", r.message);
                 self.close(io, conn, ErrorCode::Busy, &why);
                 return Vec::new();
             }

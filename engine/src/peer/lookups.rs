@@ -294,9 +294,7 @@ impl Peer {
                 }
             }
             Query::Verify(conn, _) => {
-                let outs =
-                    self.links
-                        .verified(&mut self.io, conn, Err(refusal.message.to_string()));
+                let outs = self.links.verified(&mut self.io, conn, Err(refusal));
                 self.on_link(outs);
             }
             Query::SetProfile => self

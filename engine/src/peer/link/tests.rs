@@ -93,6 +93,34 @@ fn acceptor_checks_the_address_ip() {
     );
 }
 
+/// A name the registry has no account for is turned away as not found; a
+/// check that could not be made (the registry busy) says so instead.
+#[test]
+fn a_claimed_name_without_an_account_is_not_found_and_a_failed_check_is_busy() {
+    for (refusal, want) in [
+        (ErrorCode::UnknownName, ErrorCode::NotFound),
+        (ErrorCode::Busy, ErrorCode::Busy),
+    ] {
+        let mut io = Io::new(Instant::now(), 1);
+        let mut l = links("ann");
+        let c = io.mint_conn();
+        l.accept(&mut io, c, "10.0.0.9:40000".parse().unwrap());
+        let hello = Message::Hello(Hello {
+            version: PROTOCOL_VERSION,
+            role: Role::Peer,
+            name: Some(n("nobody")),
+        });
+        l.on_received(&mut io, c, &crate::wire::encode(&hello));
+        l.verified(&mut io, c, Err(Refusal::new(refusal, "no")));
+        assert!(!l.owns(c));
+        let msgs = sent(&mut io);
+        assert!(
+            matches!(msgs.last(), Some(Message::Goodbye(g)) if g.code == want),
+            "{refusal}: {msgs:?}"
+        );
+    }
+}
+
 /// An accepted connection with `other`'s hello and `epoch`, verified.
 fn accept_verified(io: &mut Io, l: &mut Links, other: &str, epoch: u64) -> ConnId {
     let addr: SocketAddr = "10.0.0.2:7000".parse().unwrap();
