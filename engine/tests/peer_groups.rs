@@ -149,6 +149,44 @@ fn group_of_four_with_a_leave_and_a_join() {
     );
 }
 
+/// A message cat never acknowledged because cat left the group first is
+/// delivered to everyone still in it: its sender is told so.
+#[test]
+fn a_message_waiting_only_for_a_member_who_leaves_is_reported_delivered() {
+    let seed = 103;
+    let mut net = Net::new(seed, &["ann", "ben", "cat"]);
+    net.ok("ann", PeerCommand::GroupCreate(group("#g")));
+    for who in ["ben", "cat"] {
+        invite_and_join(&mut net, "ann", "#g", who);
+    }
+    settle(&mut net, &["ann", "ben", "cat"]);
+    let (a, c) = (net.host("ann"), net.host("cat"));
+    net.world.partition(a, c);
+    net.clear("ann");
+    net.msg("ann", "#g", "while cat is away");
+    // ben has it; cat cannot get it, and leaves meanwhile.
+    net.run_until(10 * S, |net| net.peer("ann").waiting_for(&name("ben")) == 0);
+    assert_eq!(net.peer("ann").waiting_for(&name("cat")), 1, "seed {seed}");
+    net.ok("cat", PeerCommand::Leave(group("#g")));
+    net.world.heal(a, c);
+    let to = Target::Group(group("#g"));
+    let delivered = net.wait_for(
+        "ann",
+        60 * S,
+        |e| matches!(e, PeerEvent::Delivered { to: t, .. } if *t == to),
+    );
+    assert!(
+        matches!(delivered, PeerEvent::Delivered { seq: 1, .. }),
+        "seed {seed}: {delivered:?}"
+    );
+    assert!(
+        net.events("ann")
+            .iter()
+            .any(|e| matches!(e, PeerEvent::MemberLeft { name, .. } if name.as_str() == "cat")),
+        "seed {seed}"
+    );
+}
+
 #[test]
 fn declined_invitation_changes_nothing() {
     let mut net = Net::new(101, &["ann", "ben"]);

@@ -171,7 +171,10 @@ impl Peer {
             };
             self.links.send(&mut self.io, name, msg);
         }
-        let dropped = self.streams.abandon(&mut self.io, name, &Conv::Direct);
+        let dropped = self
+            .streams
+            .abandon(&mut self.io, name, &Conv::Direct)
+            .len();
         self.io.event(PeerEvent::ChatClosed {
             with: name.clone(),
             reason,

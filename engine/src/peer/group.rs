@@ -424,12 +424,19 @@ impl Peer {
             Payload::Left => {
                 g.members.retain(|m| m != from);
                 self.groups.save(&mut self.io, g);
-                self.streams
+                let dropped = self
+                    .streams
                     .abandon(&mut self.io, from, &Conv::Group(group.clone()));
                 self.io.event(PeerEvent::MemberLeft {
                     group: group.clone(),
                     name: from.clone(),
                 });
+                // A message only the leaver had not acknowledged has now
+                // reached everyone in the group.
+                for seq in self.streams.settled_by(&dropped) {
+                    let to = Target::Group(group.clone());
+                    self.io.event(PeerEvent::Delivered { to, seq });
+                }
             }
             Payload::Members(list) => {
                 let mut members = list.into_vec();

@@ -192,19 +192,40 @@ impl Streams {
         done
     }
 
-    /// Gives up on everything waiting for `to` in `conv`; returns how many
-    /// items were dropped.
-    pub fn abandon(&mut self, io: &mut Io, to: &Name, conv: &Conv) -> usize {
+    /// Gives up on everything waiting for `to` in `conv`; returns what was
+    /// dropped.
+    pub fn abandon(&mut self, io: &mut Io, to: &Name, conv: &Conv) -> Vec<OutItem> {
         let keys: Vec<_> = self
             .outbox
             .range((to.clone(), conv.clone(), 0)..=(to.clone(), conv.clone(), u64::MAX))
             .map(|(k, _)| k.clone())
             .collect();
+        let mut dropped = Vec::with_capacity(keys.len());
         for k in &keys {
-            self.outbox.remove(k);
+            dropped.extend(self.outbox.remove(k));
             io.forget(outbox_key(&k.0, &k.1, k.2));
         }
-        keys.len()
+        dropped
+    }
+
+    /// Of the group messages `dropped` (a member's, abandoned when it left),
+    /// the user-visible numbers no other member is waiting for any more:
+    /// they have now reached everyone still in the group.
+    pub fn settled_by(&self, dropped: &[OutItem]) -> Vec<u64> {
+        let mut seqs: Vec<u64> = dropped
+            .iter()
+            .filter(|o| matches!(o.conv, Conv::Group(_)) && matches!(o.payload, Payload::Text(_)))
+            .filter(|o| {
+                !self
+                    .outbox
+                    .values()
+                    .any(|w| w.conv == o.conv && w.user_seq == o.user_seq)
+            })
+            .map(|o| o.user_seq)
+            .collect();
+        seqs.sort_unstable();
+        seqs.dedup();
+        seqs
     }
 
     /// An item `seq` of the stream from `from` in `conv` arrived (and the role
@@ -299,7 +320,7 @@ mod tests {
         for _ in 0..3 {
             a.enqueue(&mut io, &bob, &Conv::Direct, None, text("x"));
         }
-        assert_eq!(a.abandon(&mut io, &bob, &Conv::Direct), 3);
+        assert_eq!(a.abandon(&mut io, &bob, &Conv::Direct).len(), 3);
         let seq = a.enqueue(&mut io, &bob, &Conv::Direct, None, text("y"));
         let Some(PeerMessage::Data { low, .. }) = a.data(&bob, &Conv::Direct, seq) else {
             panic!()
