@@ -122,3 +122,9 @@ pub const MAX_PENDING_INVITES_PER_PEER: usize = 8;
 /// this bounds a peer's transfer memory to 32 MiB at the defaults, whatever
 /// its remotes ask for.
 pub const MAX_TRANSFERS: usize = 32;
+
+/// Most (account, address) pairs the registry remembers wrong passwords for
+/// (see `registry::guard`). Each is a few dozen bytes; beyond the cap the
+/// entry whose lockout ends first is forgotten, so a flood of guesses from
+/// many addresses costs bounded memory.
+pub const MAX_LOGIN_GUARDS: usize = 4096;

@@ -498,6 +498,33 @@ fn an_overtaken_login_from_the_same_installation_is_refused() {
     assert_eq!(addr, s.world.addr(other.host));
 }
 
+/// Guessing passwords gets slow: after a few wrong ones from one address,
+/// that address must wait (twice as long each time) before the registry
+/// even checks another; other addresses are not affected, and waiting out
+/// the lockout lets the right password in.
+#[test]
+fn wrong_passwords_from_one_address_lock_it_out_for_a_while() {
+    let mut s = setup(6);
+    let mut owner = Client::connect(&mut s, "owner");
+    owner.register(&mut s, "alice", "right").unwrap();
+    let mut guesser = Client::connect(&mut s, "guesser");
+    for i in 0..6 {
+        let r = guesser
+            .login(&mut s, "alice", &format!("guess{i}"))
+            .unwrap_err();
+        assert_eq!(r.code, ErrorCode::WrongPassword, "guess {i}: {r}");
+    }
+    let locked = guesser.login(&mut s, "alice", "right").unwrap_err();
+    assert_eq!(locked.code, ErrorCode::Busy, "{locked}");
+    assert!(
+        locked.message.contains("too many wrong passwords"),
+        "{locked}"
+    );
+    owner.login(&mut s, "alice", "right").unwrap();
+    s.world.run_for(Duration::from_secs(2));
+    guesser.login(&mut s, "alice", "right").unwrap();
+}
+
 #[test]
 fn accounts_survive_a_registry_restart() {
     let mut s = setup(5);

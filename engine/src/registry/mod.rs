@@ -18,6 +18,7 @@
 
 mod accounts;
 mod directory;
+mod guard;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
@@ -165,6 +166,7 @@ pub struct Registry {
     accounts: Accounts,
     directory: Directory,
     jobs: BTreeMap<JobId, AuthJob>,
+    guard: guard::LoginGuard,
     timers: TimerTable<Timer>,
     out: VecDeque<Output<RegistryEvent>>,
     #[cfg(feature = "planted-bugs")]
@@ -201,6 +203,7 @@ impl Registry {
             accounts,
             directory: Directory::default(),
             jobs: BTreeMap::new(),
+            guard: guard::LoginGuard::default(),
             timers: TimerTable::new(),
             out: VecDeque::new(),
             #[cfg(feature = "planted-bugs")]
@@ -435,7 +438,7 @@ impl Registry {
                 },
                 None,
             ) => {
-                return self.start_login(conn, id, name, password, (listen, stamp));
+                return self.start_login(now, conn, id, name, password, (listen, stamp));
             }
             (RequestBody::Login { .. }, Some(current)) => Err(Refusal::new(
                 ErrorCode::AlreadyLoggedIn,
@@ -579,6 +582,7 @@ impl Registry {
 
     fn start_login(
         &mut self,
+        now: Instant,
         conn: ConnId,
         id: u32,
         name: Name,
@@ -590,6 +594,14 @@ impl Registry {
             return self.reply(conn, id, Err(Refusal::new(ErrorCode::UnknownName, &why)));
         };
         let (salt, cost, digest) = (account.salt, account.cost, account.digest);
+        let ip = self.conns.get(&conn).map(|c| c.remote.ip());
+        if let Some(Err(wait)) = ip.map(|ip| self.guard.check(now, &name, ip)) {
+            let why = format!(
+                "too many wrong passwords for {name} from this address; try again in {} s",
+                wait.as_secs_f64().ceil()
+            );
+            return self.reply(conn, id, Err(Refusal::new(ErrorCode::Busy, &why)));
+        }
         if let Err(refusal) = self.begin_auth(conn, &password) {
             return self.reply(conn, id, Err(refusal));
         }
@@ -668,9 +680,16 @@ impl Registry {
                 if !connected {
                     return;
                 }
+                let ip = self.conns.get(&conn).map(|c| c.remote.ip());
                 if !digest.matches(&got) {
+                    if let Some(ip) = ip {
+                        self.guard.failed(now, &name, ip);
+                    }
                     let why = format!("wrong password for {name}");
                     return self.reply(conn, id, Err(Refusal::new(ErrorCode::WrongPassword, &why)));
+                }
+                if let Some(ip) = ip {
+                    self.guard.succeeded(&name, ip);
                 }
                 if self.directory.name_of(conn).is_some() {
                     let why = "this connection logged in meanwhile; log out first";
