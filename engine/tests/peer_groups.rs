@@ -187,6 +187,93 @@ fn a_message_waiting_only_for_a_member_who_leaves_is_reported_delivered() {
     );
 }
 
+/// ann lets dan in while ben lets eve in, at the same moment: each
+/// newcomer's welcome lists the group as its inviter knew it, without the
+/// other newcomer. Everyone still ends up with all five members, and the
+/// newcomers can talk to each other.
+#[test]
+fn two_newcomers_let_in_at_once_learn_of_each_other() {
+    let seed = 104;
+    let all = ["ann", "ben", "cat", "dan", "eve"];
+    let mut net = Net::new(seed, &all);
+    net.ok("ann", PeerCommand::GroupCreate(group("#g")));
+    for who in ["ben", "cat"] {
+        invite_and_join(&mut net, "ann", "#g", who);
+    }
+    settle(&mut net, &["ann", "ben", "cat"]);
+    for (inviter, who) in [("ann", "dan"), ("ben", "eve")] {
+        net.ok(
+            inviter,
+            PeerCommand::Invite {
+                group: group("#g"),
+                name: name(who),
+            },
+        );
+    }
+    for who in ["dan", "eve"] {
+        let e = net.wait_for(who, 10 * S, |e| matches!(e, PeerEvent::GroupInvite { .. }));
+        let PeerEvent::GroupInvite { id, .. } = e else {
+            unreachable!()
+        };
+        net.ok(who, PeerCommand::Accept(Some(id)));
+    }
+    let want: Vec<_> = all.iter().map(|n| name(n)).collect();
+    let agreed = net.run_until(60 * S, |net| {
+        all.iter()
+            .all(|p| net.peer(p).group_members(&group("#g")) == want)
+    });
+    let views: Vec<_> = all
+        .iter()
+        .map(|p| (p, net.peer(p).group_members(&group("#g"))))
+        .collect();
+    assert!(agreed, "seed {seed}: members as each sees them: {views:?}");
+    net.msg("dan", "#g", "hello eve");
+    settle(&mut net, &all);
+    let team = Target::Group(group("#g"));
+    assert_eq!(
+        net.received("eve", "dan", &team),
+        vec!["hello eve"],
+        "seed {seed}"
+    );
+}
+
+/// dan leaves before hearing that ben let cat in, so dan's `Left` never
+/// goes to cat. When cat next writes to the group, dan answers that it is
+/// not in it, and cat lets it go.
+#[test]
+fn a_member_who_left_before_hearing_of_a_newcomer_is_dropped_by_it() {
+    let seed = 105;
+    let mut net = Net::new(seed, &["ann", "ben", "cat", "dan"]);
+    net.ok("ann", PeerCommand::GroupCreate(group("#g")));
+    for who in ["ben", "dan"] {
+        invite_and_join(&mut net, "ann", "#g", who);
+    }
+    settle(&mut net, &["ann", "ben", "dan"]);
+    let (b, d) = (net.host("ben"), net.host("dan"));
+    net.world.partition(b, d);
+    invite_and_join(&mut net, "ben", "#g", "cat");
+    net.ok("dan", PeerCommand::Leave(group("#g")));
+    net.run_for(5 * S);
+    net.world.heal(b, d);
+    net.msg("cat", "#g", "anyone?");
+    let want: Vec<_> = ["ann", "ben", "cat"].iter().map(|n| name(n)).collect();
+    let agreed = net.run_until(60 * S, |net| {
+        ["ann", "ben", "cat"]
+            .iter()
+            .all(|p| net.peer(p).group_members(&group("#g")) == want)
+    });
+    assert!(
+        agreed,
+        "seed {seed}: cat sees {:?}",
+        net.peer("cat").group_members(&group("#g"))
+    );
+    settle(&mut net, &["ann", "ben", "cat", "dan"]);
+    assert!(
+        net.received("dan", "cat", &Target::Group(group("#g")))
+            .is_empty()
+    );
+}
+
 #[test]
 fn declined_invitation_changes_nothing() {
     let mut net = Net::new(101, &["ann", "ben"]);

@@ -101,7 +101,9 @@ fn peer(p: &PeerMessage) {
             group(g);
             members(m);
         }
-        PeerMessage::GroupAnswer { group: g, .. } => group(g),
+        PeerMessage::GroupAnswer { group: g, .. } | PeerMessage::NotInGroup { group: g } => {
+            group(g)
+        }
         PeerMessage::GroupRefused { group: g, reason } => {
             group(g);
             text(reason, MAX_REASON_LEN, "group refusal reason");

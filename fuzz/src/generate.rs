@@ -654,6 +654,9 @@ pub enum GPeerMessage {
         group: GGroupName,
         reason: String,
     },
+    NotInGroup {
+        group: GGroupName,
+    },
 }
 
 impl Build for GPeerMessage {
@@ -706,6 +709,9 @@ impl Build for GPeerMessage {
             GPeerMessage::GroupRefused { group, reason } => PeerMessage::GroupRefused {
                 group: group.build(),
                 reason: Text::truncate(reason),
+            },
+            GPeerMessage::NotInGroup { group } => PeerMessage::NotInGroup {
+                group: group.build(),
             },
         }
     }

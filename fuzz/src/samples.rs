@@ -238,6 +238,9 @@ pub fn peer_messages() -> Vec<PeerMessage> {
             group: group("#team"),
             reason: Text::new("no").expect("short"),
         },
+        PeerMessage::NotInGroup {
+            group: group("#team"),
+        },
     ]
 }
 

@@ -15,9 +15,26 @@
 //! acknowledged, so the sender tries again later, by which time the
 //! announcement of the new member has usually arrived.
 //!
-//! Known limit: two members inviting two different people at the same time
-//! may leave the two newcomers unaware of each other (each learns the list
-//! as its inviter knew it). Groups have at most [`MAX_GROUP_MEMBERS`].
+//! Two members may let two people in at the same time, each newcomer then
+//! learning the list as its inviter knew it, without the other. So a member
+//! that learns of a newcomer (`Joined`) also tells the newcomer `Joined` for
+//! each member it let in itself (`let_in`): whoever let someone in is sure to
+//! know of them, and the newcomer takes it from a member it knows (or, if
+//! that member is itself a newcomer it has not heard of yet, once it has).
+//! At most one such item per member per join.
+//!
+//! A member that leaves tells the members it knows; one let in meanwhile
+//! by someone else may not be among them. So a newcomer, once welcomed,
+//! greets every member with `Joined(itself)` (ignored by those who know),
+//! and a peer not in the group answers any item of it with
+//! [`PeerMessage::NotInGroup`]: the newcomer then drops that member. Groups
+//! have at most [`MAX_GROUP_MEMBERS`].
+//!
+//! Known limit: items from different members are not ordered with each
+//! other, so a `Joined(x)` sent before `x` left can arrive after `x`'s own
+//! `Left` and re-add it; the member list then shows `x` until this peer
+//! next writes to the group (answered `NotInGroup`). Messages are not
+//! affected beyond that.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -105,6 +122,7 @@ impl Peer {
             group: group.clone(),
             members: members.clone(),
             joining: None,
+            let_in: Vec::new(),
         };
         self.groups.save(&mut self.io, g);
         self.io.event(PeerEvent::GroupJoined { group, members });
@@ -297,6 +315,7 @@ impl Peer {
                 group: group.clone(),
                 members,
                 joining: Some(from.clone()),
+                let_in: Vec::new(),
             };
             self.groups.save(&mut self.io, g);
             self.io.notice(format!("joining {group}..."));
@@ -355,12 +374,22 @@ impl Peer {
             Some(0),
             Payload::Members(List::new(all.clone()).unwrap_or_default()),
         );
+        let mut let_in = self
+            .groups
+            .groups
+            .get(group)
+            .map(|g| g.let_in.clone())
+            .unwrap_or_default();
+        let_in.push(from.clone());
+        let_in.sort();
+        let_in.dedup();
         self.groups.save(
             &mut self.io,
             GroupRecord {
                 group: group.clone(),
                 members: all,
                 joining: None,
+                let_in,
             },
         );
         self.io.event(PeerEvent::MemberJoined {
@@ -384,6 +413,49 @@ impl Peer {
                 .timers
                 .cancel(&Timer::InviteExpiry(group.clone(), from.clone()));
             self.io.notice(format!("{from} refused {group}: {reason}"));
+        }
+    }
+
+    /// `from` is not in `group` (see [`PeerMessage::NotInGroup`]): if we
+    /// count it a member, it left without our hearing.
+    pub(crate) fn on_not_in_group(&mut self, from: &Name, group: &GroupName) {
+        if self.groups.members(group).contains(from) {
+            self.member_left(group, from);
+        }
+    }
+
+    /// A group item came from `from` for `group`, which this peer is not in
+    /// (nor joining): it left. Tells `from`, who still counts it a member.
+    pub(crate) fn not_in_group(&mut self, from: &Name, group: &GroupName) {
+        if self.groups.groups.contains_key(group) {
+            return;
+        }
+        let msg = PeerMessage::NotInGroup {
+            group: group.clone(),
+        };
+        self.links.send(&mut self.io, from, msg);
+    }
+
+    /// `who` is no longer in `group`: drop it, and what was waiting for it.
+    fn member_left(&mut self, group: &GroupName, who: &Name) {
+        let Some(mut g) = self.groups.groups.get(group).cloned() else {
+            return;
+        };
+        g.members.retain(|m| m != who);
+        g.let_in.retain(|m| m != who);
+        self.groups.save(&mut self.io, g);
+        let dropped = self
+            .streams
+            .abandon(&mut self.io, who, &Conv::Group(group.clone()));
+        self.io.event(PeerEvent::MemberLeft {
+            group: group.clone(),
+            name: who.clone(),
+        });
+        // A message only the leaver had not acknowledged has now reached
+        // everyone in the group.
+        for seq in self.streams.settled_by(&dropped) {
+            let to = Target::Group(group.clone());
+            self.io.event(PeerEvent::Delivered { to, seq });
         }
     }
 
@@ -414,30 +486,26 @@ impl Peer {
                 }
                 g.members.push(name.clone());
                 g.members.sort();
+                // Those this peer let in, whom `from` may not have known of
+                // when it welcomed `name` (see the module documentation).
+                let tell: Vec<Name> = g
+                    .let_in
+                    .iter()
+                    .filter(|m| **m != name && *m != from && g.members.contains(m))
+                    .cloned()
+                    .collect();
                 self.groups.save(&mut self.io, g);
                 self.io.event(PeerEvent::MemberJoined {
                     group: group.clone(),
                     name: name.clone(),
                 });
+                let conv = Conv::Group(group.clone());
+                for m in tell {
+                    self.enqueue(&name, &conv, Some(0), Payload::Joined(m));
+                }
                 self.ensure_link(&name);
             }
-            Payload::Left => {
-                g.members.retain(|m| m != from);
-                self.groups.save(&mut self.io, g);
-                let dropped = self
-                    .streams
-                    .abandon(&mut self.io, from, &Conv::Group(group.clone()));
-                self.io.event(PeerEvent::MemberLeft {
-                    group: group.clone(),
-                    name: from.clone(),
-                });
-                // A message only the leaver had not acknowledged has now
-                // reached everyone in the group.
-                for seq in self.streams.settled_by(&dropped) {
-                    let to = Target::Group(group.clone());
-                    self.io.event(PeerEvent::Delivered { to, seq });
-                }
-            }
+            Payload::Left => self.member_left(group, from),
             Payload::Members(list) => {
                 let mut members = list.into_vec();
                 members.push(self.me().clone());
@@ -450,6 +518,13 @@ impl Peer {
                     group: group.clone(),
                     members: members.clone(),
                 });
+                // Greets every member but the inviter (who announced us):
+                // one that left before hearing of us answers `NotInGroup`,
+                // and is dropped here (see the module documentation).
+                let (me, conv) = (self.me().clone(), Conv::Group(group.clone()));
+                for m in members.iter().filter(|m| **m != me && *m != from) {
+                    self.enqueue(m, &conv, Some(0), Payload::Joined(me.clone()));
+                }
                 for m in members {
                     self.ensure_link(&m);
                 }
@@ -477,6 +552,7 @@ mod tests {
             group: g.clone(),
             members: vec![n("me")],
             joining: Some(n("a")),
+            let_in: Vec::new(),
         });
         assert!(!groups.accepts(&g, &n("a"), &text), "still joining");
         assert!(groups.accepts(&g, &n("a"), &list), "the inviter's welcome");
@@ -485,6 +561,7 @@ mod tests {
             group: g.clone(),
             members: vec![n("a"), n("me")],
             joining: None,
+            let_in: Vec::new(),
         });
         assert!(groups.accepts(&g, &n("a"), &text));
         assert!(!groups.accepts(&g, &n("b"), &text), "not a member (yet)");

@@ -423,6 +423,7 @@ impl Peer {
             PeerMessage::GroupRefused { group, reason } => {
                 self.on_group_refused(from, &group, reason.as_str())
             }
+            PeerMessage::NotInGroup { group } => self.on_not_in_group(from, &group),
             // The links' own: they never come this far.
             PeerMessage::Verified
             | PeerMessage::Session { .. }
@@ -438,7 +439,12 @@ impl Peer {
         };
         if !willing {
             // Not yet (a member we have not heard of) or not at all: no ack,
-            // so the sender keeps it and tries again later.
+            // so the sender keeps it and tries again later. A group this
+            // peer is not in at all it has left, without the sender hearing
+            // (it joined after the leaver's `Left` went out): say so.
+            if let Conv::Group(g) = &conv {
+                self.not_in_group(from, g);
+            }
             return;
         }
         let (verdict, upto) = self.streams.receive(&mut self.io, from, &conv, seq, low);

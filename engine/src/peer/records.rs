@@ -46,6 +46,12 @@ pub struct GroupRecord {
     /// `Some(inviter)` while this peer has accepted but not yet been sent
     /// the member list.
     pub joining: Option<Name>,
+    /// The members this peer let in (it welcomed them), still in the group:
+    /// it tells each later newcomer about them, in case the newcomer's
+    /// inviter had not heard of them yet. Last, and defaulted, so a record
+    /// saved without it still reads.
+    #[serde(default)]
+    pub let_in: Vec<Name>,
 }
 
 /// A durable piece of a peer's state. See the module documentation.

@@ -100,6 +100,10 @@ pub enum PeerMessage {
     Ping,
     /// Yes: the answer to a [`PeerMessage::Ping`].
     Pong,
+    /// The answer to an item of `group`'s stream from a peer that is not in
+    /// the group (nor joining it): it left before it heard of the sender, so
+    /// its `Left` never reached the sender, who should now count it gone.
+    NotInGroup { group: GroupName },
 }
 
 impl PeerMessage {
@@ -118,6 +122,7 @@ impl PeerMessage {
             PeerMessage::Session { .. } => "Session",
             PeerMessage::Ping => "Ping",
             PeerMessage::Pong => "Pong",
+            PeerMessage::NotInGroup { .. } => "NotInGroup",
         }
     }
 }

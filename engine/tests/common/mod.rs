@@ -222,6 +222,7 @@ pub fn peer_message() -> impl Strategy<Value = PeerMessage> {
         any::<u64>().prop_map(|epoch| PeerMessage::Session { epoch }),
         Just(PeerMessage::Ping),
         Just(PeerMessage::Pong),
+        group().prop_map(|group| PeerMessage::NotInGroup { group }),
     ]
 }
 

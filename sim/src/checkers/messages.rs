@@ -26,9 +26,11 @@
 //!   messages to a friend are covered by the same rule: they wait while the
 //!   friend is offline and are dropped only with a `ChatClosed`;
 //! - a group message was shown by each member it went to who, at the end,
-//!   still counts the sender as a member and is counted by the sender (two
-//!   newcomers invited at once may stay unaware of each other: a documented
-//!   limit of `peer::group`, not flagged).
+//!   still counts the sender as a member and is counted by the sender.
+//!   Whether members agree on the member list is not checked yet: a stale
+//!   `Joined` arriving after that member's `Left` can re-add a member who
+//!   left (with such a check, seeds 1021 and 1149 fail); see the known
+//!   limit in `peer::group`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
