@@ -495,19 +495,7 @@ mod tests {
     /// was still connecting sent a goodbye as its first frame.
     #[test]
     fn quit_while_connecting_closes_without_a_goodbye() {
-        let mut io = Io::new(Instant::now(), 1);
-        let addr: SocketAddr = "10.0.0.1:7000".parse().unwrap();
-        let d = Duration::from_secs(1);
-        let mut l = RegistryLink::<u8>::new(
-            addr,
-            Name::new("ann").unwrap(),
-            Password(Text::new("pw").unwrap()),
-            addr,
-            Vec::new(),
-            d,
-            10 * d,
-            (d, d),
-        );
+        let (mut io, mut l) = unconnected();
         l.connect(&mut io);
         io.out.clear();
         l.quit(&mut io);
@@ -518,11 +506,13 @@ mod tests {
         );
     }
 
-    fn link() -> (Io, RegistryLink<u8>, ConnId) {
-        let mut io = Io::new(Instant::now(), 1);
+    /// A link for "ann" that has not dialed yet (1 s heartbeat, 2 s reply
+    /// deadline).
+    fn unconnected() -> (Io, RegistryLink<u8>) {
+        let io = Io::new(Instant::now(), 1);
         let addr: SocketAddr = "10.0.0.1:7000".parse().unwrap();
         let d = Duration::from_secs(1);
-        let mut l = RegistryLink::new(
+        let l = RegistryLink::new(
             addr,
             Name::new("ann").unwrap(),
             Password(Text::new("pw").unwrap()),
@@ -532,6 +522,11 @@ mod tests {
             2 * d,
             (d, d),
         );
+        (io, l)
+    }
+
+    fn link() -> (Io, RegistryLink<u8>, ConnId) {
+        let (mut io, mut l) = unconnected();
         l.connect(&mut io);
         let conn = ConnId(1);
         l.on_connected(&mut io, conn);
@@ -576,19 +571,7 @@ mod tests {
             device: 42,
             count: 9,
         };
-        let mut io = Io::new(Instant::now(), 1);
-        let addr: SocketAddr = "10.0.0.1:7000".parse().unwrap();
-        let d = Duration::from_secs(1);
-        let mut l = RegistryLink::<u8>::new(
-            addr,
-            Name::new("ann").unwrap(),
-            Password(Text::new("pw").unwrap()),
-            addr,
-            Vec::new(),
-            d,
-            2 * d,
-            (d, d),
-        );
+        let (mut io, mut l) = unconnected();
         l.restore_stamp(saved);
         l.connect(&mut io);
         io.out.clear();

@@ -93,6 +93,19 @@ fn acceptor_checks_the_address_ip() {
     );
 }
 
+/// An accepted connection from 10.0.0.2 whose hello claims `name`.
+fn accept_hello(io: &mut Io, l: &mut Links, name: &str) -> ConnId {
+    let c = io.mint_conn();
+    l.accept(io, c, "10.0.0.2:40001".parse().unwrap());
+    let hello = Message::Hello(Hello {
+        version: PROTOCOL_VERSION,
+        role: Role::Peer,
+        name: Some(n(name)),
+    });
+    l.on_received(io, c, &crate::wire::encode(&hello));
+    c
+}
+
 /// A name the registry has no account for is turned away as not found; a
 /// check that could not be made (the registry busy) says so instead.
 #[test]
@@ -103,14 +116,7 @@ fn a_claimed_name_without_an_account_is_not_found_and_a_failed_check_is_busy() {
     ] {
         let mut io = Io::new(Instant::now(), 1);
         let mut l = links("ann");
-        let c = io.mint_conn();
-        l.accept(&mut io, c, "10.0.0.9:40000".parse().unwrap());
-        let hello = Message::Hello(Hello {
-            version: PROTOCOL_VERSION,
-            role: Role::Peer,
-            name: Some(n("nobody")),
-        });
-        l.on_received(&mut io, c, &crate::wire::encode(&hello));
+        let c = accept_hello(&mut io, &mut l, "nobody");
         l.verified(&mut io, c, Err(Refusal::new(refusal, "no")));
         assert!(!l.owns(c));
         let msgs = sent(&mut io);
@@ -173,14 +179,7 @@ fn a_new_epoch_replaces_the_open_connection() {
 fn the_acceptor_opens_only_once_the_session_is_known() {
     let mut io = Io::new(Instant::now(), 1);
     let mut l = links("ann");
-    let c = io.mint_conn();
-    l.accept(&mut io, c, "10.0.0.2:40001".parse().unwrap());
-    let hello = Message::Hello(Hello {
-        version: PROTOCOL_VERSION,
-        role: Role::Peer,
-        name: Some(n("zed")),
-    });
-    l.on_received(&mut io, c, &crate::wire::encode(&hello));
+    let c = accept_hello(&mut io, &mut l, "zed");
     let outs = l.verified(&mut io, c, Ok(Some("10.0.0.2:7000".parse().unwrap())));
     assert!(outs.is_empty() && !l.is_open(&n("zed")));
     let outs = l.on_received(&mut io, c, &session(9));
