@@ -503,6 +503,12 @@ impl Peer {
                 for m in tell {
                     self.enqueue(&name, &conv, Some(0), Payload::Joined(m));
                 }
+                // Heard of `name` from someone else: greet it. It answers
+                // `NotInGroup` if this news was stale (it has left since).
+                if name != *from {
+                    let me = self.me().clone();
+                    self.enqueue(&name, &conv, Some(0), Payload::Joined(me));
+                }
                 self.ensure_link(&name);
             }
             Payload::Left => self.member_left(group, from),

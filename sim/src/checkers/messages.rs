@@ -29,8 +29,9 @@
 //!   still counts the sender as a member and is counted by the sender.
 //!   Whether members agree on the member list is not checked yet: a stale
 //!   `Joined` arriving after that member's `Left` can re-add a member who
-//!   left (with such a check, seeds 1021 and 1149 fail); see the known
-//!   limit in `peer::group`.
+//!   left; members now greet a newcomer they heard of from someone else,
+//!   which settles most such cases, but with such a check seeds 1188 and
+//!   700090 still fail); see the known limit in `peer::group`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
