@@ -103,7 +103,7 @@ impl Default for DriverConfig {
         Self {
             connect_timeout: Duration::from_secs(5),
             linger: Duration::from_secs(3),
-            read_buffer: 64 * 1024,
+            read_buffer: 256 * 1024,
             reads_per_turn: 16,
             high_water: 4 * 1024 * 1024,
             low_water: 1024 * 1024,
@@ -845,7 +845,7 @@ where
                     transfer,
                     file,
                     offset,
-                    data: &data,
+                    data,
                 },
             ),
             Err(error) => self

@@ -100,6 +100,9 @@ pub struct TransferFiles {
     opening: HashMap<TransferId, u64>,
     open: HashMap<TransferId, Open>,
     hashed_files: u64,
+    /// Where chunks are read: one buffer, reused (zeroed once as it grows, up
+    /// to [`MAX_CHUNK_LEN`], never per chunk).
+    chunk_buf: Vec<u8>,
 }
 
 impl TransferFiles {
@@ -116,6 +119,7 @@ impl TransferFiles {
             opening: HashMap::new(),
             open: HashMap::new(),
             hashed_files: 0,
+            chunk_buf: Vec::new(),
         }
     }
 
@@ -265,14 +269,15 @@ impl TransferFiles {
     }
 
     /// Up to `len` bytes at `offset` of `file` (fewer only at its end): the
-    /// source for a send transfer, the `.part` for a receive transfer.
+    /// source for a send transfer, the `.part` for a receive transfer. The
+    /// bytes live in a buffer the next read reuses.
     pub fn read_chunk(
         &mut self,
         transfer: TransferId,
         file: u32,
         offset: u64,
         len: u32,
-    ) -> Result<Vec<u8>, String> {
+    ) -> Result<&[u8], String> {
         let handle: &File = match self.open.get_mut(&transfer) {
             Some(Open::Send(s)) => {
                 if s.current.as_ref().is_none_or(|(i, _)| *i != file) {
@@ -296,7 +301,9 @@ impl TransferFiles {
             }
             None => return Err(format!("no file is open for {transfer}")),
         };
-        read_at_most(handle, offset, len).map_err(|e| format!("cannot read: {e}"))
+        let buf = &mut self.chunk_buf;
+        let n = read_at_most(handle, offset, len, buf).map_err(|e| format!("cannot read: {e}"))?;
+        Ok(&buf[..n])
     }
 
     /// Writes all of `data` at `offset` of `file`'s `.part`.
@@ -360,10 +367,14 @@ impl TransferFiles {
     }
 }
 
-/// Reads up to `len` bytes at `offset`, fewer only at the end of the file.
-fn read_at_most(file: &File, offset: u64, len: u32) -> io::Result<Vec<u8>> {
+/// Reads up to `len` bytes at `offset` into the front of `buf` (grown to
+/// `len` if shorter), fewer only at the end of the file; how many.
+fn read_at_most(file: &File, offset: u64, len: u32, buf: &mut Vec<u8>) -> io::Result<usize> {
     let len = (len as usize).min(MAX_CHUNK_LEN);
-    let mut buf = vec![0u8; len];
+    if buf.len() < len {
+        buf.resize(len, 0);
+    }
+    let buf = &mut buf[..len];
     let mut filled = 0;
     while filled < buf.len() {
         let at = offset
@@ -376,6 +387,5 @@ fn read_at_most(file: &File, offset: u64, len: u32) -> io::Result<Vec<u8>> {
             Err(e) => return Err(e),
         }
     }
-    buf.truncate(filled);
-    Ok(buf)
+    Ok(filled)
 }
