@@ -30,11 +30,15 @@
 //!   engine makes on its own, like presence) closes that connection as too slow.
 //!
 //! Files (see [`crate::TransferFiles`]): `OpenSource` is carried out on a
-//! worker thread (walk, MD5 cache, hashing) whose answers wake the loop; the
-//! other file outputs are carried out at once, in order. A transfer's queued
-//! chunk reads are served before any later file output of the same transfer
-//! (so a write, finish or discard never overtakes a read asked for before
-//! it), and dropped when it releases its files.
+//! worker thread (walk, MD5 cache, hashing) and `WriteChunk` on a writer
+//! thread, whose answers wake the loop; the other file outputs are carried
+//! out at once, in order. A transfer's queued chunk reads are served before
+//! any later file output of the same transfer (so a write, finish or discard
+//! never overtakes a read asked for before it), and dropped when it releases
+//! its files; likewise its chunk writes under way are waited for before any
+//! later file output of it (so a finish, discard, truncation or re-read never
+//! overtakes a write), and a chunk is answered `ChunkWritten` only once its
+//! write returned.
 //!
 //! So queued memory is at most `hard_limit` per connection, and in steady state
 //! about `high_water` + the answers to one read buffer.
@@ -64,7 +68,7 @@ use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
 
 use crate::conn::{Connection, ReadOutcome, State};
-use crate::files::{FileAnswer, TransferFiles};
+use crate::files::{FileAnswer, TransferFiles, Written};
 use crate::handle::{COMMAND_QUEUE, DriverHandle};
 use crate::password::PasswordWorker;
 use crate::role::{Flow, Sink, Stoppable};
@@ -640,6 +644,7 @@ where
                 }),
                 Output::OpenSource { transfer, source } => {
                     self.serve_reads_of(now, transfer);
+                    self.wait_writes_of(now, transfer);
                     if let Err(error) = self.files.open_source(transfer, source) {
                         self.engine
                             .handle_input(now, Input::StorageFailed { transfer, error });
@@ -653,6 +658,7 @@ where
                     ..
                 } => {
                     self.serve_reads_of(now, transfer);
+                    self.wait_writes_of(now, transfer);
                     let input = match self.files.open_part(transfer, file, &path, fresh) {
                         Ok(len) => Input::PartOpened {
                             transfer,
@@ -670,18 +676,16 @@ where
                     data,
                 } => {
                     self.serve_reads_of(now, transfer);
-                    let input = match self.files.write_chunk(transfer, file, offset, &data) {
-                        Ok(()) => Input::ChunkWritten {
-                            transfer,
-                            file,
-                            offset,
-                        },
-                        Err(error) => Input::StorageFailed { transfer, error },
-                    };
-                    self.engine.handle_input(now, input);
+                    // Answered once written, by `take_file_answers` (or by
+                    // `wait_writes_of` before a later output of this transfer).
+                    if let Err(error) = self.files.submit_write(transfer, file, offset, data) {
+                        self.engine
+                            .handle_input(now, Input::StorageFailed { transfer, error });
+                    }
                 }
                 Output::FinishFile { transfer, file } => {
                     self.serve_reads_of(now, transfer);
+                    self.wait_writes_of(now, transfer);
                     // The receiver stored a "finishing" mark just before asking
                     // for this rename. It must be on disk before the rename:
                     // otherwise a crash in between makes the restarted peer
@@ -708,10 +712,12 @@ where
                     path,
                 } => {
                     self.serve_reads_of(now, transfer);
+                    self.wait_writes_of(now, transfer);
                     self.files.discard(transfer, file, &path);
                 }
                 Output::ReleaseFiles { transfer } => {
                     self.chunk_reads.retain(|r| r.transfer != transfer);
+                    self.wait_writes_of(now, transfer);
                     self.files.release(transfer);
                 }
                 Output::DerivePassword { job, work } => self.passwords.submit(job, work),
@@ -838,6 +844,7 @@ where
             offset,
             len,
         } = req;
+        self.wait_writes_of(now, transfer);
         match self.files.read_chunk(transfer, file, offset, len) {
             Ok(data) => self.engine.handle_input(
                 now,
@@ -854,8 +861,34 @@ where
         }
     }
 
-    /// Feeds the engine what the file worker has finished.
+    /// Waits for `transfer`'s chunk writes under way, so that a later file
+    /// output of it never overtakes them, and feeds the engine their answers.
+    fn wait_writes_of(&mut self, now: Instant, transfer: TransferId) {
+        let done = self.files.wait_writes(transfer);
+        self.feed_written(now, done);
+    }
+
+    fn feed_written(&mut self, now: Instant, done: Vec<Written>) {
+        for w in done {
+            let input = match w.result {
+                Ok(()) => Input::ChunkWritten {
+                    transfer: w.transfer,
+                    file: w.file,
+                    offset: w.offset,
+                },
+                Err(error) => Input::StorageFailed {
+                    transfer: w.transfer,
+                    error,
+                },
+            };
+            self.engine.handle_input(now, input);
+        }
+    }
+
+    /// Feeds the engine what the file worker and the chunk writer have finished.
     fn take_file_answers(&mut self, now: Instant) {
+        let done = self.files.collect_written();
+        self.feed_written(now, done);
         for answer in self.files.collect() {
             let input = match answer {
                 FileAnswer::Hashing {

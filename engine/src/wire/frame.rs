@@ -428,7 +428,10 @@ mod tests {
             assert_eq!(decode_chunk(case), None, "{case:02x?}");
             assert_eq!(decode(case), decode_serde(case));
         }
-        assert!(decode(&cases[body.len() + 1]).is_ok(), "serde reads the signed round");
+        assert!(
+            decode(&cases[body.len() + 1]).is_ok(),
+            "serde reads the signed round"
+        );
     }
 
     /// Feeds `pieces` through `next_from`, as the peer does.
@@ -520,7 +523,10 @@ mod tests {
         let mut rest = a;
         assert_eq!(d.next_from(&mut rest), Ok(None));
         let mut rest = b;
-        assert!(matches!(d.next_from(&mut rest), Err(WireError::FrameTooLong { .. })));
+        assert!(matches!(
+            d.next_from(&mut rest),
+            Err(WireError::FrameTooLong { .. })
+        ));
         assert!(d.buf.capacity() < 1024);
     }
 
