@@ -5,7 +5,11 @@
 //! timer, connect timeout, linger), accept and finish connects, take commands
 //! and password results, read from every readable connection, run due timers,
 //! then *settle*: drain the engine's outputs, commit the records they asked to
-//! keep, hand events to the [`Sink`], and only then write to sockets.
+//! keep, hand events to the [`Sink`], and only then write to sockets. Reads go
+//! in rounds of one read per connection, with a settle after each round, so
+//! the answers to one read (a receiver's acknowledgements) are written before
+//! the next read is worked through: a sender keeps sending while the receiver
+//! hashes, instead of both taking turns.
 //!
 //! Durability: every `Persist`/`Forget` drained in a settle is committed in one
 //! redb transaction before any byte queued in that settle is written and before
@@ -24,7 +28,7 @@
 //! - chunk reads from disk (`ReadChunk`) wait while all write queues together
 //!   hold [`DriverConfig::send_budget`] bytes or more; the engine's window
 //!   bounds how many such requests exist, and at most
-//!   [`DriverConfig::chunk_reads_per_turn`] are served per turn so a long
+//!   [`DriverConfig::chunk_reads_per_turn`] are served per settle so a long
 //!   re-hash of a `.part` never starves the sockets;
 //! - a queue that still reaches [`DriverConfig::hard_limit`] (pushes the
 //!   engine makes on its own, like presence) closes that connection as too slow.
@@ -98,7 +102,7 @@ pub struct DriverConfig {
     pub hard_limit: usize,
     /// Chunk reads from disk wait while all queues together hold this much.
     pub send_budget: usize,
-    /// Chunk reads served per turn of the loop, at most.
+    /// Chunk reads served per settle, at most.
     pub chunk_reads_per_turn: usize,
 }
 
@@ -329,7 +333,7 @@ where
                     .handle_input(now, Input::PasswordDerived { job, result });
             }
             self.take_file_answers(now);
-            self.read_all(now);
+            self.read_all(now, sink)?;
             self.expire(now);
             if self.engine.poll_timeout().is_some_and(|t| t <= now) {
                 self.engine.handle_timeout(now);
@@ -497,8 +501,17 @@ where
 
     /// Reads from every readable connection that is not held back, feeding
     /// the engine, and drains its outputs after each read so the next pause
-    /// decision sees the queue it caused.
-    fn read_all(&mut self, now: Instant) {
+    /// decision sees the queue it caused. Reads go in rounds, one read per
+    /// connection each, at most [`DriverConfig::reads_per_turn`] rounds; after
+    /// each round the driver settles (commits, shows events, writes), so what
+    /// the engine answered to one read (a transfer's acknowledgements) leaves
+    /// before the next read is worked through, and the other side can go on
+    /// sending meanwhile.
+    fn read_all(
+        &mut self,
+        now: Instant,
+        sink: &mut impl Sink<E::Event>,
+    ) -> Result<(), DriverError> {
         let candidates = std::mem::take(&mut self.maybe_readable);
         let mut ready = Vec::with_capacity(candidates.len());
         for conn in candidates {
@@ -514,37 +527,49 @@ where
                 ready.push(conn);
             }
         }
-        for conn in ready {
-            for _ in 0..self.config.reads_per_turn {
-                let Some(c) = self.conns.get_mut(&conn) else {
-                    break;
-                };
-                c.update_pause(self.config.high_water, self.config.low_water);
-                if c.read_paused || !c.readable {
-                    break;
+        for _ in 0..self.config.reads_per_turn {
+            ready.retain(|&conn| self.read_once(now, conn));
+            if ready.is_empty() {
+                break;
+            }
+            self.take_file_answers(now);
+            self.settle(now, sink)?;
+        }
+        Ok(())
+    }
+
+    /// One read from `conn` if it is readable and not held back; whether it
+    /// may have more to read.
+    fn read_once(&mut self, now: Instant, conn: ConnId) -> bool {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return false;
+        };
+        c.update_pause(self.config.high_water, self.config.low_water);
+        if c.read_paused || !c.readable {
+            return false;
+        }
+        let closing = matches!(c.state, State::Closing { .. });
+        match c.read(&mut self.read_buf) {
+            ReadOutcome::Data(n) if closing => {
+                tracing::trace!(%conn, n, "dropping bytes on a closing connection");
+                true
+            }
+            ReadOutcome::Data(n) => {
+                let bytes = &self.read_buf[..n];
+                self.engine
+                    .handle_input(now, Input::Received { conn, bytes });
+                self.drain(now);
+                true
+            }
+            ReadOutcome::WouldBlock => false,
+            ReadOutcome::Ended => {
+                self.drop_conn(conn);
+                if !closing {
+                    tracing::debug!(%conn, "closed by the remote");
+                    self.engine.handle_input(now, Input::Closed { conn });
+                    self.drain(now);
                 }
-                let closing = matches!(c.state, State::Closing { .. });
-                match c.read(&mut self.read_buf) {
-                    ReadOutcome::Data(n) if closing => {
-                        tracing::trace!(%conn, n, "dropping bytes on a closing connection");
-                    }
-                    ReadOutcome::Data(n) => {
-                        let bytes = &self.read_buf[..n];
-                        self.engine
-                            .handle_input(now, Input::Received { conn, bytes });
-                        self.drain(now);
-                    }
-                    ReadOutcome::WouldBlock => break,
-                    ReadOutcome::Ended => {
-                        self.drop_conn(conn);
-                        if !closing {
-                            tracing::debug!(%conn, "closed by the remote");
-                            self.engine.handle_input(now, Input::Closed { conn });
-                            self.drain(now);
-                        }
-                        break;
-                    }
-                }
+                false
             }
         }
     }
