@@ -7,6 +7,8 @@
 //! pushed after an error change nothing, every message handed out survives the
 //! encode/decode round trip and respects the limits, and between messages
 //! the deframer never holds more than one partial frame plus the last push.
+//! The same pieces fed through `Deframer::next_from` (whole frames decoded in
+//! place, as the peer does) must give the same outcome.
 #![no_main]
 
 use confab_engine::limits::{FRAME_HEADER_LEN, MAX_FRAME_LEN};
@@ -46,6 +48,40 @@ fn feed<'a>(pieces: impl Iterator<Item = &'a [u8]>) -> Outcome {
                     assert_eq!(d.next_message(), Err(e.clone()));
                     d.push(&[0, 0, 0, 1, 0xc0]);
                     assert_eq!(d.next_message(), Err(e.clone()));
+                    assert_eq!(d.buffered(), 0, "a failed deframer keeps its bytes");
+                    return Outcome {
+                        messages,
+                        error: Some(e),
+                        buffered: 0,
+                    };
+                }
+            }
+        }
+    }
+    Outcome {
+        messages,
+        error: None,
+        buffered: d.buffered(),
+    }
+}
+
+/// As [`feed`], through `next_from`.
+fn feed_from<'a>(pieces: impl Iterator<Item = &'a [u8]>) -> Outcome {
+    let mut d = Deframer::new();
+    let mut messages = Vec::new();
+    for piece in pieces {
+        let mut rest = piece;
+        loop {
+            match d.next_from(&mut rest) {
+                Ok(Some(m)) => messages.push(m),
+                Ok(None) => {
+                    assert!(rest.is_empty(), "Ok(None) with bytes left");
+                    assert!(d.buffered() < FRAME_HEADER_LEN + MAX_FRAME_LEN);
+                    break;
+                }
+                Err(e) => {
+                    let mut more: &[u8] = &[0, 0, 0, 1, 0xc0];
+                    assert_eq!(d.next_from(&mut more), Err(e.clone()));
                     assert_eq!(d.buffered(), 0, "a failed deframer keeps its bytes");
                     return Outcome {
                         messages,
@@ -107,6 +143,7 @@ fuzz_target!(
         }
         let pieces = feed(split(stream, &lens));
         assert_eq!(whole, pieces, "splitting the stream changed what it means");
+        assert_eq!(whole, feed_from(split(stream, &lens)), "next_from differs");
         // One byte at a time is the hardest split; keep it cheap by trying it
         // only on short streams.
         if stream.len() <= 4096 {

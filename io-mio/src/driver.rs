@@ -5,7 +5,11 @@
 //! timer, connect timeout, linger), accept and finish connects, take commands
 //! and password results, read from every readable connection, run due timers,
 //! then *settle*: drain the engine's outputs, commit the records they asked to
-//! keep, hand events to the [`Sink`], and only then write to sockets.
+//! keep, hand events to the [`Sink`], and only then write to sockets. Reads go
+//! in rounds of one read per connection, with a settle after each round, so
+//! the answers to one read (a receiver's acknowledgements) are written before
+//! the next read is worked through: a sender keeps sending while the receiver
+//! hashes, instead of both taking turns.
 //!
 //! Durability: every `Persist`/`Forget` drained in a settle is committed in one
 //! redb transaction before any byte queued in that settle is written and before
@@ -24,17 +28,21 @@
 //! - chunk reads from disk (`ReadChunk`) wait while all write queues together
 //!   hold [`DriverConfig::send_budget`] bytes or more; the engine's window
 //!   bounds how many such requests exist, and at most
-//!   [`DriverConfig::chunk_reads_per_turn`] are served per turn so a long
+//!   [`DriverConfig::chunk_reads_per_turn`] are served per settle so a long
 //!   re-hash of a `.part` never starves the sockets;
 //! - a queue that still reaches [`DriverConfig::hard_limit`] (pushes the
 //!   engine makes on its own, like presence) closes that connection as too slow.
 //!
 //! Files (see [`crate::TransferFiles`]): `OpenSource` is carried out on a
-//! worker thread (walk, MD5 cache, hashing) whose answers wake the loop; the
-//! other file outputs are carried out at once, in order. A transfer's queued
-//! chunk reads are served before any later file output of the same transfer
-//! (so a write, finish or discard never overtakes a read asked for before
-//! it), and dropped when it releases its files.
+//! worker thread (walk, MD5 cache, hashing) and `WriteChunk` on a writer
+//! thread, whose answers wake the loop; the other file outputs are carried
+//! out at once, in order. A transfer's queued chunk reads are served before
+//! any later file output of the same transfer (so a write, finish or discard
+//! never overtakes a read asked for before it), and dropped when it releases
+//! its files; likewise its chunk writes under way are waited for before any
+//! later file output of it (so a finish, discard, truncation or re-read never
+//! overtakes a write), and a chunk is answered `ChunkWritten` only once its
+//! write returned.
 //!
 //! So queued memory is at most `hard_limit` per connection, and in steady state
 //! about `high_water` + the answers to one read buffer.
@@ -64,7 +72,7 @@ use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
 
 use crate::conn::{Connection, ReadOutcome, State};
-use crate::files::{FileAnswer, TransferFiles};
+use crate::files::{FileAnswer, TransferFiles, Written};
 use crate::handle::{COMMAND_QUEUE, DriverHandle};
 use crate::password::PasswordWorker;
 use crate::role::{Flow, Sink, Stoppable};
@@ -94,7 +102,7 @@ pub struct DriverConfig {
     pub hard_limit: usize,
     /// Chunk reads from disk wait while all queues together hold this much.
     pub send_budget: usize,
-    /// Chunk reads served per turn of the loop, at most.
+    /// Chunk reads served per settle, at most.
     pub chunk_reads_per_turn: usize,
 }
 
@@ -103,7 +111,7 @@ impl Default for DriverConfig {
         Self {
             connect_timeout: Duration::from_secs(5),
             linger: Duration::from_secs(3),
-            read_buffer: 64 * 1024,
+            read_buffer: 256 * 1024,
             reads_per_turn: 16,
             high_water: 4 * 1024 * 1024,
             low_water: 1024 * 1024,
@@ -325,7 +333,7 @@ where
                     .handle_input(now, Input::PasswordDerived { job, result });
             }
             self.take_file_answers(now);
-            self.read_all(now);
+            self.read_all(now, sink)?;
             self.expire(now);
             if self.engine.poll_timeout().is_some_and(|t| t <= now) {
                 self.engine.handle_timeout(now);
@@ -493,8 +501,17 @@ where
 
     /// Reads from every readable connection that is not held back, feeding
     /// the engine, and drains its outputs after each read so the next pause
-    /// decision sees the queue it caused.
-    fn read_all(&mut self, now: Instant) {
+    /// decision sees the queue it caused. Reads go in rounds, one read per
+    /// connection each, at most [`DriverConfig::reads_per_turn`] rounds; after
+    /// each round the driver settles (commits, shows events, writes), so what
+    /// the engine answered to one read (a transfer's acknowledgements) leaves
+    /// before the next read is worked through, and the other side can go on
+    /// sending meanwhile.
+    fn read_all(
+        &mut self,
+        now: Instant,
+        sink: &mut impl Sink<E::Event>,
+    ) -> Result<(), DriverError> {
         let candidates = std::mem::take(&mut self.maybe_readable);
         let mut ready = Vec::with_capacity(candidates.len());
         for conn in candidates {
@@ -510,37 +527,49 @@ where
                 ready.push(conn);
             }
         }
-        for conn in ready {
-            for _ in 0..self.config.reads_per_turn {
-                let Some(c) = self.conns.get_mut(&conn) else {
-                    break;
-                };
-                c.update_pause(self.config.high_water, self.config.low_water);
-                if c.read_paused || !c.readable {
-                    break;
+        for _ in 0..self.config.reads_per_turn {
+            ready.retain(|&conn| self.read_once(now, conn));
+            if ready.is_empty() {
+                break;
+            }
+            self.take_file_answers(now);
+            self.settle(now, sink)?;
+        }
+        Ok(())
+    }
+
+    /// One read from `conn` if it is readable and not held back; whether it
+    /// may have more to read.
+    fn read_once(&mut self, now: Instant, conn: ConnId) -> bool {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return false;
+        };
+        c.update_pause(self.config.high_water, self.config.low_water);
+        if c.read_paused || !c.readable {
+            return false;
+        }
+        let closing = matches!(c.state, State::Closing { .. });
+        match c.read(&mut self.read_buf) {
+            ReadOutcome::Data(n) if closing => {
+                tracing::trace!(%conn, n, "dropping bytes on a closing connection");
+                true
+            }
+            ReadOutcome::Data(n) => {
+                let bytes = &self.read_buf[..n];
+                self.engine
+                    .handle_input(now, Input::Received { conn, bytes });
+                self.drain(now);
+                true
+            }
+            ReadOutcome::WouldBlock => false,
+            ReadOutcome::Ended => {
+                self.drop_conn(conn);
+                if !closing {
+                    tracing::debug!(%conn, "closed by the remote");
+                    self.engine.handle_input(now, Input::Closed { conn });
+                    self.drain(now);
                 }
-                let closing = matches!(c.state, State::Closing { .. });
-                match c.read(&mut self.read_buf) {
-                    ReadOutcome::Data(n) if closing => {
-                        tracing::trace!(%conn, n, "dropping bytes on a closing connection");
-                    }
-                    ReadOutcome::Data(n) => {
-                        let bytes = &self.read_buf[..n];
-                        self.engine
-                            .handle_input(now, Input::Received { conn, bytes });
-                        self.drain(now);
-                    }
-                    ReadOutcome::WouldBlock => break,
-                    ReadOutcome::Ended => {
-                        self.drop_conn(conn);
-                        if !closing {
-                            tracing::debug!(%conn, "closed by the remote");
-                            self.engine.handle_input(now, Input::Closed { conn });
-                            self.drain(now);
-                        }
-                        break;
-                    }
-                }
+                false
             }
         }
     }
@@ -640,6 +669,7 @@ where
                 }),
                 Output::OpenSource { transfer, source } => {
                     self.serve_reads_of(now, transfer);
+                    self.wait_writes_of(now, transfer);
                     if let Err(error) = self.files.open_source(transfer, source) {
                         self.engine
                             .handle_input(now, Input::StorageFailed { transfer, error });
@@ -653,6 +683,7 @@ where
                     ..
                 } => {
                     self.serve_reads_of(now, transfer);
+                    self.wait_writes_of(now, transfer);
                     let input = match self.files.open_part(transfer, file, &path, fresh) {
                         Ok(len) => Input::PartOpened {
                             transfer,
@@ -670,18 +701,16 @@ where
                     data,
                 } => {
                     self.serve_reads_of(now, transfer);
-                    let input = match self.files.write_chunk(transfer, file, offset, &data) {
-                        Ok(()) => Input::ChunkWritten {
-                            transfer,
-                            file,
-                            offset,
-                        },
-                        Err(error) => Input::StorageFailed { transfer, error },
-                    };
-                    self.engine.handle_input(now, input);
+                    // Answered once written, by `take_file_answers` (or by
+                    // `wait_writes_of` before a later output of this transfer).
+                    if let Err(error) = self.files.submit_write(transfer, file, offset, data) {
+                        self.engine
+                            .handle_input(now, Input::StorageFailed { transfer, error });
+                    }
                 }
                 Output::FinishFile { transfer, file } => {
                     self.serve_reads_of(now, transfer);
+                    self.wait_writes_of(now, transfer);
                     // The receiver stored a "finishing" mark just before asking
                     // for this rename. It must be on disk before the rename:
                     // otherwise a crash in between makes the restarted peer
@@ -708,10 +737,12 @@ where
                     path,
                 } => {
                     self.serve_reads_of(now, transfer);
+                    self.wait_writes_of(now, transfer);
                     self.files.discard(transfer, file, &path);
                 }
                 Output::ReleaseFiles { transfer } => {
                     self.chunk_reads.retain(|r| r.transfer != transfer);
+                    self.wait_writes_of(now, transfer);
                     self.files.release(transfer);
                 }
                 Output::DerivePassword { job, work } => self.passwords.submit(job, work),
@@ -838,6 +869,7 @@ where
             offset,
             len,
         } = req;
+        self.wait_writes_of(now, transfer);
         match self.files.read_chunk(transfer, file, offset, len) {
             Ok(data) => self.engine.handle_input(
                 now,
@@ -845,7 +877,7 @@ where
                     transfer,
                     file,
                     offset,
-                    data: &data,
+                    data,
                 },
             ),
             Err(error) => self
@@ -854,8 +886,34 @@ where
         }
     }
 
-    /// Feeds the engine what the file worker has finished.
+    /// Waits for `transfer`'s chunk writes under way, so that a later file
+    /// output of it never overtakes them, and feeds the engine their answers.
+    fn wait_writes_of(&mut self, now: Instant, transfer: TransferId) {
+        let done = self.files.wait_writes(transfer);
+        self.feed_written(now, done);
+    }
+
+    fn feed_written(&mut self, now: Instant, done: Vec<Written>) {
+        for w in done {
+            let input = match w.result {
+                Ok(()) => Input::ChunkWritten {
+                    transfer: w.transfer,
+                    file: w.file,
+                    offset: w.offset,
+                },
+                Err(error) => Input::StorageFailed {
+                    transfer: w.transfer,
+                    error,
+                },
+            };
+            self.engine.handle_input(now, input);
+        }
+    }
+
+    /// Feeds the engine what the file worker and the chunk writer have finished.
     fn take_file_answers(&mut self, now: Instant) {
+        let done = self.files.collect_written();
+        self.feed_written(now, done);
         for answer in self.files.collect() {
             let input = match answer {
                 FileAnswer::Hashing {

@@ -536,13 +536,14 @@ impl Links {
             return Vec::new();
         };
         c.heard = io.now;
-        c.deframer.push(bytes);
+        let mut rest = bytes;
         let mut outs = Vec::new();
         loop {
             let Some(c) = self.conns.get_mut(&conn) else {
                 return outs;
             };
-            match c.deframer.next_message() {
+            // Whole frames are decoded in place; only a cut one is buffered.
+            match c.deframer.next_from(&mut rest) {
                 Ok(Some(msg)) => outs.extend(self.on_message(io, conn, msg)),
                 Ok(None) => return outs,
                 Err(e) => {

@@ -8,7 +8,7 @@
 //! | `OpenSource` | [`source`] on the [`worker`] thread | later, via [`TransferFiles::collect`] |
 //! | `OpenPart` | [`part::open_part`] | at once |
 //! | `ReadChunk` | [`TransferFiles::read_chunk`] (the driver throttles) | at once |
-//! | `WriteChunk` | [`TransferFiles::write_chunk`] | after the write returned |
+//! | `WriteChunk` | [`TransferFiles::submit_write`] on the [`writer`] thread | after the write returned, via [`TransferFiles::collect_written`] |
 //! | `FinishFile` | [`finish::finish`] (fsync + no-clobber rename) | at once |
 //! | `DiscardPart` | [`part::discard_part`] | never |
 //! | `ReleaseFiles` | [`TransferFiles::release`] | never |
@@ -36,6 +36,7 @@ mod sys;
 #[cfg(test)]
 mod tests;
 mod worker;
+mod writer;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
@@ -54,6 +55,8 @@ pub use self::hash::Md5Cache;
 use self::part::{Downloads, Part};
 use self::source::{SendEntry, ShareFolder};
 use self::worker::{Job, Report, SourceWorker};
+pub use self::writer::Written;
+use self::writer::{ChunkWriter, WriteJob};
 
 /// An answer that comes later than the output it answers (opening a source).
 #[derive(Debug)]
@@ -100,6 +103,13 @@ pub struct TransferFiles {
     opening: HashMap<TransferId, u64>,
     open: HashMap<TransferId, Open>,
     hashed_files: u64,
+    /// Writes chunks off the loop; started at the first write.
+    writer: Option<ChunkWriter>,
+    /// Writes submitted and not yet collected, per transfer.
+    writing: HashMap<TransferId, usize>,
+    /// Where chunks are read: one buffer, reused (zeroed once as it grows, up
+    /// to [`MAX_CHUNK_LEN`], never per chunk).
+    chunk_buf: Vec<u8>,
 }
 
 impl TransferFiles {
@@ -116,6 +126,9 @@ impl TransferFiles {
             opening: HashMap::new(),
             open: HashMap::new(),
             hashed_files: 0,
+            writer: None,
+            writing: HashMap::new(),
+            chunk_buf: Vec::new(),
         }
     }
 
@@ -265,14 +278,15 @@ impl TransferFiles {
     }
 
     /// Up to `len` bytes at `offset` of `file` (fewer only at its end): the
-    /// source for a send transfer, the `.part` for a receive transfer.
+    /// source for a send transfer, the `.part` for a receive transfer. The
+    /// bytes live in a buffer the next read reuses.
     pub fn read_chunk(
         &mut self,
         transfer: TransferId,
         file: u32,
         offset: u64,
         len: u32,
-    ) -> Result<Vec<u8>, String> {
+    ) -> Result<&[u8], String> {
         let handle: &File = match self.open.get_mut(&transfer) {
             Some(Open::Send(s)) => {
                 if s.current.as_ref().is_none_or(|(i, _)| *i != file) {
@@ -296,7 +310,9 @@ impl TransferFiles {
             }
             None => return Err(format!("no file is open for {transfer}")),
         };
-        read_at_most(handle, offset, len).map_err(|e| format!("cannot read: {e}"))
+        let buf = &mut self.chunk_buf;
+        let n = read_at_most(handle, offset, len, buf).map_err(|e| format!("cannot read: {e}"))?;
+        Ok(&buf[..n])
     }
 
     /// Writes all of `data` at `offset` of `file`'s `.part`.
@@ -323,6 +339,91 @@ impl TransferFiles {
         })?;
         part.wrote(data.len() as u64);
         Ok(())
+    }
+
+    /// Queues `data` to be written at `offset` of `file`'s `.part` on the
+    /// writer thread; its answer comes through [`Self::collect_written`] or
+    /// [`Self::wait_writes`]. An error here (the file is not open, the writer
+    /// cannot start) is the answer.
+    pub fn submit_write(
+        &mut self,
+        transfer: TransferId,
+        file: u32,
+        offset: u64,
+        data: Vec<u8>,
+    ) -> Result<(), String> {
+        if self.writer.is_none() {
+            let writer = ChunkWriter::start(self.waker.clone())
+                .map_err(|e| format!("cannot start the chunk writer: {e}"))?;
+            self.writer = Some(writer);
+        }
+        let downloads = self.downloads.as_ref().map(|d| d.path.as_path());
+        let part = match self.open.get_mut(&transfer) {
+            Some(Open::Receive(parts)) => parts.get_mut(&file),
+            _ => None,
+        }
+        .ok_or_else(|| format!("file {file} of {transfer} is not open for writing"))?;
+        let job = WriteJob {
+            transfer,
+            file,
+            offset,
+            writeback: part.writeback_due(data.len() as u64),
+            data,
+            part: part.file.clone(),
+            shown: downloads.unwrap_or(Path::new("")).join(part.rel.as_str()),
+        };
+        match self.writer.as_ref().map(|w| w.submit(job)) {
+            Some(Ok(())) => {
+                *self.writing.entry(transfer).or_default() += 1;
+                Ok(())
+            }
+            _ => Err("the chunk writer has stopped; restart confab".into()),
+        }
+    }
+
+    /// Writes finished since the last call, in the order submitted.
+    pub fn collect_written(&mut self) -> Vec<Written> {
+        let mut done = Vec::new();
+        if let Some(writer) = &self.writer {
+            while let Ok(w) = writer.done.try_recv() {
+                done.push(w);
+            }
+        }
+        for w in &done {
+            self.note_collected(w.transfer);
+        }
+        done
+    }
+
+    /// Whether writes are under way (answers will come).
+    pub fn writing(&self) -> bool {
+        !self.writing.is_empty()
+    }
+
+    /// Waits until every write of `transfer` submitted so far is done, so that
+    /// a later file output of it does not overtake them. Returns every answer
+    /// collected meanwhile (of any transfer), in order, for the engine.
+    pub fn wait_writes(&mut self, transfer: TransferId) -> Vec<Written> {
+        let mut done = Vec::new();
+        while self.writing.contains_key(&transfer) {
+            let Some(w) = self.writer.as_ref().and_then(|w| w.done.recv().ok()) else {
+                // The thread is gone: nothing more will come.
+                self.writing.clear();
+                break;
+            };
+            self.note_collected(w.transfer);
+            done.push(w);
+        }
+        done
+    }
+
+    fn note_collected(&mut self, transfer: TransferId) {
+        if let Some(n) = self.writing.get_mut(&transfer) {
+            *n -= 1;
+            if *n == 0 {
+                self.writing.remove(&transfer);
+            }
+        }
     }
 
     /// Syncs `file`'s `.part` and renames it to a free final name; returns
@@ -360,10 +461,14 @@ impl TransferFiles {
     }
 }
 
-/// Reads up to `len` bytes at `offset`, fewer only at the end of the file.
-fn read_at_most(file: &File, offset: u64, len: u32) -> io::Result<Vec<u8>> {
+/// Reads up to `len` bytes at `offset` into the front of `buf` (grown to
+/// `len` if shorter), fewer only at the end of the file; how many.
+fn read_at_most(file: &File, offset: u64, len: u32, buf: &mut Vec<u8>) -> io::Result<usize> {
     let len = (len as usize).min(MAX_CHUNK_LEN);
-    let mut buf = vec![0u8; len];
+    if buf.len() < len {
+        buf.resize(len, 0);
+    }
+    let buf = &mut buf[..len];
     let mut filled = 0;
     while filled < buf.len() {
         let at = offset
@@ -376,6 +481,5 @@ fn read_at_most(file: &File, offset: u64, len: u32) -> io::Result<Vec<u8>> {
             Err(e) => return Err(e),
         }
     }
-    buf.truncate(filled);
-    Ok(buf)
+    Ok(filled)
 }

@@ -15,6 +15,7 @@
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use confab_engine::wire::transfer::RelPath;
 
@@ -49,7 +50,8 @@ impl Downloads {
 /// An open `.part` file.
 #[derive(Debug)]
 pub struct Part {
-    pub file: File,
+    /// Shared with the chunk writer's jobs in flight.
+    pub file: Arc<File>,
     /// The folder it is in.
     pub dir: File,
     /// The final file name (the `.part` is this plus `.part`).
@@ -70,11 +72,20 @@ impl Part {
     /// not wait), so the `fsync` that finishes it has little left to do and
     /// never stalls the event loop for long.
     pub fn wrote(&mut self, n: u64) {
+        if self.writeback_due(n) {
+            sys::start_writeback(&self.file);
+        }
+    }
+
+    /// Notes `n` bytes written (or about to be); whether writeback should be
+    /// started after them.
+    pub fn writeback_due(&mut self, n: u64) -> bool {
         self.unflushed += n;
         if self.unflushed >= WRITEBACK_EVERY {
             self.unflushed = 0;
-            sys::start_writeback(&self.file);
+            return true;
         }
+        false
     }
 }
 
@@ -151,7 +162,7 @@ pub fn open_part(downloads: &Downloads, rel: &RelPath, fresh: bool) -> Result<(P
     let len = if fresh { 0 } else { st.size };
     Ok((
         Part {
-            file,
+            file: Arc::new(file),
             dir,
             name: name.to_owned(),
             rel: rel.clone(),

@@ -479,3 +479,68 @@ fn a_folder_source_reads_each_file_and_refuses_one_replaced() {
     );
     assert!(files.read_chunk(T, 2, 0, 1).is_err(), "no such file");
 }
+
+#[test]
+fn chunk_writes_on_the_writer_thread_are_answered_in_order_once_written() {
+    let downloads = tempfile::tempdir().unwrap();
+    let share = tempfile::tempdir().unwrap();
+    let (mut files, mut poll) = files();
+    files.serve(share.path(), downloads.path()).unwrap();
+    let t2 = TransferId(2);
+    assert_eq!(files.open_part(T, 0, &rel("a"), false), Ok(0));
+    assert_eq!(files.open_part(t2, 0, &rel("b"), false), Ok(0));
+    assert!(!files.writing());
+
+    // Not open: refused at once, nothing under way.
+    assert!(
+        files
+            .submit_write(TransferId(9), 0, 0, b"x".to_vec())
+            .is_err()
+    );
+    assert!(!files.writing());
+
+    let chunks: Vec<Vec<u8>> = (0..40u8).map(|i| vec![i; 1000]).collect();
+    for (i, c) in chunks.iter().enumerate() {
+        files
+            .submit_write(T, 0, i as u64 * 1000, c.clone())
+            .unwrap();
+    }
+    files
+        .submit_write(t2, 0, u64::MAX - 2, b"past any file size".to_vec())
+        .unwrap();
+    assert!(files.writing());
+    // Waiting for T's writes answers all of them, in order.
+    let done = files.wait_writes(T);
+    let ts: Vec<(TransferId, u64)> = done
+        .iter()
+        .filter(|w| w.transfer == T)
+        .map(|w| (w.transfer, w.offset))
+        .collect();
+    let want: Vec<(TransferId, u64)> = (0..40).map(|i| (T, i * 1000)).collect();
+    assert_eq!(ts, want);
+    assert!(
+        done.iter()
+            .filter(|w| w.transfer == T)
+            .all(|w| w.result.is_ok())
+    );
+    assert_eq!(
+        fs::read(downloads.path().join("a.part")).unwrap(),
+        chunks.concat()
+    );
+    assert!(files.wait_writes(T).is_empty(), "nothing left of T");
+
+    // The other transfer's failed write comes through collect, after a wake-up.
+    let mut events = mio::Events::with_capacity(4);
+    let mut rest: Vec<_> = done.into_iter().filter(|w| w.transfer == t2).collect();
+    while files.writing() {
+        poll.poll(&mut events, Some(std::time::Duration::from_secs(60)))
+            .unwrap();
+        rest.extend(files.collect_written());
+    }
+    assert_eq!(rest.len(), 1);
+    let err = rest[0].result.as_ref().unwrap_err();
+    assert!(
+        err.contains("cannot write") && err.contains("b.part"),
+        "{err}"
+    );
+}
