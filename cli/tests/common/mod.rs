@@ -197,6 +197,9 @@ impl Client {
                 Ok(0) => return None,
                 Ok(n) => self.deframer.push(&buf[..n]),
                 Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return None,
+                // A signal (the test sends SIGTERM to a child) may interrupt
+                // the read; nothing was read, so read again.
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => panic!("read: {e}"),
             }
         }

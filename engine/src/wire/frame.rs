@@ -278,11 +278,15 @@ impl Deframer {
         ];
         let len = u32::from_be_bytes(header) as usize;
         if len <= MAX_FRAME_LEN {
-            let take = (FRAME_HEADER_LEN + len - self.buffered()).min(data.len());
+            // `saturating_sub`: a caller that also used `push` may have
+            // buffered more than this frame; `next_message` sorts that out.
+            let take = (FRAME_HEADER_LEN + len)
+                .saturating_sub(self.buffered())
+                .min(data.len());
             self.compact();
             // Room for this frame only, now that its length is known good.
             self.buf
-                .reserve_exact(FRAME_HEADER_LEN + len - self.buf.len());
+                .reserve_exact((FRAME_HEADER_LEN + len).saturating_sub(self.buf.len()));
             self.buf.extend_from_slice(&data[..take]);
             *data = &data[take..];
         }
