@@ -30,11 +30,14 @@
 //! [`PeerMessage::NotInGroup`]: the newcomer then drops that member. Groups
 //! have at most [`MAX_GROUP_MEMBERS`].
 //!
-//! Known limit: items from different members are not ordered with each
-//! other, so a `Joined(x)` sent before `x` left can arrive after `x`'s own
-//! `Left` and re-add it; the member list then shows `x` until this peer
-//! next writes to the group (answered `NotInGroup`). Messages are not
-//! affected beyond that.
+//! Items from different members are not ordered with each other, so a
+//! `Joined(x)` sent before `x` left can arrive after `x`'s own `Left` and
+//! re-add it: a member that hears of `x` from someone else therefore greets
+//! `x`, which answers `NotInGroup` if it has left. A `Left` from someone
+//! already dropped is taken and changes nothing, and a peer that rejoins
+//! first drops the membership changes its earlier membership still had
+//! queued (its messages still go), so an old `Left` never follows it back
+//! in.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -102,6 +105,10 @@ impl Groups {
         match (&g.joining, payload) {
             (Some(inviter), Payload::Members(_)) => inviter == from,
             (Some(_), _) | (None, Payload::Members(_)) => false,
+            // A `Left` from someone already dropped (it said `NotInGroup`)
+            // is taken, and changes nothing: otherwise its sender would
+            // repeat it until it rejoins, and then it would count.
+            (None, Payload::Left) => true,
             (None, _) => g.members.contains(from),
         }
     }
@@ -441,6 +448,9 @@ impl Peer {
         let Some(mut g) = self.groups.groups.get(group).cloned() else {
             return;
         };
+        if !g.members.contains(who) {
+            return;
+        }
         g.members.retain(|m| m != who);
         g.let_in.retain(|m| m != who);
         self.groups.save(&mut self.io, g);
@@ -524,6 +534,12 @@ impl Peer {
                     group: group.clone(),
                     members: members.clone(),
                 });
+                // An earlier membership's `Left`, to members who never took
+                // it, must not follow us in (its messages still go).
+                let conv = Conv::Group(group.clone());
+                for r in self.streams.receivers() {
+                    self.streams.abandon_changes(&mut self.io, &r, &conv);
+                }
                 // Greets every member but the inviter (who announced us):
                 // one that left before hearing of us answers `NotInGroup`,
                 // and is dropped here (see the module documentation).

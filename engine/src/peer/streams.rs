@@ -208,6 +208,22 @@ impl Streams {
         dropped
     }
 
+    /// Drops the membership changes (not the messages) still waiting for
+    /// `to` in `conv`: a peer rejoining a group sends its messages from
+    /// before, but never an old `Left`.
+    pub fn abandon_changes(&mut self, io: &mut Io, to: &Name, conv: &Conv) {
+        let keys: Vec<_> = self
+            .outbox
+            .range((to.clone(), conv.clone(), 0)..=(to.clone(), conv.clone(), u64::MAX))
+            .filter(|(_, o)| !matches!(o.payload, Payload::Text(_)))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in &keys {
+            self.outbox.remove(k);
+            io.forget(outbox_key(&k.0, &k.1, k.2));
+        }
+    }
+
     /// Of the group messages `dropped` (a member's, abandoned when it left),
     /// the user-visible numbers no other member is waiting for any more:
     /// they have now reached everyone still in the group.

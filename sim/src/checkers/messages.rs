@@ -26,12 +26,10 @@
 //!   messages to a friend are covered by the same rule: they wait while the
 //!   friend is offline and are dropped only with a `ChatClosed`;
 //! - a group message was shown by each member it went to who, at the end,
-//!   still counts the sender as a member and is counted by the sender.
-//!   Whether members agree on the member list is not checked yet: a stale
-//!   `Joined` arriving after that member's `Left` can re-add a member who
-//!   left; members now greet a newcomer they heard of from someone else,
-//!   which settles most such cases, but with such a check seeds 1188 and
-//!   700090 still fail); see the known limit in `peer::group`.
+//!   still counts the sender as a member and is counted by the sender;
+//! - group membership agrees: a peer that counts another as a member of a
+//!   group is counted by it too (two newcomers let in at once by different
+//!   members learn of each other).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -263,6 +261,38 @@ impl Messages {
         )
     }
 
+    /// After the heal: every two running peers agree on whether they share
+    /// each group.
+    fn members_agree(&self, view: &View<'_>) -> Result<(), String> {
+        let groups: BTreeSet<GroupName> = (0..self.names.len())
+            .flat_map(|i| self.views.get(i).groups.keys().cloned())
+            .collect();
+        let members = |i: usize, g: &GroupName| -> Option<Vec<Name>> {
+            let engine = view.peers[i].engine();
+            engine.as_ref().map(|p| p.group_members(g))
+        };
+        for g in &groups {
+            for (i, me) in self.names.iter().enumerate() {
+                let Some(mine) = members(i, g) else { continue };
+                for other in mine.iter().filter(|m| *m != me) {
+                    let Some(j) = self.names.iter().position(|n| n == other) else {
+                        continue;
+                    };
+                    let Some(theirs) = members(j, g) else {
+                        continue;
+                    };
+                    if !theirs.contains(me) {
+                        return Err(format!(
+                            "after the heal {me} counts {other} in {g} ({mine:?}) but {other} \
+                             does not count {me} ({theirs:?})"
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Whether `m` should have been shown by `r` by now.
     fn overdue(&self, m: &Sent, r: &Name) -> bool {
         match &m.to {
@@ -314,6 +344,7 @@ impl Checker for Messages {
     }
 
     fn at_end(&mut self, view: &View<'_>) -> Result<(), String> {
+        self.members_agree(view)?;
         let mut lost = Vec::new();
         for (text, m) in &self.sent {
             for r in &m.addressed {
