@@ -195,9 +195,29 @@ impl Streams {
     /// Gives up on everything waiting for `to` in `conv`; returns what was
     /// dropped.
     pub fn abandon(&mut self, io: &mut Io, to: &Name, conv: &Conv) -> Vec<OutItem> {
+        self.drop_waiting(io, to, conv, |_| true)
+    }
+
+    /// Drops the membership changes (not the messages) still waiting for
+    /// `to` in `conv`: a peer rejoining a group sends its messages from
+    /// before, but never an old `Left`.
+    pub fn abandon_changes(&mut self, io: &mut Io, to: &Name, conv: &Conv) {
+        self.drop_waiting(io, to, conv, |o| !matches!(o.payload, Payload::Text(_)));
+    }
+
+    /// Removes (and forgets the records of) the items waiting for `to` in
+    /// `conv` that `which` picks; returns them.
+    fn drop_waiting(
+        &mut self,
+        io: &mut Io,
+        to: &Name,
+        conv: &Conv,
+        which: impl Fn(&OutItem) -> bool,
+    ) -> Vec<OutItem> {
         let keys: Vec<_> = self
             .outbox
             .range((to.clone(), conv.clone(), 0)..=(to.clone(), conv.clone(), u64::MAX))
+            .filter(|(_, o)| which(o))
             .map(|(k, _)| k.clone())
             .collect();
         let mut dropped = Vec::with_capacity(keys.len());
@@ -206,22 +226,6 @@ impl Streams {
             io.forget(outbox_key(&k.0, &k.1, k.2));
         }
         dropped
-    }
-
-    /// Drops the membership changes (not the messages) still waiting for
-    /// `to` in `conv`: a peer rejoining a group sends its messages from
-    /// before, but never an old `Left`.
-    pub fn abandon_changes(&mut self, io: &mut Io, to: &Name, conv: &Conv) {
-        let keys: Vec<_> = self
-            .outbox
-            .range((to.clone(), conv.clone(), 0)..=(to.clone(), conv.clone(), u64::MAX))
-            .filter(|(_, o)| !matches!(o.payload, Payload::Text(_)))
-            .map(|(k, _)| k.clone())
-            .collect();
-        for k in &keys {
-            self.outbox.remove(k);
-            io.forget(outbox_key(&k.0, &k.1, k.2));
-        }
     }
 
     /// Of the group messages `dropped` (a member's, abandoned when it left),
