@@ -17,6 +17,7 @@ pub mod bounded;
 pub mod limits;
 pub mod password;
 pub mod peer;
+pub mod planted;
 pub mod record;
 pub mod registry;
 pub mod rng;

@@ -173,19 +173,8 @@ pub struct Registry {
     planted: Option<PlantedBug>,
 }
 
-/// PLANTED BUG (feature `planted-bugs`, switched on per registry by a test):
-/// a defect the simulator's checkers must catch.
 #[cfg(feature = "planted-bugs")]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PlantedBug {
-    /// The Silence timer does nothing: a session that stops heartbeating
-    /// stays online forever.
-    NeverExpireHeartbeat,
-    /// A peer's receiving stream takes a resent copy of the item it has just
-    /// delivered as new (an off-by-one in `peer::streams`): the message is
-    /// shown twice. Only peers act on it (`Peer::plant_bug`).
-    DeliverDuplicate,
-}
+pub use crate::planted::PlantedBug;
 
 impl Registry {
     /// A registry with the accounts found in `records` (others are ignored).
