@@ -466,3 +466,6 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod doc;
