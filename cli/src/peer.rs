@@ -122,7 +122,7 @@ pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
     let conversation = Conversation::default();
     input::spawn(handle.clone(), printer.clone(), conversation.clone())?;
     let stopper = handle.clone();
-    crate::stop_on_signals(move || stopper.stop())?;
+    crate::signals::stop_on_signals(move || stopper.stop())?;
     let mut sink = PeerSink {
         printer,
         conversation,
