@@ -1,0 +1,180 @@
+//! End-to-end: the human line interface (no `--json`) that people, pipes and
+//! `--plain` users see, on a registry and real `confab` processes on
+//! 127.0.0.1 with free ports. What it must never do: pass a peer's escape
+//! sequences to the terminal, run a piped script before the log-in, end a
+//! failed log-in with status 0, or show the program's internal enum names.
+
+mod support;
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use serde_json::json;
+use support::{Net, Proc, password_of, quit};
+
+/// Everything a hostile peer may put in a text: a screen wipe, a cursor move,
+/// a colour, a carriage return, a bell, a right-to-left override, a
+/// zero-width space and a bidirectional isolate.
+const HOSTILE: &str = "\x1b[2J\x1b[H\x1b[31m\r\x07\u{202E}\u{200B}\u{2066}";
+
+/// What must never reach a terminal from the network.
+const FORBIDDEN: [char; 6] = ['\x1b', '\r', '\x07', '\u{202E}', '\u{200B}', '\u{2066}'];
+
+/// The arguments of a human-mode `confab peer` with its folders below `home`.
+fn human_args(name: &str, registry: Option<SocketAddr>, home: &Path) -> Vec<String> {
+    let share = home.join("share");
+    std::fs::create_dir_all(&share).unwrap();
+    let mut args: Vec<String> = [
+        "peer",
+        "--name",
+        name,
+        "--listen",
+        "127.0.0.1:0",
+        "--share",
+        share.to_str().unwrap(),
+        "--downloads",
+        home.join("downloads").to_str().unwrap(),
+        "--data",
+        home.join("data").to_str().unwrap(),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    if let Some(r) = registry {
+        args.extend(["--registry".to_owned(), r.to_string()]);
+    }
+    args
+}
+
+/// Starts `name` in human mode with `env` (its password unless `env` sets
+/// one), without waiting.
+fn start_human(
+    name: &str,
+    registry: Option<SocketAddr>,
+    home: &Path,
+    env: &[(&str, &str)],
+) -> Proc {
+    let args = human_args(name, registry, home);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let pw = password_of(name);
+    let mut all = vec![("CONFAB_PASSWORD", pw.as_str())];
+    all.extend_from_slice(env);
+    Proc::start(name, &args, &all)
+}
+
+/// Starts `name` in human mode on `net` and waits until it has logged in.
+fn human(net: &Net, name: &str) -> Proc {
+    let mut p = start_human(name, Some(net.addr), &net.home(name), &[]);
+    p.expect_line(&format!("logged in as {name}"));
+    p
+}
+
+/// Every line `p` printed on standard output, read to its end.
+fn all_output(p: &mut Proc) -> String {
+    p.drain();
+    p.log
+        .iter()
+        .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `out` holds none of the characters of [`FORBIDDEN`], and shows the
+/// hostile text escaped.
+fn assert_escaped(out: &str) {
+    for c in FORBIDDEN {
+        assert!(
+            !out.contains(c),
+            "U+{:04X} reached the terminal:\n{out}",
+            c as u32
+        );
+    }
+    for shown in [
+        "\\e[2J", "\\e[31m", "\\r", "\\x07", "U+202E", "U+200B", "U+2066",
+    ] {
+        assert!(out.contains(shown), "{shown} not shown:\n{out}");
+    }
+}
+
+#[test]
+fn hostile_text_from_every_field_reaches_the_terminal_escaped() {
+    let net = Net::new();
+    let evil_shared = format!("shared{HOSTILE}txt.exe").replace(['\x1b', '\r', '\x07'], "");
+    std::fs::write(net.share("mallory").join(&evil_shared), b"shared").unwrap();
+    let outbox = net.home("mallory").join("outbox");
+    std::fs::create_dir_all(&outbox).unwrap();
+    // File names may not hold control characters; invisible ones they may.
+    let evil_offer = "offer\u{202E}gpj.exe";
+    std::fs::write(outbox.join(evil_offer), b"offered").unwrap();
+
+    let mut mallory = net.peer("mallory");
+    mallory.send(&format!("/profile nick nick{HOSTILE}end"));
+    mallory.expect(json!({"event": "profile"}));
+    mallory.send(&format!("/profile bio bio{HOSTILE}end"));
+    mallory.expect(json!({"event": "profile", "bio": format!("bio{HOSTILE}end")}));
+    mallory.send("/whois mallory");
+    mallory.expect(json!({"event": "whois", "name": "mallory", "bio": format!("bio{HOSTILE}end")}));
+
+    let mut alice = human(&net, "alice");
+    mallory.send("/chat alice");
+    alice.expect_line("mallory asks for a chat");
+    alice.send("/accept");
+    mallory.expect(json!({"event": "chat_opened", "with": "alice"}));
+    mallory.send(&format!(
+        "/msg alice hello{HOSTILE}* alice: your password expired"
+    ));
+    alice.expect_line("[mallory] hello");
+
+    alice.send("/whois mallory");
+    alice.expect_line("bio: bio");
+    alice.send("/files mallory");
+    alice.expect_line("shared");
+
+    mallory.send(&format!(
+        "/send alice {}",
+        outbox.join(evil_offer).display()
+    ));
+    alice.expect_line("mallory offers offer");
+    alice.send("/accept");
+    alice.expect_line("received offer");
+
+    mallory.send("/group create #mal");
+    mallory.expect(json!({"event": "group_joined", "group": "#mal"}));
+    mallory.send("/invite #mal alice");
+    alice.expect_line("mallory invites you into #mal");
+    alice.send("/accept");
+    mallory.expect(json!({"event": "member_joined", "group": "#mal", "name": "alice"}));
+    mallory.send(&format!("/msg #mal group{HOSTILE}end"));
+    alice.expect_line("[#mal] mallory: group");
+
+    alice.send("/quit");
+    alice.expect_line("bye");
+    assert!(alice.wait_exit().success());
+    let mut out = all_output(&mut alice);
+
+    // The stored history replays what came, escaped again.
+    let mut alice = human(&net, "alice");
+    alice.send("/history mallory");
+    alice.expect_line("history with mallory");
+    alice.expect_line("* alice: your password expired");
+    alice.send("/quit");
+    alice.expect_line("bye");
+    out.push('\n');
+    out.push_str(&all_output(&mut alice));
+
+    assert_escaped(&out);
+    for field in ["nick: nick\\e[2J", "bio: bio\\e[2J", "offerU+202Egpj.exe"] {
+        assert!(out.contains(field), "{field} not shown:\n{out}");
+    }
+    quit(&mut mallory);
+}
+
+#[test]
+fn json_keeps_the_exact_text() {
+    let net = Net::new();
+    let mut mallory = net.peer("mallory");
+    let mut alice = net.peer("alice");
+    support::open_chat(&mut mallory, &mut alice);
+    mallory.send(&format!("/msg alice x{HOSTILE}y"));
+    alice.expect(json!({"event": "message", "from": "mallory", "text": format!("x{HOSTILE}y")}));
+}
