@@ -178,3 +178,52 @@ fn json_keeps_the_exact_text() {
     mallory.send(&format!("/msg alice x{HOSTILE}y"));
     alice.expect(json!({"event": "message", "from": "mallory", "text": format!("x{HOSTILE}y")}));
 }
+
+#[test]
+fn a_piped_script_waits_for_the_log_in_and_its_answers() {
+    let net = Net::new();
+    let _bob = net.peer("bob");
+    // `echo /who | confab peer --name dave`: the script is all there before
+    // the log-in has even started.
+    let mut dave = start_human("dave", Some(net.addr), &net.home("dave"), &[]);
+    dave.send("/who");
+    dave.close_stdin();
+    let status = dave.wait_exit();
+    let out = all_output(&mut dave);
+    assert!(status.success(), "exit status {status}:\n{out}");
+    assert!(
+        out.contains("online (2):") && out.contains("bob") && out.contains("dave"),
+        "{out}"
+    );
+    assert!(!out.contains("error"), "{out}");
+    assert!(out.ends_with("bye"), "{out}");
+}
+
+#[test]
+fn a_wrong_password_from_a_pipe_fails_loudly() {
+    let net = Net::new();
+    let mut dave = net.peer("dave");
+    quit(&mut dave);
+
+    for script in [&[][..], &["/who"][..]] {
+        let mut impostor = start_human(
+            "dave",
+            Some(net.addr),
+            &net.home("impostor"),
+            &[("CONFAB_PASSWORD", "not-daves")],
+        );
+        for line in script {
+            impostor.send(line);
+        }
+        impostor.close_stdin();
+        let status = impostor.wait_exit();
+        let err = impostor.stderr_after_exit();
+        let out = all_output(&mut impostor);
+        assert_eq!(status.code(), Some(1), "{script:?}: {out}\n{err}");
+        assert!(
+            err.contains("confab: error:") && err.contains("wrong password"),
+            "{script:?}: stderr: {err}"
+        );
+        assert!(!out.contains("bye") && !out.contains("online"), "{out}");
+    }
+}
