@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use serde_json::json;
-use support::{Net, Proc, password_of, quit};
+use support::{Net, Proc, free_port, password_of, peer_process, quit};
 
 /// Everything a hostile peer may put in a text: a screen wipe, a cursor move,
 /// a colour, a carriage return, a bell, a right-to-left override, a
@@ -226,4 +226,50 @@ fn a_wrong_password_from_a_pipe_fails_loudly() {
         );
         assert!(!out.contains("bye") && !out.contains("online"), "{out}");
     }
+}
+
+/// The `(CamelCase)` words in `out`: enum names a person must never see.
+fn enum_names(out: &str) -> Vec<&str> {
+    out.split('(')
+        .skip(1)
+        .filter_map(|s| s.split(')').next())
+        .filter(|w| {
+            w.len() > 1
+                && w.chars().all(|c| c.is_ascii_alphabetic())
+                && w.starts_with(|c: char| c.is_ascii_uppercase())
+                && w.chars().skip(1).any(|c| c.is_ascii_uppercase())
+        })
+        .collect()
+}
+
+#[test]
+fn when_the_registry_host_leaves_the_others_are_told_in_plain_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let default = free_port().to_string();
+    let env = [("CONFAB_DEFAULT_REGISTRY", default.as_str())];
+    let home = |n: &str| dir.path().join(n);
+    let mut alice = peer_process(
+        "alice",
+        &password_of("alice"),
+        None,
+        &home("alice"),
+        &home("alice").join("share"),
+        &env,
+    );
+    alice.expect(json!({"event": "ready", "name": "alice"}));
+    let mut bob = start_human("bob", None, &home("bob"), &env);
+    bob.expect_line("logged in as bob");
+    alice.send("/chat bob");
+    bob.expect_line("alice asks for a chat");
+    bob.send("/accept");
+    alice.expect(json!({"event": "chat_opened", "with": "bob"}));
+
+    quit(&mut alice);
+    bob.expect_line("the registry went away (the registry is shutting down)");
+    bob.send("/quit");
+    bob.expect_line("bye");
+    assert!(bob.wait_exit().success());
+    let out = all_output(&mut bob);
+    assert!(!out.contains("ShuttingDown"), "{out}");
+    assert_eq!(enum_names(&out), Vec::<&str>::new(), "{out}");
 }

@@ -9,7 +9,7 @@
 //! [`Shown`], and every finished line through [`terminal_line`] in
 //! [`HumanPrinter::say`], the only place that prints: names and group names
 //! are checked on the wire (lowercase ASCII), anything else may hold escape
-//! sequences.
+//! sequences. Reasons lose the engine's code names ([`plain`]).
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -19,6 +19,7 @@ use confab_engine::peer::{Direction, PeerEvent, Target};
 use confab_engine::wire::ErrorCode;
 use indicatif::{HumanBytes, MultiProgress, ProgressBar, ProgressStyle};
 
+use super::words::{plain, registry_lost};
 use crate::safe::{Shown, terminal_line};
 
 /// The text for `event`, or `None` for events shown otherwise (progress) or
@@ -91,7 +92,7 @@ pub fn line(event: &PeerEvent) -> Option<String> {
             format!("* chat with {with} is open; plain lines go to {with}")
         }
         PeerEvent::ChatClosed { with, reason } => {
-            format!("* chat with {with} closed: {}", Shown(reason))
+            format!("* chat with {with} closed: {}", Shown(&plain(reason)))
         }
         PeerEvent::GroupInvite { id, from, group } => {
             format!("? {from} invites you into {group}: /accept {id} or /decline {id}")
@@ -141,7 +142,7 @@ pub fn line(event: &PeerEvent) -> Option<String> {
             ..
         } => format!("✓ sent {} (md5 {md5})", Shown(name)),
         PeerEvent::TransferFailed { id, reason } => {
-            format!("✗ transfer {} failed: {}", id.0, Shown(reason))
+            format!("✗ transfer {} failed: {}", id.0, Shown(&plain(reason)))
         }
         PeerEvent::Transfers { transfers } if transfers.is_empty() => "no transfers".into(),
         PeerEvent::Transfers { transfers } => {
@@ -196,16 +197,19 @@ pub fn line(event: &PeerEvent) -> Option<String> {
             HumanBytes(profile.avatar.len() as u64)
         ),
         PeerEvent::RegistryLost { reason } => {
-            format!("! lost the registry ({}); reconnecting", Shown(reason))
+            format!(
+                "! the registry went away ({}); reconnecting",
+                Shown(&registry_lost(reason))
+            )
         }
         PeerEvent::RegistryBack => "* the registry is back".into(),
-        PeerEvent::Error { message } => format!("error: {}", Shown(message)),
-        PeerEvent::Notice { message } => format!("* {}", Shown(message)),
+        PeerEvent::Error { message } => format!("error: {}", Shown(&plain(message))),
+        PeerEvent::Notice { message } => format!("* {}", Shown(&plain(message))),
         PeerEvent::Stopped {
             code: ErrorCode::Normal,
             ..
         } => "bye".into(),
-        PeerEvent::Stopped { reason, .. } => format!("stopped: {}", Shown(reason)),
+        PeerEvent::Stopped { reason, .. } => format!("stopped: {}", Shown(&plain(reason))),
     })
 }
 

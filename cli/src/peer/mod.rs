@@ -15,6 +15,7 @@ mod pace;
 mod parse;
 mod printer;
 mod secret;
+mod words;
 
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -224,7 +225,7 @@ fn fatal_stop(code: ErrorCode, reason: &str) -> String {
         ErrorCode::SessionReplaced => "; the same name logged in from somewhere else",
         _ => "",
     };
-    format!("{reason}{hint}")
+    format!("{}{hint}", words::plain(reason))
 }
 
 impl Sink<PeerEvent> for PeerSink {
