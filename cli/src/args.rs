@@ -72,7 +72,21 @@ impl PasswordCostArg {
     }
 }
 
+/// What `confab peer`'s exit status means (README says the same).
+pub const PEER_EXIT_STATUS: &str = "\
+Exit status:
+  0    a normal stop: /quit, end of input, Ctrl-C or SIGTERM
+  1    an error, explained on standard error: a refused log-in (wrong
+       password, name taken), no registry at --registry, a folder that cannot
+       be used, or this name logged in from somewhere else
+  2    a mistake on the command line (unknown flag, invalid --name)
+  130  a second Ctrl-C or SIGTERM while the first was still stopping
+
+Commands read from a pipe wait until the log-in has succeeded; after a
+refused log-in they are not carried out.";
+
 #[derive(Debug, Args)]
+#[command(after_help = PEER_EXIT_STATUS)]
 pub struct PeerArgs {
     /// Your name: lowercase letters, digits, '.', '_' and '-'. The first log-in
     /// of a new name registers it. The password comes from CONFAB_PASSWORD, or
@@ -128,6 +142,19 @@ mod tests {
         assert!(
             Cli::try_parse_from(["confab", "peer"]).is_err(),
             "--name is required"
+        );
+    }
+
+    #[test]
+    fn peer_help_lists_the_exit_statuses() {
+        let help = Cli::command()
+            .find_subcommand_mut("peer")
+            .unwrap()
+            .render_long_help()
+            .to_string();
+        assert!(
+            help.contains("Exit status:") && help.contains("130"),
+            "{help}"
         );
     }
 

@@ -9,6 +9,7 @@ mod logging;
 mod paths;
 mod peer;
 mod registry;
+mod safe;
 mod signals;
 
 use std::process::ExitCode;
@@ -27,7 +28,8 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("confab: error: {e}");
+            // A fatal stop may quote the registry's own words.
+            eprintln!("confab: error: {}", safe::terminal_line(&e.to_string()));
             ExitCode::FAILURE
         }
     }

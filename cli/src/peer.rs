@@ -11,9 +11,11 @@ mod conversation;
 mod human;
 mod input;
 mod json;
+mod pace;
 mod parse;
 mod printer;
 mod secret;
+mod words;
 
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -28,6 +30,7 @@ use confab_mio::{
 };
 
 use self::conversation::Conversation;
+use self::pace::Pace;
 use self::printer::Printer;
 use crate::args::PeerArgs;
 use crate::fail::Fail;
@@ -120,12 +123,19 @@ pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
 
     let handle = driver.handle();
     let conversation = Conversation::default();
-    input::spawn(handle.clone(), printer.clone(), conversation.clone())?;
+    let pace = Pace::default();
+    input::spawn(
+        handle.clone(),
+        printer.clone(),
+        conversation.clone(),
+        pace.clone(),
+    )?;
     let stopper = handle.clone();
     crate::signals::stop_on_signals(move || stopper.stop())?;
     let mut sink = PeerSink {
         printer,
         conversation,
+        pace,
         stopped: None,
     };
     let result = driver.run(&mut sink);
@@ -189,6 +199,7 @@ fn unix_ms() -> u64 {
 pub struct PeerSink {
     printer: Printer,
     conversation: Conversation,
+    pace: Pace,
     stopped: Option<(ErrorCode, String)>,
 }
 
@@ -214,13 +225,14 @@ fn fatal_stop(code: ErrorCode, reason: &str) -> String {
         ErrorCode::SessionReplaced => "; the same name logged in from somewhere else",
         _ => "",
     };
-    format!("{reason}{hint}")
+    format!("{}{hint}", words::plain(reason))
 }
 
 impl Sink<PeerEvent> for PeerSink {
     fn event(&mut self, event: PeerEvent) -> Flow {
         self.conversation.follow(&event);
         self.printer.event(&event);
+        self.pace.follow(&event);
         if let PeerEvent::Stopped { code, reason } = event {
             self.stopped = Some((code, reason));
             return Flow::Finish;
@@ -230,5 +242,6 @@ impl Sink<PeerEvent> for PeerSink {
 
     fn refused(&mut self, error: CommandError) {
         self.printer.error(&error.0);
+        self.pace.refused();
     }
 }

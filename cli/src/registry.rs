@@ -127,6 +127,7 @@ pub struct RegistrySink {
 
 impl RegistrySink {
     fn say(&self, line: String) {
+        let line = crate::safe::terminal_line(&line);
         if self.print {
             println!("{line}");
         } else {

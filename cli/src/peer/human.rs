@@ -4,6 +4,12 @@
 //!
 //! [`line`] is pure, so each event's wording is unit-tested; [`HumanPrinter`]
 //! adds the bars and prints lines without tearing them.
+//!
+//! Every text that came from the network is formatted through
+//! [`Shown`], and every finished line through [`terminal_line`] in
+//! [`HumanPrinter::say`], the only place that prints: names and group names
+//! are checked on the wire (lowercase ASCII), anything else may hold escape
+//! sequences. Reasons lose the engine's code names ([`plain`]).
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -12,6 +18,9 @@ use confab_engine::TransferId;
 use confab_engine::peer::{Direction, PeerEvent, Target};
 use confab_engine::wire::ErrorCode;
 use indicatif::{HumanBytes, MultiProgress, ProgressBar, ProgressStyle};
+
+use super::words::{plain, registry_lost};
+use crate::safe::{Shown, terminal_line};
 
 /// The text for `event`, or `None` for events shown otherwise (progress) or
 /// not at all (delivery receipts).
@@ -36,7 +45,7 @@ pub fn line(event: &PeerEvent) -> Option<String> {
                     s,
                     "\n  {:<16} {:<32} {:>10}  {}",
                     f.owner,
-                    f.file.name,
+                    Shown(f.file.name.as_str()),
                     HumanBytes(f.file.size).to_string(),
                     f.file.md5
                 );
@@ -49,10 +58,10 @@ pub fn line(event: &PeerEvent) -> Option<String> {
                 None => format!("{} is offline", info.name),
             };
             if !info.profile.nick.is_empty() {
-                let _ = write!(s, "\n  nick: {}", info.profile.nick);
+                let _ = write!(s, "\n  nick: {}", Shown(info.profile.nick.as_str()));
             }
             if !info.profile.bio.is_empty() {
-                let _ = write!(s, "\n  bio: {}", info.profile.bio);
+                let _ = write!(s, "\n  bio: {}", Shown(info.profile.bio.as_str()));
             }
             if !info.profile.avatar.is_empty() {
                 let _ = write!(
@@ -62,7 +71,12 @@ pub fn line(event: &PeerEvent) -> Option<String> {
                 );
             }
             for f in files {
-                let _ = write!(s, "\n  shares {} ({})", f.name, HumanBytes(f.size));
+                let _ = write!(
+                    s,
+                    "\n  shares {} ({})",
+                    Shown(f.name.as_str()),
+                    HumanBytes(f.size)
+                );
             }
             s
         }
@@ -77,7 +91,9 @@ pub fn line(event: &PeerEvent) -> Option<String> {
         PeerEvent::ChatOpened { with } => {
             format!("* chat with {with} is open; plain lines go to {with}")
         }
-        PeerEvent::ChatClosed { with, reason } => format!("* chat with {with} closed: {reason}"),
+        PeerEvent::ChatClosed { with, reason } => {
+            format!("* chat with {with} closed: {}", Shown(&plain(reason)))
+        }
         PeerEvent::GroupInvite { id, from, group } => {
             format!("? {from} invites you into {group}: /accept {id} or /decline {id}")
         }
@@ -91,8 +107,8 @@ pub fn line(event: &PeerEvent) -> Option<String> {
             from,
             to: Target::Group(g),
             text,
-        } => format!("[{g}] {from}: {text}"),
-        PeerEvent::Message { from, text, .. } => format!("[{from}] {text}"),
+        } => format!("[{g}] {from}: {}", Shown(text)),
+        PeerEvent::Message { from, text, .. } => format!("[{from}] {}", Shown(text)),
         PeerEvent::Delivered { .. } | PeerEvent::TransferProgress { .. } => return None,
         PeerEvent::Sent { queued: false, .. } => return None,
         PeerEvent::Sent { to, .. } => {
@@ -104,7 +120,8 @@ pub fn line(event: &PeerEvent) -> Option<String> {
             name,
             size,
         } => format!(
-            "? {from} offers {name} ({}): /accept {id} or /decline {id}",
+            "? {from} offers {} ({}): /accept {id} or /decline {id}",
+            Shown(name),
             HumanBytes(*size)
         ),
         PeerEvent::TransferDone {
@@ -113,14 +130,20 @@ pub fn line(event: &PeerEvent) -> Option<String> {
             path,
             md5,
             ..
-        } => format!("✓ received {name} into {path} (md5 {md5})"),
+        } => format!(
+            "✓ received {} into {} (md5 {md5})",
+            Shown(name),
+            Shown(path)
+        ),
         PeerEvent::TransferDone {
             direction: Direction::Send,
             name,
             md5,
             ..
-        } => format!("✓ sent {name} (md5 {md5})"),
-        PeerEvent::TransferFailed { id, reason } => format!("✗ transfer {} failed: {reason}", id.0),
+        } => format!("✓ sent {} (md5 {md5})", Shown(name)),
+        PeerEvent::TransferFailed { id, reason } => {
+            format!("✗ transfer {} failed: {}", id.0, Shown(&plain(reason)))
+        }
         PeerEvent::Transfers { transfers } if transfers.is_empty() => "no transfers".into(),
         PeerEvent::Transfers { transfers } => {
             let mut s = String::from("transfers:");
@@ -134,11 +157,11 @@ pub fn line(event: &PeerEvent) -> Option<String> {
                     s,
                     "\n  {:>4}  {} {way} {}  {pct}% of {}  {}/s  {}",
                     t.id.0,
-                    t.name,
+                    Shown(&t.name),
                     t.peer,
                     HumanBytes(t.total),
                     HumanBytes(t.rate),
-                    t.state
+                    Shown(&t.state)
                 );
             }
             s
@@ -149,7 +172,7 @@ pub fn line(event: &PeerEvent) -> Option<String> {
         PeerEvent::History { with, messages } => {
             let mut s = format!("history with {with}:");
             for m in messages {
-                let _ = write!(s, "\n  {} {}: {}", utc(m.at), m.from, m.text);
+                let _ = write!(s, "\n  {} {}: {}", utc(m.at), m.from, Shown(&m.text));
             }
             s
         }
@@ -169,21 +192,24 @@ pub fn line(event: &PeerEvent) -> Option<String> {
         }
         PeerEvent::Profile { profile } => format!(
             "nick: {}\nbio: {}\navatar: {}",
-            profile.nick,
-            profile.bio,
+            Shown(profile.nick.as_str()),
+            Shown(profile.bio.as_str()),
             HumanBytes(profile.avatar.len() as u64)
         ),
         PeerEvent::RegistryLost { reason } => {
-            format!("! lost the registry ({reason}); reconnecting")
+            format!(
+                "! the registry went away ({}); reconnecting",
+                Shown(&registry_lost(reason))
+            )
         }
         PeerEvent::RegistryBack => "* the registry is back".into(),
-        PeerEvent::Error { message } => format!("error: {message}"),
-        PeerEvent::Notice { message } => format!("* {message}"),
+        PeerEvent::Error { message } => format!("error: {}", Shown(&plain(message))),
+        PeerEvent::Notice { message } => format!("* {}", Shown(&plain(message))),
         PeerEvent::Stopped {
             code: ErrorCode::Normal,
             ..
         } => "bye".into(),
-        PeerEvent::Stopped { reason, .. } => format!("stopped: {reason}"),
+        PeerEvent::Stopped { reason, .. } => format!("stopped: {}", Shown(&plain(reason))),
     })
 }
 
@@ -246,8 +272,10 @@ impl HumanPrinter {
         }
     }
 
-    /// Prints a line above the bars.
+    /// Prints a line above the bars. Whatever `text` holds, only its line
+    /// breaks reach the terminal as they are ([`terminal_line`]).
     pub fn say(&self, text: &str) {
+        let text = terminal_line(text);
         self.bars.suspend(|| println!("{text}"));
     }
 }
@@ -333,6 +361,120 @@ mod tests {
                 .unwrap()
                 .contains("d41d8cd98f00b204e9800998ecf8427e")
         );
+    }
+
+    /// Every text field an event can carry from the network, hostile.
+    #[test]
+    fn every_network_text_is_escaped() {
+        use confab_engine::bounded::Text;
+        use confab_engine::peer::{HistoryEntry, TransferStatus};
+        use confab_engine::wire::FileName;
+        use confab_engine::wire::registry::{FileEntry, PeerInfo, Profile, SharedFile};
+
+        const EVIL: &str = "\x1b[2J\x1b[31m\r\x07\u{9b}\u{202E}\u{200B}\nfake: line";
+        let file = FileName::new("f\u{202E}\u{2066}.txt").unwrap();
+        let profile = Profile {
+            nick: Text::new(EVIL.to_owned()).unwrap(),
+            bio: Text::new(EVIL.to_owned()).unwrap(),
+            avatar: Default::default(),
+        };
+        let shared = SharedFile {
+            name: file.clone(),
+            size: 1,
+            md5: Md5::of(b""),
+        };
+        let text = || EVIL.to_owned();
+        let events = [
+            PeerEvent::Files {
+                files: vec![FileEntry {
+                    owner: n("bob"),
+                    file: shared.clone(),
+                }],
+            },
+            PeerEvent::Whois {
+                info: PeerInfo {
+                    name: n("bob"),
+                    addr: None,
+                    profile: profile.clone(),
+                },
+                files: vec![shared],
+            },
+            PeerEvent::ChatClosed {
+                with: n("bob"),
+                reason: text(),
+            },
+            PeerEvent::Message {
+                from: n("bob"),
+                to: Target::User(n("me")),
+                text: text(),
+            },
+            PeerEvent::Message {
+                from: n("bob"),
+                to: Target::Group(GroupName::new("#g").unwrap()),
+                text: text(),
+            },
+            PeerEvent::FileOffer {
+                id: RequestId(1),
+                from: n("bob"),
+                name: text(),
+                size: 1,
+            },
+            PeerEvent::TransferDone {
+                id: TransferId(1),
+                direction: Direction::Receive,
+                name: text(),
+                path: text(),
+                md5: Md5::of(b""),
+            },
+            PeerEvent::TransferDone {
+                id: TransferId(1),
+                direction: Direction::Send,
+                name: text(),
+                path: text(),
+                md5: Md5::of(b""),
+            },
+            PeerEvent::TransferFailed {
+                id: TransferId(1),
+                reason: text(),
+            },
+            PeerEvent::Transfers {
+                transfers: vec![TransferStatus {
+                    id: TransferId(1),
+                    direction: Direction::Receive,
+                    peer: n("bob"),
+                    name: text(),
+                    done: 1,
+                    total: 2,
+                    rate: 0,
+                    state: text(),
+                }],
+            },
+            PeerEvent::History {
+                with: Target::User(n("bob")),
+                messages: vec![HistoryEntry {
+                    from: n("bob"),
+                    text: text(),
+                    at: 0,
+                }],
+            },
+            PeerEvent::Profile { profile },
+            PeerEvent::RegistryLost { reason: text() },
+            PeerEvent::Error { message: text() },
+            PeerEvent::Notice { message: text() },
+            PeerEvent::Stopped {
+                code: ErrorCode::WrongPassword,
+                reason: text(),
+            },
+        ];
+        for e in &events {
+            let s = line(e).unwrap();
+            assert_eq!(terminal_line(&s), s, "{e:?} left something raw: {s:?}");
+            assert!(s.contains("U+202E"), "{e:?}: {s}");
+            assert!(
+                !s.lines().any(|l| l.starts_with("fake:")),
+                "{e:?} let the network start a line: {s}"
+            );
+        }
     }
 
     #[test]

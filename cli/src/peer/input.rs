@@ -1,7 +1,10 @@
 //! The input thread: reads standard input line by line (terminal or pipe
 //! alike), parses each line and hands the command to the driver. Mistakes are
 //! printed and the next line is read. End of input means `/quit`. The driver's
-//! bounded command channel paces a fast pipe.
+//! bounded command channel paces a fast pipe. No command (end of input
+//! included) reaches the engine before the first log-in has ended, and
+//! `/quit` waits for the answers still owed ([`Pace`]); after a refused
+//! log-in the rest of the input is ignored.
 
 use std::io::BufRead;
 
@@ -10,6 +13,7 @@ use confab_engine::peer::{PeerCommand, ProfileChange};
 use confab_mio::DriverHandle;
 
 use super::conversation::Conversation;
+use super::pace::{Outcome, Pace};
 use super::parse::{HELP, Parsed, parse};
 use super::printer::Printer;
 
@@ -18,10 +22,14 @@ pub fn spawn(
     handle: DriverHandle<PeerCommand>,
     printer: Printer,
     conversation: Conversation,
+    pace: Pace,
 ) -> std::io::Result<()> {
     std::thread::Builder::new()
         .name("confab-input".into())
-        .spawn(move || read_lines(std::io::stdin().lock(), &handle, &printer, &conversation))?;
+        .spawn(move || {
+            let input = std::io::stdin().lock();
+            read_lines(input, &handle, &printer, &conversation, &pace);
+        })?;
     Ok(())
 }
 
@@ -31,6 +39,7 @@ pub fn read_lines(
     handle: &DriverHandle<PeerCommand>,
     printer: &Printer,
     conversation: &Conversation,
+    pace: &Pace,
 ) {
     let mut raw = Vec::new();
     loop {
@@ -66,12 +75,21 @@ pub fn read_lines(
         if let PeerCommand::Message { to, .. } = &cmd {
             conversation.choose(to.clone());
         }
-        let quit = cmd == PeerCommand::Quit;
-        if handle.command(cmd).is_err() || quit {
+        if pace.logged_in() == Outcome::Stopped {
+            return;
+        }
+        if cmd == PeerCommand::Quit {
+            break;
+        }
+        pace.asking(&cmd);
+        if handle.command(cmd).is_err() {
             return;
         }
     }
-    let _ = handle.command(PeerCommand::Quit);
+    if pace.logged_in() == Outcome::LoggedIn {
+        pace.answered();
+        let _ = handle.command(PeerCommand::Quit);
+    }
 }
 
 fn read_avatar(path: &str) -> Result<Vec<u8>, String> {
@@ -98,7 +116,7 @@ mod tests {
 
     use super::*;
 
-    /// Records the commands it gets; stops on `/quit`.
+    /// Records the commands it gets, answers `/who`; stops on `/quit`.
     #[derive(Default)]
     struct Recorder {
         out: VecDeque<Output<PeerEvent>>,
@@ -123,6 +141,11 @@ mod tests {
                     reason: String::new(),
                 }));
             } else {
+                if cmd == PeerCommand::Who {
+                    let users = vec![];
+                    self.out
+                        .push_back(Output::Event(PeerEvent::Users { users }));
+                }
                 self.seen.push(cmd);
             }
             Ok(())
@@ -136,10 +159,11 @@ mod tests {
         }
     }
 
-    struct Collect(Vec<PeerEvent>);
+    struct Collect(Vec<PeerEvent>, Pace);
 
     impl Sink<PeerEvent> for Collect {
         fn event(&mut self, event: PeerEvent) -> Flow {
+            self.1.follow(&event);
             let stop = matches!(event, PeerEvent::Stopped { .. });
             self.0.push(event);
             if stop { Flow::Finish } else { Flow::Continue }
@@ -153,8 +177,14 @@ mod tests {
     fn lines_become_commands_and_end_of_input_means_quit() {
         let driver = Driver::new(Recorder::default(), None, None, DriverConfig::default()).unwrap();
         let handle = driver.handle();
+        let pace = Pace::default();
+        pace.follow(&PeerEvent::Ready {
+            name: Name::new("me").unwrap(),
+            listen: "127.0.0.1:1".parse().unwrap(),
+        });
+        let follower = pace.clone();
         let runner = std::thread::spawn(move || {
-            let mut sink = Collect(Vec::new());
+            let mut sink = Collect(Vec::new(), follower);
             driver.run(&mut sink).map(|()| sink.0)
         });
         let input = "/who\nhello nobody\n\n/msg bob hi there\nand again\n/bogus\n".as_bytes();
@@ -163,6 +193,7 @@ mod tests {
             &handle,
             &Printer::new(true),
             &Conversation::default(),
+            &pace,
         );
         let events = runner.join().unwrap().unwrap();
 
@@ -178,13 +209,14 @@ mod tests {
                 text: "and again".into(),
             },
         ];
+        assert_eq!(events[0], PeerEvent::Users { users: vec![] });
         assert_eq!(
-            events[0],
+            events[1],
             PeerEvent::Notice {
                 message: format!("{expected:?}")
             },
             "plain text before any conversation and /bogus were refused, not sent"
         );
-        assert!(matches!(events[1], PeerEvent::Stopped { .. }));
+        assert!(matches!(events[2], PeerEvent::Stopped { .. }));
     }
 }

@@ -10,6 +10,7 @@ use confab_engine::peer::PeerEvent;
 
 use super::human::HumanPrinter;
 use super::json;
+use super::words::plain;
 
 #[derive(Debug)]
 enum Style {
@@ -50,7 +51,7 @@ impl Printer {
     pub fn error(&self, message: &str) {
         self.with(|s| match s {
             Style::Json => emit(json::error(message)),
-            Style::Human(h) => h.say(&format!("error: {message}")),
+            Style::Human(h) => h.say(&format!("error: {}", plain(message))),
         });
     }
 

@@ -1,0 +1,149 @@
+//! [`Pace`]: when the input thread may hand the engine its next command.
+//! The driver thread reports what the peer says; the input thread waits:
+//!
+//! - before its first command (end of input included), for the first log-in
+//!   to end, so a piped script never races the log-in (its `/who` would find
+//!   no registry session yet) and an empty script's end of input cannot turn
+//!   a refused log-in into a normal stop;
+//! - before `/quit` (or end of input), for the answers to the registry
+//!   questions it asked (`/who`, `/search`, `/whois`, `/files`), because the
+//!   engine stops at once and drops a question still on its way:
+//!   `echo /who | confab peer` must print the users.
+
+use std::sync::{Arc, Condvar, Mutex};
+
+use confab_engine::peer::{PeerCommand, PeerEvent};
+
+/// How the first log-in ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Logged in: commands may go to the engine.
+    LoggedIn,
+    /// The peer stopped first (refused log-in, Ctrl-C): nothing more to send.
+    Stopped,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    login: Option<Outcome>,
+    /// Registry questions asked and not answered yet.
+    owed: usize,
+    stopped: bool,
+}
+
+/// Shared between threads; cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct Pace(Arc<(Mutex<State>, Condvar)>);
+
+impl Pace {
+    fn change(&self, f: impl FnOnce(&mut State)) {
+        let (state, changed) = &*self.0;
+        f(&mut state.lock().unwrap_or_else(|p| p.into_inner()));
+        changed.notify_all();
+    }
+
+    fn wait_until<T>(&self, mut done: impl FnMut(&State) -> Option<T>) -> T {
+        let (state, changed) = &*self.0;
+        let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(t) = done(&s) {
+                return t;
+            }
+            s = changed.wait(s).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    /// Follows what the peer reports.
+    pub fn follow(&self, event: &PeerEvent) {
+        self.change(|s| match event {
+            PeerEvent::Ready { .. } => {
+                s.login.get_or_insert(Outcome::LoggedIn);
+            }
+            PeerEvent::Stopped { .. } => {
+                s.login.get_or_insert(Outcome::Stopped);
+                s.stopped = true;
+            }
+            // Each question gets one of these; an error that answers
+            // something else only lets `/quit` go a little early.
+            PeerEvent::Users { .. }
+            | PeerEvent::Files { .. }
+            | PeerEvent::Whois { .. }
+            | PeerEvent::Error { .. } => s.owed = s.owed.saturating_sub(1),
+            _ => {}
+        });
+    }
+
+    /// The engine refused a command (a question among them, perhaps).
+    pub fn refused(&self) {
+        self.change(|s| s.owed = s.owed.saturating_sub(1));
+    }
+
+    /// Called before `cmd` goes to the engine.
+    pub fn asking(&self, cmd: &PeerCommand) {
+        if matches!(
+            cmd,
+            PeerCommand::Who
+                | PeerCommand::Search(_)
+                | PeerCommand::Whois(_)
+                | PeerCommand::Files(_)
+        ) {
+            self.change(|s| s.owed += 1);
+        }
+    }
+
+    /// Blocks until the first log-in has ended.
+    pub fn logged_in(&self) -> Outcome {
+        self.wait_until(|s| s.login)
+    }
+
+    /// Blocks until every question asked is answered (or the peer stopped).
+    pub fn answered(&self) {
+        self.wait_until(|s| (s.owed == 0 || s.stopped).then_some(()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use confab_engine::wire::{ErrorCode, Name};
+
+    #[test]
+    fn the_first_log_in_outcome_is_awaited_and_kept() {
+        let p = Pace::default();
+        let waiter = {
+            let p = p.clone();
+            std::thread::spawn(move || p.logged_in())
+        };
+        p.follow(&PeerEvent::Notice {
+            message: "registered".into(),
+        });
+        p.follow(&PeerEvent::Stopped {
+            code: ErrorCode::WrongPassword,
+            reason: "wrong password".into(),
+        });
+        assert_eq!(waiter.join().unwrap(), Outcome::Stopped);
+        p.follow(&PeerEvent::Ready {
+            name: Name::new("dave").unwrap(),
+            listen: "127.0.0.1:1".parse().unwrap(),
+        });
+        assert_eq!(p.logged_in(), Outcome::Stopped, "the first outcome stays");
+    }
+
+    #[test]
+    fn quit_waits_for_the_answers_owed() {
+        let p = Pace::default();
+        p.asking(&PeerCommand::Who);
+        p.asking(&PeerCommand::Friends);
+        p.asking(&PeerCommand::Files(None));
+        let owed = |p: &Pace| p.0.0.lock().unwrap().owed;
+        assert_eq!(owed(&p), 2, "/friends is answered at once, not owed");
+        let waiter = {
+            let p = p.clone();
+            std::thread::spawn(move || p.answered())
+        };
+        p.follow(&PeerEvent::Users { users: vec![] });
+        assert_eq!(owed(&p), 1);
+        p.refused();
+        waiter.join().unwrap();
+    }
+}

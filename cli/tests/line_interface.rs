@@ -1,0 +1,275 @@
+//! End-to-end: the human line interface (no `--json`) that people, pipes and
+//! `--plain` users see, on a registry and real `confab` processes on
+//! 127.0.0.1 with free ports. What it must never do: pass a peer's escape
+//! sequences to the terminal, run a piped script before the log-in, end a
+//! failed log-in with status 0, or show the program's internal enum names.
+
+mod support;
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use serde_json::json;
+use support::{Net, Proc, free_port, password_of, peer_process, quit};
+
+/// Everything a hostile peer may put in a text: a screen wipe, a cursor move,
+/// a colour, a carriage return, a bell, a right-to-left override, a
+/// zero-width space and a bidirectional isolate.
+const HOSTILE: &str = "\x1b[2J\x1b[H\x1b[31m\r\x07\u{202E}\u{200B}\u{2066}";
+
+/// What must never reach a terminal from the network.
+const FORBIDDEN: [char; 6] = ['\x1b', '\r', '\x07', '\u{202E}', '\u{200B}', '\u{2066}'];
+
+/// The arguments of a human-mode `confab peer` with its folders below `home`.
+fn human_args(name: &str, registry: Option<SocketAddr>, home: &Path) -> Vec<String> {
+    let share = home.join("share");
+    std::fs::create_dir_all(&share).unwrap();
+    let mut args: Vec<String> = [
+        "peer",
+        "--name",
+        name,
+        "--listen",
+        "127.0.0.1:0",
+        "--share",
+        share.to_str().unwrap(),
+        "--downloads",
+        home.join("downloads").to_str().unwrap(),
+        "--data",
+        home.join("data").to_str().unwrap(),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    if let Some(r) = registry {
+        args.extend(["--registry".to_owned(), r.to_string()]);
+    }
+    args
+}
+
+/// Starts `name` in human mode with `env` (its password unless `env` sets
+/// one), without waiting.
+fn start_human(
+    name: &str,
+    registry: Option<SocketAddr>,
+    home: &Path,
+    env: &[(&str, &str)],
+) -> Proc {
+    let args = human_args(name, registry, home);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let pw = password_of(name);
+    let mut all = vec![("CONFAB_PASSWORD", pw.as_str())];
+    all.extend_from_slice(env);
+    Proc::start(name, &args, &all)
+}
+
+/// Starts `name` in human mode on `net` and waits until it has logged in.
+fn human(net: &Net, name: &str) -> Proc {
+    let mut p = start_human(name, Some(net.addr), &net.home(name), &[]);
+    p.expect_line(&format!("logged in as {name}"));
+    p
+}
+
+/// Every line `p` printed on standard output, read to its end.
+fn all_output(p: &mut Proc) -> String {
+    p.drain();
+    p.log
+        .iter()
+        .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `out` holds none of the characters of [`FORBIDDEN`], and shows the
+/// hostile text escaped.
+fn assert_escaped(out: &str) {
+    for c in FORBIDDEN {
+        assert!(
+            !out.contains(c),
+            "U+{:04X} reached the terminal:\n{out}",
+            c as u32
+        );
+    }
+    for shown in [
+        "\\e[2J", "\\e[31m", "\\r", "\\x07", "U+202E", "U+200B", "U+2066",
+    ] {
+        assert!(out.contains(shown), "{shown} not shown:\n{out}");
+    }
+}
+
+#[test]
+fn hostile_text_from_every_field_reaches_the_terminal_escaped() {
+    let net = Net::new();
+    let evil_shared = format!("shared{HOSTILE}txt.exe").replace(['\x1b', '\r', '\x07'], "");
+    std::fs::write(net.share("mallory").join(&evil_shared), b"shared").unwrap();
+    let outbox = net.home("mallory").join("outbox");
+    std::fs::create_dir_all(&outbox).unwrap();
+    // File names may not hold control characters; invisible ones they may.
+    let evil_offer = "offer\u{202E}gpj.exe";
+    std::fs::write(outbox.join(evil_offer), b"offered").unwrap();
+
+    let mut mallory = net.peer("mallory");
+    mallory.send(&format!("/profile nick nick{HOSTILE}end"));
+    mallory.expect(json!({"event": "profile"}));
+    mallory.send(&format!("/profile bio bio{HOSTILE}end"));
+    mallory.expect(json!({"event": "profile", "bio": format!("bio{HOSTILE}end")}));
+    mallory.send("/whois mallory");
+    mallory.expect(json!({"event": "whois", "name": "mallory", "bio": format!("bio{HOSTILE}end")}));
+
+    let mut alice = human(&net, "alice");
+    mallory.send("/chat alice");
+    alice.expect_line("mallory asks for a chat");
+    alice.send("/accept");
+    mallory.expect(json!({"event": "chat_opened", "with": "alice"}));
+    mallory.send(&format!(
+        "/msg alice hello{HOSTILE}* alice: your password expired"
+    ));
+    alice.expect_line("[mallory] hello");
+
+    alice.send("/whois mallory");
+    alice.expect_line("bio: bio");
+    alice.send("/files mallory");
+    alice.expect_line("shared");
+
+    mallory.send(&format!(
+        "/send alice {}",
+        outbox.join(evil_offer).display()
+    ));
+    alice.expect_line("mallory offers offer");
+    alice.send("/accept");
+    alice.expect_line("received offer");
+
+    mallory.send("/group create #mal");
+    mallory.expect(json!({"event": "group_joined", "group": "#mal"}));
+    mallory.send("/invite #mal alice");
+    alice.expect_line("mallory invites you into #mal");
+    alice.send("/accept");
+    mallory.expect(json!({"event": "member_joined", "group": "#mal", "name": "alice"}));
+    mallory.send(&format!("/msg #mal group{HOSTILE}end"));
+    alice.expect_line("[#mal] mallory: group");
+
+    alice.send("/quit");
+    alice.expect_line("bye");
+    assert!(alice.wait_exit().success());
+    let mut out = all_output(&mut alice);
+
+    // The stored history replays what came, escaped again.
+    let mut alice = human(&net, "alice");
+    alice.send("/history mallory");
+    alice.expect_line("history with mallory");
+    alice.expect_line("* alice: your password expired");
+    alice.send("/quit");
+    alice.expect_line("bye");
+    out.push('\n');
+    out.push_str(&all_output(&mut alice));
+
+    assert_escaped(&out);
+    for field in ["nick: nick\\e[2J", "bio: bio\\e[2J", "offerU+202Egpj.exe"] {
+        assert!(out.contains(field), "{field} not shown:\n{out}");
+    }
+    quit(&mut mallory);
+}
+
+#[test]
+fn json_keeps_the_exact_text() {
+    let net = Net::new();
+    let mut mallory = net.peer("mallory");
+    let mut alice = net.peer("alice");
+    support::open_chat(&mut mallory, &mut alice);
+    mallory.send(&format!("/msg alice x{HOSTILE}y"));
+    alice.expect(json!({"event": "message", "from": "mallory", "text": format!("x{HOSTILE}y")}));
+}
+
+#[test]
+fn a_piped_script_waits_for_the_log_in_and_its_answers() {
+    let net = Net::new();
+    let _bob = net.peer("bob");
+    // `echo /who | confab peer --name dave`: the script is all there before
+    // the log-in has even started.
+    let mut dave = start_human("dave", Some(net.addr), &net.home("dave"), &[]);
+    dave.send("/who");
+    dave.close_stdin();
+    let status = dave.wait_exit();
+    let out = all_output(&mut dave);
+    assert!(status.success(), "exit status {status}:\n{out}");
+    assert!(
+        out.contains("online (2):") && out.contains("bob") && out.contains("dave"),
+        "{out}"
+    );
+    assert!(!out.contains("error"), "{out}");
+    assert!(out.ends_with("bye"), "{out}");
+}
+
+#[test]
+fn a_wrong_password_from_a_pipe_fails_loudly() {
+    let net = Net::new();
+    let mut dave = net.peer("dave");
+    quit(&mut dave);
+
+    for script in [&[][..], &["/who"][..]] {
+        let mut impostor = start_human(
+            "dave",
+            Some(net.addr),
+            &net.home("impostor"),
+            &[("CONFAB_PASSWORD", "not-daves")],
+        );
+        for line in script {
+            impostor.send(line);
+        }
+        impostor.close_stdin();
+        let status = impostor.wait_exit();
+        let err = impostor.stderr_after_exit();
+        let out = all_output(&mut impostor);
+        assert_eq!(status.code(), Some(1), "{script:?}: {out}\n{err}");
+        assert!(
+            err.contains("confab: error:") && err.contains("wrong password"),
+            "{script:?}: stderr: {err}"
+        );
+        assert!(!out.contains("bye") && !out.contains("online"), "{out}");
+    }
+}
+
+/// The `(CamelCase)` words in `out`: enum names a person must never see.
+fn enum_names(out: &str) -> Vec<&str> {
+    out.split('(')
+        .skip(1)
+        .filter_map(|s| s.split(')').next())
+        .filter(|w| {
+            w.len() > 1
+                && w.chars().all(|c| c.is_ascii_alphabetic())
+                && w.starts_with(|c: char| c.is_ascii_uppercase())
+                && w.chars().skip(1).any(|c| c.is_ascii_uppercase())
+        })
+        .collect()
+}
+
+#[test]
+fn when_the_registry_host_leaves_the_others_are_told_in_plain_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let default = free_port().to_string();
+    let env = [("CONFAB_DEFAULT_REGISTRY", default.as_str())];
+    let home = |n: &str| dir.path().join(n);
+    let mut alice = peer_process(
+        "alice",
+        &password_of("alice"),
+        None,
+        &home("alice"),
+        &home("alice").join("share"),
+        &env,
+    );
+    alice.expect(json!({"event": "ready", "name": "alice"}));
+    let mut bob = start_human("bob", None, &home("bob"), &env);
+    bob.expect_line("logged in as bob");
+    alice.send("/chat bob");
+    bob.expect_line("alice asks for a chat");
+    bob.send("/accept");
+    alice.expect(json!({"event": "chat_opened", "with": "bob"}));
+
+    quit(&mut alice);
+    bob.expect_line("the registry went away (the registry is shutting down)");
+    bob.send("/quit");
+    bob.expect_line("bye");
+    assert!(bob.wait_exit().success());
+    let out = all_output(&mut bob);
+    assert!(!out.contains("ShuttingDown"), "{out}");
+    assert_eq!(enum_names(&out), Vec::<&str>::new(), "{out}");
+}
