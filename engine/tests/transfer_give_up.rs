@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use confab_engine::peer::{Direction, PeerCommand, PeerEvent};
 use confab_engine::testing::{MemFile, MemFiles};
-use confab_engine::transfer::pair::{Pair, PairConfig};
+use confab_engine::testing::{Pair, PairConfig};
 use confab_engine::transfer::{TransferConfig, TransferEvent};
 use peer_transfer_support::*;
 

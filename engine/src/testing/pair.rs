@@ -3,7 +3,8 @@
 //! `Pair`). It plays the peer role's part: it routes messages, makes the
 //! sub-machine a `Get` or `Offer` calls for, answers unknown keys with
 //! `Cancel`, keeps records, reconnects, and restarts either side from its
-//! records. A virtual clock jumps to the next thing due.
+//! records. A virtual clock jumps to the next thing due. Test harness only
+//! (feature `testing`): it drives the sub-machines through their public API.
 //!
 //! The link has a one-way latency and optionally a rate (bytes per second),
 //! messages are framed and deframed exactly as on a real connection (frames
@@ -62,6 +63,27 @@ impl Default for PairConfig {
             answer: Some(true),
             reconnect_after: Duration::from_millis(50),
         }
+    }
+}
+
+impl PairConfig {
+    /// The default link and disks, with both sides using `transfer`.
+    pub fn both(transfer: TransferConfig) -> Self {
+        Self {
+            sender: transfer.clone(),
+            receiver: transfer,
+            ..Self::default()
+        }
+    }
+
+    /// The default link and disks, with both sides moving `chunk`-byte
+    /// chunks, at most `window` of them unacknowledged.
+    pub fn windowed(chunk: u32, window: u32) -> Self {
+        Self::both(TransferConfig {
+            chunk_size: chunk,
+            window,
+            ..TransferConfig::default()
+        })
     }
 }
 
@@ -335,6 +357,19 @@ impl Pair {
     }
 
     // ---- running ---------------------------------------------------------
+
+    /// Steps until the receiver's download `name` (a `.part`, say) holds at
+    /// least `len` bytes; panics if the pair settles first.
+    pub fn step_until_download(&mut self, name: &str, len: u64) {
+        while self
+            .receiver
+            .files
+            .download(name)
+            .is_none_or(|f| f.len() < len)
+        {
+            assert!(self.step(), "settled before {name} held {len} bytes");
+        }
+    }
 
     /// Does the next thing due; `false` if nothing is left to do.
     pub fn step(&mut self) -> bool {
