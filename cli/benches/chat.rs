@@ -307,7 +307,7 @@ fn measure(
 fn raw_pair() -> (Proc, Proc) {
     let me = std::env::current_exe().expect("this program's path");
     let me = Path::new(&me);
-    let mut a = Proc::start(
+    let mut a = Proc::spawn(
         "a",
         me,
         &[
@@ -323,7 +323,7 @@ fn raw_pair() -> (Proc, Proc) {
     );
     let ready = a.event("ready", &[]);
     let addr = ready.v["listen"].as_str().expect("an address").to_owned();
-    let mut b = Proc::start(
+    let mut b = Proc::spawn(
         "b",
         me,
         &[

@@ -344,7 +344,7 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> usize {
 fn nc(file: &Path, dir: &Path, size: u64) -> Option<f64> {
     let nc = ensure("nc", &["netcat-openbsd"])?;
     let out = dir.join("nc.out");
-    let port = free_port().to_string();
+    let port = free_port().port().to_string();
     let mut result = None;
     for _attempt in 0..20 {
         let recv = Command::new(&nc)
@@ -415,7 +415,7 @@ fn scp(file: &Path, dir: &Path, size: u64) -> Option<f64> {
     .ok()?;
     // sshd wants its privilege separation folder.
     let _ = std::fs::create_dir_all("/run/sshd");
-    let port = free_port();
+    let port = free_port().port();
     let config = ssh_dir.join("sshd_config");
     let d = ssh_dir.display();
     std::fs::write(

@@ -1,10 +1,12 @@
 //! End-to-end: the real `confab registry` on 127.0.0.1, spoken to in frames.
 
 mod common;
+mod support;
 
-use common::{Client, Confab, name, password};
+use common::{Client, name, password};
 use confab_engine::wire::registry::{ReplyBody, RequestBody};
 use confab_engine::wire::{ErrorCode, Message};
+use support::{Proc, start_registry};
 
 fn register(
     c: &mut Client,
@@ -29,11 +31,11 @@ fn login(c: &mut Client, who: &str, pw: &str) -> Result<ReplyBody, confab_engine
 #[test]
 fn accounts_log_in_list_refuse_and_survive_a_restart_and_sigterm_is_clean() {
     let data = tempfile::tempdir().unwrap();
-    let (mut registry, addr) = Confab::registry(data.path());
+    let (mut registry, addr) = start_registry("127.0.0.1:0", data.path());
 
     let mut alice = Client::connect(addr);
     assert_eq!(register(&mut alice, "alice", "s3cret"), Ok(ReplyBody::Done));
-    registry.line_containing("alice registered");
+    registry.expect_line("alice registered");
     assert_eq!(login(&mut alice, "alice", "s3cret"), Ok(ReplyBody::Done));
     match alice.request(RequestBody::List { after: None }) {
         Ok(ReplyBody::Users { users, more }) => {
@@ -57,12 +59,12 @@ fn accounts_log_in_list_refuse_and_survive_a_restart_and_sigterm_is_clean() {
         other => panic!("expected a goodbye, got {other:?}"),
     }
     assert_eq!(alice.recv(), None, "then the connection ends");
-    registry.line_containing("registry stopped");
-    let status = registry.wait();
+    registry.expect_line("registry stopped");
+    let status = registry.wait_exit();
     assert!(status.success(), "exit status {status}");
 
     // Same data folder: the account and its password were kept.
-    let (_registry, addr) = Confab::registry(data.path());
+    let (_registry, addr) = start_registry("127.0.0.1:0", data.path());
     let mut again = Client::connect(addr);
     assert_eq!(
         login(&mut again, "alice", "guess").unwrap_err().code,
@@ -74,17 +76,17 @@ fn accounts_log_in_list_refuse_and_survive_a_restart_and_sigterm_is_clean() {
 #[test]
 fn sigint_stops_it_too() {
     let data = tempfile::tempdir().unwrap();
-    let (mut registry, addr) = Confab::registry(data.path());
+    let (mut registry, addr) = start_registry("127.0.0.1:0", data.path());
     let mut c = Client::connect(addr);
     registry.signal(libc::SIGINT);
     assert!(matches!(c.recv(), Some(Message::Goodbye(_))));
-    assert!(registry.wait().success());
+    assert!(registry.wait_exit().success());
 }
 
 #[test]
 fn garbage_closes_only_that_connection() {
     let data = tempfile::tempdir().unwrap();
-    let (_registry, addr) = Confab::registry(data.path());
+    let (_registry, addr) = start_registry("127.0.0.1:0", data.path());
     let mut good = Client::connect(addr);
 
     let mut bad = Client::connect(addr);
@@ -104,16 +106,20 @@ fn address_in_use_is_a_clear_error() {
     let data = tempfile::tempdir().unwrap();
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
-    let mut r = Confab::start(&[
-        "registry",
-        "--listen",
-        &addr,
-        "--data",
-        data.path().to_str().unwrap(),
-    ]);
-    let status = r.wait();
+    let mut r = Proc::start(
+        "confab",
+        &[
+            "registry",
+            "--listen",
+            &addr,
+            "--data",
+            data.path().to_str().unwrap(),
+        ],
+        &[],
+    );
+    let status = r.wait_exit();
     assert!(!status.success());
-    let err = r.stderr_all();
+    let err = r.stderr_after_exit();
     assert!(err.contains("in use") && err.contains("--listen"), "{err}");
 }
 
@@ -123,30 +129,34 @@ fn an_unusable_data_folder_is_a_clear_error() {
     let file = dir.path().join("not-a-folder");
     std::fs::write(&file, b"").unwrap();
     let data = file.join("data");
-    let mut r = Confab::start(&[
-        "registry",
-        "--listen",
-        "127.0.0.1:0",
-        "--data",
-        data.to_str().unwrap(),
-    ]);
-    assert!(!r.wait().success());
-    let err = r.stderr_all();
+    let mut r = Proc::start(
+        "confab",
+        &[
+            "registry",
+            "--listen",
+            "127.0.0.1:0",
+            "--data",
+            data.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(!r.wait_exit().success());
+    let err = r.stderr_after_exit();
     assert!(err.contains("--data"), "{err}");
 }
 
 #[test]
 fn version_and_help() {
-    let mut v = Confab::start(&["--version"]);
-    let line = v.line_containing("confab");
+    let mut v = Proc::start("confab", &["--version"], &[]);
+    let line = v.expect_line("confab");
     assert_eq!(line, format!("confab {}", env!("CARGO_PKG_VERSION")));
-    assert!(v.wait().success());
+    assert!(v.wait_exit().success());
 
-    let mut h = Confab::start(&["peer", "--help"]);
-    h.line_containing("--registry");
-    assert!(h.wait().success());
+    let mut h = Proc::start("confab", &["peer", "--help"], &[]);
+    h.expect_line("--registry");
+    assert!(h.wait_exit().success());
 
-    let mut bad = Confab::start(&["peer", "--name", "Alice"]);
-    assert!(!bad.wait().success());
-    assert!(bad.stderr_all().contains("lowercase"));
+    let mut bad = Proc::start("confab", &["peer", "--name", "Alice"], &[]);
+    assert!(!bad.wait_exit().success());
+    assert!(bad.stderr_after_exit().contains("lowercase"));
 }

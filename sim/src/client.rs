@@ -1,9 +1,10 @@
-//! A scripted registry client: the simulator's stand-in for a peer's registry
-//! session until `confab_engine::peer::Peer` lands.
+//! A scripted registry client: extra load on the registry beside the real
+//! peers, and a second, simpler implementation of a registry session whose
+//! every reply the checkers can hold to the protocol.
 //!
 //! It is a sans-IO [`Engine`] like the real ones, so the same turmoil driver
-//! runs it. It speaks `wire::registry` over framed TCP and behaves as
-//! DESIGN.md asks of a peer's registry link: while it wants to be online it
+//! runs it. It speaks `wire::registry` over framed TCP and behaves as a
+//! peer's registry link does: while it wants to be online it
 //! connects, says hello, logs in (registering its name first when the
 //! registry does not know it), heartbeats at a third of the registry's
 //! timeout, and after any loss reconnects with a doubling, jittered backoff.

@@ -12,6 +12,10 @@ use super::{ChunkRequest, Driver, DriverError};
 use crate::role::Stoppable;
 use crate::store::Change;
 
+/// The record store failed; the error itself waits in the driver's
+/// `store_failure` until the settle stops the driver.
+pub(super) struct StoreFailed;
+
 impl<E> Driver<E>
 where
     E: Engine,
@@ -20,9 +24,9 @@ where
     /// Commits the records the engine asked to persist so far. On failure the
     /// error waits in `store_failure` for [`Self::settle`] to stop the driver:
     /// nothing that depends on those records may happen after it.
-    pub(super) fn commit_changes(&mut self) -> Result<(), ()> {
+    pub(super) fn commit_changes(&mut self) -> Result<(), StoreFailed> {
         if self.store_failure.is_some() {
-            return Err(());
+            return Err(StoreFailed);
         }
         if self.changes.is_empty() {
             return Ok(());
@@ -32,7 +36,7 @@ where
             Some(store) => {
                 if let Err(e) = store.commit(&changes) {
                     self.store_failure = Some(DriverError::Store(e));
-                    return Err(());
+                    return Err(StoreFailed);
                 }
             }
             None => tracing::warn!(n = changes.len(), "no store: records not kept"),
@@ -113,7 +117,7 @@ where
                     // otherwise a crash in between makes the restarted peer
                     // fetch the file again and keep two copies.
                     let input = match self.commit_changes() {
-                        Err(()) => Input::StorageFailed {
+                        Err(StoreFailed) => Input::StorageFailed {
                             transfer,
                             error: "the record store failed; not renaming".into(),
                         },
