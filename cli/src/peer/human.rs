@@ -13,18 +13,20 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::time::Instant;
 
 use confab_engine::TransferId;
 use confab_engine::peer::{Direction, PeerEvent, Target};
 use confab_engine::wire::ErrorCode;
 use indicatif::{HumanBytes, MultiProgress, ProgressBar, ProgressStyle};
 
+use super::rate::Rates;
 use super::words::{plain, registry_lost};
 use crate::safe::{Shown, terminal_line};
 
 /// The text for `event`, or `None` for events shown otherwise (progress) or
-/// not at all (delivery receipts).
-pub fn line(event: &PeerEvent) -> Option<String> {
+/// not at all (delivery receipts); transfer speeds come from `rates` at `now`.
+pub fn line(event: &PeerEvent, rates: &Rates, now: Instant) -> Option<String> {
     Some(match event {
         PeerEvent::Ready { name, listen } => {
             format!("logged in as {name}, reachable at {listen}. Type /help for the commands.")
@@ -155,12 +157,12 @@ pub fn line(event: &PeerEvent) -> Option<String> {
                 let pct = (t.done * 100).checked_div(t.total).unwrap_or(100);
                 let _ = write!(
                     s,
-                    "\n  {:>4}  {} {way} {}  {pct}% of {}  {}/s  {}",
+                    "\n  {:>4}  {} {way} {}  {pct}% of {}  {}  {}",
                     t.id.0,
                     Shown(&t.name),
                     t.peer,
                     HumanBytes(t.total),
-                    HumanBytes(t.rate),
+                    rates.shown(t.id, now, t.done, t.total),
                     Shown(&t.state)
                 );
             }
@@ -236,19 +238,27 @@ pub fn utc(at_ms: u64) -> String {
 pub struct HumanPrinter {
     bars: MultiProgress,
     transfers: HashMap<TransferId, ProgressBar>,
+    rates: Rates,
+    /// After `Stopped` no bar is drawn again (it would follow `bye`).
+    stopped: bool,
 }
 
 impl HumanPrinter {
     /// Shows `event`.
     pub fn event(&mut self, event: &PeerEvent) {
+        let now = Instant::now();
         match event {
+            PeerEvent::TransferProgress { .. } if self.stopped => return,
             PeerEvent::TransferProgress {
                 id, done, total, ..
             } => {
+                self.rates.record(*id, now, *done);
                 let bar = self.transfers.entry(*id).or_insert_with(|| {
                     let bar = self.bars.add(ProgressBar::new(*total));
+                    // Not indicatif's own speed and eta: the same figure as
+                    // `/transfers` (see `super::rate`), in the prefix.
                     let style = ProgressStyle::with_template(
-                        "{msg:14} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+                        "{msg:14} [{bar:30}] {bytes}/{total_bytes} {prefix}",
                     )
                     .unwrap_or_else(|_| ProgressStyle::default_bar())
                     .progress_chars("=> ");
@@ -258,16 +268,25 @@ impl HumanPrinter {
                 });
                 bar.set_length(*total);
                 bar.set_position(*done);
+                bar.set_prefix(self.rates.shown(*id, now, *done, *total));
             }
             PeerEvent::TransferDone { id, .. } | PeerEvent::TransferFailed { id, .. } => {
+                self.rates.forget(*id);
                 if let Some(bar) = self.transfers.remove(id) {
+                    bar.finish_and_clear();
+                    self.bars.remove(&bar);
+                }
+            }
+            PeerEvent::Stopped { .. } => {
+                self.stopped = true;
+                for (_, bar) in self.transfers.drain() {
                     bar.finish_and_clear();
                     self.bars.remove(&bar);
                 }
             }
             _ => {}
         }
-        if let Some(text) = line(event) {
+        if let Some(text) = line(event, &self.rates, now) {
             self.say(&text);
         }
     }
@@ -283,6 +302,11 @@ impl HumanPrinter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`super::line`] with no transfer measured yet.
+    fn line(event: &PeerEvent) -> Option<String> {
+        super::line(event, &Rates::default(), Instant::now())
+    }
     use confab_engine::peer::RequestId;
     use confab_engine::wire::registry::UserEntry;
     use confab_engine::wire::{GroupName, Md5, Name};
@@ -475,6 +499,26 @@ mod tests {
                 "{e:?} let the network start a line: {s}"
             );
         }
+    }
+
+    #[test]
+    fn no_bar_is_drawn_after_the_stop() {
+        let mut p = HumanPrinter::default();
+        let progress = PeerEvent::TransferProgress {
+            id: TransferId(3),
+            done: 10,
+            total: 100,
+            rate: 1 << 40,
+        };
+        p.event(&progress);
+        assert_eq!(p.transfers.len(), 1);
+        p.event(&PeerEvent::Stopped {
+            code: ErrorCode::Normal,
+            reason: "quit".into(),
+        });
+        assert!(p.transfers.is_empty(), "cleared before bye");
+        p.event(&progress);
+        assert!(p.transfers.is_empty(), "nothing drawn after bye");
     }
 
     #[test]

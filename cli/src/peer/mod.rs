@@ -14,6 +14,7 @@ mod json;
 mod pace;
 mod parse;
 mod printer;
+mod rate;
 mod secret;
 mod words;
 
