@@ -20,6 +20,7 @@ use confab_engine::peer::{Direction, PeerEvent, Target};
 use confab_engine::wire::ErrorCode;
 use indicatif::{HumanBytes, MultiProgress, ProgressBar, ProgressStyle};
 
+use super::columns::{Align, Table};
 use super::rate::Rates;
 use super::words::{plain, registry_lost};
 use crate::safe::{Shown, terminal_line};
@@ -33,26 +34,24 @@ pub fn line(event: &PeerEvent, rates: &Rates, now: Instant) -> Option<String> {
         }
         PeerEvent::Users { users } if users.is_empty() => "nobody is online".into(),
         PeerEvent::Users { users } => {
-            let mut s = format!("online ({}):", users.len());
+            let mut t = Table::new(&[Align::Left, Align::Left]);
             for u in users {
-                let _ = write!(s, "\n  {:<20} {}", u.name, u.addr);
+                t.row(vec![u.name.to_string(), u.addr.to_string()]);
             }
-            s
+            format!("online ({}):{}", users.len(), t.render())
         }
         PeerEvent::Files { files } if files.is_empty() => "no shared files".into(),
         PeerEvent::Files { files } => {
-            let mut s = format!("shared files ({}):", files.len());
+            let mut t = Table::new(&[Align::Left, Align::Left, Align::Right, Align::Left]);
             for f in files {
-                let _ = write!(
-                    s,
-                    "\n  {:<16} {:<32} {:>10}  {}",
-                    f.owner,
-                    Shown(f.file.name.as_str()),
+                t.row(vec![
+                    f.owner.to_string(),
+                    Shown(f.file.name.as_str()).to_string(),
                     HumanBytes(f.file.size).to_string(),
-                    f.file.md5
-                );
+                    f.file.md5.to_string(),
+                ]);
             }
-            s
+            format!("shared files ({}):{}", files.len(), t.render())
         }
         PeerEvent::Whois { info, files } => {
             let mut s = match info.addr {
@@ -148,25 +147,24 @@ pub fn line(event: &PeerEvent, rates: &Rates, now: Instant) -> Option<String> {
         }
         PeerEvent::Transfers { transfers } if transfers.is_empty() => "no transfers".into(),
         PeerEvent::Transfers { transfers } => {
-            let mut s = String::from("transfers:");
+            use Align::{Left, Right};
+            let mut table = Table::new(&[Right, Left, Left, Right, Left, Left]);
             for t in transfers {
                 let way = match t.direction {
                     Direction::Send => "to",
                     Direction::Receive => "from",
                 };
                 let pct = (t.done * 100).checked_div(t.total).unwrap_or(100);
-                let _ = write!(
-                    s,
-                    "\n  {:>4}  {} {way} {}  {pct}% of {}  {}  {}",
-                    t.id.0,
-                    Shown(&t.name),
-                    t.peer,
-                    HumanBytes(t.total),
+                table.row(vec![
+                    t.id.0.to_string(),
+                    Shown(&t.name).to_string(),
+                    format!("{way} {}", t.peer),
+                    format!("{pct}% of {}", HumanBytes(t.total)),
                     rates.shown(t.id, now, t.done, t.total),
-                    Shown(&t.state)
-                );
+                    Shown(&t.state).to_string(),
+                ]);
             }
-            s
+            format!("transfers:{}", table.render())
         }
         PeerEvent::History { with, messages } if messages.is_empty() => {
             format!("no messages with {with} yet")
@@ -182,15 +180,15 @@ pub fn line(event: &PeerEvent, rates: &Rates, now: Instant) -> Option<String> {
             "no friends yet; /friend add NAME".into()
         }
         PeerEvent::Friends { friends } => {
-            let mut s = String::from("friends:");
+            let mut t = Table::new(&[Align::Left, Align::Left]);
             for f in friends {
-                let state = if f.online { "online" } else { "offline" };
-                let _ = write!(s, "\n  {:<20} {state}", f.name);
+                let mut state = String::from(if f.online { "online" } else { "offline" });
                 if f.queued > 0 {
-                    let _ = write!(s, ", {} messages waiting", f.queued);
+                    let _ = write!(state, ", {} messages waiting", f.queued);
                 }
+                t.row(vec![f.name.to_string(), state]);
             }
-            s
+            format!("friends:{}", t.render())
         }
         PeerEvent::Profile { profile } => format!(
             "nick: {}\nbio: {}\navatar: {}",
@@ -499,6 +497,34 @@ mod tests {
                 "{e:?} let the network start a line: {s}"
             );
         }
+    }
+
+    #[test]
+    fn files_line_up_by_display_width() {
+        use confab_engine::wire::FileName;
+        use confab_engine::wire::registry::{FileEntry, SharedFile};
+        use unicode_width::UnicodeWidthStr;
+        let entry = |owner: &str, name: &str| FileEntry {
+            owner: n(owner),
+            file: SharedFile {
+                name: FileName::new(name).unwrap(),
+                size: 1000,
+                md5: Md5::of(name.as_bytes()),
+            },
+        };
+        let s = line(&PeerEvent::Files {
+            files: vec![
+                entry("bob", "日本語の資料.pdf"),
+                entry("carol", "notes.txt"),
+            ],
+        })
+        .unwrap();
+        let md5_at: Vec<usize> = s
+            .lines()
+            .skip(1)
+            .map(|l| l[..l.rfind(' ').unwrap()].width())
+            .collect();
+        assert_eq!(md5_at[0], md5_at[1], "{s}");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! reports `Stopped` (after `/quit`, end of input, Ctrl-C or SIGTERM, or a
 //! fatal refusal like a wrong password), with status 0 only for a normal stop.
 
+mod columns;
 mod conversation;
 mod human;
 mod input;
