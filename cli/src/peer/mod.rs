@@ -95,7 +95,7 @@ impl Folders {
 pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
     let folders = Folders::resolve(&args)?;
     let printer = Printer::new(args.json);
-    let password = secret::password(&args.name)?;
+    let password = secret::password(&args.name, &folders.data)?;
     let (registry, embedded) = find_registry(args.registry, &folders.data, &printer)?;
 
     let store = Store::open(&folders.data)?;
@@ -135,6 +135,7 @@ pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
     let stopper = handle.clone();
     crate::stop_on_signals(move || stopper.stop())?;
     let mut sink = PeerSink {
+        data: folders.data.clone(),
         printer,
         conversation,
         pace,
@@ -199,6 +200,7 @@ fn unix_ms() -> u64 {
 /// Prints a peer's events and notices when it has stopped.
 #[derive(Debug)]
 pub struct PeerSink {
+    data: PathBuf,
     printer: Printer,
     conversation: Conversation,
     pace: Pace,
@@ -235,6 +237,9 @@ impl Sink<PeerEvent> for PeerSink {
         self.conversation.follow(&event);
         self.printer.event(&event);
         self.pace.follow(&event);
+        if let PeerEvent::Ready { .. } = event {
+            secret::remember_log_in(&self.data);
+        }
         if let PeerEvent::Stopped { code, reason } = event {
             self.stopped = Some((code, reason));
             return Flow::Finish;
