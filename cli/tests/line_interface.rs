@@ -273,3 +273,24 @@ fn when_the_registry_host_leaves_the_others_are_told_in_plain_words() {
     assert!(!out.contains("ShuttingDown"), "{out}");
     assert_eq!(enum_names(&out), Vec::<&str>::new(), "{out}");
 }
+
+#[test]
+fn a_search_that_finds_nobody_and_a_missing_file_say_what_happened() {
+    let net = Net::new();
+    let _bob = net.peer("bob");
+    let mut alice = human(&net, "alice");
+    alice.send("/search zzz");
+    let found = alice.expect_line("zzz");
+    assert_eq!(found, "no name online contains \"zzz\"");
+    alice.send("/search bo");
+    alice.expect_line("online with \"bo\" in their name (1):");
+
+    alice.send("/send bob nope.bin");
+    let err = alice.expect_line("nope.bin");
+    assert!(err.starts_with("error: cannot send nope.bin"), "{err}");
+    alice.send("/quit");
+    alice.expect_line("bye");
+    let out = all_output(&mut alice);
+    assert!(!out.contains("nobody is online"), "{out}");
+    assert!(!out.contains("offering"), "{out}");
+}

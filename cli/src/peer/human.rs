@@ -18,9 +18,11 @@ use std::time::Instant;
 use confab_engine::TransferId;
 use confab_engine::peer::{Direction, PeerEvent, Target};
 use confab_engine::wire::ErrorCode;
+use confab_engine::wire::registry::UserEntry;
 use indicatif::{HumanBytes, MultiProgress, ProgressBar, ProgressStyle};
 
 use super::columns::{Align, Table};
+use super::pace::Question;
 use super::rate::Rates;
 use super::words::{plain, registry_lost};
 use crate::safe::{Shown, terminal_line};
@@ -33,13 +35,7 @@ pub fn line(event: &PeerEvent, rates: &Rates, now: Instant) -> Option<String> {
             format!("logged in as {name}, reachable at {listen}. Type /help for the commands.")
         }
         PeerEvent::Users { users } if users.is_empty() => "nobody is online".into(),
-        PeerEvent::Users { users } => {
-            let mut t = Table::new(&[Align::Left, Align::Left]);
-            for u in users {
-                t.row(vec![u.name.to_string(), u.addr.to_string()]);
-            }
-            format!("online ({}):{}", users.len(), t.render())
-        }
+        PeerEvent::Users { users } => format!("online ({}):{}", users.len(), users_table(users)),
         PeerEvent::Files { files } if files.is_empty() => "no shared files".into(),
         PeerEvent::Files { files } => {
             let mut t = Table::new(&[Align::Left, Align::Left, Align::Right, Align::Left]);
@@ -213,6 +209,29 @@ pub fn line(event: &PeerEvent, rates: &Rates, now: Instant) -> Option<String> {
     })
 }
 
+/// The answer to `/search TEXT`: unlike `/who`'s, an empty one says that
+/// nobody matched, not that nobody is online.
+pub fn search_line(text: &str, users: &[UserEntry]) -> String {
+    if users.is_empty() {
+        format!("no name online contains \"{}\"", Shown(text))
+    } else {
+        format!(
+            "online with \"{}\" in their name ({}):{}",
+            Shown(text),
+            users.len(),
+            users_table(users)
+        )
+    }
+}
+
+fn users_table(users: &[UserEntry]) -> String {
+    let mut t = Table::new(&[Align::Left, Align::Left]);
+    for u in users {
+        t.row(vec![u.name.to_string(), u.addr.to_string()]);
+    }
+    t.render()
+}
+
 /// `at` (milliseconds since the Unix epoch) as `YYYY-MM-DD HH:MM` in UTC.
 pub fn utc(at_ms: u64) -> String {
     let secs = at_ms / 1000;
@@ -242,8 +261,8 @@ pub struct HumanPrinter {
 }
 
 impl HumanPrinter {
-    /// Shows `event`.
-    pub fn event(&mut self, event: &PeerEvent) {
+    /// Shows `event`, which answers `asked` if that is given.
+    pub fn event(&mut self, event: &PeerEvent, asked: Option<&Question>) {
         let now = Instant::now();
         match event {
             PeerEvent::TransferProgress { .. } if self.stopped => return,
@@ -284,7 +303,11 @@ impl HumanPrinter {
             }
             _ => {}
         }
-        if let Some(text) = line(event, &self.rates, now) {
+        let text = match (event, asked) {
+            (PeerEvent::Users { users }, Some(Question::Search(q))) => Some(search_line(q, users)),
+            _ => line(event, &self.rates, now),
+        };
+        if let Some(text) = text {
             self.say(&text);
         }
     }
@@ -306,7 +329,6 @@ mod tests {
         super::line(event, &Rates::default(), Instant::now())
     }
     use confab_engine::peer::RequestId;
-    use confab_engine::wire::registry::UserEntry;
     use confab_engine::wire::{GroupName, Md5, Name};
 
     fn n(s: &str) -> Name {
@@ -536,15 +558,30 @@ mod tests {
             total: 100,
             rate: 1 << 40,
         };
-        p.event(&progress);
+        p.event(&progress, None);
         assert_eq!(p.transfers.len(), 1);
-        p.event(&PeerEvent::Stopped {
+        let stop = PeerEvent::Stopped {
             code: ErrorCode::Normal,
             reason: "quit".into(),
-        });
+        };
+        p.event(&stop, None);
         assert!(p.transfers.is_empty(), "cleared before bye");
-        p.event(&progress);
+        p.event(&progress, None);
         assert!(p.transfers.is_empty(), "nothing drawn after bye");
+    }
+
+    #[test]
+    fn a_search_that_finds_nobody_says_so() {
+        assert_eq!(search_line("zzz", &[]), "no name online contains \"zzz\"");
+        let bob = UserEntry {
+            name: n("bob"),
+            addr: "10.0.0.2:5".parse().unwrap(),
+        };
+        let s = search_line("bo", &[bob]);
+        assert!(
+            s.starts_with("online with \"bo\" in their name (1):"),
+            "{s}"
+        );
     }
 
     #[test]

@@ -72,6 +72,16 @@ pub fn read_lines(
                 continue;
             }
         };
+        // Checked here so that a typo is not first announced as an offer
+        // (the engine announces, then the driver finds no file).
+        if let PeerCommand::SendFile { path, .. } = &cmd
+            && let Err(e) = std::fs::metadata(path)
+        {
+            printer.error(&format!(
+                "cannot send {path}: {e}; give the path of a file or folder on this machine"
+            ));
+            continue;
+        }
         if let PeerCommand::Message { to, .. } = &cmd {
             conversation.choose(to.clone());
         }

@@ -235,8 +235,8 @@ fn fatal_stop(code: ErrorCode, reason: &str) -> String {
 impl Sink<PeerEvent> for PeerSink {
     fn event(&mut self, event: PeerEvent) -> Flow {
         self.conversation.follow(&event);
-        self.printer.event(&event);
-        self.pace.follow(&event);
+        let asked = self.pace.follow(&event);
+        self.printer.event(&event, asked.as_ref());
         if let PeerEvent::Ready { .. } = event {
             secret::remember_log_in(&self.data);
         }

@@ -10,6 +10,7 @@ use confab_engine::peer::PeerEvent;
 
 use super::human::HumanPrinter;
 use super::json;
+use super::pace::Question;
 use super::words::plain;
 
 #[derive(Debug)]
@@ -39,11 +40,12 @@ impl Printer {
         f(&mut guard);
     }
 
-    /// An event from the engine.
-    pub fn event(&self, event: &PeerEvent) {
+    /// An event from the engine; `asked` is the question it answers, if
+    /// it answers one.
+    pub fn event(&self, event: &PeerEvent, asked: Option<&Question>) {
         self.with(|s| match s {
             Style::Json => emit(json::event(event)),
-            Style::Human(h) => h.event(event),
+            Style::Human(h) => h.event(event, asked),
         });
     }
 
