@@ -294,3 +294,40 @@ fn a_search_that_finds_nobody_and_a_missing_file_say_what_happened() {
     assert!(!out.contains("nobody is online"), "{out}");
     assert!(!out.contains("offering"), "{out}");
 }
+
+#[test]
+fn chats_and_groups_say_what_happened_and_where_lines_go() {
+    let net = Net::new();
+    let mut bob = net.peer("bob");
+    let mut alice = human(&net, "alice");
+
+    // A request is acknowledged at once; one that never opened did not
+    // "close".
+    alice.send("/chat dave");
+    alice.expect_line("asked dave for a chat; waiting for the answer");
+    let no = alice.expect_line("dave");
+    assert!(no.starts_with("* no chat with dave: "), "{no}");
+
+    alice.send("/chat bob");
+    alice.expect_line("asked bob for a chat");
+    let req = bob.expect(json!({"event": "chat_request", "from": "alice"}));
+    bob.send(&format!("/accept {}", req["id"]));
+    alice.expect_line("chat with bob is open");
+
+    // Joining a group does not take the open chat's place.
+    bob.send("/group create #g");
+    bob.expect(json!({"event": "group_joined", "group": "#g"}));
+    bob.send("/invite #g alice");
+    alice.expect_line("bob invites you into #g");
+    alice.send("/accept");
+    let joined = alice.expect_line("you are in #g");
+    assert!(
+        joined.ends_with("write to it with /msg #g TEXT"),
+        "{joined}"
+    );
+    alice.send("still for bob");
+    bob.expect(json!({"event": "message", "from": "alice", "to": "bob", "text": "still for bob"}));
+    alice.send("/invite #g carol");
+    alice.expect_line("invited carol into #g; waiting for the answer");
+    quit(&mut bob);
+}

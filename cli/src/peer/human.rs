@@ -16,13 +16,15 @@ use std::fmt::Write as _;
 use std::time::Instant;
 
 use confab_engine::TransferId;
-use confab_engine::peer::{Direction, PeerEvent, Target};
+use confab_engine::peer::{Direction, PeerCommand, PeerEvent, Target};
 use confab_engine::wire::ErrorCode;
 use confab_engine::wire::registry::UserEntry;
 use indicatif::{HumanBytes, MultiProgress, ProgressBar, ProgressStyle};
 
+use super::chats::{Chats, Closed};
 use super::columns::{Align, Table};
 use super::pace::Question;
+use super::printer::Context;
 use super::rate::Rates;
 use super::words::{plain, registry_lost};
 use crate::safe::{Shown, terminal_line};
@@ -258,12 +260,14 @@ pub struct HumanPrinter {
     rates: Rates,
     /// After `Stopped` no bar is drawn again (it would follow `bye`).
     stopped: bool,
+    chats: Chats,
 }
 
 impl HumanPrinter {
-    /// Shows `event`, which answers `asked` if that is given.
-    pub fn event(&mut self, event: &PeerEvent, asked: Option<&Question>) {
+    /// Shows `event`.
+    pub fn event(&mut self, event: &PeerEvent, context: &Context) {
         let now = Instant::now();
+        let closed = self.chats.follow(event);
         match event {
             PeerEvent::TransferProgress { .. } if self.stopped => return,
             PeerEvent::TransferProgress {
@@ -303,9 +307,33 @@ impl HumanPrinter {
             }
             _ => {}
         }
-        let text = match (event, asked) {
+        let text = match (event, &context.asked) {
             (PeerEvent::Users { users }, Some(Question::Search(q))) => Some(search_line(q, users)),
+            (PeerEvent::ChatClosed { with, reason }, _) if closed == Some(Closed::NeverOpened) => {
+                Some(format!("* no chat with {with}: {}", Shown(&plain(reason))))
+            }
+            (PeerEvent::GroupJoined { group, .. }, _) => line(event, &self.rates, now).map(|l| {
+                if context.now_current {
+                    format!("{l}; plain lines go to {group}")
+                } else {
+                    format!("{l}; write to it with /msg {group} TEXT")
+                }
+            }),
             _ => line(event, &self.rates, now),
+        };
+        if let Some(text) = text {
+            self.say(&text);
+        }
+    }
+
+    /// Acknowledges a command whose answer comes from another person.
+    pub fn sent(&mut self, cmd: &PeerCommand) {
+        let text = match cmd {
+            PeerCommand::Chat(name) => self.chats.asking(name),
+            PeerCommand::Invite { group, name } => Some(format!(
+                "* invited {name} into {group}; waiting for the answer"
+            )),
+            _ => None,
         };
         if let Some(text) = text {
             self.say(&text);
@@ -558,15 +586,15 @@ mod tests {
             total: 100,
             rate: 1 << 40,
         };
-        p.event(&progress, None);
+        p.event(&progress, &Context::default());
         assert_eq!(p.transfers.len(), 1);
         let stop = PeerEvent::Stopped {
             code: ErrorCode::Normal,
             reason: "quit".into(),
         };
-        p.event(&stop, None);
+        p.event(&stop, &Context::default());
         assert!(p.transfers.is_empty(), "cleared before bye");
-        p.event(&progress, None);
+        p.event(&progress, &Context::default());
         assert!(p.transfers.is_empty(), "nothing drawn after bye");
     }
 

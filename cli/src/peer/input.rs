@@ -92,6 +92,7 @@ pub fn read_lines(
             break;
         }
         pace.asking(&cmd);
+        printer.sent(&cmd);
         if handle.command(cmd).is_err() {
             return;
         }

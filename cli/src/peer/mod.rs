@@ -7,6 +7,7 @@
 //! reports `Stopped` (after `/quit`, end of input, Ctrl-C or SIGTERM, or a
 //! fatal refusal like a wrong password), with status 0 only for a normal stop.
 
+mod chats;
 mod columns;
 mod conversation;
 mod human;
@@ -33,7 +34,7 @@ use confab_mio::{
 
 use self::conversation::Conversation;
 use self::pace::Pace;
-use self::printer::Printer;
+use self::printer::{Context, Printer};
 use crate::args::PeerArgs;
 use crate::fail::Fail;
 use crate::paths;
@@ -234,9 +235,11 @@ fn fatal_stop(code: ErrorCode, reason: &str) -> String {
 
 impl Sink<PeerEvent> for PeerSink {
     fn event(&mut self, event: PeerEvent) -> Flow {
-        self.conversation.follow(&event);
-        let asked = self.pace.follow(&event);
-        self.printer.event(&event, asked.as_ref());
+        let context = Context {
+            now_current: self.conversation.follow(&event),
+            asked: self.pace.follow(&event),
+        };
+        self.printer.event(&event, &context);
         if let PeerEvent::Ready { .. } = event {
             secret::remember_log_in(&self.data);
         }

@@ -6,17 +6,27 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use confab_engine::peer::PeerEvent;
+use confab_engine::peer::{PeerCommand, PeerEvent};
 
 use super::human::HumanPrinter;
 use super::json;
 use super::pace::Question;
 use super::words::plain;
 
+/// What the line interface knows of an event beyond the event itself.
+#[derive(Debug, Default)]
+pub struct Context {
+    /// The question it answers, if it answers one.
+    pub asked: Option<Question>,
+    /// It made its conversation the one plain lines go to.
+    pub now_current: bool,
+}
+
 #[derive(Debug)]
 enum Style {
     Json,
-    Human(HumanPrinter),
+    // Boxed: one printer per process, and clippy minds the size gap.
+    Human(Box<HumanPrinter>),
 }
 
 /// Standard output, in the chosen style; cheap to clone.
@@ -29,7 +39,7 @@ impl Printer {
         let style = if json {
             Style::Json
         } else {
-            Style::Human(HumanPrinter::default())
+            Style::Human(Box::default())
         };
         Self(Arc::new(Mutex::new(style)))
     }
@@ -40,12 +50,22 @@ impl Printer {
         f(&mut guard);
     }
 
-    /// An event from the engine; `asked` is the question it answers, if
-    /// it answers one.
-    pub fn event(&self, event: &PeerEvent, asked: Option<&Question>) {
+    /// An event from the engine, with what the line interface knows of it.
+    pub fn event(&self, event: &PeerEvent, context: &Context) {
         self.with(|s| match s {
             Style::Json => emit(json::event(event)),
-            Style::Human(h) => h.event(event, asked),
+            Style::Human(h) => h.event(event, context),
+        });
+    }
+
+    /// A command was handed to the engine. People are told at once of one
+    /// whose answer comes from another person (`/chat`, `/invite`); scripts
+    /// wait for the events.
+    pub fn sent(&self, cmd: &PeerCommand) {
+        self.with(|s| {
+            if let Style::Human(h) = s {
+                h.sent(cmd);
+            }
         });
     }
 
