@@ -331,3 +331,17 @@ fn chats_and_groups_say_what_happened_and_where_lines_go() {
     alice.expect_line("invited carol into #g; waiting for the answer");
     quit(&mut bob);
 }
+
+#[test]
+fn transfers_lists_the_ones_finished_this_session() {
+    let net = Net::new();
+    std::fs::write(net.share("bob").join("notes.txt"), b"some notes").unwrap();
+    let _bob = net.peer("bob");
+    let mut alice = human(&net, "alice");
+    alice.send("/get bob notes.txt");
+    alice.expect_line("received notes.txt");
+    alice.send("/transfers");
+    alice.expect_line("no transfers under way");
+    alice.expect_line("finished this session:");
+    alice.expect_line("✓ received notes.txt into ");
+}

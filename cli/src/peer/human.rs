@@ -261,6 +261,10 @@ pub struct HumanPrinter {
     /// After `Stopped` no bar is drawn again (it would follow `bye`).
     stopped: bool,
     chats: Chats,
+    /// This session's finished transfers, as they were reported. The
+    /// engine's `/transfers` keeps one a short while (as "over"), then
+    /// forgets it; `/transfers` shows them apart, always.
+    finished: Vec<(TransferId, String)>,
 }
 
 impl HumanPrinter {
@@ -312,6 +316,24 @@ impl HumanPrinter {
             (PeerEvent::ChatClosed { with, reason }, _) if closed == Some(Closed::NeverOpened) => {
                 Some(format!("* no chat with {with}: {}", Shown(&plain(reason))))
             }
+            (PeerEvent::Transfers { transfers }, _) if !self.finished.is_empty() => {
+                let transfers: Vec<_> = transfers
+                    .iter()
+                    .filter(|t| self.finished.iter().all(|(id, _)| *id != t.id))
+                    .cloned()
+                    .collect();
+                let under_way = if transfers.is_empty() {
+                    "no transfers under way".to_owned()
+                } else {
+                    let list = PeerEvent::Transfers { transfers };
+                    line(&list, &self.rates, now).unwrap_or_default()
+                };
+                let done: Vec<&str> = self.finished.iter().map(|(_, l)| l.as_str()).collect();
+                Some(format!(
+                    "{under_way}\nfinished this session:\n  {}",
+                    done.join("\n  ")
+                ))
+            }
             (PeerEvent::GroupJoined { group, .. }, _) => line(event, &self.rates, now).map(|l| {
                 if context.now_current {
                     format!("{l}; plain lines go to {group}")
@@ -322,6 +344,10 @@ impl HumanPrinter {
             _ => line(event, &self.rates, now),
         };
         if let Some(text) = text {
+            if let PeerEvent::TransferDone { id, .. } | PeerEvent::TransferFailed { id, .. } = event
+            {
+                self.finished.push((*id, text.clone()));
+            }
             self.say(&text);
         }
     }
@@ -609,6 +635,28 @@ mod tests {
         assert!(
             s.starts_with("online with \"bo\" in their name (1):"),
             "{s}"
+        );
+    }
+
+    #[test]
+    fn transfers_keeps_the_finished_ones() {
+        let mut p = HumanPrinter::default();
+        p.event(
+            &PeerEvent::TransferFailed {
+                id: TransferId(4),
+                reason: "bob cancelled".into(),
+            },
+            &Context::default(),
+        );
+        let list = PeerEvent::Transfers { transfers: vec![] };
+        let now = Instant::now();
+        assert_eq!(super::line(&list, &p.rates, now).unwrap(), "no transfers");
+        assert_eq!(
+            p.finished,
+            [(
+                TransferId(4),
+                "✗ transfer 4 failed: bob cancelled".to_owned()
+            )]
         );
     }
 
