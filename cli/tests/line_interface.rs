@@ -345,3 +345,31 @@ fn transfers_lists_the_ones_finished_this_session() {
     alice.expect_line("finished this session:");
     alice.expect_line("✓ received notes.txt into ");
 }
+
+#[test]
+fn avatar_saves_the_avatar_to_a_file() {
+    let net = Net::new();
+    let png = b"\x89PNG\r\n\x1a\n-not-really-an-image-";
+    let pic = net.home("bob").join("me.png");
+    std::fs::create_dir_all(net.home("bob")).unwrap();
+    std::fs::write(&pic, png).unwrap();
+    let mut bob = net.peer("bob");
+    bob.send(&format!("/profile avatar {}", pic.display()));
+    bob.expect(json!({"event": "profile", "avatar_size": png.len()}));
+    bob.send("/whois bob");
+    bob.expect(json!({"event": "whois", "name": "bob", "avatar_size": png.len()}));
+
+    let mut alice = human(&net, "alice");
+    alice.send("/avatar bob");
+    let saved = alice.expect_line("saved bob's avatar");
+    let path = saved.rsplit(" to ").next().unwrap();
+    assert_eq!(std::fs::read(path).unwrap(), png, "{saved}");
+    assert!(path.ends_with("bob.png"), "{path}");
+
+    let mut carol = net.peer("carol");
+    carol.send("/avatar bob");
+    let v = carol.expect(json!({"event": "avatar", "name": "bob", "size": png.len()}));
+    assert_eq!(std::fs::read(v["path"].as_str().unwrap()).unwrap(), png);
+    carol.send("/avatar alice");
+    carol.expect(json!({"event": "avatar", "name": "alice", "size": 0, "path": null}));
+}

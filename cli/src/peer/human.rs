@@ -65,8 +65,9 @@ pub fn line(event: &PeerEvent, rates: &Rates, now: Instant) -> Option<String> {
             if !info.profile.avatar.is_empty() {
                 let _ = write!(
                     s,
-                    "\n  avatar: {}",
-                    HumanBytes(info.profile.avatar.len() as u64)
+                    "\n  avatar: {} (/avatar {} saves it to a file)",
+                    HumanBytes(info.profile.avatar.len() as u64),
+                    info.name
                 );
             }
             for f in files {

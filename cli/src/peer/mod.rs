@@ -7,6 +7,7 @@
 //! reports `Stopped` (after `/quit`, end of input, Ctrl-C or SIGTERM, or a
 //! fatal refusal like a wrong password), with status 0 only for a normal stop.
 
+mod avatar;
 mod chats;
 mod columns;
 mod conversation;
@@ -33,7 +34,7 @@ use confab_mio::{
 };
 
 use self::conversation::Conversation;
-use self::pace::Pace;
+use self::pace::{Pace, Question};
 use self::printer::{Context, Printer};
 use crate::args::PeerArgs;
 use crate::fail::Fail;
@@ -239,6 +240,13 @@ impl Sink<PeerEvent> for PeerSink {
             now_current: self.conversation.follow(&event),
             asked: self.pace.follow(&event),
         };
+        if let (Some(Question::Avatar(_)), PeerEvent::Whois { info, .. }) = (&context.asked, &event)
+        {
+            let bytes = &info.profile.avatar;
+            let saved = avatar::save(&self.data.join("avatars"), &info.name, bytes);
+            self.printer.avatar(&info.name, bytes.len(), &saved);
+            return Flow::Continue;
+        }
         self.printer.event(&event, &context);
         if let PeerEvent::Ready { .. } = event {
             secret::remember_log_in(&self.data);

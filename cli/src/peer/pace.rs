@@ -17,6 +17,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex};
 
 use confab_engine::peer::{PeerCommand, PeerEvent};
+use confab_engine::wire::Name;
 
 /// How the first log-in ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,10 +36,13 @@ pub enum Question {
     Search(String),
     Whois,
     Files,
+    /// `/avatar NAME`: a whois whose answer is saved, not shown.
+    Avatar(Name),
 }
 
 impl Question {
-    fn of(cmd: &PeerCommand) -> Option<Self> {
+    /// The question `cmd` asks, if it asks the registry one.
+    pub fn of(cmd: &PeerCommand) -> Option<Self> {
         Some(match cmd {
             PeerCommand::Who => Question::Who,
             PeerCommand::Search(text) => Question::Search(text.clone()),
@@ -52,7 +56,10 @@ impl Question {
         matches!(
             (self, event),
             (Question::Who | Question::Search(_), PeerEvent::Users { .. })
-                | (Question::Whois, PeerEvent::Whois { .. })
+                | (
+                    Question::Whois | Question::Avatar(_),
+                    PeerEvent::Whois { .. }
+                )
                 | (Question::Files, PeerEvent::Files { .. })
         )
     }
@@ -118,9 +125,10 @@ impl Pace {
         self.change(|s| s.owed.pop_front());
     }
 
-    /// Called before `cmd` goes to the engine.
-    pub fn asking(&self, cmd: &PeerCommand) {
-        if let Some(q) = Question::of(cmd) {
+    /// Called before a command goes to the engine, with the question it
+    /// asks, if any.
+    pub fn asking(&self, question: Option<Question>) {
+        if let Some(q) = question {
             self.change(|s| s.owed.push_back(q));
         }
     }
@@ -139,7 +147,7 @@ impl Pace {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use confab_engine::wire::{ErrorCode, Name};
+    use confab_engine::wire::ErrorCode;
 
     #[test]
     fn the_first_log_in_outcome_is_awaited_and_kept() {
@@ -166,8 +174,8 @@ mod tests {
     #[test]
     fn answers_are_matched_to_their_questions() {
         let p = Pace::default();
-        p.asking(&PeerCommand::Files(None));
-        p.asking(&PeerCommand::Search("zz".into()));
+        p.asking(Question::of(&PeerCommand::Files(None)));
+        p.asking(Question::of(&PeerCommand::Search("zz".into())));
         let users = PeerEvent::Users { users: vec![] };
         assert_eq!(p.follow(&users), Some(Question::Search("zz".into())));
         assert_eq!(p.follow(&users), None, "asked once");
@@ -180,9 +188,9 @@ mod tests {
     #[test]
     fn quit_waits_for_the_answers_owed() {
         let p = Pace::default();
-        p.asking(&PeerCommand::Who);
-        p.asking(&PeerCommand::Friends);
-        p.asking(&PeerCommand::Files(None));
+        p.asking(Question::of(&PeerCommand::Who));
+        p.asking(Question::of(&PeerCommand::Friends));
+        p.asking(Question::of(&PeerCommand::Files(None)));
         let owed = |p: &Pace| p.0.0.lock().unwrap().owed.len();
         assert_eq!(owed(&p), 2, "/friends is answered at once, not owed");
         let waiter = {

@@ -4,9 +4,11 @@
 //! [`super::human`].
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use confab_engine::peer::{PeerCommand, PeerEvent};
+use confab_engine::wire::Name;
 
 use super::human::HumanPrinter;
 use super::json;
@@ -55,6 +57,21 @@ impl Printer {
         self.with(|s| match s {
             Style::Json => emit(json::event(event)),
             Style::Human(h) => h.event(event, context),
+        });
+    }
+
+    /// The answer to `/avatar NAME`: where its `size` bytes were saved.
+    pub fn avatar(&self, name: &Name, size: usize, saved: &Result<Option<PathBuf>, String>) {
+        self.with(|s| match (s, saved) {
+            (Style::Json, Ok(path)) => emit(json::avatar(name, size, path.as_deref())),
+            (Style::Json, Err(e)) => emit(json::error(e)),
+            (Style::Human(h), Ok(Some(path))) => h.say(&format!(
+                "saved {name}'s avatar ({}) to {}",
+                indicatif::HumanBytes(size as u64),
+                path.display()
+            )),
+            (Style::Human(h), Ok(None)) => h.say(&format!("{name} has no avatar")),
+            (Style::Human(h), Err(e)) => h.say(&format!("error: {e}")),
         });
     }
 
