@@ -373,3 +373,28 @@ fn avatar_saves_the_avatar_to_a_file() {
     carol.send("/avatar alice");
     carol.expect(json!({"event": "avatar", "name": "alice", "size": 0, "path": null}));
 }
+
+#[test]
+fn after_a_restart_plain_lines_go_to_the_chat_still_open() {
+    let net = Net::new();
+    let mut bob = net.peer("bob");
+    let mut alice = human(&net, "alice");
+    alice.send("/chat bob");
+    let req = bob.expect(json!({"event": "chat_request", "from": "alice"}));
+    bob.send(&format!("/accept {}", req["id"]));
+    alice.expect_line("chat with bob is open");
+    alice.send("/quit");
+    alice.expect_line("bye");
+    assert!(alice.wait_exit().success());
+
+    let mut alice = human(&net, "alice");
+    assert!(
+        alice.log.iter().any(|l| l
+            .as_str()
+            .is_some_and(|s| s.contains("your chat with bob is still open"))),
+        "{:?}",
+        alice.log
+    );
+    alice.send("where were we");
+    bob.expect(json!({"event": "message", "from": "alice", "to": "bob", "text": "where were we"}));
+}

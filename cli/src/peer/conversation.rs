@@ -8,7 +8,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use confab_engine::peer::{PeerEvent, Target};
+use confab_engine::Record;
+use confab_engine::peer::{PeerEvent, PeerRecord, Target};
+use confab_engine::wire::Name;
 
 /// The current conversation, shared between threads.
 #[derive(Debug, Clone, Default)]
@@ -24,6 +26,35 @@ impl Conversation {
     pub fn choose(&self, target: Target) {
         if let Ok(mut c) = self.0.lock() {
             *c = Some(target);
+        }
+    }
+
+    /// Picks up where the last run left off: with exactly one chat still
+    /// open in `records`, plain lines go to it, as they did. Returns what to
+    /// tell the user, if anything.
+    pub fn restore(&self, records: &[Record]) -> Option<String> {
+        let chats: Vec<&Name> = records
+            .iter()
+            .filter_map(|r| match r {
+                Record::Peer(PeerRecord::Chat(n)) => Some(n),
+                _ => None,
+            })
+            .collect();
+        match chats.as_slice() {
+            [] => None,
+            [one] => {
+                self.choose(Target::User((*one).clone()));
+                Some(format!(
+                    "your chat with {one} is still open; plain lines go to {one}"
+                ))
+            }
+            many => {
+                let names: Vec<&str> = many.iter().map(|n| n.as_str()).collect();
+                Some(format!(
+                    "your chats with {} are still open; /msg NAME TEXT writes to one",
+                    names.join(", ")
+                ))
+            }
         }
     }
 
@@ -54,7 +85,6 @@ impl Conversation {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use confab_engine::wire::Name;
 
     fn n(s: &str) -> Name {
         Name::new(s).unwrap()
@@ -100,5 +130,20 @@ mod tests {
         assert_eq!(c.current(), None);
         assert!(c.follow(&joined), "with nothing open, it does");
         assert_eq!(c.current(), Some(Target::Group(g)));
+    }
+
+    #[test]
+    fn a_chat_left_open_last_time_is_current_again() {
+        let c = Conversation::default();
+        assert_eq!(c.restore(&[]), None);
+        let chat = |s: &str| Record::Peer(PeerRecord::Chat(n(s)));
+        let said = c.restore(&[chat("bob")]).unwrap();
+        assert!(said.contains("plain lines go to bob"), "{said}");
+        assert_eq!(c.current(), Some(Target::User(n("bob"))));
+
+        let c = Conversation::default();
+        let said = c.restore(&[chat("bob"), chat("carol")]).unwrap();
+        assert!(said.contains("bob, carol"), "{said}");
+        assert_eq!(c.current(), None, "which one is not ours to guess");
     }
 }

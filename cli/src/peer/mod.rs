@@ -102,6 +102,10 @@ pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
 
     let store = Store::open(&folders.data)?;
     let records = store.load()?;
+    let conversation = Conversation::default();
+    if let Some(said) = conversation.restore(&records) {
+        printer.notice(&said);
+    }
     let shared = SharedIndex::scan(&folders.share, store.database())?;
     let count = shared.files().len();
     printer.notice(&format!(
@@ -126,7 +130,6 @@ pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
         .map_err(|e| Fail(format!("{e}; check --share and --downloads")))?;
 
     let handle = driver.handle();
-    let conversation = Conversation::default();
     let pace = Pace::default();
     input::spawn(
         handle.clone(),
