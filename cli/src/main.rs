@@ -10,13 +10,13 @@ mod paths;
 mod peer;
 mod registry;
 mod safe;
+mod signals;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
 use crate::args::{Cli, Command};
-use crate::fail::Fail;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -33,19 +33,4 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// Calls `stop` on the first SIGINT or SIGTERM; a second one ends the process
-/// at once (status 130), for when a clean stop takes too long.
-pub fn stop_on_signals(stop: impl Fn() + Send + 'static) -> Result<(), Fail> {
-    let mut seen = false;
-    confab_mio::on_stop_signal(move |signal| {
-        if seen {
-            eprintln!("confab: second signal {signal}; leaving now");
-            std::process::exit(130);
-        }
-        seen = true;
-        stop();
-    })
-    .map_err(|e| Fail(format!("cannot watch for Ctrl-C: {e}")))
 }

@@ -76,7 +76,7 @@ pub fn run(args: RegistryArgs) -> Result<(), Fail> {
         join_address(bound)
     );
     let handle = driver.handle();
-    crate::stop_on_signals(move || handle.stop())?;
+    crate::signals::stop_on_signals(move || handle.stop())?;
     driver.run(&mut RegistrySink { print: true })?;
     println!("registry stopped");
     Ok(())

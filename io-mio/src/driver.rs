@@ -67,87 +67,26 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
-use confab_engine::{ConnId, Engine, Input, Output, TransferId};
+use confab_engine::{ConnId, Engine, Input, TransferId};
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
 
 use crate::conn::{Connection, ReadOutcome, State};
-use crate::files::{FileAnswer, TransferFiles, Written};
+use crate::files::TransferFiles;
 use crate::handle::{COMMAND_QUEUE, DriverHandle};
 use crate::password::PasswordWorker;
 use crate::role::{Flow, Sink, Stoppable};
-use crate::store::{Change, Store, StoreError};
+use crate::store::{Change, Store};
+
+mod chunks;
+mod config;
+mod drain;
+
+pub use self::config::{DriverConfig, DriverError};
 
 const LISTENER: Token = Token(0);
 const WAKER: Token = Token(1);
 const FIRST_CONN_TOKEN: usize = 2;
-
-/// Tuning of a driver. The defaults suit a LAN chat and file server.
-#[derive(Debug, Clone)]
-pub struct DriverConfig {
-    /// An outgoing connect not up by then fails (`ConnectFailed`).
-    pub connect_timeout: Duration,
-    /// How long a closing connection, or the whole driver when stopping, may
-    /// take to flush.
-    pub linger: Duration,
-    /// Bytes read at once.
-    pub read_buffer: usize,
-    /// Reads per connection per turn, for fairness.
-    pub reads_per_turn: usize,
-    /// A connection with this many bytes queued is not read from...
-    pub high_water: usize,
-    /// ...until its queue is down to this.
-    pub low_water: usize,
-    /// A connection with this many bytes queued is closed as too slow.
-    pub hard_limit: usize,
-    /// Chunk reads from disk wait while all queues together hold this much.
-    pub send_budget: usize,
-    /// Chunk reads served per settle, at most.
-    pub chunk_reads_per_turn: usize,
-}
-
-impl Default for DriverConfig {
-    fn default() -> Self {
-        Self {
-            connect_timeout: Duration::from_secs(5),
-            linger: Duration::from_secs(3),
-            read_buffer: 256 * 1024,
-            reads_per_turn: 16,
-            high_water: 4 * 1024 * 1024,
-            low_water: 1024 * 1024,
-            hard_limit: 64 * 1024 * 1024,
-            send_budget: 16 * 1024 * 1024,
-            chunk_reads_per_turn: 64,
-        }
-    }
-}
-
-/// Why a driver ended abnormally.
-#[derive(Debug)]
-pub enum DriverError {
-    /// The event loop itself failed.
-    Io(io::Error),
-    /// A record could not be made durable; the driver stopped before anyone
-    /// was told it was.
-    Store(StoreError),
-}
-
-impl fmt::Display for DriverError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DriverError::Io(e) => write!(f, "event loop failed: {e}"),
-            DriverError::Store(e) => write!(f, "{e}"),
-        }
-    }
-}
-
-impl std::error::Error for DriverError {}
-
-impl From<io::Error> for DriverError {
-    fn from(e: io::Error) -> Self {
-        DriverError::Io(e)
-    }
-}
 
 /// A chunk read the engine asked for and the driver has not done yet.
 #[derive(Debug, Clone, Copy)]
@@ -620,142 +559,6 @@ where
         }
     }
 
-    /// Commits the records the engine asked to persist so far. On failure the
-    /// error waits in `store_failure` for [`Self::settle`] to stop the driver:
-    /// nothing that depends on those records may happen after it.
-    fn commit_changes(&mut self) -> Result<(), ()> {
-        if self.store_failure.is_some() {
-            return Err(());
-        }
-        if self.changes.is_empty() {
-            return Ok(());
-        }
-        let changes = std::mem::take(&mut self.changes);
-        match &self.store {
-            Some(store) => {
-                if let Err(e) = store.commit(&changes) {
-                    self.store_failure = Some(DriverError::Store(e));
-                    return Err(());
-                }
-            }
-            None => tracing::warn!(n = changes.len(), "no store: records not kept"),
-        }
-        Ok(())
-    }
-
-    /// Carries out every pending output. Socket writes and events wait for
-    /// [`Self::settle`].
-    fn drain(&mut self, now: Instant) {
-        while let Some(output) = self.engine.poll_output() {
-            match output {
-                Output::Connect { conn, addr } => self.start_connect(now, conn, addr),
-                Output::Send { conn, bytes } => {
-                    if let Some(c) = self.conns.get_mut(&conn) {
-                        c.push(bytes);
-                        self.to_write.insert(conn);
-                    }
-                }
-                Output::Close { conn } => self.close(now, conn),
-                Output::ReadChunk {
-                    transfer,
-                    file,
-                    offset,
-                    len,
-                } => self.chunk_reads.push_back(ChunkRequest {
-                    transfer,
-                    file,
-                    offset,
-                    len,
-                }),
-                Output::OpenSource { transfer, source } => {
-                    self.serve_reads_of(now, transfer);
-                    self.wait_writes_of(now, transfer);
-                    if let Err(error) = self.files.open_source(transfer, source) {
-                        self.engine
-                            .handle_input(now, Input::StorageFailed { transfer, error });
-                    }
-                }
-                Output::OpenPart {
-                    transfer,
-                    file,
-                    path,
-                    fresh,
-                    ..
-                } => {
-                    self.serve_reads_of(now, transfer);
-                    self.wait_writes_of(now, transfer);
-                    let input = match self.files.open_part(transfer, file, &path, fresh) {
-                        Ok(len) => Input::PartOpened {
-                            transfer,
-                            file,
-                            len,
-                        },
-                        Err(error) => Input::StorageFailed { transfer, error },
-                    };
-                    self.engine.handle_input(now, input);
-                }
-                Output::WriteChunk {
-                    transfer,
-                    file,
-                    offset,
-                    data,
-                } => {
-                    self.serve_reads_of(now, transfer);
-                    // Answered once written, by `take_file_answers` (or by
-                    // `wait_writes_of` before a later output of this transfer).
-                    if let Err(error) = self.files.submit_write(transfer, file, offset, data) {
-                        self.engine
-                            .handle_input(now, Input::StorageFailed { transfer, error });
-                    }
-                }
-                Output::FinishFile { transfer, file } => {
-                    self.serve_reads_of(now, transfer);
-                    self.wait_writes_of(now, transfer);
-                    // The receiver stored a "finishing" mark just before asking
-                    // for this rename. It must be on disk before the rename:
-                    // otherwise a crash in between makes the restarted peer
-                    // fetch the file again and keep two copies.
-                    let input = match self.commit_changes() {
-                        Err(()) => Input::StorageFailed {
-                            transfer,
-                            error: "the record store failed; not renaming".into(),
-                        },
-                        Ok(()) => match self.files.finish(transfer, file) {
-                            Ok(path) => Input::FileFinished {
-                                transfer,
-                                file,
-                                path,
-                            },
-                            Err(error) => Input::StorageFailed { transfer, error },
-                        },
-                    };
-                    self.engine.handle_input(now, input);
-                }
-                Output::DiscardPart {
-                    transfer,
-                    file,
-                    path,
-                } => {
-                    self.serve_reads_of(now, transfer);
-                    self.wait_writes_of(now, transfer);
-                    self.files.discard(transfer, file, &path);
-                }
-                Output::ReleaseFiles { transfer } => {
-                    self.chunk_reads.retain(|r| r.transfer != transfer);
-                    self.wait_writes_of(now, transfer);
-                    self.files.release(transfer);
-                }
-                Output::DerivePassword { job, work } => self.passwords.submit(job, work),
-                Output::Persist(record) => self.changes.push(Change::Persist(record)),
-                Output::Forget(key) => self.changes.push(Change::Forget(key)),
-                Output::Event(event) => {
-                    tracing::debug!(?event, "event");
-                    self.events.push(event);
-                }
-            }
-        }
-    }
-
     fn close(&mut self, now: Instant, conn: ConnId) {
         let Some(c) = self.conns.get_mut(&conn) else {
             return;
@@ -828,108 +631,6 @@ where
             }
         }
         told
-    }
-
-    /// Does waiting chunk reads while the queues are under the send budget,
-    /// at most `left` of them. Returns whether any was done.
-    fn serve_chunk_reads(&mut self, now: Instant, left: &mut usize) -> bool {
-        let mut served = false;
-        while *left > 0 && self.total_queued() < self.config.send_budget {
-            let Some(req) = self.chunk_reads.pop_front() else {
-                break;
-            };
-            *left -= 1;
-            served = true;
-            self.serve_read(now, req);
-            self.drain(now);
-        }
-        served
-    }
-
-    /// Serves every queued read of `transfer` now, before a later file
-    /// output of it is carried out (outputs of one transfer keep their order).
-    fn serve_reads_of(&mut self, now: Instant, transfer: TransferId) {
-        if !self.chunk_reads.iter().any(|r| r.transfer == transfer) {
-            return;
-        }
-        let (mine, rest): (VecDeque<ChunkRequest>, VecDeque<ChunkRequest>) = self
-            .chunk_reads
-            .drain(..)
-            .partition(|r| r.transfer == transfer);
-        self.chunk_reads = rest;
-        for req in mine {
-            self.serve_read(now, req);
-        }
-    }
-
-    fn serve_read(&mut self, now: Instant, req: ChunkRequest) {
-        let ChunkRequest {
-            transfer,
-            file,
-            offset,
-            len,
-        } = req;
-        self.wait_writes_of(now, transfer);
-        match self.files.read_chunk(transfer, file, offset, len) {
-            Ok(data) => self.engine.handle_input(
-                now,
-                Input::ChunkRead {
-                    transfer,
-                    file,
-                    offset,
-                    data,
-                },
-            ),
-            Err(error) => self
-                .engine
-                .handle_input(now, Input::StorageFailed { transfer, error }),
-        }
-    }
-
-    /// Waits for `transfer`'s chunk writes under way, so that a later file
-    /// output of it never overtakes them, and feeds the engine their answers.
-    fn wait_writes_of(&mut self, now: Instant, transfer: TransferId) {
-        let done = self.files.wait_writes(transfer);
-        self.feed_written(now, done);
-    }
-
-    fn feed_written(&mut self, now: Instant, done: Vec<Written>) {
-        for w in done {
-            let input = match w.result {
-                Ok(()) => Input::ChunkWritten {
-                    transfer: w.transfer,
-                    file: w.file,
-                    offset: w.offset,
-                },
-                Err(error) => Input::StorageFailed {
-                    transfer: w.transfer,
-                    error,
-                },
-            };
-            self.engine.handle_input(now, input);
-        }
-    }
-
-    /// Feeds the engine what the file worker and the chunk writer have finished.
-    fn take_file_answers(&mut self, now: Instant) {
-        let done = self.files.collect_written();
-        self.feed_written(now, done);
-        for answer in self.files.collect() {
-            let input = match answer {
-                FileAnswer::Hashing {
-                    transfer,
-                    hashed,
-                    total,
-                } => Input::SourceHashing {
-                    transfer,
-                    hashed,
-                    total,
-                },
-                FileAnswer::Opened { transfer, source } => Input::SourceOpened { transfer, source },
-                FileAnswer::Failed { transfer, error } => Input::StorageFailed { transfer, error },
-            };
-            self.engine.handle_input(now, input);
-        }
     }
 
     fn drop_conn(&mut self, conn: ConnId) {

@@ -28,7 +28,8 @@ pub mod store;
 pub mod trace;
 pub mod workload;
 
-pub use run::{Outcome, SimConfig, run, run_many};
+pub use run::batch::run_many;
+pub use run::{Outcome, SimConfig, run};
 
 /// Whether this build seeds tokio from turmoil (built with `--cfg
 /// tokio_unstable`); without it runs are not reproducible.

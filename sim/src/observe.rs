@@ -23,6 +23,12 @@ use crate::files::StorageOp;
 /// A host's index in the simulation (0 is the registry).
 pub type HostIx = usize;
 
+/// turmoil host names of the peers, in order: the world names its hosts
+/// with it and the checkers read observations back through it.
+pub fn peer_names(n: usize) -> Vec<String> {
+    (1..=n).map(|i| format!("peer-{i:03}")).collect()
+}
+
 /// The events of every role the simulator runs.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SimEvent {

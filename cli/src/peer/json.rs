@@ -479,3 +479,6 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod doc;

@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 use confab_engine::PeerEvent;
 use confab_engine::wire::{ErrorCode, Name};
 
-use super::{Checker, View};
+use super::view::{Checker, View};
 use crate::observe::{HostIx, Observation, Observed, SimEvent};
 
 /// See the module documentation.

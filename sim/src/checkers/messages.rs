@@ -38,10 +38,9 @@ use confab_engine::PeerEvent;
 use confab_engine::peer::{PeerCommand, Target};
 use confab_engine::wire::{GroupName, Name};
 
-use super::{Checker, View};
-use crate::observe::{HostIx, Observation, Observed, SimCommand, SimEvent};
+use super::view::{Checker, View};
+use crate::observe::{HostIx, Observation, Observed, SimCommand, SimEvent, peer_names};
 use crate::peerview::PeerViews;
-use crate::run::world::peer_names;
 
 /// One sent message.
 #[derive(Debug)]

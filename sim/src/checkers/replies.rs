@@ -8,7 +8,7 @@
 
 use confab_engine::wire::ErrorCode;
 
-use super::{Checker, View};
+use super::view::{Checker, View};
 use crate::client::ClientEvent;
 use crate::observe::{Observation, Observed, SimCommand, SimEvent};
 

@@ -17,7 +17,7 @@ use std::time::Duration;
 use confab_engine::wire::Name;
 use confab_engine::{ConnId, RegistryEvent};
 
-use super::{Checker, View};
+use super::view::{Checker, View};
 use crate::client::ClientEvent;
 use crate::observe::{Observation, Observed, SimEvent};
 

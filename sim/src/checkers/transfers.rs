@@ -40,7 +40,7 @@ use confab_engine::wire::Md5;
 use confab_engine::wire::Name;
 use confab_engine::{PeerEvent, Record, TransferId};
 
-use super::{Checker, View};
+use super::view::{Checker, View};
 use crate::files::{DOWNLOADS, HostFiles, Sources, StorageOp};
 use crate::observe::{HostIx, Observation, Observed, SimEvent};
 use crate::peerview::notice_transfer;

@@ -17,7 +17,9 @@ use tokio::task::{AbortHandle, spawn_local};
 use turmoil::net::TcpStream;
 use turmoil::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 
-use super::CONNECT_TIMEOUT;
+/// How long an outbound connection may take before it counts as failed
+/// (a partition drops the SYN and turmoil would wait forever).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// How long a closed connection's reader keeps draining.
 const LINGER: Duration = Duration::from_secs(5);

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use turmoil::Sim;
 
-use super::{FaultKind, FaultPlan};
+use super::plan::{FaultKind, FaultPlan};
 use crate::draw::{self, Rng};
 use crate::driver::HostControl;
 use crate::observe::{HostIx, Journal, Observed};

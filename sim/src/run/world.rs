@@ -28,18 +28,13 @@ use crate::draw::{self, Rng};
 use crate::driver::{self, DriverCommand, HostControl, HostState};
 use crate::faults::{FaultPlan, Injector};
 use crate::files::{HostFiles, Sources};
-use crate::observe::{Journal, Observed};
+use crate::observe::{Journal, Observed, peer_names};
 use crate::workload::{Action, ActorState, Workload};
 
 /// Mixed into the seed for the stream that draws the peers' files.
 const FILES_STREAM: u64 = 0x6669_6c65_7300_0001;
 /// Mixed into the seed for the stream that draws the transfer workload.
 const TRANSFERS_STREAM: u64 = 0x7866_6572_7300_0002;
-
-/// turmoil host names of the peers, in order.
-pub fn peer_names(n: usize) -> Vec<String> {
-    (1..=n).map(|i| format!("peer-{i:03}")).collect()
-}
 
 /// See the module documentation.
 pub struct World {

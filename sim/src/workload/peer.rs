@@ -18,7 +18,7 @@
 use confab_engine::peer::{PeerCommand, Target};
 use confab_engine::wire::{GroupName, Name};
 
-use super::Action;
+use super::action::Action;
 use crate::draw::{self, Rng};
 use crate::peerview::{PeerView, Question};
 

@@ -20,7 +20,7 @@ use std::time::Duration;
 use confab_engine::peer::PeerCommand;
 use confab_engine::wire::{FileName, Name};
 
-use super::Action;
+use super::action::Action;
 use crate::draw::{self, Rng};
 use crate::files::Sources;
 use crate::peerview::PeerViews;

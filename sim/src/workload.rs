@@ -10,35 +10,24 @@
 //! Peers choose from their [`PeerViews`], which the run loop keeps up to
 //! date with every observation ([`Workload::observe`]).
 
+mod action;
 pub mod peer;
 pub mod registry_client;
 pub mod transfers;
 
 use std::time::Duration;
 
-use confab_engine::PeerCommand;
 use confab_engine::wire::Name;
 
-use crate::client::ClientCommand;
 use crate::draw::{self, Rng};
 use crate::files::Sources;
 use crate::observe::{HostIx, Observation};
 use crate::peerview::PeerViews;
 
+pub use self::action::Action;
 pub use self::peer::PeerMix;
 pub use self::registry_client::ClientMix;
 pub use self::transfers::TransferMix;
-
-/// One thing an actor is asked to do.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
-    /// A scripted registry client's command.
-    Client { client: usize, cmd: ClientCommand },
-    /// A peer's command.
-    Peer { peer: usize, cmd: PeerCommand },
-    /// Start a peer that quit again (it logs in as it starts).
-    Restart { peer: usize },
-}
 
 /// What a scripted client's generator may know of it when choosing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

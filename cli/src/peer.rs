@@ -138,7 +138,7 @@ pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
         pace.clone(),
     )?;
     let stopper = handle.clone();
-    crate::stop_on_signals(move || stopper.stop())?;
+    crate::signals::stop_on_signals(move || stopper.stop())?;
     let mut sink = PeerSink {
         data: folders.data.clone(),
         printer,

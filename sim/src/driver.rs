@@ -28,6 +28,7 @@ use confab_engine::{ConnId, Engine, Input, Output, Record};
 use tokio::sync::{Notify, mpsc};
 use turmoil::net::{TcpListener, TcpStream};
 
+pub use self::conn::CONNECT_TIMEOUT;
 use self::conn::{ConnIo, NetEvent};
 use self::disk::Disk;
 use crate::clock;
@@ -35,10 +36,6 @@ use crate::draw::Rng;
 use crate::files::HostFiles;
 use crate::observe::{HostIx, Journal, Observed, SimCommand, SimEvent};
 use crate::store::Store;
-
-/// How long an outbound connection may take before it counts as failed
-/// (a partition drops the SYN and turmoil would wait forever).
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Builds a host's engine from its records, the time and a seed.
 pub type Factory<E> = Rc<dyn Fn(Vec<Record>, Instant, u64) -> E>;

@@ -1,21 +1,12 @@
-//! Faults drawn from the seed, with their rates drawn per seed too (swarm
-//! testing: a seed that never partitions explores other interleavings than
-//! one that partitions all the time).
-//!
-//! turmoil's TCP does not retransmit: a dropped segment stalls its stream for
-//! good. So message loss is not a knob here (turmoil's `fail_rate` stays 0);
-//! it is modelled as the connection faults below, which the engines must
-//! survive by timing out and reconnecting.
-
-mod injector;
+//! The fault plan: which kinds of fault a seed injects and how often
+//! ([`FaultLevel`] from the command line, [`FaultPlan`] drawn from the seed).
+//! Pure data and draws; the [`Injector`](super::Injector) applies it.
 
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
 use crate::draw::{self, Rng};
-
-pub use self::injector::Injector;
 
 /// Every kind of fault.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -8,7 +8,7 @@
 //! engines only there, and records everything in the journal, whose lines
 //! make the trace hash.
 
-mod batch;
+pub mod batch;
 pub mod config;
 mod report;
 pub mod stats;
@@ -17,7 +17,6 @@ pub mod world;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
-pub use self::batch::run_many;
 pub use self::config::SimConfig;
 pub use self::report::Outcome;
 use self::stats::Stats;
