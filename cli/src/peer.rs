@@ -7,6 +7,9 @@
 //! reports `Stopped` (after `/quit`, end of input, Ctrl-C or SIGTERM, or a
 //! fatal refusal like a wrong password), with status 0 only for a normal stop.
 
+mod avatar;
+mod chats;
+mod columns;
 mod conversation;
 mod human;
 mod input;
@@ -14,6 +17,7 @@ mod json;
 mod pace;
 mod parse;
 mod printer;
+mod rate;
 mod secret;
 mod words;
 
@@ -30,8 +34,8 @@ use confab_mio::{
 };
 
 use self::conversation::Conversation;
-use self::pace::Pace;
-use self::printer::Printer;
+use self::pace::{Pace, Question};
+use self::printer::{Context, Printer};
 use crate::args::PeerArgs;
 use crate::fail::Fail;
 use crate::paths;
@@ -93,11 +97,15 @@ impl Folders {
 pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
     let folders = Folders::resolve(&args)?;
     let printer = Printer::new(args.json);
-    let password = secret::password(&args.name)?;
+    let password = secret::password(&args.name, &folders.data)?;
     let (registry, embedded) = find_registry(args.registry, &folders.data, &printer)?;
 
     let store = Store::open(&folders.data)?;
     let records = store.load()?;
+    let conversation = Conversation::default();
+    if let Some(said) = conversation.restore(&records) {
+        printer.notice(&said);
+    }
     let shared = SharedIndex::scan(&folders.share, store.database())?;
     let count = shared.files().len();
     printer.notice(&format!(
@@ -122,7 +130,6 @@ pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
         .map_err(|e| Fail(format!("{e}; check --share and --downloads")))?;
 
     let handle = driver.handle();
-    let conversation = Conversation::default();
     let pace = Pace::default();
     input::spawn(
         handle.clone(),
@@ -133,6 +140,7 @@ pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
     let stopper = handle.clone();
     crate::signals::stop_on_signals(move || stopper.stop())?;
     let mut sink = PeerSink {
+        data: folders.data.clone(),
         printer,
         conversation,
         pace,
@@ -197,6 +205,7 @@ fn unix_ms() -> u64 {
 /// Prints a peer's events and notices when it has stopped.
 #[derive(Debug)]
 pub struct PeerSink {
+    data: PathBuf,
     printer: Printer,
     conversation: Conversation,
     pace: Pace,
@@ -230,9 +239,21 @@ fn fatal_stop(code: ErrorCode, reason: &str) -> String {
 
 impl Sink<PeerEvent> for PeerSink {
     fn event(&mut self, event: PeerEvent) -> Flow {
-        self.conversation.follow(&event);
-        self.printer.event(&event);
-        self.pace.follow(&event);
+        let context = Context {
+            now_current: self.conversation.follow(&event),
+            asked: self.pace.follow(&event),
+        };
+        if let (Some(Question::Avatar(_)), PeerEvent::Whois { info, .. }) = (&context.asked, &event)
+        {
+            let bytes = &info.profile.avatar;
+            let saved = avatar::save(&self.data.join("avatars"), &info.name, bytes);
+            self.printer.avatar(&info.name, bytes.len(), &saved);
+            return Flow::Continue;
+        }
+        self.printer.event(&event, &context);
+        if let PeerEvent::Ready { .. } = event {
+            secret::remember_log_in(&self.data);
+        }
         if let PeerEvent::Stopped { code, reason } = event {
             self.stopped = Some((code, reason));
             return Flow::Finish;

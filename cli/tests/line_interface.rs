@@ -273,3 +273,128 @@ fn when_the_registry_host_leaves_the_others_are_told_in_plain_words() {
     assert!(!out.contains("ShuttingDown"), "{out}");
     assert_eq!(enum_names(&out), Vec::<&str>::new(), "{out}");
 }
+
+#[test]
+fn a_search_that_finds_nobody_and_a_missing_file_say_what_happened() {
+    let net = Net::new();
+    let _bob = net.peer("bob");
+    let mut alice = human(&net, "alice");
+    alice.send("/search zzz");
+    let found = alice.expect_line("zzz");
+    assert_eq!(found, "no name online contains \"zzz\"");
+    alice.send("/search bo");
+    alice.expect_line("online with \"bo\" in their name (1):");
+
+    alice.send("/send bob nope.bin");
+    let err = alice.expect_line("nope.bin");
+    assert!(err.starts_with("error: cannot send nope.bin"), "{err}");
+    alice.send("/quit");
+    alice.expect_line("bye");
+    let out = all_output(&mut alice);
+    assert!(!out.contains("nobody is online"), "{out}");
+    assert!(!out.contains("offering"), "{out}");
+}
+
+#[test]
+fn chats_and_groups_say_what_happened_and_where_lines_go() {
+    let net = Net::new();
+    let mut bob = net.peer("bob");
+    let mut alice = human(&net, "alice");
+
+    // A request is acknowledged at once; one that never opened did not
+    // "close".
+    alice.send("/chat dave");
+    alice.expect_line("asked dave for a chat; waiting for the answer");
+    let no = alice.expect_line("dave");
+    assert!(no.starts_with("* no chat with dave: "), "{no}");
+
+    alice.send("/chat bob");
+    alice.expect_line("asked bob for a chat");
+    let req = bob.expect(json!({"event": "chat_request", "from": "alice"}));
+    bob.send(&format!("/accept {}", req["id"]));
+    alice.expect_line("chat with bob is open");
+
+    // Joining a group does not take the open chat's place.
+    bob.send("/group create #g");
+    bob.expect(json!({"event": "group_joined", "group": "#g"}));
+    bob.send("/invite #g alice");
+    alice.expect_line("bob invites you into #g");
+    alice.send("/accept");
+    let joined = alice.expect_line("you are in #g");
+    assert!(
+        joined.ends_with("write to it with /msg #g TEXT"),
+        "{joined}"
+    );
+    alice.send("still for bob");
+    bob.expect(json!({"event": "message", "from": "alice", "to": "bob", "text": "still for bob"}));
+    alice.send("/invite #g carol");
+    alice.expect_line("invited carol into #g; waiting for the answer");
+    quit(&mut bob);
+}
+
+#[test]
+fn transfers_lists_the_ones_finished_this_session() {
+    let net = Net::new();
+    std::fs::write(net.share("bob").join("notes.txt"), b"some notes").unwrap();
+    let _bob = net.peer("bob");
+    let mut alice = human(&net, "alice");
+    alice.send("/get bob notes.txt");
+    alice.expect_line("received notes.txt");
+    alice.send("/transfers");
+    alice.expect_line("no transfers under way");
+    alice.expect_line("finished this session:");
+    alice.expect_line("✓ received notes.txt into ");
+}
+
+#[test]
+fn avatar_saves_the_avatar_to_a_file() {
+    let net = Net::new();
+    let png = b"\x89PNG\r\n\x1a\n-not-really-an-image-";
+    let pic = net.home("bob").join("me.png");
+    std::fs::create_dir_all(net.home("bob")).unwrap();
+    std::fs::write(&pic, png).unwrap();
+    let mut bob = net.peer("bob");
+    bob.send(&format!("/profile avatar {}", pic.display()));
+    bob.expect(json!({"event": "profile", "avatar_size": png.len()}));
+    bob.send("/whois bob");
+    bob.expect(json!({"event": "whois", "name": "bob", "avatar_size": png.len()}));
+
+    let mut alice = human(&net, "alice");
+    alice.send("/avatar bob");
+    let saved = alice.expect_line("saved bob's avatar");
+    let path = saved.rsplit(" to ").next().unwrap();
+    assert_eq!(std::fs::read(path).unwrap(), png, "{saved}");
+    assert!(path.ends_with("bob.png"), "{path}");
+
+    let mut carol = net.peer("carol");
+    carol.send("/avatar bob");
+    let v = carol.expect(json!({"event": "avatar", "name": "bob", "size": png.len()}));
+    assert_eq!(std::fs::read(v["path"].as_str().unwrap()).unwrap(), png);
+    carol.send("/avatar alice");
+    carol.expect(json!({"event": "avatar", "name": "alice", "size": 0, "path": null}));
+}
+
+#[test]
+fn after_a_restart_plain_lines_go_to_the_chat_still_open() {
+    let net = Net::new();
+    let mut bob = net.peer("bob");
+    let mut alice = human(&net, "alice");
+    alice.send("/chat bob");
+    let req = bob.expect(json!({"event": "chat_request", "from": "alice"}));
+    bob.send(&format!("/accept {}", req["id"]));
+    alice.expect_line("chat with bob is open");
+    alice.send("/quit");
+    alice.expect_line("bye");
+    assert!(alice.wait_exit().success());
+
+    let mut alice = human(&net, "alice");
+    assert!(
+        alice.log.iter().any(|l| l
+            .as_str()
+            .is_some_and(|s| s.contains("your chat with bob is still open"))),
+        "{:?}",
+        alice.log
+    );
+    alice.send("where were we");
+    bob.expect(json!({"event": "message", "from": "alice", "to": "bob", "text": "where were we"}));
+}

@@ -13,44 +13,43 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::time::Instant;
 
 use confab_engine::TransferId;
-use confab_engine::peer::{Direction, PeerEvent, Target};
+use confab_engine::peer::{Direction, PeerCommand, PeerEvent, Target};
 use confab_engine::wire::ErrorCode;
+use confab_engine::wire::registry::UserEntry;
 use indicatif::{HumanBytes, MultiProgress, ProgressBar, ProgressStyle};
 
+use super::chats::{Chats, Closed};
+use super::columns::{Align, Table};
+use super::pace::Question;
+use super::printer::Context;
+use super::rate::Rates;
 use super::words::{plain, registry_lost};
 use crate::safe::{Shown, terminal_line};
 
 /// The text for `event`, or `None` for events shown otherwise (progress) or
-/// not at all (delivery receipts).
-pub fn line(event: &PeerEvent) -> Option<String> {
+/// not at all (delivery receipts); transfer speeds come from `rates` at `now`.
+pub fn line(event: &PeerEvent, rates: &Rates, now: Instant) -> Option<String> {
     Some(match event {
         PeerEvent::Ready { name, listen } => {
             format!("logged in as {name}, reachable at {listen}. Type /help for the commands.")
         }
         PeerEvent::Users { users } if users.is_empty() => "nobody is online".into(),
-        PeerEvent::Users { users } => {
-            let mut s = format!("online ({}):", users.len());
-            for u in users {
-                let _ = write!(s, "\n  {:<20} {}", u.name, u.addr);
-            }
-            s
-        }
+        PeerEvent::Users { users } => format!("online ({}):{}", users.len(), users_table(users)),
         PeerEvent::Files { files } if files.is_empty() => "no shared files".into(),
         PeerEvent::Files { files } => {
-            let mut s = format!("shared files ({}):", files.len());
+            let mut t = Table::new(&[Align::Left, Align::Left, Align::Right, Align::Left]);
             for f in files {
-                let _ = write!(
-                    s,
-                    "\n  {:<16} {:<32} {:>10}  {}",
-                    f.owner,
-                    Shown(f.file.name.as_str()),
+                t.row(vec![
+                    f.owner.to_string(),
+                    Shown(f.file.name.as_str()).to_string(),
                     HumanBytes(f.file.size).to_string(),
-                    f.file.md5
-                );
+                    f.file.md5.to_string(),
+                ]);
             }
-            s
+            format!("shared files ({}):{}", files.len(), t.render())
         }
         PeerEvent::Whois { info, files } => {
             let mut s = match info.addr {
@@ -66,8 +65,9 @@ pub fn line(event: &PeerEvent) -> Option<String> {
             if !info.profile.avatar.is_empty() {
                 let _ = write!(
                     s,
-                    "\n  avatar: {}",
-                    HumanBytes(info.profile.avatar.len() as u64)
+                    "\n  avatar: {} (/avatar {} saves it to a file)",
+                    HumanBytes(info.profile.avatar.len() as u64),
+                    info.name
                 );
             }
             for f in files {
@@ -146,25 +146,24 @@ pub fn line(event: &PeerEvent) -> Option<String> {
         }
         PeerEvent::Transfers { transfers } if transfers.is_empty() => "no transfers".into(),
         PeerEvent::Transfers { transfers } => {
-            let mut s = String::from("transfers:");
+            use Align::{Left, Right};
+            let mut table = Table::new(&[Right, Left, Left, Right, Left, Left]);
             for t in transfers {
                 let way = match t.direction {
                     Direction::Send => "to",
                     Direction::Receive => "from",
                 };
                 let pct = (t.done * 100).checked_div(t.total).unwrap_or(100);
-                let _ = write!(
-                    s,
-                    "\n  {:>4}  {} {way} {}  {pct}% of {}  {}/s  {}",
-                    t.id.0,
-                    Shown(&t.name),
-                    t.peer,
-                    HumanBytes(t.total),
-                    HumanBytes(t.rate),
-                    Shown(&t.state)
-                );
+                table.row(vec![
+                    t.id.0.to_string(),
+                    Shown(&t.name).to_string(),
+                    format!("{way} {}", t.peer),
+                    format!("{pct}% of {}", HumanBytes(t.total)),
+                    rates.shown(t.id, now, t.done, t.total),
+                    Shown(&t.state).to_string(),
+                ]);
             }
-            s
+            format!("transfers:{}", table.render())
         }
         PeerEvent::History { with, messages } if messages.is_empty() => {
             format!("no messages with {with} yet")
@@ -180,15 +179,15 @@ pub fn line(event: &PeerEvent) -> Option<String> {
             "no friends yet; /friend add NAME".into()
         }
         PeerEvent::Friends { friends } => {
-            let mut s = String::from("friends:");
+            let mut t = Table::new(&[Align::Left, Align::Left]);
             for f in friends {
-                let state = if f.online { "online" } else { "offline" };
-                let _ = write!(s, "\n  {:<20} {state}", f.name);
+                let mut state = String::from(if f.online { "online" } else { "offline" });
                 if f.queued > 0 {
-                    let _ = write!(s, ", {} messages waiting", f.queued);
+                    let _ = write!(state, ", {} messages waiting", f.queued);
                 }
+                t.row(vec![f.name.to_string(), state]);
             }
-            s
+            format!("friends:{}", t.render())
         }
         PeerEvent::Profile { profile } => format!(
             "nick: {}\nbio: {}\navatar: {}",
@@ -211,6 +210,29 @@ pub fn line(event: &PeerEvent) -> Option<String> {
         } => "bye".into(),
         PeerEvent::Stopped { reason, .. } => format!("stopped: {}", Shown(&plain(reason))),
     })
+}
+
+/// The answer to `/search TEXT`: unlike `/who`'s, an empty one says that
+/// nobody matched, not that nobody is online.
+pub fn search_line(text: &str, users: &[UserEntry]) -> String {
+    if users.is_empty() {
+        format!("no name online contains \"{}\"", Shown(text))
+    } else {
+        format!(
+            "online with \"{}\" in their name ({}):{}",
+            Shown(text),
+            users.len(),
+            users_table(users)
+        )
+    }
+}
+
+fn users_table(users: &[UserEntry]) -> String {
+    let mut t = Table::new(&[Align::Left, Align::Left]);
+    for u in users {
+        t.row(vec![u.name.to_string(), u.addr.to_string()]);
+    }
+    t.render()
 }
 
 /// `at` (milliseconds since the Unix epoch) as `YYYY-MM-DD HH:MM` in UTC.
@@ -236,19 +258,33 @@ pub fn utc(at_ms: u64) -> String {
 pub struct HumanPrinter {
     bars: MultiProgress,
     transfers: HashMap<TransferId, ProgressBar>,
+    rates: Rates,
+    /// After `Stopped` no bar is drawn again (it would follow `bye`).
+    stopped: bool,
+    chats: Chats,
+    /// This session's finished transfers, as they were reported. The
+    /// engine's `/transfers` keeps one a short while (as "over"), then
+    /// forgets it; `/transfers` shows them apart, always.
+    finished: Vec<(TransferId, String)>,
 }
 
 impl HumanPrinter {
     /// Shows `event`.
-    pub fn event(&mut self, event: &PeerEvent) {
+    pub fn event(&mut self, event: &PeerEvent, context: &Context) {
+        let now = Instant::now();
+        let closed = self.chats.follow(event);
         match event {
+            PeerEvent::TransferProgress { .. } if self.stopped => return,
             PeerEvent::TransferProgress {
                 id, done, total, ..
             } => {
+                self.rates.record(*id, now, *done);
                 let bar = self.transfers.entry(*id).or_insert_with(|| {
                     let bar = self.bars.add(ProgressBar::new(*total));
+                    // Not indicatif's own speed and eta: the same figure as
+                    // `/transfers` (see `super::rate`), in the prefix.
                     let style = ProgressStyle::with_template(
-                        "{msg:14} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+                        "{msg:14} [{bar:30}] {bytes}/{total_bytes} {prefix}",
                     )
                     .unwrap_or_else(|_| ProgressStyle::default_bar())
                     .progress_chars("=> ");
@@ -258,16 +294,75 @@ impl HumanPrinter {
                 });
                 bar.set_length(*total);
                 bar.set_position(*done);
+                bar.set_prefix(self.rates.shown(*id, now, *done, *total));
             }
             PeerEvent::TransferDone { id, .. } | PeerEvent::TransferFailed { id, .. } => {
+                self.rates.forget(*id);
                 if let Some(bar) = self.transfers.remove(id) {
+                    bar.finish_and_clear();
+                    self.bars.remove(&bar);
+                }
+            }
+            PeerEvent::Stopped { .. } => {
+                self.stopped = true;
+                for (_, bar) in self.transfers.drain() {
                     bar.finish_and_clear();
                     self.bars.remove(&bar);
                 }
             }
             _ => {}
         }
-        if let Some(text) = line(event) {
+        let text = match (event, &context.asked) {
+            (PeerEvent::Users { users }, Some(Question::Search(q))) => Some(search_line(q, users)),
+            (PeerEvent::ChatClosed { with, reason }, _) if closed == Some(Closed::NeverOpened) => {
+                Some(format!("* no chat with {with}: {}", Shown(&plain(reason))))
+            }
+            (PeerEvent::Transfers { transfers }, _) if !self.finished.is_empty() => {
+                let transfers: Vec<_> = transfers
+                    .iter()
+                    .filter(|t| self.finished.iter().all(|(id, _)| *id != t.id))
+                    .cloned()
+                    .collect();
+                let under_way = if transfers.is_empty() {
+                    "no transfers under way".to_owned()
+                } else {
+                    let list = PeerEvent::Transfers { transfers };
+                    line(&list, &self.rates, now).unwrap_or_default()
+                };
+                let done: Vec<&str> = self.finished.iter().map(|(_, l)| l.as_str()).collect();
+                Some(format!(
+                    "{under_way}\nfinished this session:\n  {}",
+                    done.join("\n  ")
+                ))
+            }
+            (PeerEvent::GroupJoined { group, .. }, _) => line(event, &self.rates, now).map(|l| {
+                if context.now_current {
+                    format!("{l}; plain lines go to {group}")
+                } else {
+                    format!("{l}; write to it with /msg {group} TEXT")
+                }
+            }),
+            _ => line(event, &self.rates, now),
+        };
+        if let Some(text) = text {
+            if let PeerEvent::TransferDone { id, .. } | PeerEvent::TransferFailed { id, .. } = event
+            {
+                self.finished.push((*id, text.clone()));
+            }
+            self.say(&text);
+        }
+    }
+
+    /// Acknowledges a command whose answer comes from another person.
+    pub fn sent(&mut self, cmd: &PeerCommand) {
+        let text = match cmd {
+            PeerCommand::Chat(name) => self.chats.asking(name),
+            PeerCommand::Invite { group, name } => Some(format!(
+                "* invited {name} into {group}; waiting for the answer"
+            )),
+            _ => None,
+        };
+        if let Some(text) = text {
             self.say(&text);
         }
     }
@@ -283,8 +378,12 @@ impl HumanPrinter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`super::line`] with no transfer measured yet.
+    fn line(event: &PeerEvent) -> Option<String> {
+        super::line(event, &Rates::default(), Instant::now())
+    }
     use confab_engine::peer::RequestId;
-    use confab_engine::wire::registry::UserEntry;
     use confab_engine::wire::{GroupName, Md5, Name};
 
     fn n(s: &str) -> Name {
@@ -475,6 +574,91 @@ mod tests {
                 "{e:?} let the network start a line: {s}"
             );
         }
+    }
+
+    #[test]
+    fn files_line_up_by_display_width() {
+        use confab_engine::wire::FileName;
+        use confab_engine::wire::registry::{FileEntry, SharedFile};
+        use unicode_width::UnicodeWidthStr;
+        let entry = |owner: &str, name: &str| FileEntry {
+            owner: n(owner),
+            file: SharedFile {
+                name: FileName::new(name).unwrap(),
+                size: 1000,
+                md5: Md5::of(name.as_bytes()),
+            },
+        };
+        let s = line(&PeerEvent::Files {
+            files: vec![
+                entry("bob", "日本語の資料.pdf"),
+                entry("carol", "notes.txt"),
+            ],
+        })
+        .unwrap();
+        let md5_at: Vec<usize> = s
+            .lines()
+            .skip(1)
+            .map(|l| l[..l.rfind(' ').unwrap()].width())
+            .collect();
+        assert_eq!(md5_at[0], md5_at[1], "{s}");
+    }
+
+    #[test]
+    fn no_bar_is_drawn_after_the_stop() {
+        let mut p = HumanPrinter::default();
+        let progress = PeerEvent::TransferProgress {
+            id: TransferId(3),
+            done: 10,
+            total: 100,
+            rate: 1 << 40,
+        };
+        p.event(&progress, &Context::default());
+        assert_eq!(p.transfers.len(), 1);
+        let stop = PeerEvent::Stopped {
+            code: ErrorCode::Normal,
+            reason: "quit".into(),
+        };
+        p.event(&stop, &Context::default());
+        assert!(p.transfers.is_empty(), "cleared before bye");
+        p.event(&progress, &Context::default());
+        assert!(p.transfers.is_empty(), "nothing drawn after bye");
+    }
+
+    #[test]
+    fn a_search_that_finds_nobody_says_so() {
+        assert_eq!(search_line("zzz", &[]), "no name online contains \"zzz\"");
+        let bob = UserEntry {
+            name: n("bob"),
+            addr: "10.0.0.2:5".parse().unwrap(),
+        };
+        let s = search_line("bo", &[bob]);
+        assert!(
+            s.starts_with("online with \"bo\" in their name (1):"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn transfers_keeps_the_finished_ones() {
+        let mut p = HumanPrinter::default();
+        p.event(
+            &PeerEvent::TransferFailed {
+                id: TransferId(4),
+                reason: "bob cancelled".into(),
+            },
+            &Context::default(),
+        );
+        let list = PeerEvent::Transfers { transfers: vec![] };
+        let now = Instant::now();
+        assert_eq!(super::line(&list, &p.rates, now).unwrap(), "no transfers");
+        assert_eq!(
+            p.finished,
+            [(
+                TransferId(4),
+                "✗ transfer 4 failed: bob cancelled".to_owned()
+            )]
+        );
     }
 
     #[test]

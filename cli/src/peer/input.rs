@@ -13,7 +13,7 @@ use confab_engine::peer::{PeerCommand, ProfileChange};
 use confab_mio::DriverHandle;
 
 use super::conversation::Conversation;
-use super::pace::{Outcome, Pace};
+use super::pace::{Outcome, Pace, Question};
 use super::parse::{HELP, Parsed, parse};
 use super::printer::Printer;
 
@@ -53,6 +53,7 @@ pub fn read_lines(
             }
         }
         let line = String::from_utf8_lossy(&raw);
+        let mut question = None;
         let cmd = match parse(&line, conversation.current().as_ref()) {
             Ok(Parsed::Nothing) => continue,
             Ok(Parsed::Help) => {
@@ -66,12 +67,26 @@ pub fn read_lines(
                     continue;
                 }
             },
+            Ok(Parsed::SaveAvatar(name)) => {
+                question = Some(Question::Avatar(name.clone()));
+                PeerCommand::Whois(name)
+            }
             Ok(Parsed::Command(cmd)) => cmd,
             Err(e) => {
                 printer.error(&e.0);
                 continue;
             }
         };
+        // Checked here so that a typo is not first announced as an offer
+        // (the engine announces, then the driver finds no file).
+        if let PeerCommand::SendFile { path, .. } = &cmd
+            && let Err(e) = std::fs::metadata(path)
+        {
+            printer.error(&format!(
+                "cannot send {path}: {e}; give the path of a file or folder on this machine"
+            ));
+            continue;
+        }
         if let PeerCommand::Message { to, .. } = &cmd {
             conversation.choose(to.clone());
         }
@@ -81,7 +96,8 @@ pub fn read_lines(
         if cmd == PeerCommand::Quit {
             break;
         }
-        pace.asking(&cmd);
+        pace.asking(question.or_else(|| Question::of(&cmd)));
+        printer.sent(&cmd);
         if handle.command(cmd).is_err() {
             return;
         }

@@ -5,7 +5,10 @@
 //! message's `to` is a name or `#group`. Events the table does not name get
 //! names in the same style.
 
+use std::path::Path;
+
 use confab_engine::peer::{Direction, PeerEvent};
+use confab_engine::wire::Name;
 use confab_engine::wire::registry::SharedFile;
 use serde_json::{Value, json};
 
@@ -154,6 +157,16 @@ pub fn error(message: &str) -> Value {
 /// A `notice` event: something worth telling that fits no other event.
 pub fn notice(message: &str) -> Value {
     json!({"event": "notice", "message": message})
+}
+
+/// The answer to `/avatar NAME`: where it was saved (`null`: no avatar).
+pub fn avatar(name: &Name, size: usize, path: Option<&Path>) -> Value {
+    json!({
+        "event": "avatar",
+        "name": name.as_str(),
+        "size": size,
+        "path": path.map(|p| p.display().to_string()),
+    })
 }
 
 /// The answer to `/help`.

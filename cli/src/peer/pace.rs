@@ -9,10 +9,15 @@
 //!   questions it asked (`/who`, `/search`, `/whois`, `/files`), because the
 //!   engine stops at once and drops a question still on its way:
 //!   `echo /who | confab peer` must print the users.
+//!
+//! Knowing the questions in order also tells the printer what an answer
+//! answers: the same `users` event answers `/who` and `/search`.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex};
 
 use confab_engine::peer::{PeerCommand, PeerEvent};
+use confab_engine::wire::Name;
 
 /// How the first log-in ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,11 +28,49 @@ pub enum Outcome {
     Stopped,
 }
 
+/// A registry question on its way, as asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Question {
+    Who,
+    /// `/search TEXT`: its answer is worded with the text.
+    Search(String),
+    Whois,
+    Files,
+    /// `/avatar NAME`: a whois whose answer is saved, not shown.
+    Avatar(Name),
+}
+
+impl Question {
+    /// The question `cmd` asks, if it asks the registry one.
+    pub fn of(cmd: &PeerCommand) -> Option<Self> {
+        Some(match cmd {
+            PeerCommand::Who => Question::Who,
+            PeerCommand::Search(text) => Question::Search(text.clone()),
+            PeerCommand::Whois(_) => Question::Whois,
+            PeerCommand::Files(_) => Question::Files,
+            _ => return None,
+        })
+    }
+
+    fn answered_by(&self, event: &PeerEvent) -> bool {
+        matches!(
+            (self, event),
+            (Question::Who | Question::Search(_), PeerEvent::Users { .. })
+                | (
+                    Question::Whois | Question::Avatar(_),
+                    PeerEvent::Whois { .. }
+                )
+                | (Question::Files, PeerEvent::Files { .. })
+        )
+    }
+}
+
 #[derive(Debug, Default)]
 struct State {
     login: Option<Outcome>,
-    /// Registry questions asked and not answered yet.
-    owed: usize,
+    /// Registry questions asked and not answered yet, oldest first (the
+    /// registry answers in order).
+    owed: VecDeque<Question>,
     stopped: bool,
 }
 
@@ -36,10 +79,11 @@ struct State {
 pub struct Pace(Arc<(Mutex<State>, Condvar)>);
 
 impl Pace {
-    fn change(&self, f: impl FnOnce(&mut State)) {
+    fn change<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
         let (state, changed) = &*self.0;
-        f(&mut state.lock().unwrap_or_else(|p| p.into_inner()));
+        let t = f(&mut state.lock().unwrap_or_else(|p| p.into_inner()));
         changed.notify_all();
+        t
     }
 
     fn wait_until<T>(&self, mut done: impl FnMut(&State) -> Option<T>) -> T {
@@ -53,41 +97,39 @@ impl Pace {
         }
     }
 
-    /// Follows what the peer reports.
-    pub fn follow(&self, event: &PeerEvent) {
+    /// Follows what the peer reports; returns the question `event` answers,
+    /// if it answers one.
+    pub fn follow(&self, event: &PeerEvent) -> Option<Question> {
         self.change(|s| match event {
             PeerEvent::Ready { .. } => {
                 s.login.get_or_insert(Outcome::LoggedIn);
+                None
             }
             PeerEvent::Stopped { .. } => {
                 s.login.get_or_insert(Outcome::Stopped);
                 s.stopped = true;
+                None
             }
-            // Each question gets one of these; an error that answers
-            // something else only lets `/quit` go a little early.
-            PeerEvent::Users { .. }
-            | PeerEvent::Files { .. }
-            | PeerEvent::Whois { .. }
-            | PeerEvent::Error { .. } => s.owed = s.owed.saturating_sub(1),
-            _ => {}
-        });
+            // A question that failed is answered by an error; an error that
+            // answers something else only lets `/quit` go a little early.
+            PeerEvent::Error { .. } => s.owed.pop_front(),
+            _ => {
+                let i = s.owed.iter().position(|q| q.answered_by(event))?;
+                s.owed.remove(i)
+            }
+        })
     }
 
     /// The engine refused a command (a question among them, perhaps).
     pub fn refused(&self) {
-        self.change(|s| s.owed = s.owed.saturating_sub(1));
+        self.change(|s| s.owed.pop_front());
     }
 
-    /// Called before `cmd` goes to the engine.
-    pub fn asking(&self, cmd: &PeerCommand) {
-        if matches!(
-            cmd,
-            PeerCommand::Who
-                | PeerCommand::Search(_)
-                | PeerCommand::Whois(_)
-                | PeerCommand::Files(_)
-        ) {
-            self.change(|s| s.owed += 1);
+    /// Called before a command goes to the engine, with the question it
+    /// asks, if any.
+    pub fn asking(&self, question: Option<Question>) {
+        if let Some(q) = question {
+            self.change(|s| s.owed.push_back(q));
         }
     }
 
@@ -98,14 +140,14 @@ impl Pace {
 
     /// Blocks until every question asked is answered (or the peer stopped).
     pub fn answered(&self) {
-        self.wait_until(|s| (s.owed == 0 || s.stopped).then_some(()));
+        self.wait_until(|s| (s.owed.is_empty() || s.stopped).then_some(()));
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use confab_engine::wire::{ErrorCode, Name};
+    use confab_engine::wire::ErrorCode;
 
     #[test]
     fn the_first_log_in_outcome_is_awaited_and_kept() {
@@ -130,18 +172,35 @@ mod tests {
     }
 
     #[test]
+    fn answers_are_matched_to_their_questions() {
+        let p = Pace::default();
+        p.asking(Question::of(&PeerCommand::Files(None)));
+        p.asking(Question::of(&PeerCommand::Search("zz".into())));
+        let users = PeerEvent::Users { users: vec![] };
+        assert_eq!(p.follow(&users), Some(Question::Search("zz".into())));
+        assert_eq!(p.follow(&users), None, "asked once");
+        assert_eq!(
+            p.follow(&PeerEvent::Files { files: vec![] }),
+            Some(Question::Files)
+        );
+    }
+
+    #[test]
     fn quit_waits_for_the_answers_owed() {
         let p = Pace::default();
-        p.asking(&PeerCommand::Who);
-        p.asking(&PeerCommand::Friends);
-        p.asking(&PeerCommand::Files(None));
-        let owed = |p: &Pace| p.0.0.lock().unwrap().owed;
+        p.asking(Question::of(&PeerCommand::Who));
+        p.asking(Question::of(&PeerCommand::Friends));
+        p.asking(Question::of(&PeerCommand::Files(None)));
+        let owed = |p: &Pace| p.0.0.lock().unwrap().owed.len();
         assert_eq!(owed(&p), 2, "/friends is answered at once, not owed");
         let waiter = {
             let p = p.clone();
             std::thread::spawn(move || p.answered())
         };
-        p.follow(&PeerEvent::Users { users: vec![] });
+        assert_eq!(
+            p.follow(&PeerEvent::Users { users: vec![] }),
+            Some(Question::Who)
+        );
         assert_eq!(owed(&p), 1);
         p.refused();
         waiter.join().unwrap();

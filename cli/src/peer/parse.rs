@@ -39,6 +39,7 @@ TEXT                          send TEXT to the current conversation (//TEXT if i
 /friends | /friend add NAME | /friend remove NAME
 /history NAME [N]             the last N messages with NAME (or #GROUP)
 /profile [nick TEXT | bio TEXT | avatar PATH]
+/avatar NAME                  save NAME's avatar to a file and print its path
 /quit                         log out and leave";
 
 /// What a line asks for.
@@ -50,6 +51,8 @@ pub enum Parsed {
     Help,
     /// `/profile avatar PATH`: read the file, then send its bytes.
     Avatar(String),
+    /// `/avatar NAME`: look NAME up and save the avatar that comes back.
+    SaveAvatar(Name),
     /// An empty line.
     Nothing,
 }
@@ -90,6 +93,7 @@ pub fn parse(line: &str, current: Option<&Target>) -> Result<Parsed, ParseError>
         }
         "who" => a.end().map(|()| PeerCommand::Who)?,
         "whois" => PeerCommand::Whois(a.last_name("NAME")?),
+        "avatar" => return Ok(Parsed::SaveAvatar(a.last_name("NAME")?)),
         "search" => PeerCommand::Search(a.rest_text("TEXT")?),
         "files" => PeerCommand::Files(a.optional_last(|s| name(s, "NAME"))?),
         "chat" => PeerCommand::Chat(a.last_name("NAME")?),
@@ -415,6 +419,7 @@ mod tests {
             parse("/profile avatar ~/me.png", None),
             Ok(Parsed::Avatar("~/me.png".into()))
         );
+        assert_eq!(parse("/avatar bob", None), Ok(Parsed::SaveAvatar(n("bob"))));
         assert_eq!(cmd("/quit"), PeerCommand::Quit);
     }
 

@@ -4,18 +4,31 @@
 //! [`super::human`].
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use confab_engine::peer::PeerEvent;
+use confab_engine::peer::{PeerCommand, PeerEvent};
+use confab_engine::wire::Name;
 
 use super::human::HumanPrinter;
 use super::json;
+use super::pace::Question;
 use super::words::plain;
+
+/// What the line interface knows of an event beyond the event itself.
+#[derive(Debug, Default)]
+pub struct Context {
+    /// The question it answers, if it answers one.
+    pub asked: Option<Question>,
+    /// It made its conversation the one plain lines go to.
+    pub now_current: bool,
+}
 
 #[derive(Debug)]
 enum Style {
     Json,
-    Human(HumanPrinter),
+    // Boxed: one printer per process, and clippy minds the size gap.
+    Human(Box<HumanPrinter>),
 }
 
 /// Standard output, in the chosen style; cheap to clone.
@@ -28,7 +41,7 @@ impl Printer {
         let style = if json {
             Style::Json
         } else {
-            Style::Human(HumanPrinter::default())
+            Style::Human(Box::default())
         };
         Self(Arc::new(Mutex::new(style)))
     }
@@ -39,11 +52,37 @@ impl Printer {
         f(&mut guard);
     }
 
-    /// An event from the engine.
-    pub fn event(&self, event: &PeerEvent) {
+    /// An event from the engine, with what the line interface knows of it.
+    pub fn event(&self, event: &PeerEvent, context: &Context) {
         self.with(|s| match s {
             Style::Json => emit(json::event(event)),
-            Style::Human(h) => h.event(event),
+            Style::Human(h) => h.event(event, context),
+        });
+    }
+
+    /// The answer to `/avatar NAME`: where its `size` bytes were saved.
+    pub fn avatar(&self, name: &Name, size: usize, saved: &Result<Option<PathBuf>, String>) {
+        self.with(|s| match (s, saved) {
+            (Style::Json, Ok(path)) => emit(json::avatar(name, size, path.as_deref())),
+            (Style::Json, Err(e)) => emit(json::error(e)),
+            (Style::Human(h), Ok(Some(path))) => h.say(&format!(
+                "saved {name}'s avatar ({}) to {}",
+                indicatif::HumanBytes(size as u64),
+                path.display()
+            )),
+            (Style::Human(h), Ok(None)) => h.say(&format!("{name} has no avatar")),
+            (Style::Human(h), Err(e)) => h.say(&format!("error: {e}")),
+        });
+    }
+
+    /// A command was handed to the engine. People are told at once of one
+    /// whose answer comes from another person (`/chat`, `/invite`); scripts
+    /// wait for the events.
+    pub fn sent(&self, cmd: &PeerCommand) {
+        self.with(|s| {
+            if let Style::Human(h) = s {
+                h.sent(cmd);
+            }
         });
     }
 

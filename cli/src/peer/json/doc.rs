@@ -241,7 +241,11 @@ fn every_event_and_field_is_documented() {
     let kinds: BTreeSet<&str> = samples.iter().map(kind).collect();
     assert_eq!(kinds.len(), samples.len(), "one sample per variant");
 
-    let mut emitted = vec![super::help("text")];
+    let avatar = std::path::Path::new("/data/avatars/bob.png");
+    let mut emitted = vec![
+        super::help("text"),
+        super::avatar(&n("bob"), 3, Some(avatar)),
+    ];
     emitted.extend(samples.iter().map(super::event));
     let mut seen = BTreeSet::new();
     for value in emitted {
