@@ -398,3 +398,23 @@ fn after_a_restart_plain_lines_go_to_the_chat_still_open() {
     alice.send("where were we");
     bob.expect(json!({"event": "message", "from": "alice", "to": "bob", "text": "where were we"}));
 }
+
+#[test]
+fn a_get_that_resumes_says_from_where() {
+    let net = Net::new();
+    let data = support::bytes(7, 300_000);
+    std::fs::write(net.share("bob").join("big.bin"), &data).unwrap();
+    let _bob = net.peer("bob");
+    std::fs::create_dir_all(net.downloads("alice")).unwrap();
+    std::fs::write(
+        net.downloads("alice").join("big.bin.part"),
+        &data[..100_000],
+    )
+    .unwrap();
+    let mut alice = human(&net, "alice");
+    alice.send("/get bob big.bin");
+    alice.expect_line("big.bin.part already holds 97.66 KiB: the download resumes from there");
+    alice.expect_line("received big.bin");
+    let got = std::fs::read(net.downloads("alice").join("big.bin")).unwrap();
+    assert!(got == data, "the resumed file differs");
+}

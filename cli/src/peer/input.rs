@@ -7,6 +7,7 @@
 //! log-in the rest of the input is ignored.
 
 use std::io::BufRead;
+use std::path::{Path, PathBuf};
 
 use confab_engine::limits::MAX_AVATAR_LEN;
 use confab_engine::peer::{PeerCommand, ProfileChange};
@@ -16,6 +17,7 @@ use super::conversation::Conversation;
 use super::pace::{Outcome, Pace, Question};
 use super::parse::{HELP, Parsed, parse};
 use super::printer::Printer;
+use super::resume;
 
 /// Starts the thread.
 pub fn spawn(
@@ -23,12 +25,14 @@ pub fn spawn(
     printer: Printer,
     conversation: Conversation,
     pace: Pace,
+    downloads: PathBuf,
 ) -> std::io::Result<()> {
     std::thread::Builder::new()
         .name("confab-input".into())
         .spawn(move || {
             let input = std::io::stdin().lock();
-            read_lines(input, &handle, &printer, &conversation, &pace);
+            let context = (&printer, &conversation, &pace);
+            read_lines(input, &handle, context, &downloads);
         })?;
     Ok(())
 }
@@ -37,9 +41,8 @@ pub fn spawn(
 pub fn read_lines(
     mut input: impl BufRead,
     handle: &DriverHandle<PeerCommand>,
-    printer: &Printer,
-    conversation: &Conversation,
-    pace: &Pace,
+    (printer, conversation, pace): (&Printer, &Conversation, &Pace),
+    downloads: &Path,
 ) {
     let mut raw = Vec::new();
     loop {
@@ -86,6 +89,11 @@ pub fn read_lines(
                 "cannot send {path}: {e}; give the path of a file or folder on this machine"
             ));
             continue;
+        }
+        if let PeerCommand::Get { file, .. } = &cmd
+            && let Some(said) = resume::before_get(downloads, file.as_str())
+        {
+            printer.notice(&said);
         }
         if let PeerCommand::Message { to, .. } = &cmd {
             conversation.choose(to.clone());
@@ -207,9 +215,8 @@ mod tests {
         read_lines(
             input,
             &handle,
-            &Printer::new(true),
-            &Conversation::default(),
-            &pace,
+            (&Printer::new(true), &Conversation::default(), &pace),
+            Path::new("/nonexistent"),
         );
         let events = runner.join().unwrap().unwrap();
 
