@@ -80,20 +80,8 @@ pub fn read_lines(
                 continue;
             }
         };
-        // Checked here so that a typo is not first announced as an offer
-        // (the engine announces, then the driver finds no file).
-        if let PeerCommand::SendFile { path, .. } = &cmd
-            && let Err(e) = std::fs::metadata(path)
-        {
-            printer.error(&format!(
-                "cannot send {path}: {e}; give the path of a file or folder on this machine"
-            ));
+        if !before(&cmd, printer, downloads) {
             continue;
-        }
-        if let PeerCommand::Get { file, .. } = &cmd
-            && let Some(said) = resume::before_get(downloads, file.as_str())
-        {
-            printer.notice(&said);
         }
         if let PeerCommand::Message { to, .. } = &cmd {
             conversation.choose(to.clone());
@@ -113,6 +101,30 @@ pub fn read_lines(
     if pace.logged_in() == Outcome::LoggedIn {
         pace.answered();
         let _ = handle.command(PeerCommand::Quit);
+    }
+}
+
+/// What is checked or said here before `cmd` goes; false when it must not.
+fn before(cmd: &PeerCommand, printer: &Printer, downloads: &Path) -> bool {
+    match cmd {
+        // A typo is not first announced as an offer (the engine announces,
+        // then the driver finds no file).
+        PeerCommand::SendFile { path, .. } => match std::fs::metadata(path) {
+            Ok(_) => true,
+            Err(e) => {
+                printer.error(&format!(
+                    "cannot send {path}: {e}; give the path of a file or folder on this machine"
+                ));
+                false
+            }
+        },
+        PeerCommand::Get { file, .. } => {
+            if let Some(said) = resume::before_get(downloads, file.as_str()) {
+                printer.notice(&said);
+            }
+            true
+        }
+        _ => true,
     }
 }
 
