@@ -255,6 +255,10 @@ impl Sink<PeerEvent> for PeerSink {
             self.printer.avatar(&info.name, bytes.len(), &saved);
             return Flow::Continue;
         }
+        if let Some(Question::Account(_)) = &context.asked {
+            // The input thread says what came of it.
+            return Flow::Continue;
+        }
         self.printer.event(&event, &context);
         if let PeerEvent::Ready { .. } = event {
             secret::remember_log_in(&self.data);
@@ -267,7 +271,8 @@ impl Sink<PeerEvent> for PeerSink {
     }
 
     fn refused(&mut self, error: CommandError) {
-        self.printer.error(&error.0);
-        self.pace.refused();
+        if !self.pace.refused(&error.0) {
+            self.printer.error(&error.0);
+        }
     }
 }

@@ -418,3 +418,27 @@ fn a_get_that_resumes_says_from_where() {
     let got = std::fs::read(net.downloads("alice").join("big.bin")).unwrap();
     assert!(got == data, "the resumed file differs");
 }
+
+#[test]
+fn a_friend_must_have_an_account() {
+    let net = Net::new();
+    let mut bob = net.peer("bob");
+    quit(&mut bob);
+    let mut alice = human(&net, "alice");
+    alice.send("/friend add ghost");
+    let no = alice.expect_line("ghost");
+    assert!(
+        no.starts_with("error: ghost was not added as a friend: "),
+        "{no}"
+    );
+    // bob is offline, but he has an account.
+    alice.send("/friend add bob");
+    alice.send("/friends");
+    alice.expect_line("friends:");
+    let listed = alice.expect_line("bob");
+    assert!(listed.contains("offline"), "{listed}");
+    alice.send("/quit");
+    alice.expect_line("bye");
+    let out = all_output(&mut alice);
+    assert!(!out.contains("  ghost"), "{out}");
+}

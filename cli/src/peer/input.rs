@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use confab_engine::limits::MAX_AVATAR_LEN;
 use confab_engine::peer::{PeerCommand, ProfileChange};
+use confab_engine::wire::Name;
 use confab_mio::DriverHandle;
 
 use super::conversation::Conversation;
@@ -92,6 +93,18 @@ pub fn read_lines(
         if cmd == PeerCommand::Quit {
             break;
         }
+        if let PeerCommand::FriendAdd(name) = &cmd {
+            match has_account(name, handle, pace) {
+                Some(Ok(())) => {}
+                Some(Err(why)) => {
+                    printer.error(&format!(
+                        "{name} was not added as a friend: {why}; /search finds names"
+                    ));
+                    continue;
+                }
+                None => return,
+            }
+        }
         pace.asking(question.or_else(|| Question::of(&cmd)));
         printer.sent(&cmd);
         if handle.command(cmd).is_err() {
@@ -102,6 +115,18 @@ pub fn read_lines(
         pace.answered();
         let _ = handle.command(PeerCommand::Quit);
     }
+}
+
+/// Asks the registry whether `name` has an account (online or not) and
+/// waits for the answer; `None` when the peer is gone.
+fn has_account(
+    name: &Name,
+    handle: &DriverHandle<PeerCommand>,
+    pace: &Pace,
+) -> Option<Result<(), String>> {
+    pace.asking(Some(Question::Account(name.clone())));
+    handle.command(PeerCommand::Whois(name.clone())).ok()?;
+    Some(pace.account())
 }
 
 /// What is checked or said here before `cmd` goes; false when it must not.
