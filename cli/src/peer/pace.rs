@@ -137,13 +137,20 @@ impl Pace {
 
     /// The engine refused a command (a question among them, perhaps) for
     /// `why`; true when that answers an account check, which says it itself.
+    /// The engine refuses a command as it takes it, so while the input
+    /// thread waits on an account check (the last question asked), a
+    /// refusal is most likely that check's; otherwise the oldest question's.
     pub fn refused(&self, why: &str) -> bool {
-        self.change(|s| match s.owed.pop_front() {
-            Some(Question::Account(_)) => {
+        self.change(|s| {
+            let q = match s.owed.back() {
+                Some(Question::Account(_)) => s.owed.pop_back(),
+                _ => s.owed.pop_front(),
+            };
+            if let Some(Question::Account(_)) = q {
                 s.account = Some(Err(why.to_owned()));
-                true
+                return true;
             }
-            _ => false,
+            false
         })
     }
 
@@ -232,9 +239,14 @@ mod tests {
             message: "no account named bob".into(),
         });
         assert_eq!(p.account(), Err("no account named bob".into()));
+        p.asking(Some(Question::Who));
         p.asking(Some(Question::Account(bob.clone())));
         assert!(p.refused("not connected to the registry"));
-        assert!(p.account().is_err());
+        assert!(p.account().is_err(), "the check, not the /who before it");
+        assert_eq!(
+            p.follow(&PeerEvent::Users { users: vec![] }),
+            Some(Question::Who)
+        );
         p.asking(Some(Question::Account(bob.clone())));
         let info = confab_engine::wire::registry::PeerInfo {
             name: bob,
