@@ -93,15 +93,15 @@ pub fn read_lines(
         if cmd == PeerCommand::Quit {
             break;
         }
+        // A friend may be added before they register (their messages wait),
+        // but a typo should not pass unnoticed.
         if let PeerCommand::FriendAdd(name) = &cmd {
             match has_account(name, handle, pace) {
                 Some(Ok(())) => {}
-                Some(Err(why)) => {
-                    printer.error(&format!(
-                        "{name} was not added as a friend: {why}; /search finds names"
-                    ));
-                    continue;
-                }
+                Some(Err(why)) => printer.notice(&format!(
+                    "{name} is added as a friend, but the registry does not know them ({why}); \
+                     /friend remove {name} if that was a typo"
+                )),
                 None => return,
             }
         }

@@ -39,7 +39,7 @@ pub enum Question {
     /// `/avatar NAME`: a whois whose answer is saved, not shown.
     Avatar(Name),
     /// `/friend add NAME`: a whois first, so that a name without an
-    /// account is not added; its answer is not shown.
+    /// account is pointed out; its answer is not shown.
     Account(Name),
 }
 
