@@ -18,6 +18,7 @@ mod pace;
 mod parse;
 mod printer;
 mod rate;
+mod resume;
 mod secret;
 mod words;
 
@@ -106,6 +107,9 @@ pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
     if let Some(said) = conversation.restore(&records) {
         printer.notice(&said);
     }
+    for said in resume::after_restart(&records) {
+        printer.notice(&said);
+    }
     let shared = SharedIndex::scan(&folders.share, store.database())?;
     let count = shared.files().len();
     printer.notice(&format!(
@@ -136,6 +140,7 @@ pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
         printer.clone(),
         conversation.clone(),
         pace.clone(),
+        folders.downloads.clone(),
     )?;
     let stopper = handle.clone();
     crate::signals::stop_on_signals(move || stopper.stop())?;
@@ -250,6 +255,10 @@ impl Sink<PeerEvent> for PeerSink {
             self.printer.avatar(&info.name, bytes.len(), &saved);
             return Flow::Continue;
         }
+        if let Some(Question::Account(_)) = &context.asked {
+            // The input thread says what came of it.
+            return Flow::Continue;
+        }
         self.printer.event(&event, &context);
         if let PeerEvent::Ready { .. } = event {
             secret::remember_log_in(&self.data);
@@ -262,7 +271,8 @@ impl Sink<PeerEvent> for PeerSink {
     }
 
     fn refused(&mut self, error: CommandError) {
-        self.printer.error(&error.0);
-        self.pace.refused();
+        if !self.pace.refused(&error.0) {
+            self.printer.error(&error.0);
+        }
     }
 }

@@ -398,3 +398,48 @@ fn after_a_restart_plain_lines_go_to_the_chat_still_open() {
     alice.send("where were we");
     bob.expect(json!({"event": "message", "from": "alice", "to": "bob", "text": "where were we"}));
 }
+
+#[test]
+fn a_get_that_resumes_says_from_where() {
+    let net = Net::new();
+    let data = support::bytes(7, 300_000);
+    std::fs::write(net.share("bob").join("big.bin"), &data).unwrap();
+    let _bob = net.peer("bob");
+    std::fs::create_dir_all(net.downloads("alice")).unwrap();
+    std::fs::write(
+        net.downloads("alice").join("big.bin.part"),
+        &data[..100_000],
+    )
+    .unwrap();
+    let mut alice = human(&net, "alice");
+    alice.send("/get bob big.bin");
+    alice.expect_line("big.bin.part already holds 97.66 KiB: the download resumes from there");
+    alice.expect_line("received big.bin");
+    let got = std::fs::read(net.downloads("alice").join("big.bin")).unwrap();
+    assert!(got == data, "the resumed file differs");
+}
+
+#[test]
+fn a_friend_without_an_account_is_pointed_out() {
+    let net = Net::new();
+    let mut bob = net.peer("bob");
+    quit(&mut bob);
+    let mut alice = human(&net, "alice");
+    alice.send("/friend add ghost");
+    let warned = alice.expect_line("ghost is added as a friend");
+    assert!(
+        warned.contains("the registry does not know them")
+            && warned.contains("/friend remove ghost"),
+        "{warned}"
+    );
+    // bob is offline, but he has an account: nothing to point out.
+    alice.send("/friend add bob");
+    alice.send("/friends");
+    alice.expect_line("friends:");
+    let listed = alice.expect_line("bob");
+    assert!(listed.contains("offline"), "{listed}");
+    alice.send("/quit");
+    alice.expect_line("bye");
+    let out = all_output(&mut alice);
+    assert!(!out.contains("bob is added"), "{out}");
+}

@@ -16,7 +16,7 @@ use std::fmt::Write as _;
 use std::time::Instant;
 
 use confab_engine::TransferId;
-use confab_engine::peer::{Direction, PeerCommand, PeerEvent, Target};
+use confab_engine::peer::{Direction, PeerCommand, PeerEvent, Target, TransferStatus};
 use confab_engine::wire::ErrorCode;
 use confab_engine::wire::registry::UserEntry;
 use indicatif::{HumanBytes, MultiProgress, ProgressBar, ProgressStyle};
@@ -273,8 +273,22 @@ impl HumanPrinter {
     pub fn event(&mut self, event: &PeerEvent, context: &Context) {
         let now = Instant::now();
         let closed = self.chats.follow(event);
+        if self.stopped && matches!(event, PeerEvent::TransferProgress { .. }) {
+            return;
+        }
+        self.bars(event, now);
+        let Some(text) = self.text(event, context, closed, now) else {
+            return;
+        };
+        if let PeerEvent::TransferDone { id, .. } | PeerEvent::TransferFailed { id, .. } = event {
+            self.finished.push((*id, text.clone()));
+        }
+        self.say(&text);
+    }
+
+    /// Keeps one bar per transfer under way, none after the stop.
+    fn bars(&mut self, event: &PeerEvent, now: Instant) {
         match event {
-            PeerEvent::TransferProgress { .. } if self.stopped => return,
             PeerEvent::TransferProgress {
                 id, done, total, ..
             } => {
@@ -312,28 +326,23 @@ impl HumanPrinter {
             }
             _ => {}
         }
-        let text = match (event, &context.asked) {
+    }
+
+    /// [`line`], worded with what this session knows beyond the event.
+    fn text(
+        &self,
+        event: &PeerEvent,
+        context: &Context,
+        closed: Option<Closed>,
+        now: Instant,
+    ) -> Option<String> {
+        match (event, &context.asked) {
             (PeerEvent::Users { users }, Some(Question::Search(q))) => Some(search_line(q, users)),
             (PeerEvent::ChatClosed { with, reason }, _) if closed == Some(Closed::NeverOpened) => {
                 Some(format!("* no chat with {with}: {}", Shown(&plain(reason))))
             }
             (PeerEvent::Transfers { transfers }, _) if !self.finished.is_empty() => {
-                let transfers: Vec<_> = transfers
-                    .iter()
-                    .filter(|t| self.finished.iter().all(|(id, _)| *id != t.id))
-                    .cloned()
-                    .collect();
-                let under_way = if transfers.is_empty() {
-                    "no transfers under way".to_owned()
-                } else {
-                    let list = PeerEvent::Transfers { transfers };
-                    line(&list, &self.rates, now).unwrap_or_default()
-                };
-                let done: Vec<&str> = self.finished.iter().map(|(_, l)| l.as_str()).collect();
-                Some(format!(
-                    "{under_way}\nfinished this session:\n  {}",
-                    done.join("\n  ")
-                ))
+                Some(self.transfers_and_finished(transfers, now))
             }
             (PeerEvent::GroupJoined { group, .. }, _) => line(event, &self.rates, now).map(|l| {
                 if context.now_current {
@@ -343,14 +352,26 @@ impl HumanPrinter {
                 }
             }),
             _ => line(event, &self.rates, now),
-        };
-        if let Some(text) = text {
-            if let PeerEvent::TransferDone { id, .. } | PeerEvent::TransferFailed { id, .. } = event
-            {
-                self.finished.push((*id, text.clone()));
-            }
-            self.say(&text);
         }
+    }
+
+    /// `/transfers`: those under way, then those finished this session.
+    fn transfers_and_finished(&self, transfers: &[TransferStatus], now: Instant) -> String {
+        let transfers: Vec<TransferStatus> = transfers
+            .iter()
+            .filter(|t| self.finished.iter().all(|(id, _)| *id != t.id))
+            .cloned()
+            .collect();
+        let under_way = if transfers.is_empty() {
+            "no transfers under way".to_owned()
+        } else {
+            line(&PeerEvent::Transfers { transfers }, &self.rates, now).unwrap_or_default()
+        };
+        let done: Vec<&str> = self.finished.iter().map(|(_, l)| l.as_str()).collect();
+        format!(
+            "{under_way}\nfinished this session:\n  {}",
+            done.join("\n  ")
+        )
     }
 
     /// Acknowledges a command whose answer comes from another person.

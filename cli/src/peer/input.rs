@@ -7,15 +7,18 @@
 //! log-in the rest of the input is ignored.
 
 use std::io::BufRead;
+use std::path::{Path, PathBuf};
 
 use confab_engine::limits::MAX_AVATAR_LEN;
 use confab_engine::peer::{PeerCommand, ProfileChange};
+use confab_engine::wire::Name;
 use confab_mio::DriverHandle;
 
 use super::conversation::Conversation;
 use super::pace::{Outcome, Pace, Question};
 use super::parse::{HELP, Parsed, parse};
 use super::printer::Printer;
+use super::resume;
 
 /// Starts the thread.
 pub fn spawn(
@@ -23,12 +26,14 @@ pub fn spawn(
     printer: Printer,
     conversation: Conversation,
     pace: Pace,
+    downloads: PathBuf,
 ) -> std::io::Result<()> {
     std::thread::Builder::new()
         .name("confab-input".into())
         .spawn(move || {
             let input = std::io::stdin().lock();
-            read_lines(input, &handle, &printer, &conversation, &pace);
+            let context = (&printer, &conversation, &pace);
+            read_lines(input, &handle, context, &downloads);
         })?;
     Ok(())
 }
@@ -37,9 +42,8 @@ pub fn spawn(
 pub fn read_lines(
     mut input: impl BufRead,
     handle: &DriverHandle<PeerCommand>,
-    printer: &Printer,
-    conversation: &Conversation,
-    pace: &Pace,
+    (printer, conversation, pace): (&Printer, &Conversation, &Pace),
+    downloads: &Path,
 ) {
     let mut raw = Vec::new();
     loop {
@@ -77,14 +81,7 @@ pub fn read_lines(
                 continue;
             }
         };
-        // Checked here so that a typo is not first announced as an offer
-        // (the engine announces, then the driver finds no file).
-        if let PeerCommand::SendFile { path, .. } = &cmd
-            && let Err(e) = std::fs::metadata(path)
-        {
-            printer.error(&format!(
-                "cannot send {path}: {e}; give the path of a file or folder on this machine"
-            ));
+        if !before(&cmd, printer, downloads) {
             continue;
         }
         if let PeerCommand::Message { to, .. } = &cmd {
@@ -96,6 +93,18 @@ pub fn read_lines(
         if cmd == PeerCommand::Quit {
             break;
         }
+        // A friend may be added before they register (their messages wait),
+        // but a typo should not pass unnoticed.
+        if let PeerCommand::FriendAdd(name) = &cmd {
+            match has_account(name, handle, pace) {
+                Some(Ok(())) => {}
+                Some(Err(why)) => printer.notice(&format!(
+                    "{name} is added as a friend, but the registry does not know them ({why}); \
+                     /friend remove {name} if that was a typo"
+                )),
+                None => return,
+            }
+        }
         pace.asking(question.or_else(|| Question::of(&cmd)));
         printer.sent(&cmd);
         if handle.command(cmd).is_err() {
@@ -105,6 +114,42 @@ pub fn read_lines(
     if pace.logged_in() == Outcome::LoggedIn {
         pace.answered();
         let _ = handle.command(PeerCommand::Quit);
+    }
+}
+
+/// Asks the registry whether `name` has an account (online or not) and
+/// waits for the answer; `None` when the peer is gone.
+fn has_account(
+    name: &Name,
+    handle: &DriverHandle<PeerCommand>,
+    pace: &Pace,
+) -> Option<Result<(), String>> {
+    pace.asking(Some(Question::Account(name.clone())));
+    handle.command(PeerCommand::Whois(name.clone())).ok()?;
+    Some(pace.account())
+}
+
+/// What is checked or said here before `cmd` goes; false when it must not.
+fn before(cmd: &PeerCommand, printer: &Printer, downloads: &Path) -> bool {
+    match cmd {
+        // A typo is not first announced as an offer (the engine announces,
+        // then the driver finds no file).
+        PeerCommand::SendFile { path, .. } => match std::fs::metadata(path) {
+            Ok(_) => true,
+            Err(e) => {
+                printer.error(&format!(
+                    "cannot send {path}: {e}; give the path of a file or folder on this machine"
+                ));
+                false
+            }
+        },
+        PeerCommand::Get { file, .. } => {
+            if let Some(said) = resume::before_get(downloads, file.as_str()) {
+                printer.notice(&said);
+            }
+            true
+        }
+        _ => true,
     }
 }
 
@@ -207,9 +252,8 @@ mod tests {
         read_lines(
             input,
             &handle,
-            &Printer::new(true),
-            &Conversation::default(),
-            &pace,
+            (&Printer::new(true), &Conversation::default(), &pace),
+            Path::new("/nonexistent"),
         );
         let events = runner.join().unwrap().unwrap();
 

@@ -38,6 +38,9 @@ pub enum Question {
     Files,
     /// `/avatar NAME`: a whois whose answer is saved, not shown.
     Avatar(Name),
+    /// `/friend add NAME`: a whois first, so that a name without an
+    /// account is pointed out; its answer is not shown.
+    Account(Name),
 }
 
 impl Question {
@@ -57,7 +60,7 @@ impl Question {
             (self, event),
             (Question::Who | Question::Search(_), PeerEvent::Users { .. })
                 | (
-                    Question::Whois | Question::Avatar(_),
+                    Question::Whois | Question::Avatar(_) | Question::Account(_),
                     PeerEvent::Whois { .. }
                 )
                 | (Question::Files, PeerEvent::Files { .. })
@@ -72,6 +75,8 @@ struct State {
     /// registry answers in order).
     owed: VecDeque<Question>,
     stopped: bool,
+    /// The answer to the last [`Question::Account`]: `Err` with why not.
+    account: Option<Result<(), String>>,
 }
 
 /// Shared between threads; cheap to clone.
@@ -112,17 +117,57 @@ impl Pace {
             }
             // A question that failed is answered by an error; an error that
             // answers something else only lets `/quit` go a little early.
-            PeerEvent::Error { .. } => s.owed.pop_front(),
+            PeerEvent::Error { message } => {
+                let q = s.owed.pop_front();
+                if let Some(Question::Account(_)) = q {
+                    s.account = Some(Err(message.clone()));
+                }
+                q
+            }
             _ => {
                 let i = s.owed.iter().position(|q| q.answered_by(event))?;
-                s.owed.remove(i)
+                let q = s.owed.remove(i);
+                if let Some(Question::Account(_)) = q {
+                    s.account = Some(Ok(()));
+                }
+                q
             }
         })
     }
 
-    /// The engine refused a command (a question among them, perhaps).
-    pub fn refused(&self) {
-        self.change(|s| s.owed.pop_front());
+    /// The engine refused a command (a question among them, perhaps) for
+    /// `why`; true when that answers an account check, which says it itself.
+    /// The engine refuses a command as it takes it, so while the input
+    /// thread waits on an account check (the last question asked), a
+    /// refusal is most likely that check's; otherwise the oldest question's.
+    pub fn refused(&self, why: &str) -> bool {
+        self.change(|s| {
+            let q = match s.owed.back() {
+                Some(Question::Account(_)) => s.owed.pop_back(),
+                _ => s.owed.pop_front(),
+            };
+            if let Some(Question::Account(_)) = q {
+                s.account = Some(Err(why.to_owned()));
+                return true;
+            }
+            false
+        })
+    }
+
+    /// Blocks until the account check asked last is answered: `Err` with
+    /// why it failed (also when the peer stopped).
+    pub fn account(&self) -> Result<(), String> {
+        let (state, changed) = &*self.0;
+        let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(answer) = s.account.take() {
+                return answer;
+            }
+            if s.stopped {
+                return Err("the peer stopped".into());
+            }
+            s = changed.wait(s).unwrap_or_else(|p| p.into_inner());
+        }
     }
 
     /// Called before a command goes to the engine, with the question it
@@ -186,6 +231,36 @@ mod tests {
     }
 
     #[test]
+    fn an_account_check_gets_its_answer() {
+        let p = Pace::default();
+        let bob = Name::new("bob").unwrap();
+        p.asking(Some(Question::Account(bob.clone())));
+        p.follow(&PeerEvent::Error {
+            message: "no account named bob".into(),
+        });
+        assert_eq!(p.account(), Err("no account named bob".into()));
+        p.asking(Some(Question::Who));
+        p.asking(Some(Question::Account(bob.clone())));
+        assert!(p.refused("not connected to the registry"));
+        assert!(p.account().is_err(), "the check, not the /who before it");
+        assert_eq!(
+            p.follow(&PeerEvent::Users { users: vec![] }),
+            Some(Question::Who)
+        );
+        p.asking(Some(Question::Account(bob.clone())));
+        let info = confab_engine::wire::registry::PeerInfo {
+            name: bob,
+            addr: None,
+            profile: Default::default(),
+        };
+        p.follow(&PeerEvent::Whois {
+            info,
+            files: vec![],
+        });
+        assert_eq!(p.account(), Ok(()));
+    }
+
+    #[test]
     fn quit_waits_for_the_answers_owed() {
         let p = Pace::default();
         p.asking(Question::of(&PeerCommand::Who));
@@ -202,7 +277,7 @@ mod tests {
             Some(Question::Who)
         );
         assert_eq!(owed(&p), 1);
-        p.refused();
+        assert!(!p.refused("no"));
         waiter.join().unwrap();
     }
 }
