@@ -10,6 +10,7 @@
 mod avatar;
 mod chats;
 mod columns;
+mod context;
 mod conversation;
 mod human;
 mod input;

@@ -23,8 +23,8 @@ use indicatif::{HumanBytes, MultiProgress, ProgressBar, ProgressStyle};
 
 use super::chats::{Chats, Closed};
 use super::columns::{Align, Table};
+use super::context::Context;
 use super::pace::Question;
-use super::printer::Context;
 use super::rate::Rates;
 use super::words::{plain, registry_lost};
 use crate::safe::{Shown, terminal_line};

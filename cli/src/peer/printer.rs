@@ -10,19 +10,10 @@ use std::sync::{Arc, Mutex};
 use confab_engine::peer::{PeerCommand, PeerEvent};
 use confab_engine::wire::Name;
 
+pub use super::context::Context;
 use super::human::HumanPrinter;
 use super::json;
-use super::pace::Question;
 use super::words::plain;
-
-/// What the line interface knows of an event beyond the event itself.
-#[derive(Debug, Default)]
-pub struct Context {
-    /// The question it answers, if it answers one.
-    pub asked: Option<Question>,
-    /// It made its conversation the one plain lines go to.
-    pub now_current: bool,
-}
 
 #[derive(Debug)]
 enum Style {
