@@ -35,6 +35,7 @@ use confab_engine::wire::registry::{
 };
 use confab_engine::wire::transfer::{Manifest, TransferKey, TransferMessage};
 use confab_engine::wire::{ErrorCode, GroupName, Hello, Message, Name, PROTOCOL_VERSION, Refusal};
+use confab_engine::peer::Backoff;
 use confab_engine::{ConnId, Output, Peer, PeerCommand, PeerConfig, PeerEvent, Record, TransferId};
 
 use crate::driver::{Model, Role};
@@ -73,14 +74,19 @@ pub fn config() -> PeerConfig {
         "10.0.0.200:7000".parse().expect("addr"),
     );
     c.shared = vec![crate::samples::shared("a.txt", 200)];
-    c.heartbeat_interval = Duration::from_secs(2);
+    let reconnect = Backoff {
+        min: Duration::from_millis(100),
+        max: Duration::from_secs(1),
+    };
+    c.session.heartbeat_interval = Duration::from_secs(2);
+    c.session.reconnect = reconnect;
     c.request_timeout = Duration::from_secs(5);
-    c.reconnect_min = Duration::from_millis(100);
-    c.reconnect_max = Duration::from_secs(1);
-    c.chunk_size = CHUNK;
-    c.window = WINDOW;
-    c.handshake_timeout = Duration::from_secs(2);
-    c.retransmit_interval = Duration::from_secs(1);
+    c.link.reconnect = reconnect;
+    c.link.handshake_timeout = Duration::from_secs(2);
+    c.link.retransmit_interval = Duration::from_secs(1);
+    c.transfer.offer_timeout = c.request_timeout;
+    c.transfer.chunk_size = CHUNK;
+    c.transfer.window = WINDOW;
     c
 }
 

@@ -65,9 +65,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::api::{ConnId, Output};
+use crate::peer::config::LinkConfig;
 use crate::peer::io::{Io, Timer};
 use crate::wire::peer::PeerMessage;
 use crate::wire::transfer::TransferMessage;
@@ -123,16 +124,6 @@ impl Conn {
     }
 }
 
-/// How long links wait, from the peer's configuration.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct LinkTimes {
-    pub handshake: Duration,
-    /// First and longest wait before a redial.
-    pub reconnect: (Duration, Duration),
-    /// Silence before a `Ping`, and silence before the connection is closed.
-    pub keepalive: (Duration, Duration),
-}
-
 /// Closes `conn`, saying goodbye first unless it is still connecting: the
 /// first frame on every connection is a hello, and one that is not up yet
 /// has carried nothing (found by the `peer` fuzz target).
@@ -162,9 +153,7 @@ pub(crate) enum LinkOut {
 #[derive(Debug)]
 pub(crate) struct Links {
     me: Name,
-    handshake_timeout: Duration,
-    reconnect: (Duration, Duration),
-    keepalive: (Duration, Duration),
+    times: LinkConfig,
     conns: BTreeMap<ConnId, Conn>,
     /// Our epoch for each peer we have a connection with (see the module
     /// documentation).
@@ -178,12 +167,10 @@ pub(crate) struct Links {
 }
 
 impl Links {
-    pub fn new(me: Name, times: LinkTimes) -> Self {
+    pub fn new(me: Name, times: LinkConfig) -> Self {
         Self {
             me,
-            handshake_timeout: times.handshake,
-            reconnect: times.reconnect,
-            keepalive: times.keepalive,
+            times,
             conns: BTreeMap::new(),
             epochs: BTreeMap::new(),
             open: BTreeMap::new(),
@@ -228,9 +215,13 @@ impl Links {
     fn schedule_redial(&mut self, io: &mut Io, name: &Name, dialer: bool) {
         let attempts = self.attempts.entry(name.clone()).or_insert(0);
         let wait = if dialer {
-            io.backoff(*attempts, self.reconnect.0, self.reconnect.1)
+            io.backoff(
+                *attempts,
+                self.times.reconnect.min,
+                self.times.reconnect.max,
+            )
         } else {
-            self.reconnect.1
+            self.times.reconnect.max
         };
         *attempts = attempts.saturating_add(1);
         io.set_timer(Timer::Dial(name.clone()), wait);
@@ -245,7 +236,7 @@ impl Links {
         let conn = io.mint_conn();
         self.conns
             .insert(conn, Conn::new(true, None, Some(name), io.now));
-        io.set_timer(Timer::Handshake(conn), self.handshake_timeout);
+        io.set_timer(Timer::Handshake(conn), self.times.handshake_timeout);
         io.out.push_back(Output::Connect { conn, addr });
     }
 
@@ -270,7 +261,7 @@ impl Links {
     pub fn accept(&mut self, io: &mut Io, conn: ConnId, remote: SocketAddr) {
         self.conns
             .insert(conn, Conn::new(false, Some(remote), None, io.now));
-        io.set_timer(Timer::Handshake(conn), self.handshake_timeout);
+        io.set_timer(Timer::Handshake(conn), self.times.handshake_timeout);
         io.send(conn, &self.hello());
     }
 
@@ -354,7 +345,7 @@ impl Links {
         if c.stage != Stage::Open {
             return;
         }
-        let (interval, timeout) = self.keepalive;
+        let (interval, timeout) = (self.times.keepalive_interval, self.times.keepalive_timeout);
         let silent = io.now.saturating_duration_since(c.heard);
         if silent >= timeout {
             let who = c.peer.clone().map_or_else(String::new, |n| n.to_string());
@@ -479,7 +470,7 @@ impl Links {
         }
         self.opened += 1;
         io.timers.cancel(&Timer::Handshake(conn));
-        io.set_timer(Timer::Keepalive(conn), self.keepalive.0);
+        io.set_timer(Timer::Keepalive(conn), self.times.keepalive_interval);
         io.timers.cancel(&Timer::Dial(name.clone()));
         self.attempts.remove(&name);
         self.looking_up.remove(&name);

@@ -51,7 +51,7 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 pub use command::{PeerCommand, ProfileChange, RequestId, Target};
-pub use config::PeerConfig;
+pub use config::{Backoff, LinkConfig, PeerConfig, SessionConfig, TransferConfig};
 pub use event::{Direction, FriendStatus, HistoryEntry, PeerEvent, TransferStatus};
 pub use records::{GroupRecord, OutItem, PeerRecord};
 
@@ -60,8 +60,8 @@ use self::friends::Friends;
 use self::group::Groups;
 use self::history::History;
 use self::io::{Io, Timer};
-use self::link::{LinkOut, LinkTimes, Links};
-use self::registry_link::RegistryLink;
+use self::link::{LinkOut, Links};
+use self::registry_link::{Login, RegistryLink};
 use self::streams::{Received, Streams};
 use self::transfers::Transfers;
 use crate::api::{CommandError, ConnId, Engine, Input, Output};
@@ -133,35 +133,29 @@ impl Peer {
     /// A peer with the state found in `records` (others are ignored). It
     /// starts connecting to the registry at once.
     pub fn new(config: PeerConfig, records: Vec<Record>, now: Instant, seed: u64) -> Self {
-        let reconnect = (config.reconnect_min, config.reconnect_max);
+        let login = Login {
+            registry: config.registry,
+            name: config.name.clone(),
+            password: config.password.clone(),
+            listen: config.listen,
+            shared: config.shared.clone(),
+        };
+        let transfer = TransferConfig {
+            planted: config.planted,
+            ..config.transfer.clone()
+        };
         let mut peer = Self {
-            reg: RegistryLink::new(
-                config.registry,
-                config.name.clone(),
-                config.password.clone(),
-                config.listen,
-                config.shared.clone(),
-                config.heartbeat_interval,
-                config.registry_reply_timeout,
-                reconnect,
-            ),
-            links: Links::new(
-                config.name.clone(),
-                LinkTimes {
-                    handshake: config.handshake_timeout,
-                    reconnect,
-                    keepalive: (config.keepalive_interval, config.keepalive_timeout),
-                },
-            ),
+            reg: RegistryLink::new(login, config.session),
+            links: Links::new(config.name.clone(), config.link),
             start: now,
             io: Io::new(now, seed),
-            streams: Streams::default(),
+            streams: Streams::new(config.planted),
             chats: Chats::default(),
             questions: Questions::default(),
             groups: Groups::default(),
             friends: Friends::default(),
             history: History::default(),
-            transfers: Transfers::new(crate::transfer::TransferConfig::from_peer(&config)),
+            transfers: Transfers::new(transfer),
             profile: None,
             online: BTreeSet::new(),
             stopped: false,
@@ -190,15 +184,6 @@ impl Peer {
         peer.transfers_restored();
         peer.reg.connect(&mut peer.io);
         peer
-    }
-
-    /// PLANTED BUG: switches `bug` on in this peer (tests only); bugs that
-    /// are not the peer's do nothing here.
-    #[cfg(feature = "planted-bugs")]
-    pub fn plant_bug(&mut self, bug: crate::registry::PlantedBug) {
-        if bug == crate::registry::PlantedBug::DeliverDuplicate {
-            self.streams.planted_duplicate = true;
-        }
     }
 
     /// This peer's name.
@@ -355,7 +340,7 @@ impl Peer {
         }
         let t = Timer::Retransmit(name.clone());
         if self.io.timers.get(&t).is_none() {
-            self.io.set_timer(t, self.config.retransmit_interval);
+            self.io.set_timer(t, self.config.link.retransmit_interval);
         }
     }
 
@@ -375,7 +360,7 @@ impl Peer {
             }
             let t = Timer::Retransmit(to.clone());
             if self.io.timers.get(&t).is_none() {
-                self.io.set_timer(t, self.config.retransmit_interval);
+                self.io.set_timer(t, self.config.link.retransmit_interval);
             }
         } else if self.links.is_open(to) {
             // A direct message with no chat (one queued for a friend) over a

@@ -64,8 +64,6 @@ pub mod index;
 pub mod offer;
 #[cfg(any(test, feature = "testing"))]
 pub mod pair;
-#[cfg(feature = "planted-bugs")]
-pub mod planted;
 pub mod progress;
 pub mod receive;
 mod rehash;
@@ -80,6 +78,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::{Output, Source, TransferId};
 use crate::limits::{DEFAULT_CHUNK_LEN, DEFAULT_WINDOW, MAX_CHUNK_LEN, MAX_WINDOW};
 use crate::peer::Direction;
+use crate::planted::PlantedBugs;
 use crate::record::{Record, RecordKey};
 use crate::wire::transfer::{Manifest, TransferKey, TransferMessage};
 use crate::wire::{FileName, Md5, Name};
@@ -87,7 +86,7 @@ use crate::wire::{FileName, Md5, Name};
 pub use receive::ReceiveTransfer;
 pub use send::SendTransfer;
 
-/// How transfers behave; the peer fills it from its
+/// How transfers behave: the `transfer` part of a peer's
 /// [`crate::peer::PeerConfig`].
 #[derive(Debug, Clone)]
 pub struct TransferConfig {
@@ -108,12 +107,19 @@ pub struct TransferConfig {
     /// How long a sender waits, on each new connection, for its receiver to
     /// speak of the transfer before taking it as forgotten by the receiver
     /// (see `transfer::send::give_up`). Longer than a live connection can
-    /// take to carry the receiver's first message.
+    /// take to carry the receiver's first message: the receiver's first word
+    /// is the first thing it sends on a connection, and a connection on which
+    /// nothing arrives for the keepalive timeout is closed, so on one still
+    /// open that word has arrived within about one keepalive timeout. Keep it
+    /// at twice the link's `keepalive_timeout`.
     pub resume_timeout: Duration,
     /// A receiver saves its MD5 state (in its record) each time this many
     /// more bytes of a file are written, so a restart re-reads at most this
     /// much of the `.part` instead of all of it.
     pub checkpoint_every: u64,
+    /// Bugs planted on purpose (tests only): the peer hands down its own
+    /// set (`PeerConfig::planted`); a send transfer reads `SkipChunk`.
+    pub planted: PlantedBugs,
 }
 
 impl Default for TransferConfig {
@@ -124,29 +130,15 @@ impl Default for TransferConfig {
             offer_timeout: Duration::from_secs(60),
             progress_interval: Duration::from_millis(250),
             idle_timeout: Duration::from_secs(600),
-            // Twice the peer's default keepalive timeout (see `from_peer`).
+            // Twice the link's default keepalive timeout.
             resume_timeout: Duration::from_secs(60),
             checkpoint_every: 64 * 1024 * 1024,
+            planted: PlantedBugs::NONE,
         }
     }
 }
 
 impl TransferConfig {
-    /// The configuration a peer's settings give.
-    pub fn from_peer(c: &crate::peer::PeerConfig) -> Self {
-        Self {
-            chunk_size: c.chunk_size,
-            window: c.window,
-            offer_timeout: c.request_timeout,
-            // The receiver's first word is the first thing it sends on a
-            // connection, and a connection on which nothing arrives for the
-            // keepalive timeout is closed: on one still open, that word has
-            // arrived within about one keepalive timeout. Twice is margin.
-            resume_timeout: c.keepalive_timeout.saturating_mul(2),
-            ..Self::default()
-        }
-    }
-
     /// Chunk size within its limits.
     pub fn chunk(&self) -> u32 {
         self.chunk_size.clamp(1, MAX_CHUNK_LEN as u32)

@@ -30,6 +30,7 @@ use crate::api::{Input, Output, Source, TransferId};
 use crate::bounded::Blob;
 use crate::limits::{MAX_CHUNK_LEN, MAX_WINDOW};
 use crate::peer::{Direction, TransferStatus};
+use crate::planted::PlantedBug;
 use crate::transfer::folder::manifest_from;
 use crate::transfer::offer::{OfferState, expired_reason};
 use crate::transfer::progress::Meter;
@@ -563,11 +564,13 @@ impl SendTransfer {
             if s.next_read + len - s.acked > s.window * s.chunk {
                 break;
             }
-            // PLANTED BUG `SkipChunk` (see `planted`): no read, offset
+            // PLANTED BUG `SkipChunk` (see `crate::planted`): no read, offset
             // advanced, the unfilled buffer sent as the chunk (once the read
             // before it, still pending, is answered).
-            #[cfg(feature = "planted-bugs")]
-            if !s.reads.is_empty() && super::planted::skips(s.next_read, s.chunk) {
+            if !s.reads.is_empty()
+                && s.next_read == s.chunk
+                && self.config.planted.has(PlantedBug::SkipChunk)
+            {
                 s.reads.insert(s.next_read, Some(vec![0; len as usize]));
                 s.next_read += len;
                 continue;
