@@ -229,6 +229,6 @@ impl Sink<PeerEvent> for PeerSink {
     }
 
     fn refused(&mut self, error: CommandError) {
-        self.printer.error(&error.0);
+        self.printer.error(&error.to_string());
     }
 }

@@ -19,6 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::api::{CommandError, TransferId};
 use crate::bounded::Text;
+use crate::error::SelfAction;
 use crate::limits::{MAX_MESSAGE_LEN, MAX_OUTBOX_PER_PEER};
 use crate::peer::Peer;
 use crate::peer::command::{RequestId, Target};
@@ -188,7 +189,7 @@ impl Peer {
 
     pub(crate) fn cmd_chat(&mut self, name: Name) -> Result<(), CommandError> {
         if &name == self.me() {
-            return Err(CommandError("you cannot chat with yourself".into()));
+            return Err(CommandError::Yourself(SelfAction::Chat));
         }
         match self.chats.get(&name) {
             Some(ChatState::Open) => {
@@ -229,11 +230,7 @@ impl Peer {
         yes: bool,
     ) -> Result<(), CommandError> {
         let Some((id, q)) = self.questions.take(id) else {
-            let what = id.map_or_else(
-                || "nothing is waiting for an answer".to_owned(),
-                |id| format!("no question {id} is waiting (answered or expired?)"),
-            );
-            return Err(CommandError(what));
+            return Err(id.map_or(CommandError::NothingWaiting, CommandError::NoSuchQuestion));
         };
         self.io.timers.cancel(&Timer::QuestionExpiry(id));
         match q {
@@ -258,7 +255,7 @@ impl Peer {
 
     pub(crate) fn cmd_close_chat(&mut self, name: &Name) -> Result<(), CommandError> {
         if self.chats.get(name).is_none() {
-            return Err(CommandError(format!("there is no chat with {name}")));
+            return Err(CommandError::NoChat(name.clone()));
         }
         let tell = format!("{} closed the chat", self.me());
         self.end_chat(name, "you closed it".into(), Some(&tell));
@@ -267,14 +264,10 @@ impl Peer {
 
     pub(crate) fn cmd_message(&mut self, to: Target, text: String) -> Result<(), CommandError> {
         if text.is_empty() {
-            return Err(CommandError("an empty message is not sent".into()));
+            return Err(CommandError::EmptyMessage);
         }
-        let text: Text<MAX_MESSAGE_LEN> = Text::new(text).map_err(|e| {
-            CommandError(format!(
-                "a message is at most {MAX_MESSAGE_LEN} bytes, this one is {}; send long text as a file",
-                e.len
-            ))
-        })?;
+        let text: Text<MAX_MESSAGE_LEN> =
+            Text::new(text).map_err(|e| CommandError::MessageTooLong { len: e.len })?;
         match to {
             Target::User(name) => self.message_user(name, text),
             Target::Group(group) => self.message_group(group, text),
@@ -287,25 +280,19 @@ impl Peer {
         text: Text<MAX_MESSAGE_LEN>,
     ) -> Result<(), CommandError> {
         if &name == self.me() {
-            return Err(CommandError("you cannot message yourself".into()));
+            return Err(CommandError::Yourself(SelfAction::Message));
         }
         match (self.chats.get(&name), self.friends.contains(&name)) {
             (Some(ChatState::Open | ChatState::Asking), _) | (None, true) => {}
             (Some(ChatState::Asked(id)), _) => {
-                return Err(CommandError(format!(
-                    "{name} asked for a chat: /accept {id} first"
-                )));
+                return Err(CommandError::AnswerFirst { name, id });
             }
             (None, false) => {
-                return Err(CommandError(format!(
-                    "there is no chat with {name}; ask first with /chat {name}"
-                )));
+                return Err(CommandError::NoChatAskFirst(name));
             }
         }
         if self.streams.waiting(&name, &Conv::Direct) >= MAX_OUTBOX_PER_PEER {
-            return Err(CommandError(format!(
-                "{MAX_OUTBOX_PER_PEER} messages already wait for {name}; wait for them to be delivered"
-            )));
+            return Err(CommandError::OutboxFull(name));
         }
         let me = self.me().clone();
         self.record(Target::User(name.clone()), me, text.as_str());

@@ -11,6 +11,7 @@
 use std::collections::BTreeSet;
 
 use crate::api::CommandError;
+use crate::error::SelfAction;
 use crate::peer::Peer;
 use crate::peer::event::{FriendStatus, PeerEvent};
 use crate::peer::records::{PeerRecord, friend_key};
@@ -51,7 +52,7 @@ impl Peer {
 
     pub(crate) fn cmd_friend_add(&mut self, name: Name) -> Result<(), CommandError> {
         if &name == self.me() {
-            return Err(CommandError("you cannot befriend yourself".into()));
+            return Err(CommandError::Yourself(SelfAction::Befriend));
         }
         if self.friends.names.insert(name.clone()) {
             self.io.persist(PeerRecord::Friend(name.clone()));
@@ -62,7 +63,7 @@ impl Peer {
 
     pub(crate) fn cmd_friend_remove(&mut self, name: &Name) -> Result<(), CommandError> {
         if !self.friends.names.remove(name) {
-            return Err(CommandError(format!("{name} is not on your friends list")));
+            return Err(CommandError::NotAFriend(name.clone()));
         }
         self.io.forget(RecordKey(friend_key(name)));
         self.cmd_friends();

@@ -122,7 +122,7 @@ impl Groups {
 impl Peer {
     pub(crate) fn cmd_group_create(&mut self, group: GroupName) -> Result<(), CommandError> {
         if self.groups.groups.contains_key(&group) {
-            return Err(CommandError(format!("you are already in {group}")));
+            return Err(CommandError::AlreadyInGroup(group));
         }
         let members = vec![self.me().clone()];
         let g = GroupRecord {
@@ -138,16 +138,14 @@ impl Peer {
 
     pub(crate) fn cmd_invite(&mut self, group: GroupName, name: Name) -> Result<(), CommandError> {
         if !self.groups.is_member(&group) {
-            return Err(CommandError(format!("you are not in {group}")));
+            return Err(CommandError::NotInGroup(group));
         }
         let members = self.groups.members(&group);
         if members.contains(&name) {
-            return Err(CommandError(format!("{name} is already in {group}")));
+            return Err(CommandError::AlreadyMember { name, group });
         }
         if members.len() >= MAX_GROUP_MEMBERS {
-            return Err(CommandError(format!(
-                "{group} is full: a group has at most {MAX_GROUP_MEMBERS} members"
-            )));
+            return Err(CommandError::GroupFull(group));
         }
         self.groups.invites.insert((group.clone(), name.clone()));
         let timeout = self.config.request_timeout;
@@ -170,7 +168,7 @@ impl Peer {
 
     pub(crate) fn cmd_leave(&mut self, group: &GroupName) -> Result<(), CommandError> {
         let Some(g) = self.groups.groups.remove(group) else {
-            return Err(CommandError(format!("you are not in {group}")));
+            return Err(CommandError::NotInGroup(group.clone()));
         };
         self.io.forget(RecordKey(group_key(group)));
         let conv = Conv::Group(group.clone());
@@ -206,7 +204,7 @@ impl Peer {
         text: Text<{ crate::limits::MAX_MESSAGE_LEN }>,
     ) -> Result<(), CommandError> {
         if !self.groups.is_member(&group) {
-            return Err(CommandError(format!("you are not in {group}")));
+            return Err(CommandError::NotInGroup(group));
         }
         let conv = Conv::Group(group.clone());
         let me = self.me().clone();

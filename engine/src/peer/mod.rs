@@ -66,6 +66,7 @@ use self::streams::{Received, Streams};
 use self::transfers::Transfers;
 use crate::api::{CommandError, ConnId, Engine, Input, Output};
 use crate::bounded::Text;
+use crate::error::ProfileField;
 use crate::limits::MAX_SEARCH_LEN;
 use crate::record::Record;
 use crate::wire::peer::{Conv, Payload, PeerMessage};
@@ -493,11 +494,11 @@ impl Peer {
                 }
             }
             PeerCommand::Search(text) => {
-                let text: Text<MAX_SEARCH_LEN> = Text::new(text.to_lowercase()).map_err(|e| {
-                    CommandError(format!(
-                        "search text is at most {MAX_SEARCH_LEN} bytes: {e}"
-                    ))
-                })?;
+                let text: Text<MAX_SEARCH_LEN> =
+                    Text::new(text.to_lowercase()).map_err(|e| CommandError::SearchTooLong {
+                        len: e.len,
+                        max: e.max,
+                    })?;
                 let body = RequestBody::Search {
                     text: text.clone(),
                     after: None,
@@ -562,19 +563,21 @@ impl Peer {
 
     fn cmd_set_profile(&mut self, change: ProfileChange) -> Result<(), CommandError> {
         let mut profile = self.profile.clone().unwrap_or_default();
-        let too_long = |what: &str, e: crate::bounded::TooLong| {
-            CommandError(format!(
-                "a {what} is at most {} bytes, not {}",
-                e.max, e.len
-            ))
+        let too_long = |field, e: crate::bounded::TooLong| CommandError::ProfileTooLong {
+            field,
+            len: e.len,
+            max: e.max,
         };
         match change {
             ProfileChange::Nick(s) => {
-                profile.nick = Text::new(s).map_err(|e| too_long("nickname", e))?
+                profile.nick = Text::new(s).map_err(|e| too_long(ProfileField::Nick, e))?
             }
-            ProfileChange::Bio(s) => profile.bio = Text::new(s).map_err(|e| too_long("bio", e))?,
+            ProfileChange::Bio(s) => {
+                profile.bio = Text::new(s).map_err(|e| too_long(ProfileField::Bio, e))?
+            }
             ProfileChange::Avatar(b) => {
-                profile.avatar = crate::bounded::Blob::new(b).map_err(|e| too_long("avatar", e))?
+                profile.avatar =
+                    crate::bounded::Blob::new(b).map_err(|e| too_long(ProfileField::Avatar, e))?
             }
         }
         self.profile = Some(profile.clone());
@@ -653,7 +656,7 @@ impl Engine for Peer {
     fn handle_command(&mut self, now: Instant, cmd: PeerCommand) -> Result<(), CommandError> {
         self.run_timers(now);
         if self.stopped {
-            return Err(CommandError("this peer has stopped".into()));
+            return Err(CommandError::Stopped);
         }
         let r = self.command(cmd);
         if !self.stopped {

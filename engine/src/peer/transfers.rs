@@ -38,6 +38,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
 use crate::api::{CommandError, ConnId, Input, Output, TransferId};
+use crate::error::SelfAction;
 use crate::limits::{MAX_TRANSFERS, MAX_TRANSFERS_PER_PEER};
 use crate::peer::Peer;
 use crate::peer::chat::{Question, Questions};
@@ -158,16 +159,12 @@ impl Transfers {
     }
 
     /// Whether one more transfer with `name` is allowed; why not if not.
-    pub fn room_for(&self, name: &Name) -> Result<(), String> {
+    pub fn room_for(&self, name: &Name) -> Result<(), CommandError> {
         if self.live().count() >= MAX_TRANSFERS {
-            return Err(format!(
-                "{MAX_TRANSFERS} transfers are already under way; wait for one to end or /cancel one"
-            ));
+            return Err(CommandError::TooManyTransfers);
         }
         if self.live().filter(|m| m.peer() == name).count() >= MAX_TRANSFERS_PER_PEER {
-            return Err(format!(
-                "{MAX_TRANSFERS_PER_PEER} transfers with {name} are already under way; wait for one to end or /cancel one"
-            ));
+            return Err(CommandError::TooManyTransfersWith(name.clone()));
         }
         Ok(())
     }
@@ -476,21 +473,19 @@ impl Peer {
         }
     }
 
-    fn check_remote(&self, name: &Name, what: &str) -> Result<(), CommandError> {
+    fn check_remote(&self, name: &Name, what: SelfAction) -> Result<(), CommandError> {
         if name == self.me() {
-            return Err(CommandError(format!("you cannot {what} yourself")));
+            return Err(CommandError::Yourself(what));
         }
-        self.transfers.room_for(name).map_err(CommandError)
+        self.transfers.room_for(name)
     }
 
     /// `/get NAME FILE`. A `.part` left by an earlier download of FILE is
     /// resumed, not started over (the receiver re-hashes it).
     pub(crate) fn cmd_get(&mut self, from: Name, file: FileName) -> Result<(), CommandError> {
-        self.check_remote(&from, "download from")?;
+        self.check_remote(&from, SelfAction::DownloadFrom)?;
         if let Some(id) = self.transfers.writing(&file) {
-            return Err(CommandError(format!(
-                "{file} is already being downloaded ({id}); see /transfers"
-            )));
+            return Err(CommandError::AlreadyDownloading { file, id });
         }
         let id = self.transfers.mint_id();
         let key = self.transfers.mint_key(&mut self.io, &from);
@@ -504,9 +499,9 @@ impl Peer {
     /// `/send NAME PATH`.
     pub(crate) fn cmd_send_file(&mut self, to: Name, path: String) -> Result<(), CommandError> {
         if path.trim().is_empty() {
-            return Err(CommandError("/send needs a file or folder to send".into()));
+            return Err(CommandError::NothingToSend);
         }
-        self.check_remote(&to, "send files to")?;
+        self.check_remote(&to, SelfAction::SendFilesTo)?;
         let id = self.transfers.mint_id();
         let key = self.transfers.mint_key(&mut self.io, &to);
         let config = self.transfers.config.clone();
@@ -525,9 +520,7 @@ impl Peer {
     /// `/cancel ID`: stops it here and tells the other side.
     pub(crate) fn cmd_cancel(&mut self, id: TransferId) -> Result<(), CommandError> {
         if !self.transfers.machines.contains_key(&id) {
-            return Err(CommandError(format!(
-                "there is no transfer {id} (finished already?); see /transfers"
-            )));
+            return Err(CommandError::NoSuchTransfer(id));
         }
         self.drive_transfer(id, |m, now| m.get_mut().cancel(now));
         Ok(())
