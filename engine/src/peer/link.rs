@@ -70,6 +70,7 @@ use std::time::Instant;
 use crate::api::{ConnId, Output};
 use crate::peer::config::LinkConfig;
 use crate::peer::io::{Io, Timer};
+use crate::peer::misbehaved::LinkViolation;
 use crate::wire::peer::PeerMessage;
 use crate::wire::transfer::TransferMessage;
 use crate::wire::{Deframer, ErrorCode, Hello, Message, Name, PROTOCOL_VERSION, Refusal, Role};
@@ -88,6 +89,20 @@ enum Stage {
     /// Dialer: waiting for `Verified`.
     AwaitVerified,
     Open,
+}
+
+impl Stage {
+    /// Its name, as a violation reports it.
+    fn name(self) -> &'static str {
+        match self {
+            Stage::Connecting => "Connecting",
+            Stage::AwaitHello => "AwaitHello",
+            Stage::Verifying => "Verifying",
+            Stage::AwaitSession => "AwaitSession",
+            Stage::AwaitVerified => "AwaitVerified",
+            Stage::Open => "Open",
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -315,7 +330,8 @@ impl Links {
         }
     }
 
-    fn violation(&mut self, io: &mut Io, conn: ConnId, reason: String) {
+    fn violation(&mut self, io: &mut Io, conn: ConnId, reason: LinkViolation) {
+        let reason = reason.to_string();
         let who = self
             .conns
             .get(&conn)
@@ -538,7 +554,7 @@ impl Links {
                 Ok(Some(msg)) => outs.extend(self.on_message(io, conn, msg)),
                 Ok(None) => return outs,
                 Err(e) => {
-                    self.violation(io, conn, e.to_string());
+                    self.violation(io, conn, LinkViolation::BadBytes(e));
                     return outs;
                 }
             }
@@ -589,11 +605,11 @@ impl Links {
                 }
             }
             (Stage::Open, Message::Peer(PeerMessage::Verified)) => {
-                self.violation(io, conn, "a second Verified".into());
+                self.violation(io, conn, LinkViolation::SecondVerified);
                 Vec::new()
             }
             (Stage::Open, Message::Peer(PeerMessage::Session { .. })) => {
-                self.violation(io, conn, "a second Session".into());
+                self.violation(io, conn, LinkViolation::SecondSession);
                 Vec::new()
             }
             (Stage::Open, Message::Peer(PeerMessage::Ping)) => {
@@ -611,7 +627,10 @@ impl Links {
                 None => Vec::new(),
             },
             (stage, other) => {
-                let why = format!("unexpected {} while {stage:?}", other.kind());
+                let why = LinkViolation::Unexpected {
+                    kind: other.kind(),
+                    stage: stage.name(),
+                };
                 self.violation(io, conn, why);
                 Vec::new()
             }
@@ -630,7 +649,7 @@ impl Links {
         let claimed = match (h.role, h.name) {
             (Role::Peer, Some(n)) if n != self.me => n,
             (role, name) => {
-                self.violation(io, conn, format!("bad hello: {role} claiming {name:?}"));
+                self.violation(io, conn, LinkViolation::BadHello { role, name });
                 return Vec::new();
             }
         };

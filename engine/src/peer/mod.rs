@@ -41,8 +41,11 @@ pub mod history;
 pub(crate) mod io;
 pub mod link;
 mod lookups;
+pub mod misbehaved;
+mod questions;
 pub mod records;
 pub mod registry_link;
+mod route;
 pub mod streams;
 mod transfers;
 
@@ -55,60 +58,24 @@ pub use config::{Backoff, LinkConfig, PeerConfig, SessionConfig, TransferConfig}
 pub use event::{Direction, FriendStatus, HistoryEntry, PeerEvent, TransferStatus};
 pub use records::{GroupRecord, OutItem, PeerRecord};
 
-use self::chat::{Chats, Questions};
+use self::chat::Chats;
 use self::friends::Friends;
 use self::group::Groups;
 use self::history::History;
 use self::io::{Io, Timer};
-use self::link::{LinkOut, Links};
+use self::link::Links;
+use self::lookups::Query;
+use self::questions::Questions;
 use self::registry_link::{Login, RegistryLink};
-use self::streams::{Received, Streams};
+use self::streams::Streams;
 use self::transfers::Transfers;
 use crate::api::{CommandError, ConnId, Engine, Input, Output};
 use crate::bounded::Text;
 use crate::error::ProfileField;
 use crate::limits::MAX_SEARCH_LEN;
 use crate::record::Record;
-use crate::wire::peer::{Conv, Payload, PeerMessage};
-use crate::wire::registry::{FileEntry, PeerInfo, Profile, RequestBody, UserEntry};
+use crate::wire::registry::{Profile, RequestBody};
 use crate::wire::{ErrorCode, Name};
-
-/// Why a registry request was made, with what its answer accumulates.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Query {
-    Who {
-        users: Vec<UserEntry>,
-        pages: usize,
-    },
-    Search {
-        text: Text<MAX_SEARCH_LEN>,
-        users: Vec<UserEntry>,
-        pages: usize,
-    },
-    Files {
-        owner: Option<Name>,
-        files: Vec<FileEntry>,
-        pages: usize,
-    },
-    Whois(Name),
-    WhoisFiles {
-        info: PeerInfo,
-        files: Vec<FileEntry>,
-        pages: usize,
-    },
-    /// Where to dial this peer.
-    Dial(Name),
-    /// Where the registry says the claimed name of this connection is.
-    Verify(ConnId, Name),
-    /// This peer's own profile, when it has no local copy.
-    OwnProfile,
-    SetProfile,
-    /// Who is online, for friends' presence.
-    Roster {
-        online: Vec<Name>,
-        pages: usize,
-    },
-}
 
 /// The peer engine. See the module documentation.
 #[derive(Debug)]
@@ -151,7 +118,7 @@ impl Peer {
             start: now,
             io: Io::new(now, seed),
             streams: Streams::new(config.planted),
-            chats: Chats::default(),
+            chats: Chats::new(config.name.clone(), config.request_timeout),
             questions: Questions::default(),
             groups: Groups::default(),
             friends: Friends::default(),
@@ -256,211 +223,17 @@ impl Peer {
                 Timer::Keepalive(conn) => self.links.on_keepalive_timer(&mut self.io, conn),
                 Timer::Dial(name) => self.ensure_link(&name),
                 Timer::Retransmit(name) => self.retransmit(&name),
-                Timer::ChatExpiry(name) => self.chat_expired(&name),
+                Timer::ChatExpiry(name) => {
+                    let outs = self.chats.expired(&mut self.io, &name);
+                    self.apply_chat(outs);
+                }
                 Timer::QuestionExpiry(id) => self.question_expired(id),
-                Timer::InviteExpiry(group, name) => self.invite_expired(&group, &name),
+                Timer::InviteExpiry(group, name) => {
+                    self.groups.invite_expired(&mut self.io, &group, &name)
+                }
                 Timer::Transfer(id) => self.transfer_timer(id),
             }
         }
-    }
-
-    // ---- connections ------------------------------------------------------
-
-    /// Whether this peer has a reason to be connected to `name`.
-    fn wants(&self, name: &Name) -> bool {
-        name != self.me()
-            && (self.chats.wants(name)
-                || self.groups.wants(name)
-                || self.transfers.wants(name)
-                || self.streams.waiting_for(name) > 0)
-    }
-
-    /// Starts reaching `name` if it is wanted and nothing is under way.
-    fn ensure_link(&mut self, name: &Name) {
-        if !self.wants(name)
-            || self.links.is_underway(name)
-            || self.io.timers.get(&Timer::Dial(name.clone())).is_some()
-        {
-            return;
-        }
-        let body = RequestBody::Lookup { name: name.clone() };
-        if self
-            .reg
-            .request(&mut self.io, Query::Dial(name.clone()), body)
-        {
-            self.links.set_looking_up(name, true);
-        }
-    }
-
-    /// Everyone this peer has a reason to be connected to.
-    fn wanted(&self) -> BTreeSet<Name> {
-        let mut all: BTreeSet<Name> = self.chats.names();
-        all.extend(self.groups.all_members());
-        all.extend(self.streams.receivers());
-        all.extend(self.transfers.wanted());
-        all.retain(|n| n != self.me());
-        all
-    }
-
-    fn on_link(&mut self, outs: Vec<LinkOut>) {
-        for out in outs {
-            match out {
-                LinkOut::Verify { conn, name } => {
-                    let body = RequestBody::Lookup { name: name.clone() };
-                    self.reg
-                        .request(&mut self.io, Query::Verify(conn, name), body);
-                }
-                LinkOut::Open { name } => self.link_opened(&name),
-                LinkOut::Message { name, msg } => self.on_peer_message(&name, msg),
-                LinkOut::Transfer { name, msg } => self.on_transfer_message(&name, msg),
-            }
-        }
-    }
-
-    fn link_opened(&mut self, name: &Name) {
-        self.transfer_sync(name);
-        self.chat_sync(name);
-        self.group_sync(name);
-        self.flush(name);
-    }
-
-    /// Sends everything waiting for `name` that may be sent now.
-    fn flush(&mut self, name: &Name) {
-        if !self.links.is_open(name) {
-            return self.ensure_link(name);
-        }
-        let open = self.chats.is_open(name);
-        let msgs = self
-            .streams
-            .pending(name, |c| matches!(c, Conv::Group(_)) || open);
-        if msgs.is_empty() {
-            return;
-        }
-        for m in msgs {
-            self.links.send(&mut self.io, name, m);
-        }
-        let t = Timer::Retransmit(name.clone());
-        if self.io.timers.get(&t).is_none() {
-            self.io.set_timer(t, self.config.link.retransmit_interval);
-        }
-    }
-
-    fn retransmit(&mut self, name: &Name) {
-        self.flush(name);
-    }
-
-    /// Queues `payload` for `to` in `conv` and sends it if possible.
-    fn enqueue(&mut self, to: &Name, conv: &Conv, user_seq: Option<u64>, payload: Payload) -> u64 {
-        let seq = self
-            .streams
-            .enqueue(&mut self.io, to, conv, user_seq, payload);
-        let sendable = matches!(conv, Conv::Group(_)) || self.chats.is_open(to);
-        if sendable && self.links.is_open(to) {
-            if let Some(m) = self.streams.data(to, conv, seq) {
-                self.links.send(&mut self.io, to, m);
-            }
-            let t = Timer::Retransmit(to.clone());
-            if self.io.timers.get(&t).is_none() {
-                self.io.set_timer(t, self.config.link.retransmit_interval);
-            }
-        } else if self.links.is_open(to) {
-            // A direct message with no chat (one queued for a friend) over a
-            // link that is already open: `link_opened`, which asks for the
-            // chat, will not run again for this link, so ask now. A chat
-            // being asked for, or asked of us, needs nothing more.
-            if matches!(conv, Conv::Direct) && self.chats.get(to).is_none() {
-                self.chat_sync(to);
-            }
-        } else {
-            self.ensure_link(to);
-        }
-        seq
-    }
-
-    fn on_peer_message(&mut self, from: &Name, msg: PeerMessage) {
-        match msg {
-            PeerMessage::ChatRequest => self.on_chat_request(from),
-            PeerMessage::ChatAccept => self.on_chat_accept(from),
-            PeerMessage::ChatClose { reason } => self.on_chat_close(from, reason.as_str()),
-            PeerMessage::Data {
-                conv,
-                seq,
-                low,
-                payload,
-            } => self.on_data(from, conv, seq, low, payload),
-            PeerMessage::Ack { conv, upto } => {
-                let target = match &conv {
-                    Conv::Direct => Target::User(from.clone()),
-                    Conv::Group(g) => Target::Group(g.clone()),
-                };
-                for seq in self.streams.on_ack(&mut self.io, from, &conv, upto) {
-                    self.io.event(PeerEvent::Delivered {
-                        to: target.clone(),
-                        seq,
-                    });
-                }
-            }
-            PeerMessage::GroupInvite { group, members } => {
-                self.on_group_invite(from, group, members.into_vec())
-            }
-            PeerMessage::GroupAnswer { group, accept } => {
-                self.on_group_answer(from, &group, accept)
-            }
-            PeerMessage::GroupRefused { group, reason } => {
-                self.on_group_refused(from, &group, reason.as_str())
-            }
-            PeerMessage::NotInGroup { group } => self.on_not_in_group(from, &group),
-            // The links' own: they never come this far.
-            PeerMessage::Verified
-            | PeerMessage::Session { .. }
-            | PeerMessage::Ping
-            | PeerMessage::Pong => {}
-        }
-    }
-
-    fn on_data(&mut self, from: &Name, conv: Conv, seq: u64, low: u64, payload: Payload) {
-        let willing = match &conv {
-            Conv::Direct => self.chats.is_open(from) && matches!(payload, Payload::Text(_)),
-            Conv::Group(g) => self.groups.accepts(g, from, &payload),
-        };
-        if !willing {
-            // Not yet (a member we have not heard of) or not at all: no ack,
-            // so the sender keeps it and tries again later. A group this
-            // peer is not in at all it has left, without the sender hearing
-            // (it joined after the leaver's `Left` went out): say so.
-            if let Conv::Group(g) = &conv {
-                self.not_in_group(from, g);
-            }
-            return;
-        }
-        let (verdict, upto) = self.streams.receive(&mut self.io, from, &conv, seq, low);
-        if verdict == Received::Deliver {
-            match (&conv, payload) {
-                (Conv::Direct, Payload::Text(text)) => {
-                    let to = Target::User(self.me().clone());
-                    self.record(Target::User(from.clone()), from.clone(), text.as_str());
-                    self.io.event(PeerEvent::Message {
-                        from: from.clone(),
-                        to,
-                        text: text.into_string(),
-                    });
-                }
-                (Conv::Group(g), payload) => self.apply_group_payload(g, from, payload),
-                (Conv::Direct, _) => {}
-            }
-        }
-        self.links
-            .send(&mut self.io, from, PeerMessage::Ack { conv, upto });
-    }
-
-    /// Stores a message in the history of `with`.
-    fn record(&mut self, with: Target, from: Name, text: &str) {
-        let entry = HistoryEntry {
-            from,
-            text: text.to_owned(),
-            at: self.at_ms(),
-        };
-        self.history.add(&mut self.io, with, entry);
     }
 
     fn stop(&mut self, code: ErrorCode, reason: String) {
@@ -479,74 +252,53 @@ impl Peer {
     }
 
     fn command(&mut self, cmd: PeerCommand) -> Result<(), CommandError> {
-        let offline = || "not connected to the registry (reconnecting); try again shortly";
         match cmd {
-            PeerCommand::Who => {
-                let q = Query::Who {
-                    users: Vec::new(),
-                    pages: 0,
-                };
-                if !self
-                    .reg
-                    .request(&mut self.io, q, RequestBody::List { after: None })
-                {
-                    self.io.error(offline());
-                }
-            }
+            PeerCommand::Who => self.ask_registry(Query::who()),
             PeerCommand::Search(text) => {
                 let text: Text<MAX_SEARCH_LEN> =
                     Text::new(text.to_lowercase()).map_err(|e| CommandError::SearchTooLong {
                         len: e.len,
                         max: e.max,
                     })?;
-                let body = RequestBody::Search {
-                    text: text.clone(),
-                    after: None,
-                };
-                let q = Query::Search {
-                    text,
-                    users: Vec::new(),
-                    pages: 0,
-                };
-                if !self.reg.request(&mut self.io, q, body) {
-                    self.io.error(offline());
-                }
+                self.ask_registry(Query::search(text));
             }
             PeerCommand::Whois(name) => {
-                let body = RequestBody::Lookup { name: name.clone() };
-                if !self.reg.request(&mut self.io, Query::Whois(name), body) {
-                    self.io.error(offline());
-                }
+                self.ask_registry(Query::lookup(Query::Whois(name.clone()), &name))
             }
-            PeerCommand::Files(owner) => {
-                let body = RequestBody::Files {
-                    owner: owner.clone(),
-                    after: None,
-                };
-                let q = Query::Files {
-                    owner,
-                    files: Vec::new(),
-                    pages: 0,
-                };
-                if !self.reg.request(&mut self.io, q, body) {
-                    self.io.error(offline());
-                }
+            PeerCommand::Files(owner) => self.ask_registry(Query::files(owner)),
+            PeerCommand::Chat(name) => {
+                let outs = self.chats.cmd_chat(&mut self.io, name)?;
+                self.apply_chat(outs);
             }
-            PeerCommand::Chat(name) => self.cmd_chat(name)?,
             PeerCommand::Accept(id) => self.cmd_answer(id, true)?,
             PeerCommand::Decline(id) => self.cmd_answer(id, false)?,
             PeerCommand::Message { to, text } => self.cmd_message(to, text)?,
-            PeerCommand::CloseChat(name) => self.cmd_close_chat(&name)?,
-            PeerCommand::GroupCreate(g) => self.cmd_group_create(g)?,
-            PeerCommand::Invite { group, name } => self.cmd_invite(group, name)?,
+            PeerCommand::CloseChat(name) => {
+                let outs = self.chats.cmd_close(&mut self.io, &name)?;
+                self.apply_chat(outs);
+            }
+            PeerCommand::GroupCreate(g) => {
+                self.groups.create(&mut self.io, &self.config.name, g)?
+            }
+            PeerCommand::Invite { group, name } => {
+                let timeout = self.config.request_timeout;
+                let outs = self.groups.invite(&mut self.io, group, name, timeout)?;
+                self.apply_group(outs);
+            }
             PeerCommand::Leave(g) => self.cmd_leave(&g)?,
             PeerCommand::SendFile { to, path } => self.cmd_send_file(to, path)?,
             PeerCommand::Get { from, file } => self.cmd_get(from, file)?,
             PeerCommand::Transfers => self.cmd_transfers(),
             PeerCommand::Cancel(id) => self.cmd_cancel(id)?,
-            PeerCommand::Friends => self.cmd_friends(),
-            PeerCommand::FriendAdd(name) => self.cmd_friend_add(name)?,
-            PeerCommand::FriendRemove(name) => self.cmd_friend_remove(&name)?,
+            PeerCommand::Friends => self.report_friends(),
+            PeerCommand::FriendAdd(name) => {
+                self.friends.add(&mut self.io, &self.config.name, name)?;
+                self.report_friends();
+            }
+            PeerCommand::FriendRemove(name) => {
+                self.friends.remove(&mut self.io, &name)?;
+                self.report_friends();
+            }
             PeerCommand::History { with, last } => {
                 let messages = self.history.last(&with, last);
                 self.io.event(PeerEvent::History { with, messages });
@@ -559,6 +311,14 @@ impl Peer {
             PeerCommand::Quit => self.stop(ErrorCode::Normal, "quit".into()),
         }
         Ok(())
+    }
+
+    /// A look-up the user asked for: said to fail at once with no session.
+    fn ask_registry(&mut self, (q, body): (Query, RequestBody)) {
+        if !self.reg.request(&mut self.io, q, body) {
+            self.io
+                .error("not connected to the registry (reconnecting); try again shortly");
+        }
     }
 
     fn cmd_set_profile(&mut self, change: ProfileChange) -> Result<(), CommandError> {

@@ -39,6 +39,7 @@ use crate::api::ConnId;
 use crate::bounded::List;
 use crate::peer::config::SessionConfig;
 use crate::peer::io::{Io, Timer};
+use crate::peer::misbehaved::RegistryViolation;
 use crate::peer::records::PeerRecord;
 use crate::wire::registry::{
     LoginStamp, Password, Presence, Reply, ReplyBody, Request, RequestBody, SharedFile,
@@ -304,6 +305,10 @@ impl<Q> RegistryLink<Q> {
         self.lost(io, reason)
     }
 
+    fn violation(&mut self, io: &mut Io, v: RegistryViolation) -> Vec<RegOut<Q>> {
+        self.close_and_retry(io, ErrorCode::ProtocolViolation, v.to_string())
+    }
+
     fn stop(&mut self, io: &mut Io, code: ErrorCode, reason: String) -> Vec<RegOut<Q>> {
         if let State::Open { conn, .. } | State::Connecting(conn) = self.state {
             io.out.push_back(crate::api::Output::Close { conn });
@@ -363,8 +368,7 @@ impl<Q> RegistryLink<Q> {
                 Ok(Some(msg)) => outs.extend(self.on_message(io, msg)),
                 Ok(None) => return outs,
                 Err(e @ (WireError::FrameTooLong { .. } | WireError::Malformed(_))) => {
-                    let why = format!("the registry sent bad bytes: {e}");
-                    outs.extend(self.close_and_retry(io, ErrorCode::ProtocolViolation, why));
+                    outs.extend(self.violation(io, RegistryViolation::BadBytes(e)));
                     return outs;
                 }
             }
@@ -387,20 +391,14 @@ impl<Q> RegistryLink<Q> {
                 }
                 // A goodbye can come first (the registry refused us at once).
                 Message::Goodbye(g) => self.on_goodbye(io, g.code, g.reason.to_string()),
-                other => {
-                    let why = format!("expected the registry's hello, got {}", other.kind());
-                    self.close_and_retry(io, ErrorCode::ProtocolViolation, why)
-                }
+                other => self.violation(io, RegistryViolation::NoHello { got: other.kind() }),
             };
         }
         match msg {
             Message::Reply(r) => self.on_reply(io, r),
             Message::Presence(p) => vec![RegOut::Presence(p)],
             Message::Goodbye(g) => self.on_goodbye(io, g.code, g.reason.to_string()),
-            other => {
-                let why = format!("the registry sent a {}", other.kind());
-                self.close_and_retry(io, ErrorCode::ProtocolViolation, why)
-            }
+            other => self.violation(io, RegistryViolation::Unexpected { kind: other.kind() }),
         }
     }
 
@@ -418,11 +416,7 @@ impl<Q> RegistryLink<Q> {
 
     fn on_reply(&mut self, io: &mut Io, reply: Reply) -> Vec<RegOut<Q>> {
         let Some(Pending { query: q, .. }) = self.pending.remove(&reply.id) else {
-            let why = format!(
-                "the registry answered request {} that was never asked",
-                reply.id
-            );
-            return self.close_and_retry(io, ErrorCode::ProtocolViolation, why);
+            return self.violation(io, RegistryViolation::UnaskedReply(reply.id));
         };
         match (q, reply.result) {
             (Query::User(u), result) => vec![RegOut::Reply(u, result)],

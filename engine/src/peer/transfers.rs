@@ -41,10 +41,10 @@ use crate::api::{CommandError, ConnId, Input, Output, TransferId};
 use crate::error::SelfAction;
 use crate::limits::{MAX_TRANSFERS, MAX_TRANSFERS_PER_PEER};
 use crate::peer::Peer;
-use crate::peer::chat::{Question, Questions};
 use crate::peer::command::RequestId;
 use crate::peer::event::{PeerEvent, TransferStatus};
 use crate::peer::io::{Io, Timer};
+use crate::peer::questions::{Question, Questions};
 use crate::transfer::{
     ReceiveTransfer, SavedSide, SendTransfer, TransferConfig, TransferEvent, TransferMachine,
     TransferRecord,
