@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use crate::bounded::Text;
 use crate::error::CommandError;
-use crate::ids::{RequestId, Target};
+use crate::ids::{RequestId, Target, TransferId};
 use crate::limits::MAX_MESSAGE_LEN;
 use crate::peer::Peer;
 use crate::peer::chat::ChatOut;
@@ -17,10 +17,10 @@ use crate::peer::event::{HistoryEntry, PeerEvent};
 use crate::peer::group::GroupOut;
 use crate::peer::io::Timer;
 use crate::peer::link::LinkOut;
-use crate::peer::lookups::{Answer, Query};
+use crate::peer::lookups::Query;
 use crate::peer::questions::Question;
-use crate::peer::registry_link::RegOut;
 use crate::peer::streams::Received;
+use crate::peer::transfers::{Machine, TransferOut};
 use crate::wire::peer::{Conv, Payload, PeerMessage};
 use crate::wire::registry::RequestBody;
 use crate::wire::{GroupName, Name};
@@ -74,7 +74,12 @@ impl Peer {
                 }
                 LinkOut::Open { name } => self.link_opened(&name),
                 LinkOut::Message { name, msg } => self.on_peer_message(&name, msg),
-                LinkOut::Transfer { name, msg } => self.on_transfer_message(&name, msg),
+                LinkOut::Transfer { name, msg } => {
+                    self.transfer_sync(&name);
+                    let me = &self.config.name;
+                    let outs = self.transfers.on_message(&mut self.io, me, &name, msg);
+                    self.apply_transfer(outs);
+                }
             }
         }
     }
@@ -357,7 +362,10 @@ impl Peer {
                     .answer(&mut self.io, me, group, from, members, yes);
                 self.apply_group(outs);
             }
-            Question::File(id) => self.answer_offer(id, yes),
+            Question::File(id) => {
+                let outs = self.transfers.answer(&mut self.io, id, yes);
+                self.apply_transfer(outs);
+            }
         }
         Ok(())
     }
@@ -418,114 +426,6 @@ impl Peer {
         self.friends.report(&mut self.io, &self.online, |n| {
             streams.waiting(n, &Conv::Direct)
         });
-    }
-
-    // ---- the registry ---------------------------------------------------
-
-    /// What the registry session reports.
-    pub(super) fn on_registry(&mut self, outs: Vec<RegOut<Query>>) {
-        for out in outs {
-            match out {
-                RegOut::Up { first } => self.registry_up(first),
-                RegOut::Down { reason, abandoned } => {
-                    for q in abandoned {
-                        if let Some(name) = q.abandoned(&mut self.io) {
-                            self.links.set_looking_up(&name, false);
-                        }
-                    }
-                    self.io.event(PeerEvent::RegistryLost { reason });
-                }
-                RegOut::Stopped { code, reason } => self.stop(code, reason),
-                RegOut::Reply(q, result) => {
-                    let answer = q.on_reply(&mut self.io, result);
-                    self.on_answer(answer);
-                }
-                RegOut::Presence(p) => {
-                    if p.online {
-                        self.online.insert(p.name.clone());
-                    } else {
-                        self.online.remove(&p.name);
-                    }
-                    self.io.event(PeerEvent::Presence {
-                        name: p.name.clone(),
-                        online: p.online,
-                    });
-                    if p.online && self.wants(&p.name) && !self.links.is_underway(&p.name) {
-                        // Whatever backoff there was, now is the time.
-                        self.io.timers.cancel(&Timer::Dial(p.name.clone()));
-                        self.ensure_link(&p.name);
-                    }
-                }
-            }
-        }
-    }
-
-    /// The session is up: publish, refresh presence, resume dials and checks.
-    fn registry_up(&mut self, first: bool) {
-        let me = self.me().clone();
-        if first {
-            self.io.event(PeerEvent::Ready {
-                name: me.clone(),
-                listen: self.config.listen,
-            });
-        } else {
-            self.io.event(PeerEvent::RegistryBack);
-        }
-        match self.profile.clone() {
-            Some(profile) => {
-                let body = RequestBody::SetProfile { profile };
-                self.reg.request(&mut self.io, Query::SetProfile, body);
-            }
-            None => {
-                let body = RequestBody::Lookup { name: me };
-                self.reg.request(&mut self.io, Query::OwnProfile, body);
-            }
-        }
-        let (q, body) = Query::roster();
-        self.reg.request(&mut self.io, q, body);
-        for (conn, name) in self.links.verifying() {
-            let body = RequestBody::Lookup { name: name.clone() };
-            self.reg
-                .request(&mut self.io, Query::Verify(conn, name), body);
-        }
-        for name in self.wanted() {
-            self.ensure_link(&name);
-        }
-    }
-
-    /// Carries out what a look-up's answer needs.
-    fn on_answer(&mut self, answer: Answer) {
-        match answer {
-            Answer::Done => {}
-            Answer::Next(q, body) => {
-                self.reg.request(&mut self.io, q, body);
-            }
-            Answer::Dial(name, addr) => match addr {
-                Some(addr) if self.wants(&name) => self.links.dial(&mut self.io, name, addr),
-                Some(_) => self.links.set_looking_up(&name, false),
-                None => {
-                    self.links.set_looking_up(&name, false);
-                    self.peer_offline(&name);
-                    self.transfers_offline(&name);
-                }
-            },
-            Answer::Unknown(name, why) => {
-                self.links.set_looking_up(&name, false);
-                self.peer_unknown(&name, &why);
-                self.transfers_unknown(&name, &why);
-            }
-            Answer::DialFailed(name) => self.links.lookup_failed(&mut self.io, &name),
-            Answer::Verified(conn, result) => {
-                let outs = self.links.verified(&mut self.io, conn, result);
-                self.on_link(outs);
-            }
-            Answer::OwnProfile(profile) => {
-                if self.profile.is_none() {
-                    self.profile = Some(profile);
-                }
-            }
-            Answer::Roster(online) => self.online = online.into_iter().collect(),
-        }
     }
 
     // ---- groups ---------------------------------------------------------
@@ -638,5 +538,75 @@ impl Peer {
             .groups
             .apply(&mut self.io, &self.config.name, group, from, payload);
         self.apply_group(outs);
+    }
+
+    // ---- transfers ------------------------------------------------------
+
+    /// Carries out what the transfers asked for, in order.
+    pub(super) fn apply_transfer(&mut self, outs: Vec<TransferOut>) {
+        for out in outs {
+            match out {
+                TransferOut::Send(name, msg) => {
+                    self.links.send_transfer(&mut self.io, &name, msg);
+                }
+                TransferOut::Out(o) => self.io.out.push_back(o),
+                TransferOut::Offered {
+                    id,
+                    from,
+                    name,
+                    size,
+                    files,
+                } => {
+                    let rid = self.questions.add(Question::File(id));
+                    self.transfers.offered(id, rid);
+                    if files > 1 {
+                        self.io
+                            .notice(format!("{id}: {from} offers {name}, {files} files"));
+                    }
+                    self.io.event(PeerEvent::FileOffer {
+                        id: rid,
+                        from,
+                        name,
+                        size,
+                    });
+                }
+                TransferOut::Withdraw(id) => {
+                    if let Some(rid) = self.transfers.take_offer(id) {
+                        self.questions.remove(rid);
+                    }
+                }
+                TransferOut::WantsLink(name) => {
+                    if self.links.conn_of(&name).is_none() {
+                        self.ensure_link(&name);
+                    }
+                }
+                TransferOut::Reach(name) => self.ensure_link(&name),
+            }
+        }
+    }
+
+    /// Tells `name`'s transfers whether a link to `name` is up, if that
+    /// changed (see `peer::transfers`).
+    pub(super) fn transfer_sync(&mut self, name: &Name) {
+        let cur = self.links.conn_of(name);
+        let outs = self.transfers.sync(&mut self.io, name, cur);
+        self.apply_transfer(outs);
+    }
+
+    /// At the end of every entry point: notices connections that came or
+    /// went by any path.
+    pub(super) fn transfers_settle(&mut self) {
+        for name in self.transfers.remotes() {
+            self.transfer_sync(&name);
+        }
+    }
+
+    /// Starts a transfer the user asked for, after telling its remote's
+    /// transfers where the link stands.
+    pub(super) fn start_transfer(&mut self, started: (TransferId, Machine)) {
+        let (id, m) = started;
+        self.transfer_sync(m.peer());
+        let outs = self.transfers.start(&mut self.io, id, m);
+        self.apply_transfer(outs);
     }
 }

@@ -3,20 +3,28 @@
 //! friends and history that travel over them.
 //!
 //! [`Peer`] is the role machine: it owns one [`io::Io`] (outputs, the one
-//! timer table, seeded randomness) and the sub-machines, routes every input
-//! to the one it concerns, and turns what they report into events. Each
-//! sub-machine lives in its own module:
+//! timer table, seeded randomness, connection ids) and the rooms, routes
+//! every input to the room it concerns, and carries out, in order and right
+//! after each call, the effects a room returns for its siblings (`ChatOut`,
+//! `GroupOut`, `TransferOut`, a look-up's `Answer`). A room owns its state
+//! behind private fields and is lent only the `Io` and facts about its
+//! siblings as values; it never reaches into another room. This file holds
+//! the fields, construction, timer dispatch, commands, the registry's
+//! reports and the [`Engine`] impl; `route` holds the rest of the routing
+//! (peer messages, links, connections) and the effect appliers. The rooms:
 //!
 //! - [`registry_link`]: log-in, heartbeats, reconnection, registry requests;
 //! - [`link`]: direct connections, the identity check, crossed dials;
 //! - [`streams`]: numbered, acknowledged, exactly-once delivery;
 //! - [`chat`]: one-to-one chats and their consent;
 //! - [`group`]: groups, invitations and membership;
-//! - [`friends`]: the friends list and presence;
+//! - [`friends`]: the friends list;
+//! - `questions`: the prompts waiting for `/accept` or `/decline`;
 //! - [`history`]: each conversation's stored messages;
 //! - [`records`]: what is kept durably;
 //! - `transfers`: file transfers (the [`crate::transfer`] sub-machines);
-//! - `lookups`: what the peer does with the registry's answers.
+//! - `lookups`: registry requests and what their answers accumulate;
+//! - [`misbehaved`]: the typed protocol violations that close a connection.
 //!
 //! Rules every handler follows: due timers run first; a remote's protocol
 //! violation closes that connection (with a goodbye) and is reported, never
@@ -64,8 +72,9 @@ use self::group::Groups;
 use self::history::History;
 use self::io::{Io, Timer};
 use self::link::Links;
-use self::lookups::Query;
+use self::lookups::{Answer, Query};
 use self::questions::Questions;
+use self::registry_link::RegOut;
 use self::registry_link::{Login, RegistryLink};
 use self::streams::Streams;
 use self::transfers::Transfers;
@@ -149,7 +158,8 @@ impl Peer {
                 _ => {}
             }
         }
-        peer.transfers_restored();
+        let outs = peer.transfers.restored(&mut peer.io);
+        peer.apply_transfer(outs);
         peer.reg.connect(&mut peer.io);
         peer
     }
@@ -231,7 +241,10 @@ impl Peer {
                 Timer::InviteExpiry(group, name) => {
                     self.groups.invite_expired(&mut self.io, &group, &name)
                 }
-                Timer::Transfer(id) => self.transfer_timer(id),
+                Timer::Transfer(id) => {
+                    let outs = self.transfers.on_timer(&mut self.io, id);
+                    self.apply_transfer(outs);
+                }
             }
         }
     }
@@ -286,10 +299,26 @@ impl Peer {
                 self.apply_group(outs);
             }
             PeerCommand::Leave(g) => self.cmd_leave(&g)?,
-            PeerCommand::SendFile { to, path } => self.cmd_send_file(to, path)?,
-            PeerCommand::Get { from, file } => self.cmd_get(from, file)?,
-            PeerCommand::Transfers => self.cmd_transfers(),
-            PeerCommand::Cancel(id) => self.cmd_cancel(id)?,
+            PeerCommand::SendFile { to, path } => {
+                let started = self
+                    .transfers
+                    .send(&mut self.io, &self.config.name, to, path)?;
+                self.start_transfer(started);
+            }
+            PeerCommand::Get { from, file } => {
+                let started = self
+                    .transfers
+                    .get(&mut self.io, &self.config.name, from, file)?;
+                self.start_transfer(started);
+            }
+            PeerCommand::Transfers => {
+                let transfers = self.transfers.statuses();
+                self.io.event(PeerEvent::Transfers { transfers });
+            }
+            PeerCommand::Cancel(id) => {
+                let outs = self.transfers.cancel(&mut self.io, id)?;
+                self.apply_transfer(outs);
+            }
             PeerCommand::Friends => self.report_friends(),
             PeerCommand::FriendAdd(name) => {
                 self.friends.add(&mut self.io, &self.config.name, name)?;
@@ -352,6 +381,115 @@ impl Peer {
         self.io.event(PeerEvent::Profile { profile });
         Ok(())
     }
+
+    // ---- the registry ---------------------------------------------------
+
+    /// What the registry session reports.
+    fn on_registry(&mut self, outs: Vec<RegOut<Query>>) {
+        for out in outs {
+            match out {
+                RegOut::Up { first } => self.registry_up(first),
+                RegOut::Down { reason, abandoned } => {
+                    for q in abandoned {
+                        if let Some(name) = q.abandoned(&mut self.io) {
+                            self.links.set_looking_up(&name, false);
+                        }
+                    }
+                    self.io.event(PeerEvent::RegistryLost { reason });
+                }
+                RegOut::Stopped { code, reason } => self.stop(code, reason),
+                RegOut::Reply(q, result) => {
+                    let answer = q.on_reply(&mut self.io, result);
+                    self.on_answer(answer);
+                }
+                RegOut::Presence(p) => {
+                    if p.online {
+                        self.online.insert(p.name.clone());
+                    } else {
+                        self.online.remove(&p.name);
+                    }
+                    self.io.event(PeerEvent::Presence {
+                        name: p.name.clone(),
+                        online: p.online,
+                    });
+                    if p.online && self.wants(&p.name) && !self.links.is_underway(&p.name) {
+                        // Whatever backoff there was, now is the time.
+                        self.io.timers.cancel(&Timer::Dial(p.name.clone()));
+                        self.ensure_link(&p.name);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The session is up: publish, refresh presence, resume dials and checks.
+    fn registry_up(&mut self, first: bool) {
+        let me = self.me().clone();
+        if first {
+            self.io.event(PeerEvent::Ready {
+                name: me.clone(),
+                listen: self.config.listen,
+            });
+        } else {
+            self.io.event(PeerEvent::RegistryBack);
+        }
+        match self.profile.clone() {
+            Some(profile) => {
+                let body = RequestBody::SetProfile { profile };
+                self.reg.request(&mut self.io, Query::SetProfile, body);
+            }
+            None => {
+                let body = RequestBody::Lookup { name: me };
+                self.reg.request(&mut self.io, Query::OwnProfile, body);
+            }
+        }
+        let (q, body) = Query::roster();
+        self.reg.request(&mut self.io, q, body);
+        for (conn, name) in self.links.verifying() {
+            let body = RequestBody::Lookup { name: name.clone() };
+            self.reg
+                .request(&mut self.io, Query::Verify(conn, name), body);
+        }
+        for name in self.wanted() {
+            self.ensure_link(&name);
+        }
+    }
+
+    /// Carries out what a look-up's answer needs.
+    fn on_answer(&mut self, answer: Answer) {
+        match answer {
+            Answer::Done => {}
+            Answer::Next(q, body) => {
+                self.reg.request(&mut self.io, q, body);
+            }
+            Answer::Dial(name, addr) => match addr {
+                Some(addr) if self.wants(&name) => self.links.dial(&mut self.io, name, addr),
+                Some(_) => self.links.set_looking_up(&name, false),
+                None => {
+                    self.links.set_looking_up(&name, false);
+                    self.peer_offline(&name);
+                    self.transfers.offline(&mut self.io, &name);
+                }
+            },
+            Answer::Unknown(name, why) => {
+                self.links.set_looking_up(&name, false);
+                self.peer_unknown(&name, &why);
+                let outs = self.transfers.unknown(&mut self.io, &name, &why);
+                self.apply_transfer(outs);
+            }
+            Answer::DialFailed(name) => self.links.lookup_failed(&mut self.io, &name),
+            Answer::Verified(conn, result) => {
+                let outs = self.links.verified(&mut self.io, conn, result);
+                self.on_link(outs);
+            }
+            Answer::OwnProfile(profile) => {
+                if self.profile.is_none() {
+                    self.profile = Some(profile);
+                }
+            }
+            Answer::Roster(online) => self.online = online.into_iter().collect(),
+        }
+    }
 }
 
 impl Engine for Peer {
@@ -406,7 +544,10 @@ impl Engine for Peer {
             | Input::SourceHashing { .. }
             | Input::SourceOpened { .. }
             | Input::PartOpened { .. }
-            | Input::FileFinished { .. }) => self.transfer_input(input),
+            | Input::FileFinished { .. }) => {
+                let outs = self.transfers.on_input(&mut self.io, input);
+                self.apply_transfer(outs);
+            }
             // Password work is a registry's.
             Input::PasswordDerived { .. } => {}
         }
