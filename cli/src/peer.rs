@@ -272,8 +272,9 @@ impl Sink<PeerEvent> for PeerSink {
     }
 
     fn refused(&mut self, error: CommandError) {
-        if !self.pace.refused(&error.0) {
-            self.printer.error(&error.0);
+        let message = error.to_string();
+        if !self.pace.refused(&message) {
+            self.printer.error(&message);
         }
     }
 }

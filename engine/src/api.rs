@@ -78,47 +78,12 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::time::Instant;
 
+pub use crate::error::CommandError;
+pub use crate::ids::{ConnId, JobId, TransferId};
 use crate::password::{PasswordDigest, PasswordError, PasswordWork};
 use crate::record::{Record, RecordKey};
+pub use crate::source::{Source, SourceFile, SourceInfo};
 use crate::wire::transfer::RelPath;
-use crate::wire::{FileName, Md5};
-
-macro_rules! id_type {
-    ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
-        pub struct $name(pub u64);
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, concat!($prefix, "{}"), self.0)
-            }
-        }
-
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                fmt::Display::fmt(self, f)
-            }
-        }
-    };
-}
-
-id_type!(
-    /// A connection, minted by the engine (for accepted and for outgoing
-    /// connections alike) and never reused by that engine.
-    ConnId,
-    "c"
-);
-id_type!(
-    /// A file transfer, minted by the engine that owns it.
-    TransferId,
-    "t"
-);
-id_type!(
-    /// A piece of slow work (password hashing) the engine asked the driver for.
-    JobId,
-    "j"
-);
 
 /// Something that happened outside the engine.
 #[derive(Debug)]
@@ -326,18 +291,6 @@ impl<E> Output<E> {
     }
 }
 
-/// A command the caller could not have meant: the engine's state is unchanged.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CommandError(pub String);
-
-impl fmt::Display for CommandError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for CommandError {}
-
 /// The interface every role (registry, peer) offers its driver.
 pub trait Engine {
     /// What a user or program can ask of this role.
@@ -357,40 +310,4 @@ pub trait Engine {
     fn poll_output(&mut self) -> Option<Output<Self::Event>>;
     /// When [`Engine::handle_timeout`] should next be called.
     fn poll_timeout(&self) -> Option<Instant>;
-}
-
-/// What a send transfer reads from; see the module documentation, "Files".
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum Source {
-    /// A file of the shared folder, by its plain name (a fetch).
-    Shared(FileName),
-    /// A file or folder, as the user typed it after `/send` (an offer).
-    Local(String),
-}
-
-/// The answer to [`Output::OpenSource`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SourceInfo {
-    /// Whether the source is a folder.
-    pub folder: bool,
-    /// The files, in a stable order: for a single file one entry whose `path`
-    /// is its file name; for a folder one per regular file inside, `path`
-    /// relative to the folder's parent (`DIR/sub/a.txt`, `/`-separated), an
-    /// empty folder having none. The engine ignores a folder's empty
-    /// subfolders.
-    pub files: Vec<SourceFile>,
-    /// For a folder, its name (`DIR`); for a single file, the file name.
-    pub name: String,
-}
-
-/// One file of a [`SourceInfo`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SourceFile {
-    /// See [`SourceInfo::files`].
-    pub path: String,
-    /// Size in bytes, now.
-    pub size: u64,
-    /// MD5 of the contents, from the index (hashed again if size or
-    /// modification time changed).
-    pub md5: Md5,
 }

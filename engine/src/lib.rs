@@ -14,6 +14,8 @@
 
 pub mod api;
 pub mod bounded;
+pub mod error;
+pub mod ids;
 pub mod limits;
 pub mod password;
 pub mod peer;
@@ -21,6 +23,7 @@ pub mod planted;
 pub mod record;
 pub mod registry;
 pub mod rng;
+pub mod source;
 pub mod timers;
 pub mod transfer;
 pub mod wire;

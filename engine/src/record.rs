@@ -5,25 +5,24 @@
 //! the earlier one, and [`crate::Output::Forget`] deletes it. Keys are text of
 //! the form `kind/identifier` so a driver can store them in any key-value store
 //! and list them in order. No record ever holds a password in clear.
-
-use std::fmt;
+//!
+//! Each role's records live in their own file below this one
+//! ([`peer`], [`transfer`]), importing nothing from the roles, so the driver
+//! interface ([`crate::api`]) can name [`Record`] without depending on them.
 
 use serde::{Deserialize, Serialize};
 
+pub mod key;
+pub mod peer;
+pub mod transfer;
+
+pub use key::RecordKey;
+pub use peer::PeerRecord;
+pub use transfer::TransferRecord;
+
 use crate::password::{PasswordCost, PasswordDigest, Salt};
-use crate::peer::PeerRecord;
 use crate::wire::Name;
 use crate::wire::registry::Profile;
-
-/// The key a record is stored under.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct RecordKey(pub String);
-
-impl fmt::Display for RecordKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 /// A durable record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,7 +33,7 @@ pub enum Record {
     /// stream counters and history (see [`PeerRecord`]).
     Peer(PeerRecord),
     /// A peer's file transfer that must survive a restart to resume.
-    Transfer(crate::transfer::TransferRecord),
+    Transfer(TransferRecord),
 }
 
 impl Record {
@@ -43,7 +42,7 @@ impl Record {
         match self {
             Record::Account(a) => RecordKey(format!("account/{}", a.name)),
             Record::Peer(p) => p.key(),
-            Record::Transfer(t) => crate::transfer::TransferRecord::key_of(t.id),
+            Record::Transfer(t) => TransferRecord::key_of(t.id),
         }
     }
 

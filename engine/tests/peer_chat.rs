@@ -5,6 +5,7 @@ mod peer_support;
 
 use std::time::Duration;
 
+use confab_engine::CommandError;
 use confab_engine::limits::MAX_MESSAGE_LEN;
 use confab_engine::peer::{PeerCommand, PeerEvent};
 use peer_support::{Net, name};
@@ -39,7 +40,8 @@ fn chat_with_consent_then_messages_and_history() {
             },
         )
         .unwrap_err();
-    assert!(err.0.contains("/chat carol"), "{err}");
+    assert_eq!(err, CommandError::NoChatAskFirst(name("carol")));
+    assert!(err.to_string().contains("/chat carol"), "{err}");
 
     net.ok(
         "alice",
@@ -88,8 +90,8 @@ fn decline_and_expiry_close_both_sides() {
         |e| matches!(e, PeerEvent::ChatClosed { with, .. } if with.as_str() == "alice"),
     );
     assert_eq!(
-        net.cmd("carol", PeerCommand::Accept(None)).unwrap_err().0,
-        "nothing is waiting for an answer"
+        net.cmd("carol", PeerCommand::Accept(None)).unwrap_err(),
+        CommandError::NothingWaiting
     );
     // Nothing is delivered on a chat that was never accepted.
     assert!(
@@ -135,7 +137,16 @@ fn too_long_message_is_refused_clearly() {
             },
         )
         .unwrap_err();
-    assert!(err.0.contains(&MAX_MESSAGE_LEN.to_string()), "{err}");
+    assert_eq!(
+        err,
+        CommandError::MessageTooLong {
+            len: MAX_MESSAGE_LEN + 1
+        }
+    );
+    assert!(
+        err.to_string().contains(&MAX_MESSAGE_LEN.to_string()),
+        "{err}"
+    );
     net.msg("alice", "bob", &"y".repeat(MAX_MESSAGE_LEN));
     net.wait_for("bob", 5 * S, |e| matches!(e, PeerEvent::Message { .. }));
 }

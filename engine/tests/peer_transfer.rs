@@ -6,6 +6,8 @@
 mod peer_support;
 mod peer_transfer_support;
 
+use confab_engine::CommandError;
+use confab_engine::error::SelfAction;
 use confab_engine::limits::MAX_TRANSFERS_PER_PEER;
 use confab_engine::peer::{Direction, PeerCommand, PeerEvent};
 use confab_engine::testing::{MemFile, Planted};
@@ -98,7 +100,7 @@ fn an_unanswered_offer_expires_on_both_sides() {
     assert!(wait_failed(&mut net, "bob").contains("30 s"));
     // The question went with the offer.
     let err = net.cmd("bob", PeerCommand::Accept(None)).unwrap_err();
-    assert!(err.0.contains("nothing is waiting"), "{err}");
+    assert_eq!(err, CommandError::NothingWaiting);
 }
 
 #[test]
@@ -187,7 +189,7 @@ fn get_of_what_is_not_a_shared_file_is_refused() {
             },
         )
         .unwrap_err();
-    assert!(err.0.contains("yourself"), "{err}");
+    assert_eq!(err, CommandError::Yourself(SelfAction::DownloadFrom));
     get(&mut net, "bob", "nobody", "x");
     let why = wait_failed(&mut net, "bob");
     assert!(why.contains("nobody"), "seed 16: {why}");
@@ -233,7 +235,10 @@ fn get_resumes_a_partly_downloaded_file() {
             },
         )
         .unwrap_err();
-    assert!(err.0.contains("already being downloaded"), "{err}");
+    assert!(
+        matches!(err, CommandError::AlreadyDownloading { ref file, .. } if file.as_str() == "again.bin"),
+        "{err}"
+    );
 }
 
 fn cancel_mid_transfer(seed: u64, canceller: &str) {
@@ -272,7 +277,7 @@ fn cancel_mid_transfer(seed: u64, canceller: &str) {
     assert_eq!(net.peer("alice").transfer_count(), 0, "seed {seed}");
     assert_eq!(net.peer("bob").transfer_count(), 0, "seed {seed}");
     let err = net.cmd(canceller, PeerCommand::Cancel(id)).unwrap_err();
-    assert!(err.0.contains("no transfer"), "{err}");
+    assert_eq!(err, CommandError::NoSuchTransfer(id));
 }
 
 #[test]
@@ -314,8 +319,9 @@ fn transfers_beyond_the_limit_are_refused_on_both_sides() {
             },
         )
         .unwrap_err();
+    assert_eq!(err, CommandError::TooManyTransfersWith(name("alice")));
     assert!(
-        err.0
+        err.to_string()
             .contains(&format!("{MAX_TRANSFERS_PER_PEER} transfers with alice")),
         "{err}"
     );
@@ -454,5 +460,5 @@ fn send_of_a_missing_path_fails_at_once() {
             },
         )
         .unwrap_err();
-    assert!(err.0.contains("needs a file"), "{err}");
+    assert_eq!(err, CommandError::NothingToSend);
 }

@@ -8,6 +8,7 @@
 mod peer_support;
 mod peer_transfer_support;
 
+use confab_engine::CommandError;
 use confab_engine::peer::{Direction, PeerCommand, PeerEvent};
 use confab_engine::wire::FileName;
 use peer_transfer_support::*;
@@ -101,7 +102,10 @@ fn a_get_of_a_name_an_accepted_offer_is_writing_is_refused() {
         file: FileName::new("y.bin").unwrap(),
     };
     let err = net.cmd("bob", get.clone()).unwrap_err();
-    assert!(err.0.contains("already being downloaded"), "seed 32: {err}");
+    assert!(
+        matches!(err, CommandError::AlreadyDownloading { .. }),
+        "seed 32: {err}"
+    );
 
     let (path, md5) = wait_done(&mut net, "bob", Direction::Receive, "y.bin");
     check_received(&net, "bob", "y.bin", &offered, &path, md5);

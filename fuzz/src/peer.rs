@@ -27,7 +27,7 @@ use std::time::Duration;
 
 use arbitrary::Arbitrary;
 use confab_engine::bounded::Text;
-use confab_engine::peer::Target;
+use confab_engine::peer::{Backoff, Target};
 use confab_engine::wire::peer::Conv;
 use confab_engine::wire::registry::{Password, RequestBody};
 use confab_engine::wire::transfer::{Manifest, TransferKey};
@@ -69,14 +69,19 @@ pub fn config() -> PeerConfig {
         "10.0.0.200:7000".parse().expect("addr"),
     );
     c.shared = vec![crate::samples::shared("a.txt", 200)];
-    c.heartbeat_interval = Duration::from_secs(2);
+    let reconnect = Backoff {
+        min: Duration::from_millis(100),
+        max: Duration::from_secs(1),
+    };
+    c.session.heartbeat_interval = Duration::from_secs(2);
+    c.session.reconnect = reconnect;
     c.request_timeout = Duration::from_secs(5);
-    c.reconnect_min = Duration::from_millis(100);
-    c.reconnect_max = Duration::from_secs(1);
-    c.chunk_size = CHUNK;
-    c.window = WINDOW;
-    c.handshake_timeout = Duration::from_secs(2);
-    c.retransmit_interval = Duration::from_secs(1);
+    c.link.reconnect = reconnect;
+    c.link.handshake_timeout = Duration::from_secs(2);
+    c.link.retransmit_interval = Duration::from_secs(1);
+    c.transfer.offer_timeout = c.request_timeout;
+    c.transfer.chunk_size = CHUNK;
+    c.transfer.window = WINDOW;
     c
 }
 

@@ -332,7 +332,7 @@ where
                     let refused = self.with(|e| e.handle_command(now, cmd)).err();
                     self.observe(Observed::Command {
                         cmd: shown,
-                        refused: refused.map(|e| e.0),
+                        refused: refused.map(|e| e.to_string()),
                     });
                 }
                 DriverCommand::Reset(conn) => {

@@ -2,16 +2,14 @@
 //! seed within a fixed bound fails, and it fails for the right reason.
 //!
 //! Planted, each behind the engine's `planted-bugs` feature as a
-//! `PlantedBug` variant switched on per engine:
+//! `PlantedBug` variant handed to every engine through its configuration:
 //! - `NeverExpireHeartbeat`: the registry's Silence timer does nothing;
 //! - `DeliverDuplicate`: a peer's receiving stream shows a resent copy of
 //!   the item it delivered last; the messages checker must fail with
-//!   "delivered twice".
-//!
-//! And `SkipChunk` (`confab_engine::transfer::planted`, switched on for the
-//! run's thread): a sender skips the read of a file's second chunk and sends
-//! its empty buffer instead; the transfers checker must fail on the bytes
-//! written (not the source's) or on the receiver's failed verification.
+//!   "delivered twice";
+//! - `SkipChunk`: a sender skips the read of a file's second chunk and sends
+//!   its empty buffer instead; the transfers checker must fail on the bytes
+//!   written (not the source's) or on the receiver's failed verification.
 
 mod common;
 
@@ -72,7 +70,7 @@ fn delivering_a_duplicate_is_caught() {
 #[test]
 fn skipping_a_chunk_is_caught() {
     let mut config = common::quick();
-    config.plant_skip_chunk = true;
+    config.plant = Some(PlantedBug::SkipChunk);
     let seeds: Vec<u64> = (1..=BOUND).collect();
     let outcomes = run_many(&seeds, &config, 2, |_| {});
     let caught: Vec<&Outcome> = outcomes.iter().filter(|o| !o.ok()).collect();

@@ -1,5 +1,7 @@
-//! One-to-one chats and their consent ([`Chats`]), and the questions waiting
-//! for the user's answer ([`Questions`]).
+//! One-to-one chats and their consent ([`Chats`]). Owns each chat's state,
+//! its `Timer::ChatExpiry` and its `chat/<name>` record; what touches the
+//! links, the streams or the questions comes back as [`ChatOut`]s, which the
+//! role machine carries out in order right after the call.
 //!
 //! A chat with a peer is in one of three states: `Asking` (we asked, waiting
 //! for their answer, bounded by `request_timeout`), `Asked` (they asked, the
@@ -16,18 +18,18 @@
 //! each other at once both get an open chat.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 
-use crate::api::{CommandError, TransferId};
 use crate::bounded::Text;
-use crate::limits::{MAX_MESSAGE_LEN, MAX_OUTBOX_PER_PEER};
-use crate::peer::Peer;
-use crate::peer::command::{RequestId, Target};
+use crate::error::{CommandError, SelfAction};
+use crate::ids::RequestId;
+use crate::limits::MAX_OUTBOX_PER_PEER;
 use crate::peer::event::PeerEvent;
-use crate::peer::io::Timer;
+use crate::peer::io::{Io, Timer};
 use crate::peer::records::{PeerRecord, chat_key};
 use crate::record::RecordKey;
-use crate::wire::peer::{Conv, Payload, PeerMessage};
-use crate::wire::{GroupName, Name};
+use crate::wire::Name;
+use crate::wire::peer::PeerMessage;
 
 /// Where a chat with one peer stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,13 +39,41 @@ pub(crate) enum ChatState {
     Open,
 }
 
+/// What a chat needs done outside itself, in this order.
+#[derive(Debug)]
+pub(crate) enum ChatOut {
+    /// Send this to the peer over its open link (lost if none).
+    Send(Name, PeerMessage),
+    /// Send the peer `ChatRequest`, or start reaching it.
+    Request(Name),
+    /// Ask the user (a question, which expires); then [`Chats::asked`].
+    AskUser(Name),
+    /// Question `id` is moot.
+    Withdraw(RequestId),
+    /// Open the chat ([`Chats::open`]), then send what waits for the peer.
+    Open(Name),
+    /// The chat ended: drop what waits for the peer, then report `reason`.
+    Closed { with: Name, reason: String },
+}
+
 /// See the module documentation.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Chats {
+    me: Name,
+    timeout: Duration,
     state: BTreeMap<Name, ChatState>,
 }
 
 impl Chats {
+    /// No chats; requests wait `timeout` for an answer.
+    pub fn new(me: Name, timeout: Duration) -> Self {
+        Self {
+            me,
+            timeout,
+            state: BTreeMap::new(),
+        }
+    }
+
     pub fn restore(&mut self, name: Name) {
         self.state.insert(name, ChatState::Open);
     }
@@ -76,357 +106,233 @@ impl Chats {
     fn remove(&mut self, name: &Name) -> Option<ChatState> {
         self.state.remove(name)
     }
-}
 
-/// A question waiting for `/accept` or `/decline`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Question {
-    Chat(Name),
-    Group {
-        group: GroupName,
-        from: Name,
-        members: Vec<Name>,
-    },
-    /// An offer of a file or folder: the receive transfer waiting for it.
-    File(TransferId),
-}
-
-/// The questions waiting for the user, oldest first.
-#[derive(Debug, Default)]
-pub(crate) struct Questions {
-    next: u64,
-    pending: BTreeMap<RequestId, Question>,
-}
-
-impl Questions {
-    pub fn add(&mut self, q: Question) -> RequestId {
-        self.next += 1;
-        let id = RequestId(self.next);
-        self.pending.insert(id, q);
-        id
-    }
-
-    /// The question `id`, or the oldest one.
-    pub fn take(&mut self, id: Option<RequestId>) -> Option<(RequestId, Question)> {
-        let id = match id {
-            Some(id) => id,
-            None => *self.pending.keys().next()?,
-        };
-        self.pending.remove(&id).map(|q| (id, q))
-    }
-
-    pub fn remove(&mut self, id: RequestId) -> Option<Question> {
-        self.pending.remove(&id)
-    }
-
-    /// How many group invitations from `from` are waiting.
-    pub fn invites_from(&self, from: &Name) -> usize {
-        self.pending
-            .values()
-            .filter(|q| matches!(q, Question::Group { from: f, .. } if f == from))
-            .count()
-    }
-
-    /// How many questions are waiting, of every kind.
-    pub fn len(&self) -> usize {
-        self.pending.len()
-    }
-
-    pub fn has_group(&self, group: &GroupName, from: &Name) -> bool {
-        self.pending.values().any(
-            |q| matches!(q, Question::Group { group: g, from: f, .. } if g == group && f == from),
-        )
-    }
-}
-
-impl Peer {
     fn secs(&self) -> u64 {
-        self.config.request_timeout.as_secs()
+        self.timeout.as_secs()
     }
 
-    fn open_chat(&mut self, name: &Name) {
-        self.chats.set(name, ChatState::Open);
-        self.io.timers.cancel(&Timer::ChatExpiry(name.clone()));
-        self.io.persist(PeerRecord::Chat(name.clone()));
-        self.io.event(PeerEvent::ChatOpened { with: name.clone() });
-        self.flush(name);
+    /// Opens the chat with `name` (see [`ChatOut::Open`]).
+    pub fn open(&mut self, io: &mut Io, name: &Name) {
+        self.set(name, ChatState::Open);
+        io.timers.cancel(&Timer::ChatExpiry(name.clone()));
+        io.persist(PeerRecord::Chat(name.clone()));
+        io.event(PeerEvent::ChatOpened { with: name.clone() });
+    }
+
+    /// `from` asked and the user was asked: question `id` (see [`ChatOut::AskUser`]).
+    pub fn asked(&mut self, io: &mut Io, from: &Name, id: RequestId) {
+        self.set(from, ChatState::Asked(id));
+        io.event(PeerEvent::ChatRequest {
+            id,
+            from: from.clone(),
+        });
     }
 
     /// Ends the chat with `name` on this side; tells them `tell` if given.
-    fn end_chat(&mut self, name: &Name, reason: String, tell: Option<&str>) {
-        let Some(state) = self.chats.remove(name) else {
-            return;
+    fn end(
+        &mut self,
+        io: &mut Io,
+        name: &Name,
+        reason: String,
+        tell: Option<&str>,
+    ) -> Vec<ChatOut> {
+        let Some(state) = self.remove(name) else {
+            return Vec::new();
         };
-        self.io.timers.cancel(&Timer::ChatExpiry(name.clone()));
+        io.timers.cancel(&Timer::ChatExpiry(name.clone()));
+        let mut outs = Vec::new();
         if let ChatState::Asked(id) = state {
-            self.questions.remove(id);
-            self.io.timers.cancel(&Timer::QuestionExpiry(id));
+            outs.push(ChatOut::Withdraw(id));
         }
         if state == ChatState::Open {
-            self.io.forget(RecordKey(chat_key(name)));
+            io.forget(RecordKey(chat_key(name)));
         }
         if let Some(why) = tell {
             let msg = PeerMessage::ChatClose {
                 reason: Text::truncate(why),
             };
-            self.links.send(&mut self.io, name, msg);
+            outs.push(ChatOut::Send(name.clone(), msg));
         }
-        let dropped = self
-            .streams
-            .abandon(&mut self.io, name, &Conv::Direct)
-            .len();
-        self.io.event(PeerEvent::ChatClosed {
+        outs.push(ChatOut::Closed {
             with: name.clone(),
             reason,
         });
-        if dropped > 0 {
-            self.io.notice(format!(
-                "{dropped} message(s) to {name} were not delivered and are dropped"
-            ));
-        }
+        outs
     }
 
-    pub(crate) fn cmd_chat(&mut self, name: Name) -> Result<(), CommandError> {
-        if &name == self.me() {
-            return Err(CommandError("you cannot chat with yourself".into()));
+    /// `/chat NAME`.
+    pub fn cmd_chat(&mut self, io: &mut Io, name: Name) -> Result<Vec<ChatOut>, CommandError> {
+        if name == self.me {
+            return Err(CommandError::Yourself(SelfAction::Chat));
         }
-        match self.chats.get(&name) {
+        Ok(match self.get(&name) {
             Some(ChatState::Open) => {
-                self.io.event(PeerEvent::ChatOpened { with: name });
+                io.event(PeerEvent::ChatOpened { with: name });
+                Vec::new()
             }
             Some(ChatState::Asking) => {
-                self.io
-                    .notice(format!("already waiting for {name} to answer"));
+                io.notice(format!("already waiting for {name} to answer"));
+                Vec::new()
             }
-            Some(ChatState::Asked(id)) => {
-                self.questions.remove(id);
-                self.io.timers.cancel(&Timer::QuestionExpiry(id));
-                self.links
-                    .send(&mut self.io, &name, PeerMessage::ChatAccept);
-                self.open_chat(&name);
-            }
-            None => self.ask(&name),
-        }
-        Ok(())
+            Some(ChatState::Asked(id)) => vec![
+                ChatOut::Withdraw(id),
+                ChatOut::Send(name.clone(), PeerMessage::ChatAccept),
+                ChatOut::Open(name),
+            ],
+            None => self.ask(io, &name),
+        })
     }
 
     /// Asks `name` for a chat, now if connected, else once connected.
-    fn ask(&mut self, name: &Name) {
-        self.chats.set(name, ChatState::Asking);
-        let timeout = self.config.request_timeout;
-        self.io.set_timer(Timer::ChatExpiry(name.clone()), timeout);
-        if !self
-            .links
-            .send(&mut self.io, name, PeerMessage::ChatRequest)
-        {
-            self.ensure_link(name);
-        }
+    fn ask(&mut self, io: &mut Io, name: &Name) -> Vec<ChatOut> {
+        self.set(name, ChatState::Asking);
+        io.set_timer(Timer::ChatExpiry(name.clone()), self.timeout);
+        vec![ChatOut::Request(name.clone())]
     }
 
-    pub(crate) fn cmd_answer(
-        &mut self,
-        id: Option<RequestId>,
-        yes: bool,
+    /// The user answered `name`'s chat request.
+    pub fn answer(&mut self, io: &mut Io, name: Name, yes: bool) -> Vec<ChatOut> {
+        if yes {
+            return vec![
+                ChatOut::Send(name.clone(), PeerMessage::ChatAccept),
+                ChatOut::Open(name),
+            ];
+        }
+        let tell = format!("{} declined the chat", self.me);
+        self.end(io, &name, "you declined".into(), Some(&tell))
+    }
+
+    /// `/close NAME`.
+    pub fn cmd_close(&mut self, io: &mut Io, name: &Name) -> Result<Vec<ChatOut>, CommandError> {
+        if self.get(name).is_none() {
+            return Err(CommandError::NoChat(name.clone()));
+        }
+        let tell = format!("{} closed the chat", self.me);
+        Ok(self.end(io, name, "you closed it".into(), Some(&tell)))
+    }
+
+    /// Whether a message may be written to `name` now: `friend` if `name` is
+    /// on the friends list, `waiting` what already waits for them.
+    pub fn may_message(
+        &self,
+        name: &Name,
+        friend: bool,
+        waiting: usize,
     ) -> Result<(), CommandError> {
-        let Some((id, q)) = self.questions.take(id) else {
-            let what = id.map_or_else(
-                || "nothing is waiting for an answer".to_owned(),
-                |id| format!("no question {id} is waiting (answered or expired?)"),
-            );
-            return Err(CommandError(what));
-        };
-        self.io.timers.cancel(&Timer::QuestionExpiry(id));
-        match q {
-            Question::Chat(name) if yes => {
-                self.links
-                    .send(&mut self.io, &name, PeerMessage::ChatAccept);
-                self.open_chat(&name);
-            }
-            Question::Chat(name) => {
-                let tell = format!("{} declined the chat", self.me());
-                self.end_chat(&name, "you declined".into(), Some(&tell));
-            }
-            Question::Group {
-                group,
-                from,
-                members,
-            } => self.answer_invite(group, from, members, yes),
-            Question::File(id) => self.answer_offer(id, yes),
+        if *name == self.me {
+            return Err(CommandError::Yourself(SelfAction::Message));
         }
-        Ok(())
-    }
-
-    pub(crate) fn cmd_close_chat(&mut self, name: &Name) -> Result<(), CommandError> {
-        if self.chats.get(name).is_none() {
-            return Err(CommandError(format!("there is no chat with {name}")));
-        }
-        let tell = format!("{} closed the chat", self.me());
-        self.end_chat(name, "you closed it".into(), Some(&tell));
-        Ok(())
-    }
-
-    pub(crate) fn cmd_message(&mut self, to: Target, text: String) -> Result<(), CommandError> {
-        if text.is_empty() {
-            return Err(CommandError("an empty message is not sent".into()));
-        }
-        let text: Text<MAX_MESSAGE_LEN> = Text::new(text).map_err(|e| {
-            CommandError(format!(
-                "a message is at most {MAX_MESSAGE_LEN} bytes, this one is {}; send long text as a file",
-                e.len
-            ))
-        })?;
-        match to {
-            Target::User(name) => self.message_user(name, text),
-            Target::Group(group) => self.message_group(group, text),
-        }
-    }
-
-    fn message_user(
-        &mut self,
-        name: Name,
-        text: Text<MAX_MESSAGE_LEN>,
-    ) -> Result<(), CommandError> {
-        if &name == self.me() {
-            return Err(CommandError("you cannot message yourself".into()));
-        }
-        match (self.chats.get(&name), self.friends.contains(&name)) {
+        match (self.get(name), friend) {
             (Some(ChatState::Open | ChatState::Asking), _) | (None, true) => {}
             (Some(ChatState::Asked(id)), _) => {
-                return Err(CommandError(format!(
-                    "{name} asked for a chat: /accept {id} first"
-                )));
+                return Err(CommandError::AnswerFirst {
+                    name: name.clone(),
+                    id,
+                });
             }
-            (None, false) => {
-                return Err(CommandError(format!(
-                    "there is no chat with {name}; ask first with /chat {name}"
-                )));
-            }
+            (None, false) => return Err(CommandError::NoChatAskFirst(name.clone())),
         }
-        if self.streams.waiting(&name, &Conv::Direct) >= MAX_OUTBOX_PER_PEER {
-            return Err(CommandError(format!(
-                "{MAX_OUTBOX_PER_PEER} messages already wait for {name}; wait for them to be delivered"
-            )));
+        if waiting >= MAX_OUTBOX_PER_PEER {
+            return Err(CommandError::OutboxFull(name.clone()));
         }
-        let me = self.me().clone();
-        self.record(Target::User(name.clone()), me, text.as_str());
-        let seq = self.enqueue(&name, &Conv::Direct, None, Payload::Text(text));
-        let queued = !(self.chats.is_open(&name) && self.links.is_open(&name));
-        self.io.event(PeerEvent::Sent {
-            to: Target::User(name),
-            seq,
-            queued,
-        });
         Ok(())
     }
 
-    /// After a (re)connection: remind, ask, or start asking for queued messages.
-    pub(crate) fn chat_sync(&mut self, name: &Name) {
-        match self.chats.get(name) {
-            Some(ChatState::Open) => {
-                self.links.send(&mut self.io, name, PeerMessage::ChatAccept);
-            }
-            Some(ChatState::Asking) => {
-                self.links
-                    .send(&mut self.io, name, PeerMessage::ChatRequest);
-            }
-            Some(ChatState::Asked(_)) => {}
-            None if self.streams.waiting(name, &Conv::Direct) > 0 => self.ask(name),
-            None => {}
+    /// After a (re)connection: remind, ask, or start asking for the
+    /// `waiting` queued messages.
+    pub fn sync(&mut self, io: &mut Io, name: &Name, waiting: usize) -> Vec<ChatOut> {
+        match self.get(name) {
+            Some(ChatState::Open) => vec![ChatOut::Send(name.clone(), PeerMessage::ChatAccept)],
+            Some(ChatState::Asking) => vec![ChatOut::Send(name.clone(), PeerMessage::ChatRequest)],
+            Some(ChatState::Asked(_)) => Vec::new(),
+            None if waiting > 0 => self.ask(io, name),
+            None => Vec::new(),
         }
     }
 
-    pub(crate) fn on_chat_request(&mut self, from: &Name) {
-        match self.chats.get(from) {
-            Some(ChatState::Open) => {
-                self.links.send(&mut self.io, from, PeerMessage::ChatAccept);
-            }
-            Some(ChatState::Asking) => {
-                // Crossed requests: both asked, so both consent.
-                self.links.send(&mut self.io, from, PeerMessage::ChatAccept);
-                self.open_chat(from);
-            }
-            Some(ChatState::Asked(_)) => {}
-            None if self.friends.contains(from) => {
-                self.links.send(&mut self.io, from, PeerMessage::ChatAccept);
-                self.open_chat(from);
-            }
-            None => {
-                let id = self.questions.add(Question::Chat(from.clone()));
-                self.chats.set(from, ChatState::Asked(id));
-                let timeout = self.config.request_timeout;
-                self.io.set_timer(Timer::QuestionExpiry(id), timeout);
-                self.io.event(PeerEvent::ChatRequest {
-                    id,
-                    from: from.clone(),
-                });
-            }
+    /// `from` asks for a chat; `friend` if it is on the friends list.
+    pub fn on_request(&mut self, from: &Name, friend: bool) -> Vec<ChatOut> {
+        let accept = || ChatOut::Send(from.clone(), PeerMessage::ChatAccept);
+        match self.get(from) {
+            Some(ChatState::Open) => vec![accept()],
+            // Crossed requests: both asked, so both consent.
+            Some(ChatState::Asking) => vec![accept(), ChatOut::Open(from.clone())],
+            Some(ChatState::Asked(_)) => Vec::new(),
+            None if friend => vec![accept(), ChatOut::Open(from.clone())],
+            None => vec![ChatOut::AskUser(from.clone())],
         }
     }
 
-    pub(crate) fn on_chat_accept(&mut self, from: &Name) {
-        match self.chats.get(from) {
-            Some(ChatState::Asking) => self.open_chat(from),
-            Some(ChatState::Open | ChatState::Asked(_)) => {}
+    /// `from` accepted (or reminds us of) a chat.
+    pub fn on_accept(&mut self, from: &Name) -> Vec<ChatOut> {
+        match self.get(from) {
+            Some(ChatState::Asking) => vec![ChatOut::Open(from.clone())],
+            Some(ChatState::Open | ChatState::Asked(_)) => Vec::new(),
             None => {
                 let msg = PeerMessage::ChatClose {
-                    reason: Text::truncate(&format!("{} has no chat open with you", self.me())),
+                    reason: Text::truncate(&format!("{} has no chat open with you", self.me)),
                 };
-                self.links.send(&mut self.io, from, msg);
+                vec![ChatOut::Send(from.clone(), msg)]
             }
         }
     }
 
-    pub(crate) fn on_chat_close(&mut self, from: &Name, reason: &str) {
-        self.end_chat(from, reason.to_owned(), None);
+    /// `from` ended the chat.
+    pub fn on_close(&mut self, io: &mut Io, from: &Name, reason: &str) -> Vec<ChatOut> {
+        self.end(io, from, reason.to_owned(), None)
     }
 
-    pub(crate) fn chat_expired(&mut self, name: &Name) {
-        if self.chats.get(name) == Some(ChatState::Asking) {
-            let why = format!("{name} did not answer within {} s", self.secs());
-            let tell = format!("the chat request from {} expired", self.me());
-            self.end_chat(name, why, Some(&tell));
+    /// `Timer::ChatExpiry(name)` fired.
+    pub fn expired(&mut self, io: &mut Io, name: &Name) -> Vec<ChatOut> {
+        if self.get(name) != Some(ChatState::Asking) {
+            return Vec::new();
         }
+        let why = format!("{name} did not answer within {} s", self.secs());
+        let tell = format!("the chat request from {} expired", self.me);
+        self.end(io, name, why, Some(&tell))
     }
 
-    pub(crate) fn question_expired(&mut self, id: RequestId) {
-        match self.questions.remove(id) {
-            Some(Question::Chat(name)) if self.chats.get(&name) == Some(ChatState::Asked(id)) => {
-                let why = format!("the chat request from {name} expired unanswered");
-                let tell = format!("{} did not answer within {} s", self.me(), self.secs());
-                self.end_chat(&name, why, Some(&tell));
-            }
-            Some(Question::Group { group, from, .. }) => {
-                self.io.notice(format!(
-                    "the invitation from {from} into {group} expired unanswered"
-                ));
-            }
-            // An offer expires by its transfer's own deadline.
-            Some(Question::Chat(_) | Question::File(_)) | None => {}
+    /// The user did not answer question `id`, `name`'s chat request.
+    pub fn question_expired(&mut self, io: &mut Io, name: &Name, id: RequestId) -> Vec<ChatOut> {
+        if self.get(name) != Some(ChatState::Asked(id)) {
+            return Vec::new();
         }
+        let why = format!("the chat request from {name} expired unanswered");
+        let tell = format!("{} did not answer within {} s", self.me, self.secs());
+        self.end(io, name, why, Some(&tell))
     }
 
-    /// The registry says `name` is not online.
-    pub(crate) fn peer_offline(&mut self, name: &Name) {
-        if self.chats.get(name) != Some(ChatState::Asking) {
-            return;
+    /// The registry says `name` is not online; `friend` and `waiting` as in
+    /// [`Chats::may_message`].
+    pub fn offline(
+        &mut self,
+        io: &mut Io,
+        name: &Name,
+        friend: bool,
+        waiting: usize,
+    ) -> Vec<ChatOut> {
+        if self.get(name) != Some(ChatState::Asking) {
+            return Vec::new();
         }
-        if self.friends.contains(name) && self.streams.waiting(name, &Conv::Direct) > 0 {
+        if friend && waiting > 0 {
             // Queued messages for a friend wait for them to come online.
-            self.chats.remove(name);
-            self.io.timers.cancel(&Timer::ChatExpiry(name.clone()));
-            self.io.notice(format!(
+            self.remove(name);
+            io.timers.cancel(&Timer::ChatExpiry(name.clone()));
+            io.notice(format!(
                 "{name} is not online; your messages wait until they are"
             ));
+            Vec::new()
         } else {
-            self.end_chat(name, format!("{name} is not online"), None);
+            self.end(io, name, format!("{name} is not online"), None)
         }
     }
 
     /// The registry does not know `name`.
-    pub(crate) fn peer_unknown(&mut self, name: &Name, why: &str) {
-        if self.chats.get(name) == Some(ChatState::Asking) {
-            self.end_chat(name, why.to_owned(), None);
+    pub fn unknown(&mut self, io: &mut Io, name: &Name, why: &str) -> Vec<ChatOut> {
+        if self.get(name) != Some(ChatState::Asking) {
+            return Vec::new();
         }
+        self.end(io, name, why.to_owned(), None)
     }
 }
 
@@ -439,21 +345,8 @@ mod tests {
     }
 
     #[test]
-    fn questions_oldest_first_and_by_id() {
-        let mut q = Questions::default();
-        let a = q.add(Question::Chat(n("a")));
-        let b = q.add(Question::Chat(n("b")));
-        let c = q.add(Question::Chat(n("c")));
-        assert_eq!(q.take(Some(b)), Some((b, Question::Chat(n("b")))));
-        assert_eq!(q.take(None), Some((a, Question::Chat(n("a")))));
-        assert_eq!(q.take(Some(b)), None);
-        assert_eq!(q.take(None), Some((c, Question::Chat(n("c")))));
-        assert_eq!(q.take(None), None);
-    }
-
-    #[test]
     fn chat_states_and_wants() {
-        let mut c = Chats::default();
+        let mut c = Chats::new(n("me"), Duration::from_secs(1));
         c.set(&n("a"), ChatState::Asking);
         c.set(&n("b"), ChatState::Asked(RequestId(1)));
         c.restore(n("c"));

@@ -2,61 +2,10 @@
 //! One variant per command of DESIGN.md's command list; answers and
 //! everything else the peer has to say come back as [`super::PeerEvent`]s.
 
-use std::fmt;
-
-use crate::api::TransferId;
+use crate::ids::TransferId;
+pub use crate::ids::{RequestId, Target};
 use crate::wire::registry::Profile;
 use crate::wire::{FileName, GroupName, Name};
-
-/// A pending question to this peer (chat request, group invitation, file
-/// offer), answered with [`PeerCommand::Accept`] or [`PeerCommand::Decline`].
-#[derive(
-    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
-pub struct RequestId(pub u64);
-
-impl fmt::Display for RequestId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
-
-impl fmt::Debug for RequestId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "r{}", self.0)
-    }
-}
-
-/// Whom a message is for: one person, or a group.
-#[derive(
-    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
-pub enum Target {
-    /// A one-to-one chat.
-    User(Name),
-    /// A group chat.
-    Group(GroupName),
-}
-
-impl Target {
-    /// Parses `NAME` or `#GROUP`.
-    pub fn parse(s: &str) -> Result<Self, crate::wire::InvalidName> {
-        if s.starts_with('#') {
-            Ok(Target::Group(GroupName::new(s)?))
-        } else {
-            Ok(Target::User(Name::new(s)?))
-        }
-    }
-}
-
-impl fmt::Display for Target {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Target::User(n) => fmt::Display::fmt(n, f),
-            Target::Group(g) => fmt::Display::fmt(g, f),
-        }
-    }
-}
 
 /// A change to this peer's own profile.
 #[derive(Debug, Clone, PartialEq, Eq)]

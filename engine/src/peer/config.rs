@@ -1,10 +1,96 @@
-//! How a peer is set up. The driver fills this in at start.
+//! How a peer is set up: the driver fills this in at start. The parts each
+//! sub-machine reads are nested ([`LinkConfig`], [`SessionConfig`],
+//! [`TransferConfig`]), so each is handed its own part, never a copy of
+//! fields picked out of the whole. Touches nothing but value types.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::planted::PlantedBugs;
 use crate::wire::Name;
 use crate::wire::registry::{Password, SharedFile};
+
+pub use crate::transfer::TransferConfig;
+
+/// Waits before reconnecting: `min` first, doubling up to `max`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    /// First wait.
+    pub min: Duration,
+    /// Longest wait between attempts.
+    pub max: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self {
+            min: Duration::from_millis(250),
+            max: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The registry session's timing (see `peer::registry_link`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionConfig {
+    /// How often to heartbeat the registry (a third of its timeout).
+    pub heartbeat_interval: Duration,
+    /// How long the registry may take to accept the connection or to answer
+    /// any request (log-in and heartbeats included) before the connection is
+    /// taken for dead, dropped and made again. Default 20 s: two heartbeat
+    /// intervals, far above a log-in's slow password hash on a busy registry,
+    /// and short enough that a peer whose registry died silently is back
+    /// within the registry's own timeout (30 s) of it returning.
+    pub reply_timeout: Duration,
+    /// Waits before reconnecting to the registry.
+    pub reconnect: Backoff,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            heartbeat_interval: Duration::from_secs(10),
+            reply_timeout: Duration::from_secs(20),
+            reconnect: Backoff::default(),
+        }
+    }
+}
+
+/// Direct peer connections' timing (see `peer::link`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkConfig {
+    /// How long a new peer connection may take to say hello and prove who
+    /// it is (the proof needs a registry round trip) before it is closed.
+    pub handshake_timeout: Duration,
+    /// Waits before redialing a peer.
+    pub reconnect: Backoff,
+    /// How long an open peer connection may be silent before it is sent a
+    /// `Ping` (and again every interval while silent). Default 10 s: a few
+    /// dozen bytes per idle connection per interval.
+    pub keepalive_interval: Duration,
+    /// How long an open peer connection may be silent (nothing at all
+    /// received, pings unanswered) before it is taken for dead and closed,
+    /// so that a half-open connection left by a silent crash or a lost close
+    /// is noticed even with nothing to send. Default 30 s: three intervals,
+    /// so two lost pings are not enough to drop a connection.
+    pub keepalive_timeout: Duration,
+    /// How often unacknowledged messages are sent again on an open
+    /// connection (a receiver holds back what it cannot take yet, such as a
+    /// group message from a member it has not heard of).
+    pub retransmit_interval: Duration,
+}
+
+impl Default for LinkConfig {
+    fn default() -> Self {
+        Self {
+            handshake_timeout: Duration::from_secs(10),
+            reconnect: Backoff::default(),
+            keepalive_interval: Duration::from_secs(10),
+            keepalive_timeout: Duration::from_secs(30),
+            retransmit_interval: Duration::from_secs(3),
+        }
+    }
+}
 
 /// A peer's configuration.
 #[derive(Debug, Clone)]
@@ -23,43 +109,19 @@ pub struct PeerConfig {
     /// The engine never reads a clock: it dates history entries from this
     /// and the `now` it is given.
     pub unix_ms_at_start: u64,
-    /// How often to heartbeat the registry (a third of its timeout).
-    pub heartbeat_interval: Duration,
-    /// How long the registry may take to accept the connection or to answer
-    /// any request (log-in and heartbeats included) before the connection is
-    /// taken for dead, dropped and made again. Default 20 s: two heartbeat
-    /// intervals, far above a log-in's slow password hash on a busy registry,
-    /// and short enough that a peer whose registry died silently is back
-    /// within the registry's own timeout (30 s) of it returning.
-    pub registry_reply_timeout: Duration,
-    /// How long a chat request, group invitation or file offer waits for an answer.
+    /// How long a chat request or group invitation waits for an answer (a
+    /// file offer waits `transfer.offer_timeout`; by default the same).
     pub request_timeout: Duration,
-    /// First wait before reconnecting to the registry or a peer; doubles up
-    /// to `reconnect_max`.
-    pub reconnect_min: Duration,
-    /// Longest wait between reconnection attempts.
-    pub reconnect_max: Duration,
-    /// Bytes per file chunk.
-    pub chunk_size: u32,
-    /// Unacknowledged chunks in flight per transfer.
-    pub window: u32,
-    /// How long a new peer connection may take to say hello and prove who
-    /// it is (the proof needs a registry round trip) before it is closed.
-    pub handshake_timeout: Duration,
-    /// How often unacknowledged messages are sent again on an open
-    /// connection (a receiver holds back what it cannot take yet, such as a
-    /// group message from a member it has not heard of).
-    pub retransmit_interval: Duration,
-    /// How long an open peer connection may be silent before it is sent a
-    /// `Ping` (and again every interval while silent). Default 10 s: a few
-    /// dozen bytes per idle connection per interval.
-    pub keepalive_interval: Duration,
-    /// How long an open peer connection may be silent (nothing at all
-    /// received, pings unanswered) before it is taken for dead and closed,
-    /// so that a half-open connection left by a silent crash or a lost close
-    /// is noticed even with nothing to send. Default 30 s: three intervals,
-    /// so two lost pings are not enough to drop a connection.
-    pub keepalive_timeout: Duration,
+    /// The registry session.
+    pub session: SessionConfig,
+    /// Direct connections to other peers.
+    pub link: LinkConfig,
+    /// File transfers. Its `resume_timeout` should stay above the link's
+    /// keepalive timeout (see [`TransferConfig::resume_timeout`]).
+    pub transfer: TransferConfig,
+    /// Bugs planted on purpose (tests only; empty by default). The peer
+    /// hands them to its streams and its transfers.
+    pub planted: PlantedBugs,
 }
 
 impl PeerConfig {
@@ -72,17 +134,11 @@ impl PeerConfig {
             listen,
             shared: Vec::new(),
             unix_ms_at_start: 0,
-            heartbeat_interval: Duration::from_secs(10),
-            registry_reply_timeout: Duration::from_secs(20),
             request_timeout: Duration::from_secs(60),
-            reconnect_min: Duration::from_millis(250),
-            reconnect_max: Duration::from_secs(10),
-            chunk_size: 64 * 1024,
-            window: 16,
-            handshake_timeout: Duration::from_secs(10),
-            retransmit_interval: Duration::from_secs(3),
-            keepalive_interval: Duration::from_secs(10),
-            keepalive_timeout: Duration::from_secs(30),
+            session: SessionConfig::default(),
+            link: LinkConfig::default(),
+            transfer: TransferConfig::default(),
+            planted: PlantedBugs::NONE,
         }
     }
 }

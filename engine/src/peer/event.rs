@@ -6,50 +6,10 @@ use std::net::SocketAddr;
 
 use crate::api::TransferId;
 use crate::peer::command::{RequestId, Target};
+pub use crate::record::peer::HistoryEntry;
+pub use crate::transfer::status::{Direction, TransferStatus};
 use crate::wire::registry::{FileEntry, PeerInfo, Profile, SharedFile, UserEntry};
 use crate::wire::{ErrorCode, GroupName, Md5, Name};
-
-/// Which way a transfer moves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum Direction {
-    /// From this peer.
-    Send,
-    /// To this peer.
-    Receive,
-}
-
-/// One transfer, as `/transfers` lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TransferStatus {
-    /// Its id.
-    pub id: TransferId,
-    /// Which way.
-    pub direction: Direction,
-    /// The other peer.
-    pub peer: Name,
-    /// The file (or folder) name.
-    pub name: String,
-    /// Bytes moved and verified.
-    pub done: u64,
-    /// Bytes in all.
-    pub total: u64,
-    /// Bytes per second, recently.
-    pub rate: u64,
-    /// What it is doing ("waiting for accept", "moving", "paused: reconnecting").
-    pub state: String,
-}
-
-/// One stored message, as `/history` shows it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct HistoryEntry {
-    /// Who wrote it.
-    pub from: Name,
-    /// What they wrote.
-    pub text: String,
-    /// When, in milliseconds since the Unix epoch (see
-    /// `PeerConfig::unix_ms_at_start`).
-    pub at: u64,
-}
 
 /// A friend and whether they are online.
 #[derive(Debug, Clone, PartialEq, Eq)]

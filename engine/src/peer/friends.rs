@@ -1,5 +1,6 @@
 //! The friends list ([`Friends`]): kept durably (`friend/<name>` records),
-//! shown with each friend's presence and how many messages wait for them.
+//! shown with each friend's presence and how many messages wait for them
+//! (facts the role machine passes in). Owns the list and its records only.
 //!
 //! Being on this peer's friends list is standing consent: a chat request
 //! from a friend opens the chat without asking the user, and messages to a
@@ -10,13 +11,12 @@
 
 use std::collections::BTreeSet;
 
-use crate::api::CommandError;
-use crate::peer::Peer;
+use crate::error::{CommandError, SelfAction};
 use crate::peer::event::{FriendStatus, PeerEvent};
+use crate::peer::io::Io;
 use crate::peer::records::{PeerRecord, friend_key};
 use crate::record::RecordKey;
 use crate::wire::Name;
-use crate::wire::peer::Conv;
 
 /// See the module documentation.
 #[derive(Debug, Default)]
@@ -32,40 +32,39 @@ impl Friends {
     pub fn contains(&self, name: &Name) -> bool {
         self.names.contains(name)
     }
-}
 
-impl Peer {
-    pub(crate) fn cmd_friends(&mut self) {
+    /// `/friends`: each friend, whether it is `online`, and how many
+    /// messages wait for it (`queued`).
+    pub fn report(&self, io: &mut Io, online: &BTreeSet<Name>, queued: impl Fn(&Name) -> usize) {
         let friends = self
-            .friends
             .names
             .iter()
             .map(|n| FriendStatus {
                 name: n.clone(),
-                online: self.online.contains(n),
-                queued: self.streams.waiting(n, &Conv::Direct),
+                online: online.contains(n),
+                queued: queued(n),
             })
             .collect();
-        self.io.event(PeerEvent::Friends { friends });
+        io.event(PeerEvent::Friends { friends });
     }
 
-    pub(crate) fn cmd_friend_add(&mut self, name: Name) -> Result<(), CommandError> {
-        if &name == self.me() {
-            return Err(CommandError("you cannot befriend yourself".into()));
+    /// `/friend add NAME` (`me` is this peer).
+    pub fn add(&mut self, io: &mut Io, me: &Name, name: Name) -> Result<(), CommandError> {
+        if name == *me {
+            return Err(CommandError::Yourself(SelfAction::Befriend));
         }
-        if self.friends.names.insert(name.clone()) {
-            self.io.persist(PeerRecord::Friend(name.clone()));
+        if self.names.insert(name.clone()) {
+            io.persist(PeerRecord::Friend(name));
         }
-        self.cmd_friends();
         Ok(())
     }
 
-    pub(crate) fn cmd_friend_remove(&mut self, name: &Name) -> Result<(), CommandError> {
-        if !self.friends.names.remove(name) {
-            return Err(CommandError(format!("{name} is not on your friends list")));
+    /// `/friend remove NAME`.
+    pub fn remove(&mut self, io: &mut Io, name: &Name) -> Result<(), CommandError> {
+        if !self.names.remove(name) {
+            return Err(CommandError::NotAFriend(name.clone()));
         }
-        self.io.forget(RecordKey(friend_key(name)));
-        self.cmd_friends();
+        io.forget(RecordKey(friend_key(name)));
         Ok(())
     }
 }

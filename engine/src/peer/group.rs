@@ -1,5 +1,8 @@
 //! Groups: [`Groups`] holds the groups this peer is in, with their members
-//! as it knows them, and the invitations it has sent.
+//! as it knows them, and the invitations it has sent (with their
+//! `Timer::InviteExpiry` and `group/<name>` records). What touches the
+//! links, the streams or the questions comes back as [`GroupOut`]s, which the
+//! role machine carries out in order right after the call.
 //!
 //! A group is a name (chosen by its creator, not registered anywhere: a peer
 //! is in at most one group of a given name) and a member list that every
@@ -40,19 +43,45 @@
 //! in.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 
-use crate::api::CommandError;
 use crate::bounded::{List, Text};
+use crate::error::CommandError;
 use crate::limits::{MAX_GROUP_MEMBERS, MAX_PENDING_INVITES_PER_PEER};
-use crate::peer::Peer;
-use crate::peer::chat::Question;
-use crate::peer::command::Target;
 use crate::peer::event::PeerEvent;
-use crate::peer::io::Timer;
+use crate::peer::io::{Io, Timer};
 use crate::peer::records::{GroupRecord, PeerRecord, group_key};
 use crate::record::RecordKey;
-use crate::wire::peer::{Conv, Payload, PeerMessage};
+use crate::wire::peer::{Payload, PeerMessage};
 use crate::wire::{GroupName, Name};
+
+/// What a group needs done outside itself, in this order.
+#[derive(Debug)]
+pub(crate) enum GroupOut {
+    /// Send this over the peer's open link (lost if none).
+    Send(Name, PeerMessage),
+    /// Send this over the peer's open link, or start reaching the peer.
+    SendOrReach(Name, PeerMessage),
+    /// Queue this item on the group's stream to the peer.
+    Enqueue(Name, GroupName, Payload),
+    /// Start reaching the peer if it is wanted.
+    Reach(Name),
+    /// Ask the user about this invitation; then [`Groups::asked`].
+    AskUser {
+        group: GroupName,
+        from: Name,
+        members: Vec<Name>,
+    },
+    /// Keep this record (after the items before it were queued).
+    Save(GroupRecord),
+    /// Report this (after what came before it).
+    Event(PeerEvent),
+    /// `who` left `group`: drop what waits for it, then report.
+    Left { group: GroupName, who: Name },
+    /// Drop the membership changes an earlier membership of the group left
+    /// queued (its messages still go).
+    DropChanges(GroupName),
+}
 
 /// See the module documentation.
 #[derive(Debug, Default)]
@@ -113,209 +142,184 @@ impl Groups {
         }
     }
 
-    fn save(&mut self, io: &mut crate::peer::io::Io, g: GroupRecord) {
+    /// Keeps `g` (see [`GroupOut::Save`]).
+    pub fn save(&mut self, io: &mut Io, g: GroupRecord) {
         io.persist(PeerRecord::Group(g.clone()));
         self.groups.insert(g.group.clone(), g);
     }
-}
 
-impl Peer {
-    pub(crate) fn cmd_group_create(&mut self, group: GroupName) -> Result<(), CommandError> {
-        if self.groups.groups.contains_key(&group) {
-            return Err(CommandError(format!("you are already in {group}")));
+    /// `/group create #G` by `me`.
+    pub fn create(&mut self, io: &mut Io, me: &Name, group: GroupName) -> Result<(), CommandError> {
+        if self.groups.contains_key(&group) {
+            return Err(CommandError::AlreadyInGroup(group));
         }
-        let members = vec![self.me().clone()];
+        let members = vec![me.clone()];
         let g = GroupRecord {
             group: group.clone(),
             members: members.clone(),
             joining: None,
             let_in: Vec::new(),
         };
-        self.groups.save(&mut self.io, g);
-        self.io.event(PeerEvent::GroupJoined { group, members });
+        self.save(io, g);
+        io.event(PeerEvent::GroupJoined { group, members });
         Ok(())
     }
 
-    pub(crate) fn cmd_invite(&mut self, group: GroupName, name: Name) -> Result<(), CommandError> {
-        if !self.groups.is_member(&group) {
-            return Err(CommandError(format!("you are not in {group}")));
+    /// `/invite #G NAME`; the invitation expires after `timeout`.
+    pub fn invite(
+        &mut self,
+        io: &mut Io,
+        group: GroupName,
+        name: Name,
+        timeout: Duration,
+    ) -> Result<Vec<GroupOut>, CommandError> {
+        if !self.is_member(&group) {
+            return Err(CommandError::NotInGroup(group));
         }
-        let members = self.groups.members(&group);
+        let members = self.members(&group);
         if members.contains(&name) {
-            return Err(CommandError(format!("{name} is already in {group}")));
+            return Err(CommandError::AlreadyMember { name, group });
         }
         if members.len() >= MAX_GROUP_MEMBERS {
-            return Err(CommandError(format!(
-                "{group} is full: a group has at most {MAX_GROUP_MEMBERS} members"
-            )));
+            return Err(CommandError::GroupFull(group));
         }
-        self.groups.invites.insert((group.clone(), name.clone()));
-        let timeout = self.config.request_timeout;
-        self.io
-            .set_timer(Timer::InviteExpiry(group.clone(), name.clone()), timeout);
-        self.send_invite(&group, &name);
-        Ok(())
+        self.invites.insert((group.clone(), name.clone()));
+        io.set_timer(Timer::InviteExpiry(group.clone(), name.clone()), timeout);
+        Ok(vec![self.invitation(&group, &name)])
     }
 
-    fn send_invite(&mut self, group: &GroupName, name: &Name) {
-        let members = List::new(self.groups.members(group)).unwrap_or_default();
+    fn invitation(&self, group: &GroupName, name: &Name) -> GroupOut {
+        let members = List::new(self.members(group)).unwrap_or_default();
         let msg = PeerMessage::GroupInvite {
             group: group.clone(),
             members,
         };
-        if !self.links.send(&mut self.io, name, msg) {
-            self.ensure_link(name);
-        }
+        GroupOut::SendOrReach(name.clone(), msg)
     }
 
-    pub(crate) fn cmd_leave(&mut self, group: &GroupName) -> Result<(), CommandError> {
-        let Some(g) = self.groups.groups.remove(group) else {
-            return Err(CommandError(format!("you are not in {group}")));
+    /// `/leave #G` by `me`: the members to tell (`Left`); then [`Groups::left`].
+    pub fn leave(
+        &mut self,
+        io: &mut Io,
+        me: &Name,
+        group: &GroupName,
+    ) -> Result<Vec<Name>, CommandError> {
+        let Some(g) = self.groups.remove(group) else {
+            return Err(CommandError::NotInGroup(group.clone()));
         };
-        self.io.forget(RecordKey(group_key(group)));
-        let conv = Conv::Group(group.clone());
-        if g.joining.is_none() {
-            for m in g
-                .members
-                .iter()
-                .filter(|m| *m != self.me())
-                .cloned()
-                .collect::<Vec<_>>()
-            {
-                self.enqueue(&m, &conv, Some(0), Payload::Left);
-            }
+        io.forget(RecordKey(group_key(group)));
+        if g.joining.is_some() {
+            return Ok(Vec::new());
         }
+        Ok(g.members.into_iter().filter(|m| m != me).collect())
+    }
+
+    /// After [`Groups::leave`] and telling the members: the invitations go.
+    pub fn left(&mut self, io: &mut Io, group: &GroupName) {
         let doomed: Vec<_> = self
-            .groups
             .invites
             .iter()
             .filter(|(g, _)| g == group)
             .cloned()
             .collect();
         for (g, n) in doomed {
-            self.groups.invites.remove(&(g.clone(), n.clone()));
-            self.io.timers.cancel(&Timer::InviteExpiry(g, n));
+            self.invites.remove(&(g.clone(), n.clone()));
+            io.timers.cancel(&Timer::InviteExpiry(g, n));
         }
-        self.io.notice(format!("you left {group}"));
-        Ok(())
+        io.notice(format!("you left {group}"));
     }
 
-    pub(crate) fn message_group(
-        &mut self,
-        group: GroupName,
-        text: Text<{ crate::limits::MAX_MESSAGE_LEN }>,
-    ) -> Result<(), CommandError> {
-        if !self.groups.is_member(&group) {
-            return Err(CommandError(format!("you are not in {group}")));
+    /// Whom a message to `group` from `me` goes to.
+    pub fn recipients(&self, me: &Name, group: &GroupName) -> Result<Vec<Name>, CommandError> {
+        if !self.is_member(group) {
+            return Err(CommandError::NotInGroup(group.clone()));
         }
-        let conv = Conv::Group(group.clone());
-        let me = self.me().clone();
-        let others: Vec<Name> = self
-            .groups
-            .members(&group)
+        Ok(self
+            .members(group)
             .into_iter()
-            .filter(|m| *m != me)
-            .collect();
-        let seq = self.streams.next_group_seq(&mut self.io, &group);
-        self.record(Target::Group(group.clone()), me, text.as_str());
-        for m in &others {
-            self.enqueue(m, &conv, Some(seq), Payload::Text(text.clone()));
-        }
-        let to = Target::Group(group);
-        self.io.event(PeerEvent::Sent {
-            to: to.clone(),
-            seq,
-            queued: false,
-        });
-        if others.is_empty() {
-            self.io.event(PeerEvent::Delivered { to, seq });
-        }
-        Ok(())
+            .filter(|m| m != me)
+            .collect())
     }
 
     /// After a (re)connection to `name`: repeat what may have been lost.
-    pub(crate) fn group_sync(&mut self, name: &Name) {
-        let invites: Vec<GroupName> = self
-            .groups
+    pub fn sync(&self, name: &Name) -> Vec<GroupOut> {
+        let mut outs: Vec<GroupOut> = self
             .invites
             .iter()
             .filter(|(_, n)| n == name)
-            .map(|(g, _)| g.clone())
+            .map(|(g, _)| self.invitation(g, name))
             .collect();
-        for g in invites {
-            self.send_invite(&g, name);
+        for g in self.groups.values() {
+            if g.joining.as_ref() == Some(name) {
+                let msg = PeerMessage::GroupAnswer {
+                    group: g.group.clone(),
+                    accept: true,
+                };
+                outs.push(GroupOut::Send(name.clone(), msg));
+            }
         }
-        let joining: Vec<GroupName> = self
-            .groups
-            .groups
-            .values()
-            .filter(|g| g.joining.as_ref() == Some(name))
-            .map(|g| g.group.clone())
-            .collect();
-        for group in joining {
-            let msg = PeerMessage::GroupAnswer {
-                group,
-                accept: true,
-            };
-            self.links.send(&mut self.io, name, msg);
-        }
+        outs
     }
 
-    pub(crate) fn on_group_invite(&mut self, from: &Name, group: GroupName, members: Vec<Name>) {
-        if self.groups.groups.contains_key(&group) {
+    /// `from` invites `me` into `group`; `asked` if that invitation already
+    /// waits for the user, `pending` how many of `from`'s do.
+    pub fn on_invite(
+        &self,
+        me: &Name,
+        from: &Name,
+        group: GroupName,
+        members: Vec<Name>,
+        asked: bool,
+        pending: usize,
+    ) -> Vec<GroupOut> {
+        let refuse = |reason: String, group| {
             let msg = PeerMessage::GroupRefused {
-                reason: Text::truncate(&format!(
-                    "{} is already in a group called {group}",
-                    self.me()
-                )),
+                reason: Text::truncate(&reason),
                 group,
             };
-            self.links.send(&mut self.io, from, msg);
-            return;
+            vec![GroupOut::Send(from.clone(), msg)]
+        };
+        if self.groups.contains_key(&group) {
+            return refuse(format!("{me} is already in a group called {group}"), group);
         }
-        if self.questions.has_group(&group, from) {
-            return;
+        if asked {
+            return Vec::new();
         }
-        if self.questions.invites_from(from) >= MAX_PENDING_INVITES_PER_PEER {
-            let msg = PeerMessage::GroupRefused {
-                reason: Text::truncate(&format!(
-                    "{} already has {MAX_PENDING_INVITES_PER_PEER} invitations from you waiting",
-                    self.me()
-                )),
-                group,
-            };
-            self.links.send(&mut self.io, from, msg);
-            return;
+        if pending >= MAX_PENDING_INVITES_PER_PEER {
+            let why = format!(
+                "{me} already has {MAX_PENDING_INVITES_PER_PEER} invitations from you waiting"
+            );
+            return refuse(why, group);
         }
-        let id = self.questions.add(Question::Group {
-            group: group.clone(),
+        vec![GroupOut::AskUser {
+            group,
             from: from.clone(),
             members,
-        });
-        let timeout = self.config.request_timeout;
-        self.io.set_timer(Timer::QuestionExpiry(id), timeout);
-        self.io.event(PeerEvent::GroupInvite {
-            id,
-            from: from.clone(),
-            group,
-        });
+        }]
     }
 
-    pub(crate) fn answer_invite(
+    /// The user was asked about `from`'s invitation: question `id`.
+    pub fn asked(&self, io: &mut Io, id: crate::ids::RequestId, from: Name, group: GroupName) {
+        io.event(PeerEvent::GroupInvite { id, from, group });
+    }
+
+    /// The user answered `from`'s invitation into `group`.
+    pub fn answer(
         &mut self,
+        io: &mut Io,
+        me: &Name,
         group: GroupName,
         from: Name,
         members: Vec<Name>,
         yes: bool,
-    ) {
-        if yes && self.groups.groups.contains_key(&group) {
-            self.io
-                .error(format!("you are already in a group called {group}"));
-            return;
+    ) -> Vec<GroupOut> {
+        if yes && self.groups.contains_key(&group) {
+            io.error(format!("you are already in a group called {group}"));
+            return Vec::new();
         }
         if yes {
             let mut members = members;
-            members.push(self.me().clone());
+            members.push(me.clone());
             members.sort();
             members.dedup();
             let g = GroupRecord {
@@ -324,36 +328,40 @@ impl Peer {
                 joining: Some(from.clone()),
                 let_in: Vec::new(),
             };
-            self.groups.save(&mut self.io, g);
-            self.io.notice(format!("joining {group}..."));
+            self.save(io, g);
+            io.notice(format!("joining {group}..."));
         }
         let msg = PeerMessage::GroupAnswer { group, accept: yes };
-        if !self.links.send(&mut self.io, &from, msg) {
-            self.ensure_link(&from);
-        }
+        vec![GroupOut::SendOrReach(from, msg)]
     }
 
-    pub(crate) fn on_group_answer(&mut self, from: &Name, group: &GroupName, accept: bool) {
-        let invited = self.groups.invites.remove(&(group.clone(), from.clone()));
-        self.io
-            .timers
+    /// `from` answered `me`'s invitation into `group`.
+    pub fn on_answer(
+        &mut self,
+        io: &mut Io,
+        me: &Name,
+        from: &Name,
+        group: &GroupName,
+        accept: bool,
+    ) -> Vec<GroupOut> {
+        let invited = self.invites.remove(&(group.clone(), from.clone()));
+        io.timers
             .cancel(&Timer::InviteExpiry(group.clone(), from.clone()));
         if !accept {
             if invited {
-                self.io
-                    .notice(format!("{from} declined the invitation into {group}"));
+                io.notice(format!("{from} declined the invitation into {group}"));
             }
-            return;
+            return Vec::new();
         }
-        let members = self.groups.members(group);
+        let members = self.members(group);
         let refuse = if !invited {
             if members.contains(from) {
                 // A repeated acceptance after a reconnect: the welcome is on its way.
-                return;
+                return Vec::new();
             }
             Some(format!("the invitation into {group} is no longer valid"))
-        } else if !self.groups.is_member(group) {
-            Some(format!("{} has left {group}", self.me()))
+        } else if !self.is_member(group) {
+            Some(format!("{me} has left {group}"))
         } else if members.len() >= MAX_GROUP_MEMBERS {
             Some(format!("{group} is full"))
         } else {
@@ -364,25 +372,19 @@ impl Peer {
                 group: group.clone(),
                 reason: Text::truncate(&why),
             };
-            self.links.send(&mut self.io, from, msg);
-            return;
+            return vec![GroupOut::Send(from.clone(), msg)];
         }
-        let conv = Conv::Group(group.clone());
-        let me = self.me().clone();
-        for m in members.iter().filter(|m| **m != me) {
-            self.enqueue(m, &conv, Some(0), Payload::Joined(from.clone()));
-        }
+        let mut outs: Vec<GroupOut> = members
+            .iter()
+            .filter(|m| *m != me)
+            .map(|m| GroupOut::Enqueue(m.clone(), group.clone(), Payload::Joined(from.clone())))
+            .collect();
         let mut all = members;
         all.push(from.clone());
         all.sort();
-        self.enqueue(
-            from,
-            &conv,
-            Some(0),
-            Payload::Members(List::new(all.clone()).unwrap_or_default()),
-        );
+        let list = Payload::Members(List::new(all.clone()).unwrap_or_default());
+        outs.push(GroupOut::Enqueue(from.clone(), group.clone(), list));
         let mut let_in = self
-            .groups
             .groups
             .get(group)
             .map(|g| g.let_in.clone())
@@ -390,109 +392,105 @@ impl Peer {
         let_in.push(from.clone());
         let_in.sort();
         let_in.dedup();
-        self.groups.save(
-            &mut self.io,
-            GroupRecord {
-                group: group.clone(),
-                members: all,
-                joining: None,
-                let_in,
-            },
-        );
-        self.io.event(PeerEvent::MemberJoined {
+        outs.push(GroupOut::Save(GroupRecord {
+            group: group.clone(),
+            members: all,
+            joining: None,
+            let_in,
+        }));
+        outs.push(GroupOut::Event(PeerEvent::MemberJoined {
             group: group.clone(),
             name: from.clone(),
-        });
+        }));
+        outs
     }
 
-    pub(crate) fn on_group_refused(&mut self, from: &Name, group: &GroupName, reason: &str) {
+    /// `from` refused to let this peer in, or to be invited.
+    pub fn on_refused(&mut self, io: &mut Io, from: &Name, group: &GroupName, reason: &str) {
         let joining = self
-            .groups
             .groups
             .get(group)
             .is_some_and(|g| g.joining.as_ref() == Some(from));
         if joining {
-            self.groups.groups.remove(group);
-            self.io.forget(RecordKey(group_key(group)));
-            self.io.error(format!("could not join {group}: {reason}"));
-        } else if self.groups.invites.remove(&(group.clone(), from.clone())) {
-            self.io
-                .timers
+            self.groups.remove(group);
+            io.forget(RecordKey(group_key(group)));
+            io.error(format!("could not join {group}: {reason}"));
+        } else if self.invites.remove(&(group.clone(), from.clone())) {
+            io.timers
                 .cancel(&Timer::InviteExpiry(group.clone(), from.clone()));
-            self.io.notice(format!("{from} refused {group}: {reason}"));
+            io.notice(format!("{from} refused {group}: {reason}"));
         }
     }
 
     /// `from` is not in `group` (see [`PeerMessage::NotInGroup`]): if we
     /// count it a member, it left without our hearing.
-    pub(crate) fn on_not_in_group(&mut self, from: &Name, group: &GroupName) {
-        if self.groups.members(group).contains(from) {
-            self.member_left(group, from);
+    pub fn on_not_in_group(
+        &mut self,
+        io: &mut Io,
+        from: &Name,
+        group: &GroupName,
+    ) -> Vec<GroupOut> {
+        if self.members(group).contains(from) {
+            return self.member_left(io, group, from);
         }
+        Vec::new()
     }
 
-    /// A group item came from `from` for `group`, which this peer is not in
-    /// (nor joining): it left. Tells `from`, who still counts it a member.
-    pub(crate) fn not_in_group(&mut self, from: &Name, group: &GroupName) {
-        if self.groups.groups.contains_key(group) {
-            return;
+    /// A group item came from `from` for `group`: if this peer is not in it
+    /// (nor joining), it left; tells `from`, who still counts it a member.
+    pub fn not_in_group(&self, from: &Name, group: &GroupName) -> Vec<GroupOut> {
+        if self.groups.contains_key(group) {
+            return Vec::new();
         }
         let msg = PeerMessage::NotInGroup {
             group: group.clone(),
         };
-        self.links.send(&mut self.io, from, msg);
+        vec![GroupOut::Send(from.clone(), msg)]
     }
 
     /// `who` is no longer in `group`: drop it, and what was waiting for it.
-    fn member_left(&mut self, group: &GroupName, who: &Name) {
-        let Some(mut g) = self.groups.groups.get(group).cloned() else {
-            return;
+    fn member_left(&mut self, io: &mut Io, group: &GroupName, who: &Name) -> Vec<GroupOut> {
+        let Some(mut g) = self.groups.get(group).cloned() else {
+            return Vec::new();
         };
         if !g.members.contains(who) {
-            return;
+            return Vec::new();
         }
         g.members.retain(|m| m != who);
         g.let_in.retain(|m| m != who);
-        self.groups.save(&mut self.io, g);
-        let dropped = self
-            .streams
-            .abandon(&mut self.io, who, &Conv::Group(group.clone()));
-        self.io.event(PeerEvent::MemberLeft {
+        self.save(io, g);
+        vec![GroupOut::Left {
             group: group.clone(),
-            name: who.clone(),
-        });
-        // A message only the leaver had not acknowledged has now reached
-        // everyone in the group.
-        for seq in self.streams.settled_by(&dropped) {
-            let to = Target::Group(group.clone());
-            self.io.event(PeerEvent::Delivered { to, seq });
+            who: who.clone(),
+        }]
+    }
+
+    /// `Timer::InviteExpiry(group, name)` fired.
+    pub fn invite_expired(&mut self, io: &mut Io, group: &GroupName, name: &Name) {
+        if self.invites.remove(&(group.clone(), name.clone())) {
+            io.notice(format!("{name} did not answer the invitation into {group}"));
         }
     }
 
-    pub(crate) fn invite_expired(&mut self, group: &GroupName, name: &Name) {
-        if self.groups.invites.remove(&(group.clone(), name.clone())) {
-            self.io
-                .notice(format!("{name} did not answer the invitation into {group}"));
-        }
-    }
-
-    /// A group item from `from`, taken and in order.
-    pub(crate) fn apply_group_payload(&mut self, group: &GroupName, from: &Name, payload: Payload) {
-        let Some(mut g) = self.groups.groups.get(group).cloned() else {
-            return;
+    /// A membership item (not a message) of `group` from `from`, taken
+    /// and in order; `me` is this peer.
+    pub fn apply(
+        &mut self,
+        io: &mut Io,
+        me: &Name,
+        group: &GroupName,
+        from: &Name,
+        payload: Payload,
+    ) -> Vec<GroupOut> {
+        let Some(mut g) = self.groups.get(group).cloned() else {
+            return Vec::new();
         };
         match payload {
-            Payload::Text(text) => {
-                self.record(Target::Group(group.clone()), from.clone(), text.as_str());
-                self.io.event(PeerEvent::Message {
-                    from: from.clone(),
-                    to: Target::Group(group.clone()),
-                    text: text.into_string(),
-                });
-            }
+            // Messages are the role machine's (history, events).
+            Payload::Text(_) => Vec::new(),
             Payload::Joined(name) => {
                 if g.members.contains(&name) || g.members.len() >= MAX_GROUP_MEMBERS {
-                    return;
+                    return Vec::new();
                 }
                 g.members.push(name.clone());
                 g.members.sort();
@@ -504,52 +502,49 @@ impl Peer {
                     .filter(|m| **m != name && *m != from && g.members.contains(m))
                     .cloned()
                     .collect();
-                self.groups.save(&mut self.io, g);
-                self.io.event(PeerEvent::MemberJoined {
+                self.save(io, g);
+                io.event(PeerEvent::MemberJoined {
                     group: group.clone(),
                     name: name.clone(),
                 });
-                let conv = Conv::Group(group.clone());
-                for m in tell {
-                    self.enqueue(&name, &conv, Some(0), Payload::Joined(m));
-                }
+                let mut outs: Vec<GroupOut> = tell
+                    .into_iter()
+                    .map(|m| GroupOut::Enqueue(name.clone(), group.clone(), Payload::Joined(m)))
+                    .collect();
                 // Heard of `name` from someone else: greet it. It answers
                 // `NotInGroup` if this news was stale (it has left since).
                 if name != *from {
-                    let me = self.me().clone();
-                    self.enqueue(&name, &conv, Some(0), Payload::Joined(me));
+                    let greet = Payload::Joined(me.clone());
+                    outs.push(GroupOut::Enqueue(name.clone(), group.clone(), greet));
                 }
-                self.ensure_link(&name);
+                outs.push(GroupOut::Reach(name));
+                outs
             }
-            Payload::Left => self.member_left(group, from),
+            Payload::Left => self.member_left(io, group, from),
             Payload::Members(list) => {
                 let mut members = list.into_vec();
-                members.push(self.me().clone());
+                members.push(me.clone());
                 members.sort();
                 members.dedup();
                 g.members = members.clone();
                 g.joining = None;
-                self.groups.save(&mut self.io, g);
-                self.io.event(PeerEvent::GroupJoined {
+                self.save(io, g);
+                io.event(PeerEvent::GroupJoined {
                     group: group.clone(),
                     members: members.clone(),
                 });
                 // An earlier membership's `Left`, to members who never took
                 // it, must not follow us in (its messages still go).
-                let conv = Conv::Group(group.clone());
-                for r in self.streams.receivers() {
-                    self.streams.abandon_changes(&mut self.io, &r, &conv);
-                }
+                let mut outs = vec![GroupOut::DropChanges(group.clone())];
                 // Greets every member but the inviter (who announced us):
                 // one that left before hearing of us answers `NotInGroup`,
                 // and is dropped here (see the module documentation).
-                let (me, conv) = (self.me().clone(), Conv::Group(group.clone()));
-                for m in members.iter().filter(|m| **m != me && *m != from) {
-                    self.enqueue(m, &conv, Some(0), Payload::Joined(me.clone()));
+                for m in members.iter().filter(|m| *m != me && *m != from) {
+                    let greet = Payload::Joined(me.clone());
+                    outs.push(GroupOut::Enqueue(m.clone(), group.clone(), greet));
                 }
-                for m in members {
-                    self.ensure_link(&m);
-                }
+                outs.extend(members.into_iter().map(GroupOut::Reach));
+                outs
             }
         }
     }

@@ -65,10 +65,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::api::{ConnId, Output};
+use crate::peer::config::LinkConfig;
 use crate::peer::io::{Io, Timer};
+use crate::peer::misbehaved::LinkViolation;
 use crate::wire::peer::PeerMessage;
 use crate::wire::transfer::TransferMessage;
 use crate::wire::{Deframer, ErrorCode, Hello, Message, Name, PROTOCOL_VERSION, Refusal, Role};
@@ -87,6 +89,20 @@ enum Stage {
     /// Dialer: waiting for `Verified`.
     AwaitVerified,
     Open,
+}
+
+impl Stage {
+    /// Its name, as a violation reports it.
+    fn name(self) -> &'static str {
+        match self {
+            Stage::Connecting => "Connecting",
+            Stage::AwaitHello => "AwaitHello",
+            Stage::Verifying => "Verifying",
+            Stage::AwaitSession => "AwaitSession",
+            Stage::AwaitVerified => "AwaitVerified",
+            Stage::Open => "Open",
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -123,16 +139,6 @@ impl Conn {
     }
 }
 
-/// How long links wait, from the peer's configuration.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct LinkTimes {
-    pub handshake: Duration,
-    /// First and longest wait before a redial.
-    pub reconnect: (Duration, Duration),
-    /// Silence before a `Ping`, and silence before the connection is closed.
-    pub keepalive: (Duration, Duration),
-}
-
 /// Closes `conn`, saying goodbye first unless it is still connecting: the
 /// first frame on every connection is a hello, and one that is not up yet
 /// has carried nothing (found by the `peer` fuzz target).
@@ -162,9 +168,7 @@ pub(crate) enum LinkOut {
 #[derive(Debug)]
 pub(crate) struct Links {
     me: Name,
-    handshake_timeout: Duration,
-    reconnect: (Duration, Duration),
-    keepalive: (Duration, Duration),
+    times: LinkConfig,
     conns: BTreeMap<ConnId, Conn>,
     /// Our epoch for each peer we have a connection with (see the module
     /// documentation).
@@ -178,12 +182,10 @@ pub(crate) struct Links {
 }
 
 impl Links {
-    pub fn new(me: Name, times: LinkTimes) -> Self {
+    pub fn new(me: Name, times: LinkConfig) -> Self {
         Self {
             me,
-            handshake_timeout: times.handshake,
-            reconnect: times.reconnect,
-            keepalive: times.keepalive,
+            times,
             conns: BTreeMap::new(),
             epochs: BTreeMap::new(),
             open: BTreeMap::new(),
@@ -228,9 +230,13 @@ impl Links {
     fn schedule_redial(&mut self, io: &mut Io, name: &Name, dialer: bool) {
         let attempts = self.attempts.entry(name.clone()).or_insert(0);
         let wait = if dialer {
-            io.backoff(*attempts, self.reconnect.0, self.reconnect.1)
+            io.backoff(
+                *attempts,
+                self.times.reconnect.min,
+                self.times.reconnect.max,
+            )
         } else {
-            self.reconnect.1
+            self.times.reconnect.max
         };
         *attempts = attempts.saturating_add(1);
         io.set_timer(Timer::Dial(name.clone()), wait);
@@ -245,7 +251,7 @@ impl Links {
         let conn = io.mint_conn();
         self.conns
             .insert(conn, Conn::new(true, None, Some(name), io.now));
-        io.set_timer(Timer::Handshake(conn), self.handshake_timeout);
+        io.set_timer(Timer::Handshake(conn), self.times.handshake_timeout);
         io.out.push_back(Output::Connect { conn, addr });
     }
 
@@ -270,7 +276,7 @@ impl Links {
     pub fn accept(&mut self, io: &mut Io, conn: ConnId, remote: SocketAddr) {
         self.conns
             .insert(conn, Conn::new(false, Some(remote), None, io.now));
-        io.set_timer(Timer::Handshake(conn), self.handshake_timeout);
+        io.set_timer(Timer::Handshake(conn), self.times.handshake_timeout);
         io.send(conn, &self.hello());
     }
 
@@ -324,7 +330,8 @@ impl Links {
         }
     }
 
-    fn violation(&mut self, io: &mut Io, conn: ConnId, reason: String) {
+    fn violation(&mut self, io: &mut Io, conn: ConnId, reason: LinkViolation) {
+        let reason = reason.to_string();
         let who = self
             .conns
             .get(&conn)
@@ -354,7 +361,7 @@ impl Links {
         if c.stage != Stage::Open {
             return;
         }
-        let (interval, timeout) = self.keepalive;
+        let (interval, timeout) = (self.times.keepalive_interval, self.times.keepalive_timeout);
         let silent = io.now.saturating_duration_since(c.heard);
         if silent >= timeout {
             let who = c.peer.clone().map_or_else(String::new, |n| n.to_string());
@@ -479,7 +486,7 @@ impl Links {
         }
         self.opened += 1;
         io.timers.cancel(&Timer::Handshake(conn));
-        io.set_timer(Timer::Keepalive(conn), self.keepalive.0);
+        io.set_timer(Timer::Keepalive(conn), self.times.keepalive_interval);
         io.timers.cancel(&Timer::Dial(name.clone()));
         self.attempts.remove(&name);
         self.looking_up.remove(&name);
@@ -547,7 +554,7 @@ impl Links {
                 Ok(Some(msg)) => outs.extend(self.on_message(io, conn, msg)),
                 Ok(None) => return outs,
                 Err(e) => {
-                    self.violation(io, conn, e.to_string());
+                    self.violation(io, conn, LinkViolation::BadBytes(e));
                     return outs;
                 }
             }
@@ -598,11 +605,11 @@ impl Links {
                 }
             }
             (Stage::Open, Message::Peer(PeerMessage::Verified)) => {
-                self.violation(io, conn, "a second Verified".into());
+                self.violation(io, conn, LinkViolation::SecondVerified);
                 Vec::new()
             }
             (Stage::Open, Message::Peer(PeerMessage::Session { .. })) => {
-                self.violation(io, conn, "a second Session".into());
+                self.violation(io, conn, LinkViolation::SecondSession);
                 Vec::new()
             }
             (Stage::Open, Message::Peer(PeerMessage::Ping)) => {
@@ -620,7 +627,10 @@ impl Links {
                 None => Vec::new(),
             },
             (stage, other) => {
-                let why = format!("unexpected {} while {stage:?}", other.kind());
+                let why = LinkViolation::Unexpected {
+                    kind: other.kind(),
+                    stage: stage.name(),
+                };
                 self.violation(io, conn, why);
                 Vec::new()
             }
@@ -639,7 +649,7 @@ impl Links {
         let claimed = match (h.role, h.name) {
             (Role::Peer, Some(n)) if n != self.me => n,
             (role, name) => {
-                self.violation(io, conn, format!("bad hello: {role} claiming {name:?}"));
+                self.violation(io, conn, LinkViolation::BadHello { role, name });
                 return Vec::new();
             }
         };

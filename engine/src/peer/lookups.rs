@@ -1,118 +1,151 @@
-//! The registry side of the role machine: what the peer does with what its
-//! [`RegistryLink`](super::registry_link::RegistryLink) reports: the session
-//! coming up (re-publish the profile, refresh presence, resume dials and
-//! identity checks) or going down, presence pushes, and the answers to
-//! `/who`, `/search`, `/whois`, `/files`, paged up to [`MAX_LISTING_PAGES`].
+//! Registry look-ups ([`Query`]): why each request was made, what its
+//! answer accumulates (listings paged up to [`MAX_LISTING_PAGES`]), and what
+//! an answer, a refusal or a lost session means. A query owns its partial
+//! result; it reports what is complete itself (`/who`, `/search`, `/whois`,
+//! `/files`) and hands back as an [`Answer`] what concerns another room
+//! (a dial, an identity check, presence, the profile).
 
-use crate::limits::MAX_LISTING_PAGES;
-use crate::peer::io::Timer;
-use crate::peer::registry_link::RegOut;
-use crate::peer::{Peer, PeerEvent, Query};
-use crate::wire::registry::{FileCursor, ReplyBody, RequestBody};
-use crate::wire::{ErrorCode, Refusal};
+use std::net::SocketAddr;
 
-impl Peer {
-    pub(crate) fn on_registry(&mut self, outs: Vec<RegOut<Query>>) {
-        for out in outs {
-            match out {
-                RegOut::Up { first } => self.registry_up(first),
-                RegOut::Down { reason, abandoned } => {
-                    for q in abandoned {
-                        self.abandoned(q);
-                    }
-                    self.io.event(PeerEvent::RegistryLost { reason });
-                }
-                RegOut::Stopped { code, reason } => self.stop(code, reason),
-                RegOut::Reply(q, result) => self.on_reply(q, result),
-                RegOut::Presence(p) => {
-                    if p.online {
-                        self.online.insert(p.name.clone());
-                    } else {
-                        self.online.remove(&p.name);
-                    }
-                    self.io.event(PeerEvent::Presence {
-                        name: p.name.clone(),
-                        online: p.online,
-                    });
-                    if p.online && self.wants(&p.name) && !self.links.is_underway(&p.name) {
-                        // Whatever backoff there was, now is the time.
-                        self.io.timers.cancel(&Timer::Dial(p.name.clone()));
-                        self.ensure_link(&p.name);
-                    }
-                }
-            }
-        }
+use crate::bounded::Text;
+use crate::ids::ConnId;
+use crate::limits::{MAX_LISTING_PAGES, MAX_SEARCH_LEN};
+use crate::peer::event::PeerEvent;
+use crate::peer::io::Io;
+use crate::wire::registry::{
+    FileCursor, FileEntry, PeerInfo, Profile, ReplyBody, RequestBody, UserEntry,
+};
+use crate::wire::{ErrorCode, Name, Refusal};
+
+/// Why a registry request was made, with what its answer accumulates.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Query {
+    Who {
+        users: Vec<UserEntry>,
+        pages: usize,
+    },
+    Search {
+        text: Text<MAX_SEARCH_LEN>,
+        users: Vec<UserEntry>,
+        pages: usize,
+    },
+    Files {
+        owner: Option<Name>,
+        files: Vec<FileEntry>,
+        pages: usize,
+    },
+    Whois(Name),
+    WhoisFiles {
+        info: PeerInfo,
+        files: Vec<FileEntry>,
+        pages: usize,
+    },
+    /// Where to dial this peer.
+    Dial(Name),
+    /// Where the registry says the claimed name of this connection is.
+    Verify(ConnId, Name),
+    /// This peer's own profile, when it has no local copy.
+    OwnProfile,
+    SetProfile,
+    /// Who is online, for friends' presence.
+    Roster {
+        online: Vec<Name>,
+        pages: usize,
+    },
+}
+
+/// What an answer needs done outside the query.
+#[derive(Debug)]
+pub(crate) enum Answer {
+    /// Nothing more (what was complete is reported).
+    Done,
+    /// Ask the registry for the next page.
+    Next(Query, RequestBody),
+    /// Where to dial `name`: at this address, or nowhere (it is offline).
+    Dial(Name, Option<SocketAddr>),
+    /// The registry does not know `name` (its message says so).
+    Unknown(Name, String),
+    /// The look-up for a dial failed for another reason: try again later.
+    DialFailed(Name),
+    /// The identity check of a connection: where the claimed name is.
+    Verified(ConnId, Result<Option<SocketAddr>, Refusal>),
+    /// This peer's own profile as the registry has it.
+    OwnProfile(Profile),
+    /// Everyone online.
+    Roster(Vec<Name>),
+}
+
+impl Query {
+    /// `/who`.
+    pub fn who() -> (Self, RequestBody) {
+        let q = Query::Who {
+            users: Vec::new(),
+            pages: 0,
+        };
+        (q, RequestBody::List { after: None })
     }
 
-    fn registry_up(&mut self, first: bool) {
-        let me = self.me().clone();
-        if first {
-            self.io.event(PeerEvent::Ready {
-                name: me.clone(),
-                listen: self.config.listen,
-            });
-        } else {
-            self.io.event(PeerEvent::RegistryBack);
-        }
-        match self.profile.clone() {
-            Some(profile) => {
-                let body = RequestBody::SetProfile { profile };
-                self.reg.request(&mut self.io, Query::SetProfile, body);
-            }
-            None => {
-                let body = RequestBody::Lookup { name: me };
-                self.reg.request(&mut self.io, Query::OwnProfile, body);
-            }
-        }
-        let body = RequestBody::List { after: None };
+    /// `/search TEXT`.
+    pub fn search(text: Text<MAX_SEARCH_LEN>) -> (Self, RequestBody) {
+        let body = RequestBody::Search {
+            text: text.clone(),
+            after: None,
+        };
+        let q = Query::Search {
+            text,
+            users: Vec::new(),
+            pages: 0,
+        };
+        (q, body)
+    }
+
+    /// `/files [NAME]`.
+    pub fn files(owner: Option<Name>) -> (Self, RequestBody) {
+        let body = RequestBody::Files {
+            owner: owner.clone(),
+            after: None,
+        };
+        let q = Query::Files {
+            owner,
+            files: Vec::new(),
+            pages: 0,
+        };
+        (q, body)
+    }
+
+    /// Who is online (at every log-in).
+    pub fn roster() -> (Self, RequestBody) {
         let q = Query::Roster {
             online: Vec::new(),
             pages: 0,
         };
-        self.reg.request(&mut self.io, q, body);
-        for (conn, name) in self.links.verifying() {
-            let body = RequestBody::Lookup { name: name.clone() };
-            self.reg
-                .request(&mut self.io, Query::Verify(conn, name), body);
-        }
-        for name in self.wanted() {
-            self.ensure_link(&name);
-        }
+        (q, RequestBody::List { after: None })
     }
 
-    fn abandoned(&mut self, q: Query) {
-        match q {
-            Query::Who { .. } | Query::Search { .. } | Query::Files { .. } | Query::Whois(_) => {
-                self.io
-                    .error("the registry connection was lost; try again when it is back")
-            }
-            Query::WhoisFiles { .. } => self
-                .io
-                .error("the registry connection was lost; try again when it is back"),
-            Query::Dial(name) => self.links.set_looking_up(&name, false),
-            // Asked again when the registry is back.
-            Query::Verify(..) | Query::OwnProfile | Query::SetProfile | Query::Roster { .. } => {}
-        }
+    /// Where `name` is; `why` says what for.
+    pub fn lookup(why: Self, name: &Name) -> (Self, RequestBody) {
+        (why, RequestBody::Lookup { name: name.clone() })
     }
 
-    fn on_reply(&mut self, q: Query, result: Result<ReplyBody, Refusal>) {
+    /// The registry answered.
+    pub fn on_reply(self, io: &mut Io, result: Result<ReplyBody, Refusal>) -> Answer {
         let result = match result {
             Ok(body) => body,
-            Err(refusal) => return self.on_refusal(q, refusal),
+            Err(refusal) => return self.on_refusal(io, refusal),
         };
-        match (q, result) {
+        match (self, result) {
             (Query::Who { mut users, pages }, ReplyBody::Users { users: page, more }) => {
-                users.extend(page.into_vec());
-                match self.next_page(more, pages, users.last().map(|u| u.name.clone())) {
-                    Some(after) => {
-                        let q = Query::Who {
+                match next_page(io, &mut users, page.into_vec(), more, pages, |u| {
+                    u.name.clone()
+                }) {
+                    Some(after) => Answer::Next(
+                        Query::Who {
                             users,
                             pages: pages + 1,
-                        };
-                        self.reg
-                            .request(&mut self.io, q, RequestBody::List { after });
-                    }
-                    None => self.io.event(PeerEvent::Users { users }),
+                        },
+                        RequestBody::List { after },
+                    ),
+                    None => done(io, PeerEvent::Users { users }),
                 }
             }
             (
@@ -122,24 +155,23 @@ impl Peer {
                     pages,
                 },
                 ReplyBody::Users { users: page, more },
-            ) => {
-                users.extend(page.into_vec());
-                match self.next_page(more, pages, users.last().map(|u| u.name.clone())) {
-                    Some(after) => {
-                        let body = RequestBody::Search {
-                            text: text.clone(),
-                            after,
-                        };
-                        let q = Query::Search {
-                            text,
-                            users,
-                            pages: pages + 1,
-                        };
-                        self.reg.request(&mut self.io, q, body);
-                    }
-                    None => self.io.event(PeerEvent::Users { users }),
+            ) => match next_page(io, &mut users, page.into_vec(), more, pages, |u| {
+                u.name.clone()
+            }) {
+                Some(after) => {
+                    let body = RequestBody::Search {
+                        text: text.clone(),
+                        after,
+                    };
+                    let q = Query::Search {
+                        text,
+                        users,
+                        pages: pages + 1,
+                    };
+                    Answer::Next(q, body)
                 }
-            }
+                None => done(io, PeerEvent::Users { users }),
+            },
             (
                 Query::Files {
                     owner,
@@ -147,34 +179,25 @@ impl Peer {
                     pages,
                 },
                 ReplyBody::Files { files: page, more },
-            ) => {
-                files.extend(page.into_vec());
-                let cursor = files.last().map(|f| FileCursor {
-                    owner: f.owner.clone(),
-                    name: f.file.name.clone(),
-                });
-                match self.next_page(more, pages, cursor) {
-                    Some(after) => {
-                        let body = RequestBody::Files {
-                            owner: owner.clone(),
-                            after,
-                        };
-                        let q = Query::Files {
-                            owner,
-                            files,
-                            pages: pages + 1,
-                        };
-                        self.reg.request(&mut self.io, q, body);
-                    }
-                    None => self.io.event(PeerEvent::Files { files }),
+            ) => match next_page(io, &mut files, page.into_vec(), more, pages, cursor) {
+                Some(after) => {
+                    let body = RequestBody::Files {
+                        owner: owner.clone(),
+                        after,
+                    };
+                    let q = Query::Files {
+                        owner,
+                        files,
+                        pages: pages + 1,
+                    };
+                    Answer::Next(q, body)
                 }
-            }
+                None => done(io, PeerEvent::Files { files }),
+            },
             (Query::Whois(_), ReplyBody::Peer(info)) => {
                 if info.addr.is_none() {
-                    return self.io.event(PeerEvent::Whois {
-                        info,
-                        files: Vec::new(),
-                    });
+                    let files = Vec::new();
+                    return done(io, PeerEvent::Whois { info, files });
                 }
                 let body = RequestBody::Files {
                     owner: Some(info.name.clone()),
@@ -185,7 +208,7 @@ impl Peer {
                     files: Vec::new(),
                     pages: 0,
                 };
-                self.reg.request(&mut self.io, q, body);
+                Answer::Next(q, body)
             }
             (
                 Query::WhoisFiles {
@@ -194,113 +217,122 @@ impl Peer {
                     pages,
                 },
                 ReplyBody::Files { files: page, more },
-            ) => {
-                files.extend(page.into_vec());
-                let cursor = files.last().map(|f| FileCursor {
-                    owner: f.owner.clone(),
-                    name: f.file.name.clone(),
-                });
-                match self.next_page(more, pages, cursor) {
-                    Some(after) => {
-                        let body = RequestBody::Files {
-                            owner: Some(info.name.clone()),
-                            after,
-                        };
-                        let q = Query::WhoisFiles {
-                            info,
-                            files,
-                            pages: pages + 1,
-                        };
-                        self.reg.request(&mut self.io, q, body);
-                    }
-                    None => {
-                        let files = files.into_iter().map(|f| f.file).collect();
-                        self.io.event(PeerEvent::Whois { info, files })
-                    }
+            ) => match next_page(io, &mut files, page.into_vec(), more, pages, cursor) {
+                Some(after) => {
+                    let body = RequestBody::Files {
+                        owner: Some(info.name.clone()),
+                        after,
+                    };
+                    let q = Query::WhoisFiles {
+                        info,
+                        files,
+                        pages: pages + 1,
+                    };
+                    Answer::Next(q, body)
                 }
-            }
-            (Query::Dial(name), ReplyBody::Peer(info)) => match info.addr {
-                Some(addr) if self.wants(&name) => self.links.dial(&mut self.io, name, addr),
-                Some(_) => self.links.set_looking_up(&name, false),
                 None => {
-                    self.links.set_looking_up(&name, false);
-                    self.peer_offline(&name);
-                    self.transfers_offline(&name);
+                    let files = files.into_iter().map(|f| f.file).collect();
+                    done(io, PeerEvent::Whois { info, files })
                 }
             },
+            (Query::Dial(name), ReplyBody::Peer(info)) => Answer::Dial(name, info.addr),
             (Query::Verify(conn, _), ReplyBody::Peer(info)) => {
-                let outs = self.links.verified(&mut self.io, conn, Ok(info.addr));
-                self.on_link(outs);
+                Answer::Verified(conn, Ok(info.addr))
             }
-            (Query::OwnProfile, ReplyBody::Peer(info)) => {
-                if self.profile.is_none() {
-                    self.profile = Some(info.profile);
-                }
-            }
-            (Query::SetProfile, _) => {}
+            (Query::OwnProfile, ReplyBody::Peer(info)) => Answer::OwnProfile(info.profile),
+            (Query::SetProfile, _) => Answer::Done,
             (Query::Roster { mut online, pages }, ReplyBody::Users { users, more }) => {
-                online.extend(users.into_vec().into_iter().map(|u| u.name));
-                match self.next_page(more, pages, online.last().cloned()) {
-                    Some(after) => {
-                        let q = Query::Roster {
+                let page = users.into_vec().into_iter().map(|u| u.name).collect();
+                match next_page(io, &mut online, page, more, pages, Name::clone) {
+                    Some(after) => Answer::Next(
+                        Query::Roster {
                             online,
                             pages: pages + 1,
-                        };
-                        self.reg
-                            .request(&mut self.io, q, RequestBody::List { after });
-                    }
-                    None => self.online = online.into_iter().collect(),
+                        },
+                        RequestBody::List { after },
+                    ),
+                    None => Answer::Roster(online),
                 }
             }
             (q, body) => {
                 // The registry answered with the wrong kind of reply: a bug
                 // there; say so rather than guess.
-                self.io.notice(format!(
+                io.notice(format!(
                     "the registry answered {q:?} with an unexpected {body:?}"
                 ));
+                Answer::Done
             }
         }
     }
 
-    /// The cursor for the next page, or `None` when the listing is complete
-    /// (or long enough: then the user is told it was cut).
-    fn next_page<C>(&mut self, more: bool, pages: usize, last: Option<C>) -> Option<Option<C>> {
-        if !more {
-            return None;
-        }
-        if pages + 1 >= MAX_LISTING_PAGES {
-            self.io.notice(format!(
-                "the listing is longer than {MAX_LISTING_PAGES} pages; showing the first ones"
-            ));
-            return None;
-        }
-        last.map(Some)
-    }
-
-    fn on_refusal(&mut self, q: Query, refusal: Refusal) {
-        match q {
+    fn on_refusal(self, io: &mut Io, refusal: Refusal) -> Answer {
+        match self {
             Query::Who { .. }
             | Query::Search { .. }
             | Query::Files { .. }
             | Query::Whois(_)
-            | Query::WhoisFiles { .. } => self.io.error(refusal.message.to_string()),
-            Query::Dial(name) => {
-                if refusal.code == ErrorCode::UnknownName {
-                    self.links.set_looking_up(&name, false);
-                    self.peer_unknown(&name, refusal.message.as_str());
-                    self.transfers_unknown(&name, refusal.message.as_str());
-                } else {
-                    self.links.lookup_failed(&mut self.io, &name);
-                }
+            | Query::WhoisFiles { .. } => io.error(refusal.message.to_string()),
+            Query::Dial(name) if refusal.code == ErrorCode::UnknownName => {
+                return Answer::Unknown(name, refusal.message.to_string());
             }
-            Query::Verify(conn, _) => {
-                let outs = self.links.verified(&mut self.io, conn, Err(refusal));
-                self.on_link(outs);
-            }
-            Query::SetProfile => self
-                .io
-                .error(format!("the registry refused the profile: {refusal}")),
+            Query::Dial(name) => return Answer::DialFailed(name),
+            Query::Verify(conn, _) => return Answer::Verified(conn, Err(refusal)),
+            Query::SetProfile => io.error(format!("the registry refused the profile: {refusal}")),
             Query::OwnProfile | Query::Roster { .. } => {}
         }
+        Answer::Done
     }
+
+    /// The session was lost before the answer came. `Some(name)`: the
+    /// look-up for a dial of `name` is dropped.
+    pub fn abandoned(self, io: &mut Io) -> Option<Name> {
+        match self {
+            Query::Who { .. }
+            | Query::Search { .. }
+            | Query::Files { .. }
+            | Query::Whois(_)
+            | Query::WhoisFiles { .. } => {
+                io.error("the registry connection was lost; try again when it is back")
+            }
+            Query::Dial(name) => return Some(name),
+            // Asked again when the registry is back.
+            Query::Verify(..) | Query::OwnProfile | Query::SetProfile | Query::Roster { .. } => {}
+        }
+        None
+    }
+}
+
+fn done(io: &mut Io, e: PeerEvent) -> Answer {
+    io.event(e);
+    Answer::Done
+}
+
+fn cursor(f: &FileEntry) -> FileCursor {
+    FileCursor {
+        owner: f.owner.clone(),
+        name: f.file.name.clone(),
+    }
+}
+
+/// Adds `page` to `acc`; the cursor for the next page, or `None` when the
+/// listing is complete (or long enough: then the user is told it was cut).
+fn next_page<T, C>(
+    io: &mut Io,
+    acc: &mut Vec<T>,
+    page: Vec<T>,
+    more: bool,
+    pages: usize,
+    cursor: impl Fn(&T) -> C,
+) -> Option<Option<C>> {
+    acc.extend(page);
+    if !more {
+        return None;
+    }
+    if pages + 1 >= MAX_LISTING_PAGES {
+        io.notice(format!(
+            "the listing is longer than {MAX_LISTING_PAGES} pages; showing the first ones"
+        ));
+        return None;
+    }
+    acc.last().map(|last| Some(cursor(last)))
 }

@@ -33,11 +33,13 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::api::ConnId;
 use crate::bounded::List;
+use crate::peer::config::SessionConfig;
 use crate::peer::io::{Io, Timer};
+use crate::peer::misbehaved::RegistryViolation;
 use crate::peer::records::PeerRecord;
 use crate::wire::registry::{
     LoginStamp, Password, Presence, Reply, ReplyBody, Request, RequestBody, SharedFile,
@@ -97,17 +99,23 @@ enum State {
     Stopped,
 }
 
+/// Who logs in, where, and what it publishes.
+#[derive(Debug, Clone)]
+pub(crate) struct Login {
+    /// Where the registry listens.
+    pub registry: SocketAddr,
+    pub name: Name,
+    pub password: Password,
+    /// Where other peers reach this one.
+    pub listen: SocketAddr,
+    pub shared: Vec<SharedFile>,
+}
+
 /// See the module documentation.
 #[derive(Debug)]
 pub(crate) struct RegistryLink<Q> {
-    addr: SocketAddr,
-    name: Name,
-    password: Password,
-    listen: SocketAddr,
-    shared: Vec<SharedFile>,
-    heartbeat: Duration,
-    reply_timeout: Duration,
-    reconnect: (Duration, Duration),
+    login: Login,
+    times: SessionConfig,
     state: State,
     deframer: Deframer,
     greeted: bool,
@@ -121,26 +129,10 @@ pub(crate) struct RegistryLink<Q> {
 }
 
 impl<Q> RegistryLink<Q> {
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        addr: SocketAddr,
-        name: Name,
-        password: Password,
-        listen: SocketAddr,
-        shared: Vec<SharedFile>,
-        heartbeat: Duration,
-        reply_timeout: Duration,
-        reconnect: (Duration, Duration),
-    ) -> Self {
+    pub fn new(login: Login, times: SessionConfig) -> Self {
         Self {
-            addr,
-            name,
-            password,
-            listen,
-            shared,
-            heartbeat,
-            reply_timeout,
-            reconnect,
+            login,
+            times,
             state: State::Waiting,
             deframer: Deframer::new(),
             greeted: false,
@@ -175,10 +167,10 @@ impl<Q> RegistryLink<Q> {
         self.state = State::Connecting(conn);
         self.deframer = Deframer::new();
         self.greeted = false;
-        io.set_timer(Timer::RegistryReply, self.reply_timeout);
+        io.set_timer(Timer::RegistryReply, self.times.reply_timeout);
         io.out.push_back(crate::api::Output::Connect {
             conn,
-            addr: self.addr,
+            addr: self.login.registry,
         });
     }
 
@@ -206,7 +198,7 @@ impl<Q> RegistryLink<Q> {
             },
         );
         if io.timers.get(&Timer::RegistryReply).is_none() {
-            io.set_timer(Timer::RegistryReply, self.reply_timeout);
+            io.set_timer(Timer::RegistryReply, self.times.reply_timeout);
         }
         io.send(conn, &Message::Request(Request { id, body }));
     }
@@ -214,7 +206,7 @@ impl<Q> RegistryLink<Q> {
     /// [`Timer::RegistryReply`] fired: drops the connection if a connect or
     /// the oldest request is past its deadline, else waits for that one.
     pub fn on_reply_timer(&mut self, io: &mut Io) -> Vec<RegOut<Q>> {
-        let secs = self.reply_timeout.as_secs_f64();
+        let secs = self.times.reply_timeout.as_secs_f64();
         match self.state {
             State::Connecting(_) => {
                 let why = format!("the registry did not accept the connection within {secs} s");
@@ -226,7 +218,7 @@ impl<Q> RegistryLink<Q> {
         let Some(oldest) = self.pending.values().map(|p| p.sent).min() else {
             return Vec::new();
         };
-        let deadline = oldest + self.reply_timeout;
+        let deadline = oldest + self.times.reply_timeout;
         if io.now >= deadline {
             let why = format!("the registry did not answer within {secs} s");
             return self.close_and_retry(io, ErrorCode::TimedOut, why);
@@ -262,9 +254,9 @@ impl<Q> RegistryLink<Q> {
         self.stamp.count += 1;
         io.persist(PeerRecord::Logins(self.stamp));
         let body = RequestBody::Login {
-            name: self.name.clone(),
-            password: self.password.clone(),
-            listen: self.listen,
+            name: self.login.name.clone(),
+            password: self.login.password.clone(),
+            listen: self.login.listen,
             stamp: self.stamp,
         };
         self.send_request(io, Query::Session(SessionStep::Login), body);
@@ -283,7 +275,11 @@ impl<Q> RegistryLink<Q> {
         self.state = State::Waiting;
         io.timers.cancel(&Timer::Heartbeat);
         io.timers.cancel(&Timer::RegistryReply);
-        let wait = io.backoff(self.attempts, self.reconnect.0, self.reconnect.1);
+        let wait = io.backoff(
+            self.attempts,
+            self.times.reconnect.min,
+            self.times.reconnect.max,
+        );
         self.attempts = self.attempts.saturating_add(1);
         io.set_timer(Timer::RegistryRetry, wait);
         let abandoned = std::mem::take(&mut self.pending)
@@ -307,6 +303,10 @@ impl<Q> RegistryLink<Q> {
             State::Waiting | State::Stopped => {}
         }
         self.lost(io, reason)
+    }
+
+    fn violation(&mut self, io: &mut Io, v: RegistryViolation) -> Vec<RegOut<Q>> {
+        self.close_and_retry(io, ErrorCode::ProtocolViolation, v.to_string())
     }
 
     fn stop(&mut self, io: &mut Io, code: ErrorCode, reason: String) -> Vec<RegOut<Q>> {
@@ -350,7 +350,7 @@ impl<Q> RegistryLink<Q> {
                 Query::Session(SessionStep::Chore),
                 RequestBody::Heartbeat,
             );
-            io.set_timer(Timer::Heartbeat, self.heartbeat);
+            io.set_timer(Timer::Heartbeat, self.times.heartbeat_interval);
         }
     }
 
@@ -368,8 +368,7 @@ impl<Q> RegistryLink<Q> {
                 Ok(Some(msg)) => outs.extend(self.on_message(io, msg)),
                 Ok(None) => return outs,
                 Err(e @ (WireError::FrameTooLong { .. } | WireError::Malformed(_))) => {
-                    let why = format!("the registry sent bad bytes: {e}");
-                    outs.extend(self.close_and_retry(io, ErrorCode::ProtocolViolation, why));
+                    outs.extend(self.violation(io, RegistryViolation::BadBytes(e)));
                     return outs;
                 }
             }
@@ -392,20 +391,14 @@ impl<Q> RegistryLink<Q> {
                 }
                 // A goodbye can come first (the registry refused us at once).
                 Message::Goodbye(g) => self.on_goodbye(io, g.code, g.reason.to_string()),
-                other => {
-                    let why = format!("expected the registry's hello, got {}", other.kind());
-                    self.close_and_retry(io, ErrorCode::ProtocolViolation, why)
-                }
+                other => self.violation(io, RegistryViolation::NoHello { got: other.kind() }),
             };
         }
         match msg {
             Message::Reply(r) => self.on_reply(io, r),
             Message::Presence(p) => vec![RegOut::Presence(p)],
             Message::Goodbye(g) => self.on_goodbye(io, g.code, g.reason.to_string()),
-            other => {
-                let why = format!("the registry sent a {}", other.kind());
-                self.close_and_retry(io, ErrorCode::ProtocolViolation, why)
-            }
+            other => self.violation(io, RegistryViolation::Unexpected { kind: other.kind() }),
         }
     }
 
@@ -423,11 +416,7 @@ impl<Q> RegistryLink<Q> {
 
     fn on_reply(&mut self, io: &mut Io, reply: Reply) -> Vec<RegOut<Q>> {
         let Some(Pending { query: q, .. }) = self.pending.remove(&reply.id) else {
-            let why = format!(
-                "the registry answered request {} that was never asked",
-                reply.id
-            );
-            return self.close_and_retry(io, ErrorCode::ProtocolViolation, why);
+            return self.violation(io, RegistryViolation::UnaskedReply(reply.id));
         };
         match (q, reply.result) {
             (Query::User(u), result) => vec![RegOut::Reply(u, result)],
@@ -439,14 +428,14 @@ impl<Q> RegistryLink<Q> {
             (Query::Session(SessionStep::Login), Ok(_)) => self.logged_in(io),
             (Query::Session(SessionStep::Login), Err(r)) if r.code == ErrorCode::UnknownName => {
                 let body = RequestBody::Register {
-                    name: self.name.clone(),
-                    password: self.password.clone(),
+                    name: self.login.name.clone(),
+                    password: self.login.password.clone(),
                 };
                 self.send_request(io, Query::Session(SessionStep::Register), body);
                 Vec::new()
             }
             (Query::Session(SessionStep::Register), Ok(_)) => {
-                io.notice(format!("registered the name {}", self.name));
+                io.notice(format!("registered the name {}", self.login.name));
                 self.login(io);
                 Vec::new()
             }
@@ -471,12 +460,12 @@ impl<Q> RegistryLink<Q> {
         self.down_told = false;
         let chore = || Query::Session(SessionStep::Chore);
         self.send_request(io, chore(), RequestBody::WatchPresence { on: true });
-        let files = List::new(self.shared.clone()).unwrap_or_else(|e| {
+        let files = List::new(self.login.shared.clone()).unwrap_or_else(|e| {
             io.error(format!("too many shared files to publish: {e}"));
             List::default()
         });
         self.send_request(io, chore(), RequestBody::Publish { files });
-        io.set_timer(Timer::Heartbeat, self.heartbeat);
+        io.set_timer(Timer::Heartbeat, self.times.heartbeat_interval);
         let first = !self.ever_up;
         self.ever_up = true;
         vec![RegOut::Up { first }]
@@ -489,7 +478,7 @@ mod tests {
     use crate::api::Output;
     use crate::bounded::Text;
     use crate::wire::{Goodbye, encode};
-    use std::time::Instant;
+    use std::time::{Duration, Instant};
 
     /// Regression (peer fuzz target): `/quit` while the registry connection
     /// was still connecting sent a goodbye as its first frame.
@@ -512,16 +501,19 @@ mod tests {
         let io = Io::new(Instant::now(), 1);
         let addr: SocketAddr = "10.0.0.1:7000".parse().unwrap();
         let d = Duration::from_secs(1);
-        let l = RegistryLink::new(
-            addr,
-            Name::new("ann").unwrap(),
-            Password(Text::new("pw").unwrap()),
-            addr,
-            Vec::new(),
-            d,
-            2 * d,
-            (d, d),
-        );
+        let login = Login {
+            registry: addr,
+            name: Name::new("ann").unwrap(),
+            password: Password(Text::new("pw").unwrap()),
+            listen: addr,
+            shared: Vec::new(),
+        };
+        let times = SessionConfig {
+            heartbeat_interval: d,
+            reply_timeout: 2 * d,
+            reconnect: crate::peer::config::Backoff { min: d, max: d },
+        };
+        let l = RegistryLink::new(login, times);
         (io, l)
     }
 

@@ -23,6 +23,7 @@ use std::collections::BTreeMap;
 
 use crate::peer::io::Io;
 use crate::peer::records::{OutItem, PeerRecord, outbox_key};
+use crate::planted::{PlantedBug, PlantedBugs};
 use crate::wire::peer::{Conv, Payload, PeerMessage};
 use crate::wire::{GroupName, Name};
 
@@ -45,11 +46,18 @@ pub(crate) struct Streams {
     delivered: BTreeMap<StreamKey, u64>,
     group_seq: BTreeMap<GroupName, u64>,
     /// PLANTED BUG `DeliverDuplicate` (tests only): see [`Streams::receive`].
-    #[cfg(feature = "planted-bugs")]
-    pub(crate) planted_duplicate: bool,
+    planted: PlantedBugs,
 }
 
 impl Streams {
+    /// Empty streams, with the bugs planted in this peer (tests only).
+    pub fn new(planted: PlantedBugs) -> Self {
+        Self {
+            planted,
+            ..Self::default()
+        }
+    }
+
     /// Takes what it needs from a peer's records.
     pub fn restore(&mut self, r: &PeerRecord) {
         match r {
@@ -261,8 +269,7 @@ impl Streams {
     ) -> (Received, u64) {
         let key = (from.clone(), conv.clone());
         let old = self.delivered.get(&key).copied().unwrap_or(0);
-        #[cfg(feature = "planted-bugs")]
-        if self.planted_duplicate && seq == old && seq > 0 {
+        if seq == old && seq > 0 && self.planted.has(PlantedBug::DeliverDuplicate) {
             // PLANTED BUG: a resent copy of the last delivered item is shown again.
             return (Received::Deliver, old);
         }

@@ -1,9 +1,14 @@
 //! [`Transfers`]: the file transfers of a peer, and how the role machine
 //! drives them (see [`crate::transfer`] for the sub-machines themselves).
+//! Owns the sub-machines, their keys, their `Timer::Transfer`s and which
+//! connection each remote's transfers were told of; what goes to a link,
+//! to the questions or into the peer's outputs comes back as
+//! [`TransferOut`]s, in the order produced, for the role machine to carry
+//! out right after the call.
 //!
 //! The peer owns one map from (remote name, [`TransferKey`]) to its local
 //! [`TransferId`] and one from `TransferId` to the sub-machine. Everything
-//! reaches a sub-machine through [`Peer::drive_transfer`], which, right
+//! reaches a sub-machine through [`Transfers::drive`], which, right
 //! after the call, drains what the sub-machine produced: its messages onto
 //! the remote's open connection, its file outputs and records into the
 //! peer's outputs, its events turned into [`PeerEvent`]s, its deadline into
@@ -18,7 +23,7 @@
 //! [`MAX_TRANSFERS_PER_PEER`] transfers share one).
 //!
 //! **Connections.** Sub-machines are told `handle_connected` /
-//! `handle_disconnected` per remote by [`Peer::transfer_sync`], which
+//! `handle_disconnected` per remote by [`Transfers::sync`], which
 //! compares the open connection to that remote with the one its transfers
 //! were last told about (`told`). It runs before a transfer message is
 //! routed (so a message never reaches a sub-machine that thinks it is
@@ -31,17 +36,16 @@
 //! Invariants: `keys` and `machines` hold the same transfers; every
 //! transfer with a deadline has exactly that deadline as its
 //! `Timer::Transfer`; `offers[id]` is the question of a pending offer, on
-//! the same [`Questions`](super::chat::Questions) queue as chat requests and
+//! the same [`Questions`](super::questions::Questions) queue as chat requests and
 //! group invitations, removed with the offer.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
-use crate::api::{CommandError, ConnId, Input, Output, TransferId};
+use crate::api::{ConnId, Input, Output, TransferId};
+use crate::error::{CommandError, SelfAction};
+use crate::ids::RequestId;
 use crate::limits::{MAX_TRANSFERS, MAX_TRANSFERS_PER_PEER};
-use crate::peer::Peer;
-use crate::peer::chat::{Question, Questions};
-use crate::peer::command::RequestId;
 use crate::peer::event::{PeerEvent, TransferStatus};
 use crate::peer::io::{Io, Timer};
 use crate::transfer::{
@@ -59,6 +63,11 @@ pub(crate) enum Machine {
 }
 
 impl Machine {
+    /// The other peer.
+    pub fn peer(&self) -> &Name {
+        self.get().peer()
+    }
+
     fn get(&self) -> &dyn TransferMachine {
         match self {
             Machine::Send(s) => s,
@@ -72,6 +81,31 @@ impl Machine {
             Machine::Receive(r) => r,
         }
     }
+}
+
+/// What transfers need done outside themselves, in this order.
+#[derive(Debug)]
+pub(crate) enum TransferOut {
+    /// Send this over the remote's open link (lost if none: the transfer
+    /// is told of the loss by [`Transfers::sync`]).
+    Send(Name, TransferMessage),
+    /// Pass this output on.
+    Out(Output<PeerEvent>),
+    /// An offer arrived: ask the user, then [`Transfers::offered`].
+    Offered {
+        id: TransferId,
+        from: Name,
+        name: String,
+        size: u64,
+        files: usize,
+    },
+    /// Transfer `id`'s offer, if still asked, is moot
+    /// ([`Transfers::take_offer`]).
+    Withdraw(TransferId),
+    /// A transfer wants a connection to the remote: reach it if none is open.
+    WantsLink(Name),
+    /// Start reaching the remote.
+    Reach(Name),
 }
 
 /// See the module documentation.
@@ -140,14 +174,24 @@ impl Transfers {
         self.machines.insert(id, m);
     }
 
-    /// Forgets transfer `id`; its pending question, if any.
-    fn remove(&mut self, id: TransferId) -> (Option<Machine>, Option<RequestId>) {
+    /// Forgets transfer `id` (its offer goes by [`TransferOut::Withdraw`]).
+    fn remove(&mut self, id: TransferId) -> Option<Machine> {
         let m = self.machines.remove(&id);
         if let Some(m) = &m {
             let t = m.get();
             self.keys.remove(&(t.peer().clone(), t.key()));
         }
-        (m, self.offers.remove(&id))
+        m
+    }
+
+    /// The user was asked about transfer `id`'s offer: question `rid`.
+    pub fn offered(&mut self, id: TransferId, rid: RequestId) {
+        self.offers.insert(id, rid);
+    }
+
+    /// The question of transfer `id`'s offer, if it is still asked.
+    pub fn take_offer(&mut self, id: TransferId) -> Option<RequestId> {
+        self.offers.remove(&id)
     }
 
     fn live(&self) -> impl Iterator<Item = &dyn TransferMachine> {
@@ -158,16 +202,12 @@ impl Transfers {
     }
 
     /// Whether one more transfer with `name` is allowed; why not if not.
-    pub fn room_for(&self, name: &Name) -> Result<(), String> {
+    pub fn room_for(&self, name: &Name) -> Result<(), CommandError> {
         if self.live().count() >= MAX_TRANSFERS {
-            return Err(format!(
-                "{MAX_TRANSFERS} transfers are already under way; wait for one to end or /cancel one"
-            ));
+            return Err(CommandError::TooManyTransfers);
         }
         if self.live().filter(|m| m.peer() == name).count() >= MAX_TRANSFERS_PER_PEER {
-            return Err(format!(
-                "{MAX_TRANSFERS_PER_PEER} transfers with {name} are already under way; wait for one to end or /cancel one"
-            ));
+            return Err(CommandError::TooManyTransfersWith(name.clone()));
         }
         Ok(())
     }
@@ -184,6 +224,17 @@ impl Transfers {
             .filter(|m| m.wants_connection())
             .map(|m| m.peer().clone())
             .collect()
+    }
+
+    /// Every remote with a transfer, or whose transfers were told of a link.
+    pub fn remotes(&self) -> BTreeSet<Name> {
+        let mut names: BTreeSet<Name> = self
+            .machines
+            .values()
+            .map(|m| m.get().peer().clone())
+            .collect();
+        names.extend(self.told.keys().cloned());
+        names
     }
 
     /// The live download writing under `root` in the downloads folder, if
@@ -212,32 +263,353 @@ impl Transfers {
     pub fn len(&self) -> usize {
         self.machines.len()
     }
+
+    /// Runs `f` on transfer `id` (if it still exists), then drains what it
+    /// produced. Every call into a sub-machine goes through here.
+    pub fn drive(
+        &mut self,
+        io: &mut Io,
+        id: TransferId,
+        f: impl FnOnce(&mut Machine, Instant),
+    ) -> Vec<TransferOut> {
+        let mut outs = Vec::new();
+        if let Some(m) = self.machines.get_mut(&id) {
+            f(m, io.now);
+            self.drain(io, id, &mut outs);
+        }
+        outs
+    }
+
+    fn drain(&mut self, io: &mut Io, id: TransferId, outs: &mut Vec<TransferOut>) {
+        let Some(m) = self.machines.get_mut(&id) else {
+            return;
+        };
+        let m = m.get_mut();
+        let peer = m.peer().clone();
+        while let Some(msg) = m.poll_message() {
+            outs.push(TransferOut::Send(peer.clone(), msg));
+        }
+        while let Some(out) = m.poll_output() {
+            match out {
+                Output::Event(e) => report(outs, id, &peer, e),
+                other => outs.push(TransferOut::Out(pass(other))),
+            }
+        }
+        match m.poll_timeout() {
+            Some(at) => io.timers.set(Timer::Transfer(id), at),
+            None => io.timers.cancel(&Timer::Transfer(id)),
+        }
+        if m.is_over() {
+            io.timers.cancel(&Timer::Transfer(id));
+            self.remove(id);
+            outs.push(TransferOut::Withdraw(id));
+            return;
+        }
+        // A transfer may come to want a connection with none open and none
+        // on the way: one that ended (cancelled, say) while its peer was
+        // away has to tell it, and nothing else would dial for it.
+        if m.wants_connection() {
+            outs.push(TransferOut::WantsLink(peer));
+        }
+    }
+
+    /// Tells `name`'s transfers whether a connection to `name` is up (`cur`),
+    /// if that changed since they were last told (see the module documentation).
+    pub fn sync(&mut self, io: &mut Io, name: &Name, cur: Option<ConnId>) -> Vec<TransferOut> {
+        let mut outs = Vec::new();
+        let prev = self.told.get(name).copied();
+        if cur == prev {
+            return outs;
+        }
+        match cur {
+            Some(c) => self.told.insert(name.clone(), c),
+            None => self.told.remove(name),
+        };
+        let ids = self.of_peer(name);
+        if prev.is_some() {
+            for &id in &ids {
+                outs.extend(self.drive(io, id, |m, now| m.get_mut().handle_disconnected(now)));
+            }
+        }
+        if cur.is_some() {
+            for &id in &ids {
+                outs.extend(self.drive(io, id, |m, now| m.get_mut().handle_connected(now)));
+            }
+        }
+        outs
+    }
+
+    /// After a restart: sets each restored transfer's timer.
+    pub fn restored(&mut self, io: &mut Io) -> Vec<TransferOut> {
+        let mut outs = Vec::new();
+        let ids: Vec<TransferId> = self.machines.keys().copied().collect();
+        for id in ids {
+            self.drain(io, id, &mut outs);
+        }
+        outs
+    }
+
+    /// A transfer message from `from` (`me` is this peer) on its verified
+    /// link, after [`Transfers::sync`].
+    pub fn on_message(
+        &mut self,
+        io: &mut Io,
+        me: &Name,
+        from: &Name,
+        msg: TransferMessage,
+    ) -> Vec<TransferOut> {
+        let key = msg.key();
+        if let Some(&id) = self.keys.get(&(from.clone(), key)) {
+            return self.drive(io, id, |m, now| m.get_mut().handle_message(now, msg));
+        }
+        if !msg.starts_transfer() {
+            // Never answer a Cancel: two sides that both forgot would
+            // otherwise bounce it forever.
+            if matches!(msg, TransferMessage::Cancel { .. }) {
+                return Vec::new();
+            }
+            let why = format!(
+                "{me} has no such transfer (over, or lost in a restart before it was accepted)"
+            );
+            return vec![refusal(from, key, &why)];
+        }
+        if let Err(why) = self.room_for(from) {
+            io.notice(format!("refused a {} from {from}: {why}", msg.kind()));
+            let why = format!("{me} is busy: {why}");
+            return vec![refusal(from, key, &why)];
+        }
+        let id = self.mint_id();
+        let now = io.now;
+        let config = self.config.clone();
+        let m =
+            match msg {
+                TransferMessage::Get { key, name } => {
+                    io.notice(format!("{id}: {from} is downloading {name}"));
+                    Machine::Send(SendTransfer::fetch(
+                        now,
+                        id,
+                        key,
+                        from.clone(),
+                        name,
+                        config,
+                    ))
+                }
+                TransferMessage::Offer { key, manifest } => Machine::Receive(
+                    ReceiveTransfer::offered(now, id, key, from.clone(), manifest, config),
+                ),
+                _ => return Vec::new(),
+            };
+        // Made on a live connection: it starts connected.
+        self.insert(id, m);
+        let mut outs = Vec::new();
+        self.drain(io, id, &mut outs);
+        outs
+    }
+
+    /// A file answer: to the transfer it names.
+    pub fn on_input(&mut self, io: &mut Io, input: Input<'_>) -> Vec<TransferOut> {
+        let id = match &input {
+            Input::SourceHashing { transfer, .. }
+            | Input::SourceOpened { transfer, .. }
+            | Input::PartOpened { transfer, .. }
+            | Input::ChunkRead { transfer, .. }
+            | Input::ChunkWritten { transfer, .. }
+            | Input::FileFinished { transfer, .. }
+            | Input::StorageFailed { transfer, .. } => *transfer,
+            _ => return Vec::new(),
+        };
+        self.drive(io, id, |m, now| m.get_mut().handle_input(now, input))
+    }
+
+    /// `Timer::Transfer(id)` fired.
+    pub fn on_timer(&mut self, io: &mut Io, id: TransferId) -> Vec<TransferOut> {
+        self.drive(io, id, |m, now| m.get_mut().handle_timeout(now))
+    }
+
+    /// `/get NAME FILE` by `me`, to [`Transfers::start`] after a sync. A
+    /// `.part` left by an earlier download of FILE is resumed, not started
+    /// over (the receiver re-hashes it).
+    pub fn get(
+        &mut self,
+        io: &mut Io,
+        me: &Name,
+        from: Name,
+        file: FileName,
+    ) -> Result<(TransferId, Machine), CommandError> {
+        self.check_remote(me, &from, SelfAction::DownloadFrom)?;
+        if let Some(id) = self.writing(&file) {
+            return Err(CommandError::AlreadyDownloading { file, id });
+        }
+        let id = self.mint_id();
+        let key = self.mint_key(io, &from);
+        let config = self.config.clone();
+        io.notice(format!("{id}: asking {from} for {file}"));
+        let m = ReceiveTransfer::fetch(io.now, id, key, from, file, config);
+        Ok((id, Machine::Receive(m)))
+    }
+
+    /// `/send NAME PATH` by `me`, to [`Transfers::start`] after a sync.
+    pub fn send(
+        &mut self,
+        io: &mut Io,
+        me: &Name,
+        to: Name,
+        path: String,
+    ) -> Result<(TransferId, Machine), CommandError> {
+        if path.trim().is_empty() {
+            return Err(CommandError::NothingToSend);
+        }
+        self.check_remote(me, &to, SelfAction::SendFilesTo)?;
+        let id = self.mint_id();
+        let key = self.mint_key(io, &to);
+        let config = self.config.clone();
+        io.notice(format!("{id}: offering {path} to {to}"));
+        let m = SendTransfer::offer(io.now, id, key, to, path, config);
+        Ok((id, Machine::Send(m)))
+    }
+
+    fn check_remote(&self, me: &Name, name: &Name, what: SelfAction) -> Result<(), CommandError> {
+        if name == me {
+            return Err(CommandError::Yourself(what));
+        }
+        self.room_for(name)
+    }
+
+    /// Starts a transfer the user asked for: connected at once if a link
+    /// to its peer is open (as last synced), otherwise once one is.
+    pub fn start(&mut self, io: &mut Io, id: TransferId, m: Machine) -> Vec<TransferOut> {
+        let name = m.get().peer().clone();
+        self.insert(id, m);
+        if self.told.contains_key(&name) {
+            return self.drive(io, id, |m, now| m.get_mut().handle_connected(now));
+        }
+        let mut outs = Vec::new();
+        self.drain(io, id, &mut outs);
+        outs.push(TransferOut::Reach(name));
+        outs
+    }
+
+    /// `/cancel ID`: stops it here and tells the other side.
+    pub fn cancel(
+        &mut self,
+        io: &mut Io,
+        id: TransferId,
+    ) -> Result<Vec<TransferOut>, CommandError> {
+        if !self.machines.contains_key(&id) {
+            return Err(CommandError::NoSuchTransfer(id));
+        }
+        Ok(self.drive(io, id, |m, now| m.get_mut().cancel(now)))
+    }
+
+    /// `/accept` or `/decline` of the offer of transfer `id`. An offer of
+    /// a name another download is writing is saved under the first free
+    /// `name (n).ext` instead: two downloads never share a `.part`.
+    pub fn answer(&mut self, io: &mut Io, id: TransferId, yes: bool) -> Vec<TransferOut> {
+        self.offers.remove(&id);
+        let root = match self.machines.get(&id) {
+            Some(Machine::Receive(r)) if yes => r.offered_root().cloned(),
+            _ => None,
+        };
+        let Some(root) = root.filter(|r| self.writing(r).is_some()) else {
+            return self.drive(io, id, |m, now| {
+                if let Machine::Receive(r) = m {
+                    if yes {
+                        r.accept(now);
+                    } else {
+                        r.decline(now);
+                    }
+                }
+            });
+        };
+        let free = (1..=MAX_TRANSFERS as u32 + 1)
+            .filter_map(|n| root.numbered(n))
+            .find(|name| self.writing(name).is_none());
+        let mut notice = None;
+        let mut outs = self.drive(io, id, |m, now| {
+            let Machine::Receive(r) = m else { return };
+            let Some(free) = free else {
+                notice = Some(format!("{root} cannot be given a free name; declined"));
+                return r.decline(now);
+            };
+            notice = Some(match r.accept_as(now, free.clone()) {
+                Ok(()) => format!("{root} is already being downloaded; saving this one as {free}"),
+                Err(why) => {
+                    r.decline(now);
+                    format!("cannot save {root} as {free} ({why}); declined")
+                }
+            });
+        });
+        if let Some(n) = notice {
+            let message = format!("{id}: {n}");
+            outs.push(TransferOut::Out(Output::Event(PeerEvent::Notice {
+                message,
+            })));
+        }
+        outs
+    }
+
+    /// The registry says `name` is not online: its transfers wait.
+    pub fn offline(&self, io: &mut Io, name: &Name) {
+        if self.wants(name) {
+            io.notice(format!(
+                "{name} is not online; transfers with {name} wait until they are"
+            ));
+        }
+    }
+
+    /// The registry does not know `name`: its transfers can never run. They
+    /// end here, with that reason, without waiting to tell anyone.
+    pub fn unknown(&mut self, io: &mut Io, name: &Name, why: &str) -> Vec<TransferOut> {
+        let mut outs = Vec::new();
+        for id in self.of_peer(name) {
+            let Some(mut m) = self.remove(id) else {
+                continue;
+            };
+            outs.push(TransferOut::Withdraw(id));
+            io.timers.cancel(&Timer::Transfer(id));
+            let m = m.get_mut();
+            m.cancel(io.now);
+            while m.poll_message().is_some() {}
+            while let Some(out) = m.poll_output() {
+                match out {
+                    Output::Event(TransferEvent::Failed { .. }) => {
+                        let e = PeerEvent::TransferFailed {
+                            id,
+                            reason: why.to_owned(),
+                        };
+                        outs.push(TransferOut::Out(Output::Event(e)));
+                    }
+                    Output::Event(_) => {}
+                    other => outs.push(TransferOut::Out(pass(other))),
+                }
+            }
+        }
+        outs
+    }
+}
+
+fn refusal(to: &Name, key: TransferKey, why: &str) -> TransferOut {
+    let msg = TransferMessage::Cancel {
+        key,
+        reason: Reason::truncate(why),
+    };
+    TransferOut::Send(to.clone(), msg)
 }
 
 /// Turns what transfer `id` reports into the peer's events.
-fn report(
-    io: &mut Io,
-    questions: &mut Questions,
-    offers: &mut BTreeMap<TransferId, RequestId>,
-    id: TransferId,
-    from: &Name,
-    e: TransferEvent,
-) {
+fn report(outs: &mut Vec<TransferOut>, id: TransferId, from: &Name, e: TransferEvent) {
     let event = match e {
         TransferEvent::Offered {
             name, size, files, ..
         } => {
-            let rid = questions.add(Question::File(id));
-            offers.insert(id, rid);
-            if files > 1 {
-                io.notice(format!("{id}: {from} offers {name}, {files} files"));
-            }
-            PeerEvent::FileOffer {
-                id: rid,
+            outs.push(TransferOut::Offered {
+                id,
                 from: from.clone(),
                 name,
                 size,
-            }
+                files,
+            });
+            return;
         }
         TransferEvent::Progress { done, total, rate } => PeerEvent::TransferProgress {
             id,
@@ -263,13 +635,11 @@ fn report(
         TransferEvent::Failed { reason } => {
             // An offer that ends unanswered (expired, withdrawn) is no
             // longer a question.
-            if let Some(rid) = offers.remove(&id) {
-                questions.remove(rid);
-            }
+            outs.push(TransferOut::Withdraw(id));
             PeerEvent::TransferFailed { id, reason }
         }
     };
-    io.event(event);
+    outs.push(TransferOut::Out(Output::Event(event)));
 }
 
 /// A transfer's non-event output as the peer's.
@@ -277,340 +647,4 @@ fn pass(out: Output<TransferEvent>) -> Output<PeerEvent> {
     out.map_event(|e| PeerEvent::Notice {
         message: format!("{e:?}"),
     })
-}
-
-impl Peer {
-    /// Runs `f` on transfer `id` (if it still exists), then carries out
-    /// what it produced. Every call into a sub-machine goes through here.
-    pub(crate) fn drive_transfer(&mut self, id: TransferId, f: impl FnOnce(&mut Machine, Instant)) {
-        let now = self.io.now;
-        let Some(m) = self.transfers.machines.get_mut(&id) else {
-            return;
-        };
-        f(m, now);
-        self.drain_transfer(id);
-    }
-
-    fn drain_transfer(&mut self, id: TransferId) {
-        let Some(m) = self.transfers.machines.get_mut(&id) else {
-            return;
-        };
-        let m = m.get_mut();
-        let peer = m.peer().clone();
-        while let Some(msg) = m.poll_message() {
-            // Not open: lost like bytes on a dropped connection; the
-            // transfer is told of the loss by `transfer_sync`.
-            self.links.send_transfer(&mut self.io, &peer, msg);
-        }
-        while let Some(out) = m.poll_output() {
-            match out {
-                Output::Event(e) => report(
-                    &mut self.io,
-                    &mut self.questions,
-                    &mut self.transfers.offers,
-                    id,
-                    &peer,
-                    e,
-                ),
-                other => self.io.out.push_back(pass(other)),
-            }
-        }
-        match m.poll_timeout() {
-            Some(at) => self.io.timers.set(Timer::Transfer(id), at),
-            None => self.io.timers.cancel(&Timer::Transfer(id)),
-        }
-        if m.is_over() {
-            self.io.timers.cancel(&Timer::Transfer(id));
-            if let (_, Some(rid)) = self.transfers.remove(id) {
-                self.questions.remove(rid);
-            }
-            return;
-        }
-        // A transfer may come to want a connection with none open and none
-        // on the way: one that ended (cancelled, say) while its peer was
-        // away has to tell it, and nothing else would dial for it.
-        if m.wants_connection() && self.links.conn_of(&peer).is_none() {
-            self.ensure_link(&peer);
-        }
-    }
-
-    /// Tells `name`'s transfers whether a connection to `name` is up, if that
-    /// changed since they were last told (see the module documentation).
-    pub(crate) fn transfer_sync(&mut self, name: &Name) {
-        let cur = self.links.conn_of(name);
-        let prev = self.transfers.told.get(name).copied();
-        if cur == prev {
-            return;
-        }
-        match cur {
-            Some(c) => self.transfers.told.insert(name.clone(), c),
-            None => self.transfers.told.remove(name),
-        };
-        let ids = self.transfers.of_peer(name);
-        if prev.is_some() {
-            for &id in &ids {
-                self.drive_transfer(id, |m, now| m.get_mut().handle_disconnected(now));
-            }
-        }
-        if cur.is_some() {
-            for &id in &ids {
-                self.drive_transfer(id, |m, now| m.get_mut().handle_connected(now));
-            }
-        }
-    }
-
-    /// At the end of every entry point: notices connections that came or
-    /// went by any path.
-    pub(crate) fn transfers_settle(&mut self) {
-        let mut names: BTreeSet<Name> = self
-            .transfers
-            .machines
-            .values()
-            .map(|m| m.get().peer().clone())
-            .collect();
-        names.extend(self.transfers.told.keys().cloned());
-        for name in names {
-            self.transfer_sync(&name);
-        }
-    }
-
-    /// After a restart: sets each restored transfer's timer.
-    pub(crate) fn transfers_restored(&mut self) {
-        let ids: Vec<TransferId> = self.transfers.machines.keys().copied().collect();
-        for id in ids {
-            self.drain_transfer(id);
-        }
-    }
-
-    /// A transfer message from `from` on its verified link.
-    pub(crate) fn on_transfer_message(&mut self, from: &Name, msg: TransferMessage) {
-        self.transfer_sync(from);
-        let key = msg.key();
-        if let Some(&id) = self.transfers.keys.get(&(from.clone(), key)) {
-            return self.drive_transfer(id, |m, now| m.get_mut().handle_message(now, msg));
-        }
-        if !msg.starts_transfer() {
-            // Never answer a Cancel: two sides that both forgot would
-            // otherwise bounce it forever.
-            if !matches!(msg, TransferMessage::Cancel { .. }) {
-                let why = format!(
-                    "{} has no such transfer (over, or lost in a restart before it was accepted)",
-                    self.me()
-                );
-                self.refuse_transfer(from, key, &why);
-            }
-            return;
-        }
-        if let Err(why) = self.transfers.room_for(from) {
-            self.io
-                .notice(format!("refused a {} from {from}: {why}", msg.kind()));
-            let why = format!("{} is busy: {why}", self.me());
-            return self.refuse_transfer(from, key, &why);
-        }
-        let id = self.transfers.mint_id();
-        let now = self.io.now;
-        let config = self.transfers.config.clone();
-        let m =
-            match msg {
-                TransferMessage::Get { key, name } => {
-                    self.io
-                        .notice(format!("{id}: {from} is downloading {name}"));
-                    Machine::Send(SendTransfer::fetch(
-                        now,
-                        id,
-                        key,
-                        from.clone(),
-                        name,
-                        config,
-                    ))
-                }
-                TransferMessage::Offer { key, manifest } => Machine::Receive(
-                    ReceiveTransfer::offered(now, id, key, from.clone(), manifest, config),
-                ),
-                _ => return,
-            };
-        // Made on a live connection: it starts connected.
-        self.transfers.insert(id, m);
-        self.drain_transfer(id);
-    }
-
-    fn refuse_transfer(&mut self, to: &Name, key: TransferKey, why: &str) {
-        let msg = TransferMessage::Cancel {
-            key,
-            reason: Reason::truncate(why),
-        };
-        self.links.send_transfer(&mut self.io, to, msg);
-    }
-
-    /// A file answer: to the transfer it names.
-    pub(crate) fn transfer_input(&mut self, input: Input<'_>) {
-        let id = match &input {
-            Input::SourceHashing { transfer, .. }
-            | Input::SourceOpened { transfer, .. }
-            | Input::PartOpened { transfer, .. }
-            | Input::ChunkRead { transfer, .. }
-            | Input::ChunkWritten { transfer, .. }
-            | Input::FileFinished { transfer, .. }
-            | Input::StorageFailed { transfer, .. } => *transfer,
-            _ => return,
-        };
-        self.drive_transfer(id, |m, now| m.get_mut().handle_input(now, input));
-    }
-
-    /// `Timer::Transfer(id)` fired.
-    pub(crate) fn transfer_timer(&mut self, id: TransferId) {
-        self.drive_transfer(id, |m, now| m.get_mut().handle_timeout(now));
-    }
-
-    /// Starts a transfer the user asked for: connected at once if a link
-    /// to its peer is open, otherwise once one is.
-    fn start_transfer(&mut self, id: TransferId, m: Machine) {
-        let name = m.get().peer().clone();
-        self.transfer_sync(&name);
-        self.transfers.insert(id, m);
-        if self.transfers.told.contains_key(&name) {
-            self.drive_transfer(id, |m, now| m.get_mut().handle_connected(now));
-        } else {
-            self.drain_transfer(id);
-            self.ensure_link(&name);
-        }
-    }
-
-    fn check_remote(&self, name: &Name, what: &str) -> Result<(), CommandError> {
-        if name == self.me() {
-            return Err(CommandError(format!("you cannot {what} yourself")));
-        }
-        self.transfers.room_for(name).map_err(CommandError)
-    }
-
-    /// `/get NAME FILE`. A `.part` left by an earlier download of FILE is
-    /// resumed, not started over (the receiver re-hashes it).
-    pub(crate) fn cmd_get(&mut self, from: Name, file: FileName) -> Result<(), CommandError> {
-        self.check_remote(&from, "download from")?;
-        if let Some(id) = self.transfers.writing(&file) {
-            return Err(CommandError(format!(
-                "{file} is already being downloaded ({id}); see /transfers"
-            )));
-        }
-        let id = self.transfers.mint_id();
-        let key = self.transfers.mint_key(&mut self.io, &from);
-        let config = self.transfers.config.clone();
-        self.io.notice(format!("{id}: asking {from} for {file}"));
-        let m = ReceiveTransfer::fetch(self.io.now, id, key, from, file, config);
-        self.start_transfer(id, Machine::Receive(m));
-        Ok(())
-    }
-
-    /// `/send NAME PATH`.
-    pub(crate) fn cmd_send_file(&mut self, to: Name, path: String) -> Result<(), CommandError> {
-        if path.trim().is_empty() {
-            return Err(CommandError("/send needs a file or folder to send".into()));
-        }
-        self.check_remote(&to, "send files to")?;
-        let id = self.transfers.mint_id();
-        let key = self.transfers.mint_key(&mut self.io, &to);
-        let config = self.transfers.config.clone();
-        self.io.notice(format!("{id}: offering {path} to {to}"));
-        let m = SendTransfer::offer(self.io.now, id, key, to, path, config);
-        self.start_transfer(id, Machine::Send(m));
-        Ok(())
-    }
-
-    /// `/transfers`.
-    pub(crate) fn cmd_transfers(&mut self) {
-        let transfers = self.transfers.statuses();
-        self.io.event(PeerEvent::Transfers { transfers });
-    }
-
-    /// `/cancel ID`: stops it here and tells the other side.
-    pub(crate) fn cmd_cancel(&mut self, id: TransferId) -> Result<(), CommandError> {
-        if !self.transfers.machines.contains_key(&id) {
-            return Err(CommandError(format!(
-                "there is no transfer {id} (finished already?); see /transfers"
-            )));
-        }
-        self.drive_transfer(id, |m, now| m.get_mut().cancel(now));
-        Ok(())
-    }
-
-    /// `/accept` or `/decline` of the offer of transfer `id`. An offer of
-    /// a name another download is writing is saved under the first free
-    /// `name (n).ext` instead: two downloads never share a `.part`.
-    pub(crate) fn answer_offer(&mut self, id: TransferId, yes: bool) {
-        self.transfers.offers.remove(&id);
-        let root = match self.transfers.machines.get(&id) {
-            Some(Machine::Receive(r)) if yes => r.offered_root().cloned(),
-            _ => None,
-        };
-        let Some(root) = root.filter(|r| self.transfers.writing(r).is_some()) else {
-            return self.drive_transfer(id, |m, now| {
-                if let Machine::Receive(r) = m {
-                    if yes {
-                        r.accept(now);
-                    } else {
-                        r.decline(now);
-                    }
-                }
-            });
-        };
-        let free = (1..=MAX_TRANSFERS as u32 + 1)
-            .filter_map(|n| root.numbered(n))
-            .find(|name| self.transfers.writing(name).is_none());
-        let mut notice = None;
-        self.drive_transfer(id, |m, now| {
-            let Machine::Receive(r) = m else { return };
-            let Some(free) = free else {
-                notice = Some(format!("{root} cannot be given a free name; declined"));
-                return r.decline(now);
-            };
-            notice = Some(match r.accept_as(now, free.clone()) {
-                Ok(()) => format!("{root} is already being downloaded; saving this one as {free}"),
-                Err(why) => {
-                    r.decline(now);
-                    format!("cannot save {root} as {free} ({why}); declined")
-                }
-            });
-        });
-        if let Some(n) = notice {
-            self.io.notice(format!("{id}: {n}"));
-        }
-    }
-
-    /// The registry says `name` is not online: its transfers wait.
-    pub(crate) fn transfers_offline(&mut self, name: &Name) {
-        if self.transfers.wants(name) {
-            self.io.notice(format!(
-                "{name} is not online; transfers with {name} wait until they are"
-            ));
-        }
-    }
-
-    /// The registry does not know `name`: its transfers can never run. They
-    /// end here, with that reason, without waiting to tell anyone.
-    pub(crate) fn transfers_unknown(&mut self, name: &Name, why: &str) {
-        for id in self.transfers.of_peer(name) {
-            let (Some(mut m), rid) = self.transfers.remove(id) else {
-                continue;
-            };
-            if let Some(rid) = rid {
-                self.questions.remove(rid);
-            }
-            self.io.timers.cancel(&Timer::Transfer(id));
-            let m = m.get_mut();
-            m.cancel(self.io.now);
-            while m.poll_message().is_some() {}
-            while let Some(out) = m.poll_output() {
-                match out {
-                    Output::Event(TransferEvent::Failed { .. }) => {
-                        self.io.event(PeerEvent::TransferFailed {
-                            id,
-                            reason: why.to_owned(),
-                        })
-                    }
-                    Output::Event(_) => {}
-                    other => self.io.out.push_back(pass(other)),
-                }
-            }
-        }
-    }
 }

@@ -62,30 +62,29 @@
 pub mod folder;
 pub mod index;
 pub mod offer;
-#[cfg(feature = "planted-bugs")]
-pub mod planted;
 pub mod progress;
 pub mod receive;
 mod rehash;
 pub mod send;
+pub mod status;
 mod window;
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
-
-use crate::api::{Output, Source, TransferId};
+use crate::api::{Output, TransferId};
 use crate::limits::{DEFAULT_CHUNK_LEN, DEFAULT_WINDOW, MAX_CHUNK_LEN, MAX_WINDOW};
-use crate::peer::Direction;
-use crate::record::{Record, RecordKey};
-use crate::wire::transfer::{Manifest, TransferKey, TransferMessage};
-use crate::wire::{FileName, Md5, Name};
+use crate::planted::PlantedBugs;
+use crate::record::Record;
+pub use crate::record::transfer::{HashCheckpoint, Origin, SavedSide, TransferRecord};
+use crate::wire::transfer::{TransferKey, TransferMessage};
+use crate::wire::{Md5, Name};
+pub use status::{Direction, TransferStatus};
 
 pub use receive::ReceiveTransfer;
 pub use send::SendTransfer;
 
-/// How transfers behave; the peer fills it from its
+/// How transfers behave: the `transfer` part of a peer's
 /// [`crate::peer::PeerConfig`].
 #[derive(Debug, Clone)]
 pub struct TransferConfig {
@@ -106,12 +105,19 @@ pub struct TransferConfig {
     /// How long a sender waits, on each new connection, for its receiver to
     /// speak of the transfer before taking it as forgotten by the receiver
     /// (see `transfer::send::give_up`). Longer than a live connection can
-    /// take to carry the receiver's first message.
+    /// take to carry the receiver's first message: the receiver's first word
+    /// is the first thing it sends on a connection, and a connection on which
+    /// nothing arrives for the keepalive timeout is closed, so on one still
+    /// open that word has arrived within about one keepalive timeout. Keep it
+    /// at twice the link's `keepalive_timeout`.
     pub resume_timeout: Duration,
     /// A receiver saves its MD5 state (in its record) each time this many
     /// more bytes of a file are written, so a restart re-reads at most this
     /// much of the `.part` instead of all of it.
     pub checkpoint_every: u64,
+    /// Bugs planted on purpose (tests only): the peer hands down its own
+    /// set (`PeerConfig::planted`); a send transfer reads `SkipChunk`.
+    pub planted: PlantedBugs,
 }
 
 impl Default for TransferConfig {
@@ -122,29 +128,15 @@ impl Default for TransferConfig {
             offer_timeout: Duration::from_secs(60),
             progress_interval: Duration::from_millis(250),
             idle_timeout: Duration::from_secs(600),
-            // Twice the peer's default keepalive timeout (see `from_peer`).
+            // Twice the link's default keepalive timeout.
             resume_timeout: Duration::from_secs(60),
             checkpoint_every: 64 * 1024 * 1024,
+            planted: PlantedBugs::NONE,
         }
     }
 }
 
 impl TransferConfig {
-    /// The configuration a peer's settings give.
-    pub fn from_peer(c: &crate::peer::PeerConfig) -> Self {
-        Self {
-            chunk_size: c.chunk_size,
-            window: c.window,
-            offer_timeout: c.request_timeout,
-            // The receiver's first word is the first thing it sends on a
-            // connection, and a connection on which nothing arrives for the
-            // keepalive timeout is closed: on one still open, that word has
-            // arrived within about one keepalive timeout. Twice is margin.
-            resume_timeout: c.keepalive_timeout.saturating_mul(2),
-            ..Self::default()
-        }
-    }
-
     /// Chunk size within its limits.
     pub fn chunk(&self) -> u32 {
         self.chunk_size.clamp(1, MAX_CHUNK_LEN as u32)
@@ -181,97 +173,6 @@ pub enum TransferEvent {
     },
     /// Ended without a verified file.
     Failed { reason: String },
-}
-
-/// How a receive transfer began.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Origin {
-    /// `/get NAME FILE`.
-    Fetch(FileName),
-    /// An accepted offer.
-    Offer,
-}
-
-/// What a transfer persists to resume after a restart, under
-/// `transfer/<id>`. Written when it starts moving, before a file is renamed
-/// and once it is; forgotten when it is over.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TransferRecord {
-    /// Its local id.
-    pub id: TransferId,
-    /// Its key on the wire.
-    pub key: TransferKey,
-    /// The other peer.
-    pub peer: Name,
-    /// Which side, and that side's state.
-    pub side: SavedSide,
-}
-
-/// A side's saved state; see [`TransferRecord`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum SavedSide {
-    /// An accepted offer being sent (fetches are not saved: the receiver
-    /// asks again).
-    Send {
-        /// What the user offered.
-        source: Source,
-        /// What was offered.
-        manifest: Manifest,
-    },
-    /// A download.
-    Receive {
-        /// How it began.
-        origin: Origin,
-        /// What it moves, once known.
-        manifest: Option<Manifest>,
-        /// Files before this one are finished and renamed.
-        next_file: u32,
-        /// Where the first finished file went.
-        first_path: Option<String>,
-        /// Every file is in place and `Done` was reported; only telling the
-        /// sender (`Complete`, echoed back) is left.
-        complete: bool,
-        /// The MD5 state at a point of the current file known written, so a
-        /// restart re-reads only the `.part` bytes after it.
-        checkpoint: Option<HashCheckpoint>,
-        /// File `next_file` is verified and `FinishFile` was asked for it: its
-        /// `.part` may already be renamed. Saved before `FinishFile` goes out,
-        /// so a restart can tell "renamed, only not yet noted" from "never
-        /// finished" (see `transfer/receive/finish.rs`). Last, and defaulted,
-        /// so a record saved without it still reads.
-        #[serde(default)]
-        finishing: bool,
-        /// The name its files are written under here, when not the
-        /// sender's (see `ReceiveTransfer::accept_as`). Last, and defaulted,
-        /// for the same reason as `finishing`.
-        #[serde(default)]
-        local_root: Option<FileName>,
-    },
-}
-
-/// The MD5 state of the bytes `0..offset` of file `file`, whose manifest
-/// entry had this `size` and `md5` (a checkpoint of another version of the
-/// file is never used). `state` is md-5's serialized state; one that does not
-/// deserialize is ignored (the prefix is then re-read from the start).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HashCheckpoint {
-    /// The file's index.
-    pub file: u32,
-    /// Bytes hashed and written.
-    pub offset: u64,
-    /// The entry's size.
-    pub size: u64,
-    /// The entry's digest.
-    pub md5: Md5,
-    /// The hasher's serialized state.
-    pub state: Vec<u8>,
-}
-
-impl TransferRecord {
-    /// The key a transfer's record is stored under.
-    pub fn key_of(id: TransferId) -> RecordKey {
-        RecordKey(format!("transfer/{}", id.0))
-    }
 }
 
 /// Output queues shared by both sides.
@@ -328,7 +229,7 @@ pub trait TransferMachine {
     /// keep reconnecting, with backoff, while this holds).
     fn wants_connection(&self) -> bool;
     /// What `/transfers` shows.
-    fn status(&self) -> crate::peer::TransferStatus;
+    fn status(&self) -> TransferStatus;
 }
 
 macro_rules! forward_machine {
@@ -376,7 +277,7 @@ macro_rules! forward_machine {
             fn wants_connection(&self) -> bool {
                 <$t>::wants_connection(self)
             }
-            fn status(&self) -> crate::peer::TransferStatus {
+            fn status(&self) -> TransferStatus {
                 <$t>::status(self)
             }
         }

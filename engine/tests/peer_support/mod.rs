@@ -47,6 +47,7 @@ pub fn config(me: &str, registry: SocketAddr, listen: SocketAddr) -> PeerConfig 
         listen,
     );
     c.request_timeout = Duration::from_secs(30);
+    c.transfer.offer_timeout = c.request_timeout;
     c.unix_ms_at_start = 1_700_000_000_000;
     c
 }

@@ -20,8 +20,8 @@ pub const WINDOW: u32 = 4;
 pub const S: Duration = Duration::from_secs(1);
 
 fn small(c: &mut PeerConfig) {
-    c.chunk_size = CHUNK;
-    c.window = WINDOW;
+    c.transfer.chunk_size = CHUNK;
+    c.transfer.window = WINDOW;
 }
 
 /// A registry and the named peers, logged in, with small chunks.

@@ -27,13 +27,10 @@ pub struct SimConfig {
     /// peer again, so downloads of one name meet (an offer and a `/get`, two
     /// offers): on by default; off gives every offer a name of its own.
     pub same_names: bool,
-    /// A bug to plant in the registry and every peer (tests only).
+    /// A bug to plant in the registry and every peer (tests only): each
+    /// role's configuration carries it, and the role that hosts it acts on it.
     #[cfg(feature = "planted-bugs")]
     pub plant: Option<confab_engine::registry::PlantedBug>,
-    /// Plant `SkipChunk` in every peer's send transfers (tests only; see
-    /// `confab_engine::transfer::planted`).
-    #[cfg(feature = "planted-bugs")]
-    pub plant_skip_chunk: bool,
 }
 
 impl Default for SimConfig {
@@ -49,8 +46,6 @@ impl Default for SimConfig {
             same_names: true,
             #[cfg(feature = "planted-bugs")]
             plant: None,
-            #[cfg(feature = "planted-bugs")]
-            plant_skip_chunk: false,
         }
     }
 }

@@ -16,6 +16,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use confab_engine::bounded::Text;
 use confab_engine::password::PasswordCost;
+use confab_engine::peer::{Backoff, LinkConfig, SessionConfig, TransferConfig};
 use confab_engine::wire::registry::Password;
 use confab_engine::wire::registry::SharedFile;
 use confab_engine::wire::{FileName, Name};
@@ -63,8 +64,6 @@ impl World {
             config.peers,
             config.same_names,
         ));
-        #[cfg(feature = "planted-bugs")]
-        confab_engine::transfer::planted::set_skip_chunk(config.plant_skip_chunk);
         let turmoil_seed = rng.next_u64();
         let min_latency = Duration::from_millis(1);
         let max_latency = draw::log_uniform(
@@ -124,14 +123,34 @@ impl World {
                 registry_addr,
                 listen,
             );
-            peer_config.heartbeat_interval = timing::HEARTBEAT_INTERVAL;
+            let reconnect = Backoff {
+                min: timing::RECONNECT_MIN,
+                max: timing::RECONNECT_MAX,
+            };
             peer_config.request_timeout = timing::REQUEST_TIMEOUT;
-            peer_config.reconnect_min = timing::RECONNECT_MIN;
-            peer_config.reconnect_max = timing::RECONNECT_MAX;
-            peer_config.handshake_timeout = timing::HANDSHAKE_TIMEOUT;
-            peer_config.retransmit_interval = timing::RETRANSMIT_INTERVAL;
-            peer_config.chunk_size = sources.chunk;
-            peer_config.window = sources.window;
+            peer_config.session = SessionConfig {
+                heartbeat_interval: timing::HEARTBEAT_INTERVAL,
+                reply_timeout: timing::PEER_REPLY_TIMEOUT,
+                reconnect,
+            };
+            peer_config.link = LinkConfig {
+                handshake_timeout: timing::HANDSHAKE_TIMEOUT,
+                reconnect,
+                keepalive_interval: timing::KEEPALIVE_INTERVAL,
+                keepalive_timeout: timing::KEEPALIVE_TIMEOUT,
+                retransmit_interval: timing::RETRANSMIT_INTERVAL,
+            };
+            peer_config.transfer = TransferConfig {
+                chunk_size: sources.chunk,
+                window: sources.window,
+                offer_timeout: timing::REQUEST_TIMEOUT,
+                resume_timeout: timing::KEEPALIVE_TIMEOUT.saturating_mul(2),
+                ..TransferConfig::default()
+            };
+            #[cfg(feature = "planted-bugs")]
+            if let Some(bug) = config.plant {
+                peer_config.planted = bug.into();
+            }
             peer_config.shared = sources
                 .of_peer(i)
                 .iter()
@@ -141,9 +160,6 @@ impl World {
                     md5: f.md5,
                 })
                 .collect();
-            peer_config.registry_reply_timeout = timing::PEER_REPLY_TIMEOUT;
-            peer_config.keepalive_interval = timing::KEEPALIVE_INTERVAL;
-            peer_config.keepalive_timeout = timing::KEEPALIVE_TIMEOUT;
             let host = HostState::new(
                 i + 1,
                 name.clone(),
@@ -154,13 +170,7 @@ impl World {
                     let mut c = peer_config.clone();
                     c.unix_ms_at_start =
                         timing::UNIX_MS_AT_START + crate::clock::sim_time().as_millis() as u64;
-                    #[allow(unused_mut)]
-                    let mut p = Peer::new(c, records, now, seed);
-                    #[cfg(feature = "planted-bugs")]
-                    if let Some(bug) = plant {
-                        p.plant_bug(bug);
-                    }
-                    p
+                    Peer::new(c, records, now, seed)
                 }),
             );
             let latency = Duration::from_micros(if draw::chance(&mut files_rng, 0.5) {

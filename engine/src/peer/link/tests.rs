@@ -2,7 +2,8 @@
 #![cfg(test)]
 
 use super::*;
-use std::time::Instant;
+use crate::peer::config::Backoff;
+use std::time::{Duration, Instant};
 
 fn n(s: &str) -> Name {
     Name::new(s).unwrap()
@@ -12,10 +13,12 @@ fn links(me: &str) -> Links {
     let d = Duration::from_secs(1);
     Links::new(
         n(me),
-        LinkTimes {
-            handshake: d,
-            reconnect: (d, d),
-            keepalive: (10 * d, 30 * d),
+        LinkConfig {
+            handshake_timeout: d,
+            reconnect: Backoff { min: d, max: d },
+            keepalive_interval: 10 * d,
+            keepalive_timeout: 30 * d,
+            ..LinkConfig::default()
         },
     )
 }

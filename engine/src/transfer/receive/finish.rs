@@ -39,8 +39,8 @@
 //! telling whether it created the `.part`).
 
 use crate::api::Output;
-use crate::peer::Direction;
 use crate::transfer::TransferEvent;
+use crate::transfer::status::Direction;
 use crate::wire::transfer::TransferMessage;
 
 use super::{Phase, ReceiveTransfer};

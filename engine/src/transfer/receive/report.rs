@@ -1,8 +1,8 @@
 //! What a [`ReceiveTransfer`] tells about itself: its `/transfers` line and
 //! the progress numbers its events carry. Read-only views of its state.
 
-use crate::peer::{Direction, TransferStatus};
 use crate::transfer::Origin;
+use crate::transfer::status::{Direction, TransferStatus};
 
 use super::{Phase, ReceiveTransfer};
 

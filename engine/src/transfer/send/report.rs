@@ -3,7 +3,7 @@
 
 use super::{Phase, SendTransfer};
 use crate::api::Source;
-use crate::peer::{Direction, TransferStatus};
+use crate::transfer::status::{Direction, TransferStatus};
 
 impl SendTransfer {
     /// What `/transfers` shows.

@@ -4,7 +4,7 @@
 //! Keeps the first two invariants of [`super`]: at most `window` chunks read
 //! or sent and not acknowledged, and chunks in offset order, each exactly the
 //! bytes read. Touches only the [`Stream`] phase, the meter and the outbox.
-//! Holds the planted bug `SkipChunk` (feature `planted-bugs`) in `pump`.
+//! Holds the planted bug `SkipChunk` (see `crate::planted`) in `pump`.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -13,6 +13,7 @@ use super::{Phase, SendTransfer, Stream};
 use crate::api::Output;
 use crate::bounded::Blob;
 use crate::limits::{MAX_CHUNK_LEN, MAX_WINDOW};
+use crate::planted::PlantedBug;
 use crate::transfer::TransferEvent;
 use crate::wire::transfer::TransferMessage;
 
@@ -82,11 +83,13 @@ impl SendTransfer {
             if s.next_read + len - s.acked > s.window * s.chunk {
                 break;
             }
-            // PLANTED BUG `SkipChunk` (see `planted`): no read, offset
+            // PLANTED BUG `SkipChunk` (see `crate::planted`): no read, offset
             // advanced, the unfilled buffer sent as the chunk (once the read
             // before it, still pending, is answered).
-            #[cfg(feature = "planted-bugs")]
-            if !s.reads.is_empty() && crate::transfer::planted::skips(s.next_read, s.chunk) {
+            if !s.reads.is_empty()
+                && s.next_read == s.chunk
+                && self.config.planted.has(PlantedBug::SkipChunk)
+            {
                 s.reads.insert(s.next_read, Some(vec![0; len as usize]));
                 s.next_read += len;
                 continue;

@@ -1,0 +1,583 @@
+//! The peer role: a person's confab. It keeps a session with the registry,
+//! opens direct connections to other peers, and runs the chats, groups,
+//! friends and history that travel over them.
+//!
+//! [`Peer`] is the role machine: it owns one [`io::Io`] (outputs, the one
+//! timer table, seeded randomness, connection ids) and the rooms, routes
+//! every input to the room it concerns, and carries out, in order and right
+//! after each call, the effects a room returns for its siblings (`ChatOut`,
+//! `GroupOut`, `TransferOut`, a look-up's `Answer`). A room owns its state
+//! behind private fields and is lent only the `Io` and facts about its
+//! siblings as values; it never reaches into another room. This file holds
+//! the fields, construction, timer dispatch, commands, the registry's
+//! reports and the [`Engine`] impl; `route` holds the rest of the routing
+//! (peer messages, links, connections) and the effect appliers. The rooms:
+//!
+//! - [`registry_link`]: log-in, heartbeats, reconnection, registry requests;
+//! - [`link`]: direct connections, the identity check, crossed dials;
+//! - [`streams`]: numbered, acknowledged, exactly-once delivery;
+//! - [`chat`]: one-to-one chats and their consent;
+//! - [`group`]: groups, invitations and membership;
+//! - [`friends`]: the friends list;
+//! - `questions`: the prompts waiting for `/accept` or `/decline`;
+//! - [`history`]: each conversation's stored messages;
+//! - [`records`]: what is kept durably;
+//! - `transfers`: file transfers (the [`crate::transfer`] sub-machines);
+//! - `lookups`: registry requests and what their answers accumulate;
+//! - [`misbehaved`]: the typed protocol violations that close a connection.
+//!
+//! Rules every handler follows: due timers run first; a remote's protocol
+//! violation closes that connection (with a goodbye) and is reported, never
+//! returned as an error; `Err(CommandError)` means the caller asked for
+//! something impossible, and then nothing has changed.
+//!
+//! **Friends and consent.** Putting someone on one's friends list is
+//! standing consent to chat with them: a chat request from a friend is
+//! accepted without asking. Messages to a friend without an open chat are
+//! queued durably; when the friend is online the peer connects and asks for
+//! the chat, and the queue is delivered once the friend accepts (at once if
+//! they have us as a friend too). If the friend declines, or the request
+//! expires, the queued messages are dropped and the sender is told so.
+
+pub mod chat;
+pub mod command;
+pub mod config;
+pub mod event;
+pub mod friends;
+pub mod group;
+pub mod history;
+pub(crate) mod io;
+pub mod link;
+mod lookups;
+pub mod misbehaved;
+mod questions;
+pub mod records;
+pub mod registry_link;
+mod route;
+pub mod streams;
+mod transfers;
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+pub use command::{PeerCommand, ProfileChange, RequestId, Target};
+pub use config::{Backoff, LinkConfig, PeerConfig, SessionConfig, TransferConfig};
+pub use event::{Direction, FriendStatus, HistoryEntry, PeerEvent, TransferStatus};
+pub use records::{GroupRecord, OutItem, PeerRecord};
+
+use self::chat::Chats;
+use self::friends::Friends;
+use self::group::Groups;
+use self::history::History;
+use self::io::{Io, Timer};
+use self::link::Links;
+use self::lookups::{Answer, Query};
+use self::questions::Questions;
+use self::registry_link::RegOut;
+use self::registry_link::{Login, RegistryLink};
+use self::streams::Streams;
+use self::transfers::Transfers;
+use crate::api::{CommandError, ConnId, Engine, Input, Output};
+use crate::bounded::Text;
+use crate::error::ProfileField;
+use crate::limits::MAX_SEARCH_LEN;
+use crate::record::Record;
+use crate::wire::registry::{Profile, RequestBody};
+use crate::wire::{ErrorCode, Name};
+
+/// The peer engine. See the module documentation.
+#[derive(Debug)]
+pub struct Peer {
+    config: PeerConfig,
+    start: Instant,
+    io: Io,
+    reg: RegistryLink<Query>,
+    links: Links,
+    streams: Streams,
+    chats: Chats,
+    questions: Questions,
+    groups: Groups,
+    friends: Friends,
+    history: History,
+    transfers: Transfers,
+    profile: Option<Profile>,
+    online: BTreeSet<Name>,
+    stopped: bool,
+}
+
+impl Peer {
+    /// A peer with the state found in `records` (others are ignored). It
+    /// starts connecting to the registry at once.
+    pub fn new(config: PeerConfig, records: Vec<Record>, now: Instant, seed: u64) -> Self {
+        let login = Login {
+            registry: config.registry,
+            name: config.name.clone(),
+            password: config.password.clone(),
+            listen: config.listen,
+            shared: config.shared.clone(),
+        };
+        let transfer = TransferConfig {
+            planted: config.planted,
+            ..config.transfer.clone()
+        };
+        let mut peer = Self {
+            reg: RegistryLink::new(login, config.session),
+            links: Links::new(config.name.clone(), config.link),
+            start: now,
+            io: Io::new(now, seed),
+            streams: Streams::new(config.planted),
+            chats: Chats::new(config.name.clone(), config.request_timeout),
+            questions: Questions::default(),
+            groups: Groups::default(),
+            friends: Friends::default(),
+            history: History::default(),
+            transfers: Transfers::new(transfer),
+            profile: None,
+            online: BTreeSet::new(),
+            stopped: false,
+            config,
+        };
+        for r in records {
+            let r = match r {
+                Record::Peer(r) => r,
+                Record::Transfer(t) => {
+                    peer.transfers.restore(now, t);
+                    continue;
+                }
+                Record::Account(_) => continue,
+            };
+            peer.streams.restore(&r);
+            peer.history.restore(&r);
+            match r {
+                PeerRecord::Profile(p) => peer.profile = Some(p),
+                PeerRecord::Logins(s) => peer.reg.restore_stamp(s),
+                PeerRecord::Friend(n) => peer.friends.restore(n),
+                PeerRecord::Chat(n) => peer.chats.restore(n),
+                PeerRecord::Group(g) => peer.groups.restore(g),
+                _ => {}
+            }
+        }
+        let outs = peer.transfers.restored(&mut peer.io);
+        peer.apply_transfer(outs);
+        peer.reg.connect(&mut peer.io);
+        peer
+    }
+
+    /// This peer's name.
+    pub fn name(&self) -> &Name {
+        &self.config.name
+    }
+
+    /// Whether the registry session is up.
+    pub fn is_logged_in(&self) -> bool {
+        self.reg.is_up()
+    }
+
+    /// Whether a direct connection to `name` is open.
+    pub fn is_connected_to(&self, name: &Name) -> bool {
+        self.links.is_open(name)
+    }
+
+    /// How many peer connections have opened since start (a crossed dial
+    /// that resolves cleanly opens at most two).
+    pub fn connections_opened(&self) -> u64 {
+        self.links.opened()
+    }
+
+    /// Whether a one-to-one chat with `name` is open.
+    pub fn chat_is_open(&self, name: &Name) -> bool {
+        self.chats.is_open(name)
+    }
+
+    /// The members of `group` as this peer knows them (empty if not in it).
+    pub fn group_members(&self, group: &crate::wire::GroupName) -> Vec<Name> {
+        self.groups.members(group)
+    }
+
+    /// How many file transfers this peer holds (finished ones are dropped).
+    pub fn transfer_count(&self) -> usize {
+        self.transfers.len()
+    }
+
+    /// How many questions (chat requests, invitations, offers) wait for an answer.
+    pub fn pending_questions(&self) -> usize {
+        self.questions.len()
+    }
+
+    /// How many items wait for `name`'s acknowledgement.
+    pub fn waiting_for(&self, name: &Name) -> usize {
+        self.streams.waiting_for(name)
+    }
+
+    fn me(&self) -> &Name {
+        &self.config.name
+    }
+
+    fn at_ms(&self) -> u64 {
+        let since = self.io.now.saturating_duration_since(self.start);
+        self.config.unix_ms_at_start + since.as_millis() as u64
+    }
+
+    fn run_timers(&mut self, now: Instant) {
+        self.io.now = self.io.now.max(now);
+        while let Some(t) = self.io.timers.pop_due(self.io.now) {
+            match t {
+                Timer::RegistryRetry => self.reg.on_retry_timer(&mut self.io),
+                Timer::Heartbeat => self.reg.on_heartbeat_timer(&mut self.io),
+                Timer::RegistryReply => {
+                    let outs = self.reg.on_reply_timer(&mut self.io);
+                    self.on_registry(outs);
+                }
+                Timer::Handshake(conn) => self.links.on_handshake_timer(&mut self.io, conn),
+                Timer::Keepalive(conn) => self.links.on_keepalive_timer(&mut self.io, conn),
+                Timer::Dial(name) => self.ensure_link(&name),
+                Timer::Retransmit(name) => self.retransmit(&name),
+                Timer::ChatExpiry(name) => {
+                    let outs = self.chats.expired(&mut self.io, &name);
+                    self.apply_chat(outs);
+                }
+                Timer::QuestionExpiry(id) => self.question_expired(id),
+                Timer::InviteExpiry(group, name) => {
+                    self.groups.invite_expired(&mut self.io, &group, &name)
+                }
+                Timer::Transfer(id) => {
+                    let outs = self.transfers.on_timer(&mut self.io, id);
+                    self.apply_transfer(outs);
+                }
+            }
+        }
+    }
+
+    fn stop(&mut self, code: ErrorCode, reason: String) {
+        if self.stopped {
+            return;
+        }
+        self.stopped = true;
+        self.links.close_all(
+            &mut self.io,
+            ErrorCode::ShuttingDown,
+            "this peer is stopping",
+        );
+        self.reg.quit(&mut self.io);
+        self.io.timers = Default::default();
+        self.io.event(PeerEvent::Stopped { code, reason });
+    }
+
+    fn command(&mut self, cmd: PeerCommand) -> Result<(), CommandError> {
+        match cmd {
+            PeerCommand::Who => self.ask_registry(Query::who()),
+            PeerCommand::Search(text) => {
+                let text: Text<MAX_SEARCH_LEN> =
+                    Text::new(text.to_lowercase()).map_err(|e| CommandError::SearchTooLong {
+                        len: e.len,
+                        max: e.max,
+                    })?;
+                self.ask_registry(Query::search(text));
+            }
+            PeerCommand::Whois(name) => {
+                self.ask_registry(Query::lookup(Query::Whois(name.clone()), &name))
+            }
+            PeerCommand::Files(owner) => self.ask_registry(Query::files(owner)),
+            PeerCommand::Chat(name) => {
+                let outs = self.chats.cmd_chat(&mut self.io, name)?;
+                self.apply_chat(outs);
+            }
+            PeerCommand::Accept(id) => self.cmd_answer(id, true)?,
+            PeerCommand::Decline(id) => self.cmd_answer(id, false)?,
+            PeerCommand::Message { to, text } => self.cmd_message(to, text)?,
+            PeerCommand::CloseChat(name) => {
+                let outs = self.chats.cmd_close(&mut self.io, &name)?;
+                self.apply_chat(outs);
+            }
+            PeerCommand::GroupCreate(g) => {
+                self.groups.create(&mut self.io, &self.config.name, g)?
+            }
+            PeerCommand::Invite { group, name } => {
+                let timeout = self.config.request_timeout;
+                let outs = self.groups.invite(&mut self.io, group, name, timeout)?;
+                self.apply_group(outs);
+            }
+            PeerCommand::Leave(g) => self.cmd_leave(&g)?,
+            PeerCommand::SendFile { to, path } => {
+                let started = self
+                    .transfers
+                    .send(&mut self.io, &self.config.name, to, path)?;
+                self.start_transfer(started);
+            }
+            PeerCommand::Get { from, file } => {
+                let started = self
+                    .transfers
+                    .get(&mut self.io, &self.config.name, from, file)?;
+                self.start_transfer(started);
+            }
+            PeerCommand::Transfers => {
+                let transfers = self.transfers.statuses();
+                self.io.event(PeerEvent::Transfers { transfers });
+            }
+            PeerCommand::Cancel(id) => {
+                let outs = self.transfers.cancel(&mut self.io, id)?;
+                self.apply_transfer(outs);
+            }
+            PeerCommand::Friends => self.report_friends(),
+            PeerCommand::FriendAdd(name) => {
+                self.friends.add(&mut self.io, &self.config.name, name)?;
+                self.report_friends();
+            }
+            PeerCommand::FriendRemove(name) => {
+                self.friends.remove(&mut self.io, &name)?;
+                self.report_friends();
+            }
+            PeerCommand::History { with, last } => {
+                let messages = self.history.last(&with, last);
+                self.io.event(PeerEvent::History { with, messages });
+            }
+            PeerCommand::ShowProfile => {
+                let profile = self.profile.clone().unwrap_or_default();
+                self.io.event(PeerEvent::Profile { profile });
+            }
+            PeerCommand::SetProfile(change) => self.cmd_set_profile(change)?,
+            PeerCommand::Quit => self.stop(ErrorCode::Normal, "quit".into()),
+        }
+        Ok(())
+    }
+
+    /// A look-up the user asked for: said to fail at once with no session.
+    fn ask_registry(&mut self, (q, body): (Query, RequestBody)) {
+        if !self.reg.request(&mut self.io, q, body) {
+            self.io
+                .error("not connected to the registry (reconnecting); try again shortly");
+        }
+    }
+
+    fn cmd_set_profile(&mut self, change: ProfileChange) -> Result<(), CommandError> {
+        let mut profile = self.profile.clone().unwrap_or_default();
+        let too_long = |field, e: crate::bounded::TooLong| CommandError::ProfileTooLong {
+            field,
+            len: e.len,
+            max: e.max,
+        };
+        match change {
+            ProfileChange::Nick(s) => {
+                profile.nick = Text::new(s).map_err(|e| too_long(ProfileField::Nick, e))?
+            }
+            ProfileChange::Bio(s) => {
+                profile.bio = Text::new(s).map_err(|e| too_long(ProfileField::Bio, e))?
+            }
+            ProfileChange::Avatar(b) => {
+                profile.avatar =
+                    crate::bounded::Blob::new(b).map_err(|e| too_long(ProfileField::Avatar, e))?
+            }
+        }
+        self.profile = Some(profile.clone());
+        self.io.persist(PeerRecord::Profile(profile.clone()));
+        let body = RequestBody::SetProfile {
+            profile: profile.clone(),
+        };
+        if !self.reg.request(&mut self.io, Query::SetProfile, body) {
+            self.io
+                .notice("the profile will be published when the registry is back");
+        }
+        self.io.event(PeerEvent::Profile { profile });
+        Ok(())
+    }
+
+    // ---- the registry ---------------------------------------------------
+
+    /// What the registry session reports.
+    fn on_registry(&mut self, outs: Vec<RegOut<Query>>) {
+        for out in outs {
+            match out {
+                RegOut::Up { first } => self.registry_up(first),
+                RegOut::Down { reason, abandoned } => {
+                    for q in abandoned {
+                        if let Some(name) = q.abandoned(&mut self.io) {
+                            self.links.set_looking_up(&name, false);
+                        }
+                    }
+                    self.io.event(PeerEvent::RegistryLost { reason });
+                }
+                RegOut::Stopped { code, reason } => self.stop(code, reason),
+                RegOut::Reply(q, result) => {
+                    let answer = q.on_reply(&mut self.io, result);
+                    self.on_answer(answer);
+                }
+                RegOut::Presence(p) => {
+                    if p.online {
+                        self.online.insert(p.name.clone());
+                    } else {
+                        self.online.remove(&p.name);
+                    }
+                    self.io.event(PeerEvent::Presence {
+                        name: p.name.clone(),
+                        online: p.online,
+                    });
+                    if p.online && self.wants(&p.name) && !self.links.is_underway(&p.name) {
+                        // Whatever backoff there was, now is the time.
+                        self.io.timers.cancel(&Timer::Dial(p.name.clone()));
+                        self.ensure_link(&p.name);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The session is up: publish, refresh presence, resume dials and checks.
+    fn registry_up(&mut self, first: bool) {
+        let me = self.me().clone();
+        if first {
+            self.io.event(PeerEvent::Ready {
+                name: me.clone(),
+                listen: self.config.listen,
+            });
+        } else {
+            self.io.event(PeerEvent::RegistryBack);
+        }
+        match self.profile.clone() {
+            Some(profile) => {
+                let body = RequestBody::SetProfile { profile };
+                self.reg.request(&mut self.io, Query::SetProfile, body);
+            }
+            None => {
+                let body = RequestBody::Lookup { name: me };
+                self.reg.request(&mut self.io, Query::OwnProfile, body);
+            }
+        }
+        let (q, body) = Query::roster();
+        self.reg.request(&mut self.io, q, body);
+        for (conn, name) in self.links.verifying() {
+            let body = RequestBody::Lookup { name: name.clone() };
+            self.reg
+                .request(&mut self.io, Query::Verify(conn, name), body);
+        }
+        for name in self.wanted() {
+            self.ensure_link(&name);
+        }
+    }
+
+    /// Carries out what a look-up's answer needs.
+    fn on_answer(&mut self, answer: Answer) {
+        match answer {
+            Answer::Done => {}
+            Answer::Next(q, body) => {
+                self.reg.request(&mut self.io, q, body);
+            }
+            Answer::Dial(name, addr) => match addr {
+                Some(addr) if self.wants(&name) => self.links.dial(&mut self.io, name, addr),
+                Some(_) => self.links.set_looking_up(&name, false),
+                None => {
+                    self.links.set_looking_up(&name, false);
+                    self.peer_offline(&name);
+                    self.transfers.offline(&mut self.io, &name);
+                }
+            },
+            Answer::Unknown(name, why) => {
+                self.links.set_looking_up(&name, false);
+                self.peer_unknown(&name, &why);
+                let outs = self.transfers.unknown(&mut self.io, &name, &why);
+                self.apply_transfer(outs);
+            }
+            Answer::DialFailed(name) => self.links.lookup_failed(&mut self.io, &name),
+            Answer::Verified(conn, result) => {
+                let outs = self.links.verified(&mut self.io, conn, result);
+                self.on_link(outs);
+            }
+            Answer::OwnProfile(profile) => {
+                if self.profile.is_none() {
+                    self.profile = Some(profile);
+                }
+            }
+            Answer::Roster(online) => self.online = online.into_iter().collect(),
+        }
+    }
+}
+
+impl Engine for Peer {
+    type Command = PeerCommand;
+    type Event = PeerEvent;
+
+    fn accept(&mut self, now: Instant, remote: SocketAddr) -> ConnId {
+        self.run_timers(now);
+        let conn = self.io.mint_conn();
+        if self.stopped {
+            self.io.out.push_back(Output::Close { conn });
+        } else {
+            self.links.accept(&mut self.io, conn, remote);
+            self.transfers_settle();
+        }
+        conn
+    }
+
+    fn handle_input(&mut self, now: Instant, input: Input<'_>) {
+        self.run_timers(now);
+        if self.stopped {
+            return;
+        }
+        match input {
+            Input::Connected { conn } => {
+                if self.reg.owns(conn) {
+                    self.reg.on_connected(&mut self.io, conn);
+                } else {
+                    self.links.on_connected(&mut self.io, conn);
+                }
+            }
+            Input::ConnectFailed { conn } | Input::Closed { conn } => {
+                if self.reg.owns(conn) {
+                    let outs = self.reg.on_closed(&mut self.io, conn);
+                    self.on_registry(outs);
+                } else {
+                    self.links.on_closed(&mut self.io, conn);
+                }
+            }
+            Input::Received { conn, bytes } => {
+                if self.reg.owns(conn) {
+                    let outs = self.reg.on_received(&mut self.io, conn, bytes);
+                    self.on_registry(outs);
+                } else if self.links.owns(conn) {
+                    let outs = self.links.on_received(&mut self.io, conn, bytes);
+                    self.on_link(outs);
+                }
+            }
+            input @ (Input::ChunkRead { .. }
+            | Input::ChunkWritten { .. }
+            | Input::StorageFailed { .. }
+            | Input::SourceHashing { .. }
+            | Input::SourceOpened { .. }
+            | Input::PartOpened { .. }
+            | Input::FileFinished { .. }) => {
+                let outs = self.transfers.on_input(&mut self.io, input);
+                self.apply_transfer(outs);
+            }
+            // Password work is a registry's.
+            Input::PasswordDerived { .. } => {}
+        }
+        self.transfers_settle();
+    }
+
+    fn handle_command(&mut self, now: Instant, cmd: PeerCommand) -> Result<(), CommandError> {
+        self.run_timers(now);
+        if self.stopped {
+            return Err(CommandError::Stopped);
+        }
+        let r = self.command(cmd);
+        if !self.stopped {
+            self.transfers_settle();
+        }
+        r
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        self.run_timers(now);
+        if !self.stopped {
+            self.transfers_settle();
+        }
+    }
+
+    fn poll_output(&mut self) -> Option<Output<PeerEvent>> {
+        self.io.out.pop_front()
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.io.timers.next_deadline()
+    }
+}

@@ -1,0 +1,612 @@
+//! The role machine's routing: which room an input, a message or an
+//! answer concerns, and carrying out what rooms ask of each other (the
+//! [`ChatOut`]s and the like), in order, right after each call. Connections
+//! (who is wanted, dialing, flushing the streams onto links) live here too,
+//! as every room needs them. May touch every field of [`Peer`]; rooms never
+//! touch each other.
+
+use std::collections::BTreeSet;
+
+use crate::bounded::Text;
+use crate::error::CommandError;
+use crate::ids::{RequestId, Target, TransferId};
+use crate::limits::MAX_MESSAGE_LEN;
+use crate::peer::Peer;
+use crate::peer::chat::ChatOut;
+use crate::peer::event::{HistoryEntry, PeerEvent};
+use crate::peer::group::GroupOut;
+use crate::peer::io::Timer;
+use crate::peer::link::LinkOut;
+use crate::peer::lookups::Query;
+use crate::peer::questions::Question;
+use crate::peer::streams::Received;
+use crate::peer::transfers::{Machine, TransferOut};
+use crate::wire::peer::{Conv, Payload, PeerMessage};
+use crate::wire::registry::RequestBody;
+use crate::wire::{GroupName, Name};
+
+impl Peer {
+    // ---- connections ------------------------------------------------------
+
+    /// Whether this peer has a reason to be connected to `name`.
+    pub(super) fn wants(&self, name: &Name) -> bool {
+        name != self.me()
+            && (self.chats.wants(name)
+                || self.groups.wants(name)
+                || self.transfers.wants(name)
+                || self.streams.waiting_for(name) > 0)
+    }
+
+    /// Starts reaching `name` if it is wanted and nothing is under way.
+    pub(super) fn ensure_link(&mut self, name: &Name) {
+        if !self.wants(name)
+            || self.links.is_underway(name)
+            || self.io.timers.get(&Timer::Dial(name.clone())).is_some()
+        {
+            return;
+        }
+        let body = RequestBody::Lookup { name: name.clone() };
+        if self
+            .reg
+            .request(&mut self.io, Query::Dial(name.clone()), body)
+        {
+            self.links.set_looking_up(name, true);
+        }
+    }
+
+    /// Everyone this peer has a reason to be connected to.
+    pub(super) fn wanted(&self) -> BTreeSet<Name> {
+        let mut all: BTreeSet<Name> = self.chats.names();
+        all.extend(self.groups.all_members());
+        all.extend(self.streams.receivers());
+        all.extend(self.transfers.wanted());
+        all.retain(|n| n != self.me());
+        all
+    }
+
+    pub(super) fn on_link(&mut self, outs: Vec<LinkOut>) {
+        for out in outs {
+            match out {
+                LinkOut::Verify { conn, name } => {
+                    let body = RequestBody::Lookup { name: name.clone() };
+                    self.reg
+                        .request(&mut self.io, Query::Verify(conn, name), body);
+                }
+                LinkOut::Open { name } => self.link_opened(&name),
+                LinkOut::Message { name, msg } => self.on_peer_message(&name, msg),
+                LinkOut::Transfer { name, msg } => {
+                    self.transfer_sync(&name);
+                    let me = &self.config.name;
+                    let outs = self.transfers.on_message(&mut self.io, me, &name, msg);
+                    self.apply_transfer(outs);
+                }
+            }
+        }
+    }
+
+    pub(super) fn link_opened(&mut self, name: &Name) {
+        self.transfer_sync(name);
+        self.chat_sync(name);
+        let outs = self.groups.sync(name);
+        self.apply_group(outs);
+        self.flush(name);
+    }
+
+    /// Sends everything waiting for `name` that may be sent now.
+    pub(super) fn flush(&mut self, name: &Name) {
+        if !self.links.is_open(name) {
+            return self.ensure_link(name);
+        }
+        let open = self.chats.is_open(name);
+        let msgs = self
+            .streams
+            .pending(name, |c| matches!(c, Conv::Group(_)) || open);
+        if msgs.is_empty() {
+            return;
+        }
+        for m in msgs {
+            self.links.send(&mut self.io, name, m);
+        }
+        let t = Timer::Retransmit(name.clone());
+        if self.io.timers.get(&t).is_none() {
+            self.io.set_timer(t, self.config.link.retransmit_interval);
+        }
+    }
+
+    pub(super) fn retransmit(&mut self, name: &Name) {
+        self.flush(name);
+    }
+
+    /// Queues `payload` for `to` in `conv` and sends it if possible.
+    pub(super) fn enqueue(
+        &mut self,
+        to: &Name,
+        conv: &Conv,
+        user_seq: Option<u64>,
+        payload: Payload,
+    ) -> u64 {
+        let seq = self
+            .streams
+            .enqueue(&mut self.io, to, conv, user_seq, payload);
+        let sendable = matches!(conv, Conv::Group(_)) || self.chats.is_open(to);
+        if sendable && self.links.is_open(to) {
+            if let Some(m) = self.streams.data(to, conv, seq) {
+                self.links.send(&mut self.io, to, m);
+            }
+            let t = Timer::Retransmit(to.clone());
+            if self.io.timers.get(&t).is_none() {
+                self.io.set_timer(t, self.config.link.retransmit_interval);
+            }
+        } else if self.links.is_open(to) {
+            // A direct message with no chat (one queued for a friend) over a
+            // link that is already open: `link_opened`, which asks for the
+            // chat, will not run again for this link, so ask now. A chat
+            // being asked for, or asked of us, needs nothing more.
+            if matches!(conv, Conv::Direct) && self.chats.get(to).is_none() {
+                self.chat_sync(to);
+            }
+        } else {
+            self.ensure_link(to);
+        }
+        seq
+    }
+
+    pub(super) fn on_peer_message(&mut self, from: &Name, msg: PeerMessage) {
+        match msg {
+            PeerMessage::ChatRequest => {
+                let friend = self.friends.contains(from);
+                let outs = self.chats.on_request(from, friend);
+                self.apply_chat(outs);
+            }
+            PeerMessage::ChatAccept => {
+                let outs = self.chats.on_accept(from);
+                self.apply_chat(outs);
+            }
+            PeerMessage::ChatClose { reason } => {
+                let outs = self.chats.on_close(&mut self.io, from, reason.as_str());
+                self.apply_chat(outs);
+            }
+            PeerMessage::Data {
+                conv,
+                seq,
+                low,
+                payload,
+            } => self.on_data(from, conv, seq, low, payload),
+            PeerMessage::Ack { conv, upto } => {
+                let target = match &conv {
+                    Conv::Direct => Target::User(from.clone()),
+                    Conv::Group(g) => Target::Group(g.clone()),
+                };
+                for seq in self.streams.on_ack(&mut self.io, from, &conv, upto) {
+                    self.io.event(PeerEvent::Delivered {
+                        to: target.clone(),
+                        seq,
+                    });
+                }
+            }
+            PeerMessage::GroupInvite { group, members } => {
+                let asked = self.questions.has_group(&group, from);
+                let pending = self.questions.invites_from(from);
+                let me = &self.config.name;
+                let members = members.into_vec();
+                let outs = self
+                    .groups
+                    .on_invite(me, from, group, members, asked, pending);
+                self.apply_group(outs);
+            }
+            PeerMessage::GroupAnswer { group, accept } => {
+                let me = &self.config.name;
+                let outs = self
+                    .groups
+                    .on_answer(&mut self.io, me, from, &group, accept);
+                self.apply_group(outs);
+            }
+            PeerMessage::GroupRefused { group, reason } => {
+                self.groups
+                    .on_refused(&mut self.io, from, &group, reason.as_str())
+            }
+            PeerMessage::NotInGroup { group } => {
+                let outs = self.groups.on_not_in_group(&mut self.io, from, &group);
+                self.apply_group(outs);
+            }
+            // The links' own: they never come this far.
+            PeerMessage::Verified
+            | PeerMessage::Session { .. }
+            | PeerMessage::Ping
+            | PeerMessage::Pong => {}
+        }
+    }
+
+    pub(super) fn on_data(
+        &mut self,
+        from: &Name,
+        conv: Conv,
+        seq: u64,
+        low: u64,
+        payload: Payload,
+    ) {
+        let willing = match &conv {
+            Conv::Direct => self.chats.is_open(from) && matches!(payload, Payload::Text(_)),
+            Conv::Group(g) => self.groups.accepts(g, from, &payload),
+        };
+        if !willing {
+            // Not yet (a member we have not heard of) or not at all: no ack,
+            // so the sender keeps it and tries again later. A group this
+            // peer is not in at all it has left, without the sender hearing
+            // (it joined after the leaver's `Left` went out): say so.
+            if let Conv::Group(g) = &conv {
+                let outs = self.groups.not_in_group(from, g);
+                self.apply_group(outs);
+            }
+            return;
+        }
+        let (verdict, upto) = self.streams.receive(&mut self.io, from, &conv, seq, low);
+        if verdict == Received::Deliver {
+            match (&conv, payload) {
+                (Conv::Direct, Payload::Text(text)) => {
+                    let to = Target::User(self.me().clone());
+                    self.record(Target::User(from.clone()), from.clone(), text.as_str());
+                    self.io.event(PeerEvent::Message {
+                        from: from.clone(),
+                        to,
+                        text: text.into_string(),
+                    });
+                }
+                (Conv::Group(g), payload) => self.on_group_item(g, from, payload),
+                (Conv::Direct, _) => {}
+            }
+        }
+        self.links
+            .send(&mut self.io, from, PeerMessage::Ack { conv, upto });
+    }
+
+    /// Stores a message in the history of `with`.
+    pub(super) fn record(&mut self, with: Target, from: Name, text: &str) {
+        let entry = HistoryEntry {
+            from,
+            text: text.to_owned(),
+            at: self.at_ms(),
+        };
+        self.history.add(&mut self.io, with, entry);
+    }
+
+    // ---- chats, friends and questions ----------------------------------
+
+    /// Carries out what the chats asked for, in order.
+    pub(super) fn apply_chat(&mut self, outs: Vec<ChatOut>) {
+        for out in outs {
+            match out {
+                ChatOut::Send(name, msg) => {
+                    self.links.send(&mut self.io, &name, msg);
+                }
+                ChatOut::Request(name) => {
+                    if !self
+                        .links
+                        .send(&mut self.io, &name, PeerMessage::ChatRequest)
+                    {
+                        self.ensure_link(&name);
+                    }
+                }
+                ChatOut::AskUser(from) => {
+                    let q = Question::Chat(from.clone());
+                    let id = self
+                        .questions
+                        .ask(&mut self.io, q, self.config.request_timeout);
+                    self.chats.asked(&mut self.io, &from, id);
+                }
+                ChatOut::Withdraw(id) => self.questions.withdraw(&mut self.io, id),
+                ChatOut::Open(name) => {
+                    self.chats.open(&mut self.io, &name);
+                    self.flush(&name);
+                }
+                ChatOut::Closed { with, reason } => {
+                    let dropped = self
+                        .streams
+                        .abandon(&mut self.io, &with, &Conv::Direct)
+                        .len();
+                    self.io.event(PeerEvent::ChatClosed {
+                        with: with.clone(),
+                        reason,
+                    });
+                    if dropped > 0 {
+                        self.io.notice(format!(
+                            "{dropped} message(s) to {with} were not delivered and are dropped"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+
+    /// After a (re)connection: remind, ask, or start asking for queued messages.
+    pub(super) fn chat_sync(&mut self, name: &Name) {
+        let waiting = self.streams.waiting(name, &Conv::Direct);
+        let outs = self.chats.sync(&mut self.io, name, waiting);
+        self.apply_chat(outs);
+    }
+
+    /// The registry says `name` is not online.
+    pub(super) fn peer_offline(&mut self, name: &Name) {
+        let friend = self.friends.contains(name);
+        let waiting = self.streams.waiting(name, &Conv::Direct);
+        let outs = self.chats.offline(&mut self.io, name, friend, waiting);
+        self.apply_chat(outs);
+    }
+
+    /// The registry does not know `name`.
+    pub(super) fn peer_unknown(&mut self, name: &Name, why: &str) {
+        let outs = self.chats.unknown(&mut self.io, name, why);
+        self.apply_chat(outs);
+    }
+
+    /// `/accept` or `/decline`: to the room that asked.
+    pub(super) fn cmd_answer(
+        &mut self,
+        id: Option<RequestId>,
+        yes: bool,
+    ) -> Result<(), CommandError> {
+        let (_, q) = self.questions.answer(&mut self.io, id)?;
+        match q {
+            Question::Chat(name) => {
+                let outs = self.chats.answer(&mut self.io, name, yes);
+                self.apply_chat(outs);
+            }
+            Question::Group {
+                group,
+                from,
+                members,
+            } => {
+                let me = &self.config.name;
+                let outs = self
+                    .groups
+                    .answer(&mut self.io, me, group, from, members, yes);
+                self.apply_group(outs);
+            }
+            Question::File(id) => {
+                let outs = self.transfers.answer(&mut self.io, id, yes);
+                self.apply_transfer(outs);
+            }
+        }
+        Ok(())
+    }
+
+    /// `Timer::QuestionExpiry(id)` fired.
+    pub(super) fn question_expired(&mut self, id: RequestId) {
+        match self.questions.remove(id) {
+            Some(Question::Chat(name)) => {
+                let outs = self.chats.question_expired(&mut self.io, &name, id);
+                self.apply_chat(outs);
+            }
+            Some(Question::Group { group, from, .. }) => {
+                self.io.notice(format!(
+                    "the invitation from {from} into {group} expired unanswered"
+                ));
+            }
+            // An offer expires by its transfer's own deadline.
+            Some(Question::File(_)) | None => {}
+        }
+    }
+
+    /// `/msg`.
+    pub(super) fn cmd_message(&mut self, to: Target, text: String) -> Result<(), CommandError> {
+        if text.is_empty() {
+            return Err(CommandError::EmptyMessage);
+        }
+        let text: Text<MAX_MESSAGE_LEN> =
+            Text::new(text).map_err(|e| CommandError::MessageTooLong { len: e.len })?;
+        match to {
+            Target::User(name) => self.message_user(name, text),
+            Target::Group(group) => self.message_group(group, text),
+        }
+    }
+
+    fn message_user(
+        &mut self,
+        name: Name,
+        text: Text<MAX_MESSAGE_LEN>,
+    ) -> Result<(), CommandError> {
+        let friend = self.friends.contains(&name);
+        let waiting = self.streams.waiting(&name, &Conv::Direct);
+        self.chats.may_message(&name, friend, waiting)?;
+        let me = self.me().clone();
+        self.record(Target::User(name.clone()), me, text.as_str());
+        let seq = self.enqueue(&name, &Conv::Direct, None, Payload::Text(text));
+        let queued = !(self.chats.is_open(&name) && self.links.is_open(&name));
+        self.io.event(PeerEvent::Sent {
+            to: Target::User(name),
+            seq,
+            queued,
+        });
+        Ok(())
+    }
+
+    /// `/friends`, and after every change to the list.
+    pub(super) fn report_friends(&mut self) {
+        let streams = &self.streams;
+        self.friends.report(&mut self.io, &self.online, |n| {
+            streams.waiting(n, &Conv::Direct)
+        });
+    }
+
+    // ---- groups ---------------------------------------------------------
+
+    /// Carries out what the groups asked for, in order.
+    pub(super) fn apply_group(&mut self, outs: Vec<GroupOut>) {
+        for out in outs {
+            match out {
+                GroupOut::Send(name, msg) => {
+                    self.links.send(&mut self.io, &name, msg);
+                }
+                GroupOut::SendOrReach(name, msg) => {
+                    if !self.links.send(&mut self.io, &name, msg) {
+                        self.ensure_link(&name);
+                    }
+                }
+                GroupOut::Enqueue(to, group, payload) => {
+                    self.enqueue(&to, &Conv::Group(group), Some(0), payload);
+                }
+                GroupOut::Reach(name) => self.ensure_link(&name),
+                GroupOut::AskUser {
+                    group,
+                    from,
+                    members,
+                } => {
+                    let q = Question::Group {
+                        group: group.clone(),
+                        from: from.clone(),
+                        members,
+                    };
+                    let id = self
+                        .questions
+                        .ask(&mut self.io, q, self.config.request_timeout);
+                    self.groups.asked(&mut self.io, id, from, group);
+                }
+                GroupOut::Save(g) => self.groups.save(&mut self.io, g),
+                GroupOut::Event(e) => self.io.event(e),
+                GroupOut::Left { group, who } => {
+                    let conv = Conv::Group(group.clone());
+                    let dropped = self.streams.abandon(&mut self.io, &who, &conv);
+                    self.io.event(PeerEvent::MemberLeft {
+                        group: group.clone(),
+                        name: who,
+                    });
+                    // A message only the leaver had not acknowledged has now
+                    // reached everyone in the group.
+                    for seq in self.streams.settled_by(&dropped) {
+                        let to = Target::Group(group.clone());
+                        self.io.event(PeerEvent::Delivered { to, seq });
+                    }
+                }
+                GroupOut::DropChanges(group) => {
+                    let conv = Conv::Group(group);
+                    for r in self.streams.receivers() {
+                        self.streams.abandon_changes(&mut self.io, &r, &conv);
+                    }
+                }
+            }
+        }
+    }
+
+    /// `/leave #G`: tells the members, then the invitations go.
+    pub(super) fn cmd_leave(&mut self, group: &GroupName) -> Result<(), CommandError> {
+        let tell = self.groups.leave(&mut self.io, &self.config.name, group)?;
+        let conv = Conv::Group(group.clone());
+        for m in tell {
+            self.enqueue(&m, &conv, Some(0), Payload::Left);
+        }
+        self.groups.left(&mut self.io, group);
+        Ok(())
+    }
+
+    fn message_group(
+        &mut self,
+        group: GroupName,
+        text: Text<MAX_MESSAGE_LEN>,
+    ) -> Result<(), CommandError> {
+        let me = self.config.name.clone();
+        let others = self.groups.recipients(&me, &group)?;
+        let conv = Conv::Group(group.clone());
+        let seq = self.streams.next_group_seq(&mut self.io, &group);
+        self.record(Target::Group(group.clone()), me, text.as_str());
+        for m in &others {
+            self.enqueue(m, &conv, Some(seq), Payload::Text(text.clone()));
+        }
+        let to = Target::Group(group);
+        self.io.event(PeerEvent::Sent {
+            to: to.clone(),
+            seq,
+            queued: false,
+        });
+        if others.is_empty() {
+            self.io.event(PeerEvent::Delivered { to, seq });
+        }
+        Ok(())
+    }
+
+    /// A group item from `from`, taken and in order.
+    fn on_group_item(&mut self, group: &GroupName, from: &Name, payload: Payload) {
+        if let Payload::Text(text) = payload {
+            self.record(Target::Group(group.clone()), from.clone(), text.as_str());
+            self.io.event(PeerEvent::Message {
+                from: from.clone(),
+                to: Target::Group(group.clone()),
+                text: text.into_string(),
+            });
+            return;
+        }
+        let outs = self
+            .groups
+            .apply(&mut self.io, &self.config.name, group, from, payload);
+        self.apply_group(outs);
+    }
+
+    // ---- transfers ------------------------------------------------------
+
+    /// Carries out what the transfers asked for, in order.
+    pub(super) fn apply_transfer(&mut self, outs: Vec<TransferOut>) {
+        for out in outs {
+            match out {
+                TransferOut::Send(name, msg) => {
+                    self.links.send_transfer(&mut self.io, &name, msg);
+                }
+                TransferOut::Out(o) => self.io.out.push_back(o),
+                TransferOut::Offered {
+                    id,
+                    from,
+                    name,
+                    size,
+                    files,
+                } => {
+                    let rid = self.questions.add(Question::File(id));
+                    self.transfers.offered(id, rid);
+                    if files > 1 {
+                        self.io
+                            .notice(format!("{id}: {from} offers {name}, {files} files"));
+                    }
+                    self.io.event(PeerEvent::FileOffer {
+                        id: rid,
+                        from,
+                        name,
+                        size,
+                    });
+                }
+                TransferOut::Withdraw(id) => {
+                    if let Some(rid) = self.transfers.take_offer(id) {
+                        self.questions.remove(rid);
+                    }
+                }
+                TransferOut::WantsLink(name) => {
+                    if self.links.conn_of(&name).is_none() {
+                        self.ensure_link(&name);
+                    }
+                }
+                TransferOut::Reach(name) => self.ensure_link(&name),
+            }
+        }
+    }
+
+    /// Tells `name`'s transfers whether a link to `name` is up, if that
+    /// changed (see `peer::transfers`).
+    pub(super) fn transfer_sync(&mut self, name: &Name) {
+        let cur = self.links.conn_of(name);
+        let outs = self.transfers.sync(&mut self.io, name, cur);
+        self.apply_transfer(outs);
+    }
+
+    /// At the end of every entry point: notices connections that came or
+    /// went by any path.
+    pub(super) fn transfers_settle(&mut self) {
+        for name in self.transfers.remotes() {
+            self.transfer_sync(&name);
+        }
+    }
+
+    /// Starts a transfer the user asked for, after telling its remote's
+    /// transfers where the link stands.
+    pub(super) fn start_transfer(&mut self, started: (TransferId, Machine)) {
+        let (id, m) = started;
+        self.transfer_sync(m.peer());
+        let outs = self.transfers.start(&mut self.io, id, m);
+        self.apply_transfer(outs);
+    }
+}
