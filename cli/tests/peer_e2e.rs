@@ -1,6 +1,6 @@
 //! End-to-end: a registry and up to three `confab peer --json` processes on
 //! 127.0.0.1 with free ports, driven through their standard input; every
-//! assertion is on the `--json` events of DESIGN.md. One scenario per test.
+//! assertion is on the `--json` events of `docs/events.md`. One scenario per test.
 
 mod support;
 

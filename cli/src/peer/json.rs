@@ -1,5 +1,5 @@
 //! The `--json` contract: each [`PeerEvent`] as one JSON object with an
-//! `"event"` field, exactly DESIGN.md's names and fields (more fields may be
+//! `"event"` field, exactly `docs/events.md`'s names and fields (more fields may be
 //! added, none removed or renamed: scripts depend on them). Ids are numbers,
 //! addresses are `"ip:port"` text, MD5s are 32 lowercase hex digits, a
 //! message's `to` is a name or `#group`. Events the table does not name get

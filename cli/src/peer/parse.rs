@@ -1,6 +1,6 @@
 //! The peer's command language: one line in, one [`Parsed`] out.
 //!
-//! Exactly DESIGN.md's list. A line that does not start with `/` is text for
+//! Exactly README's command table. A line that does not start with `/` is text for
 //! the current conversation; `//text` sends text that starts with `/`. The last
 //! argument of every command is the rest of the line, so messages, search text
 //! and paths may hold spaces. Every mistake gives a [`ParseError`] saying what

@@ -1,5 +1,5 @@
 //! What a person (through the command line, or a test) can ask of a peer.
-//! One variant per command of DESIGN.md's command list; answers and
+//! One variant per command of README's command table; answers and
 //! everything else the peer has to say come back as [`super::PeerEvent`]s.
 
 use crate::ids::TransferId;
@@ -18,7 +18,7 @@ pub enum ProfileChange {
     Avatar(Vec<u8>),
 }
 
-/// A command. See DESIGN.md for the command line each maps to.
+/// A command. README's command table gives the line each maps to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PeerCommand {
     /// `/who`: who is online.

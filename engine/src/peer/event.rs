@@ -1,4 +1,4 @@
-//! What a peer reports. Each variant that DESIGN.md's `--json` table names maps
+//! What a peer reports. Each variant that `docs/events.md` names maps
 //! to one JSON event of that name; the driver prints them. Others are for
 //! people (human output) or for tests.
 
