@@ -5,7 +5,7 @@
 use std::fmt;
 
 use crate::api::TransferId;
-use crate::wire::registry::Profile;
+use crate::wire::registry::{Profile, SharedFile};
 use crate::wire::{FileName, GroupName, Name};
 
 /// A pending question to this peer (chat request, group invitation, file
@@ -121,6 +121,10 @@ pub enum PeerCommand {
     /// `/quit`: log out and leave. The peer reports [`super::PeerEvent::Stopped`]
     /// when it is done.
     Quit,
+    /// Not typed by a person: the driver saw the shared folder change. The
+    /// list replaces the one from [`super::PeerConfig::shared`] and is
+    /// published to the registry now if logged in, else at the next log-in.
+    Publish(Vec<SharedFile>),
 }
 
 /// The profile as shown by `/profile`.
