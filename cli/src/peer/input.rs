@@ -7,7 +7,7 @@ use std::io::BufRead;
 
 use confab_engine::limits::MAX_AVATAR_LEN;
 use confab_engine::peer::{PeerCommand, ProfileChange};
-use confab_mio::DriverHandle;
+use confab_mio::{DriverHandle, ShareWatch};
 
 use super::conversation::Conversation;
 use super::parse::{HELP, Parsed, parse};
@@ -18,10 +18,14 @@ pub fn spawn(
     handle: DriverHandle<PeerCommand>,
     printer: Printer,
     conversation: Conversation,
+    share: Option<ShareWatch>,
 ) -> std::io::Result<()> {
     std::thread::Builder::new()
         .name("confab-input".into())
-        .spawn(move || read_lines(std::io::stdin().lock(), &handle, &printer, &conversation))?;
+        .spawn(move || {
+            let stdin = std::io::stdin().lock();
+            read_lines(stdin, &handle, &printer, &conversation, share.as_ref())
+        })?;
     Ok(())
 }
 
@@ -31,6 +35,7 @@ pub fn read_lines(
     handle: &DriverHandle<PeerCommand>,
     printer: &Printer,
     conversation: &Conversation,
+    share: Option<&ShareWatch>,
 ) {
     let mut raw = Vec::new();
     loop {
@@ -48,6 +53,17 @@ pub fn read_lines(
             Ok(Parsed::Nothing) => continue,
             Ok(Parsed::Help) => {
                 printer.help(HELP);
+                continue;
+            }
+            Ok(Parsed::Share(rescan)) => {
+                match share {
+                    Some(w) if rescan => {
+                        w.rescan();
+                        printer.notice("rescanning the share folder");
+                    }
+                    Some(w) => printer.share(&w.status()),
+                    None => printer.error("this peer does not watch a share folder"),
+                }
                 continue;
             }
             Ok(Parsed::Avatar(path)) => match read_avatar(&path) {
@@ -163,6 +179,7 @@ mod tests {
             &handle,
             &Printer::new(true),
             &Conversation::default(),
+            None,
         );
         let events = runner.join().unwrap().unwrap();
 

@@ -7,6 +7,8 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use confab_engine::peer::PeerEvent;
+use confab_engine::wire::registry::SharedFile;
+use confab_mio::ShareStatus;
 
 use super::human::HumanPrinter;
 use super::json;
@@ -59,6 +61,27 @@ impl Printer {
         self.with(|s| match s {
             Style::Json => emit(json::notice(message)),
             Style::Human(h) => h.say(message),
+        });
+    }
+
+    /// The share watch published a new list.
+    pub fn share_updated(&self, dir: &std::path::Path, files: &[SharedFile]) {
+        self.with(|s| match s {
+            Style::Json => emit(json::share_updated(dir, files)),
+            Style::Human(h) => h.say(&format!(
+                "sharing {} file{} from {}",
+                files.len(),
+                if files.len() == 1 { "" } else { "s" },
+                dir.display()
+            )),
+        });
+    }
+
+    /// The answer to `/share`.
+    pub fn share(&self, status: &ShareStatus) {
+        self.with(|s| match s {
+            Style::Json => emit(json::share(status)),
+            Style::Human(h) => h.say(&json::share_text(status)),
         });
     }
 
