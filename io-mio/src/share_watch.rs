@@ -130,12 +130,22 @@ impl ShareScan {
         };
         let mut folder = Folder::new(dir, config.quiet).map_err(unreadable)?;
         let db = store.shared_database();
-        let now = Instant::now();
-        folder.scan(now, SystemTime::now()).map_err(unreadable)?;
         let stop = AtomicBool::new(false);
-        for key in folder.due(now) {
-            let cache = Some(Md5Cache::new(&db));
-            folder.hash(&key, now, cache, &stop, &mut |_, _| {});
+        // A file written just before start is waited for (at most `quiet`),
+        // so the first log-in already lists it; one still being written
+        // after that is left for the watch.
+        let give_up = Instant::now() + config.quiet;
+        loop {
+            let now = Instant::now();
+            folder.scan(now, SystemTime::now()).map_err(unreadable)?;
+            for key in folder.due(now) {
+                let cache = Some(Md5Cache::new(&db));
+                folder.hash(&key, now, cache, &stop, &mut |_, _| {});
+            }
+            match folder.next_quiet(Instant::now()) {
+                Some(t) if t <= give_up => std::thread::sleep(t - Instant::now().min(t)),
+                _ => break,
+            }
         }
         Ok(Self { folder, db, config })
     }
