@@ -196,3 +196,32 @@ fn check_landed(end: &Value, md5_old: &str, md5_new: &str) {
     assert_eq!(end["md5"], md5, "landed with a wrong MD5: {end}");
     assert!(md5 == md5_old || md5 == md5_new, "{end}");
 }
+
+/// Not a test: measures copy-to-listing for a 1 GiB file. Run it in
+/// release: `cargo test --release -p confab --test share_e2e -- --ignored
+/// --nocapture one_gib`.
+#[test]
+#[ignore]
+fn one_gib_copy_to_listing() {
+    let net = Net::new();
+    let _alice = net.peer("alice");
+    let mut bob = net.peer("bob");
+    let src = net.home("bob").join("big.bin");
+    let block = bytes(3, 1 << 20);
+    {
+        let mut f = std::fs::File::create(&src).unwrap();
+        for _ in 0..1024 {
+            f.write_all(&block).unwrap();
+        }
+    }
+    let started = Instant::now();
+    std::fs::copy(&src, net.share("alice").join("big.bin")).unwrap();
+    let copied = started.elapsed();
+    poll_files(&mut bob, "alice", |_| {}, |files| !files.is_empty());
+    println!(
+        "1 GiB: copied in {copied:?}; listed at another peer {:?} after the copy began \
+         ({:?} after it ended)",
+        started.elapsed(),
+        started.elapsed() - copied
+    );
+}
