@@ -29,10 +29,11 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use confab_engine::CommandError;
-use confab_engine::peer::{PeerConfig, PeerEvent};
+use confab_engine::peer::{PeerCommand, PeerConfig, PeerEvent};
 use confab_engine::wire::ErrorCode;
 use confab_mio::{
-    Driver, DriverConfig, Flow, SharedIndex, Sink, Store, advertised, listen, random_seed,
+    Driver, DriverConfig, Flow, ShareScan, Sink, Store, WatchConfig, advertised, listen,
+    random_seed,
 };
 
 use self::conversation::Conversation;
@@ -111,7 +112,8 @@ pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
     for said in resume::after_restart(&records) {
         printer.notice(&said);
     }
-    let shared = SharedIndex::scan(&folders.share, store.database())?;
+    // Files still being written are left for the watch to list once quiet.
+    let shared = ShareScan::new(&folders.share, &store, WatchConfig::default())?;
     let count = shared.files().len();
     printer.notice(&format!(
         "sharing {count} file{} from {}; downloads go to {}",
@@ -131,10 +133,11 @@ pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
     // received files land in the downloads folder.
     driver
         .files_mut()
-        .serve(shared.dir(), &folders.downloads)
+        .serve(&folders.share, &folders.downloads)
         .map_err(|e| Fail(format!("{e}; check --share and --downloads")))?;
 
     let handle = driver.handle();
+    let share = watch_share(shared, handle.clone(), printer.clone())?;
     let pace = Pace::default();
     input::spawn(
         handle.clone(),
@@ -142,6 +145,7 @@ pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
         conversation.clone(),
         pace.clone(),
         folders.downloads.clone(),
+        Some(share.clone()),
     )?;
     let stopper = handle.clone();
     crate::signals::stop_on_signals(move || stopper.stop())?;
@@ -153,11 +157,27 @@ pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
         stopped: None,
     };
     let result = driver.run(&mut sink);
+    share.stop();
     if let Some(registry) = embedded {
         registry.stop();
     }
     result?;
     sink.outcome()
+}
+
+/// Starts the share watch: each new list goes to the engine (which
+/// publishes it) and is announced as `share_updated`.
+fn watch_share(
+    scan: ShareScan,
+    handle: confab_mio::DriverHandle<PeerCommand>,
+    printer: Printer,
+) -> Result<confab_mio::ShareWatch, Fail> {
+    let dir = scan.status().dir;
+    scan.watch(move |files| {
+        printer.share_updated(&dir, files);
+        handle.command(PeerCommand::Publish(files.to_vec())).is_ok()
+    })
+    .map_err(|e| Fail(format!("cannot start watching the share folder: {e}")))
 }
 
 /// The registry to use: the one given (which must answer), else the default

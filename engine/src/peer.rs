@@ -338,6 +338,7 @@ impl Peer {
             }
             PeerCommand::SetProfile(change) => self.cmd_set_profile(change)?,
             PeerCommand::Quit => self.stop(ErrorCode::Normal, "quit".into()),
+            PeerCommand::Publish(files) => self.reg.set_shared(&mut self.io, files),
         }
         Ok(())
     }

@@ -6,7 +6,8 @@
 //!   timers, password work on a worker thread, durable records, chunk I/O.
 //! - [`DriverHandle`] feeds it commands and stop requests from other threads.
 //! - [`Store`] keeps the engine's records; [`SharedIndex`] lists the shared
-//!   folder with cached MD5s; [`TransferFiles`] is the file side of
+//!   folder with cached MD5s, and [`ShareWatch`] keeps that list current
+//!   while a peer runs; [`TransferFiles`] is the file side of
 //!   transfers (sources resolved strictly inside their folders and hashed on
 //!   a worker thread, `.part` files, chunks at positions, no-clobber finish).
 //! - [`listen`], [`advertised`], [`random_seed`] and [`on_stop_signal`] are the
@@ -22,6 +23,7 @@ mod handle;
 mod listen;
 mod password;
 mod role;
+mod share_watch;
 mod shared;
 mod signals;
 mod store;
@@ -31,6 +33,7 @@ pub use files::{FileAnswer, TransferFiles};
 pub use handle::{COMMAND_QUEUE, DriverGone, DriverHandle};
 pub use listen::{ListenError, advertised, listen, random_seed, route_ip};
 pub use role::{Flow, Sink, Stoppable};
+pub use share_watch::{EntryState, ShareEntry, ShareScan, ShareStatus, ShareWatch, WatchConfig};
 pub use shared::{ShareError, SharedIndex, md5_of_file};
 pub use signals::on_stop_signal;
 pub use store::{Change, STORE_FILE, Store, StoreError};

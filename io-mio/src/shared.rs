@@ -4,7 +4,8 @@
 //! Only plain files directly inside the folder are shared, under names that
 //! are valid [`FileName`]s; sub-folders, links to elsewhere and odd names are
 //! skipped (and logged), so a name from the network can only ever be looked up
-//! in the index, never joined onto a path. Hashing a large folder is slow, so
+//! in the index, never joined onto a path. A link is never followed, not even
+//! to a file inside. [`crate::ShareWatch`] keeps such a list current. Hashing a large folder is slow, so
 //! digests are cached in the store (table `md5_cache`), keyed by the file's
 //! path and checked against its size and modification time: an unchanged file
 //! is never read twice.
@@ -12,8 +13,10 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::fs::File;
-use std::io::{self, Read};
+use std::io;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::UNIX_EPOCH;
 
 use confab_engine::wire::registry::SharedFile;
@@ -55,7 +58,7 @@ impl SharedIndex {
         let mut files = BTreeMap::new();
         for entry in entries.flatten() {
             let path = entry.path();
-            let Ok(meta) = std::fs::metadata(&path) else {
+            let Ok(meta) = std::fs::symlink_metadata(&path) else {
                 continue;
             };
             if !meta.is_file() {
@@ -120,15 +123,32 @@ impl SharedIndex {
 
 /// The MD5 of a whole file, read in 256 KiB pieces.
 pub fn md5_of_file(path: &Path) -> io::Result<Md5> {
-    let mut file = File::open(path)?;
+    md5_of_open(&File::open(path)?, &AtomicBool::new(false), &mut |_| {})
+}
+
+/// The MD5 of everything in `file`, calling `progress(bytes so far)` after
+/// each piece; stops with `Interrupted` once `stop` is set.
+pub(crate) fn md5_of_open(
+    file: &File,
+    stop: &AtomicBool,
+    progress: &mut dyn FnMut(u64),
+) -> io::Result<Md5> {
     let mut hasher = md5::Md5::new();
     let mut buf = vec![0u8; 256 * 1024];
+    let mut offset = 0u64;
     loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
+        if stop.load(Ordering::Relaxed) {
+            return Err(io::Error::new(io::ErrorKind::Interrupted, "stopping"));
         }
+        let n = match file.read_at(&mut buf, offset) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
         hasher.update(&buf[..n]);
+        offset += n as u64;
+        progress(offset);
     }
     Ok(Md5(hasher.finalize().into()))
 }

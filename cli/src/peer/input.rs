@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use confab_engine::limits::MAX_AVATAR_LEN;
 use confab_engine::peer::{PeerCommand, ProfileChange};
 use confab_engine::wire::Name;
-use confab_mio::DriverHandle;
+use confab_mio::{DriverHandle, ShareWatch};
 
 use super::conversation::Conversation;
 use super::pace::{Outcome, Pace, Question};
@@ -27,13 +27,14 @@ pub fn spawn(
     conversation: Conversation,
     pace: Pace,
     downloads: PathBuf,
+    share: Option<ShareWatch>,
 ) -> std::io::Result<()> {
     std::thread::Builder::new()
         .name("confab-input".into())
         .spawn(move || {
             let input = std::io::stdin().lock();
             let context = (&printer, &conversation, &pace);
-            read_lines(input, &handle, context, &downloads);
+            read_lines(input, &handle, context, &downloads, share.as_ref());
         })?;
     Ok(())
 }
@@ -44,6 +45,7 @@ pub fn read_lines(
     handle: &DriverHandle<PeerCommand>,
     (printer, conversation, pace): (&Printer, &Conversation, &Pace),
     downloads: &Path,
+    share: Option<&ShareWatch>,
 ) {
     let mut raw = Vec::new();
     loop {
@@ -62,6 +64,17 @@ pub fn read_lines(
             Ok(Parsed::Nothing) => continue,
             Ok(Parsed::Help) => {
                 printer.help(HELP);
+                continue;
+            }
+            Ok(Parsed::Share(rescan)) => {
+                match share {
+                    Some(w) if rescan => {
+                        w.rescan();
+                        printer.notice("rescanning the share folder");
+                    }
+                    Some(w) => printer.share(&w.status()),
+                    None => printer.error("this peer does not watch a share folder"),
+                }
                 continue;
             }
             Ok(Parsed::Avatar(path)) => match read_avatar(&path) {
@@ -254,6 +267,7 @@ mod tests {
             &handle,
             (&Printer::new(true), &Conversation::default(), &pace),
             Path::new("/nonexistent"),
+            None,
         );
         let events = runner.join().unwrap().unwrap();
 

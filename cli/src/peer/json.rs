@@ -169,6 +169,66 @@ pub fn avatar(name: &Name, size: usize, path: Option<&Path>) -> Value {
     })
 }
 
+/// A `share_updated` event: the share watch published this list.
+pub fn share_updated(dir: &std::path::Path, files: &[SharedFile]) -> Value {
+    let files: Vec<Value> = files.iter().map(shared_file).collect();
+    json!({"event": "share_updated", "dir": dir.to_string_lossy(), "files": files})
+}
+
+/// The answer to `/share`.
+pub fn share(status: &confab_mio::ShareStatus) -> Value {
+    use confab_mio::EntryState;
+    let entries: Vec<Value> = status
+        .entries
+        .iter()
+        .map(|e| {
+            let mut v = json!({"name": e.name, "size": e.size});
+            let (state, extra) = match &e.state {
+                EntryState::Settling => ("settling", None),
+                EntryState::Hashing { done } => ("hashing", Some(("done", json!(done)))),
+                EntryState::Listed { md5 } => ("listed", Some(("md5", json!(md5.to_hex())))),
+                EntryState::Skipped { why } => ("skipped", Some(("why", json!(why)))),
+            };
+            v["state"] = json!(state);
+            if let Some((k, x)) = extra {
+                v[k] = x;
+            }
+            v
+        })
+        .collect();
+    json!({
+        "event": "share",
+        "dir": status.dir.to_string_lossy(),
+        "files": entries,
+        "publishes": status.publishes,
+        "degraded": status.degraded,
+    })
+}
+
+/// `/share` for people: one line per entry.
+pub fn share_text(status: &confab_mio::ShareStatus) -> String {
+    use confab_mio::EntryState;
+    use std::fmt::Write;
+    let mut out = format!("share folder {}", status.dir.display());
+    if let Some(d) = &status.degraded {
+        let _ = write!(out, "\n  note: {d}");
+    }
+    if status.entries.is_empty() {
+        out.push_str("\n  (empty)");
+    }
+    for e in &status.entries {
+        let state = match &e.state {
+            EntryState::Settling => "waiting until it stops changing".to_string(),
+            EntryState::Hashing { done } => format!("hashing, {done} of {} bytes", e.size),
+            EntryState::Listed { md5 } => format!("listed, md5 {}", md5.to_hex()),
+            EntryState::Skipped { why } => format!("skipped: {why}"),
+        };
+        let name = e.name.escape_debug();
+        let _ = write!(out, "\n  {name}  {} bytes  {state}", e.size);
+    }
+    out
+}
+
 /// The answer to `/help`.
 pub fn help(text: &str) -> Value {
     json!({"event": "help", "text": text})

@@ -35,6 +35,7 @@ TEXT                          send TEXT to the current conversation (//TEXT if i
 /send NAME PATH               offer a file to NAME
 /get NAME FILE                download FILE from NAME's shared folder
 /transfers                    transfers with progress
+/share [rescan]               the share folder, its files and their state (rescan: look again now)
 /cancel ID                    cancel a transfer
 /friends | /friend add NAME | /friend remove NAME
 /history NAME [N]             the last N messages with NAME (or #GROUP)
@@ -53,6 +54,9 @@ pub enum Parsed {
     Avatar(String),
     /// `/avatar NAME`: look NAME up and save the avatar that comes back.
     SaveAvatar(Name),
+    /// `/share` (false) or `/share rescan` (true): answered by the
+    /// program's share watch, not the engine.
+    Share(bool),
     /// An empty line.
     Nothing,
 }
@@ -178,6 +182,11 @@ pub fn parse(line: &str, current: Option<&Target>) -> Result<Parsed, ParseError>
                 }
             }
         }
+        "share" => match a.rest.trim() {
+            "" => return Ok(Parsed::Share(false)),
+            "rescan" => return Ok(Parsed::Share(true)),
+            other => return err(format!("/share {other}: use /share or /share rescan")),
+        },
         "quit" | "exit" => a.end().map(|()| PeerCommand::Quit)?,
         "" => return err("a lone '/' is not a command; /help lists them"),
         other => {
@@ -332,6 +341,9 @@ mod tests {
     #[test]
     fn every_command_of_the_list() {
         assert_eq!(parse("/help", None), Ok(Parsed::Help));
+        assert_eq!(parse("/share", None), Ok(Parsed::Share(false)));
+        assert_eq!(parse("/share rescan", None), Ok(Parsed::Share(true)));
+        assert!(parse("/share now", None).is_err());
         assert_eq!(cmd("/who"), PeerCommand::Who);
         assert_eq!(cmd("/whois bob"), PeerCommand::Whois(n("bob")));
         assert_eq!(cmd("/search o b"), PeerCommand::Search("o b".into()));

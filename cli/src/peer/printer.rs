@@ -9,6 +9,8 @@ use std::sync::{Arc, Mutex};
 
 use confab_engine::peer::{PeerCommand, PeerEvent};
 use confab_engine::wire::Name;
+use confab_engine::wire::registry::SharedFile;
+use confab_mio::ShareStatus;
 
 pub use super::context::Context;
 use super::human::HumanPrinter;
@@ -90,6 +92,27 @@ impl Printer {
         self.with(|s| match s {
             Style::Json => emit(json::notice(message)),
             Style::Human(h) => h.say(message),
+        });
+    }
+
+    /// The share watch published a new list.
+    pub fn share_updated(&self, dir: &std::path::Path, files: &[SharedFile]) {
+        self.with(|s| match s {
+            Style::Json => emit(json::share_updated(dir, files)),
+            Style::Human(h) => h.say(&format!(
+                "sharing {} file{} from {}",
+                files.len(),
+                if files.len() == 1 { "" } else { "s" },
+                dir.display()
+            )),
+        });
+    }
+
+    /// The answer to `/share`.
+    pub fn share(&self, status: &ShareStatus) {
+        self.with(|s| match s {
+            Style::Json => emit(json::share(status)),
+            Style::Human(h) => h.say(&json::share_text(status)),
         });
     }
 

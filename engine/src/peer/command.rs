@@ -4,7 +4,7 @@
 
 use crate::ids::TransferId;
 pub use crate::ids::{RequestId, Target};
-use crate::wire::registry::Profile;
+use crate::wire::registry::{Profile, SharedFile};
 use crate::wire::{FileName, GroupName, Name};
 
 /// A change to this peer's own profile.
@@ -70,6 +70,10 @@ pub enum PeerCommand {
     /// `/quit`: log out and leave. The peer reports [`super::PeerEvent::Stopped`]
     /// when it is done.
     Quit,
+    /// Not typed by a person: the driver saw the shared folder change. The
+    /// list replaces the one from [`super::PeerConfig::shared`] and is
+    /// published to the registry now if logged in, else at the next log-in.
+    Publish(Vec<SharedFile>),
 }
 
 /// The profile as shown by `/profile`.

@@ -452,6 +452,25 @@ impl<Q> RegistryLink<Q> {
         }
     }
 
+    /// The shared folder changed: remembers `files` for every later log-in
+    /// and, if the session is up, publishes them now (the registry replaces
+    /// the whole list).
+    pub fn set_shared(&mut self, io: &mut Io, files: Vec<SharedFile>) {
+        self.login.shared = files;
+        if self.is_up() {
+            self.publish(io);
+        }
+    }
+
+    fn publish(&mut self, io: &mut Io) {
+        let files = List::new(self.login.shared.clone()).unwrap_or_else(|e| {
+            io.error(format!("too many shared files to publish: {e}"));
+            List::default()
+        });
+        let chore = Query::Session(SessionStep::Chore);
+        self.send_request(io, chore, RequestBody::Publish { files });
+    }
+
     fn logged_in(&mut self, io: &mut Io) -> Vec<RegOut<Q>> {
         if let State::Open { conn, .. } = self.state {
             self.state = State::Open { conn, ready: true };
@@ -460,11 +479,7 @@ impl<Q> RegistryLink<Q> {
         self.down_told = false;
         let chore = || Query::Session(SessionStep::Chore);
         self.send_request(io, chore(), RequestBody::WatchPresence { on: true });
-        let files = List::new(self.login.shared.clone()).unwrap_or_else(|e| {
-            io.error(format!("too many shared files to publish: {e}"));
-            List::default()
-        });
-        self.send_request(io, chore(), RequestBody::Publish { files });
+        self.publish(io);
         io.set_timer(Timer::Heartbeat, self.times.heartbeat_interval);
         let first = !self.ever_up;
         self.ever_up = true;

@@ -49,6 +49,40 @@ fn kind(e: &PeerEvent) -> &'static str {
     }
 }
 
+fn shared_sample() -> SharedFile {
+    SharedFile {
+        name: FileName::new("a.txt").unwrap(),
+        size: 1,
+        md5: Md5::of(b""),
+    }
+}
+
+/// A `/share` answer with an entry in every state.
+fn share_sample() -> confab_mio::ShareStatus {
+    use confab_mio::{EntryState, ShareEntry};
+    let states = [
+        EntryState::Settling,
+        EntryState::Hashing { done: 1 },
+        EntryState::Listed { md5: Md5::of(b"") },
+        EntryState::Skipped {
+            why: "a link".into(),
+        },
+    ];
+    confab_mio::ShareStatus {
+        dir: "/s".into(),
+        entries: states
+            .into_iter()
+            .map(|state| ShareEntry {
+                name: "x".into(),
+                size: 1,
+                state,
+            })
+            .collect(),
+        publishes: 1,
+        degraded: Some("no events".into()),
+    }
+}
+
 fn n(s: &str) -> Name {
     Name::new(s).unwrap()
 }
@@ -246,6 +280,11 @@ fn every_event_and_field_is_documented() {
         super::help("text"),
         super::avatar(&n("bob"), 3, Some(avatar)),
     ];
+    emitted.push(super::share_updated(
+        std::path::Path::new("/s"),
+        &[shared_sample()],
+    ));
+    emitted.push(super::share(&share_sample()));
     emitted.extend(samples.iter().map(super::event));
     let mut seen = BTreeSet::new();
     for value in emitted {

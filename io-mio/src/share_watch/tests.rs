@@ -1,0 +1,163 @@
+//! The watch on a real temporary folder, with short timings; every wait
+//! polls the published lists with a deadline.
+
+use std::io::Write;
+use std::sync::mpsc::{Receiver, channel};
+
+use super::*;
+
+fn fast() -> WatchConfig {
+    WatchConfig {
+        quiet: Duration::from_millis(300),
+        rescan_every: Duration::from_secs(30),
+        publish_gap: Duration::from_millis(100),
+        hold: Duration::from_millis(300),
+        debounce: Duration::from_millis(50),
+    }
+}
+
+struct Setup {
+    _data: tempfile::TempDir,
+    share: tempfile::TempDir,
+    watch: ShareWatch,
+    lists: Receiver<Vec<SharedFile>>,
+}
+
+fn start(prepare: impl FnOnce(&Path)) -> (Setup, Vec<SharedFile>) {
+    let data = tempfile::tempdir().unwrap();
+    let share = tempfile::tempdir().unwrap();
+    prepare(share.path());
+    let store = Store::open(data.path()).unwrap();
+    let scan = ShareScan::new(share.path(), &store, fast()).unwrap();
+    let first = scan.files();
+    let (tx, lists) = channel();
+    let watch = scan.watch(move |l| tx.send(l.to_vec()).is_ok()).unwrap();
+    let s = Setup {
+        _data: data,
+        share,
+        watch,
+        lists,
+    };
+    (s, first)
+}
+
+impl Setup {
+    /// The next list published, within ten seconds.
+    fn next(&self) -> Vec<SharedFile> {
+        self.lists
+            .recv_timeout(Duration::from_secs(10))
+            .expect("a list was published")
+    }
+
+    /// Lists published until one satisfies `done`.
+    fn until(&self, done: impl Fn(&[SharedFile]) -> bool) -> Vec<Vec<SharedFile>> {
+        let mut all = Vec::new();
+        loop {
+            let l = self.next();
+            let stop = done(&l);
+            all.push(l);
+            if stop {
+                return all;
+            }
+        }
+    }
+}
+
+/// Writes a file last modified an hour ago: quiet at once.
+fn old(path: &Path, contents: &[u8]) {
+    std::fs::write(path, contents).unwrap();
+    let f = std::fs::File::options().write(true).open(path).unwrap();
+    f.set_modified(SystemTime::now() - Duration::from_secs(3600))
+        .unwrap();
+}
+
+fn has(list: &[SharedFile], name: &str, contents: &[u8]) -> bool {
+    list.iter().any(|f| {
+        f.name.as_str() == name && f.size == contents.len() as u64 && f.md5 == Md5::of(contents)
+    })
+}
+
+#[test]
+fn a_file_written_after_start_is_published_with_its_true_size_and_md5() {
+    let (s, first) = start(|d| old(&d.join("old.txt"), b"old"));
+    assert!(has(&first, "old.txt", b"old"), "{first:?}");
+    std::fs::write(s.share.path().join("new.txt"), b"brand new").unwrap();
+    let lists = s.until(|l| has(l, "new.txt", b"brand new"));
+    assert!(lists.iter().all(|l| has(l, "old.txt", b"old")));
+    s.watch.stop();
+}
+
+#[test]
+fn a_file_written_slowly_is_never_listed_with_a_partial_size() {
+    let (s, _) = start(|_| {});
+    let path = s.share.path().join("slow.bin");
+    let mut f = std::fs::File::create(&path).unwrap();
+    for i in 0..10u8 {
+        f.write_all(&[i; 1000]).unwrap();
+        f.flush().unwrap();
+        // The scenario itself (a slow writer), not a wait for an event.
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    drop(f);
+    let want = std::fs::read(&path).unwrap();
+    let lists = s.until(|l| has(l, "slow.bin", &want));
+    for l in lists {
+        for file in l {
+            assert_eq!(file.size, 10_000, "listed while being written: {file:?}");
+        }
+    }
+    s.watch.stop();
+}
+
+#[test]
+fn a_changed_file_is_unlisted_then_listed_with_its_new_digest() {
+    let (s, first) = start(|d| old(&d.join("f"), b"one"));
+    assert!(has(&first, "f", b"one"));
+    std::fs::write(s.share.path().join("f"), b"two, longer").unwrap();
+    let lists = s.until(|l| has(l, "f", b"two, longer"));
+    for l in &lists {
+        assert!(
+            !has(l, "f", b"one"),
+            "the old digest stayed listed: {lists:?}"
+        );
+    }
+    std::fs::remove_file(s.share.path().join("f")).unwrap();
+    s.until(|l| l.is_empty());
+    s.watch.stop();
+}
+
+#[test]
+fn links_and_folders_are_skipped_with_a_reason() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret"), b"no").unwrap();
+    let target = outside.path().join("secret");
+    let (s, first) = start(move |d| {
+        std::os::unix::fs::symlink(&target, d.join("link")).unwrap();
+        std::fs::create_dir(d.join("sub")).unwrap();
+        old(&d.join("ok"), b"yes");
+    });
+    assert_eq!(first.len(), 1, "{first:?}");
+    let status = s.watch.status();
+    let why = |n: &str| match &status.entries.iter().find(|e| e.name == n).unwrap().state {
+        EntryState::Skipped { why } => why.clone(),
+        other => panic!("{n}: {other:?}"),
+    };
+    assert!(why("link").contains("link"));
+    assert!(why("sub").contains("folder"));
+    s.watch.stop();
+}
+
+#[test]
+fn many_files_at_once_cause_few_publishes() {
+    let (s, _) = start(|_| {});
+    let mut names = Vec::new();
+    for i in 0..300 {
+        let n = format!("f{i:03}");
+        std::fs::write(s.share.path().join(&n), n.as_bytes()).unwrap();
+        names.push(n);
+    }
+    let lists = s.until(|l| l.len() == 300);
+    assert!(lists.len() <= 5, "{} publishes", lists.len());
+    assert_eq!(s.watch.status().publishes, lists.len() as u64);
+    s.watch.stop();
+}
