@@ -91,7 +91,8 @@ impl World {
             .build();
         let journal = Rc::new(Journal::default());
 
-        let registry_config = RegistryConfig {
+        #[allow(unused_mut)]
+        let mut registry_config = RegistryConfig {
             heartbeat_timeout: timing::HEARTBEAT_TIMEOUT,
             hello_timeout: timing::HELLO_TIMEOUT,
             password_cost: PasswordCost::TESTING,
@@ -99,6 +100,10 @@ impl World {
         };
         #[cfg(feature = "planted-bugs")]
         let plant = config.plant;
+        #[cfg(feature = "planted-bugs")]
+        if let Some(bug) = plant {
+            registry_config.planted = bug.into();
+        }
         let registry = HostState::new(
             0,
             "registry".into(),
@@ -106,13 +111,7 @@ impl World {
             rng.next_u64(),
             journal.clone(),
             Rc::new(move |records, now, seed| {
-                #[allow(unused_mut)]
-                let mut r = Registry::new(registry_config.clone(), records, now, seed);
-                #[cfg(feature = "planted-bugs")]
-                if let Some(bug) = plant {
-                    r.plant_bug(bug);
-                }
-                r
+                Registry::new(registry_config.clone(), records, now, seed)
             }),
         );
         let r = registry.clone();
