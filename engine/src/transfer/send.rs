@@ -20,16 +20,20 @@
 //! - an accepted transfer never waits for its receiver without a deadline,
 //!   except an offer while disconnected (see [`give_up`]): the receiver's
 //!   last word may be lost with a connection this side already replaced.
+//!
+//! The rooms: this file holds the state, the constructors and the inputs'
+//! dispatch; [`stream`] serves `Want`s (reads, chunks, acks, the window);
+//! [`give_up`] bounds the waits; [`report`] holds the read-only views.
 
 mod give_up;
+mod report;
+mod stream;
 
 use std::collections::BTreeMap;
 use std::time::Instant;
 
 use crate::api::{Input, Output, Source, TransferId};
-use crate::bounded::Blob;
-use crate::limits::{MAX_CHUNK_LEN, MAX_WINDOW};
-use crate::peer::{Direction, TransferStatus};
+use crate::peer::Direction;
 use crate::transfer::folder::manifest_from;
 use crate::transfer::offer::{OfferState, expired_reason};
 use crate::transfer::progress::Meter;
@@ -386,30 +390,6 @@ impl SendTransfer {
         self.arm(now);
     }
 
-    /// What `/transfers` shows.
-    pub fn status(&self) -> TransferStatus {
-        let (done, total) = self.progress();
-        let state = match &self.phase {
-            Phase::Opening => "opening the source",
-            Phase::Waiting if !self.offer.accepted() => "waiting for accept",
-            Phase::Waiting if !self.connected => "paused: reconnecting",
-            Phase::Waiting => "waiting for the receiver",
-            Phase::Streaming(_) => "sending",
-            Phase::Over => "over",
-            Phase::Telling { .. } => "cancelled; telling the receiver",
-        };
-        TransferStatus {
-            id: self.id,
-            direction: Direction::Send,
-            peer: self.peer.clone(),
-            name: self.display_name(),
-            done,
-            total,
-            rate: self.meter.rate(),
-            state: state.into(),
-        }
-    }
-
     // ---- internals ---------------------------------------------------------
 
     fn hashing(&mut self, now: Instant, hashed: u64, total: u64) {
@@ -420,31 +400,6 @@ impl SendTransfer {
         let name = self.display_name();
         self.boxed
             .event(TransferEvent::Notice(format!("hashing {name}: {pct}%")));
-    }
-
-    fn display_name(&self) -> String {
-        match (&self.manifest, &self.source) {
-            (Some(m), _) => m.name.to_string(),
-            (None, Source::Shared(n)) => n.to_string(),
-            (None, Source::Local(p)) => p.clone(),
-        }
-    }
-
-    fn progress(&self) -> (u64, u64) {
-        let Some(m) = &self.manifest else {
-            return (0, 0);
-        };
-        let total = m.total();
-        let done = match &self.phase {
-            Phase::Streaming(s) => m
-                .entries
-                .iter()
-                .take(s.file as usize)
-                .fold(0u64, |a, e| a.saturating_add(e.size))
-                .saturating_add(s.acked),
-            _ => 0,
-        };
-        (done, total)
     }
 
     fn send(&mut self, msg: TransferMessage) {
@@ -496,159 +451,6 @@ impl SendTransfer {
                 manifest,
             },
         });
-    }
-
-    fn handle_want(
-        &mut self,
-        now: Instant,
-        round: u32,
-        file: u32,
-        offset: u64,
-        chunk: u32,
-        window: u32,
-    ) {
-        if matches!(self.phase, Phase::Opening) {
-            // A Want racing a re-description: the receiver wants again once
-            // it has the new manifest.
-            return;
-        }
-        if !self.offer.accepted() {
-            return self.violation("a Want before the offer was accepted");
-        }
-        let Some(entry) = self
-            .manifest
-            .as_ref()
-            .and_then(|m| m.entries.get(file as usize))
-        else {
-            return self.violation(&format!("a Want for file {file}, which does not exist"));
-        };
-        let size = entry.size;
-        if offset > size {
-            return self.violation(&format!("a Want from {offset}, past the end {size}"));
-        }
-        if chunk == 0 || chunk as usize > MAX_CHUNK_LEN || window == 0 || window > MAX_WINDOW {
-            return self.violation(&format!("a Want with chunk {chunk} and window {window}"));
-        }
-        let old_round = match &self.phase {
-            Phase::Streaming(s) => round <= s.round,
-            _ => false,
-        };
-        if old_round {
-            return self.violation("a Want of an old round");
-        }
-        self.phase = Phase::Streaming(Stream {
-            round,
-            file,
-            size,
-            chunk: u64::from(chunk.min(self.config.chunk())),
-            window: u64::from(window.min(self.config.window())),
-            next_read: offset,
-            sent: offset,
-            acked: offset,
-            reads: BTreeMap::new(),
-        });
-        let (done, _) = self.progress();
-        self.meter.restart(now, done);
-        self.pump();
-    }
-
-    /// Asks for reads while the window has room.
-    fn pump(&mut self) {
-        let id = self.id;
-        let Phase::Streaming(s) = &mut self.phase else {
-            return;
-        };
-        while s.next_read < s.size {
-            let len = s.chunk.min(s.size - s.next_read);
-            if s.next_read + len - s.acked > s.window * s.chunk {
-                break;
-            }
-            // PLANTED BUG `SkipChunk` (see `planted`): no read, offset
-            // advanced, the unfilled buffer sent as the chunk (once the read
-            // before it, still pending, is answered).
-            #[cfg(feature = "planted-bugs")]
-            if !s.reads.is_empty() && super::planted::skips(s.next_read, s.chunk) {
-                s.reads.insert(s.next_read, Some(vec![0; len as usize]));
-                s.next_read += len;
-                continue;
-            }
-            s.reads.insert(s.next_read, None);
-            self.boxed.out.push_back(Output::ReadChunk {
-                transfer: id,
-                file: s.file,
-                offset: s.next_read,
-                len: len as u32,
-            });
-            s.next_read += len;
-        }
-    }
-
-    fn handle_read(&mut self, file: u32, offset: u64, data: &[u8]) {
-        let Phase::Streaming(s) = &mut self.phase else {
-            return;
-        };
-        if s.file != file || !matches!(s.reads.get(&offset), Some(None)) {
-            // Stale: asked before a disconnect or a new Want.
-            return;
-        }
-        let want = s.chunk.min(s.size - offset);
-        if data.len() as u64 != want {
-            let name = self.display_name();
-            return self.fail(
-                format!(
-                    "{name} changed while being sent: read {} bytes at {offset}, expected {want}",
-                    data.len()
-                ),
-                true,
-            );
-        }
-        s.reads.insert(offset, Some(data.to_vec()));
-        // Send what is now contiguous, in order.
-        let key = self.key;
-        let mut out = Vec::new();
-        while let Some(mut e) = s.reads.first_entry() {
-            let Some(bytes) = e.get_mut().take() else {
-                break;
-            };
-            let at = *e.key();
-            e.remove();
-            s.sent = at + bytes.len() as u64;
-            out.push(TransferMessage::Chunk {
-                key,
-                round: s.round,
-                file: s.file,
-                offset: at,
-                // Within MAX_CHUNK_LEN: the chunk size is clamped to it.
-                data: Blob::new(bytes).unwrap_or_default(),
-            });
-        }
-        for m in out {
-            self.send(m);
-        }
-    }
-
-    fn handle_ack(&mut self, now: Instant, round: u32, file: u32, upto: u64) {
-        let Phase::Streaming(s) = &mut self.phase else {
-            // An ack racing a disconnect or a new round: harmless.
-            return;
-        };
-        if round != s.round || file != s.file {
-            return;
-        }
-        if upto <= s.acked || upto > s.sent {
-            let why = format!(
-                "an Ack up to {upto}, outside the unacknowledged {}..{}",
-                s.acked, s.sent
-            );
-            return self.violation(&why);
-        }
-        s.acked = upto;
-        let (done, total) = self.progress();
-        if let Some(rate) = self.meter.tick(now, done, total) {
-            self.boxed
-                .event(TransferEvent::Progress { done, total, rate });
-        }
-        self.pump();
     }
 
     fn complete(&mut self) {
