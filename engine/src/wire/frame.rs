@@ -313,7 +313,7 @@ impl Deframer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::message::{Hello, Role};
+    use crate::wire::common::{Hello, Role};
     use crate::wire::transfer::{TransferKey, TransferMessage};
 
     fn hello() -> Message {

@@ -1,27 +1,19 @@
-//! The message enum every frame carries, and the parts all roles share:
-//! the opening [`Hello`], the closing [`Goodbye`] and the [`ErrorCode`]s.
+//! The envelope: the message enum every frame carries. It sits above every
+//! other wire module and imports their messages; none of them imports it.
+//! The parts all roles share (the opening [`Hello`], the closing
+//! [`Goodbye`], the [`ErrorCode`]s) live in [`crate::wire::common`] and are
+//! re-exported here under their old paths.
 //!
 //! Compatibility rule: `Hello` is the first variant of [`Message`] and its
 //! fields never change shape, so any two versions of confab can always read
 //! each other's hello and say "version mismatch" instead of "garbage".
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
-use crate::bounded::Text;
-use crate::limits::MAX_REASON_LEN;
-use crate::wire::names::Name;
+pub use crate::wire::common::{ErrorCode, Goodbye, Hello, PROTOCOL_VERSION, Reason, Refusal, Role};
 use crate::wire::peer::PeerMessage;
 use crate::wire::registry::{Presence, Reply, Request};
 use crate::wire::transfer::TransferMessage;
-
-/// The protocol version this build speaks. Peers of another version are told so
-/// and disconnected.
-pub const PROTOCOL_VERSION: u16 = 1;
-
-/// Human-readable text of a refusal or goodbye.
-pub type Reason = Text<MAX_REASON_LEN>;
 
 /// One frame's body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -55,117 +47,5 @@ impl Message {
             Message::Peer(p) => p.kind(),
             Message::Transfer(_) => "Transfer",
         }
-    }
-}
-
-/// What the sender of a connection is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Role {
-    /// The registry that tracks who is online.
-    Registry,
-    /// A person's confab.
-    Peer,
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Role::Registry => "registry",
-            Role::Peer => "peer",
-        })
-    }
-}
-
-/// The opening frame. Never change its shape (see the module documentation).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Hello {
-    /// [`PROTOCOL_VERSION`] of the sender.
-    pub version: u16,
-    /// What the sender is.
-    pub role: Role,
-    /// The name a peer claims to be on a peer-to-peer connection; `None` toward
-    /// and from the registry, where the name is proven by logging in.
-    pub name: Option<Name>,
-}
-
-/// The closing frame: why the sender is about to close the connection.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Goodbye {
-    /// What kind of ending this is.
-    pub code: ErrorCode,
-    /// What a user should know about it.
-    pub reason: Reason,
-}
-
-/// Machine-readable kinds of refusal and goodbye. Each comes with a reason
-/// written for a person.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum ErrorCode {
-    /// The two sides speak different protocol versions.
-    VersionMismatch,
-    /// The other side broke the protocol (bad frame, bad message, wrong order).
-    ProtocolViolation,
-    /// A name broke the naming rules.
-    InvalidName,
-    /// Registration of a name that already has an account.
-    NameTaken,
-    /// Log-in or look-up of a name with no account.
-    UnknownName,
-    /// The password does not match the account.
-    WrongPassword,
-    /// The password is empty or otherwise unusable.
-    InvalidPassword,
-    /// A request that needs a logged-in session, on a connection without one.
-    NotLoggedIn,
-    /// A log-in on a connection that already has a session.
-    AlreadyLoggedIn,
-    /// Another request of the same kind is still being worked on.
-    Busy,
-    /// The request is well-formed but not acceptable (duplicate file names, ...).
-    InvalidRequest,
-    /// The thing asked about does not exist or is not online.
-    NotFound,
-    /// The same name logged in elsewhere; this session is over.
-    SessionReplaced,
-    /// The session missed its heartbeats.
-    TimedOut,
-    /// The sender is shutting down.
-    ShuttingDown,
-    /// The sender ended the conversation normally.
-    Normal,
-    /// A log-in overtaken by a later one from the same installation (see
-    /// [`crate::wire::registry::LoginStamp`]): the peer that sent it has
-    /// logged in again since.
-    StaleLogin,
-}
-
-impl fmt::Display for ErrorCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self, f)
-    }
-}
-
-/// A request that was refused, with what to do about it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Refusal {
-    /// The kind of refusal.
-    pub code: ErrorCode,
-    /// What a user should do.
-    pub message: Reason,
-}
-
-impl Refusal {
-    /// A refusal whose message is cut to [`MAX_REASON_LEN`] if needed.
-    pub fn new(code: ErrorCode, message: &str) -> Self {
-        Self {
-            code,
-            message: Text::truncate(message),
-        }
-    }
-}
-
-impl fmt::Display for Refusal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({})", self.message, self.code)
     }
 }

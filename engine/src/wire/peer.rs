@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bounded::{List, Text};
 use crate::limits::{MAX_GROUP_MEMBERS, MAX_MESSAGE_LEN};
-use crate::wire::message::Reason;
+use crate::wire::common::Reason;
 use crate::wire::names::{GroupName, Name};
 
 /// Which conversation a stream belongs to.

@@ -15,8 +15,8 @@ use crate::limits::{
     MAX_AVATAR_LEN, MAX_BIO_LEN, MAX_LISTING_ENTRIES, MAX_NICK_LEN, MAX_PASSWORD_LEN,
     MAX_SEARCH_LEN, MAX_SHARED_FILES,
 };
+use crate::wire::common::Refusal;
 use crate::wire::md5::Md5;
-use crate::wire::message::Refusal;
 use crate::wire::names::{FileName, Name};
 
 /// A password as it travels to the registry. Its `Debug` never shows it.

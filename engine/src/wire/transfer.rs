@@ -31,8 +31,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::bounded::{Blob, List, Text};
 use crate::limits::{MAX_CHUNK_LEN, MAX_FOLDER_PATH_BYTES, MAX_REL_PATH_LEN, MAX_SHARED_FILES};
+use crate::wire::common::Reason;
 use crate::wire::md5::Md5;
-use crate::wire::message::Reason;
 use crate::wire::names::{FileName, InvalidName};
 
 /// A transfer's name on the wire; see the module documentation.

@@ -1,6 +1,11 @@
 //! The wire format: frames, the message enum, and the bounded, validated types
 //! its fields are made of. Nothing here does I/O; bytes in, messages out.
+//!
+//! One way down: [`frame`] encodes the envelope [`message::Message`], which
+//! imports the role messages ([`registry`], [`peer`], [`transfer`]); those
+//! build on [`common`] (hello, goodbye, refusals), [`names`] and [`md5`].
 
+pub mod common;
 pub mod frame;
 pub mod md5;
 pub mod message;
@@ -9,8 +14,9 @@ pub mod peer;
 pub mod registry;
 pub mod transfer;
 
+pub use common::{ErrorCode, Goodbye, Hello, PROTOCOL_VERSION, Reason, Refusal, Role};
 pub use frame::{Deframer, WireError, decode, encode};
 pub use md5::Md5;
-pub use message::{ErrorCode, Goodbye, Hello, Message, PROTOCOL_VERSION, Reason, Refusal, Role};
+pub use message::Message;
 pub use names::{FileName, GroupName, InvalidName, Name};
 pub use transfer::{Manifest, ManifestEntry, RelPath, TransferKey, TransferMessage};
