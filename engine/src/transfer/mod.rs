@@ -62,8 +62,6 @@
 pub mod folder;
 pub mod index;
 pub mod offer;
-#[cfg(any(test, feature = "testing"))]
-pub mod pair;
 #[cfg(feature = "planted-bugs")]
 pub mod planted;
 pub mod progress;

@@ -17,7 +17,7 @@ use md5::digest::common::hazmat::SerializableState;
 
 use confab_engine::record::Record;
 use confab_engine::testing::{MemFile, MemFiles};
-use confab_engine::transfer::pair::{Pair, PairConfig};
+use confab_engine::testing::{Pair, PairConfig};
 use confab_engine::transfer::{HashCheckpoint, SavedSide, TransferConfig, TransferEvent};
 use confab_engine::wire::Md5;
 

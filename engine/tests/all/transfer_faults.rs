@@ -7,7 +7,7 @@ use std::time::Duration;
 use confab_engine::peer::Direction;
 use confab_engine::rng::Rng;
 use confab_engine::testing::{MemFile, MemFiles};
-use confab_engine::transfer::pair::{Pair, PairConfig};
+use confab_engine::testing::{Pair, PairConfig};
 use confab_engine::transfer::{TransferConfig, TransferEvent};
 use confab_engine::wire::Md5;
 

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use crate::peer_transfer_support::*;
 use confab_engine::peer::{Direction, PeerCommand, PeerEvent};
 use confab_engine::testing::{MemFile, MemFiles};
-use confab_engine::transfer::pair::{Pair, PairConfig};
+use confab_engine::testing::{Pair, PairConfig};
 use confab_engine::transfer::{TransferConfig, TransferEvent};
 
 /// Whether `who` reported the end (done or failed) of transfer `id`.

@@ -10,7 +10,7 @@ use proptest::prelude::*;
 
 use confab_engine::rng::Rng;
 use confab_engine::testing::{MemFile, MemFiles};
-use confab_engine::transfer::pair::{Pair, PairConfig};
+use confab_engine::testing::{Pair, PairConfig};
 use confab_engine::transfer::{TransferConfig, TransferEvent};
 use confab_engine::wire::Md5;
 

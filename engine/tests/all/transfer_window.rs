@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use confab_engine::limits::{DEFAULT_CHUNK_LEN, DEFAULT_WINDOW};
 use confab_engine::testing::{MemFile, MemFiles};
-use confab_engine::transfer::pair::{Pair, PairConfig};
+use confab_engine::testing::{Pair, PairConfig};
 use confab_engine::transfer::{TransferConfig, TransferEvent};
 use confab_engine::wire::Md5;
 

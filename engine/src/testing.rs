@@ -1,4 +1,6 @@
-//! A deterministic, in-memory world for testing engines against each other.
+//! A deterministic, in-memory world for testing engines against each other
+//! (feature `testing`; never in production builds). Drives engines only
+//! through their public API.
 //!
 //! [`World`] holds several hosts, each running one engine behind the [`Node`]
 //! interface, and plays the driver for all of them: it carries bytes between
@@ -16,13 +18,17 @@
 //! Everything random is drawn from the world's seed, so a failing test replays
 //! exactly. [`ScriptClient`] is a node the test drives by hand, message by
 //! message: the way to speak to an engine as a well-behaved or hostile remote.
+//! [`Pair`] is the small harness of the transfer sub-machines alone: one
+//! sender and one receiver joined by a link, without the peer role.
 
 pub mod files;
 mod node;
+pub mod pair;
 mod script;
 mod world;
 
 pub use files::{FileAnswer, MemFile, MemFiles, Planted};
 pub use node::{AnyEvent, Node};
+pub use pair::{Pair, PairConfig};
 pub use script::{ScriptClient, ScriptCommand, ScriptEvent};
 pub use world::{HostId, World, WorldConfig};

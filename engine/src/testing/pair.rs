@@ -3,7 +3,8 @@
 //! `Pair`). It plays the peer role's part: it routes messages, makes the
 //! sub-machine a `Get` or `Offer` calls for, answers unknown keys with
 //! `Cancel`, keeps records, reconnects, and restarts either side from its
-//! records. A virtual clock jumps to the next thing due.
+//! records. A virtual clock jumps to the next thing due. Test harness only
+//! (feature `testing`): it drives the sub-machines through their public API.
 //!
 //! The link has a one-way latency and optionally a rate (bytes per second),
 //! messages are framed and deframed exactly as on a real connection (frames
