@@ -27,7 +27,7 @@ pub mod pair;
 mod script;
 mod world;
 
-pub use files::{FileAnswer, MemFile, MemFiles, Planted};
+pub use files::{FileAnswer, MemFile, MemFiles, Planted, random_bytes};
 pub use node::{AnyEvent, Node};
 pub use pair::{Pair, PairConfig};
 pub use script::{ScriptClient, ScriptCommand, ScriptEvent};

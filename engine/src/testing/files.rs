@@ -17,6 +17,13 @@ use std::collections::BTreeMap;
 use crate::api::{Input, Output, Source, SourceFile, SourceInfo, TransferId};
 use crate::wire::Md5;
 
+/// `len` bytes drawn from `seed`: file contents that replay exactly.
+pub fn random_bytes(seed: u64, len: usize) -> Vec<u8> {
+    let mut v = vec![0u8; len];
+    crate::rng::Rng::new(seed).fill(&mut v);
+    v
+}
+
 /// Bytes per page of a sparse file.
 const PAGE: u64 = 64 * 1024;
 

@@ -66,6 +66,27 @@ impl Default for PairConfig {
     }
 }
 
+impl PairConfig {
+    /// The default link and disks, with both sides using `transfer`.
+    pub fn both(transfer: TransferConfig) -> Self {
+        Self {
+            sender: transfer.clone(),
+            receiver: transfer,
+            ..Self::default()
+        }
+    }
+
+    /// The default link and disks, with both sides moving `chunk`-byte
+    /// chunks, at most `window` of them unacknowledged.
+    pub fn windowed(chunk: u32, window: u32) -> Self {
+        Self::both(TransferConfig {
+            chunk_size: chunk,
+            window,
+            ..TransferConfig::default()
+        })
+    }
+}
+
 /// One side: its machine (none before it is made, or while crashed), its
 /// disk, its records and what it reported.
 pub struct Side<T> {
@@ -336,6 +357,19 @@ impl Pair {
     }
 
     // ---- running ---------------------------------------------------------
+
+    /// Steps until the receiver's download `name` (a `.part`, say) holds at
+    /// least `len` bytes; panics if the pair settles first.
+    pub fn step_until_download(&mut self, name: &str, len: u64) {
+        while self
+            .receiver
+            .files
+            .download(name)
+            .is_none_or(|f| f.len() < len)
+        {
+            assert!(self.step(), "settled before {name} held {len} bytes");
+        }
+    }
 
     /// Does the next thing due; `false` if nothing is left to do.
     pub fn step(&mut self) -> bool {

@@ -64,11 +64,7 @@ fn resume_near_the_end(seed: u64, size: u64, part_len: u64) {
         checkpoint_every: 4 * MIB,
         ..TransferConfig::default()
     };
-    let cfg = PairConfig {
-        sender: t.clone(),
-        receiver: t,
-        ..PairConfig::default()
-    };
+    let cfg = PairConfig::both(t);
     let mut p = Pair::fetch(std::time::Instant::now(), seed, cfg, s, r, "big.bin");
     // Give the receiver the checkpoint of the prefix, then restart it.
     let (key, mut record) = {

@@ -7,28 +7,9 @@ use std::time::Duration;
 use confab_engine::peer::Direction;
 use confab_engine::rng::Rng;
 use confab_engine::testing::{MemFile, MemFiles};
-use confab_engine::testing::{Pair, PairConfig};
-use confab_engine::transfer::{TransferConfig, TransferEvent};
+use confab_engine::testing::{Pair, PairConfig, random_bytes};
+use confab_engine::transfer::TransferEvent;
 use confab_engine::wire::Md5;
-
-fn bytes(seed: u64, len: usize) -> Vec<u8> {
-    let mut v = vec![0u8; len];
-    Rng::new(seed).fill(&mut v);
-    v
-}
-
-fn config(chunk: u32, window: u32) -> PairConfig {
-    let t = TransferConfig {
-        chunk_size: chunk,
-        window,
-        ..TransferConfig::default()
-    };
-    PairConfig {
-        sender: t.clone(),
-        receiver: t,
-        ..PairConfig::default()
-    }
-}
 
 /// Steps the pair, applying a random fault every so often, until settled.
 fn run_with_faults(p: &mut Pair, seed: u64, faults: u32) {
@@ -80,13 +61,13 @@ fn assert_received(p: &Pair, seed: u64, name: &str, data: &[u8]) {
 #[test]
 fn fetch_survives_drops_and_restarts() {
     for seed in 0..40 {
-        let data = bytes(seed, 20_000 + (seed as usize * 997) % 9000);
+        let data = random_bytes(seed, 20_000 + (seed as usize * 997) % 9000);
         let mut s = MemFiles::new();
         s.put_shared("f.bin", MemFile::from_bytes(&data));
         let mut p = Pair::fetch(
             std::time::Instant::now(),
             seed,
-            config(700, 3),
+            PairConfig::windowed(700, 3),
             s,
             MemFiles::new(),
             "f.bin",
@@ -104,7 +85,10 @@ fn folder_offer_survives_drops_and_restarts() {
         let files: Vec<(String, Vec<u8>)> = (0..4)
             .map(|i| {
                 let len = (seed as usize * 131 + i * 2500) % 7000;
-                (format!("/d/dir/f{i}"), bytes(seed * 10 + i as u64, len))
+                (
+                    format!("/d/dir/f{i}"),
+                    random_bytes(seed * 10 + i as u64, len),
+                )
             })
             .collect();
         for (path, data) in &files {
@@ -113,7 +97,7 @@ fn folder_offer_survives_drops_and_restarts() {
         let mut p = Pair::offer(
             std::time::Instant::now(),
             seed,
-            config(600, 4),
+            PairConfig::windowed(600, 4),
             s,
             MemFiles::new(),
             "/d/dir",
@@ -151,7 +135,7 @@ fn folder_offer_survives_drops_and_restarts() {
 
 #[test]
 fn a_get_of_a_partly_downloaded_file_resumes() {
-    let data = bytes(5, 50_000);
+    let data = random_bytes(5, 50_000);
     let mut s = MemFiles::new();
     s.put_shared("big.iso", MemFile::from_bytes(&data));
     let mut r = MemFiles::new();
@@ -159,7 +143,7 @@ fn a_get_of_a_partly_downloaded_file_resumes() {
     let mut p = Pair::fetch(
         std::time::Instant::now(),
         5,
-        config(1000, 4),
+        PairConfig::windowed(1000, 4),
         s,
         r,
         "big.iso",
@@ -173,13 +157,20 @@ fn a_get_of_a_partly_downloaded_file_resumes() {
 
 #[test]
 fn a_stale_part_is_downloaded_again() {
-    let data = bytes(6, 10_000);
+    let data = random_bytes(6, 10_000);
     let mut s = MemFiles::new();
     s.put_shared("f", MemFile::from_bytes(&data));
     let mut r = MemFiles::new();
     // A .part from another version of the file.
-    r.put_download("f.part", MemFile::from_bytes(&bytes(99, 4000)));
-    let mut p = Pair::fetch(std::time::Instant::now(), 6, config(1000, 4), s, r, "f");
+    r.put_download("f.part", MemFile::from_bytes(&random_bytes(99, 4000)));
+    let mut p = Pair::fetch(
+        std::time::Instant::now(),
+        6,
+        PairConfig::windowed(1000, 4),
+        s,
+        r,
+        "f",
+    );
     assert!(p.run(Duration::from_secs(60), 1_000_000));
     assert_received(&p, 6, "f", &data);
     assert!(p.receiver.notices().iter().any(|n| n.contains("again")));
@@ -187,27 +178,20 @@ fn a_stale_part_is_downloaded_again() {
 
 #[test]
 fn a_changed_source_starts_over_and_says_so() {
-    let old = bytes(1, 30_000);
-    let new = bytes(2, 25_000);
+    let old = random_bytes(1, 30_000);
+    let new = random_bytes(2, 25_000);
     let mut s = MemFiles::new();
     s.put_shared("f", MemFile::from_bytes(&old));
     let mut p = Pair::fetch(
         std::time::Instant::now(),
         8,
-        config(1000, 2),
+        PairConfig::windowed(1000, 2),
         s,
         MemFiles::new(),
         "f",
     );
     // Move part of the file, then drop and change it.
-    while p
-        .receiver
-        .files
-        .download("f.part")
-        .is_none_or(|f| f.len() < 10_000)
-    {
-        assert!(p.step());
-    }
+    p.step_until_download("f.part", 10_000);
     let part = p.receiver.files.download("f.part").map_or(0, |f| f.len());
     assert!(part > 0 && part < 30_000, "part {part}");
     p.disconnect();
@@ -223,7 +207,7 @@ fn a_changed_source_starts_over_and_says_so() {
 
 #[test]
 fn corruption_at_the_source_is_detected_and_reported() {
-    let data = bytes(3, 10_000);
+    let data = random_bytes(3, 10_000);
     let mut s = MemFiles::new();
     s.put_shared("f", MemFile::from_bytes(&data));
     // The index hashed it; then a byte rotted (same size, same mtime).
@@ -231,7 +215,14 @@ fn corruption_at_the_source_is_detected_and_reported() {
     s.corrupt("shared", "f", 4321);
     let mut r = MemFiles::new();
     r.put_download("f", MemFile::from_bytes(b"the user's own f"));
-    let mut p = Pair::fetch(std::time::Instant::now(), 3, config(1000, 4), s, r, "f");
+    let mut p = Pair::fetch(
+        std::time::Instant::now(),
+        3,
+        PairConfig::windowed(1000, 4),
+        s,
+        r,
+        "f",
+    );
     assert!(p.run(Duration::from_secs(60), 1_000_000));
     match p.receiver.outcome() {
         Some(TransferEvent::Failed { reason }) => {
@@ -253,13 +244,13 @@ fn corruption_at_the_source_is_detected_and_reported() {
 
 #[test]
 fn corruption_of_the_part_while_paused_is_repaired() {
-    let data = bytes(4, 40_000);
+    let data = random_bytes(4, 40_000);
     let mut s = MemFiles::new();
     s.put_shared("f", MemFile::from_bytes(&data));
     let mut p = Pair::fetch(
         std::time::Instant::now(),
         4,
-        config(1000, 4),
+        PairConfig::windowed(1000, 4),
         s,
         MemFiles::new(),
         "f",
@@ -276,13 +267,13 @@ fn corruption_of_the_part_while_paused_is_repaired() {
 #[test]
 fn cancel_from_either_side_stops_both_and_removes_the_part() {
     for receiver_cancels in [false, true] {
-        let data = bytes(11, 100_000);
+        let data = random_bytes(11, 100_000);
         let mut s = MemFiles::new();
         s.put_shared("f", MemFile::from_bytes(&data));
         let mut p = Pair::fetch(
             std::time::Instant::now(),
             11,
-            config(1000, 4),
+            PairConfig::windowed(1000, 4),
             s,
             MemFiles::new(),
             "f",
@@ -310,25 +301,18 @@ fn cancel_from_either_side_stops_both_and_removes_the_part() {
 
 #[test]
 fn cancel_after_a_restart_removes_the_part_too() {
-    let data = bytes(13, 50_000);
+    let data = random_bytes(13, 50_000);
     let mut s = MemFiles::new();
     s.put_shared("f", MemFile::from_bytes(&data));
     let mut p = Pair::fetch(
         std::time::Instant::now(),
         13,
-        config(1000, 4),
+        PairConfig::windowed(1000, 4),
         s,
         MemFiles::new(),
         "f",
     );
-    while p
-        .receiver
-        .files
-        .download("f.part")
-        .is_none_or(|f| f.len() < 5000)
-    {
-        assert!(p.step());
-    }
+    p.step_until_download("f.part", 5000);
     p.restart_receiver();
     // Cancelled while disconnected: the sender hears of it on reconnection.
     p.cancel_receiver();
@@ -343,10 +327,10 @@ fn cancel_after_a_restart_removes_the_part_too() {
 
 #[test]
 fn progress_is_reported_at_a_bounded_rate() {
-    let data = bytes(12, 2_000_000);
+    let data = random_bytes(12, 2_000_000);
     let mut s = MemFiles::new();
     s.put_shared("f", MemFile::from_bytes(&data));
-    let mut cfg = config(4096, 8);
+    let mut cfg = PairConfig::windowed(4096, 8);
     cfg.rate = Some(1_000_000); // 2 s of transfer
     let mut p = Pair::fetch(std::time::Instant::now(), 12, cfg, s, MemFiles::new(), "f");
     assert!(p.run(Duration::from_secs(60), 10_000_000));

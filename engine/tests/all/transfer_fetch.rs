@@ -4,30 +4,10 @@
 use std::time::Duration;
 
 use confab_engine::peer::Direction;
-use confab_engine::rng::Rng;
 use confab_engine::testing::{MemFile, MemFiles, Planted};
-use confab_engine::testing::{Pair, PairConfig};
-use confab_engine::transfer::{TransferConfig, TransferEvent};
+use confab_engine::testing::{Pair, PairConfig, random_bytes};
+use confab_engine::transfer::TransferEvent;
 use confab_engine::wire::Md5;
-
-fn bytes(seed: u64, len: usize) -> Vec<u8> {
-    let mut v = vec![0u8; len];
-    Rng::new(seed).fill(&mut v);
-    v
-}
-
-fn config(chunk: u32, window: u32) -> PairConfig {
-    let t = TransferConfig {
-        chunk_size: chunk,
-        window,
-        ..TransferConfig::default()
-    };
-    PairConfig {
-        sender: t.clone(),
-        receiver: t,
-        ..PairConfig::default()
-    }
-}
 
 fn done(p: &Pair, seed: u64) -> (String, Md5) {
     match p.receiver.outcome() {
@@ -42,13 +22,13 @@ fn done(p: &Pair, seed: u64) -> (String, Md5) {
 }
 
 fn fetch_one(seed: u64, len: usize, chunk: u32, window: u32) {
-    let data = bytes(seed, len);
+    let data = random_bytes(seed, len);
     let mut s = MemFiles::new();
     s.put_shared("f.bin", MemFile::from_bytes(&data));
     let mut p = Pair::fetch(
         std::time::Instant::now(),
         seed,
-        config(chunk, window),
+        PairConfig::windowed(chunk, window),
         s,
         MemFiles::new(),
         "f.bin",
@@ -95,13 +75,13 @@ fn offer_sizes() {
     let chunk = 512usize;
     for (i, len) in [0, 1, chunk, 5 * chunk + 3].into_iter().enumerate() {
         let seed = 200 + i as u64;
-        let data = bytes(seed, len);
+        let data = random_bytes(seed, len);
         let mut s = MemFiles::new();
         s.put_local("/home/me/report.pdf", MemFile::from_bytes(&data));
         let mut p = Pair::offer(
             std::time::Instant::now(),
             seed,
-            config(chunk as u32, 3),
+            PairConfig::windowed(chunk as u32, 3),
             s,
             MemFiles::new(),
             "/home/me/report.pdf",
@@ -123,12 +103,19 @@ fn offer_sizes() {
 
 #[test]
 fn never_over_an_existing_file() {
-    let data = bytes(1, 3000);
+    let data = random_bytes(1, 3000);
     let mut s = MemFiles::new();
     s.put_shared("a.txt", MemFile::from_bytes(&data));
     let mut r = MemFiles::new();
     r.put_download("a.txt", MemFile::from_bytes(b"mine"));
-    let mut p = Pair::fetch(std::time::Instant::now(), 1, config(1000, 2), s, r, "a.txt");
+    let mut p = Pair::fetch(
+        std::time::Instant::now(),
+        1,
+        PairConfig::windowed(1000, 2),
+        s,
+        r,
+        "a.txt",
+    );
     assert!(p.run(Duration::from_secs(60), 100_000));
     let (path, _) = done(&p, 1);
     assert_eq!(path, "downloads/a (1).txt");
@@ -153,7 +140,7 @@ fn missing_and_non_regular_shared_files_are_refused() {
         let mut p = Pair::fetch(
             std::time::Instant::now(),
             3,
-            config(1000, 2),
+            PairConfig::windowed(1000, 2),
             s,
             MemFiles::new(),
             name,
@@ -180,13 +167,13 @@ fn folder_offer_keeps_relative_paths() {
         ("/u/photos/sub/deeper/c.bin", 4096),
     ];
     for (i, (path, len)) in files.iter().enumerate() {
-        s.put_local(path, MemFile::from_bytes(&bytes(i as u64, *len)));
+        s.put_local(path, MemFile::from_bytes(&random_bytes(i as u64, *len)));
     }
     s.put_local("/u/other.txt", MemFile::from_bytes(b"not sent"));
     let mut p = Pair::offer(
         std::time::Instant::now(),
         9,
-        config(1024, 4),
+        PairConfig::windowed(1024, 4),
         s,
         MemFiles::new(),
         "/u/photos",
@@ -201,7 +188,7 @@ fn folder_offer_keeps_relative_paths() {
             .files
             .download(rel)
             .unwrap_or_else(|| panic!("{rel}"));
-        assert_eq!(got.bytes(), bytes(i as u64, *len));
+        assert_eq!(got.bytes(), random_bytes(i as u64, *len));
     }
     assert_eq!(p.receiver.files.download_names().len(), 4);
 }
@@ -210,7 +197,7 @@ fn folder_offer_keeps_relative_paths() {
 fn declined_and_expired_offers() {
     let mut s = MemFiles::new();
     s.put_local("/x.bin", MemFile::from_bytes(b"data"));
-    let mut cfg = config(1024, 4);
+    let mut cfg = PairConfig::windowed(1024, 4);
     cfg.answer = Some(false);
     let mut p = Pair::offer(
         std::time::Instant::now(),
@@ -227,7 +214,7 @@ fn declined_and_expired_offers() {
     }
     assert!(p.receiver.files.download_names().is_empty());
 
-    let mut cfg = config(1024, 4);
+    let mut cfg = PairConfig::windowed(1024, 4);
     cfg.answer = None;
     let mut p = Pair::offer(
         std::time::Instant::now(),

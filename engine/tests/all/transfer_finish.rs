@@ -12,30 +12,10 @@
 
 use std::time::Instant;
 
-use confab_engine::rng::Rng;
 use confab_engine::testing::{MemFile, MemFiles};
-use confab_engine::testing::{Pair, PairConfig};
-use confab_engine::transfer::{TransferConfig, TransferEvent};
+use confab_engine::testing::{Pair, PairConfig, random_bytes};
+use confab_engine::transfer::TransferEvent;
 use confab_engine::wire::Md5;
-
-fn bytes(seed: u64, len: usize) -> Vec<u8> {
-    let mut v = vec![0u8; len];
-    Rng::new(seed).fill(&mut v);
-    v
-}
-
-fn config(chunk: u32, window: u32) -> PairConfig {
-    let t = TransferConfig {
-        chunk_size: chunk,
-        window,
-        ..TransferConfig::default()
-    };
-    PairConfig {
-        sender: t.clone(),
-        receiver: t,
-        ..PairConfig::default()
-    }
-}
 
 fn count(files: &MemFiles, what: &str) -> u64 {
     files.counts.get(what).copied().unwrap_or(0)
@@ -76,7 +56,7 @@ fn fetch(data: &[u8], chunk: u32, window: u32) -> Pair {
     Pair::fetch(
         Instant::now(),
         7,
-        config(chunk, window),
+        PairConfig::windowed(chunk, window),
         s,
         MemFiles::new(),
         "f.bin",
@@ -87,7 +67,7 @@ fn fetch(data: &[u8], chunk: u32, window: u32) -> Pair {
 #[test]
 fn a_crash_after_the_rename_neither_refetches_nor_copies_twice() {
     for (len, chunk, window) in [(15_688, 1961, 1), (10_000, 700, 4), (1, 64, 2), (0, 64, 2)] {
-        let data = bytes(len as u64, len);
+        let data = random_bytes(len as u64, len);
         let mut p = fetch(&data, chunk, window);
         step_until_finish(&mut p, 1);
         // The window: renamed by the store, not yet known to the engine.
@@ -144,7 +124,7 @@ fn a_crash_after_the_rename_neither_refetches_nor_copies_twice() {
 #[test]
 fn a_crash_between_the_record_and_the_rename_finishes_from_the_part() {
     for (len, chunk) in [(15_688, 1961), (5_000, 5_000), (1, 64)] {
-        let data = bytes(len as u64 + 1, len);
+        let data = random_bytes(len as u64 + 1, len);
         let mut p = fetch(&data, chunk, 2);
         let before = step_until_finish(&mut p, 1);
         // Undo the rename: the records stay as the step left them.
@@ -211,14 +191,14 @@ fn a_folder_survives_a_crash_while_finishing_any_of_its_files() {
         let mut s = MemFiles::new();
         let mut files = Vec::new();
         for (i, len) in sizes.iter().enumerate() {
-            let d = bytes(100 + i as u64, *len);
+            let d = random_bytes(100 + i as u64, *len);
             s.put_local(&format!("/h/dir/f{i}.dat"), MemFile::from_bytes(&d));
             files.push((format!("dir/f{i}.dat"), d));
         }
         let mut p = Pair::offer(
             Instant::now(),
             crash_at,
-            config(chunk, 3),
+            PairConfig::windowed(chunk, 3),
             s,
             MemFiles::new(),
             "/h/dir",

@@ -60,25 +60,36 @@ fn failed(outs: &[Output<TransferEvent>]) -> Option<String> {
     })
 }
 
-/// A receiver of a 1000-byte fetch, its part open and a `Want` out.
-fn receiving(now: Instant) -> ReceiveTransfer {
-    let name = FileName::new("f").unwrap();
+/// Asserts that a transfer was lost to a protocol violation: a `Failed`
+/// event saying so, and a `Cancel` to the remote.
+fn assert_lost_to_violation(what: &str, outs: &[Output<TransferEvent>], sent: &[TransferMessage]) {
+    let reason = failed(outs).unwrap_or_else(|| panic!("{what}: not failed: {outs:?}"));
+    assert!(reason.contains("protocol violation"), "{what}: {reason}");
+    assert!(
+        sent.iter()
+            .any(|m| matches!(m, TransferMessage::Cancel { .. })),
+        "{what}"
+    );
+}
+
+/// A connected receiver of a fetch of `f` from `bad`, just told `manifest`.
+fn described(now: Instant, manifest: Manifest) -> ReceiveTransfer {
     let mut r = ReceiveTransfer::fetch(
         now,
         TransferId(1),
         KEY,
         Name::new("bad").unwrap(),
-        name,
+        FileName::new("f").unwrap(),
         cfg(),
     );
     r.handle_connected(now);
-    r.handle_message(
-        now,
-        TransferMessage::Manifest {
-            key: KEY,
-            manifest: manifest(1000),
-        },
-    );
+    r.handle_message(now, TransferMessage::Manifest { key: KEY, manifest });
+    r
+}
+
+/// A receiver of a 1000-byte fetch, its part open and a `Want` out.
+fn receiving(now: Instant) -> ReceiveTransfer {
+    let mut r = described(now, manifest(1000));
     r.handle_input(
         now,
         Input::PartOpened {
@@ -163,13 +174,7 @@ fn a_receiver_cuts_off_a_sender_that_breaks_the_rules() {
             r.handle_message(now, m);
         }
         let (outs, sent) = drain(&mut r);
-        let reason = failed(&outs).unwrap_or_else(|| panic!("{what}: not failed: {outs:?}"));
-        assert!(reason.contains("protocol violation"), "{what}: {reason}");
-        assert!(
-            sent.iter()
-                .any(|m| matches!(m, TransferMessage::Cancel { .. })),
-            "{what}"
-        );
+        assert_lost_to_violation(what, &outs, &sent);
         assert!(
             outs.iter().any(|o| matches!(o, Output::DiscardPart { .. })),
             "{what}"
@@ -276,13 +281,7 @@ fn a_sender_cuts_off_a_receiver_that_breaks_the_rules() {
             t.handle_message(now, m);
         }
         let (outs, sent) = drain(&mut t);
-        let reason = failed(&outs).unwrap_or_else(|| panic!("{what}: not failed: {outs:?}"));
-        assert!(reason.contains("protocol violation"), "{what}: {reason}");
-        assert!(
-            sent.iter()
-                .any(|m| matches!(m, TransferMessage::Cancel { .. })),
-            "{what}"
-        );
+        assert_lost_to_violation(what, &outs, &sent);
         assert!(t.is_over());
     }
 }
@@ -369,22 +368,7 @@ fn bad_offers_and_manifests_are_refused() {
             folder: false,
         },
     ] {
-        let mut r = ReceiveTransfer::fetch(
-            now,
-            TransferId(1),
-            KEY,
-            Name::new("bad").unwrap(),
-            FileName::new("f").unwrap(),
-            cfg(),
-        );
-        r.handle_connected(now);
-        r.handle_message(
-            now,
-            TransferMessage::Manifest {
-                key: KEY,
-                manifest: m,
-            },
-        );
+        let mut r = described(now, m);
         assert!(failed(&drain(&mut r).0).is_some());
     }
 }

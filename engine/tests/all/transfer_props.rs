@@ -8,9 +8,8 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 
-use confab_engine::rng::Rng;
 use confab_engine::testing::{MemFile, MemFiles};
-use confab_engine::testing::{Pair, PairConfig};
+use confab_engine::testing::{Pair, PairConfig, random_bytes};
 use confab_engine::transfer::{TransferConfig, TransferEvent};
 use confab_engine::wire::Md5;
 
@@ -63,9 +62,7 @@ fn config(chunk: u32, window: u32, latency_us: u64, split: bool) -> PairConfig {
     PairConfig {
         latency: Duration::from_micros(latency_us),
         split,
-        sender: t.clone(),
-        receiver: t,
-        ..PairConfig::default()
+        ..PairConfig::both(t)
     }
 }
 
@@ -88,8 +85,7 @@ fn check_fetch(
     split: bool,
     faults: Vec<(u32, Fault)>,
 ) -> Result<(), TestCaseError> {
-    let mut data = vec![0u8; size];
-    Rng::new(seed).fill(&mut data);
+    let data = random_bytes(seed, size);
     let mut s = MemFiles::new();
     s.put_shared("f", MemFile::from_bytes(&data));
     let mut p = Pair::fetch(
@@ -167,8 +163,7 @@ proptest! {
         let mut s = MemFiles::new();
         let mut files = Vec::new();
         for (i, len) in sizes.iter().enumerate() {
-            let mut d = vec![0u8; *len];
-            Rng::new(seed.wrapping_add(i as u64)).fill(&mut d);
+            let d = random_bytes(seed.wrapping_add(i as u64), *len);
             s.put_local(&format!("/h/dir/s{}/f{i}", i % 2), MemFile::from_bytes(&d));
             files.push((format!("dir/s{}/f{i}", i % 2), d));
         }

@@ -31,9 +31,7 @@ fn elapsed(size: u64, one_way_us: u64, chunk: u32, window: u32, md5: Md5) -> Dur
         io_latency: Duration::from_micros(50),
         split: false,
         framing: false,
-        sender: t.clone(),
-        receiver: t,
-        ..PairConfig::default()
+        ..PairConfig::both(t)
     };
     let mut p = Pair::fetch(std::time::Instant::now(), 1, cfg, s, MemFiles::new(), "f");
     assert!(p.run(Duration::from_secs(3600), 10_000_000));
