@@ -1,6 +1,10 @@
 //! Unit tests of the registry's ordering rules: replies in request order,
 //! and the bytes that wait during a password check.
 
+// The sans-IO scan (`tests/all/sans_io.rs`) skips what follows a `cfg(test)`
+// attribute: this whole file is test code, which may read the clock.
+#![cfg(test)]
+
 use super::*;
 use crate::api::JobId;
 use crate::bounded::Text;

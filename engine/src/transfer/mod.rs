@@ -42,7 +42,7 @@
 //! **Window and chunk defaults** ([`crate::limits::DEFAULT_WINDOW`] = 16,
 //! [`crate::limits::DEFAULT_CHUNK_LEN`] = 64 KiB) were chosen by running the
 //! transfer pair over a 1 Gb/s link at one-way latencies of 0.05 to 10 ms
-//! (`tests/transfer_window.rs` prints the table; steady-state MB/s):
+//! (`tests/all/transfer_window.rs` prints the table; steady-state MB/s):
 //!
 //! ```text
 //! chunk window chat-wait  0.05ms 0.25ms  1ms  2.5ms  5ms  10ms

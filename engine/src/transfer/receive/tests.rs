@@ -2,7 +2,7 @@
 //! messages delivered in order, file outputs answered at once.
 
 use std::collections::VecDeque;
-// The sans-IO scan (`tests/sans_io.rs`) skips what follows a `cfg(test)`
+// The sans-IO scan (`tests/all/sans_io.rs`) skips what follows a `cfg(test)`
 // attribute: this whole file is test code, which may read the clock.
 #[cfg(test)]
 use std::time::Instant;

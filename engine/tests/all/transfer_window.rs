@@ -1,6 +1,6 @@
 //! How the window and chunk size were chosen: the transfer pair over a
 //! 1 Gb/s link at LAN and Wi-Fi latencies, throughput measured in virtual
-//! time (`cargo test -p confab-engine --test transfer_window -- --nocapture`
+//! time (`cargo test -p confab-engine --test all transfer_window -- --nocapture`
 //! prints the table). Throughput is bounded by window × chunk / RTT, and the
 //! longest a chat message waits behind a transfer is one window at link rate,
 //! so the default is the smallest window that fills the link at LAN RTTs.

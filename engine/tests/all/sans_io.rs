@@ -1,6 +1,6 @@
 //! The engine stays sans-IO: its source reads no clock, opens no socket or
-//! file, spawns no thread, draws no unseeded randomness, and iterates no
-//! unordered map; and no I/O runtime is among its dependencies.
+//! file, spawns no thread, keeps no per-thread state, draws no unseeded
+//! randomness, and iterates no unordered map; and no I/O runtime is among its dependencies.
 //!
 //! Test modules (`#[cfg(test)]` to the end of a file, or a whole file that
 //! starts with `#![cfg(test)]`) are exempt: tests may read a clock to get a
@@ -17,6 +17,10 @@ const FORBIDDEN: &[(&str, &str)] = &[
     ("TcpListener", "opens sockets"),
     ("UdpSocket", "opens sockets"),
     ("std::thread", "spawns threads"),
+    (
+        "thread_local!",
+        "keeps state per thread, shared by engines on it",
+    ),
     ("thread_rng", "draws unseeded randomness"),
     ("rand::random", "draws unseeded randomness"),
     ("getrandom", "draws unseeded randomness"),

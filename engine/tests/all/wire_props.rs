@@ -1,7 +1,7 @@
 //! Properties of the wire format: every message round-trips, any split of a
 //! valid stream decodes to the same messages, and hostile bytes never panic.
 
-mod common;
+use crate::common;
 
 use confab_engine::bounded::Blob;
 use confab_engine::limits::MAX_FRAME_LEN;

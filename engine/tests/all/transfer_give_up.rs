@@ -3,16 +3,13 @@
 //! lost with a connection, ends once a new connection brings no word of it;
 //! a receiver that is slow but alive is never cut off.
 
-mod peer_support;
-mod peer_transfer_support;
-
 use std::time::{Duration, Instant};
 
+use crate::peer_transfer_support::*;
 use confab_engine::peer::{Direction, PeerCommand, PeerEvent};
 use confab_engine::testing::{MemFile, MemFiles};
 use confab_engine::testing::{Pair, PairConfig};
 use confab_engine::transfer::{TransferConfig, TransferEvent};
-use peer_transfer_support::*;
 
 /// Whether `who` reported the end (done or failed) of transfer `id`.
 fn ended(net: &Net, who: &str, id: confab_engine::TransferId) -> bool {
