@@ -22,20 +22,21 @@
 //! at once cause a handful of publishes.
 
 mod folder;
+mod status;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use confab_engine::wire::Md5;
 use confab_engine::wire::registry::SharedFile;
 use notify_debouncer_full::notify::RecursiveMode;
 use notify_debouncer_full::{DebounceEventResult, new_debouncer};
 use redb::Database;
 
 use self::folder::{Folder, Hashed};
+pub use self::status::{EntryState, ShareEntry, ShareStatus};
 use crate::files::Md5Cache;
 use crate::{ShareError, Store};
 
@@ -65,42 +66,6 @@ impl Default for WatchConfig {
             debounce: Duration::from_millis(100),
         }
     }
-}
-
-/// Where one entry of the share folder stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EntryState {
-    /// New or changed, and not yet quiet (perhaps still being written).
-    Settling,
-    /// Being hashed: `done` bytes so far.
-    Hashing { done: u64 },
-    /// Listed with this digest.
-    Listed { md5: Md5 },
-    /// Never listed, for this reason.
-    Skipped { why: String },
-}
-
-/// One entry of the share folder.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ShareEntry {
-    /// Its name as the folder holds it (lossily shown if not UTF-8).
-    pub name: String,
-    /// Its size in bytes when last seen.
-    pub size: u64,
-    pub state: EntryState,
-}
-
-/// What `/share` shows.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ShareStatus {
-    /// The share folder (absolute).
-    pub dir: PathBuf,
-    /// Every entry, in name order.
-    pub entries: Vec<ShareEntry>,
-    /// How many lists were handed to the callback since start.
-    pub publishes: u64,
-    /// Why changes are only noticed by the periodic rescan, if they are.
-    pub degraded: Option<String>,
 }
 
 enum Wake {

@@ -31,7 +31,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use confab_engine::wire::registry::SharedFile;
 use confab_engine::wire::{FileName, Md5};
 
-use super::{EntryState, ShareEntry};
+use super::status::{EntryState, ShareEntry};
 use crate::files::Md5Cache;
 use crate::shared::md5_of_open;
 
