@@ -5,6 +5,7 @@ use std::io::Write;
 use std::sync::mpsc::{Receiver, channel};
 
 use super::*;
+use confab_engine::wire::Md5;
 
 fn fast() -> WatchConfig {
     WatchConfig {
