@@ -28,6 +28,7 @@ mod auth;
 mod directory;
 mod guard;
 mod inbound;
+mod jobs;
 mod requests;
 
 use std::collections::{BTreeMap, VecDeque};
@@ -157,7 +158,7 @@ pub struct Registry {
     conns: BTreeMap<ConnId, Conn>,
     accounts: Accounts,
     directory: Directory,
-    jobs: auth::AuthJobs,
+    jobs: jobs::AuthJobs,
     guard: guard::LoginGuard,
     timers: TimerTable<Timer>,
     out: VecDeque<Output<RegistryEvent>>,
@@ -180,7 +181,7 @@ impl Registry {
             conns: BTreeMap::new(),
             accounts,
             directory: Directory::default(),
-            jobs: auth::AuthJobs::default(),
+            jobs: jobs::AuthJobs::default(),
             guard: guard::LoginGuard::default(),
             timers: TimerTable::new(),
             out: VecDeque::new(),

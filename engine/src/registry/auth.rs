@@ -1,7 +1,7 @@
 //! Log-in and registration: the password work they wait for, and the
 //! session a right password starts.
 //!
-//! [`AuthJobs`] owns the outstanding password jobs. A request starts one
+//! [`AuthJobs`](super::jobs::AuthJobs) owns the outstanding password jobs. A request starts one
 //! (`start_register`, `start_login`) after the cheap refusals, marks its
 //! connection `auth_pending` so that the connection's later messages wait
 //! unread, and asks the driver for [`Output::DerivePassword`]; the answer
@@ -9,76 +9,16 @@
 //! accounts, the login guard, the directory and the Silence timers; the
 //! connection's own state only through `auth_pending`.
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Instant;
 
+use super::jobs::AuthJob;
 use super::{OfflineReason, Registry, RegistryEvent, Session, Timer};
 use crate::api::{ConnId, JobId, Output};
-use crate::password::{PasswordCost, PasswordDigest, PasswordError, PasswordWork, SALT_LEN, Salt};
+use crate::password::{PasswordDigest, PasswordError, PasswordWork, SALT_LEN, Salt};
 use crate::record::Record;
 use crate::wire::registry::{LoginStamp, Password, Presence, ReplyBody};
 use crate::wire::{ErrorCode, Goodbye, Message, Name, Refusal};
-
-/// A password check under way, and what to do with its answer.
-#[derive(Debug)]
-pub(super) enum AuthJob {
-    Register {
-        conn: ConnId,
-        id: u32,
-        name: Name,
-        salt: Salt,
-        cost: PasswordCost,
-    },
-    Login {
-        conn: ConnId,
-        id: u32,
-        name: Name,
-        listen: SocketAddr,
-        stamp: LoginStamp,
-        digest: PasswordDigest,
-    },
-}
-
-impl AuthJob {
-    /// The connection that asked.
-    pub(super) fn conn(&self) -> ConnId {
-        match self {
-            AuthJob::Register { conn, .. } | AuthJob::Login { conn, .. } => *conn,
-        }
-    }
-}
-
-/// The outstanding password jobs, by the [`JobId`] the driver answers with.
-#[derive(Debug, Default)]
-pub(super) struct AuthJobs {
-    next: u64,
-    jobs: BTreeMap<JobId, AuthJob>,
-}
-
-impl AuthJobs {
-    /// Files `job` under a new id.
-    fn start(&mut self, job: AuthJob) -> JobId {
-        self.next += 1;
-        let id = JobId(self.next);
-        self.jobs.insert(id, job);
-        id
-    }
-
-    /// Removes and returns the job `id`, if it is outstanding.
-    fn take(&mut self, id: JobId) -> Option<AuthJob> {
-        self.jobs.remove(&id)
-    }
-
-    /// The connection job `id` belongs to, if it is outstanding.
-    pub(super) fn conn_of(&self, id: JobId) -> Option<ConnId> {
-        self.jobs.get(&id).map(AuthJob::conn)
-    }
-
-    fn outstanding(&self) -> usize {
-        self.jobs.len()
-    }
-}
 
 impl Registry {
     fn begin_auth(&mut self, conn: ConnId, password: &Password) -> Result<(), Refusal> {
