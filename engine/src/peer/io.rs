@@ -11,7 +11,7 @@ use crate::bounded::Text;
 use crate::peer::command::RequestId;
 use crate::peer::event::PeerEvent;
 use crate::peer::records::PeerRecord;
-use crate::record::RecordKey;
+use crate::record::{Record, RecordKey};
 use crate::rng::Rng;
 use crate::timers::TimerTable;
 use crate::wire::{ErrorCode, Goodbye, GroupName, Message, Name, encode};
@@ -87,7 +87,7 @@ impl Io {
     }
 
     pub fn persist(&mut self, r: PeerRecord) {
-        self.out.push_back(Output::Persist(r.into_record()));
+        self.out.push_back(Output::Persist(Record::Peer(r)));
     }
 
     pub fn forget(&mut self, key: RecordKey) {

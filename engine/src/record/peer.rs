@@ -102,11 +102,6 @@ impl PeerRecord {
             PeerRecord::History { with, n, .. } => return history_key(with, *n),
         })
     }
-
-    /// As a [`Record`].
-    pub fn into_record(self) -> crate::record::Record {
-        crate::record::Record::Peer(self)
-    }
 }
 
 pub fn friend_key(n: &Name) -> String {

@@ -35,13 +35,13 @@ mod report;
 use std::time::Instant;
 
 use crate::api::{Input, Output, TransferId};
+use crate::transfer::config::TransferConfig;
 use crate::transfer::offer::{OfferState, expired_reason};
+use crate::transfer::outbox::{Outbox, TransferEvent};
 use crate::transfer::progress::Meter;
 use crate::transfer::rehash::{Hasher, Rehash};
 use crate::transfer::window::WriteWindow;
-use crate::transfer::{
-    HashCheckpoint, Origin, Outbox, SavedSide, TransferConfig, TransferEvent, TransferRecord,
-};
+use crate::transfer::{HashCheckpoint, Origin, SavedSide, TransferRecord};
 use crate::wire::transfer::{Manifest, TransferKey, TransferMessage};
 use crate::wire::{FileName, Name, Reason};
 

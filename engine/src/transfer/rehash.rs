@@ -18,7 +18,8 @@ use md5::Digest;
 use md5::digest::common::hazmat::{SerializableState, SerializedState};
 
 use crate::api::{Output, TransferId};
-use crate::transfer::{HashCheckpoint, TransferEvent};
+use crate::transfer::HashCheckpoint;
+use crate::transfer::outbox::TransferEvent;
 use crate::wire::Md5;
 
 /// A running MD5.

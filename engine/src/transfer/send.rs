@@ -33,11 +33,13 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use crate::api::{Input, Output, Source, TransferId};
+use crate::transfer::config::TransferConfig;
 use crate::transfer::folder::manifest_from;
 use crate::transfer::offer::{OfferState, expired_reason};
+use crate::transfer::outbox::{Outbox, TransferEvent};
 use crate::transfer::progress::Meter;
 use crate::transfer::status::Direction;
-use crate::transfer::{Outbox, SavedSide, TransferConfig, TransferEvent, TransferRecord};
+use crate::transfer::{SavedSide, TransferRecord};
 use crate::wire::transfer::{Manifest, TransferKey, TransferMessage};
 use crate::wire::{FileName, Name, Reason};
 use give_up::GiveUp;

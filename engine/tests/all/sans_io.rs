@@ -1,6 +1,7 @@
 //! The engine stays sans-IO: its source reads no clock, opens no socket or
 //! file, spawns no thread, keeps no per-thread state, draws no unseeded
-//! randomness, and iterates no unordered map; and no I/O runtime is among its dependencies.
+//! randomness, and iterates no unordered map; and no I/O runtime is among
+//! its dependencies.
 //!
 //! Test modules (`#[cfg(test)]` to the end of a file, or a whole file that
 //! starts with `#![cfg(test)]`) are exempt: tests may read a clock to get a

@@ -13,9 +13,10 @@ use std::time::Instant;
 use super::{Phase, ReceiveTransfer};
 use crate::api::Output;
 use crate::transfer::folder::{Change, compare};
+use crate::transfer::outbox::TransferEvent;
 use crate::transfer::rehash::{Hasher, Rehash, Step, resume_point};
 use crate::transfer::window::WriteWindow;
-use crate::transfer::{HashCheckpoint, Origin, TransferEvent};
+use crate::transfer::{HashCheckpoint, Origin};
 use crate::wire::Md5;
 use crate::wire::transfer::{ChunkData, Manifest, TransferMessage};
 

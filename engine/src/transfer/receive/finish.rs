@@ -39,7 +39,7 @@
 //! telling whether it created the `.part`).
 
 use crate::api::Output;
-use crate::transfer::TransferEvent;
+use crate::transfer::outbox::TransferEvent;
 use crate::transfer::status::Direction;
 use crate::wire::transfer::TransferMessage;
 

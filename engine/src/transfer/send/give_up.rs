@@ -33,7 +33,7 @@
 
 use std::time::Instant;
 
-use crate::transfer::TransferConfig;
+use crate::transfer::config::TransferConfig;
 use crate::wire::Name;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -14,7 +14,7 @@ use crate::api::Output;
 use crate::bounded::Blob;
 use crate::limits::{MAX_CHUNK_LEN, MAX_WINDOW};
 use crate::planted::PlantedBug;
-use crate::transfer::TransferEvent;
+use crate::transfer::outbox::TransferEvent;
 use crate::wire::transfer::TransferMessage;
 
 impl SendTransfer {

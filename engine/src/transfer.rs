@@ -59,9 +59,11 @@
 //! transfer holds at most 1 MiB in flight and delays chat by at most 8.4 ms;
 //! larger chunks buy nothing on a LAN and lengthen that wait.
 
+mod config;
 pub mod folder;
 pub mod index;
 pub mod offer;
+mod outbox;
 pub mod progress;
 pub mod receive;
 mod rehash;
@@ -69,131 +71,18 @@ pub mod send;
 pub mod status;
 mod window;
 
-use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::api::{Output, TransferId};
-use crate::limits::{DEFAULT_CHUNK_LEN, DEFAULT_WINDOW, MAX_CHUNK_LEN, MAX_WINDOW};
-use crate::planted::PlantedBugs;
-use crate::record::Record;
 pub use crate::record::transfer::{HashCheckpoint, Origin, SavedSide, TransferRecord};
+use crate::wire::Name;
 use crate::wire::transfer::{TransferKey, TransferMessage};
-use crate::wire::{Md5, Name};
 pub use status::{Direction, TransferStatus};
 
+pub use config::TransferConfig;
+pub use outbox::TransferEvent;
 pub use receive::ReceiveTransfer;
 pub use send::SendTransfer;
-
-/// How transfers behave: the `transfer` part of a peer's
-/// [`crate::peer::PeerConfig`].
-#[derive(Debug, Clone)]
-pub struct TransferConfig {
-    /// Bytes per chunk, 1 to [`MAX_CHUNK_LEN`] (the smaller of the two
-    /// sides' values is used).
-    pub chunk_size: u32,
-    /// Unacknowledged chunks in flight, 1 to [`MAX_WINDOW`] (the smaller of
-    /// the two sides' values is used).
-    pub window: u32,
-    /// How long an offer waits for an answer.
-    pub offer_timeout: Duration,
-    /// Least time between two progress events of one transfer.
-    pub progress_interval: Duration,
-    /// How long the sender of a fetch waits, disconnected, for the receiver
-    /// to come back and ask again before giving up (fetches are not saved,
-    /// so nothing else would ever end it).
-    pub idle_timeout: Duration,
-    /// How long a sender waits, on each new connection, for its receiver to
-    /// speak of the transfer before taking it as forgotten by the receiver
-    /// (see `transfer::send::give_up`). Longer than a live connection can
-    /// take to carry the receiver's first message: the receiver's first word
-    /// is the first thing it sends on a connection, and a connection on which
-    /// nothing arrives for the keepalive timeout is closed, so on one still
-    /// open that word has arrived within about one keepalive timeout. Keep it
-    /// at twice the link's `keepalive_timeout`.
-    pub resume_timeout: Duration,
-    /// A receiver saves its MD5 state (in its record) each time this many
-    /// more bytes of a file are written, so a restart re-reads at most this
-    /// much of the `.part` instead of all of it.
-    pub checkpoint_every: u64,
-    /// Bugs planted on purpose (tests only): the peer hands down its own
-    /// set (`PeerConfig::planted`); a send transfer reads `SkipChunk`.
-    pub planted: PlantedBugs,
-}
-
-impl Default for TransferConfig {
-    fn default() -> Self {
-        Self {
-            chunk_size: DEFAULT_CHUNK_LEN,
-            window: DEFAULT_WINDOW,
-            offer_timeout: Duration::from_secs(60),
-            progress_interval: Duration::from_millis(250),
-            idle_timeout: Duration::from_secs(600),
-            // Twice the link's default keepalive timeout.
-            resume_timeout: Duration::from_secs(60),
-            checkpoint_every: 64 * 1024 * 1024,
-            planted: PlantedBugs::NONE,
-        }
-    }
-}
-
-impl TransferConfig {
-    /// Chunk size within its limits.
-    pub fn chunk(&self) -> u32 {
-        self.chunk_size.clamp(1, MAX_CHUNK_LEN as u32)
-    }
-
-    /// Window within its limits.
-    pub fn window(&self) -> u32 {
-        self.window.clamp(1, MAX_WINDOW)
-    }
-}
-
-/// What a transfer reports; the peer turns these into its own events.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TransferEvent {
-    /// Receiver: an offer arrived and waits for `accept` or `decline`.
-    Offered {
-        name: String,
-        size: u64,
-        files: usize,
-        folder: bool,
-    },
-    /// Bytes moved (and, receiving, written and hashed) so far.
-    Progress { done: u64, total: u64, rate: u64 },
-    /// Something a person should know that does not end the transfer
-    /// ("the source changed; starting over").
-    Notice(String),
-    /// Finished and verified. `path`: receiver, where the file (or the first
-    /// file of a folder) was written; sender, what was read.
-    Done {
-        direction: Direction,
-        name: String,
-        path: String,
-        md5: Md5,
-    },
-    /// Ended without a verified file.
-    Failed { reason: String },
-}
-
-/// Output queues shared by both sides.
-#[derive(Debug, Default)]
-pub(crate) struct Outbox {
-    pub out: VecDeque<Output<TransferEvent>>,
-    pub msgs: VecDeque<TransferMessage>,
-}
-
-impl Outbox {
-    pub fn event(&mut self, e: TransferEvent) {
-        self.out.push_back(Output::Event(e));
-    }
-    pub fn persist(&mut self, r: TransferRecord) {
-        self.out.push_back(Output::Persist(Record::Transfer(r)));
-    }
-    pub fn forget(&mut self, id: TransferId) {
-        self.out
-            .push_back(Output::Forget(TransferRecord::key_of(id)));
-    }
-}
 
 /// The calls both sides share, so an owner (the peer, a test pump) can
 /// drive either through one interface. Each forwards to the inherent method

@@ -1,0 +1,59 @@
+//! What a transfer reports ([`TransferEvent`]) and the queues both sides
+//! put their outputs and messages in ([`Outbox`]), below both sides so that
+//! neither imports the other or their parent for them.
+
+use std::collections::VecDeque;
+
+use crate::api::{Output, TransferId};
+use crate::record::Record;
+use crate::record::transfer::TransferRecord;
+use crate::transfer::status::Direction;
+use crate::wire::Md5;
+use crate::wire::transfer::TransferMessage;
+
+/// What a transfer reports; the peer turns these into its own events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransferEvent {
+    /// Receiver: an offer arrived and waits for `accept` or `decline`.
+    Offered {
+        name: String,
+        size: u64,
+        files: usize,
+        folder: bool,
+    },
+    /// Bytes moved (and, receiving, written and hashed) so far.
+    Progress { done: u64, total: u64, rate: u64 },
+    /// Something a person should know that does not end the transfer
+    /// ("the source changed; starting over").
+    Notice(String),
+    /// Finished and verified. `path`: receiver, where the file (or the first
+    /// file of a folder) was written; sender, what was read.
+    Done {
+        direction: Direction,
+        name: String,
+        path: String,
+        md5: Md5,
+    },
+    /// Ended without a verified file.
+    Failed { reason: String },
+}
+
+/// Output queues shared by both sides.
+#[derive(Debug, Default)]
+pub(crate) struct Outbox {
+    pub out: VecDeque<Output<TransferEvent>>,
+    pub msgs: VecDeque<TransferMessage>,
+}
+
+impl Outbox {
+    pub fn event(&mut self, e: TransferEvent) {
+        self.out.push_back(Output::Event(e));
+    }
+    pub fn persist(&mut self, r: TransferRecord) {
+        self.out.push_back(Output::Persist(Record::Transfer(r)));
+    }
+    pub fn forget(&mut self, id: TransferId) {
+        self.out
+            .push_back(Output::Forget(TransferRecord::key_of(id)));
+    }
+}
