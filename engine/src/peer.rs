@@ -19,6 +19,8 @@
 //! - [`chat`]: one-to-one chats and their consent;
 //! - [`group`]: groups, invitations and membership;
 //! - [`friends`]: the friends list;
+//! - `presence`: who is online, and which changes are news (only the
+//!   registry's word that a session ended makes a peer offline);
 //! - `questions`: the prompts waiting for `/accept` or `/decline`;
 //! - [`history`]: each conversation's stored messages;
 //! - [`records`]: what is kept durably;
@@ -50,6 +52,7 @@ pub(crate) mod io;
 pub mod link;
 mod lookups;
 pub mod misbehaved;
+mod presence;
 mod questions;
 pub mod records;
 pub mod registry_link;
@@ -57,7 +60,6 @@ mod route;
 pub mod streams;
 mod transfers;
 
-use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::time::Instant;
 
@@ -73,6 +75,7 @@ use self::history::History;
 use self::io::{Io, Timer};
 use self::link::Links;
 use self::lookups::{Answer, Query};
+use self::presence::Presence;
 use self::questions::Questions;
 use self::registry_link::RegOut;
 use self::registry_link::{Login, RegistryLink};
@@ -102,7 +105,7 @@ pub struct Peer {
     history: History,
     transfers: Transfers,
     profile: Option<Profile>,
-    online: BTreeSet<Name>,
+    presence: Presence,
     stopped: bool,
 }
 
@@ -134,7 +137,7 @@ impl Peer {
             history: History::default(),
             transfers: Transfers::new(transfer),
             profile: None,
-            online: BTreeSet::new(),
+            presence: Presence::default(),
             stopped: false,
             config,
         };
@@ -245,6 +248,7 @@ impl Peer {
                     let outs = self.transfers.on_timer(&mut self.io, id);
                     self.apply_transfer(outs);
                 }
+                Timer::PresenceGrace => self.presence.on_grace_timer(&mut self.io),
             }
         }
     }
@@ -396,6 +400,7 @@ impl Peer {
                             self.links.set_looking_up(&name, false);
                         }
                     }
+                    self.presence.registry_lost(&mut self.io);
                     self.io.event(PeerEvent::RegistryLost { reason });
                 }
                 RegOut::Stopped { code, reason } => self.stop(code, reason),
@@ -404,15 +409,7 @@ impl Peer {
                     self.on_answer(answer);
                 }
                 RegOut::Presence(p) => {
-                    if p.online {
-                        self.online.insert(p.name.clone());
-                    } else {
-                        self.online.remove(&p.name);
-                    }
-                    self.io.event(PeerEvent::Presence {
-                        name: p.name.clone(),
-                        online: p.online,
-                    });
+                    self.presence.pushed(&mut self.io, &p.name, p.online);
                     if p.online && self.wants(&p.name) && !self.links.is_underway(&p.name) {
                         // Whatever backoff there was, now is the time.
                         self.io.timers.cancel(&Timer::Dial(p.name.clone()));
@@ -488,7 +485,10 @@ impl Peer {
                     self.profile = Some(profile);
                 }
             }
-            Answer::Roster(online) => self.online = online.into_iter().collect(),
+            Answer::Roster(online) => {
+                let times = self.config.session;
+                self.presence.roster(&mut self.io, &times, online)
+            }
         }
     }
 }

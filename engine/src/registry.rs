@@ -271,13 +271,19 @@ impl Registry {
     }
 
     fn announce_offline(&mut self, name: Name, reason: OfflineReason) {
-        let push = Message::Presence(Presence {
-            name: name.clone(),
-            online: false,
-            addr: None,
-        });
-        for watcher in self.directory.watchers(None) {
-            self.send(watcher, &push);
+        // A shutdown ends every session one after another: telling the
+        // watchers not yet closed that the earlier ones went offline would
+        // be false news (those peers are still there, only the registry
+        // goes). Each watcher hears the goodbye instead.
+        if reason != OfflineReason::Shutdown {
+            let push = Message::Presence(Presence {
+                name: name.clone(),
+                online: false,
+                addr: None,
+            });
+            for watcher in self.directory.watchers(None) {
+                self.send(watcher, &push);
+            }
         }
         self.out
             .push_back(Output::Event(RegistryEvent::Offline { name, reason }));

@@ -6,8 +6,7 @@
 //! from a friend opens the chat without asking the user, and messages to a
 //! friend may be written while no chat is open (they are queued durably and
 //! delivered once the friend is online and has accepted; see the `peer`
-//! module documentation). Presence comes from the registry's pushes and the
-//! online list fetched at every log-in.
+//! module documentation). Presence comes from the `presence` room.
 
 use std::collections::BTreeSet;
 

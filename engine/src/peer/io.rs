@@ -41,6 +41,9 @@ pub(crate) enum Timer {
     InviteExpiry(GroupName, Name),
     /// This transfer's own deadline (offer expiry, idle give-up).
     Transfer(TransferId),
+    /// Names missing from the roster after the registry came back and not
+    /// back since are reported offline (see `peer::presence`).
+    PresenceGrace,
 }
 
 /// See the module documentation.

@@ -423,9 +423,10 @@ impl Peer {
     /// `/friends`, and after every change to the list.
     pub(super) fn report_friends(&mut self) {
         let streams = &self.streams;
-        self.friends.report(&mut self.io, &self.online, |n| {
-            streams.waiting(n, &Conv::Direct)
-        });
+        self.friends
+            .report(&mut self.io, self.presence.online(), |n| {
+                streams.waiting(n, &Conv::Direct)
+            });
     }
 
     // ---- groups ---------------------------------------------------------
