@@ -96,3 +96,70 @@ impl Presence {
 fn grace(t: &SessionConfig) -> Duration {
     t.heartbeat_interval + t.reconnect.max + 2 * t.reply_timeout
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::Output;
+    use std::time::Instant;
+
+    fn n(s: &str) -> Name {
+        Name::new(s).unwrap()
+    }
+
+    /// The presence news reported so far, drained.
+    fn news(io: &mut Io) -> Vec<(String, bool)> {
+        io.out
+            .drain(..)
+            .filter_map(|o| match o {
+                Output::Event(PeerEvent::Presence { name, online }) => {
+                    Some((name.to_string(), online))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// After the registry is back, one missing from its roster who logs in
+    /// again is not news; one who never does is reported offline once the
+    /// grace period is over; one new to the roster is reported online.
+    #[test]
+    fn the_roster_after_a_loss_confirms_or_reports_after_the_grace() {
+        let mut io = Io::new(Instant::now(), 1);
+        let times = SessionConfig::default();
+        let mut p = Presence::default();
+        p.roster(&mut io, &times, vec![n("ann"), n("bob"), n("cy")]);
+        assert!(news(&mut io).is_empty(), "the first roster is not news");
+        assert!(io.timers.get(&Timer::PresenceGrace).is_none());
+
+        p.registry_lost(&mut io);
+        p.roster(&mut io, &times, vec![n("ann"), n("dee")]);
+        assert_eq!(news(&mut io), vec![("dee".into(), true)]);
+        assert!(p.online().contains(&n("bob")) && p.online().contains(&n("cy")));
+        assert!(io.timers.get(&Timer::PresenceGrace).is_some());
+
+        p.pushed(&mut io, &n("bob"), true);
+        assert!(news(&mut io).is_empty(), "bob never left");
+        p.on_grace_timer(&mut io);
+        assert_eq!(news(&mut io), vec![("cy".into(), false)]);
+        let online: Vec<_> = p.online().iter().map(|n| n.to_string()).collect();
+        assert_eq!(online, ["ann", "bob", "dee"]);
+    }
+
+    /// Losing the registry again before the grace is over reports nobody:
+    /// the next roster decides afresh.
+    #[test]
+    fn a_second_loss_cancels_the_grace() {
+        let mut io = Io::new(Instant::now(), 1);
+        let times = SessionConfig::default();
+        let mut p = Presence::default();
+        p.roster(&mut io, &times, vec![n("ann"), n("bob")]);
+        p.registry_lost(&mut io);
+        p.roster(&mut io, &times, vec![n("ann")]);
+        p.registry_lost(&mut io);
+        assert!(io.timers.get(&Timer::PresenceGrace).is_none());
+        p.on_grace_timer(&mut io);
+        assert!(news(&mut io).is_empty());
+        assert!(p.online().contains(&n("bob")));
+    }
+}
