@@ -107,6 +107,9 @@ pub fn event(event: &PeerEvent) -> Value {
         PeerEvent::TransferFailed { id, reason } => {
             json!({"event": "transfer_failed", "id": id.0, "reason": reason})
         }
+        PeerEvent::TransferPaused { id, reason } => {
+            json!({"event": "transfer_paused", "id": id.0, "reason": reason})
+        }
         PeerEvent::Transfers { transfers } => json!({
             "event": "transfers",
             "transfers": transfers.iter().map(|t| json!({

@@ -48,6 +48,8 @@ use crate::ids::RequestId;
 use crate::limits::{MAX_TRANSFERS, MAX_TRANSFERS_PER_PEER};
 use crate::peer::event::{PeerEvent, TransferStatus};
 use crate::peer::io::{Io, Timer};
+use crate::transfer::progress::size_text;
+use crate::transfer::receive::KeptPart;
 use crate::transfer::{
     ReceiveTransfer, SavedSide, SendTransfer, TransferConfig, TransferEvent, TransferMachine,
     TransferRecord,
@@ -119,6 +121,10 @@ pub(crate) struct Transfers {
     told: BTreeMap<Name, ConnId>,
     /// Pending offers and their question.
     offers: BTreeMap<TransferId, RequestId>,
+    /// Downloads that ended keeping their `.part` (paused, or cancelled
+    /// late), for `/resume` and a second `/cancel`; at most
+    /// [`MAX_TRANSFERS`], the oldest forgotten first.
+    kept: BTreeMap<TransferId, (Name, KeptPart)>,
 }
 
 impl Transfers {
@@ -130,6 +136,7 @@ impl Transfers {
             keys: BTreeMap::new(),
             told: BTreeMap::new(),
             offers: BTreeMap::new(),
+            kept: BTreeMap::new(),
         }
     }
 
@@ -301,7 +308,11 @@ impl Transfers {
         }
         if m.is_over() {
             io.timers.cancel(&Timer::Transfer(id));
-            self.remove(id);
+            if let Some(Machine::Receive(r)) = self.remove(id) {
+                if let Some(k) = r.kept() {
+                    self.keep(id, peer, k.clone());
+                }
+            }
             outs.push(TransferOut::Withdraw(id));
             return;
         }
@@ -440,6 +451,10 @@ impl Transfers {
         if let Some(id) = self.writing(&file) {
             return Err(CommandError::AlreadyDownloading { file, id });
         }
+        // Its kept `.part` is this download's now: a `/cancel` of the old
+        // id must not delete it.
+        self.kept
+            .retain(|_, (_, k)| k.fetch.as_ref() != Some(&file));
         let id = self.mint_id();
         let key = self.mint_key(io, &from);
         let config = self.config.clone();
@@ -489,16 +504,109 @@ impl Transfers {
         outs
     }
 
-    /// `/cancel ID`: stops it here and tells the other side.
+    /// `/cancel ID`: stops it here and tells the other side; of a
+    /// download that ended keeping its `.part`, deletes the `.part`.
     pub fn cancel(
         &mut self,
         io: &mut Io,
         id: TransferId,
     ) -> Result<Vec<TransferOut>, CommandError> {
         if !self.machines.contains_key(&id) {
-            return Err(CommandError::NoSuchTransfer(id));
+            return self.delete_kept(io, id);
         }
         Ok(self.drive(io, id, |m, now| m.get_mut().cancel(now)))
+    }
+
+    fn keep(&mut self, id: TransferId, peer: Name, k: KeptPart) {
+        self.kept.insert(id, (peer, k));
+        while self.kept.len() > MAX_TRANSFERS {
+            self.kept.pop_first();
+        }
+    }
+
+    /// A second `/cancel` of a download that kept its `.part`.
+    fn delete_kept(
+        &mut self,
+        io: &mut Io,
+        id: TransferId,
+    ) -> Result<Vec<TransferOut>, CommandError> {
+        let Some((_, k)) = self.kept.remove(&id) else {
+            return Err(CommandError::NoSuchTransfer(id));
+        };
+        let root = k.path.as_str().split('/').next().unwrap_or_default();
+        if let Some(other) = FileName::new(root).ok().and_then(|r| self.writing(&r)) {
+            io.notice(format!(
+                "{id}: {}.part is {other}'s now; not deleted",
+                k.path
+            ));
+            return Ok(Vec::new());
+        }
+        io.notice(format!("{id}: deleted {}.part", k.path));
+        Ok(vec![TransferOut::Out(Output::DiscardPart {
+            transfer: id,
+            file: k.file,
+            path: k.path,
+        })])
+    }
+
+    /// `/pause ID` by `me`: stops it on both sides; a download keeps its
+    /// `.part` for `/resume ID` or `/get`.
+    pub fn pause(
+        &mut self,
+        io: &mut Io,
+        me: &Name,
+        id: TransferId,
+    ) -> Result<Vec<TransferOut>, CommandError> {
+        if !self.machines.contains_key(&id) {
+            return Err(CommandError::NoSuchTransfer(id));
+        }
+        let mut refused = None;
+        let outs = self.drive(io, id, |m, now| {
+            let r = match m {
+                Machine::Send(s) => s.pause(now, me),
+                Machine::Receive(r) => r.pause(now, me),
+            };
+            refused = r.err();
+        });
+        match refused {
+            Some(why) => Err(CommandError::CannotPause { id, why }),
+            None => Ok(outs),
+        }
+    }
+
+    /// `/resume ID` by `me` of a download that kept its `.part`: asks for
+    /// the file again, under the same id, to [`Transfers::start`].
+    pub fn resume(
+        &mut self,
+        io: &mut Io,
+        me: &Name,
+        id: TransferId,
+    ) -> Result<(TransferId, Machine), CommandError> {
+        if self.machines.contains_key(&id) {
+            let why = "it is not paused (see /transfers)".to_owned();
+            return Err(CommandError::CannotResume { id, why });
+        }
+        let Some((from, k)) = self.kept.get(&id).cloned() else {
+            return Err(CommandError::NoSuchTransfer(id));
+        };
+        let Some(file) = k.fetch else {
+            let why = format!("{from} offered it; {from} can /send it again to continue");
+            return Err(CommandError::CannotResume { id, why });
+        };
+        self.check_remote(me, &from, SelfAction::DownloadFrom)?;
+        if let Some(other) = self.writing(&file) {
+            return Err(CommandError::AlreadyDownloading { file, id: other });
+        }
+        self.kept.remove(&id);
+        let key = self.mint_key(io, &from);
+        let config = self.config.clone();
+        io.notice(format!(
+            "{id}: asking {from} for {file} again, resuming from {} in {}.part",
+            size_text(k.bytes),
+            k.path
+        ));
+        let m = ReceiveTransfer::fetch(io.now, id, key, from, file, config);
+        Ok((id, Machine::Receive(m)))
     }
 
     /// `/accept` or `/decline` of the offer of transfer `id`. An offer of
@@ -638,6 +746,7 @@ fn report(outs: &mut Vec<TransferOut>, id: TransferId, from: &Name, e: TransferE
             outs.push(TransferOut::Withdraw(id));
             PeerEvent::TransferFailed { id, reason }
         }
+        TransferEvent::Paused { reason } => PeerEvent::TransferPaused { id, reason },
     };
     outs.push(TransferOut::Out(Output::Event(event)));
 }
