@@ -467,6 +467,14 @@ mod tests {
             v,
             json!({"event": "transfer_failed", "id": 1, "reason": "md5 mismatch"})
         );
+        let v = line(PeerEvent::TransferPaused {
+            id: TransferId(1),
+            reason: "paused by bob".into(),
+        });
+        assert_eq!(
+            v,
+            json!({"event": "transfer_paused", "id": 1, "reason": "paused by bob"})
+        );
     }
 
     #[test]
