@@ -309,10 +309,12 @@ impl Transfers {
         }
         if m.is_over() {
             io.timers.cancel(&Timer::Transfer(id));
-            if let Some(Machine::Receive(r)) = self.remove(id) {
-                if let Some(k) = r.kept() {
-                    self.keep(id, peer, k.clone());
-                }
+            let kept = match self.remove(id) {
+                Some(Machine::Receive(r)) => r.kept().cloned(),
+                _ => None,
+            };
+            if let Some(k) = kept {
+                self.keep(id, peer.clone(), k);
             }
             outs.push(TransferOut::Withdraw(id));
             return;

@@ -116,7 +116,7 @@ pub struct ReceiveTransfer {
     /// Ended keeping the current file's `.part` (paused, or cancelled
     /// with enough of it received): where it is, for `/resume` and a
     /// second `/cancel`.
-    kept: Option<KeptPart>,
+    kept: Option<Box<KeptPart>>,
     /// The connection dropped mid-transfer: the next `Want` says from where
     /// it resumes.
     interrupted: bool,
@@ -493,7 +493,7 @@ impl ReceiveTransfer {
         let id = self.id;
         if let Some(path) = part {
             if keep {
-                self.kept = Some(KeptPart {
+                self.kept = Some(Box::new(KeptPart {
                     file: self.next_file,
                     path,
                     bytes: self.part_bytes(),
@@ -501,7 +501,7 @@ impl ReceiveTransfer {
                         Origin::Fetch(n) => Some(n.clone()),
                         Origin::Offer => None,
                     },
-                });
+                }));
             } else {
                 self.boxed.out.push_back(Output::DiscardPart {
                     transfer: id,

@@ -92,7 +92,7 @@ impl ReceiveTransfer {
 
     /// The `.part` it ended with and kept, if any.
     pub fn kept(&self) -> Option<&KeptPart> {
-        self.kept.as_ref()
+        self.kept.as_deref()
     }
 
     /// Bytes the current file's `.part` holds, as far as known.
