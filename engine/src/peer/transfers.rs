@@ -50,7 +50,7 @@ use crate::ids::RequestId;
 use crate::limits::{MAX_TRANSFERS, MAX_TRANSFERS_PER_PEER};
 use crate::peer::event::{PeerEvent, TransferStatus};
 use crate::peer::io::{Io, Timer};
-use crate::transfer::receive::KeptPart;
+use crate::transfer::status::KeptPart;
 use crate::transfer::{
     ReceiveTransfer, SavedSide, SendTransfer, TransferConfig, TransferEvent, TransferMachine,
     TransferRecord,

@@ -41,11 +41,11 @@ use crate::transfer::offer::{OfferState, expired_reason};
 use crate::transfer::outbox::{Outbox, TransferEvent, is_pause};
 use crate::transfer::progress::Meter;
 use crate::transfer::rehash::{Hasher, Rehash};
+pub use crate::transfer::status::KeptPart;
 use crate::transfer::window::WriteWindow;
 use crate::transfer::{HashCheckpoint, Origin, SavedSide, TransferRecord};
 use crate::wire::transfer::{Manifest, TransferKey, TransferMessage};
 use crate::wire::{FileName, Name, Reason};
-pub use pause::KeptPart;
 
 #[derive(Debug)]
 enum Phase {

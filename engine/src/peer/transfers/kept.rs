@@ -9,7 +9,7 @@ use crate::limits::MAX_TRANSFERS;
 use crate::peer::io::Io;
 use crate::transfer::ReceiveTransfer;
 use crate::transfer::progress::size_text;
-use crate::transfer::receive::KeptPart;
+use crate::transfer::status::KeptPart;
 use crate::wire::{FileName, Name};
 
 impl Transfers {

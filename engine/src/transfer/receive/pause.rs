@@ -15,22 +15,8 @@ use super::{Phase, ReceiveTransfer};
 use crate::transfer::Origin;
 use crate::transfer::outbox::{PAUSE_PREFIX, TransferEvent};
 use crate::transfer::progress::size_text;
-use crate::wire::transfer::RelPath;
-use crate::wire::{FileName, Name};
-
-/// A `.part` a download ended with and kept.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeptPart {
-    /// Which file of the transfer it is.
-    pub file: u32,
-    /// Its file's path in the downloads folder (the `.part` is beside it).
-    pub path: RelPath,
-    /// Bytes it holds.
-    pub bytes: u64,
-    /// The shared file asked for, if it was a `/get` (which `/resume` asks
-    /// for again); `None` for an accepted offer.
-    pub fetch: Option<FileName>,
-}
+use crate::transfer::status::KeptPart;
+use crate::wire::Name;
 
 impl ReceiveTransfer {
     /// `/pause` by `me`: stops here and tells the sender, keeping the
