@@ -111,6 +111,10 @@ pub enum CommandError {
     NothingToSend,
     /// `/cancel` of no live transfer.
     NoSuchTransfer(TransferId),
+    /// `/pause` of a transfer that cannot be paused now.
+    CannotPause { id: TransferId, why: String },
+    /// `/resume` of a transfer that cannot be resumed.
+    CannotResume { id: TransferId, why: String },
 }
 
 impl fmt::Display for CommandError {
@@ -175,6 +179,8 @@ impl fmt::Display for CommandError {
                 f,
                 "there is no transfer {id} (finished already?); see /transfers"
             ),
+            CommandError::CannotPause { id, why } => write!(f, "cannot pause {id}: {why}"),
+            CommandError::CannotResume { id, why } => write!(f, "cannot resume {id}: {why}"),
         }
     }
 }

@@ -128,3 +128,7 @@ pub const MAX_TRANSFERS: usize = 32;
 /// entry whose lockout ends first is forgotten, so a flood of guesses from
 /// many addresses costs bounded memory.
 pub const MAX_LOGIN_GUARDS: usize = 4096;
+
+/// A `/cancel`led download whose `.part` holds at least this many bytes
+/// keeps it (and says so); a second `/cancel` of the same id deletes it.
+pub const KEEP_PART_FROM: u64 = 1024 * 1024;

@@ -343,6 +343,14 @@ impl Peer {
             PeerCommand::SetProfile(change) => self.cmd_set_profile(change)?,
             PeerCommand::Quit => self.stop(ErrorCode::Normal, "quit".into()),
             PeerCommand::Publish(files) => self.reg.set_shared(&mut self.io, files),
+            PeerCommand::Pause(id) => {
+                let outs = self.transfers.pause(&mut self.io, &self.config.name, id)?;
+                self.apply_transfer(outs);
+            }
+            PeerCommand::Resume(id) => {
+                let started = self.transfers.resume(&mut self.io, &self.config.name, id)?;
+                self.start_transfer(started);
+            }
         }
         Ok(())
     }

@@ -144,6 +144,9 @@ pub fn line(event: &PeerEvent, rates: &Rates, now: Instant) -> Option<String> {
         PeerEvent::TransferFailed { id, reason } => {
             format!("✗ transfer {} failed: {}", id.0, Shown(&plain(reason)))
         }
+        PeerEvent::TransferPaused { id, reason } => {
+            format!("‖ transfer {} {}", id.0, Shown(&plain(reason)))
+        }
         PeerEvent::Transfers { transfers } if transfers.is_empty() => "no transfers".into(),
         PeerEvent::Transfers { transfers } => {
             use Align::{Left, Right};
@@ -280,7 +283,10 @@ impl HumanPrinter {
         let Some(text) = self.text(event, context, closed, now) else {
             return;
         };
-        if let PeerEvent::TransferDone { id, .. } | PeerEvent::TransferFailed { id, .. } = event {
+        if let PeerEvent::TransferDone { id, .. }
+        | PeerEvent::TransferFailed { id, .. }
+        | PeerEvent::TransferPaused { id, .. } = event
+        {
             self.finished.push((*id, text.clone()));
         }
         self.say(&text);
@@ -310,7 +316,9 @@ impl HumanPrinter {
                 bar.set_position(*done);
                 bar.set_prefix(self.rates.shown(*id, now, *done, *total));
             }
-            PeerEvent::TransferDone { id, .. } | PeerEvent::TransferFailed { id, .. } => {
+            PeerEvent::TransferDone { id, .. }
+            | PeerEvent::TransferFailed { id, .. }
+            | PeerEvent::TransferPaused { id, .. } => {
                 self.rates.forget(*id);
                 if let Some(bar) = self.transfers.remove(id) {
                     bar.finish_and_clear();

@@ -107,6 +107,9 @@ pub fn event(event: &PeerEvent) -> Value {
         PeerEvent::TransferFailed { id, reason } => {
             json!({"event": "transfer_failed", "id": id.0, "reason": reason})
         }
+        PeerEvent::TransferPaused { id, reason } => {
+            json!({"event": "transfer_paused", "id": id.0, "reason": reason})
+        }
         PeerEvent::Transfers { transfers } => json!({
             "event": "transfers",
             "transfers": transfers.iter().map(|t| json!({
@@ -463,6 +466,14 @@ mod tests {
         assert_eq!(
             v,
             json!({"event": "transfer_failed", "id": 1, "reason": "md5 mismatch"})
+        );
+        let v = line(PeerEvent::TransferPaused {
+            id: TransferId(1),
+            reason: "paused by bob".into(),
+        });
+        assert_eq!(
+            v,
+            json!({"event": "transfer_paused", "id": 1, "reason": "paused by bob"})
         );
     }
 

@@ -36,7 +36,9 @@ TEXT                          send TEXT to the current conversation (//TEXT if i
 /get NAME FILE                download FILE from NAME's shared folder
 /transfers                    transfers with progress
 /share [rescan]               the share folder, its files and their state (rescan: look again now)
-/cancel ID                    cancel a transfer
+/cancel ID                    cancel a transfer (a download of 1 MiB or more keeps its .part;
+                              /cancel ID again deletes it)
+/pause ID | /resume ID        stop a transfer, keeping what arrived; go on from there
 /friends | /friend add NAME | /friend remove NAME
 /history NAME [N]             the last N messages with NAME (or #GROUP)
 /profile [nick TEXT | bio TEXT | avatar PATH]
@@ -143,6 +145,8 @@ pub fn parse(line: &str, current: Option<&Target>) -> Result<Parsed, ParseError>
         }
         "transfers" => a.end().map(|()| PeerCommand::Transfers)?,
         "cancel" => PeerCommand::Cancel(transfer_id(&a.rest_text("ID")?)?),
+        "pause" => PeerCommand::Pause(transfer_id(&a.rest_text("ID")?)?),
+        "resume" => PeerCommand::Resume(transfer_id(&a.rest_text("ID")?)?),
         "friends" => a.end().map(|()| PeerCommand::Friends)?,
         "friend" => match a.word("add or remove")? {
             "add" => PeerCommand::FriendAdd(a.last_name("NAME")?),
@@ -398,6 +402,8 @@ mod tests {
         assert_eq!(cmd("/transfers"), PeerCommand::Transfers);
         assert_eq!(cmd("/cancel 4"), PeerCommand::Cancel(TransferId(4)));
         assert_eq!(cmd("/cancel t4"), PeerCommand::Cancel(TransferId(4)));
+        assert_eq!(cmd("/pause t4"), PeerCommand::Pause(TransferId(4)));
+        assert_eq!(cmd("/resume 4"), PeerCommand::Resume(TransferId(4)));
         assert_eq!(cmd("/friends"), PeerCommand::Friends);
         assert_eq!(cmd("/friend add bob"), PeerCommand::FriendAdd(n("bob")));
         assert_eq!(

@@ -74,6 +74,11 @@ pub enum PeerCommand {
     /// list replaces the one from [`super::PeerConfig::shared`] and is
     /// published to the registry now if logged in, else at the next log-in.
     Publish(Vec<SharedFile>),
+    /// `/pause ID`: stop a transfer on both sides; a download keeps its
+    /// `.part`, and `/resume ID` or `/get` continues from it.
+    Pause(TransferId),
+    /// `/resume ID`: ask again for a paused (or kept) download.
+    Resume(TransferId),
 }
 
 /// The profile as shown by `/profile`.

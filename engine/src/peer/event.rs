@@ -118,4 +118,7 @@ pub enum PeerEvent {
     /// cannot go on (wrong password, name taken, replaced by a newer session).
     /// The driver exits, with a non-zero status unless `code` is `Normal`.
     Stopped { code: ErrorCode, reason: String },
+    /// `transfer_paused`: `/pause` here or on the other side stopped it; a
+    /// download kept its `.part` (`reason` says where and how to go on).
+    TransferPaused { id: TransferId, reason: String },
 }

@@ -39,6 +39,8 @@
 //! the same [`Questions`](super::questions::Questions) queue as chat requests and
 //! group invitations, removed with the offer.
 
+mod kept;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
@@ -48,6 +50,7 @@ use crate::ids::RequestId;
 use crate::limits::{MAX_TRANSFERS, MAX_TRANSFERS_PER_PEER};
 use crate::peer::event::{PeerEvent, TransferStatus};
 use crate::peer::io::{Io, Timer};
+use crate::transfer::status::KeptPart;
 use crate::transfer::{
     ReceiveTransfer, SavedSide, SendTransfer, TransferConfig, TransferEvent, TransferMachine,
     TransferRecord,
@@ -119,6 +122,10 @@ pub(crate) struct Transfers {
     told: BTreeMap<Name, ConnId>,
     /// Pending offers and their question.
     offers: BTreeMap<TransferId, RequestId>,
+    /// Downloads that ended keeping their `.part` (paused, or cancelled
+    /// late), for `/resume` and a second `/cancel`; at most
+    /// [`MAX_TRANSFERS`], the oldest forgotten first.
+    kept: BTreeMap<TransferId, (Name, KeptPart)>,
 }
 
 impl Transfers {
@@ -130,6 +137,7 @@ impl Transfers {
             keys: BTreeMap::new(),
             told: BTreeMap::new(),
             offers: BTreeMap::new(),
+            kept: BTreeMap::new(),
         }
     }
 
@@ -301,7 +309,13 @@ impl Transfers {
         }
         if m.is_over() {
             io.timers.cancel(&Timer::Transfer(id));
-            self.remove(id);
+            let kept = match self.remove(id) {
+                Some(Machine::Receive(r)) => r.kept().cloned(),
+                _ => None,
+            };
+            if let Some(k) = kept {
+                self.keep(id, peer.clone(), k);
+            }
             outs.push(TransferOut::Withdraw(id));
             return;
         }
@@ -440,6 +454,10 @@ impl Transfers {
         if let Some(id) = self.writing(&file) {
             return Err(CommandError::AlreadyDownloading { file, id });
         }
+        // Its kept `.part` is this download's now: a `/cancel` of the old
+        // id must not delete it.
+        self.kept
+            .retain(|_, (_, k)| k.fetch.as_ref() != Some(&file));
         let id = self.mint_id();
         let key = self.mint_key(io, &from);
         let config = self.config.clone();
@@ -489,14 +507,15 @@ impl Transfers {
         outs
     }
 
-    /// `/cancel ID`: stops it here and tells the other side.
+    /// `/cancel ID`: stops it here and tells the other side; of a
+    /// download that ended keeping its `.part`, deletes the `.part`.
     pub fn cancel(
         &mut self,
         io: &mut Io,
         id: TransferId,
     ) -> Result<Vec<TransferOut>, CommandError> {
         if !self.machines.contains_key(&id) {
-            return Err(CommandError::NoSuchTransfer(id));
+            return self.delete_kept(io, id);
         }
         Ok(self.drive(io, id, |m, now| m.get_mut().cancel(now)))
     }
@@ -638,6 +657,7 @@ fn report(outs: &mut Vec<TransferOut>, id: TransferId, from: &Name, e: TransferE
             outs.push(TransferOut::Withdraw(id));
             PeerEvent::TransferFailed { id, reason }
         }
+        TransferEvent::Paused { reason } => PeerEvent::TransferPaused { id, reason },
     };
     outs.push(TransferOut::Out(Output::Event(event)));
 }

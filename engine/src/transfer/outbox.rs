@@ -8,8 +8,8 @@ use crate::api::{Output, TransferId};
 use crate::record::Record;
 use crate::record::transfer::TransferRecord;
 use crate::transfer::status::Direction;
-use crate::wire::Md5;
 use crate::wire::transfer::TransferMessage;
+use crate::wire::{Md5, Reason};
 
 /// What a transfer reports; the peer turns these into its own events.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +36,18 @@ pub enum TransferEvent {
     },
     /// Ended without a verified file.
     Failed { reason: String },
+    /// Stopped by `/pause` on either side; a receiver kept its `.part`, so a
+    /// later `/get` (or `/resume`) continues from it.
+    Paused { reason: String },
+}
+
+/// How the reason of a `Cancel` that pauses begins: a pause travels as a
+/// `Cancel` (the wire format stays as it was; an older peer takes it as one).
+pub(crate) const PAUSE_PREFIX: &str = "paused by ";
+
+/// Whether a `Cancel`'s reason is a pause.
+pub(crate) fn is_pause(reason: &Reason) -> bool {
+    reason.as_str().starts_with(PAUSE_PREFIX)
 }
 
 /// Output queues shared by both sides.

@@ -30,6 +30,7 @@
 mod answer;
 mod files;
 mod finish;
+mod pause;
 mod report;
 
 use std::time::Instant;
@@ -37,9 +38,10 @@ use std::time::Instant;
 use crate::api::{Input, Output, TransferId};
 use crate::transfer::config::TransferConfig;
 use crate::transfer::offer::{OfferState, expired_reason};
-use crate::transfer::outbox::{Outbox, TransferEvent};
+use crate::transfer::outbox::{Outbox, TransferEvent, is_pause};
 use crate::transfer::progress::Meter;
 use crate::transfer::rehash::{Hasher, Rehash};
+pub use crate::transfer::status::KeptPart;
 use crate::transfer::window::WriteWindow;
 use crate::transfer::{HashCheckpoint, Origin, SavedSide, TransferRecord};
 use crate::wire::transfer::{Manifest, TransferKey, TransferMessage};
@@ -111,6 +113,13 @@ pub struct ReceiveTransfer {
     next_checkpoint: Option<HashCheckpoint>,
     meter: Meter,
     boxed: Outbox,
+    /// Ended keeping the current file's `.part` (paused, or cancelled
+    /// with enough of it received): where it is, for `/resume` and a
+    /// second `/cancel`.
+    kept: Option<Box<KeptPart>>,
+    /// The connection dropped mid-transfer: the next `Want` says from where
+    /// it resumes.
+    interrupted: bool,
 }
 
 impl ReceiveTransfer {
@@ -149,6 +158,8 @@ impl ReceiveTransfer {
             checkpoint: None,
             next_checkpoint: None,
             boxed: Outbox::default(),
+            kept: None,
+            interrupted: false,
         }
     }
 
@@ -337,6 +348,12 @@ impl ReceiveTransfer {
 
     /// The connection to the sender is gone.
     pub fn handle_disconnected(&mut self, _now: Instant) {
+        if self.connected && self.moving() {
+            self.interrupted = true;
+            self.boxed.event(TransferEvent::Notice(
+                "interrupted: connection lost; will resume".into(),
+            ));
+        }
         self.connected = false;
         self.asked = false;
         self.synced = false;
@@ -384,6 +401,10 @@ impl ReceiveTransfer {
                 data,
                 ..
             } => self.handle_chunk(round, file, offset, data),
+            TransferMessage::Cancel { reason, .. } if is_pause(&reason) => {
+                let by = self.peer.to_string();
+                self.paused_by(Some(&by), None);
+            }
             TransferMessage::Cancel { reason, .. } => {
                 let why = format!("{} cancelled: {reason}", self.peer);
                 self.fail(why, false);
@@ -444,6 +465,13 @@ impl ReceiveTransfer {
     }
 
     fn fail(&mut self, reason: String, tell_peer: bool) {
+        let tell = tell_peer.then(|| reason.clone());
+        self.stop(tell, false, TransferEvent::Failed { reason });
+    }
+
+    /// Ends it: tells the sender `tell` (if any), discards the current
+    /// `.part` unless `keep` (then noted in `kept`), reports `event`.
+    fn stop(&mut self, tell: Option<String>, keep: bool, event: TransferEvent) {
         if self.ended() {
             return;
         }
@@ -453,6 +481,8 @@ impl ReceiveTransfer {
             Phase::Answer | Phase::Completing | Phase::Over | Phase::Telling { .. } => None,
             _ => self.local_path(self.next_file),
         };
+        let tell_peer = tell.is_some();
+        let reason = tell.unwrap_or_default();
         if tell_peer {
             let key = self.key;
             self.send(TransferMessage::Cancel {
@@ -462,11 +492,23 @@ impl ReceiveTransfer {
         }
         let id = self.id;
         if let Some(path) = part {
-            self.boxed.out.push_back(Output::DiscardPart {
-                transfer: id,
-                file: self.next_file,
-                path,
-            });
+            if keep {
+                self.kept = Some(Box::new(KeptPart {
+                    file: self.next_file,
+                    path,
+                    bytes: self.part_bytes(),
+                    fetch: match &self.origin {
+                        Origin::Fetch(n) => Some(n.clone()),
+                        Origin::Offer => None,
+                    },
+                }));
+            } else {
+                self.boxed.out.push_back(Output::DiscardPart {
+                    transfer: id,
+                    file: self.next_file,
+                    path,
+                });
+            }
         }
         if !matches!(self.phase, Phase::Answer) {
             self.boxed.forget(id);
@@ -482,7 +524,7 @@ impl ReceiveTransfer {
         } else {
             Phase::Over
         };
-        self.boxed.event(TransferEvent::Failed { reason });
+        self.boxed.event(event);
     }
 
     /// Starts the give-up clock of a `Telling` phase just entered.

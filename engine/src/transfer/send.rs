@@ -36,7 +36,7 @@ use crate::api::{Input, Output, Source, TransferId};
 use crate::transfer::config::TransferConfig;
 use crate::transfer::folder::manifest_from;
 use crate::transfer::offer::{OfferState, expired_reason};
-use crate::transfer::outbox::{Outbox, TransferEvent};
+use crate::transfer::outbox::{Outbox, PAUSE_PREFIX, TransferEvent, is_pause};
 use crate::transfer::progress::Meter;
 use crate::transfer::status::Direction;
 use crate::transfer::{SavedSide, TransferRecord};
@@ -103,6 +103,9 @@ pub struct SendTransfer {
     meter: Meter,
     hashing: Meter,
     boxed: Outbox,
+    /// The connection dropped while streaming: the next `Want` says from
+    /// where it resumes.
+    interrupted: bool,
 }
 
 impl SendTransfer {
@@ -136,6 +139,7 @@ impl SendTransfer {
             connected: kind == Kind::Fetch,
             give_up: GiveUp::default(),
             boxed: Outbox::default(),
+            interrupted: false,
         };
         t.boxed.out.push_back(Output::OpenSource {
             transfer: id,
@@ -299,6 +303,11 @@ impl SendTransfer {
         self.boxed.msgs.clear();
         if matches!(self.phase, Phase::Streaming(_)) {
             self.phase = Phase::Waiting;
+            self.interrupted = true;
+            self.boxed.event(TransferEvent::Notice(format!(
+                "interrupted: connection lost; will resume when {} is back",
+                self.peer
+            )));
         }
     }
 
@@ -306,6 +315,27 @@ impl SendTransfer {
     pub fn cancel(&mut self, now: Instant) {
         self.fail("cancelled".into(), true);
         self.arm(now);
+    }
+
+    /// `/pause` by `me`: stops here and tells the receiver, which keeps
+    /// what arrived. Refused, with why, when there is nothing to pause.
+    pub fn pause(&mut self, now: Instant, me: &Name) -> Result<(), String> {
+        if self.ended() {
+            return Err("it is over".into());
+        }
+        if !self.offer.accepted() {
+            return Err(format!(
+                "{} has not accepted it yet (/cancel withdraws it)",
+                self.peer
+            ));
+        }
+        let reason = format!("paused; {} keeps what arrived", self.peer);
+        self.stop(
+            Some(format!("{PAUSE_PREFIX}{me}")),
+            TransferEvent::Paused { reason },
+        );
+        self.arm(now);
+        Ok(())
     }
 
     /// A message with this transfer's key from the receiver.
@@ -348,6 +378,10 @@ impl SendTransfer {
                 round, file, upto, ..
             } => self.handle_ack(now, round, file, upto),
             TransferMessage::Complete { .. } => self.complete(),
+            TransferMessage::Cancel { reason, .. } if is_pause(&reason) => {
+                let reason = format!("paused by {}", self.peer);
+                self.stop(None, TransferEvent::Paused { reason });
+            }
             TransferMessage::Cancel { reason, .. } => {
                 let why = format!("{} cancelled: {reason}", self.peer);
                 self.fail(why, false);
@@ -486,9 +520,17 @@ impl SendTransfer {
     }
 
     fn fail(&mut self, reason: String, tell_peer: bool) {
+        let tell = tell_peer.then(|| reason.clone());
+        self.stop(tell, TransferEvent::Failed { reason });
+    }
+
+    /// Ends it, telling the receiver `tell` (if any), and reports `event`.
+    fn stop(&mut self, tell: Option<String>, event: TransferEvent) {
         if self.ended() {
             return;
         }
+        let tell_peer = tell.is_some();
+        let reason = tell.unwrap_or_default();
         // An offer that failed before it was ever described (its source
         // could not be opened) is unknown to the receiver: there is no one
         // to tell, so it must not linger (and dial the receiver) to say so.
@@ -508,7 +550,7 @@ impl SendTransfer {
                 until: None,
             };
         }
-        self.boxed.event(TransferEvent::Failed { reason });
+        self.boxed.event(event);
     }
 
     /// Starts the give-up clock of a `Telling` phase just entered.

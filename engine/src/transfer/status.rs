@@ -1,9 +1,11 @@
 //! What a transfer is, seen from outside: which way it moves
-//! ([`Direction`]) and what `/transfers` shows ([`TransferStatus`]). Plain
+//! ([`Direction`]), what `/transfers` shows ([`TransferStatus`]) and the
+//! `.part` a stopped download kept ([`KeptPart`]). Plain
 //! values below the transfer machines and the peer, which both name them.
 
 use crate::ids::TransferId;
-use crate::wire::Name;
+use crate::wire::transfer::RelPath;
+use crate::wire::{FileName, Name};
 
 /// Which way a transfer moves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -33,4 +35,18 @@ pub struct TransferStatus {
     pub rate: u64,
     /// What it is doing ("waiting for accept", "moving", "paused: reconnecting").
     pub state: String,
+}
+
+/// A `.part` a download ended with and kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptPart {
+    /// Which file of the transfer it is.
+    pub file: u32,
+    /// Its file's path in the downloads folder (the `.part` is beside it).
+    pub path: RelPath,
+    /// Bytes it holds.
+    pub bytes: u64,
+    /// The shared file asked for, if it was a `/get` (which `/resume` asks
+    /// for again); `None` for an accepted offer.
+    pub fetch: Option<FileName>,
 }

@@ -46,6 +46,7 @@ fn kind(e: &PeerEvent) -> &'static str {
         PeerEvent::Error { .. } => "Error",
         PeerEvent::Notice { .. } => "Notice",
         PeerEvent::Stopped { .. } => "Stopped",
+        PeerEvent::TransferPaused { .. } => "TransferPaused",
     }
 }
 
@@ -189,6 +190,10 @@ fn samples() -> Vec<PeerEvent> {
         PeerEvent::TransferFailed {
             id: TransferId(1),
             reason: "cancelled".into(),
+        },
+        PeerEvent::TransferPaused {
+            id: TransferId(1),
+            reason: "paused".into(),
         },
         PeerEvent::Transfers {
             transfers: vec![TransferStatus {

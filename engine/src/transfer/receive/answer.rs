@@ -8,6 +8,7 @@
 use std::time::Instant;
 
 use super::{Phase, ReceiveTransfer};
+use crate::limits::KEEP_PART_FROM;
 use crate::transfer::Origin;
 use crate::transfer::offer::OfferState;
 use crate::wire::FileName;
@@ -109,7 +110,11 @@ impl ReceiveTransfer {
         if matches!(self.phase, Phase::Completing) {
             return;
         }
-        self.fail("cancelled".into(), true);
+        if self.part_bytes() >= KEEP_PART_FROM {
+            self.cancel_keeping();
+        } else {
+            self.fail("cancelled".into(), true);
+        }
         self.arm(now);
     }
 }

@@ -52,6 +52,7 @@ impl ReceiveTransfer {
             {
                 r.want_sent = true;
                 self.round += 1;
+                let at = r.expected;
                 let msg = TransferMessage::Want {
                     key: self.key,
                     round: self.round,
@@ -61,6 +62,9 @@ impl ReceiveTransfer {
                     window: self.config.window(),
                 };
                 self.send(msg);
+                if self.interrupted {
+                    self.resuming_from(at);
+                }
             }
             _ => {}
         }

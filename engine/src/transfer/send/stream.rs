@@ -15,6 +15,7 @@ use crate::bounded::Blob;
 use crate::limits::{MAX_CHUNK_LEN, MAX_WINDOW};
 use crate::planted::PlantedBug;
 use crate::transfer::outbox::TransferEvent;
+use crate::transfer::progress::size_text;
 use crate::wire::transfer::TransferMessage;
 
 impl SendTransfer {
@@ -67,6 +68,12 @@ impl SendTransfer {
             acked: offset,
             reads: BTreeMap::new(),
         });
+        if std::mem::take(&mut self.interrupted) && offset > 0 {
+            self.boxed.event(TransferEvent::Notice(format!(
+                "resuming from {}",
+                size_text(offset)
+            )));
+        }
         let (done, _) = self.progress();
         self.meter.restart(now, done);
         self.pump();

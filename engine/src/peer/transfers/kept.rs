@@ -1,0 +1,107 @@
+//! `/pause`, `/resume` and the second `/cancel` of [`Transfers`]: the
+//! downloads that ended keeping their `.part` (`kept`), and how they go on
+//! or are deleted. Touches `kept`, and the sub-machines through `drive`.
+
+use super::{Machine, TransferOut, Transfers};
+use crate::api::{Output, TransferId};
+use crate::error::{CommandError, SelfAction};
+use crate::limits::MAX_TRANSFERS;
+use crate::peer::io::Io;
+use crate::transfer::ReceiveTransfer;
+use crate::transfer::progress::size_text;
+use crate::transfer::status::KeptPart;
+use crate::wire::{FileName, Name};
+
+impl Transfers {
+    pub(super) fn keep(&mut self, id: TransferId, peer: Name, k: KeptPart) {
+        self.kept.insert(id, (peer, k));
+        while self.kept.len() > MAX_TRANSFERS {
+            self.kept.pop_first();
+        }
+    }
+
+    /// A second `/cancel` of a download that kept its `.part`.
+    pub(super) fn delete_kept(
+        &mut self,
+        io: &mut Io,
+        id: TransferId,
+    ) -> Result<Vec<TransferOut>, CommandError> {
+        let Some((_, k)) = self.kept.remove(&id) else {
+            return Err(CommandError::NoSuchTransfer(id));
+        };
+        let root = k.path.as_str().split('/').next().unwrap_or_default();
+        if let Some(other) = FileName::new(root).ok().and_then(|r| self.writing(&r)) {
+            io.notice(format!(
+                "{id}: {}.part is {other}'s now; not deleted",
+                k.path
+            ));
+            return Ok(Vec::new());
+        }
+        io.notice(format!("{id}: deleted {}.part", k.path));
+        Ok(vec![TransferOut::Out(Output::DiscardPart {
+            transfer: id,
+            file: k.file,
+            path: k.path,
+        })])
+    }
+
+    /// `/pause ID` by `me`: stops it on both sides; a download keeps its
+    /// `.part` for `/resume ID` or `/get`.
+    pub fn pause(
+        &mut self,
+        io: &mut Io,
+        me: &Name,
+        id: TransferId,
+    ) -> Result<Vec<TransferOut>, CommandError> {
+        if !self.machines.contains_key(&id) {
+            return Err(CommandError::NoSuchTransfer(id));
+        }
+        let mut refused = None;
+        let outs = self.drive(io, id, |m, now| {
+            let r = match m {
+                Machine::Send(s) => s.pause(now, me),
+                Machine::Receive(r) => r.pause(now, me),
+            };
+            refused = r.err();
+        });
+        match refused {
+            Some(why) => Err(CommandError::CannotPause { id, why }),
+            None => Ok(outs),
+        }
+    }
+
+    /// `/resume ID` by `me` of a download that kept its `.part`: asks for
+    /// the file again, under the same id, to [`Transfers::start`].
+    pub fn resume(
+        &mut self,
+        io: &mut Io,
+        me: &Name,
+        id: TransferId,
+    ) -> Result<(TransferId, Machine), CommandError> {
+        if self.machines.contains_key(&id) {
+            let why = "it is not paused (see /transfers)".to_owned();
+            return Err(CommandError::CannotResume { id, why });
+        }
+        let Some((from, k)) = self.kept.get(&id).cloned() else {
+            return Err(CommandError::NoSuchTransfer(id));
+        };
+        let Some(file) = k.fetch else {
+            let why = format!("{from} offered it; {from} can /send it again to continue");
+            return Err(CommandError::CannotResume { id, why });
+        };
+        self.check_remote(me, &from, SelfAction::DownloadFrom)?;
+        if let Some(other) = self.writing(&file) {
+            return Err(CommandError::AlreadyDownloading { file, id: other });
+        }
+        self.kept.remove(&id);
+        let key = self.mint_key(io, &from);
+        let config = self.config.clone();
+        io.notice(format!(
+            "{id}: asking {from} for {file} again, resuming from {} in {}.part",
+            size_text(k.bytes),
+            k.path
+        ));
+        let m = ReceiveTransfer::fetch(io.now, id, key, from, file, config);
+        Ok((id, Machine::Receive(m)))
+    }
+}

@@ -1,0 +1,172 @@
+//! Stopping a transfer without losing what arrived: `/pause` from either
+//! side keeps the receiver's `.part`, and `/resume` or `/get` continues
+//! from it; a late `/cancel` keeps the `.part` until a second `/cancel`;
+//! an interrupted transfer says so on both sides, and a resumed one says
+//! from where.
+
+mod peer_support;
+mod peer_transfer_support;
+
+use confab_engine::CommandError;
+use confab_engine::api::TransferId;
+use confab_engine::peer::{Direction, PeerCommand, PeerEvent};
+use peer_transfer_support::*;
+
+/// Waits for `who`'s `TransferPaused`; its reason.
+fn wait_paused(net: &mut Net, who: &str) -> String {
+    match net.wait_for(who, 600 * S, |e| {
+        matches!(
+            e,
+            PeerEvent::TransferPaused { .. }
+                | PeerEvent::TransferFailed { .. }
+                | PeerEvent::TransferDone { .. }
+        )
+    }) {
+        PeerEvent::TransferPaused { reason, .. } => reason,
+        other => panic!("seed {}: {who} reported {other:?}", net.seed),
+    }
+}
+
+fn part_len(net: &Net, who: &str, file: &str) -> Option<usize> {
+    download(net, who, &format!("{file}.part")).map(|b| b.len())
+}
+
+fn notices(net: &Net, who: &str) -> Vec<String> {
+    net.events(who)
+        .into_iter()
+        .filter_map(|e| match e {
+            PeerEvent::Notice { message } => Some(message),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Starts a `/get` of a 64-chunk file and lets 10 chunks land; bob's id.
+fn get_under_way(net: &mut Net, data: &[u8]) -> TransferId {
+    share(net, "alice", "big.bin", data);
+    get(net, "bob", "alice", "big.bin");
+    run_until_count(net, "bob", "WriteChunk", 10);
+    transfer_id(net, "bob", Direction::Receive, "big.bin")
+}
+
+#[test]
+fn pause_by_the_receiver_keeps_the_part_and_resume_continues() {
+    let mut net = net(41, &["alice", "bob"]);
+    let data = bytes(41, 64 * CHUNK as usize);
+    let id = get_under_way(&mut net, &data);
+    net.ok("bob", PeerCommand::Pause(id));
+    let here = wait_paused(&mut net, "bob");
+    assert!(
+        here.contains("big.bin.part") && here.contains(&format!("/resume {id}")),
+        "{here}"
+    );
+    let there = wait_paused(&mut net, "alice");
+    assert!(there.contains("paused by bob"), "{there}");
+    net.run_for(10 * S);
+    assert_eq!(net.peer("alice").transfer_count(), 0);
+    assert_eq!(net.peer("bob").transfer_count(), 0);
+    let have = part_len(&net, "bob", "big.bin").expect("the .part is kept");
+    assert!(have >= 10 * CHUNK as usize && have < data.len(), "{have}");
+    let reads = count(&net, "alice", "ReadChunk");
+
+    net.ok("bob", PeerCommand::Resume(id));
+    let (path, md5) = wait_done(&mut net, "bob", Direction::Receive, "big.bin");
+    check_received(&net, "bob", "big.bin", &data, &path, md5);
+    let fetched = count(&net, "alice", "ReadChunk") - reads;
+    assert_eq!(fetched, chunks(data.len() - have), "only the rest is sent");
+    let said = notices(&net, "bob");
+    assert!(said.iter().any(|n| n.contains("resuming from")), "{said:?}");
+    // Resumed under the same id, now finished.
+    net.run_for(S);
+    let err = net.cmd("bob", PeerCommand::Resume(id)).unwrap_err();
+    assert_eq!(err, CommandError::NoSuchTransfer(id));
+}
+
+#[test]
+fn pause_by_the_sender_keeps_the_part_and_get_continues() {
+    let mut net = net(42, &["alice", "bob"]);
+    let data = bytes(42, 64 * CHUNK as usize);
+    get_under_way(&mut net, &data);
+    let id = transfer_id(&mut net, "alice", Direction::Send, "big.bin");
+    net.ok("alice", PeerCommand::Pause(id));
+    let here = wait_paused(&mut net, "alice");
+    assert!(here.contains("bob keeps what arrived"), "{here}");
+    let there = wait_paused(&mut net, "bob");
+    assert!(there.starts_with("paused by alice"), "{there}");
+    net.run_for(10 * S);
+    let have = part_len(&net, "bob", "big.bin").expect("the .part is kept");
+    assert!(have > 0);
+    get(&mut net, "bob", "alice", "big.bin");
+    let (path, md5) = wait_done(&mut net, "bob", Direction::Receive, "big.bin");
+    check_received(&net, "bob", "big.bin", &data, &path, md5);
+    assert!(
+        count(&net, "bob", "ReadChunk") > 0,
+        "the kept prefix is re-read"
+    );
+}
+
+#[test]
+fn pause_of_no_transfer_is_an_error() {
+    let mut net = net(43, &["alice", "bob"]);
+    let id = TransferId(99);
+    let err = net.cmd("bob", PeerCommand::Pause(id)).unwrap_err();
+    assert_eq!(err, CommandError::NoSuchTransfer(id));
+    let err = net.cmd("bob", PeerCommand::Resume(id)).unwrap_err();
+    assert_eq!(err, CommandError::NoSuchTransfer(id));
+}
+
+fn big_chunks(c: &mut confab_engine::peer::PeerConfig) {
+    c.transfer.chunk_size = 64 * 1024;
+    c.transfer.window = 4;
+}
+
+#[test]
+fn a_late_cancel_keeps_the_part_until_a_second_cancel() {
+    let mut net = Net::with(44, &["alice", "bob"], big_chunks);
+    let data = bytes(44, 3 * 1024 * 1024);
+    share(&mut net, "alice", "big.bin", &data);
+    get(&mut net, "bob", "alice", "big.bin");
+    run_until_count(&mut net, "bob", "WriteChunk", 20);
+    let id = transfer_id(&mut net, "bob", Direction::Receive, "big.bin");
+    net.ok("bob", PeerCommand::Cancel(id));
+    let why = wait_failed(&mut net, "bob");
+    assert!(
+        why.contains("kept")
+            && why.contains("big.bin.part")
+            && why.contains(&format!("/cancel {id} again")),
+        "{why}"
+    );
+    let there = wait_failed(&mut net, "alice");
+    assert!(there.contains("bob cancelled"), "{there}");
+    net.run_for(10 * S);
+    assert!(part_len(&net, "bob", "big.bin").unwrap() >= 1024 * 1024);
+    net.ok("bob", PeerCommand::Cancel(id));
+    net.run_for(S);
+    assert!(net.world.files(net.host("bob")).download_names().is_empty());
+    let err = net.cmd("bob", PeerCommand::Cancel(id)).unwrap_err();
+    assert_eq!(err, CommandError::NoSuchTransfer(id));
+}
+
+#[test]
+fn an_interrupted_transfer_says_so_on_both_sides_and_where_it_resumes() {
+    let mut net = net(45, &["alice", "bob"]);
+    let data = bytes(45, 64 * CHUNK as usize);
+    get_under_way(&mut net, &data);
+    let (a, b) = (net.host("alice"), net.host("bob"));
+    net.world.cut(a, b);
+    let (path, md5) = wait_done(&mut net, "bob", Direction::Receive, "big.bin");
+    check_received(&net, "bob", "big.bin", &data, &path, md5);
+    wait_done(&mut net, "alice", Direction::Send, "big.bin");
+    for who in ["alice", "bob"] {
+        let said = notices(&net, who);
+        assert!(
+            said.iter()
+                .any(|n| n.contains("interrupted: connection lost")),
+            "{who}: {said:?}"
+        );
+        assert!(
+            said.iter().any(|n| n.contains("resuming from")),
+            "{who}: {said:?}"
+        );
+    }
+}
