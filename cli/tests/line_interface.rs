@@ -22,27 +22,8 @@ const FORBIDDEN: [char; 6] = ['\x1b', '\r', '\x07', '\u{202E}', '\u{200B}', '\u{
 
 /// The arguments of a human-mode `confab peer` with its folders below `home`.
 fn human_args(name: &str, registry: Option<SocketAddr>, home: &Path) -> Vec<String> {
-    let share = home.join("share");
-    std::fs::create_dir_all(&share).unwrap();
-    let mut args: Vec<String> = [
-        "peer",
-        "--name",
-        name,
-        "--listen",
-        "127.0.0.1:0",
-        "--share",
-        share.to_str().unwrap(),
-        "--downloads",
-        home.join("downloads").to_str().unwrap(),
-        "--data",
-        home.join("data").to_str().unwrap(),
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    if let Some(r) = registry {
-        args.extend(["--registry".to_owned(), r.to_string()]);
-    }
+    let mut args = support::peer_args(name, registry, home, &home.join("share"));
+    args.retain(|a| a != "--json");
     args
 }
 
