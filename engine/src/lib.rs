@@ -23,6 +23,7 @@ pub mod planted;
 pub mod record;
 pub mod registry;
 pub mod rng;
+pub mod secure;
 pub mod source;
 pub mod timers;
 pub mod transfer;

@@ -132,3 +132,24 @@ pub const MAX_LOGIN_GUARDS: usize = 4096;
 /// A `/cancel`led download whose `.part` holds at least this many bytes
 /// keeps it (and says so); a second `/cancel` of the same id deletes it.
 pub const KEEP_PART_FROM: u64 = 1024 * 1024;
+
+/// Longest first frame of a connection (the plaintext [`crate::wire::Hello`]
+/// that says which protocol follows), in bytes of body. A hello of any
+/// version is a few dozen bytes; anything longer is not confab.
+pub const MAX_PREAMBLE_LEN: usize = 256;
+
+/// Longest Noise handshake message, in bytes. Ours carry two keys, a tag and
+/// a certificate of a few hundred bytes; a longer length prefix closes the
+/// connection before anything is allocated.
+pub const MAX_HANDSHAKE_LEN: usize = 2048;
+
+/// Longest Noise message of the encrypted stream (Noise's own limit), in
+/// bytes, tag included. A record carries at most this minus the tag and one
+/// byte of record kind.
+pub const MAX_RECORD_LEN: usize = 65_535;
+
+/// Most plaintext a connection holds back while its handshake is still under
+/// way (the hellos its owner queued). Only a few small messages are ever sent
+/// before the handshake ends; more is a bug in confab and closes the
+/// connection rather than growing.
+pub const MAX_HELD_PLAINTEXT: usize = 1024 * 1024;

@@ -49,6 +49,7 @@ pub mod friends;
 pub mod group;
 pub mod history;
 pub(crate) mod io;
+mod keyring;
 pub mod link;
 mod lookups;
 pub mod misbehaved;
@@ -128,7 +129,7 @@ impl Peer {
             reg: RegistryLink::new(login, config.session),
             links: Links::new(config.name.clone(), config.link),
             start: now,
-            io: Io::new(now, seed),
+            io: Io::with_keys(now, seed, &config.secure, config.unix_ms_at_start),
             streams: Streams::new(config.planted),
             chats: Chats::new(config.name.clone(), config.request_timeout),
             questions: Questions::default(),
@@ -170,6 +171,17 @@ impl Peer {
     /// This peer's name.
     pub fn name(&self) -> &Name {
         &self.config.name
+    }
+
+    /// This peer's Noise static public key (its identity; `/whois` and
+    /// `ready` show its fingerprint).
+    pub fn public_key(&self) -> crate::wire::identity::PublicKey {
+        self.io.keys.public()
+    }
+
+    /// The registry key this peer trusts, once its registry proved one.
+    pub fn registry_key(&self) -> Option<crate::wire::identity::PublicKey> {
+        self.io.keys.trusted()
     }
 
     /// Whether the registry session is up.
@@ -432,9 +444,11 @@ impl Peer {
     fn registry_up(&mut self, first: bool) {
         let me = self.me().clone();
         if first {
+            let fingerprint = self.io.keys.public().fingerprint().to_string();
             self.io.event(PeerEvent::Ready {
                 name: me.clone(),
                 listen: self.config.listen,
+                fingerprint,
             });
         } else {
             self.io.event(PeerEvent::RegistryBack);
@@ -451,11 +465,6 @@ impl Peer {
         }
         let (q, body) = Query::roster();
         self.reg.request(&mut self.io, q, body);
-        for (conn, name) in self.links.verifying() {
-            let body = RequestBody::Lookup { name: name.clone() };
-            self.reg
-                .request(&mut self.io, Query::Verify(conn, name), body);
-        }
         for name in self.wanted() {
             self.ensure_link(&name);
         }
@@ -484,10 +493,6 @@ impl Peer {
                 self.apply_transfer(outs);
             }
             Answer::DialFailed(name) => self.links.lookup_failed(&mut self.io, &name),
-            Answer::Verified(conn, result) => {
-                let outs = self.links.verified(&mut self.io, conn, result);
-                self.on_link(outs);
-            }
             Answer::OwnProfile(profile) => {
                 if self.profile.is_none() {
                     self.profile = Some(profile);
@@ -524,6 +529,7 @@ impl Engine for Peer {
         }
         match input {
             Input::Connected { conn } => {
+                self.io.keys.start(conn, &mut self.io.out);
                 if self.reg.owns(conn) {
                     self.reg.on_connected(&mut self.io, conn);
                 } else {
@@ -531,6 +537,7 @@ impl Engine for Peer {
                 }
             }
             Input::ConnectFailed { conn } | Input::Closed { conn } => {
+                self.io.keys.remove(conn);
                 if self.reg.owns(conn) {
                     let outs = self.reg.on_closed(&mut self.io, conn);
                     self.on_registry(outs);
@@ -538,15 +545,7 @@ impl Engine for Peer {
                     self.links.on_closed(&mut self.io, conn);
                 }
             }
-            Input::Received { conn, bytes } => {
-                if self.reg.owns(conn) {
-                    let outs = self.reg.on_received(&mut self.io, conn, bytes);
-                    self.on_registry(outs);
-                } else if self.links.owns(conn) {
-                    let outs = self.links.on_received(&mut self.io, conn, bytes);
-                    self.on_link(outs);
-                }
-            }
+            Input::Received { conn, bytes } => self.on_bytes(conn, bytes),
             input @ (Input::ChunkRead { .. }
             | Input::ChunkWritten { .. }
             | Input::StorageFailed { .. }
@@ -583,7 +582,11 @@ impl Engine for Peer {
     }
 
     fn poll_output(&mut self) -> Option<Output<PeerEvent>> {
-        self.io.out.pop_front()
+        let o = self.io.out.pop_front();
+        if let Some(Output::Close { conn }) = &o {
+            self.io.keys.remove(*conn);
+        }
+        o
     }
 
     fn poll_timeout(&self) -> Option<Instant> {

@@ -29,6 +29,7 @@ mod directory;
 mod guard;
 mod inbound;
 mod jobs;
+mod keys;
 mod requests;
 
 use std::collections::{BTreeMap, VecDeque};
@@ -43,6 +44,8 @@ use crate::password::PasswordCost;
 use crate::planted::PlantedBugs;
 use crate::record::Record;
 use crate::rng::Rng;
+use crate::secure::SecureConfig;
+use crate::wire::identity::PublicKey;
 use crate::timers::TimerTable;
 use crate::wire::registry::{Presence, Reply, ReplyBody};
 use crate::wire::{
@@ -73,6 +76,17 @@ pub struct RegistryConfig {
     /// Bugs planted on purpose (feature `planted-bugs`; tests only): none by
     /// default, and always none without the feature.
     pub planted: PlantedBugs,
+    /// Its keys and entropy (see [`SecureConfig`]; empty: drawn from the
+    /// seed, for tests).
+    pub secure: SecureConfig,
+    /// Wall-clock time at construction, in milliseconds since the Unix
+    /// epoch: certificates are dated from it and the `now` given.
+    pub unix_ms_at_start: u64,
+    /// How long a certificate is valid. Peers renew it with their
+    /// heartbeats after half of it, so it only has to outlast a registry
+    /// outage; short, so that a key stolen with its certificate is of use
+    /// only so long. Default 12 hours.
+    pub certificate_lifetime: Duration,
 }
 
 impl Default for RegistryConfig {
@@ -83,6 +97,9 @@ impl Default for RegistryConfig {
             password_cost: PasswordCost::DEFAULT,
             max_password_jobs: 16,
             planted: PlantedBugs::NONE,
+            secure: SecureConfig::default(),
+            unix_ms_at_start: 0,
+            certificate_lifetime: Duration::from_secs(12 * 3600),
         }
     }
 }
@@ -143,6 +160,8 @@ enum Timer {
 #[derive(Debug)]
 struct Conn {
     remote: SocketAddr,
+    /// The Noise static key its channel proved, once it has.
+    key: Option<PublicKey>,
     deframer: Deframer,
     greeted: bool,
     /// A log-in or registration whose password work is outstanding.
@@ -162,6 +181,9 @@ pub struct Registry {
     guard: guard::LoginGuard,
     timers: TimerTable<Timer>,
     out: VecDeque<Output<RegistryEvent>>,
+    keys: keys::RegistryKeys,
+    /// The latest time given.
+    now: Instant,
 }
 
 #[cfg(feature = "planted-bugs")]
@@ -169,14 +191,24 @@ pub use crate::planted::PlantedBug;
 
 impl Registry {
     /// A registry with the accounts found in `records` (others are ignored).
-    pub fn new(config: RegistryConfig, records: Vec<Record>, _now: Instant, seed: u64) -> Self {
+    pub fn new(config: RegistryConfig, records: Vec<Record>, now: Instant, seed: u64) -> Self {
         let accounts = Accounts::restore(records.into_iter().filter_map(|r| match r {
             Record::Account(a) => Some(a),
             _ => None,
         }));
+        let mut rng = Rng::new(seed);
+        let keys = keys::RegistryKeys::new(
+            &config.secure,
+            &mut rng,
+            now,
+            config.unix_ms_at_start,
+            config.certificate_lifetime,
+        );
         Self {
             config,
-            rng: Rng::new(seed),
+            rng,
+            keys,
+            now,
             next_conn: 0,
             conns: BTreeMap::new(),
             accounts,
@@ -208,11 +240,15 @@ impl Registry {
         &self.config
     }
 
+    /// The key peers pin (its fingerprint is what `--registry-key` takes).
+    pub fn signing_key(&self) -> PublicKey {
+        self.keys.signing_key()
+    }
+
+    /// Sends `msg` on `conn`, sealed by its channel (nothing if the channel
+    /// failed: the connection is being closed).
     fn send(&mut self, conn: ConnId, msg: &Message) {
-        self.out.push_back(Output::Send {
-            conn,
-            bytes: encode(msg),
-        });
+        let _ = self.keys.seal(conn, &encode(msg), self.now, &mut self.out);
     }
 
     fn reply(&mut self, conn: ConnId, id: u32, result: Result<ReplyBody, Refusal>) {
@@ -245,6 +281,7 @@ impl Registry {
     /// Drops everything about a connection that is already gone.
     fn forget(&mut self, conn: ConnId, why: OfflineReason) {
         self.conns.remove(&conn);
+        self.keys.remove(conn);
         self.timers.cancel(&Timer::Hello(conn));
         self.timers.cancel(&Timer::Silence(conn));
         if let Some((name, _)) = self.directory.end_by_conn(conn) {
@@ -290,6 +327,7 @@ impl Registry {
     }
 
     fn run_timers(&mut self, now: Instant) {
+        self.now = self.now.max(now);
         while let Some(timer) = self.timers.pop_due(now) {
             match timer {
                 Timer::Hello(conn) => self.close(
@@ -323,10 +361,12 @@ impl Engine for Registry {
         self.run_timers(now);
         self.next_conn += 1;
         let conn = ConnId(self.next_conn);
+        self.keys.accept(conn, &mut self.out);
         self.conns.insert(
             conn,
             Conn {
                 remote,
+                key: None,
                 deframer: Deframer::new(),
                 greeted: false,
                 auth_pending: false,
@@ -392,7 +432,11 @@ impl Engine for Registry {
     }
 
     fn poll_output(&mut self) -> Option<Output<RegistryEvent>> {
-        self.out.pop_front()
+        let o = self.out.pop_front();
+        if let Some(Output::Close { conn }) = &o {
+            self.keys.remove(*conn);
+        }
+        o
     }
 
     fn poll_timeout(&self) -> Option<Instant> {

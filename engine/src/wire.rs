@@ -3,10 +3,12 @@
 //!
 //! One way down: [`frame`] encodes the envelope [`message::Message`], which
 //! imports the role messages ([`registry`], [`peer`], [`transfer`]); those
-//! build on [`common`] (hello, goodbye, refusals), [`names`] and [`md5`].
+//! build on [`common`] (hello, goodbye, refusals), [`names`], [`md5`] and
+//! [`identity`] (keys, certificates and what a handshake carries).
 
 pub mod common;
 pub mod frame;
+pub mod identity;
 pub mod md5;
 pub mod message;
 pub mod names;

@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::planted::PlantedBugs;
+use crate::secure::SecureConfig;
 use crate::wire::Name;
 use crate::wire::registry::{Password, SharedFile};
 
@@ -122,6 +123,9 @@ pub struct PeerConfig {
     /// Bugs planted on purpose (tests only; empty by default). The peer
     /// hands them to its streams and its transfers.
     pub planted: PlantedBugs,
+    /// Keys and entropy for its encrypted connections (see
+    /// [`SecureConfig`]; empty: drawn from the seed, for tests).
+    pub secure: SecureConfig,
 }
 
 impl PeerConfig {
@@ -138,6 +142,7 @@ impl PeerConfig {
             session: SessionConfig::default(),
             link: LinkConfig::default(),
             transfer: TransferConfig::default(),
+            secure: SecureConfig::default(),
             planted: PlantedBugs::NONE,
         }
     }

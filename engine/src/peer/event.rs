@@ -25,8 +25,13 @@ pub struct FriendStatus {
 /// Something a peer has to say.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PeerEvent {
-    /// `ready`: logged in and listening.
-    Ready { name: Name, listen: SocketAddr },
+    /// `ready`: logged in and listening. `fingerprint` is this peer's key
+    /// (what others see in `/whois`, to compare out of band).
+    Ready {
+        name: Name,
+        listen: SocketAddr,
+        fingerprint: String,
+    },
     /// `users`: the answer to `/who` or `/search`.
     Users { users: Vec<UserEntry> },
     /// `files`: the answer to `/files`.
@@ -110,6 +115,14 @@ pub enum PeerEvent {
     RegistryLost { reason: String },
     /// The registry connection is back and the session restored.
     RegistryBack,
+    /// `registry_key`: the registry at `registry` proved the signing key
+    /// with this fingerprint, and no key was pinned for it: from now on
+    /// this key is trusted (the driver keeps it, so that a later change is
+    /// refused).
+    RegistryKey {
+        registry: std::net::SocketAddr,
+        fingerprint: String,
+    },
     /// `error`: a command could not be carried out.
     Error { message: String },
     /// Something worth telling a person that fits no other event.

@@ -1,6 +1,7 @@
 //! What every peer sub-machine shares: the output queue, the one timer table
 //! (keyed by [`Timer`]), the seeded randomness, the connection id counter and
-//! the current time. The role machine owns one [`Io`] and lends it to each
+//! the current time, and the [`Keyring`] every byte on a connection is
+//! sealed through. The role machine owns one [`Io`] and lends it to each
 //! sub-machine in turn, so sub-machines never hold references to each other.
 
 use std::collections::VecDeque;
@@ -10,9 +11,11 @@ use crate::api::{ConnId, Output, TransferId};
 use crate::bounded::Text;
 use crate::peer::command::RequestId;
 use crate::peer::event::PeerEvent;
+use crate::peer::keyring::Keyring;
 use crate::peer::records::PeerRecord;
 use crate::record::{Record, RecordKey};
 use crate::rng::Rng;
+use crate::secure::SecureConfig;
 use crate::timers::TimerTable;
 use crate::wire::{ErrorCode, Goodbye, GroupName, Message, Name, encode};
 
@@ -53,16 +56,26 @@ pub(crate) struct Io {
     pub out: VecDeque<Output<PeerEvent>>,
     pub timers: TimerTable<Timer>,
     pub rng: Rng,
+    pub keys: Keyring,
     next_conn: u64,
 }
 
 impl Io {
+    /// Keys drawn from `seed` (for unit tests of the machines).
+    #[cfg(test)]
     pub fn new(now: Instant, seed: u64) -> Self {
+        Self::with_keys(now, seed, &SecureConfig::default(), 0)
+    }
+
+    pub fn with_keys(now: Instant, seed: u64, secure: &SecureConfig, unix_ms_at_start: u64) -> Self {
+        let mut rng = Rng::new(seed);
+        let keys = Keyring::new(secure, &mut rng, now, unix_ms_at_start);
         Self {
             now,
             out: VecDeque::new(),
             timers: TimerTable::new(),
-            rng: Rng::new(seed),
+            rng,
+            keys,
             next_conn: 0,
         }
     }
@@ -97,11 +110,11 @@ impl Io {
         self.out.push_back(Output::Forget(key));
     }
 
+    /// Sends `msg` on `conn`, sealed by its channel. A channel that has
+    /// failed sends nothing; its owner has been told (or is being told)
+    /// and closes the connection.
     pub fn send(&mut self, conn: ConnId, msg: &Message) {
-        self.out.push_back(Output::Send {
-            conn,
-            bytes: encode(msg),
-        });
+        let _ = self.keys.seal(conn, &encode(msg), self.now, &mut self.out);
     }
 
     /// Says why, then closes.

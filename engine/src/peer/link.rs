@@ -1,29 +1,31 @@
 //! [`Links`]: the direct connections between this peer and others.
 //!
 //! One connection per pair of peers carries everything between them. Each
-//! connection goes through a handshake before it carries anything else:
+//! connection is encrypted ([`crate::secure::Channel`], through the
+//! peer's keyring) and, inside that, goes through a handshake before it
+//! carries anything else:
 //!
 //! ```text
 //! dialer                               acceptor
+//!   (Noise XX: each proves its certified name; see `secure::channel`)
 //!   Hello{Peer, Some(dialer)}   ->
 //!   Session{epoch}              ->
 //!                               <-     Hello{Peer, Some(acceptor)}
 //!                               <-     Session{epoch}
-//!            (acceptor asks the registry where `dialer` is)
 //!                               <-     Verified
 //! ```
 //!
 //! (The acceptor's hello goes out on accept, its `Session` once the dialer's
-//! hello says who it claims to be; the dialer's `Session` follows its hello.)
+//! hello says who it claims to be; the dialer's `Session` follows its hello.
+//! Both are held by the channel until its handshake ends.)
 //!
-//! **Identity.** The acceptor looks the claimed name up at the registry and
-//! accepts only if the registry's address for it has the connection's remote
-//! IP (ports differ: the dialer's port is ephemeral). The dialer accepts only
-//! if the acceptor's hello names the peer whose registry address it dialed.
-//! Until a cryptographic handshake exists, that is the *only* check: anyone
-//! who can use a peer's IP address (same host, NAT, spoofing on the LAN) can
-//! claim to be that peer. A key exchange slots in between the hellos and
-//! `Verified`; nothing after `Verified` would change.
+//! **Identity.** Nothing arrives here before the channel's handshake has
+//! proven the other side's name: a certificate from the registry this peer
+//! trusts, for the Noise key of this very connection, and (for the dialer)
+//! for the name it dialed ([`Links::on_proven`]). A hello must then claim
+//! exactly the proven name, or the connection is closed as a violation.
+//! A channel that fails closes the connection with its reason
+//! ([`Links::on_channel_failed`]); nothing from it is delivered.
 //!
 //! **Crossed dials.** When both peers dial each other at once, two
 //! connections open. Each side keeps the one *dialed by the smaller name*
@@ -71,9 +73,10 @@ use crate::api::{ConnId, Output};
 use crate::peer::config::LinkConfig;
 use crate::peer::io::{Io, Timer};
 use crate::peer::misbehaved::LinkViolation;
+use crate::secure::{ChannelError, Proven};
 use crate::wire::peer::PeerMessage;
 use crate::wire::transfer::TransferMessage;
-use crate::wire::{Deframer, ErrorCode, Hello, Message, Name, PROTOCOL_VERSION, Refusal, Role};
+use crate::wire::{Deframer, ErrorCode, Hello, Message, Name, PROTOCOL_VERSION, Role};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stage {
@@ -81,10 +84,8 @@ enum Stage {
     Connecting,
     /// Waiting for the other side's hello.
     AwaitHello,
-    /// Acceptor: waiting for the registry to say where the claimed name is.
-    Verifying,
     /// Acceptor: the claimed name checks out, but the dialer's `Session` has
-    /// not arrived yet (the registry answered first).
+    /// not arrived yet.
     AwaitSession,
     /// Dialer: waiting for `Verified`.
     AwaitVerified,
@@ -97,7 +98,6 @@ impl Stage {
         match self {
             Stage::Connecting => "Connecting",
             Stage::AwaitHello => "AwaitHello",
-            Stage::Verifying => "Verifying",
             Stage::AwaitSession => "AwaitSession",
             Stage::AwaitVerified => "AwaitVerified",
             Stage::Open => "Open",
@@ -109,10 +109,10 @@ impl Stage {
 struct Conn {
     /// Dialed by this peer (else accepted).
     dialed: bool,
-    /// The remote address (acceptor side), for the identity check.
-    remote: Option<SocketAddr>,
     /// Who is (or claims to be) at the other end.
     peer: Option<Name>,
+    /// The name the channel's handshake proved, once it has.
+    proven: Option<Name>,
     stage: Stage,
     deframer: Deframer,
     /// The other side's epoch for us (its `Session`), once known.
@@ -122,11 +122,11 @@ struct Conn {
 }
 
 impl Conn {
-    fn new(dialed: bool, remote: Option<SocketAddr>, peer: Option<Name>, now: Instant) -> Self {
+    fn new(dialed: bool, peer: Option<Name>, now: Instant) -> Self {
         Self {
             dialed,
-            remote,
             peer,
+            proven: None,
             stage: if dialed {
                 Stage::Connecting
             } else {
@@ -153,8 +153,6 @@ fn bye(io: &mut Io, conn: ConnId, stage: Stage, code: ErrorCode, reason: &str) {
 /// What the links tell the role machine.
 #[derive(Debug)]
 pub(crate) enum LinkOut {
-    /// Ask the registry where `name` is, then call [`Links::verified`].
-    Verify { conn: ConnId, name: Name },
     /// `name` is reachable on a (new) open connection.
     Open { name: Name },
     /// A message from `name` on an open connection.
@@ -249,8 +247,13 @@ impl Links {
             return;
         }
         let conn = io.mint_conn();
+        if !io.keys.dial_peer(conn, name.clone()) {
+            // No registry key to check its certificate with yet: the
+            // registry session brings one, and wanted peers are dialed then.
+            return;
+        }
         self.conns
-            .insert(conn, Conn::new(true, None, Some(name), io.now));
+            .insert(conn, Conn::new(true, Some(name), io.now));
         io.set_timer(Timer::Handshake(conn), self.times.handshake_timeout);
         io.out.push_back(Output::Connect { conn, addr });
     }
@@ -274,10 +277,37 @@ impl Links {
     }
 
     pub fn accept(&mut self, io: &mut Io, conn: ConnId, remote: SocketAddr) {
-        self.conns
-            .insert(conn, Conn::new(false, Some(remote), None, io.now));
+        if let Err(why) = io.keys.accept_peer(conn) {
+            io.notice(format!("turned away a connection from {remote}: {why}"));
+            io.out.push_back(Output::Close { conn });
+            return;
+        }
+        self.conns.insert(conn, Conn::new(false, None, io.now));
         io.set_timer(Timer::Handshake(conn), self.times.handshake_timeout);
+        io.keys.start(conn, &mut io.out);
         io.send(conn, &self.hello());
+    }
+
+    /// The channel of `conn` proved who is at the other end.
+    pub fn on_proven(&mut self, conn: ConnId, proven: Proven) {
+        if let (Some(c), Proven::Peer { name, .. }) = (self.conns.get_mut(&conn), proven) {
+            c.proven = Some(name);
+        }
+    }
+
+    /// The channel of `conn` failed (a forged or missing certificate, a
+    /// tampered record, another version): closes it, saying why to the user.
+    pub fn on_channel_failed(&mut self, io: &mut Io, conn: ConnId, e: ChannelError) {
+        let Some(c) = self.conns.get(&conn) else {
+            return;
+        };
+        match (&c.peer, c.dialed) {
+            (Some(name), true) => io.notice(format!("could not reach {name} securely: {e}")),
+            (Some(name), false) => io.notice(format!("closed the connection with {name}: {e}")),
+            (None, _) => io.notice(format!("refused a connection: {e}")),
+        }
+        io.out.push_back(Output::Close { conn });
+        self.forget(io, conn);
     }
 
     pub fn on_connected(&mut self, io: &mut Io, conn: ConnId) {
@@ -377,72 +407,6 @@ impl Links {
             c.heard + interval
         };
         io.timers.set(Timer::Keepalive(conn), next);
-    }
-
-    /// Acceptors still waiting for the registry (to re-ask after it is back).
-    pub fn verifying(&self) -> Vec<(ConnId, Name)> {
-        self.conns
-            .iter()
-            .filter(|(_, c)| c.stage == Stage::Verifying)
-            .filter_map(|(id, c)| Some((*id, c.peer.clone()?)))
-            .collect()
-    }
-
-    /// The registry's answer for the claimed name of `conn`: its address if
-    /// online, or why it could not say.
-    pub fn verified(
-        &mut self,
-        io: &mut Io,
-        conn: ConnId,
-        addr: Result<Option<SocketAddr>, Refusal>,
-    ) -> Vec<LinkOut> {
-        let Some(c) = self.conns.get(&conn) else {
-            return Vec::new();
-        };
-        if c.stage != Stage::Verifying {
-            return Vec::new();
-        }
-        let (Some(remote), Some(name)) = (c.remote, c.peer.clone()) else {
-            return Vec::new();
-        };
-        match addr {
-            Ok(Some(a)) if a.ip() == remote.ip() => {}
-            Ok(Some(a)) => {
-                let why = format!(
-                    "the registry says {name} is at {}, not at {}",
-                    a.ip(),
-                    remote.ip()
-                );
-                io.notice(format!("refused a connection claiming to be {name}: {why}"));
-                self.close(io, conn, ErrorCode::InvalidRequest, &why);
-                return Vec::new();
-            }
-            Ok(None) => {
-                let why = format!("the registry says {name} is not online");
-                self.close(io, conn, ErrorCode::NotFound, &why);
-                return Vec::new();
-            }
-            // No such account: an impostor, or a typo; not worth a retry.
-            Err(r) if r.code == ErrorCode::UnknownName => {
-                let why = format!("the registry has no account called {name}");
-                io.notice(format!("refused a connection claiming to be {name}: {why}"));
-                self.close(io, conn, ErrorCode::NotFound, &why);
-                return Vec::new();
-            }
-            Err(r) => {
-                let why = format!("could not check who you are: {}", r.message);
-                self.close(io, conn, ErrorCode::Busy, &why);
-                return Vec::new();
-            }
-        }
-        if c.epoch.is_none() {
-            // The dialer's `Session` is still on its way; it opens then.
-            if let Some(c) = self.conns.get_mut(&conn) {
-                c.stage = Stage::AwaitSession;
-            }
-            return Vec::new();
-        }
-        self.accept_checked(io, conn, name)
     }
 
     /// Acceptor: the claimed name checks out and the dialer's epoch is known.
@@ -582,7 +546,7 @@ impl Links {
             }
             (Stage::AwaitHello, Message::Hello(h)) => self.on_hello(io, conn, h),
             (
-                Stage::AwaitVerified | Stage::Verifying | Stage::AwaitSession,
+                Stage::AwaitVerified | Stage::AwaitSession,
                 Message::Peer(PeerMessage::Session { epoch }),
             ) if c.epoch.is_none() => {
                 c.epoch = Some(epoch);
@@ -656,27 +620,27 @@ impl Links {
         let Some(c) = self.conns.get_mut(&conn) else {
             return Vec::new();
         };
+        if c.proven.as_ref() != Some(&claimed) {
+            let why = LinkViolation::NotProven {
+                claimed,
+                proven: c.proven.clone(),
+            };
+            self.violation(io, conn, why);
+            return Vec::new();
+        }
         if c.dialed {
-            if c.peer.as_ref() != Some(&claimed) {
-                let why = format!(
-                    "dialed {} at its registry address, but {claimed} answered",
-                    c.peer.as_ref().map_or("?", |n| n.as_str())
-                );
-                io.notice(why.clone());
-                self.close(io, conn, ErrorCode::InvalidRequest, &why);
-                return Vec::new();
-            }
+            // The channel proved the name dialed; the hello agrees.
             c.stage = Stage::AwaitVerified;
             return Vec::new();
         }
         c.peer = Some(claimed.clone());
-        c.stage = Stage::Verifying;
+        c.stage = Stage::AwaitSession;
         let session = self.session(io, &claimed);
         io.send(conn, &session);
-        vec![LinkOut::Verify {
-            conn,
-            name: claimed,
-        }]
+        match self.conns.get(&conn) {
+            Some(c) if c.epoch.is_some() => self.accept_checked(io, conn, claimed),
+            _ => Vec::new(),
+        }
     }
 }
 

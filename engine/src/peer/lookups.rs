@@ -8,7 +8,6 @@
 use std::net::SocketAddr;
 
 use crate::bounded::Text;
-use crate::ids::ConnId;
 use crate::limits::{MAX_LISTING_PAGES, MAX_SEARCH_LEN};
 use crate::peer::event::PeerEvent;
 use crate::peer::io::Io;
@@ -42,8 +41,6 @@ pub(crate) enum Query {
     },
     /// Where to dial this peer.
     Dial(Name),
-    /// Where the registry says the claimed name of this connection is.
-    Verify(ConnId, Name),
     /// This peer's own profile, when it has no local copy.
     OwnProfile,
     SetProfile,
@@ -67,8 +64,6 @@ pub(crate) enum Answer {
     Unknown(Name, String),
     /// The look-up for a dial failed for another reason: try again later.
     DialFailed(Name),
-    /// The identity check of a connection: where the claimed name is.
-    Verified(ConnId, Result<Option<SocketAddr>, Refusal>),
     /// This peer's own profile as the registry has it.
     OwnProfile(Profile),
     /// Everyone online.
@@ -236,9 +231,6 @@ impl Query {
                 }
             },
             (Query::Dial(name), ReplyBody::Peer(info)) => Answer::Dial(name, info.addr),
-            (Query::Verify(conn, _), ReplyBody::Peer(info)) => {
-                Answer::Verified(conn, Ok(info.addr))
-            }
             (Query::OwnProfile, ReplyBody::Peer(info)) => Answer::OwnProfile(info.profile),
             (Query::SetProfile, _) => Answer::Done,
             (Query::Roster { mut online, pages }, ReplyBody::Users { users, more }) => {
@@ -276,7 +268,6 @@ impl Query {
                 return Answer::Unknown(name, refusal.message.to_string());
             }
             Query::Dial(name) => return Answer::DialFailed(name),
-            Query::Verify(conn, _) => return Answer::Verified(conn, Err(refusal)),
             Query::SetProfile => io.error(format!("the registry refused the profile: {refusal}")),
             Query::OwnProfile | Query::Roster { .. } => {}
         }
@@ -296,7 +287,7 @@ impl Query {
             }
             Query::Dial(name) => return Some(name),
             // Asked again when the registry is back.
-            Query::Verify(..) | Query::OwnProfile | Query::SetProfile | Query::Roster { .. } => {}
+            Query::OwnProfile | Query::SetProfile | Query::Roster { .. } => {}
         }
         None
     }

@@ -24,6 +24,11 @@ pub enum LinkViolation {
     },
     /// A hello that is not a peer's, or claims this peer's own name.
     BadHello { role: Role, name: Option<Name> },
+    /// A hello claiming another name than the channel's handshake proved.
+    NotProven {
+        claimed: Name,
+        proven: Option<Name>,
+    },
 }
 
 impl fmt::Display for LinkViolation {
@@ -38,6 +43,10 @@ impl fmt::Display for LinkViolation {
             LinkViolation::BadHello { role, name } => {
                 write!(f, "bad hello: {role} claiming {name:?}")
             }
+            LinkViolation::NotProven { claimed, proven } => match proven {
+                Some(p) => write!(f, "claims to be {claimed}, but its certificate is {p}'s"),
+                None => write!(f, "claims to be {claimed} before proving any name"),
+            },
         }
     }
 }

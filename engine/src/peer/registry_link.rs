@@ -40,7 +40,9 @@ use crate::bounded::List;
 use crate::peer::config::SessionConfig;
 use crate::peer::io::{Io, Timer};
 use crate::peer::misbehaved::RegistryViolation;
+use crate::peer::event::PeerEvent;
 use crate::peer::records::PeerRecord;
+use crate::secure::{ChannelError, Proven};
 use crate::wire::registry::{
     LoginStamp, Password, Presence, Reply, ReplyBody, Request, RequestBody, SharedFile,
 };
@@ -164,6 +166,7 @@ impl<Q> RegistryLink<Q> {
             return;
         }
         let conn = io.mint_conn();
+        io.keys.dial_registry(conn);
         self.state = State::Connecting(conn);
         self.deframer = Deframer::new();
         self.greeted = false;
@@ -239,6 +242,42 @@ impl<Q> RegistryLink<Q> {
         };
         io.send(conn, &Message::Hello(hello));
         self.login(io);
+    }
+
+    /// The channel proved the registry's key (matching the pin, if any).
+    /// A key seen for the first time is pinned and reported, for the
+    /// driver to keep.
+    pub fn on_proven(&mut self, io: &mut Io, proven: Proven) {
+        if let Proven::Registry { signing_key } = proven
+            && let Some(fp) = io.keys.registry_proven(signing_key)
+        {
+            io.event(PeerEvent::RegistryKey {
+                registry: self.login.registry,
+                fingerprint: fp.to_string(),
+            });
+        }
+    }
+
+    /// The channel to the registry failed. A changed key or another
+    /// version stops the peer (retrying cannot help, and a user must
+    /// decide); anything else is a lost connection, tried again.
+    pub fn on_channel_failed(&mut self, io: &mut Io, e: ChannelError) -> Vec<RegOut<Q>> {
+        let (State::Open { conn, .. } | State::Connecting(conn)) = self.state else {
+            return Vec::new();
+        };
+        io.out.push_back(crate::api::Output::Close { conn });
+        match e {
+            ChannelError::RegistryKeyChanged { .. } => {
+                self.stop(io, ErrorCode::UntrustedKey, e.to_string())
+            }
+            ChannelError::VersionMismatch { .. } => {
+                self.stop(io, ErrorCode::VersionMismatch, e.to_string())
+            }
+            ChannelError::Refused(g) if g.code == ErrorCode::VersionMismatch => {
+                self.stop(io, g.code, g.reason.to_string())
+            }
+            e => self.lost(io, format!("the registry connection failed: {e}")),
+        }
     }
 
     /// The stamp saved before a restart.
@@ -420,12 +459,21 @@ impl<Q> RegistryLink<Q> {
         };
         match (q, reply.result) {
             (Query::User(u), result) => vec![RegOut::Reply(u, result)],
+            (Query::Session(SessionStep::Chore), Ok(ReplyBody::Certified(cert))) => {
+                io.keys.set_certificate(cert);
+                Vec::new()
+            }
             (Query::Session(SessionStep::Chore), Ok(_)) => Vec::new(),
             (Query::Session(SessionStep::Chore), Err(r)) => {
                 io.notice(format!("the registry refused: {r}"));
                 Vec::new()
             }
-            (Query::Session(SessionStep::Login), Ok(_)) => self.logged_in(io),
+            (Query::Session(SessionStep::Login), Ok(body)) => {
+                if let ReplyBody::Certified(cert) = body {
+                    io.keys.set_certificate(cert);
+                }
+                self.logged_in(io)
+            }
             (Query::Session(SessionStep::Login), Err(r)) if r.code == ErrorCode::UnknownName => {
                 let body = RequestBody::Register {
                     name: self.login.name.clone(),

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use crate::bounded::Text;
 use crate::error::CommandError;
-use crate::ids::{RequestId, Target, TransferId};
+use crate::ids::{ConnId, RequestId, Target, TransferId};
 use crate::limits::MAX_MESSAGE_LEN;
 use crate::peer::Peer;
 use crate::peer::chat::ChatOut;
@@ -64,14 +64,45 @@ impl Peer {
         all
     }
 
+    /// Bytes arrived on `conn`: opened by its channel, then handed to the
+    /// machine that owns the connection (what the other side proved first,
+    /// then the stream).
+    pub(super) fn on_bytes(&mut self, conn: ConnId, bytes: &[u8]) {
+        let io = &mut self.io;
+        let Some(opened) = io.keys.open(conn, bytes, io.now, &mut io.out) else {
+            return;
+        };
+        let registry = self.reg.owns(conn);
+        let got = match opened {
+            Ok(got) => got,
+            Err(e) if registry => {
+                let outs = self.reg.on_channel_failed(&mut self.io, e);
+                return self.on_registry(outs);
+            }
+            Err(e) => return self.links.on_channel_failed(&mut self.io, conn, e),
+        };
+        if let Some(proven) = got.proven {
+            if registry {
+                self.reg.on_proven(&mut self.io, proven);
+            } else {
+                self.links.on_proven(conn, proven);
+            }
+        }
+        if got.plain.is_empty() {
+            return;
+        }
+        if self.reg.owns(conn) {
+            let outs = self.reg.on_received(&mut self.io, conn, &got.plain);
+            self.on_registry(outs);
+        } else if self.links.owns(conn) {
+            let outs = self.links.on_received(&mut self.io, conn, &got.plain);
+            self.on_link(outs);
+        }
+    }
+
     pub(super) fn on_link(&mut self, outs: Vec<LinkOut>) {
         for out in outs {
             match out {
-                LinkOut::Verify { conn, name } => {
-                    let body = RequestBody::Lookup { name: name.clone() };
-                    self.reg
-                        .request(&mut self.io, Query::Verify(conn, name), body);
-                }
                 LinkOut::Open { name } => self.link_opened(&name),
                 LinkOut::Message { name, msg } => self.on_peer_message(&name, msg),
                 LinkOut::Transfer { name, msg } => {

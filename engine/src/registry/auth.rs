@@ -208,6 +208,8 @@ impl Registry {
         name: Name,
         (listen, stamp): (SocketAddr, LoginStamp),
     ) {
+        let key = self.conns.get(&conn).and_then(|c| c.key);
+        let certificate = key.map(|k| self.keys.certify(name.clone(), k, now));
         let session = Session {
             conn,
             listen,
@@ -215,6 +217,8 @@ impl Registry {
             files: Vec::new(),
             watching: false,
             last_seen: now,
+            key,
+            certified_until: certificate.as_ref().map_or(0, |c| c.body.not_after),
         };
         if let Some(old) = self.directory.start(name.clone(), session) {
             let remote = self.conns.get(&conn).map(|c| c.remote);
@@ -237,7 +241,8 @@ impl Registry {
         }
         self.timers
             .set(Timer::Silence(conn), now + self.config.heartbeat_timeout);
-        self.reply(conn, id, Ok(ReplyBody::Done));
+        let body = certificate.map_or(ReplyBody::Done, ReplyBody::Certified);
+        self.reply(conn, id, Ok(body));
         let push = Message::Presence(Presence {
             name: name.clone(),
             online: true,

@@ -16,6 +16,7 @@ use crate::api::ConnId;
 use crate::bounded::List;
 use crate::limits::MAX_LISTING_ENTRIES;
 use crate::wire::Name;
+use crate::wire::identity::PublicKey;
 use crate::wire::registry::{FileCursor, FileEntry, LoginStamp, SharedFile, UserEntry};
 
 /// One logged-in peer.
@@ -33,6 +34,11 @@ pub struct Session {
     pub watching: bool,
     /// When it last sent anything.
     pub last_seen: Instant,
+    /// The Noise static key its connection proved (what its certificate
+    /// binds the name to).
+    pub key: Option<PublicKey>,
+    /// The end of its certificate's validity (Unix seconds).
+    pub certified_until: u64,
 }
 
 /// All online sessions.

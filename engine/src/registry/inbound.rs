@@ -7,17 +7,47 @@
 
 use std::time::Instant;
 
-use super::{MAX_WAITING_BYTES, OfflineReason, Registry, Timer};
+use super::{MAX_WAITING_BYTES, OfflineReason, Registry, RegistryEvent, Timer};
+use crate::secure::{ChannelError, Proven};
 use crate::api::{ConnId, Output};
 use crate::wire::{ErrorCode, Message, PROTOCOL_VERSION, Role, WireError};
 
 impl Registry {
+    /// Bytes arrived: opened by the connection's channel (what it proved
+    /// is kept, the stream goes to the deframer), then read.
     pub(super) fn handle_received(&mut self, now: Instant, conn: ConnId, bytes: &[u8]) {
+        let Some(opened) = self.keys.open(conn, bytes, now, &mut self.out) else {
+            return;
+        };
+        let got = match opened {
+            Ok(got) => got,
+            Err(e) => return self.channel_failed(conn, e),
+        };
         let Some(c) = self.conns.get_mut(&conn) else {
             return;
         };
-        c.deframer.push(bytes);
+        if let Some(Proven::Key { key }) = got.proven {
+            c.key = Some(key);
+        }
+        c.deframer.push(&got.plain);
         self.read_messages(now, conn);
+    }
+
+    /// The channel failed: reported as a violation, closed without a
+    /// goodbye (the channel can send nothing more; one that failed before
+    /// any key was agreed has already said why in plaintext).
+    fn channel_failed(&mut self, conn: ConnId, e: ChannelError) {
+        let Some(c) = self.conns.get(&conn) else {
+            return;
+        };
+        let remote = c.remote;
+        self.out.push_back(Output::Event(RegistryEvent::Violation {
+            conn,
+            remote,
+            reason: e.to_string(),
+        }));
+        self.out.push_back(Output::Close { conn });
+        self.forget(conn, OfflineReason::Violation);
     }
 
     /// Handles the whole messages buffered on `conn`, in order, until one

@@ -6,6 +6,7 @@
 //! account's profile; log-in and registration go on to [`super::auth`],
 //! which owns the password work.
 
+use crate::wire::Name;
 use std::time::Instant;
 
 use super::{OfflineReason, Registry, Timer};
@@ -15,6 +16,26 @@ use crate::wire::registry::{PeerInfo, ReplyBody, Request, RequestBody, SharedFil
 use crate::wire::{ErrorCode, Refusal};
 
 impl Registry {
+    /// The answer to a heartbeat: a new certificate once the session's is
+    /// past half its life, so that a long session never runs on an expired
+    /// one; else `Done`.
+    fn renewal(&mut self, now: Instant, name: &Name) -> ReplyBody {
+        let Some(s) = self.directory.get(name) else {
+            return ReplyBody::Done;
+        };
+        let Some(key) = s.key else {
+            return ReplyBody::Done;
+        };
+        if !self.keys.due_for_renewal(s.certified_until, now) {
+            return ReplyBody::Done;
+        }
+        let cert = self.keys.certify(name.clone(), key, now);
+        if let Some(s) = self.directory.get_mut_by_conn(s.conn) {
+            s.certified_until = cert.body.not_after;
+        }
+        ReplyBody::Certified(cert)
+    }
+
     pub(super) fn handle_request(&mut self, now: Instant, conn: ConnId, req: Request) {
         let Request { id, body } = req;
         // Any request from a session is a sign of life.
@@ -51,7 +72,7 @@ impl Registry {
                 }
                 Ok(ReplyBody::Done)
             }
-            (RequestBody::Heartbeat, Some(_)) => Ok(ReplyBody::Done),
+            (RequestBody::Heartbeat, Some(name)) => Ok(self.renewal(now, &name)),
             (RequestBody::List { after }, Some(_)) => {
                 let (users, more) = self.directory.users_page(after.as_ref(), None);
                 Ok(ReplyBody::Users { users, more })
@@ -66,6 +87,7 @@ impl Registry {
                     name: name.clone(),
                     addr: self.directory.get(&name).map(|s| s.listen),
                     profile: account.profile.clone(),
+                    key: self.directory.get(&name).and_then(|s| s.key),
                 })),
                 None => Err(Refusal::new(
                     ErrorCode::UnknownName,

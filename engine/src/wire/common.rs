@@ -17,8 +17,9 @@ use crate::limits::MAX_REASON_LEN;
 use crate::wire::names::Name;
 
 /// The protocol version this build speaks. Peers of another version are told so
-/// and disconnected.
-pub const PROTOCOL_VERSION: u16 = 1;
+/// and disconnected. 1: plaintext (before issue 17); 2: every connection
+/// encrypted and authenticated (`crate::secure`).
+pub const PROTOCOL_VERSION: u16 = 2;
 
 /// Human-readable text of a refusal or goodbye.
 pub type Reason = Text<MAX_REASON_LEN>;
@@ -102,6 +103,9 @@ pub enum ErrorCode {
     /// [`crate::wire::registry::LoginStamp`]): the peer that sent it has
     /// logged in again since.
     StaleLogin,
+    /// The other side's key is not the one this side trusts (a registry
+    /// whose key changed since it was pinned).
+    UntrustedKey,
 }
 
 impl fmt::Display for ErrorCode {

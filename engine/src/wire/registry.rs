@@ -16,6 +16,7 @@ use crate::limits::{
     MAX_SEARCH_LEN, MAX_SHARED_FILES,
 };
 use crate::wire::common::Refusal;
+use crate::wire::identity::{Certificate, PublicKey};
 use crate::wire::md5::Md5;
 use crate::wire::names::{FileName, Name};
 
@@ -130,6 +131,10 @@ pub enum ReplyBody {
         files: List<FileEntry, MAX_LISTING_ENTRIES>,
         more: bool,
     },
+    /// A log-in succeeded (or, answering a heartbeat, the certificate was
+    /// renewed): the certificate binding the name to this connection's
+    /// Noise key, for the peer to show other peers.
+    Certified(Certificate),
 }
 
 /// A pushed presence change.
@@ -161,6 +166,9 @@ pub struct PeerInfo {
     pub addr: Option<SocketAddr>,
     /// Their profile (kept while they are offline too).
     pub profile: Profile,
+    /// Its Noise static key, as the registry saw it at log-in (`None` when
+    /// offline).
+    pub key: Option<PublicKey>,
 }
 
 /// Nickname, biography and avatar, all optional and bounded.

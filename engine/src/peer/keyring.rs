@@ -1,0 +1,162 @@
+//! [`Keyring`]: what a peer proves and trusts, and the encrypted channel of
+//! each of its connections.
+//!
+//! It holds the peer's Noise static key, the certificate its registry
+//! issued at the last log-in, and the registry key it trusts (pinned in
+//! its configuration, or learned on first contact). Every connection the
+//! peer dials or accepts gets a [`Channel`] here, built from those, before
+//! a byte is sent; [`crate::peer::io::Io::send`] seals through it, and the
+//! role machine opens every received byte through it.
+//!
+//! Invariant: a peer connection is accepted or dialed only with a trusted
+//! registry key (else nobody's certificate can be checked), and accepted
+//! only with a certificate of our own (else we cannot prove who we are).
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use crate::api::{ConnId, Output};
+use crate::rng::Rng;
+use crate::secure::channel::{Channel, ChannelError, Expect, Local, Received, Side};
+use crate::secure::config::{Entropy, SecureConfig};
+use crate::secure::{Channels, StaticSecret};
+use crate::wire::identity::{Certificate, Fingerprint, HandshakePayload, PublicKey};
+use crate::wire::{Name, Role};
+
+/// See the module documentation.
+#[derive(Debug)]
+pub(crate) struct Keyring {
+    secret: StaticSecret,
+    certificate: Option<Certificate>,
+    trusted: Option<PublicKey>,
+    pin: Option<Fingerprint>,
+    entropy: Entropy,
+    channels: Channels,
+    unix_ms_at_start: u64,
+    start: Instant,
+}
+
+impl Keyring {
+    pub fn new(config: &SecureConfig, rng: &mut Rng, now: Instant, unix_ms_at_start: u64) -> Self {
+        Self {
+            secret: config.static_key_or(rng),
+            certificate: None,
+            trusted: None,
+            pin: config.registry_pin,
+            entropy: Entropy::new(config.entropy, rng),
+            channels: Channels::new(),
+            unix_ms_at_start,
+            start: now,
+        }
+    }
+
+    /// This peer's Noise static public key.
+    pub fn public(&self) -> PublicKey {
+        self.secret.public()
+    }
+
+    /// Unix seconds at `now`.
+    pub fn unix_now(&self, now: Instant) -> u64 {
+        let since = now.saturating_duration_since(self.start);
+        (self.unix_ms_at_start + since.as_millis() as u64) / 1000
+    }
+
+    pub fn set_certificate(&mut self, cert: Certificate) {
+        self.certificate = Some(cert);
+    }
+
+    /// The registry key this peer trusts, once known.
+    pub fn trusted(&self) -> Option<PublicKey> {
+        self.trusted
+    }
+
+    /// The registry proved `signing_key` (the channel already checked it
+    /// against the pin). Returns its fingerprint if it was not pinned
+    /// before: the driver keeps it, so later contacts are held to it.
+    pub fn registry_proven(&mut self, signing_key: PublicKey) -> Option<Fingerprint> {
+        self.trusted = Some(signing_key);
+        let fp = signing_key.fingerprint();
+        if self.pin == Some(fp) {
+            return None;
+        }
+        self.pin = Some(fp);
+        Some(fp)
+    }
+
+    fn local(&self) -> Local {
+        Local {
+            role: Role::Peer,
+            secret: self.secret.clone(),
+            payload: HandshakePayload::Peer {
+                certificate: self.certificate.clone(),
+            },
+        }
+    }
+
+    fn add(&mut self, conn: ConnId, side: Side, expect: Expect) {
+        let channel = Channel::new(side, &self.local(), expect, self.entropy.draw());
+        self.channels.insert(conn, channel);
+    }
+
+    /// A channel for a connection to the registry.
+    pub fn dial_registry(&mut self, conn: ConnId) {
+        let expect = Expect::Registry { pin: self.pin };
+        self.add(conn, Side::Initiator, expect);
+    }
+
+    /// A channel for a connection to `name`; `false` if no registry key is
+    /// trusted yet (nobody's certificate could be checked).
+    pub fn dial_peer(&mut self, conn: ConnId, name: Name) -> bool {
+        let Some(trusted) = self.trusted else {
+            return false;
+        };
+        self.add(conn, Side::Initiator, Expect::Peer { name, trusted });
+        true
+    }
+
+    /// A channel for a connection another peer made; `Err` says why this
+    /// peer cannot take it yet.
+    pub fn accept_peer(&mut self, conn: ConnId) -> Result<(), &'static str> {
+        let Some(trusted) = self.trusted else {
+            return Err("this peer has not reached its registry yet");
+        };
+        if self.certificate.is_none() {
+            return Err("this peer has not logged in yet");
+        }
+        self.add(conn, Side::Responder, Expect::AnyPeer { trusted });
+        Ok(())
+    }
+
+    /// The connection is up: its first bytes go out.
+    pub fn start<E>(&mut self, conn: ConnId, out: &mut VecDeque<Output<E>>) {
+        self.channels.start(conn, out);
+    }
+
+    /// Seals stream bytes for `conn` (or holds them for its handshake).
+    pub fn seal<E>(
+        &mut self,
+        conn: ConnId,
+        plain: &[u8],
+        now: Instant,
+        out: &mut VecDeque<Output<E>>,
+    ) -> Result<(), ChannelError> {
+        self.channels.seal(conn, plain, now, out)
+    }
+
+    /// Opens bytes that arrived on `conn` (`None`: no channel).
+    pub fn open<E>(
+        &mut self,
+        conn: ConnId,
+        bytes: &[u8],
+        now: Instant,
+        out: &mut VecDeque<Output<E>>,
+    ) -> Option<Result<Received, ChannelError>> {
+        let unix = self.unix_now(now);
+        self.channels.open(conn, bytes, now, unix, out)
+    }
+
+    /// Drops `conn`'s channel.
+    pub fn remove(&mut self, conn: ConnId) {
+        self.channels.remove(conn);
+    }
+}
