@@ -34,6 +34,11 @@ pub(crate) struct Keyring {
     channels: Channels,
     unix_ms_at_start: u64,
     start: Instant,
+    /// Unit tests of the machines above (links, the registry link) only:
+    /// no channels, stream bytes go out as they are. Never set otherwise;
+    /// there is no way to set it outside `cfg(test)`.
+    #[cfg(test)]
+    passthrough: bool,
 }
 
 impl Keyring {
@@ -47,7 +52,25 @@ impl Keyring {
             channels: Channels::new(),
             unix_ms_at_start,
             start: now,
+            #[cfg(test)]
+            passthrough: false,
         }
+    }
+
+    /// See the `passthrough` field.
+    #[cfg(test)]
+    pub fn passthrough(&mut self) {
+        self.passthrough = true;
+    }
+
+    #[cfg(test)]
+    fn is_passthrough(&self) -> bool {
+        self.passthrough
+    }
+
+    #[cfg(not(test))]
+    fn is_passthrough(&self) -> bool {
+        false
     }
 
     /// This peer's Noise static public key.
@@ -107,6 +130,9 @@ impl Keyring {
     /// A channel for a connection to `name`; `false` if no registry key is
     /// trusted yet (nobody's certificate could be checked).
     pub fn dial_peer(&mut self, conn: ConnId, name: Name) -> bool {
+        if self.is_passthrough() {
+            return true;
+        }
         let Some(trusted) = self.trusted else {
             return false;
         };
@@ -117,6 +143,9 @@ impl Keyring {
     /// A channel for a connection another peer made; `Err` says why this
     /// peer cannot take it yet.
     pub fn accept_peer(&mut self, conn: ConnId) -> Result<(), &'static str> {
+        if self.is_passthrough() {
+            return Ok(());
+        }
         let Some(trusted) = self.trusted else {
             return Err("this peer has not reached its registry yet");
         };
@@ -140,6 +169,13 @@ impl Keyring {
         now: Instant,
         out: &mut VecDeque<Output<E>>,
     ) -> Result<(), ChannelError> {
+        if self.is_passthrough() {
+            out.push_back(Output::Send {
+                conn,
+                bytes: plain.to_vec(),
+            });
+            return Ok(());
+        }
         self.channels.seal(conn, plain, now, out)
     }
 

@@ -127,13 +127,20 @@ pub fn reply_body() -> impl Strategy<Value = ReplyBody> {
             .unwrap(),
             more
         }),
-        (name(), proptest::option::of(addr()), profile()).prop_map(|(name, addr, profile)| {
-            ReplyBody::Peer(PeerInfo {
-                name,
-                addr,
-                profile,
-            })
-        }),
+        (
+            name(),
+            proptest::option::of(addr()),
+            profile(),
+            proptest::option::of(any::<[u8; 32]>())
+        )
+            .prop_map(|(name, addr, profile, key)| {
+                ReplyBody::Peer(PeerInfo {
+                    name,
+                    addr,
+                    profile,
+                    key: key.map(confab_engine::wire::identity::PublicKey),
+                })
+            }),
         (vec((name(), shared_file()), 0..5), any::<bool>()).prop_map(|(f, more)| {
             ReplyBody::Files {
                 files: List::new(

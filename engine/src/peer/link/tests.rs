@@ -1,4 +1,6 @@
 //! Unit tests of [`Links`]: crossed dials, epochs, the identity check, keepalive.
+//! The channel below is bypassed (`Io::new`): what it proved is handed in
+//! with [`Links::on_proven`], as the role machine does.
 #![cfg(test)]
 
 use super::*;
@@ -21,6 +23,12 @@ fn links(me: &str) -> Links {
             ..LinkConfig::default()
         },
     )
+}
+
+/// What the channel of `c` proved: `name`'s certificate.
+fn proven(l: &mut Links, c: ConnId, name: &str) {
+    let key = crate::wire::identity::PublicKey([0; 32]);
+    l.on_proven(c, Proven::Peer { name: n(name), key });
 }
 
 fn session(epoch: u64) -> Vec<u8> {
@@ -62,10 +70,11 @@ fn crossed_dials_keep_the_one_the_smaller_name_dialed() {
         let mut bytes = crate::wire::encode(&hello(other));
         // One epoch on both: the other side held both at once.
         bytes.extend(session(77));
+        proven(&mut l, accepted, other);
+        proven(&mut l, dialed, other);
+        // The accepted one opens first, then the dialed one.
         l.on_received(&mut io, accepted, &bytes);
         l.on_received(&mut io, dialed, &bytes);
-        // The accepted one is verified first, then the dialed one opens.
-        l.verified(&mut io, accepted, Ok(Some(addr)));
         let v = crate::wire::encode(&Message::Peer(PeerMessage::Verified));
         l.on_received(&mut io, dialed, &v);
         let keep = if me == "ann" { dialed } else { accepted };
@@ -75,66 +84,60 @@ fn crossed_dials_keep_the_one_the_smaller_name_dialed() {
     }
 }
 
+/// A hello must claim the name the channel proved: a certificate for
+/// carol does not let its holder say it is bob.
 #[test]
-fn acceptor_checks_the_address_ip() {
+fn a_hello_must_claim_the_proven_name() {
     let mut io = Io::new(Instant::now(), 1);
     let mut l = links("ann");
     let c = io.mint_conn();
     l.accept(&mut io, c, "10.0.0.9:40000".parse().unwrap());
+    proven(&mut l, c, "carol");
     let hello = Message::Hello(Hello {
         version: PROTOCOL_VERSION,
         role: Role::Peer,
         name: Some(n("bob")),
     });
     let outs = l.on_received(&mut io, c, &crate::wire::encode(&hello));
-    assert!(matches!(&outs[..], [LinkOut::Verify { name, .. }] if name.as_str() == "bob"));
-    l.verified(&mut io, c, Ok(Some("10.0.0.3:7000".parse().unwrap())));
+    assert!(outs.is_empty());
     assert!(!l.owns(c));
     let msgs = sent(&mut io);
     assert!(
-        matches!(msgs.last(), Some(Message::Goodbye(g)) if g.code == ErrorCode::InvalidRequest)
+        matches!(msgs.last(), Some(Message::Goodbye(g)) if g.code == ErrorCode::ProtocolViolation),
+        "{msgs:?}"
     );
 }
 
-/// An accepted connection from 10.0.0.2 whose hello claims `name`.
-fn accept_hello(io: &mut Io, l: &mut Links, name: &str) -> ConnId {
-    let c = io.mint_conn();
-    l.accept(io, c, "10.0.0.2:40001".parse().unwrap());
-    let hello = Message::Hello(Hello {
-        version: PROTOCOL_VERSION,
-        role: Role::Peer,
-        name: Some(n(name)),
-    });
-    l.on_received(io, c, &crate::wire::encode(&hello));
-    c
-}
-
-/// A name the registry has no account for is turned away as not found; a
-/// check that could not be made (the registry busy) says so instead.
+/// A channel that fails closes its connection without delivering
+/// anything, and the user is told why.
 #[test]
-fn a_claimed_name_without_an_account_is_not_found_and_a_failed_check_is_busy() {
-    for (refusal, want) in [
-        (ErrorCode::UnknownName, ErrorCode::NotFound),
-        (ErrorCode::Busy, ErrorCode::Busy),
-    ] {
-        let mut io = Io::new(Instant::now(), 1);
-        let mut l = links("ann");
-        let c = accept_hello(&mut io, &mut l, "nobody");
-        l.verified(&mut io, c, Err(Refusal::new(refusal, "no")));
-        assert!(!l.owns(c));
-        let msgs = sent(&mut io);
-        assert!(
-            matches!(msgs.last(), Some(Message::Goodbye(g)) if g.code == want),
-            "{refusal}: {msgs:?}"
-        );
-    }
+fn a_failed_channel_closes_with_its_reason() {
+    let mut io = Io::new(Instant::now(), 1);
+    let mut l = links("ann");
+    l.dial(&mut io, n("bob"), "10.0.0.2:7000".parse().unwrap());
+    let c = ConnId(1);
+    l.on_connected(&mut io, c);
+    io.out.clear();
+    let why = ChannelError::Certificate(crate::secure::certificate::CertError::Missing);
+    l.on_channel_failed(&mut io, c, why);
+    assert!(!l.owns(c));
+    let notice = io.out.iter().find_map(|o| match o {
+        Output::Event(crate::peer::event::PeerEvent::Notice { message }) => Some(message.clone()),
+        _ => None,
+    });
+    assert!(
+        notice.as_deref().is_some_and(|m| m.contains("could not reach bob securely")
+            && m.contains("no certificate")),
+        "{notice:?}"
+    );
+    assert!(io.out.iter().any(|o| matches!(o, Output::Close { conn } if *conn == c)));
 }
 
 /// An accepted connection with `other`'s hello and `epoch`, verified.
 fn accept_verified(io: &mut Io, l: &mut Links, other: &str, epoch: u64) -> ConnId {
-    let addr: SocketAddr = "10.0.0.2:7000".parse().unwrap();
     let c = io.mint_conn();
     l.accept(io, c, "10.0.0.2:40001".parse().unwrap());
+    proven(l, c, other);
     let hello = Message::Hello(Hello {
         version: PROTOCOL_VERSION,
         role: Role::Peer,
@@ -143,7 +146,6 @@ fn accept_verified(io: &mut Io, l: &mut Links, other: &str, epoch: u64) -> ConnI
     let mut bytes = crate::wire::encode(&hello);
     bytes.extend(session(epoch));
     l.on_received(io, c, &bytes);
-    l.verified(io, c, Ok(Some(addr)));
     c
 }
 
@@ -167,6 +169,7 @@ fn a_new_epoch_replaces_the_open_connection() {
         let mut bytes = crate::wire::encode(&hello);
         bytes.extend(session(5));
         bytes.extend(crate::wire::encode(&Message::Peer(PeerMessage::Verified)));
+        proven(&mut l, old, "zed");
         l.on_received(&mut io, old, &bytes);
         assert_eq!(l.open.get(&n("zed")), Some(&old));
         let new = accept_verified(&mut io, &mut l, "zed", epoch);
@@ -176,14 +179,21 @@ fn a_new_epoch_replaces_the_open_connection() {
     }
 }
 
-/// The registry may answer before the dialer's `Session` arrives: the
-/// connection opens once it does.
+/// The dialer's `Session` may come after its hello: the connection opens
+/// once it does.
 #[test]
 fn the_acceptor_opens_only_once_the_session_is_known() {
     let mut io = Io::new(Instant::now(), 1);
     let mut l = links("ann");
-    let c = accept_hello(&mut io, &mut l, "zed");
-    let outs = l.verified(&mut io, c, Ok(Some("10.0.0.2:7000".parse().unwrap())));
+    let c = io.mint_conn();
+    l.accept(&mut io, c, "10.0.0.2:40001".parse().unwrap());
+    proven(&mut l, c, "zed");
+    let hello = Message::Hello(Hello {
+        version: PROTOCOL_VERSION,
+        role: Role::Peer,
+        name: Some(n("zed")),
+    });
+    let outs = l.on_received(&mut io, c, &crate::wire::encode(&hello));
     assert!(outs.is_empty() && !l.is_open(&n("zed")));
     let outs = l.on_received(&mut io, c, &session(9));
     assert!(matches!(&outs[..], [LinkOut::Open { .. }]));
