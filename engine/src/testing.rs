@@ -30,5 +30,6 @@ mod world;
 pub use files::{FileAnswer, MemFile, MemFiles, Planted, random_bytes};
 pub use node::{AnyEvent, Node};
 pub use pair::{Pair, PairConfig};
-pub use script::{ScriptClient, ScriptCommand, ScriptEvent};
+pub use script::{ScriptClient, ScriptCommand, ScriptEvent, ScriptIdentity};
+pub use world::wall_ms_since;
 pub use world::{HostId, World, WorldConfig};

@@ -159,6 +159,7 @@ fn burst_with_cuts(seed: u64, n: usize) {
     let (a, b) = (net.host("alice"), net.host("bob"));
     let mut i = 0;
     let mut cuts = 0;
+    let mut since_cut = 0;
     while i < n {
         // A few messages at once, so that data and acks are in flight when
         // the cut comes.
@@ -170,9 +171,13 @@ fn burst_with_cuts(seed: u64, n: usize) {
         }
         let step = net.world.random(4);
         net.run_for(Duration::from_millis(step));
-        if net.world.random(2) == 0 {
+        // Half the rounds at random, and never more than three without.
+        if net.world.random(2) == 0 || since_cut >= 3 {
             net.world.cut(a, b);
             cuts += 1;
+            since_cut = 0;
+        } else {
+            since_cut += 1;
         }
     }
     assert!(

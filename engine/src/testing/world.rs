@@ -191,11 +191,30 @@ impl World {
         id
     }
 
-    /// Adds a registry host.
-    pub fn add_registry(&mut self, label: &str, config: RegistryConfig) -> HostId {
+    /// Adds a registry host. Its `unix_ms_at_start` is taken as the wall
+    /// clock at the world's start, and moved on by the world's time at each
+    /// (re)start, so certificates it issues agree with the peers' clocks.
+    /// Keys not given are drawn now, once: a restarted registry keeps them,
+    /// as a real one keeps its key file.
+    pub fn add_registry(&mut self, label: &str, mut config: RegistryConfig) -> HostId {
+        let start = self.start;
+        let secure = &mut config.secure;
+        if secure.signing_key.is_none() {
+            secure.signing_key = Some(crate::secure::SigningSecret::generate(&mut self.rng));
+        }
+        if secure.static_key.is_none() {
+            secure.static_key = Some(crate::secure::StaticSecret::generate(&mut self.rng));
+        }
         self.add_host(label, move |records, now, seed| {
-            Box::new(Registry::new(config.clone(), records, now, seed))
+            let mut config = config.clone();
+            config.unix_ms_at_start += wall_ms_since(start, now);
+            Box::new(Registry::new(config, records, now, seed))
         })
+    }
+
+    /// When this world's clock started.
+    pub fn start(&self) -> Instant {
+        self.start
     }
 
     /// Adds a [`ScriptClient`] host.
@@ -683,4 +702,10 @@ impl World {
             Output::Event(e) => self.hosts[host.0].events.push((now, e)),
         }
     }
+}
+
+/// Milliseconds from `start` to `now`: what a wall clock set at `start`
+/// has moved on by when an engine is (re)built at `now`.
+pub fn wall_ms_since(start: Instant, now: Instant) -> u64 {
+    now.saturating_duration_since(start).as_millis() as u64
 }

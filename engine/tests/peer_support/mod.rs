@@ -48,9 +48,13 @@ pub fn config(me: &str, registry: SocketAddr, listen: SocketAddr) -> PeerConfig 
     );
     c.request_timeout = Duration::from_secs(30);
     c.transfer.offer_timeout = c.request_timeout;
-    c.unix_ms_at_start = 1_700_000_000_000;
+    c.unix_ms_at_start = UNIX_MS_AT_START;
     c
 }
+
+/// The wall clock at the world's start, for every engine (see
+/// `World::add_registry`).
+pub const UNIX_MS_AT_START: u64 = 1_700_000_000_000;
 
 impl Net {
     /// A registry and the named peers, all logged in.
@@ -82,6 +86,7 @@ impl Net {
             "registry",
             RegistryConfig {
                 password_cost: PasswordCost::TESTING,
+                unix_ms_at_start: UNIX_MS_AT_START,
                 ..RegistryConfig::default()
             },
         );
@@ -98,8 +103,17 @@ impl Net {
         let listen = next_addr(&self.world);
         let mut cfg = config(me, self.world.addr(self.registry), listen);
         (self.tweak)(&mut cfg);
+        // One key for the peer's life, as its key file would keep it.
+        let mut key = [0u8; 32];
+        for (i, b) in key.iter_mut().enumerate() {
+            *b = self.world.random(256) as u8 ^ i as u8;
+        }
+        cfg.secure.static_key = Some(confab_engine::secure::StaticSecret::from_bytes(key));
+        let start = self.world.start();
         let host = self.world.add_host(me, move |records, now, seed| {
-            Box::new(Peer::new(cfg.clone(), records, now, seed))
+            let mut cfg = cfg.clone();
+            cfg.unix_ms_at_start += confab_engine::testing::wall_ms_since(start, now);
+            Box::new(Peer::new(cfg, records, now, seed))
         });
         assert_eq!(self.world.addr(host), listen);
         self.peers.insert(me.to_owned(), host);
