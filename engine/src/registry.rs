@@ -45,8 +45,8 @@ use crate::planted::PlantedBugs;
 use crate::record::Record;
 use crate::rng::Rng;
 use crate::secure::SecureConfig;
-use crate::wire::identity::PublicKey;
 use crate::timers::TimerTable;
+use crate::wire::identity::PublicKey;
 use crate::wire::registry::{Presence, Reply, ReplyBody};
 use crate::wire::{
     Deframer, ErrorCode, Goodbye, Hello, Message, Name, PROTOCOL_VERSION, Refusal, Role, encode,

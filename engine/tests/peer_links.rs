@@ -1,4 +1,5 @@
-//! Direct connections: the identity check, hostile bytes, and crossed dials.
+//! Direct connections: the identity check (certificates in the encrypted
+//! handshake), hostile bytes, and crossed dials.
 
 mod peer_support;
 
@@ -6,9 +7,12 @@ use std::time::Duration;
 
 use confab_engine::ConnId;
 use confab_engine::peer::{PeerCommand, PeerEvent};
-use confab_engine::testing::{AnyEvent, ScriptCommand, ScriptEvent};
+use confab_engine::secure::certificate::issue;
+use confab_engine::secure::{Expect, Local, SigningSecret, StaticSecret};
+use confab_engine::testing::{AnyEvent, HostId, ScriptCommand, ScriptEvent, ScriptIdentity};
+use confab_engine::wire::identity::{Certificate, HandshakePayload, PublicKey};
 use confab_engine::wire::{ErrorCode, Hello, Message, PROTOCOL_VERSION, Role};
-use peer_support::{Net, name};
+use peer_support::{Net, UNIX_MS_AT_START, name, registry_signing_key};
 
 const S: Duration = Duration::from_secs(1);
 
@@ -22,14 +26,107 @@ fn goodbye_code(net: &mut Net, script: confab_engine::testing::HostId) -> Option
         })
 }
 
+/// What mallory proves when she dials alice: her own key, and `cert` (made
+/// by `make` for that key), expecting any peer.
+fn as_peer(
+    net: &mut Net,
+    who: HostId,
+    make: impl FnOnce(&confab_engine::wire::identity::PublicKey) -> Option<Certificate>,
+) -> Box<ScriptIdentity> {
+    let secret = StaticSecret::from_bytes([net.world.random(250) as u8 + 1; 32]);
+    let certificate = make(&secret.public());
+    let _ = who;
+    Box::new(ScriptIdentity {
+        local: Local {
+            role: Role::Peer,
+            secret,
+            payload: HandshakePayload::Peer { certificate },
+        },
+        expect: Expect::AnyKey,
+    })
+}
+
+const NOW_S: u64 = UNIX_MS_AT_START / 1000;
+
+/// Every way to reach alice as bob without bob's key fails before anything
+/// is delivered, and alice says why; the real bob is unaffected.
 #[test]
-fn a_claimed_name_from_the_wrong_address_is_refused() {
+fn nobody_reaches_alice_as_bob_without_bobs_key() {
     let mut net = Net::new(200, &["alice", "bob"]);
-    let mallory = net.world.add_script("mallory");
     let alice_addr = net.world.addr(net.host("alice"));
+    let registry = registry_signing_key();
+    let mut rng = confab_engine::rng::Rng::new(5);
+    let other_registry = SigningSecret::generate(&mut rng);
+    let bob_key = net.peer("bob").public_key();
+    type Make = Box<dyn FnOnce(&PublicKey) -> Option<Certificate>>;
+    let attempts: Vec<(&str, Make, &str)> = vec![
+        ("no certificate", Box::new(|_| None), "no certificate"),
+        (
+            "signed by another registry",
+            Box::new(move |k| Some(issue(&other_registry, name("bob"), *k, NOW_S, 3600))),
+            "another registry",
+        ),
+        (
+            "expired",
+            Box::new({
+                let r = registry.clone();
+                move |k| Some(issue(&r, name("bob"), *k, NOW_S - 10 * 3600, 3600))
+            }),
+            "expired",
+        ),
+        (
+            "bob's certificate, another key",
+            Box::new({
+                let r = registry.clone();
+                move |_| Some(issue(&r, name("bob"), bob_key, NOW_S, 3600))
+            }),
+            "another key",
+        ),
+    ];
+    for (i, (what, make, why)) in attempts.into_iter().enumerate() {
+        let mallory = net.world.add_script(&format!("mallory{i}"));
+        let id = as_peer(&mut net, mallory, make);
+        net.world
+            .script(mallory, ScriptCommand::ConnectAs(alice_addr, id));
+        net.run_for(Duration::from_millis(50));
+        let hello = Hello {
+            version: PROTOCOL_VERSION,
+            role: Role::Peer,
+            name: Some(name("bob")),
+        };
+        net.world.script(
+            mallory,
+            ScriptCommand::Send(ConnId(1), Message::Hello(hello)),
+        );
+        let chat = Message::Peer(confab_engine::wire::peer::PeerMessage::ChatRequest);
+        net.world
+            .script(mallory, ScriptCommand::Send(ConnId(1), chat));
+        net.run_for(S);
+        let events = net.world.take_events(mallory);
+        assert!(
+            events.contains(&AnyEvent::Script(ScriptEvent::Closed(ConnId(1)))),
+            "{what}: still open: {events:?}"
+        );
+        let notice = net.events("alice").iter().rev().find_map(|e| match e {
+            PeerEvent::Notice { message } if message.contains("refused a connection") => {
+                Some(message.clone())
+            }
+            _ => None,
+        });
+        assert!(
+            notice.as_deref().is_some_and(|m| m.contains(why)),
+            "{what}: alice said {notice:?}"
+        );
+    }
+    // A valid certificate for mallory's own name, and a hello claiming bob.
+    let mallory = net.world.add_script("mallory-own");
+    let r = registry.clone();
+    let id = as_peer(&mut net, mallory, move |k| {
+        Some(issue(&r, name("mallory"), *k, NOW_S, 3600))
+    });
     net.world
-        .script(mallory, ScriptCommand::Connect(alice_addr));
-    net.run_for(Duration::from_millis(10));
+        .script(mallory, ScriptCommand::ConnectAs(alice_addr, id));
+    net.run_for(Duration::from_millis(50));
     let hello = Hello {
         version: PROTOCOL_VERSION,
         role: Role::Peer,
@@ -42,11 +139,14 @@ fn a_claimed_name_from_the_wrong_address_is_refused() {
     net.run_for(S);
     assert_eq!(
         goodbye_code(&mut net, mallory),
-        Some(ErrorCode::InvalidRequest),
-        "seed 200"
+        Some(ErrorCode::ProtocolViolation)
     );
-    assert!(net.events("alice").iter().any(|e| matches!(e,
-        PeerEvent::Notice { message } if message.contains("claiming to be bob"))));
+    // Alice never showed anything as coming from bob.
+    assert!(
+        !net.events("alice").iter().any(|e| matches!(e,
+            PeerEvent::ChatRequest { from, .. } if from.as_str() == "bob")),
+        "alice shows a chat request from bob"
+    );
     // The real bob is unaffected.
     net.open_chat("bob", "alice");
 }
@@ -58,17 +158,26 @@ fn garbage_closes_only_that_connection() {
     let alice_addr = net.world.addr(net.host("alice"));
     net.world.script(evil, ScriptCommand::Connect(alice_addr));
     net.run_for(Duration::from_millis(10));
+    // Garbage where the handshake belongs.
     net.world.script(
         evil,
-        ScriptCommand::SendRaw(ConnId(1), vec![0, 0, 0, 3, 0xff, 0xff, 0xff]),
+        ScriptCommand::SendRaw(ConnId(1), vec![0xff, 0xff, 0xff, 0xff, 1, 2, 3]),
     );
     net.run_for(S);
-    assert_eq!(
-        goodbye_code(&mut net, evil),
-        Some(ErrorCode::ProtocolViolation)
+    let events = net.world.take_events(evil);
+    assert!(
+        events.contains(&AnyEvent::Script(ScriptEvent::Closed(ConnId(1)))),
+        "{events:?}"
     );
-    // A message before the handshake is over is a violation too.
-    net.world.script(evil, ScriptCommand::Connect(alice_addr));
+    assert!(net.events("alice").iter().any(|e| matches!(e,
+        PeerEvent::Notice { message } if message.contains("refused a connection"))));
+    // A certified stranger whose first message is not a hello.
+    let r = registry_signing_key();
+    let id = as_peer(&mut net, evil, move |k| {
+        Some(issue(&r, name("mallory"), *k, NOW_S, 3600))
+    });
+    net.world
+        .script(evil, ScriptCommand::ConnectAs(alice_addr, id));
     net.run_for(Duration::from_millis(10));
     let early = Message::Peer(confab_engine::wire::peer::PeerMessage::ChatRequest);
     net.world
@@ -82,12 +191,18 @@ fn garbage_closes_only_that_connection() {
     net.open_chat("alice", "bob");
 }
 
+/// A connection that never says hello is closed by the handshake deadline.
 #[test]
 fn silent_connections_time_out() {
     let mut net = Net::new(202, &["alice"]);
     let quiet = net.world.add_script("quiet");
     let alice_addr = net.world.addr(net.host("alice"));
-    net.world.script(quiet, ScriptCommand::Connect(alice_addr));
+    let r = registry_signing_key();
+    let id = as_peer(&mut net, quiet, move |k| {
+        Some(issue(&r, name("quiet"), *k, NOW_S, 3600))
+    });
+    net.world
+        .script(quiet, ScriptCommand::ConnectAs(alice_addr, id));
     net.run_for(20 * S);
     assert_eq!(goodbye_code(&mut net, quiet), Some(ErrorCode::TimedOut));
 }

@@ -70,7 +70,12 @@ impl Io {
         io
     }
 
-    pub fn with_keys(now: Instant, seed: u64, secure: &SecureConfig, unix_ms_at_start: u64) -> Self {
+    pub fn with_keys(
+        now: Instant,
+        seed: u64,
+        secure: &SecureConfig,
+        unix_ms_at_start: u64,
+    ) -> Self {
         let mut rng = Rng::new(seed);
         let keys = Keyring::new(secure, &mut rng, now, unix_ms_at_start);
         Self {

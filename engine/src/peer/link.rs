@@ -252,8 +252,7 @@ impl Links {
             // registry session brings one, and wanted peers are dialed then.
             return;
         }
-        self.conns
-            .insert(conn, Conn::new(true, Some(name), io.now));
+        self.conns.insert(conn, Conn::new(true, Some(name), io.now));
         io.set_timer(Timer::Handshake(conn), self.times.handshake_timeout);
         io.out.push_back(Output::Connect { conn, addr });
     }

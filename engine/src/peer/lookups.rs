@@ -53,6 +53,9 @@ pub(crate) enum Query {
 
 /// What an answer needs done outside the query.
 #[derive(Debug)]
+// Returned and consumed at once, never stored: boxing would only add an
+// allocation per answer.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Answer {
     /// Nothing more (what was complete is reported).
     Done,

@@ -25,10 +25,7 @@ pub enum LinkViolation {
     /// A hello that is not a peer's, or claims this peer's own name.
     BadHello { role: Role, name: Option<Name> },
     /// A hello claiming another name than the channel's handshake proved.
-    NotProven {
-        claimed: Name,
-        proven: Option<Name>,
-    },
+    NotProven { claimed: Name, proven: Option<Name> },
 }
 
 impl fmt::Display for LinkViolation {

@@ -38,9 +38,9 @@ use std::time::Instant;
 use crate::api::ConnId;
 use crate::bounded::List;
 use crate::peer::config::SessionConfig;
+use crate::peer::event::PeerEvent;
 use crate::peer::io::{Io, Timer};
 use crate::peer::misbehaved::RegistryViolation;
-use crate::peer::event::PeerEvent;
 use crate::peer::records::PeerRecord;
 use crate::secure::{ChannelError, Proven};
 use crate::wire::registry::{

@@ -8,8 +8,8 @@
 use std::time::Instant;
 
 use super::{MAX_WAITING_BYTES, OfflineReason, Registry, RegistryEvent, Timer};
-use crate::secure::{ChannelError, Proven};
 use crate::api::{ConnId, Output};
+use crate::secure::{ChannelError, Proven};
 use crate::wire::{ErrorCode, Message, PROTOCOL_VERSION, Role, WireError};
 
 impl Registry {

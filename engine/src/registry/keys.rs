@@ -94,7 +94,12 @@ impl RegistryKeys {
 
     /// A channel for an accepted connection; its first bytes go out now.
     pub fn accept<E>(&mut self, conn: ConnId, out: &mut VecDeque<Output<E>>) {
-        let channel = Channel::new(Side::Responder, &self.local, Expect::AnyKey, self.entropy.draw());
+        let channel = Channel::new(
+            Side::Responder,
+            &self.local,
+            Expect::AnyKey,
+            self.entropy.draw(),
+        );
         self.channels.insert(conn, channel);
         self.channels.start(conn, out);
     }

@@ -37,7 +37,12 @@ fn registry() -> Fixture {
         secret: StaticSecret::from_bytes([3; 32]),
         payload: HandshakePayload::Peer { certificate: None },
     };
-    let ch = Channel::new(Side::Initiator, &local, Expect::Registry { pin: None }, [4; 32]);
+    let ch = Channel::new(
+        Side::Initiator,
+        &local,
+        Expect::Registry { pin: None },
+        [4; 32],
+    );
     let mut f = Fixture {
         r,
         now,
@@ -47,7 +52,13 @@ fn registry() -> Fixture {
     };
     let mut first = Vec::new();
     f.ch.start(&mut first);
-    f.r.handle_input(now, Input::Received { conn, bytes: &first });
+    f.r.handle_input(
+        now,
+        Input::Received {
+            conn,
+            bytes: &first,
+        },
+    );
     // The registry's first frame and handshake message, then ours.
     drain(&mut f);
     assert!(f.ch.is_secure(), "handshake done");
@@ -93,7 +104,13 @@ fn drain(f: &mut Fixture) -> Drained {
                 };
                 if !got.send.is_empty() {
                     let conn = f.conn;
-                    f.r.handle_input(f.now, Input::Received { conn, bytes: &got.send });
+                    f.r.handle_input(
+                        f.now,
+                        Input::Received {
+                            conn,
+                            bytes: &got.send,
+                        },
+                    );
                 }
                 f.deframer.push(&got.plain);
                 while let Ok(Some(m)) = f.deframer.next_message() {
@@ -116,7 +133,13 @@ fn receive(f: &mut Fixture, plain: &[u8]) {
     let mut bytes = Vec::new();
     f.ch.seal(plain, f.now, &mut bytes).unwrap();
     let conn = f.conn;
-    f.r.handle_input(f.now, Input::Received { conn, bytes: &bytes });
+    f.r.handle_input(
+        f.now,
+        Input::Received {
+            conn,
+            bytes: &bytes,
+        },
+    );
 }
 
 /// Runs the one password job `d` asked for and feeds its answer.

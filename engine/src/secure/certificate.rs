@@ -202,14 +202,20 @@ mod tests {
         let key = StaticSecret::generate(&mut rng).public();
         let cert = issue(&reg, name("bob"), key, 1000, 3600);
         let trusted = reg.public();
-        assert_eq!(check(&cert, &trusted, &key, 1000, Some(&name("bob"))), Ok(name("bob")));
+        assert_eq!(
+            check(&cert, &trusted, &key, 1000, Some(&name("bob"))),
+            Ok(name("bob"))
+        );
         assert_eq!(check(&cert, &trusted, &key, 2000, None), Ok(name("bob")));
         assert!(matches!(
             check(&cert, &trusted, &key, 1000, Some(&name("alice"))),
             Err(CertError::WrongName { .. })
         ));
         let other_key = StaticSecret::generate(&mut rng).public();
-        assert_eq!(check(&cert, &trusted, &other_key, 1000, None), Err(CertError::WrongKey));
+        assert_eq!(
+            check(&cert, &trusted, &other_key, 1000, None),
+            Err(CertError::WrongKey)
+        );
         assert!(matches!(
             check(&cert, &other.public(), &key, 1000, None),
             Err(CertError::OtherRegistry { .. })
@@ -225,11 +231,17 @@ mod tests {
         // A body changed after signing (another name, same signature).
         let mut forged = cert.clone();
         forged.body.name = name("mallory");
-        assert_eq!(check(&forged, &trusted, &key, 1000, None), Err(CertError::BadSignature));
+        assert_eq!(
+            check(&forged, &trusted, &key, 1000, None),
+            Err(CertError::BadSignature)
+        );
         // Signed by another registry but claiming ours.
         let mut resigned = issue(&other, name("bob"), key, 1000, 3600);
         resigned.body.registry = trusted;
-        assert_eq!(check(&resigned, &trusted, &key, 1000, None), Err(CertError::BadSignature));
+        assert_eq!(
+            check(&resigned, &trusted, &key, 1000, None),
+            Err(CertError::BadSignature)
+        );
     }
 
     #[test]

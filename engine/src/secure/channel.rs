@@ -248,7 +248,10 @@ impl fmt::Display for ChannelError {
                 write!(f, "{what} of {len} bytes is over the limit of {max}")
             }
             ChannelError::Handshake(why) => {
-                write!(f, "the encrypted handshake failed ({why}): tampered with or replayed")
+                write!(
+                    f,
+                    "the encrypted handshake failed ({why}): tampered with or replayed"
+                )
             }
             ChannelError::BadPayload(why) => write!(f, "a malformed handshake payload ({why})"),
             ChannelError::NotARegistry => f.write_str("the other side is not a registry"),
@@ -262,7 +265,10 @@ impl fmt::Display for ChannelError {
             ),
             ChannelError::Certificate(e) => e.fmt(f),
             ChannelError::BadRecord(why) => {
-                write!(f, "an encrypted record did not check ({why}): tampered with")
+                write!(
+                    f,
+                    "an encrypted record did not check ({why}): tampered with"
+                )
             }
             ChannelError::HeldTooMuch => f.write_str("too much queued before the handshake ended"),
         }
@@ -426,7 +432,9 @@ impl Channel {
             Stage::Failed(e) => Err(e.clone()),
             Stage::Preamble(_) => {
                 let Some(body) = take(input, FRAME_HEADER_LEN, MAX_PREAMBLE_LEN, "a first frame")
-                    .map_err(|_| ChannelError::NotConfab("its first frame is not a hello".into()))?
+                    .map_err(|_| {
+                    ChannelError::NotConfab("its first frame is not a hello".into())
+                })?
                 else {
                     return Ok(None);
                 };
@@ -435,8 +443,12 @@ impl Channel {
                 Ok(Some(used))
             }
             Stage::Handshake(hs) => {
-                let Some(msg) =
-                    take(input, RECORD_HEADER_LEN, MAX_HANDSHAKE_LEN, "a handshake message")?
+                let Some(msg) = take(
+                    input,
+                    RECORD_HEADER_LEN,
+                    MAX_HANDSHAKE_LEN,
+                    "a handshake message",
+                )?
                 else {
                     return Ok(None);
                 };
@@ -546,7 +558,12 @@ impl Channel {
 
     /// Encrypts stream bytes into records appended to `out`, or holds them
     /// until the handshake ends.
-    pub fn seal(&mut self, plain: &[u8], now: Instant, out: &mut Vec<u8>) -> Result<(), ChannelError> {
+    pub fn seal(
+        &mut self,
+        plain: &[u8],
+        now: Instant,
+        out: &mut Vec<u8>,
+    ) -> Result<(), ChannelError> {
         let t = match &mut self.stage {
             Stage::Failed(e) => return Err(e.clone()),
             Stage::Preamble(_) | Stage::Handshake(_) => {
@@ -578,7 +595,11 @@ impl Channel {
     }
 }
 
-fn build(side: Side, secret: &StaticSecret, entropy: [u8; 32]) -> Result<HandshakeState, snow::Error> {
+fn build(
+    side: Side,
+    secret: &StaticSecret,
+    entropy: [u8; 32],
+) -> Result<HandshakeState, snow::Error> {
     let params = NOISE_PARAMS.parse()?;
     let key = secret.to_bytes();
     let builder = Builder::with_resolver(params, Box::new(SeededResolver::new(entropy)))

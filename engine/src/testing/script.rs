@@ -92,7 +92,7 @@ impl Default for ScriptClient {
             next_conn: 0,
             conns: BTreeMap::new(),
             out: VecDeque::new(),
-            rng: Rng::new(0x5c41_97),
+            rng: Rng::new(0x005c_4197),
             now: None,
             unix_secs: 0,
         }

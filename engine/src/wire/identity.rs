@@ -154,9 +154,8 @@ impl FromStr for Fingerprint {
         let mut out = [0u8; FINGERPRINT_LEN];
         for (i, pair) in digits.chunks(2).enumerate() {
             let hex = std::str::from_utf8(pair).unwrap_or("zz");
-            out[i] = u8::from_str_radix(hex, 16).map_err(|_| {
-                BadFingerprint(format!("{hex:?} in a key fingerprint is not hex"))
-            })?;
+            out[i] = u8::from_str_radix(hex, 16)
+                .map_err(|_| BadFingerprint(format!("{hex:?} in a key fingerprint is not hex")))?;
         }
         Ok(Self(out))
     }

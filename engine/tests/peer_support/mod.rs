@@ -52,6 +52,12 @@ pub fn config(me: &str, registry: SocketAddr, listen: SocketAddr) -> PeerConfig 
     c
 }
 
+/// The registry's signing key, known to tests so they can play a registry
+/// that certifies what it should not (or play one that is not ours).
+pub fn registry_signing_key() -> confab_engine::secure::SigningSecret {
+    confab_engine::secure::SigningSecret::from_bytes([7; 32])
+}
+
 /// The wall clock at the world's start, for every engine (see
 /// `World::add_registry`).
 pub const UNIX_MS_AT_START: u64 = 1_700_000_000_000;
@@ -87,6 +93,10 @@ impl Net {
             RegistryConfig {
                 password_cost: PasswordCost::TESTING,
                 unix_ms_at_start: UNIX_MS_AT_START,
+                secure: confab_engine::secure::SecureConfig {
+                    signing_key: Some(registry_signing_key()),
+                    ..Default::default()
+                },
                 ..RegistryConfig::default()
             },
         );

@@ -126,11 +126,16 @@ fn a_failed_channel_closes_with_its_reason() {
         _ => None,
     });
     assert!(
-        notice.as_deref().is_some_and(|m| m.contains("could not reach bob securely")
-            && m.contains("no certificate")),
+        notice.as_deref().is_some_and(
+            |m| m.contains("could not reach bob securely") && m.contains("no certificate")
+        ),
         "{notice:?}"
     );
-    assert!(io.out.iter().any(|o| matches!(o, Output::Close { conn } if *conn == c)));
+    assert!(
+        io.out
+            .iter()
+            .any(|o| matches!(o, Output::Close { conn } if *conn == c))
+    );
 }
 
 /// An accepted connection with `other`'s hello and `epoch`, verified.

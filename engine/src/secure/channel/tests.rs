@@ -71,7 +71,12 @@ impl Keys {
 fn shake(
     mut a: Channel,
     mut b: Channel,
-) -> (Channel, Channel, Result<Proven, ChannelError>, Result<Proven, ChannelError>) {
+) -> (
+    Channel,
+    Channel,
+    Result<Proven, ChannelError>,
+    Result<Proven, ChannelError>,
+) {
     let t = Instant::now();
     let (mut to_b, mut to_a) = (Vec::new(), Vec::new());
     b.start(&mut to_a);
@@ -116,13 +121,36 @@ fn a_peer_and_its_registry_agree_and_talk() {
     let mut k = Keys::new(1);
     let (peer, _) = k.peer("bob", None);
     let pin = Some(k.registry.public().fingerprint());
-    let a = Channel::new(Side::Initiator, &peer, Expect::Registry { pin }, k.entropy());
-    let b = Channel::new(Side::Responder, &k.registry_local(), Expect::AnyKey, k.entropy());
+    let a = Channel::new(
+        Side::Initiator,
+        &peer,
+        Expect::Registry { pin },
+        k.entropy(),
+    );
+    let b = Channel::new(
+        Side::Responder,
+        &k.registry_local(),
+        Expect::AnyKey,
+        k.entropy(),
+    );
     let (mut a, mut b, pa, pb) = shake(a, b);
-    assert_eq!(pa, Ok(Proven::Registry { signing_key: k.registry.public() }));
-    assert_eq!(pb, Ok(Proven::Key { key: peer.secret.public() }));
+    assert_eq!(
+        pa,
+        Ok(Proven::Registry {
+            signing_key: k.registry.public()
+        })
+    );
+    assert_eq!(
+        pb,
+        Ok(Proven::Key {
+            key: peer.secret.public()
+        })
+    );
     assert!(a.is_secure() && b.is_secure());
-    assert_eq!(pass(&mut a, &mut b, b"password hunter2").unwrap(), b"password hunter2");
+    assert_eq!(
+        pass(&mut a, &mut b, b"password hunter2").unwrap(),
+        b"password hunter2"
+    );
     assert_eq!(pass(&mut b, &mut a, b"welcome").unwrap(), b"welcome");
 }
 
@@ -130,8 +158,18 @@ fn a_peer_and_its_registry_agree_and_talk() {
 fn nothing_readable_crosses_the_wire() {
     let mut k = Keys::new(2);
     let (peer, _) = k.peer("bob", None);
-    let mut a = Channel::new(Side::Initiator, &peer, Expect::Registry { pin: None }, k.entropy());
-    let mut b = Channel::new(Side::Responder, &k.registry_local(), Expect::AnyKey, k.entropy());
+    let mut a = Channel::new(
+        Side::Initiator,
+        &peer,
+        Expect::Registry { pin: None },
+        k.entropy(),
+    );
+    let mut b = Channel::new(
+        Side::Responder,
+        &k.registry_local(),
+        Expect::AnyKey,
+        k.entropy(),
+    );
     let t = Instant::now();
     let mut wire = Vec::new();
     // Queued before the handshake: held, then sent encrypted.
@@ -150,7 +188,10 @@ fn nothing_readable_crosses_the_wire() {
         wire.extend(a.receive(&std::mem::take(&mut to_a), t, NOW).unwrap().send);
     }
     assert_eq!(got, b"secret-text-1234");
-    assert!(!all.windows(6).any(|w| w == b"secret"), "plaintext on the wire");
+    assert!(
+        !all.windows(6).any(|w| w == b"secret"),
+        "plaintext on the wire"
+    );
 }
 
 #[test]
@@ -160,12 +201,32 @@ fn peers_prove_their_certified_names() {
     let trusted = reg.public();
     let (alice, _) = k.peer("alice", Some(&reg));
     let (bob, _) = k.peer("bob", Some(&reg));
-    let expect = Expect::Peer { name: name("bob"), trusted };
+    let expect = Expect::Peer {
+        name: name("bob"),
+        trusted,
+    };
     let a = Channel::new(Side::Initiator, &alice, expect, k.entropy());
-    let b = Channel::new(Side::Responder, &bob, Expect::AnyPeer { trusted }, k.entropy());
+    let b = Channel::new(
+        Side::Responder,
+        &bob,
+        Expect::AnyPeer { trusted },
+        k.entropy(),
+    );
     let (_, _, pa, pb) = shake(a, b);
-    assert_eq!(pa, Ok(Proven::Peer { name: name("bob"), key: bob.secret.public() }));
-    assert_eq!(pb, Ok(Proven::Peer { name: name("alice"), key: alice.secret.public() }));
+    assert_eq!(
+        pa,
+        Ok(Proven::Peer {
+            name: name("bob"),
+            key: bob.secret.public()
+        })
+    );
+    assert_eq!(
+        pb,
+        Ok(Proven::Peer {
+            name: name("alice"),
+            key: alice.secret.public()
+        })
+    );
 }
 
 /// alice dials "bob"; `mallory` answers. What alice's side says.
@@ -173,9 +234,17 @@ fn dial_bob_reach(k: &mut Keys, mallory: &Local) -> Result<Proven, ChannelError>
     let trusted = k.registry.public();
     let reg = k.registry.clone();
     let (alice, _) = k.peer("alice", Some(&reg));
-    let expect = Expect::Peer { name: name("bob"), trusted };
+    let expect = Expect::Peer {
+        name: name("bob"),
+        trusted,
+    };
     let a = Channel::new(Side::Initiator, &alice, expect, k.entropy());
-    let b = Channel::new(Side::Responder, mallory, Expect::AnyPeer { trusted }, k.entropy());
+    let b = Channel::new(
+        Side::Responder,
+        mallory,
+        Expect::AnyPeer { trusted },
+        k.entropy(),
+    );
     shake(a, b).2
 }
 
@@ -214,7 +283,13 @@ fn impostors_are_refused_with_the_reason() {
     // Expired.
     let mut old = bob.clone();
     old.payload = HandshakePayload::Peer {
-        certificate: Some(issue(&reg, name("bob"), bob.secret.public(), NOW - 10 * 3600, 3600)),
+        certificate: Some(issue(
+            &reg,
+            name("bob"),
+            bob.secret.public(),
+            NOW - 10 * 3600,
+            3600,
+        )),
     };
     assert!(matches!(
         dial_bob_reach(&mut k, &old),
@@ -229,13 +304,26 @@ fn a_changed_registry_key_is_refused_naming_both() {
     let mut k = Keys::new(5);
     let (peer, _) = k.peer("bob", None);
     let pinned = Fingerprint([9; 16]);
-    let a = Channel::new(Side::Initiator, &peer, Expect::Registry { pin: Some(pinned) }, k.entropy());
-    let b = Channel::new(Side::Responder, &k.registry_local(), Expect::AnyKey, k.entropy());
+    let a = Channel::new(
+        Side::Initiator,
+        &peer,
+        Expect::Registry { pin: Some(pinned) },
+        k.entropy(),
+    );
+    let b = Channel::new(
+        Side::Responder,
+        &k.registry_local(),
+        Expect::AnyKey,
+        k.entropy(),
+    );
     let (_, _, pa, _) = shake(a, b);
     let got = k.registry.public().fingerprint();
     assert_eq!(pa, Err(ChannelError::RegistryKeyChanged { pinned, got }));
     let text = pa.unwrap_err().to_string();
-    assert!(text.contains(&pinned.to_string()) && text.contains(&got.to_string()), "{text}");
+    assert!(
+        text.contains(&pinned.to_string()) && text.contains(&got.to_string()),
+        "{text}"
+    );
 }
 
 #[test]
@@ -246,7 +334,12 @@ fn a_peer_posing_as_the_registry_is_refused() {
     let (fake, _) = k.peer("registry", Some(&reg));
     let mut fake = fake;
     fake.role = Role::Registry;
-    let a = Channel::new(Side::Initiator, &peer, Expect::Registry { pin: None }, k.entropy());
+    let a = Channel::new(
+        Side::Initiator,
+        &peer,
+        Expect::Registry { pin: None },
+        k.entropy(),
+    );
     let b = Channel::new(Side::Responder, &fake, Expect::AnyKey, k.entropy());
     assert_eq!(shake(a, b).2, Err(ChannelError::NotARegistry));
 }
@@ -256,8 +349,18 @@ fn a_replayed_handshake_does_not_complete() {
     let mut k = Keys::new(7);
     let (peer, _) = k.peer("bob", None);
     let t = Instant::now();
-    let mut a = Channel::new(Side::Initiator, &peer, Expect::Registry { pin: None }, k.entropy());
-    let mut b = Channel::new(Side::Responder, &k.registry_local(), Expect::AnyKey, k.entropy());
+    let mut a = Channel::new(
+        Side::Initiator,
+        &peer,
+        Expect::Registry { pin: None },
+        k.entropy(),
+    );
+    let mut b = Channel::new(
+        Side::Responder,
+        &k.registry_local(),
+        Expect::AnyKey,
+        k.entropy(),
+    );
     // Record everything the initiator sends in a real session.
     let (mut to_b, mut to_a, mut recorded) = (Vec::new(), Vec::new(), Vec::new());
     b.start(&mut to_a);
@@ -272,7 +375,12 @@ fn a_replayed_handshake_does_not_complete() {
     a.seal(b"login bob", t, &mut wire).unwrap();
     recorded.extend_from_slice(&wire);
     // Replayed to a fresh registry connection: it never delivers a byte.
-    let mut fresh = Channel::new(Side::Responder, &k.registry_local(), Expect::AnyKey, k.entropy());
+    let mut fresh = Channel::new(
+        Side::Responder,
+        &k.registry_local(),
+        Expect::AnyKey,
+        k.entropy(),
+    );
     let r = fresh.receive(&recorded, t, NOW);
     assert!(matches!(r, Err(ChannelError::Handshake(_))), "{r:?}");
 }
@@ -281,15 +389,28 @@ fn a_replayed_handshake_does_not_complete() {
 fn a_tampered_record_ends_the_channel() {
     let mut k = Keys::new(8);
     let (peer, _) = k.peer("bob", None);
-    let a = Channel::new(Side::Initiator, &peer, Expect::Registry { pin: None }, k.entropy());
-    let b = Channel::new(Side::Responder, &k.registry_local(), Expect::AnyKey, k.entropy());
+    let a = Channel::new(
+        Side::Initiator,
+        &peer,
+        Expect::Registry { pin: None },
+        k.entropy(),
+    );
+    let b = Channel::new(
+        Side::Responder,
+        &k.registry_local(),
+        Expect::AnyKey,
+        k.entropy(),
+    );
     let (mut a, mut b, _, _) = shake(a, b);
     let t = Instant::now();
     let mut wire = Vec::new();
     a.seal(b"pay bob 10", t, &mut wire).unwrap();
     let last = wire.len() - 1;
     wire[last] ^= 1;
-    assert!(matches!(b.receive(&wire, t, NOW), Err(ChannelError::BadRecord(_))));
+    assert!(matches!(
+        b.receive(&wire, t, NOW),
+        Err(ChannelError::BadRecord(_))
+    ));
     // Sticky: even a good record is refused now.
     let mut good = Vec::new();
     a.seal(b"x", t, &mut good).unwrap();
@@ -300,34 +421,72 @@ fn a_tampered_record_ends_the_channel() {
 fn hostile_first_bytes_are_refused_early() {
     let mut k = Keys::new(9);
     let t = Instant::now();
-    let new = |k: &mut Keys| Channel::new(Side::Responder, &k.registry_local(), Expect::AnyKey, k.entropy());
+    let new = |k: &mut Keys| {
+        Channel::new(
+            Side::Responder,
+            &k.registry_local(),
+            Expect::AnyKey,
+            k.entropy(),
+        )
+    };
     // An HTTP request: its "length" is huge, refused before allocation.
     let mut c = new(&mut k);
-    assert!(matches!(c.receive(b"GET / HTTP/1.1\r\n", t, NOW), Err(ChannelError::NotConfab(_))));
+    assert!(matches!(
+        c.receive(b"GET / HTTP/1.1\r\n", t, NOW),
+        Err(ChannelError::NotConfab(_))
+    ));
     // A hello of protocol 1 (today's plaintext confab).
     let mut c = new(&mut k);
-    let old = encode(&Message::Hello(Hello { version: 1, role: Role::Peer, name: None }));
+    let old = encode(&Message::Hello(Hello {
+        version: 1,
+        role: Role::Peer,
+        name: None,
+    }));
     let e = c.receive(&old, t, NOW).unwrap_err();
     assert_eq!(e, ChannelError::VersionMismatch { theirs: 1 });
     assert!(e.before_keys());
     // A good hello, then a handshake message claiming 60 KB.
     let mut c = new(&mut k);
-    let mut bytes = encode(&Message::Hello(Hello { version: PROTOCOL_VERSION, role: Role::Peer, name: None }));
+    let mut bytes = encode(&Message::Hello(Hello {
+        version: PROTOCOL_VERSION,
+        role: Role::Peer,
+        name: None,
+    }));
     bytes.extend_from_slice(&[0xf0, 0x00]);
-    assert!(matches!(c.receive(&bytes, t, NOW), Err(ChannelError::TooLong { .. })));
+    assert!(matches!(
+        c.receive(&bytes, t, NOW),
+        Err(ChannelError::TooLong { .. })
+    ));
     // Garbage where the handshake belongs.
     let mut c = new(&mut k);
-    let mut bytes = encode(&Message::Hello(Hello { version: PROTOCOL_VERSION, role: Role::Peer, name: None }));
+    let mut bytes = encode(&Message::Hello(Hello {
+        version: PROTOCOL_VERSION,
+        role: Role::Peer,
+        name: None,
+    }));
     bytes.extend_from_slice(&[0, 5, 1, 2, 3, 4, 5]);
-    assert!(matches!(c.receive(&bytes, t, NOW), Err(ChannelError::Handshake(_))));
+    assert!(matches!(
+        c.receive(&bytes, t, NOW),
+        Err(ChannelError::Handshake(_))
+    ));
 }
 
 #[test]
 fn bytes_split_anywhere_and_big_writes_arrive_whole() {
     let mut k = Keys::new(10);
     let (peer, _) = k.peer("bob", None);
-    let a = Channel::new(Side::Initiator, &peer, Expect::Registry { pin: None }, k.entropy());
-    let b = Channel::new(Side::Responder, &k.registry_local(), Expect::AnyKey, k.entropy());
+    let a = Channel::new(
+        Side::Initiator,
+        &peer,
+        Expect::Registry { pin: None },
+        k.entropy(),
+    );
+    let b = Channel::new(
+        Side::Responder,
+        &k.registry_local(),
+        Expect::AnyKey,
+        k.entropy(),
+    );
     let (mut a, mut b, _, _) = shake(a, b);
     let t = Instant::now();
     let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
@@ -344,10 +503,23 @@ fn bytes_split_anywhere_and_big_writes_arrive_whole() {
 fn senders_rekey_and_receivers_follow() {
     let mut k = Keys::new(11);
     let (peer, _) = k.peer("bob", None);
-    let policy = RekeyPolicy { after_records: 3, after: Duration::from_secs(60) };
-    let a = Channel::new(Side::Initiator, &peer, Expect::Registry { pin: None }, k.entropy())
-        .with_rekey(policy);
-    let b = Channel::new(Side::Responder, &k.registry_local(), Expect::AnyKey, k.entropy());
+    let policy = RekeyPolicy {
+        after_records: 3,
+        after: Duration::from_secs(60),
+    };
+    let a = Channel::new(
+        Side::Initiator,
+        &peer,
+        Expect::Registry { pin: None },
+        k.entropy(),
+    )
+    .with_rekey(policy);
+    let b = Channel::new(
+        Side::Responder,
+        &k.registry_local(),
+        Expect::AnyKey,
+        k.entropy(),
+    );
     let (mut a, mut b, _, _) = shake(a, b);
     let t = Instant::now();
     for i in 0..10u8 {
@@ -374,7 +546,12 @@ fn the_same_entropy_makes_the_same_bytes() {
     let run = || {
         let mut k = Keys::new(12);
         let (peer, _) = k.peer("bob", None);
-        let mut a = Channel::new(Side::Initiator, &peer, Expect::Registry { pin: None }, k.entropy());
+        let mut a = Channel::new(
+            Side::Initiator,
+            &peer,
+            Expect::Registry { pin: None },
+            k.entropy(),
+        );
         let mut out = Vec::new();
         a.start(&mut out);
         out
