@@ -50,6 +50,7 @@ pub mod group;
 pub mod history;
 pub(crate) mod io;
 mod keyring;
+mod known_keys;
 pub mod link;
 mod lookups;
 pub mod misbehaved;
@@ -74,6 +75,7 @@ use self::friends::Friends;
 use self::group::Groups;
 use self::history::History;
 use self::io::{Io, Timer};
+use self::known_keys::KnownKeys;
 use self::link::Links;
 use self::lookups::{Answer, Query};
 use self::presence::Presence;
@@ -107,6 +109,7 @@ pub struct Peer {
     transfers: Transfers,
     profile: Option<Profile>,
     presence: Presence,
+    known_keys: KnownKeys,
     stopped: bool,
 }
 
@@ -139,6 +142,7 @@ impl Peer {
             transfers: Transfers::new(transfer),
             profile: None,
             presence: Presence::default(),
+            known_keys: KnownKeys::default(),
             stopped: false,
             config,
         };
@@ -153,6 +157,7 @@ impl Peer {
             };
             peer.streams.restore(&r);
             peer.history.restore(&r);
+            peer.known_keys.restore(&r);
             match r {
                 PeerRecord::Profile(p) => peer.profile = Some(p),
                 PeerRecord::Logins(s) => peer.reg.restore_stamp(s),

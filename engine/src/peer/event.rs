@@ -115,6 +115,16 @@ pub enum PeerEvent {
     RegistryLost { reason: String },
     /// The registry connection is back and the session restored.
     RegistryBack,
+    /// `key_changed`: `name` proved another key than the one it proved
+    /// the last time this peer talked to it. Its registry certified the
+    /// new key, so either `name` reinstalled (or moved to another machine),
+    /// or the registry certified a key that is not `name`'s: compare
+    /// fingerprints with `name` out of band.
+    KeyChanged {
+        name: Name,
+        old: String,
+        new: String,
+    },
     /// `registry_key`: the registry at `registry` proved the signing key
     /// with this fingerprint, and no key was pinned for it: from now on
     /// this key is trusted (the driver keeps it, so that a later change is

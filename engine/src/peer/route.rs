@@ -21,6 +21,7 @@ use crate::peer::lookups::Query;
 use crate::peer::questions::Question;
 use crate::peer::streams::Received;
 use crate::peer::transfers::{Machine, TransferOut};
+use crate::secure::Proven;
 use crate::wire::peer::{Conv, Payload, PeerMessage};
 use crate::wire::registry::RequestBody;
 use crate::wire::{GroupName, Name};
@@ -85,6 +86,9 @@ impl Peer {
             if registry {
                 self.reg.on_proven(&mut self.io, proven);
             } else {
+                if let Proven::Peer { name, key } = &proven {
+                    self.known_keys.seen(&mut self.io, name, *key);
+                }
                 self.links.on_proven(conn, proven);
             }
         }

@@ -2,6 +2,7 @@
 //! `crate::peer::records` for what they are for. Plain values: this file
 //! imports nothing from the roles.
 
+use crate::wire::identity::PublicKey;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::Target;
@@ -84,6 +85,9 @@ pub enum PeerRecord {
     /// The stamp of this peer's last log-in (see
     /// [`crate::wire::registry::LoginStamp`]).
     Logins(LoginStamp),
+    /// The key `name` proved the last time this peer talked to it (to warn
+    /// when it changes). Appended after issue 17; older stores have none.
+    PeerKey { name: Name, key: PublicKey },
 }
 
 impl PeerRecord {
@@ -100,6 +104,7 @@ impl PeerRecord {
             PeerRecord::Delivered { from, conv, .. } => format!("seq/in/{from}/{conv}"),
             PeerRecord::GroupSeq { group, .. } => format!("seq/group/{group}"),
             PeerRecord::History { with, n, .. } => return history_key(with, *n),
+            PeerRecord::PeerKey { name, .. } => format!("key/{name}"),
         })
     }
 }
