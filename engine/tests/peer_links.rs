@@ -276,3 +276,25 @@ fn quit_says_goodbye_and_stops() {
         |e| matches!(e, PeerEvent::Presence { name, online: false } if name.as_str() == "ann"),
     );
 }
+
+/// bob reinstalls (same name and password, a new key): alice, who talked to
+/// him before, is told his key changed, with both fingerprints, when she
+/// reaches him again (the user decides what the change means).
+#[test]
+fn a_changed_key_of_a_known_peer_is_reported() {
+    let mut net = Net::new(203, &["alice", "bob"]);
+    net.open_chat("alice", "bob");
+    net.msg("alice", "bob", "before");
+    net.wait_for("bob", 5 * S, |e| matches!(e, PeerEvent::Message { .. }));
+    let old = net.peer("bob").public_key().fingerprint().to_string();
+    // The new installation logs in as bob; the old one is replaced.
+    net.add_peer("bob");
+    let new = net.peer("bob").public_key().fingerprint().to_string();
+    assert_ne!(old, new);
+    net.run_for(2 * S);
+    // Whatever the new installation knows of the chat, alice reaches it.
+    net.ok("alice", PeerCommand::Chat(name("bob")));
+    net.wait_for("alice", 20 * S, |e| matches!(e,
+        PeerEvent::KeyChanged { name, old: o, new: n }
+            if name.as_str() == "bob" && *o == old && *n == new));
+}
