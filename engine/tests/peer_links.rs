@@ -294,7 +294,9 @@ fn a_changed_key_of_a_known_peer_is_reported() {
     net.run_for(2 * S);
     // Whatever the new installation knows of the chat, alice reaches it.
     net.ok("alice", PeerCommand::Chat(name("bob")));
-    net.wait_for("alice", 20 * S, |e| matches!(e,
+    net.wait_for("alice", 20 * S, |e| {
+        matches!(e,
         PeerEvent::KeyChanged { name, old: o, new: n }
-            if name.as_str() == "bob" && *o == old && *n == new));
+            if name.as_str() == "bob" && *o == old && *n == new)
+    });
 }

@@ -39,6 +39,9 @@ pub enum ScriptCommand {
     Connect(SocketAddr),
     /// Open a connection to `addr` proving and expecting what is given.
     ConnectAs(SocketAddr, Box<ScriptIdentity>),
+    /// Open a connection to `addr` with no channel at all: plaintext
+    /// frames both ways, as confab before protocol 2 spoke.
+    ConnectPlain(SocketAddr),
     /// Send a message on `conn`, through its channel.
     Send(ConnId, Message),
     /// Send stream bytes on `conn`, through its channel.
@@ -70,7 +73,8 @@ pub enum ScriptEvent {
 
 #[derive(Debug)]
 struct Conn {
-    channel: Channel,
+    /// `None`: a plaintext connection ([`ScriptCommand::ConnectPlain`]).
+    channel: Option<Channel>,
     deframer: Deframer,
 }
 
@@ -130,7 +134,7 @@ impl ScriptClient {
         self.conns.insert(
             conn,
             Conn {
-                channel,
+                channel: Some(channel),
                 deframer: Deframer::new(),
             },
         );
@@ -146,8 +150,11 @@ impl ScriptClient {
         let (Some(now), Some(c)) = (self.now, self.conns.get_mut(&conn)) else {
             return;
         };
+        let Some(channel) = &mut c.channel else {
+            return self.push_send(conn, plain.to_vec());
+        };
         let mut bytes = Vec::new();
-        if c.channel.seal(plain, now, &mut bytes).is_ok() {
+        if channel.seal(plain, now, &mut bytes).is_ok() {
             self.push_send(conn, bytes);
         }
     }
@@ -161,12 +168,18 @@ impl ScriptClient {
         let Some(c) = self.conns.get_mut(&conn) else {
             return;
         };
-        let got = match c.channel.receive(bytes, now, unix) {
-            Ok(got) => got,
-            Err(e) => {
-                let why = e.to_string();
-                return self.event(ScriptEvent::ChannelFailed(conn, why));
-            }
+        let got = match &mut c.channel {
+            None => crate::secure::channel::Received {
+                plain: bytes.to_vec(),
+                ..Default::default()
+            },
+            Some(channel) => match channel.receive(bytes, now, unix) {
+                Ok(got) => got,
+                Err(e) => {
+                    let why = e.to_string();
+                    return self.event(ScriptEvent::ChannelFailed(conn, why));
+                }
+            },
         };
         c.deframer.push(&got.plain);
         let mut events = Vec::new();
@@ -203,9 +216,13 @@ impl Engine for ScriptClient {
         let mut id = self.anonymous();
         id.expect = Expect::AnyKey;
         self.open(conn, Side::Responder, &id);
-        if let Some(c) = self.conns.get_mut(&conn) {
+        if let Some(Conn {
+            channel: Some(channel),
+            ..
+        }) = self.conns.get_mut(&conn)
+        {
             let mut bytes = Vec::new();
-            c.channel.start(&mut bytes);
+            channel.start(&mut bytes);
             self.push_send(conn, bytes);
         }
         self.event(ScriptEvent::Connected(conn));
@@ -216,9 +233,13 @@ impl Engine for ScriptClient {
         self.now = Some(now);
         match input {
             Input::Connected { conn } => {
-                if let Some(c) = self.conns.get_mut(&conn) {
+                if let Some(Conn {
+                    channel: Some(channel),
+                    ..
+                }) = self.conns.get_mut(&conn)
+                {
                     let mut bytes = Vec::new();
-                    c.channel.start(&mut bytes);
+                    channel.start(&mut bytes);
                     self.push_send(conn, bytes);
                 }
                 self.event(ScriptEvent::Connected(conn));
@@ -246,6 +267,16 @@ impl Engine for ScriptClient {
                 self.next_conn += 1;
                 let conn = ConnId(self.next_conn);
                 self.open(conn, Side::Initiator, &id);
+                self.out.push_back(Output::Connect { conn, addr });
+            }
+            ScriptCommand::ConnectPlain(addr) => {
+                self.next_conn += 1;
+                let conn = ConnId(self.next_conn);
+                let plain = Conn {
+                    channel: None,
+                    deframer: Deframer::new(),
+                };
+                self.conns.insert(conn, plain);
                 self.out.push_back(Output::Connect { conn, addr });
             }
             ScriptCommand::Send(conn, msg) => self.seal(conn, &encode(&msg)),

@@ -678,3 +678,37 @@ fn a_crowd_of_logins_is_refused_as_busy_beyond_the_password_job_cap() {
     // Once the checks are done, logging in works again.
     assert_eq!(owner.login(&mut s, "alice", "pw").unwrap(), ReplyBody::Done);
 }
+
+/// confab before protocol 2 spoke plaintext: such a client gets the
+/// registry's hello (which it reads as "another version") and a plaintext
+/// goodbye saying why, then the connection closes.
+#[test]
+fn a_plaintext_client_of_the_old_protocol_is_told_why() {
+    let mut s = setup(11);
+    let host = s.world.add_script("old");
+    let addr = s.world.addr(s.registry);
+    s.world.script(host, ScriptCommand::ConnectPlain(addr));
+    s.world.run_for(Duration::from_millis(10));
+    let hello = Hello {
+        version: 1,
+        role: Role::Peer,
+        name: None,
+    };
+    s.world
+        .script(host, ScriptCommand::Send(ConnId(1), Message::Hello(hello)));
+    s.world.run_for(Duration::from_millis(100));
+    let events = s.world.take_events(host);
+    assert!(events.iter().any(|e| matches!(e,
+        AnyEvent::Script(ScriptEvent::Message(_, Message::Hello(h))) if h.version == PROTOCOL_VERSION)));
+    let bye = events.iter().find_map(|e| match e {
+        AnyEvent::Script(ScriptEvent::Message(_, Message::Goodbye(g))) => Some(g.clone()),
+        _ => None,
+    });
+    assert!(
+        bye.as_ref()
+            .is_some_and(|g| g.code == ErrorCode::VersionMismatch
+                && g.reason.as_str().contains("protocol 1")),
+        "{events:?}"
+    );
+    assert!(events.contains(&AnyEvent::Script(ScriptEvent::Closed(ConnId(1)))));
+}
