@@ -14,8 +14,8 @@
 //! an older or newer confab on the other end reads it and says which
 //! versions differ, instead of failing on garbage; a mismatch is answered
 //! with a plaintext [`Goodbye`] saying so (nothing secret exists yet).
-//! A record's plaintext is one byte of kind and then up to
-//! [`MAX_RECORD_DATA`] bytes of the stream above: the frames of
+//! A record's plaintext is up to [`MAX_RECORD_DATA`] bytes of the stream
+//! above, then one byte of kind (data, or rekey with no data): the frames of
 //! [`crate::wire::frame`], cut wherever a record fills, so a frame of any
 //! size crosses in as many records as it needs.
 //!
@@ -397,16 +397,19 @@ impl Channel {
         if let Stage::Failed(e) = &self.stage {
             return Err(e.clone());
         }
-        self.inbuf.extend_from_slice(bytes);
-        let mut at = 0;
-        let result = loop {
-            match self.step(at, now, unix_now, &mut got) {
-                Ok(Some(used)) => at += used,
-                Ok(None) => break Ok(()),
-                Err(e) => break Err(e),
-            }
+        // Whole items are read straight from `bytes`; only an item cut by
+        // the end of this read is copied, to wait for the rest.
+        let result = if self.inbuf.is_empty() {
+            self.consume(bytes, now, unix_now, &mut got)
+                .map(|used| self.inbuf.extend_from_slice(&bytes[used..]))
+        } else {
+            let mut buf = std::mem::take(&mut self.inbuf);
+            buf.extend_from_slice(bytes);
+            self.consume(&buf, now, unix_now, &mut got).map(|used| {
+                buf.drain(..used);
+                self.inbuf = buf;
+            })
         };
-        self.inbuf.drain(..at);
         match result {
             Ok(()) => Ok(got),
             Err(e) => {
@@ -418,16 +421,32 @@ impl Channel {
         }
     }
 
-    /// Consumes one frame, handshake message or record from `inbuf[at..]`
-    /// if it is all there: `Some(bytes used)`, or `None` to wait for more.
+    /// Consumes every whole item at the front of `input`; returns how many
+    /// bytes that was.
+    fn consume(
+        &mut self,
+        input: &[u8],
+        now: Instant,
+        unix_now: u64,
+        got: &mut Received,
+    ) -> Result<usize, ChannelError> {
+        let mut at = 0;
+        while let Some(used) = self.step(&input[at..], now, unix_now, got)? {
+            at += used;
+        }
+        Ok(at)
+    }
+
+    /// Consumes one frame, handshake message or record from the front of
+    /// `input` if it is all there: `Some(bytes used)`, or `None` to wait
+    /// for more.
     fn step(
         &mut self,
-        at: usize,
+        input: &[u8],
         now: Instant,
         unix_now: u64,
         got: &mut Received,
     ) -> Result<Option<usize>, ChannelError> {
-        let input = &self.inbuf[at..];
         match &mut self.stage {
             Stage::Failed(e) => Err(e.clone()),
             Stage::Preamble(_) => {
@@ -467,14 +486,18 @@ impl Channel {
                     return Ok(None);
                 };
                 let used = RECORD_HEADER_LEN + record.len();
-                self.scratch.resize(record.len(), 0);
+                // Decrypted in place at the end of what is delivered; the
+                // kind is the last byte, so dropping it is a truncate.
+                let start = got.plain.len();
+                got.plain.resize(start + record.len(), 0);
                 let n = t
-                    .read_message(record, &mut self.scratch)
+                    .read_message(record, &mut got.plain[start..])
                     .map_err(|e| ChannelError::BadRecord(e.to_string()))?;
-                match self.scratch[..n].split_first() {
-                    Some((&KIND_DATA, data)) => got.plain.extend_from_slice(data),
-                    Some((&KIND_REKEY, [])) => t.rekey_incoming(),
-                    Some((kind, _)) => {
+                got.plain.truncate(start + n);
+                match got.plain.pop() {
+                    Some(KIND_DATA) => {}
+                    Some(KIND_REKEY) if n == 1 => t.rekey_incoming(),
+                    Some(kind) => {
                         return Err(ChannelError::BadRecord(format!("record kind {kind}")));
                     }
                     None => return Err(ChannelError::BadRecord("an empty record".into())),
@@ -652,8 +675,8 @@ fn write_record(
     out: &mut Vec<u8>,
 ) -> Result<(), ChannelError> {
     scratch.clear();
-    scratch.push(kind);
     scratch.extend_from_slice(data);
+    scratch.push(kind);
     let len = scratch.len() + TAG_LEN;
     let start = out.len();
     out.extend_from_slice(&(len as u16).to_be_bytes());
