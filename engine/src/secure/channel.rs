@@ -59,9 +59,11 @@ use crate::secure::resolver::SeededResolver;
 use crate::wire::identity::{Fingerprint, HandshakePayload, KEY_LEN, PublicKey};
 use crate::wire::{Goodbye, Hello, Message, Name, PROTOCOL_VERSION, Role, decode, encode};
 
-/// The Noise protocol every confab connection runs (see BENCHMARKS.md for
-/// why this cipher and hash).
-pub const NOISE_PARAMS: &str = "Noise_XX_25519_ChaChaPoly_BLAKE2s";
+/// The Noise protocol every confab connection runs. AES-GCM and SHA-256 from
+/// ring: on this project's machines (AES-NI, carry-less multiply) 6x the
+/// pure-Rust ciphers on a transfer's 64 KiB records and 15x on a chat
+/// message's (BENCHMARKS.md, "Noise: resolvers and ciphers").
+pub const NOISE_PARAMS: &str = "Noise_XX_25519_AESGCM_SHA256";
 
 /// Mixed into every handshake, so a handshake of another protocol or
 /// version never completes with ours.
