@@ -11,7 +11,8 @@
 //! - `wire/decode_chat_data`: `wire::decode` of one chat `Data` frame body.
 //! - `wire/deframe_chat_data`: `Deframer::push` + `next_message` of one frame.
 //! - `registry/heartbeat`: a registry handling one heartbeat of a logged-in
-//!   session, reply included.
+//!   session, reply included, through its encrypted channel (the peer's
+//!   sealing of the heartbeat included).
 //!
 //! After the criterion runs it prints one JSON line with the figures.
 
@@ -24,6 +25,8 @@ use confab_engine::bounded::Text;
 use confab_engine::password::PasswordCost;
 use confab_engine::peer::{PeerCommand, PeerConfig, PeerEvent, RequestId, Target};
 use confab_engine::registry::RegistryConfig;
+use confab_engine::secure::{Channel, Expect, Local, Side, StaticSecret};
+use confab_engine::wire::identity::HandshakePayload;
 use confab_engine::wire::peer::{Conv, Payload, PeerMessage};
 use confab_engine::wire::registry::{Password, Request, RequestBody};
 use confab_engine::wire::{Deframer, Hello, Message, Name, PROTOCOL_VERSION, Role, decode, encode};
@@ -131,6 +134,8 @@ impl Net {
         let registry = Registry::new(
             RegistryConfig {
                 password_cost: PasswordCost::TESTING,
+                // The peers' clock: certificates it issues must be valid for them.
+                unix_ms_at_start: 1_700_000_000_000,
                 ..RegistryConfig::default()
             },
             Vec::new(),
@@ -323,8 +328,9 @@ fn chat_frame() -> Vec<u8> {
     }))
 }
 
-/// A registry with one logged-in session on the returned connection.
-fn registry_with_session() -> (Registry, Instant, ConnId) {
+/// A registry with one logged-in session on the returned connection, and
+/// the peer's end of that connection's encrypted channel.
+fn registry_with_session() -> (Registry, Instant, ConnId, Channel) {
     let now = Instant::now();
     let mut r = Registry::new(
         RegistryConfig {
@@ -336,16 +342,47 @@ fn registry_with_session() -> (Registry, Instant, ConnId) {
         1,
     );
     let conn = r.accept(now, "10.0.0.2:40000".parse().unwrap());
+    let local = Local {
+        role: Role::Peer,
+        secret: StaticSecret::from_bytes([3; 32]),
+        payload: HandshakePayload::Peer { certificate: None },
+    };
+    let mut ch = Channel::new(
+        Side::Initiator,
+        &local,
+        Expect::Registry { pin: None },
+        [4; 32],
+    );
+    // The handshake: our first bytes, then back and forth until it is done.
+    let mut to_registry = Vec::new();
+    ch.start(&mut to_registry);
+    while !to_registry.is_empty() {
+        let bytes = std::mem::take(&mut to_registry);
+        r.handle_input(
+            now,
+            Input::Received {
+                conn,
+                bytes: &bytes,
+            },
+        );
+        while let Some(o) = r.poll_output() {
+            if let Output::Send { bytes, .. } = o {
+                to_registry.extend(ch.receive(&bytes, now, 0).unwrap().send);
+            }
+        }
+    }
+    assert!(ch.is_secure(), "handshake done");
     let hello = encode(&Message::Hello(Hello {
         version: PROTOCOL_VERSION,
         role: Role::Peer,
         name: None,
     }));
+    let sealed = seal(&mut ch, &hello, now);
     r.handle_input(
         now,
         Input::Received {
             conn,
-            bytes: &hello,
+            bytes: &sealed,
         },
     );
     let pw = || Password(Text::new("pw").unwrap());
@@ -366,11 +403,12 @@ fn registry_with_session() -> (Registry, Instant, ConnId) {
             id: id as u32,
             body,
         }));
+        let sealed = seal(&mut ch, &bytes, now);
         r.handle_input(
             now,
             Input::Received {
                 conn,
-                bytes: &bytes,
+                bytes: &sealed,
             },
         );
         while let Some(o) = r.poll_output() {
@@ -387,7 +425,14 @@ fn registry_with_session() -> (Registry, Instant, ConnId) {
         while r.poll_output().is_some() {}
     }
     assert_eq!(r.directory().len(), 1, "alice is online");
-    (r, now, conn)
+    (r, now, conn, ch)
+}
+
+/// `plain` sealed by the peer's end of the channel.
+fn seal(ch: &mut Channel, plain: &[u8], now: Instant) -> Vec<u8> {
+    let mut out = Vec::new();
+    ch.seal(plain, now, &mut out).unwrap();
+    out
 }
 
 fn benches(c: &mut Criterion) {
@@ -420,18 +465,21 @@ fn benches(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("registry");
     g.throughput(Throughput::Elements(1));
-    let (mut r, now, conn) = registry_with_session();
+    let (mut r, now, conn, mut ch) = registry_with_session();
     let heartbeat = encode(&Message::Request(Request {
         id: 7,
         body: RequestBody::Heartbeat,
     }));
+    // Each heartbeat is sealed anew (a record is never valid twice); the
+    // peer's sealing is part of what is measured.
     g.bench_function("heartbeat", |b| {
         b.iter(|| {
+            let sealed = seal(&mut ch, &heartbeat, now);
             r.handle_input(
                 now,
                 Input::Received {
                     conn,
-                    bytes: black_box(&heartbeat),
+                    bytes: black_box(&sealed),
                 },
             );
             let mut n = 0;
@@ -469,18 +517,19 @@ fn summary() {
         200_000,
     )
     .as_nanos();
-    let (mut r, now, conn) = registry_with_session();
+    let (mut r, now, conn, mut ch) = registry_with_session();
     let heartbeat = encode(&Message::Request(Request {
         id: 7,
         body: RequestBody::Heartbeat,
     }));
     let heartbeat_ns = time(
         &mut || {
+            let sealed = seal(&mut ch, &heartbeat, now);
             r.handle_input(
                 now,
                 Input::Received {
                     conn,
-                    bytes: &heartbeat,
+                    bytes: &sealed,
                 },
             );
             while let Some(o) = r.poll_output() {
