@@ -9,8 +9,9 @@
 //!   log-ins do not take minutes of argon2; the log-in rate at the *default*
 //!   cost is measured separately, against a second registry, at the end.
 //! - The load generator is one mio event loop in this process speaking the
-//!   registry protocol with `confab_engine::wire`: hello, register, log in,
-//!   then a heartbeat every 10 s per peer. It ramps up in batches, keeps at
+//!   registry protocol with `confab_engine::wire` inside the encrypted
+//!   channel a real peer runs (`registry/link.rs`): handshake, hello,
+//!   register, log in, then a heartbeat every 10 s per peer. It ramps up in batches, keeps at
 //!   most `max_password_jobs` (16) password checks in flight (more would be
 //!   refused as `Busy`), and binds each socket to one of 127.0.0.2..127.0.0.N
 //!   before connecting, so no source address runs out of ephemeral ports.
@@ -40,6 +41,8 @@ const MAX_UNACCEPTED: usize = 128;
 /// look-up connection, the listener...).
 const FD_RESERVE: u64 = 200;
 
+#[path = "registry/link.rs"]
+mod link;
 #[path = "registry/prober.rs"]
 mod prober;
 #[path = "registry/process.rs"]

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use confab_engine::password::PasswordCost;
 use confab_engine::wire::Name;
+use confab_engine::wire::identity::Fingerprint;
 
 /// confab: chat and share files with the people on your local network.
 ///
@@ -34,8 +35,10 @@ pub struct RegistryArgs {
     /// Address to listen on. Use 127.0.0.1:PORT to accept only this machine.
     #[arg(long, value_name = "ADDR", default_value_t = SocketAddr::from(([0, 0, 0, 0], crate::paths::DEFAULT_PORT)))]
     pub listen: SocketAddr,
-    /// Folder for the accounts database [default: the platform's data folder,
-    /// e.g. ~/.local/share/confab/registry].
+    /// Folder for the accounts database and the registry's keys
+    /// (`registry.key`, made on first start, mode 600: peers trust this
+    /// registry by its key, so keep the file and back it up) [default: the
+    /// platform's data folder, e.g. ~/.local/share/confab/registry].
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
     /// FOR BENCHMARKS AND TESTS ONLY. The argon2id cost given to accounts
@@ -77,7 +80,8 @@ pub const PEER_EXIT_STATUS: &str = "\
 Exit status:
   0    a normal stop: /quit, end of input, Ctrl-C or SIGTERM
   1    an error, explained on standard error: a refused log-in (wrong
-       password, name taken), no registry at --registry, a folder that cannot
+       password, name taken), no registry at --registry, a registry whose
+       key is not the one this peer trusts, a folder or key file that cannot
        be used, or this name logged in from somewhere else
   2    a mistake on the command line (unknown flag, invalid --name)
   130  a second Ctrl-C or SIGTERM while the first was still stopping
@@ -98,6 +102,13 @@ pub struct PeerArgs {
     /// registry itself].
     #[arg(long, value_name = "ADDR")]
     pub registry: Option<SocketAddr>,
+    /// The registry's key fingerprint (32 hex digits), as its operator gave
+    /// it (`confab registry` prints it, and so does a hosting peer's "Others
+    /// join with:" line). The peer logs in only to a registry with this key.
+    /// Without it, the key a registry shows on first contact is trusted and
+    /// kept in DATA/known_registries, and a later different key is refused.
+    #[arg(long, value_name = "FINGERPRINT")]
+    pub registry_key: Option<Fingerprint>,
     /// Address to listen on for other peers (port 0: any free port).
     #[arg(long, value_name = "ADDR", default_value_t = SocketAddr::from(([0, 0, 0, 0], 0)))]
     pub listen: SocketAddr,
@@ -107,8 +118,11 @@ pub struct PeerArgs {
     /// Folder where received files go [default: ~/Downloads/confab/NAME].
     #[arg(long, value_name = "DIR")]
     pub downloads: Option<PathBuf>,
-    /// Folder for this peer's history, friends and transfers [default: the
-    /// platform's data folder, e.g. ~/.local/share/confab/peers/NAME].
+    /// Folder for this peer's history, friends and transfers, its identity
+    /// key (`identity.key`, made on first start, mode 600: others know this
+    /// peer by it) and the registry keys it trusts (`known_registries`)
+    /// [default: the platform's data folder, e.g.
+    /// ~/.local/share/confab/peers/NAME].
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
     /// Print one JSON object per line on standard output, for scripts.
@@ -137,7 +151,18 @@ mod tests {
             panic!("not a peer")
         };
         assert_eq!(p.name.as_str(), "alice");
-        assert!(p.json && p.registry.is_none());
+        assert!(p.json && p.registry.is_none() && p.registry_key.is_none());
+        let fp = "00112233445566778899aabbccddeeff";
+        let cli =
+            Cli::try_parse_from(["confab", "peer", "--name", "a", "--registry-key", fp]).unwrap();
+        let Command::Peer(p) = cli.command else {
+            panic!("not a peer")
+        };
+        assert_eq!(p.registry_key.unwrap().to_string(), fp);
+        assert!(
+            Cli::try_parse_from(["confab", "peer", "--name", "a", "--registry-key", "abc"])
+                .is_err()
+        );
         assert!(Cli::try_parse_from(["confab", "peer", "--name", "Alice"]).is_err());
         assert!(
             Cli::try_parse_from(["confab", "peer"]).is_err(),

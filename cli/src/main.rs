@@ -4,7 +4,9 @@
 //! flags, folders, passwords, reading commands and printing events.
 
 mod args;
+mod clock;
 mod fail;
+mod keys;
 mod logging;
 mod paths;
 mod peer;

@@ -1,7 +1,8 @@
 //! `confab peer`: a person's confab on the command line.
 //!
-//! [`run`] prepares everything a peer needs (folders, password, a registry,
-//! the store, the shared index, the listener), builds the engine
+//! [`run`] prepares everything a peer needs (folders, its identity key, the
+//! password, a registry and the key it must show, the store, the shared
+//! index, the listener), builds the engine
 //! ([`confab_engine::Peer`]), then runs it on a driver while the input thread feeds it
 //! commands and the [`PeerSink`] prints what it says. It ends when the engine
 //! reports `Stopped` (after `/quit`, end of input, Ctrl-C or SIGTERM, or a
@@ -15,12 +16,14 @@ mod conversation;
 mod human;
 mod input;
 mod json;
+mod known;
 mod pace;
 mod parse;
 mod printer;
 mod rate;
 mod resume;
 mod secret;
+mod trust;
 mod words;
 
 use std::net::{SocketAddr, TcpStream};
@@ -30,19 +33,23 @@ use std::time::{Duration, Instant};
 
 use confab_engine::CommandError;
 use confab_engine::peer::{PeerCommand, PeerConfig, PeerEvent};
+use confab_engine::secure::SecureConfig;
 use confab_engine::wire::ErrorCode;
+use confab_engine::wire::identity::Fingerprint;
 use confab_mio::{
     Driver, DriverConfig, Flow, ShareScan, Sink, Store, WatchConfig, advertised, listen,
     random_seed,
 };
 
 use self::conversation::Conversation;
+use self::known::KnownRegistries;
 use self::pace::{Pace, Question};
 use self::printer::{Context, Printer};
+use self::trust::RegistryTrust;
 use crate::args::PeerArgs;
 use crate::fail::Fail;
 use crate::paths;
-use crate::registry::{Embedded, join_address};
+use crate::registry::{Embedded, join_command};
 
 /// How long to wait for a registry to answer a connect.
 const REGISTRY_PROBE: Duration = Duration::from_secs(2);
@@ -100,8 +107,26 @@ impl Folders {
 pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
     let folders = Folders::resolve(&args)?;
     let printer = Printer::new(args.json);
+    // Before the password: a key file to fix is said without asking first.
+    let identity = crate::keys::peer_key(&folders.data)?;
     let password = secret::password(&args.name, &folders.data)?;
-    let (registry, embedded) = find_registry(args.registry, &folders.data, &printer)?;
+    let (registry, embedded) =
+        find_registry(args.registry, args.registry_key, &folders.data, &printer)?;
+    let trust = RegistryTrust::decide(
+        registry,
+        KnownRegistries::in_folder(&folders.data),
+        args.registry_key,
+        embedded.as_ref().map(|e| e.key),
+    );
+    let trust = match trust {
+        Ok(t) => t,
+        Err(e) => {
+            if let Some(registry) = embedded {
+                registry.stop();
+            }
+            return Err(e);
+        }
+    };
 
     let store = Store::open(&folders.data)?;
     let records = store.load()?;
@@ -125,7 +150,13 @@ pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
     let reach = advertised(listener.local_addr()?, registry);
     let mut config = PeerConfig::new(args.name.clone(), password, registry, reach);
     config.shared = shared.files();
-    config.unix_ms_at_start = unix_ms();
+    config.unix_ms_at_start = crate::clock::unix_ms();
+    config.secure = SecureConfig {
+        static_key: Some(identity),
+        signing_key: None,
+        registry_pin: trust.pin(),
+        entropy: Some(crate::keys::os_random()?),
+    };
     let engine = confab_engine::Peer::new(config, records, Instant::now(), random_seed());
     let mut driver = Driver::new(engine, Some(listener), Some(store), DriverConfig::default())?;
     // The file side: `/get` of our files resolves names strictly inside the
@@ -151,6 +182,7 @@ pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
     crate::signals::stop_on_signals(move || stopper.stop())?;
     let mut sink = PeerSink {
         data: folders.data.clone(),
+        trust,
         printer,
         conversation,
         pace,
@@ -181,9 +213,10 @@ fn watch_share(
 }
 
 /// The registry to use: the one given (which must answer), else the default
-/// address, else one hosted here.
+/// address, else one hosted here (whose key must be `key`, if given).
 fn find_registry(
     given: Option<SocketAddr>,
+    key: Option<Fingerprint>,
     data: &Path,
     printer: &Printer,
 ) -> Result<(SocketAddr, Option<Embedded>), Fail> {
@@ -214,24 +247,30 @@ fn find_registry(
              give --registry ADDR"
         ))
     })?;
+    if let Some(key) = key
+        && key != embedded.key
+    {
+        let hosted = embedded.key;
+        embedded.stop();
+        return Err(Fail(format!(
+            "no registry answers at {default}; this peer could host one, but its key \
+             {hosted} is not --registry-key {key}: give --registry ADDR of the registry \
+             that key belongs to"
+        )));
+    }
     printer.notice(&format!(
         "no registry answered at {default}, so this peer hosts one. \
-         Others join with: confab peer --name NAME --registry {}",
-        join_address(embedded.addr)
+         Others join with: {}",
+        join_command(embedded.addr, embedded.key)
     ));
     Ok((default, Some(embedded)))
-}
-
-fn unix_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }
 
 /// Prints a peer's events and notices when it has stopped.
 #[derive(Debug)]
 pub struct PeerSink {
     data: PathBuf,
+    trust: RegistryTrust,
     printer: Printer,
     conversation: Conversation,
     pace: Pace,
@@ -244,6 +283,7 @@ impl PeerSink {
     pub fn outcome(&self) -> Result<ExitCode, Fail> {
         match &self.stopped {
             None | Some((ErrorCode::Normal, _)) => Ok(ExitCode::SUCCESS),
+            Some((ErrorCode::UntrustedKey, reason)) => Err(Fail(self.trust.untrusted(reason))),
             Some((code, reason)) => Err(Fail(fatal_stop(*code, reason))),
         }
     }
@@ -280,9 +320,21 @@ impl Sink<PeerEvent> for PeerSink {
             // The input thread says what came of it.
             return Flow::Continue;
         }
+        if let PeerEvent::RegistryKey {
+            registry,
+            fingerprint,
+        } = &event
+        {
+            let kept = self.trust.first_contact(*registry, fingerprint);
+            self.printer.registry_key(*registry, fingerprint, &kept);
+            return Flow::Continue;
+        }
         self.printer.event(&event, &context);
         if let PeerEvent::Ready { .. } = event {
             secret::remember_log_in(&self.data);
+            if let Some(said) = self.trust.logged_in() {
+                self.printer.notice(&said);
+            }
         }
         if let PeerEvent::Stopped { code, reason } = event {
             self.stopped = Some((code, reason));

@@ -1,7 +1,10 @@
 //! `confab registry`, and the registry a peer hosts when none answers.
 //!
-//! Both open the store in the data folder, hand its accounts to a
-//! [`Registry`] engine and run it on a [`Driver`]. The stand-alone registry
+//! Both open the store in the data folder, hand its accounts and its keys
+//! (`registry.key`, see [`crate::keys`]) to a [`Registry`] engine and run
+//! it on a [`Driver`]. Both say the fingerprint of the registry's signing
+//! key wherever they say how to join, so that a peer pins it from its first
+//! contact (`--registry-key`). The stand-alone registry
 //! prints what happens (who registered, who is online) on standard output; an
 //! embedded one only logs, so that a peer's `--json` output stays pure.
 
@@ -12,6 +15,8 @@ use std::time::Instant;
 
 use confab_engine::password::PasswordCost;
 use confab_engine::registry::OfflineReason;
+use confab_engine::secure::SecureConfig;
+use confab_engine::wire::identity::Fingerprint;
 use confab_engine::{CommandError, Registry, RegistryCommand, RegistryConfig, RegistryEvent};
 use confab_mio::{
     Driver, DriverConfig, DriverHandle, Flow, Sink, Store, listen, random_seed, route_ip,
@@ -20,8 +25,8 @@ use confab_mio::{
 use crate::args::RegistryArgs;
 use crate::fail::Fail;
 
-/// Builds a registry driver listening on `addr` with its records in `data`,
-/// giving new accounts the password cost `cost`.
+/// Builds a registry driver listening on `addr` with its records and keys
+/// in `data`, giving new accounts the password cost `cost`.
 pub fn prepare(
     addr: SocketAddr,
     data: &Path,
@@ -29,9 +34,17 @@ pub fn prepare(
 ) -> Result<Driver<Registry>, Fail> {
     let store = Store::open(data)?;
     let records = store.load()?;
+    let keys = crate::keys::registry_keys(data)?;
     let listener = listen(addr)?;
     let config = RegistryConfig {
         password_cost: cost,
+        secure: SecureConfig {
+            static_key: Some(keys.static_key),
+            signing_key: Some(keys.signing),
+            registry_pin: None,
+            entropy: Some(crate::keys::os_random()?),
+        },
+        unix_ms_at_start: crate::clock::unix_ms(),
         ..RegistryConfig::default()
     };
     let engine = Registry::new(config, records, Instant::now(), random_seed());
@@ -56,13 +69,35 @@ pub fn join_address(bound: SocketAddr) -> String {
     }
 }
 
+/// The command line others give to join the registry at `bound` with the
+/// key `key`.
+pub fn join_command(bound: SocketAddr, key: Fingerprint) -> String {
+    format!(
+        "confab peer --name NAME --registry {} --registry-key {key}",
+        join_address(bound)
+    )
+}
+
+/// The fingerprint of the key a registry's peers pin.
+pub fn fingerprint(driver: &Driver<Registry>) -> Fingerprint {
+    driver.engine().signing_key().fingerprint()
+}
+
 /// `confab registry`: runs until SIGINT or SIGTERM.
 pub fn run(args: RegistryArgs) -> Result<(), Fail> {
     let data = args.data.unwrap_or_else(crate::paths::registry_data);
     let cost = args.password_cost.cost();
     let driver = prepare(args.listen, &data, cost)?;
     let bound = driver.local_addr().unwrap_or(args.listen);
+    let key = fingerprint(&driver);
+    // Before saying it listens: from then on, a SIGTERM is a clean stop.
+    let handle = driver.handle();
+    crate::signals::stop_on_signals(move || handle.stop())?;
     println!("confab registry listening on {bound}");
+    println!(
+        "registry key fingerprint {key} (kept in {}; peers trust this registry by it)",
+        data.join(crate::keys::REGISTRY_KEY_FILE).display()
+    );
     if cost != PasswordCost::DEFAULT {
         println!(
             "WARNING: new accounts get a weak password hash ({} KiB, {} pass); \
@@ -71,12 +106,7 @@ pub fn run(args: RegistryArgs) -> Result<(), Fail> {
         );
     }
     println!("accounts are kept in {}", data.display());
-    println!(
-        "peers join with: confab peer --name NAME --registry {}",
-        join_address(bound)
-    );
-    let handle = driver.handle();
-    crate::signals::stop_on_signals(move || handle.stop())?;
+    println!("peers join with: {}", join_command(bound, key));
     driver.run(&mut RegistrySink { print: true })?;
     println!("registry stopped");
     Ok(())
@@ -87,6 +117,8 @@ pub fn run(args: RegistryArgs) -> Result<(), Fail> {
 pub struct Embedded {
     /// Where it listens.
     pub addr: SocketAddr,
+    /// The fingerprint of its signing key (what its peers pin).
+    pub key: Fingerprint,
     handle: DriverHandle<RegistryCommand>,
     thread: JoinHandle<()>,
 }
@@ -96,6 +128,7 @@ impl Embedded {
     pub fn start(addr: SocketAddr, data: PathBuf) -> Result<Self, Fail> {
         let driver = prepare(addr, &data, PasswordCost::DEFAULT)?;
         let addr = driver.local_addr().unwrap_or(addr);
+        let key = fingerprint(&driver);
         let handle = driver.handle();
         let thread = std::thread::Builder::new()
             .name("confab-registry".into())
@@ -106,6 +139,7 @@ impl Embedded {
             })?;
         Ok(Self {
             addr,
+            key,
             handle,
             thread,
         })

@@ -1,18 +1,23 @@
-//! The look-up prober: one blocking connection doing back-to-back `Lookup`s
-//! while the swarm heartbeats, and the latency summary of what it measured.
+//! The look-up prober: one blocking connection (encrypted, see
+//! `super::link`) doing back-to-back `Lookup`s while the swarm heartbeats,
+//! and the latency summary of what it measured.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream as StdTcpStream};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use confab_engine::secure::Channel;
 use confab_engine::wire::registry::{Reply, ReplyBody, RequestBody};
 use confab_engine::wire::{Deframer, Hello, Message, Name, PROTOCOL_VERSION, Role, encode};
 
+use super::link;
 use super::swarm::{password, request};
 
 /// A blocking client for back-to-back look-ups.
 pub struct Prober {
     pub stream: StdTcpStream,
+    pub channel: Channel,
     pub deframer: Deframer,
     pub buf: Vec<u8>,
     pub next_id: u32,
@@ -27,28 +32,42 @@ impl Prober {
         stream
             .set_read_timeout(Some(Duration::from_secs(30)))
             .unwrap();
+        // Numbered apart from the swarm's clients (see `link::channel`).
+        static PROBERS: AtomicU64 = AtomicU64::new(1 << 40);
         let mut p = Prober {
             stream,
+            channel: link::channel(PROBERS.fetch_add(1, Ordering::Relaxed)),
             deframer: Deframer::new(),
             buf: vec![0; 64 * 1024],
             next_id: 1,
             failed: 0,
         };
-        p.stream
-            .write_all(&encode(&Message::Hello(Hello {
-                version: PROTOCOL_VERSION,
-                role: Role::Peer,
-                name: None,
-            })))
-            .unwrap();
+        let mut out = Vec::new();
+        p.channel.start(&mut out);
+        p.stream.write_all(&out).unwrap();
+        p.send(&encode(&Message::Hello(Hello {
+            version: PROTOCOL_VERSION,
+            role: Role::Peer,
+            name: None,
+        })));
         p
+    }
+
+    /// Sends stream bytes through the channel (held until the handshake
+    /// has ended).
+    fn send(&mut self, bytes: &[u8]) {
+        let mut out = Vec::new();
+        self.channel
+            .seal(bytes, Instant::now(), &mut out)
+            .expect("prober channel");
+        self.stream.write_all(&out).expect("write");
     }
 
     /// Sends one request and waits for its reply.
     pub fn ask(&mut self, body: RequestBody) -> Reply {
         let id = self.next_id;
         self.next_id += 1;
-        self.stream.write_all(&request(id, body)).expect("write");
+        self.send(&request(id, body));
         loop {
             while let Some(m) = self.deframer.next_message().expect("frames") {
                 match m {
@@ -59,7 +78,12 @@ impl Prober {
             }
             let n = self.stream.read(&mut self.buf).expect("prober read");
             assert!(n > 0, "the registry closed the prober");
-            self.deframer.push(&self.buf[..n]);
+            let got = self
+                .channel
+                .receive(&self.buf[..n], Instant::now(), link::unix_secs())
+                .expect("prober channel");
+            self.stream.write_all(&got.send).expect("write");
+            self.deframer.push(&got.plain);
         }
     }
 

@@ -1,7 +1,7 @@
 //! The load generator: many registry clients on one mio loop, ramping up in
 //! batches, logging in under the registry's password-job limit and
-//! heartbeating. Speaks the protocol with `confab_engine::wire`; touches only
-//! its own sockets.
+//! heartbeating. Speaks the protocol with `confab_engine::wire`, inside each
+//! client's encrypted channel (`super::link`); touches only its own sockets.
 
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
@@ -10,6 +10,7 @@ use std::os::fd::FromRawFd;
 use std::time::{Duration, Instant};
 
 use confab_engine::bounded::Text;
+use confab_engine::secure::Channel;
 use confab_engine::wire::registry::{Password, Reply, ReplyBody, Request, RequestBody};
 use confab_engine::wire::{
     Deframer, ErrorCode, Hello, Message, Name, PROTOCOL_VERSION, Role, encode,
@@ -17,6 +18,7 @@ use confab_engine::wire::{
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 
+use super::link;
 use super::{AUTH_SLOTS, HEARTBEAT, MAX_UNACCEPTED, PER_SOURCE};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +43,7 @@ pub enum State {
 
 pub struct Client {
     pub stream: TcpStream,
+    pub channel: Channel,
     pub deframer: Deframer,
     pub state: State,
     /// The registry's hello arrived: it accepted the connection.
@@ -192,6 +195,7 @@ impl Swarm {
             self.unaccepted += 1;
             self.clients.push(Client {
                 stream,
+                channel: link::channel(i as u64),
                 deframer: Deframer::new(),
                 state: State::Connecting,
                 greeted: false,
@@ -220,9 +224,13 @@ impl Swarm {
             .count()
     }
 
+    /// Sends stream bytes (whole frames) through client `i`'s channel,
+    /// which holds them until its handshake has ended.
     pub fn send(&mut self, i: usize, bytes: &[u8]) {
         let c = &mut self.clients[i];
-        c.out.extend_from_slice(bytes);
+        if let Err(e) = c.channel.seal(bytes, Instant::now(), &mut c.out) {
+            return self.kill(i, &format!("channel: {e}"));
+        }
         Self::flush(c);
     }
 
@@ -301,7 +309,8 @@ impl Swarm {
                     return;
                 }
                 match result {
-                    Ok(ReplyBody::Done) => {
+                    // A log-in is answered with a certificate.
+                    Ok(ReplyBody::Done | ReplyBody::Certified(_)) => {
                         let c = &mut self.clients[i];
                         match self.steps[c.step] {
                             Step::Register => self.stats.registered += 1,
@@ -360,6 +369,7 @@ impl Swarm {
             }
             self.stats.connected += 1;
             c.state = State::Queued;
+            c.channel.start(&mut c.out);
             let hello = encode(&Message::Hello(Hello {
                 version: PROTOCOL_VERSION,
                 role: Role::Peer,
@@ -374,11 +384,19 @@ impl Swarm {
         if !readable {
             return;
         }
+        let unix = link::unix_secs();
         loop {
             let c = &mut self.clients[i];
             match c.stream.read(&mut self.buf) {
                 Ok(0) => return self.kill(i, "closed by the registry"),
-                Ok(n) => c.deframer.push(&self.buf[..n]),
+                Ok(n) => match c.channel.receive(&self.buf[..n], now, unix) {
+                    Ok(got) => {
+                        c.out.extend_from_slice(&got.send);
+                        Self::flush(c);
+                        c.deframer.push(&got.plain);
+                    }
+                    Err(e) => return self.kill(i, &format!("channel: {e}")),
+                },
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return self.kill(i, &format!("read: {e}")),

@@ -89,6 +89,7 @@ mod tests {
         c.follow(&PeerEvent::Ready {
             name: n("me"),
             listen: "127.0.0.1:1".parse().unwrap(),
+            fingerprint: String::new(),
         });
         assert!(c.asking(&n("dave")).unwrap().contains("waiting"));
         assert_eq!(c.asking(&n("dave")), None, "said once");

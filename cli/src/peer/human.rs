@@ -13,6 +13,8 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::path::Path;
 use std::time::Instant;
 
 use confab_engine::TransferId;
@@ -33,9 +35,15 @@ use crate::safe::{Shown, terminal_line};
 /// not at all (delivery receipts); transfer speeds come from `rates` at `now`.
 pub fn line(event: &PeerEvent, rates: &Rates, now: Instant) -> Option<String> {
     Some(match event {
-        PeerEvent::Ready { name, listen } => {
-            format!("logged in as {name}, reachable at {listen}. Type /help for the commands.")
-        }
+        PeerEvent::Ready {
+            name,
+            listen,
+            fingerprint,
+        } => format!(
+            "logged in as {name}, reachable at {listen}. Type /help for the commands.\n\
+             Your key fingerprint is {}: others see it in /whois {name}.",
+            Shown(fingerprint)
+        ),
         PeerEvent::Users { users } if users.is_empty() => "nobody is online".into(),
         PeerEvent::Users { users } => format!("online ({}):{}", users.len(), users_table(users)),
         PeerEvent::Files { files } if files.is_empty() => "no shared files".into(),
@@ -56,6 +64,11 @@ pub fn line(event: &PeerEvent, rates: &Rates, now: Instant) -> Option<String> {
                 Some(a) => format!("{} is online at {a}", info.name),
                 None => format!("{} is offline", info.name),
             };
+            if let Some(key) = info.key {
+                // Compare it with what they see in their `ready` line, out
+                // of band: the registry could certify a false key.
+                let _ = write!(s, "\n  key fingerprint: {}", key.fingerprint());
+            }
             if !info.profile.nick.is_empty() {
                 let _ = write!(s, "\n  nick: {}", Shown(info.profile.nick.as_str()));
             }
@@ -205,6 +218,10 @@ pub fn line(event: &PeerEvent, rates: &Rates, now: Instant) -> Option<String> {
             )
         }
         PeerEvent::RegistryBack => "* the registry is back".into(),
+        PeerEvent::RegistryKey {
+            registry,
+            fingerprint,
+        } => registry_key_line(*registry, fingerprint, None),
         PeerEvent::Error { message } => format!("error: {}", Shown(&plain(message))),
         PeerEvent::Notice { message } => format!("* {}", Shown(&plain(message))),
         PeerEvent::Stopped {
@@ -213,6 +230,24 @@ pub fn line(event: &PeerEvent, rates: &Rates, now: Instant) -> Option<String> {
         } => "bye".into(),
         PeerEvent::Stopped { reason, .. } => format!("stopped: {}", Shown(&plain(reason))),
     })
+}
+
+/// The registry at `registry` proved `fingerprint` on first contact, and
+/// it was `kept` in that file (or not, and why; `None`: not known here).
+pub fn registry_key_line(
+    registry: SocketAddr,
+    fingerprint: &str,
+    kept: Option<Result<&Path, &str>>,
+) -> String {
+    let trusting = format!(
+        "* trusting registry {registry} with key {} (first contact)",
+        Shown(fingerprint)
+    );
+    match kept {
+        Some(Ok(path)) => format!("{trusting}; kept in {}", path.display()),
+        Some(Err(e)) => format!("{trusting}\n! {}", Shown(e)),
+        None => trusting,
+    }
 }
 
 /// The answer to `/search TEXT`: unlike `/who`'s, an empty one says that
@@ -524,6 +559,7 @@ mod tests {
                     name: n("bob"),
                     addr: None,
                     profile: profile.clone(),
+                    key: None,
                 },
                 files: vec![shared],
             },
@@ -688,6 +724,49 @@ mod tests {
                 "✗ transfer 4 failed: bob cancelled".to_owned()
             )]
         );
+    }
+
+    #[test]
+    fn identities_are_shown() {
+        use confab_engine::wire::identity::PublicKey;
+        use confab_engine::wire::registry::PeerInfo;
+        let fp = "0f".repeat(16);
+        let s = line(&PeerEvent::Ready {
+            name: n("alice"),
+            listen: "10.0.0.1:5".parse().unwrap(),
+            fingerprint: fp.clone(),
+        })
+        .unwrap();
+        assert!(
+            s.starts_with("logged in as alice") && s.contains(&fp),
+            "{s}"
+        );
+        let key = PublicKey([9; 32]);
+        let s = line(&PeerEvent::Whois {
+            info: PeerInfo {
+                name: n("bob"),
+                addr: None,
+                profile: Default::default(),
+                key: Some(key),
+            },
+            files: vec![],
+        })
+        .unwrap();
+        assert!(
+            s.contains(&format!("key fingerprint: {}", key.fingerprint())),
+            "{s}"
+        );
+        let addr: SocketAddr = "10.0.0.9:7300".parse().unwrap();
+        let kept = registry_key_line(addr, &fp, Some(Ok(Path::new("/d/known_registries"))));
+        assert_eq!(
+            kept,
+            format!(
+                "* trusting registry 10.0.0.9:7300 with key {fp} (first contact); \
+                 kept in /d/known_registries"
+            )
+        );
+        let lost = registry_key_line(addr, &fp, Some(Err("cannot write")));
+        assert!(lost.ends_with("\n! cannot write"), "{lost}");
     }
 
     #[test]

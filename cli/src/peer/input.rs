@@ -255,6 +255,7 @@ mod tests {
         pace.follow(&PeerEvent::Ready {
             name: Name::new("me").unwrap(),
             listen: "127.0.0.1:1".parse().unwrap(),
+            fingerprint: String::new(),
         });
         let follower = pace.clone();
         let runner = std::thread::spawn(move || {

@@ -5,7 +5,8 @@
 //! message's `to` is a name or `#group`. Events the table does not name get
 //! names in the same style.
 
-use std::path::Path;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 
 use confab_engine::peer::{Direction, PeerEvent};
 use confab_engine::wire::Name;
@@ -15,9 +16,16 @@ use serde_json::{Value, json};
 /// The JSON object for `event`.
 pub fn event(event: &PeerEvent) -> Value {
     match event {
-        PeerEvent::Ready { name, listen } => {
-            json!({"event": "ready", "name": name.as_str(), "listen": listen.to_string()})
-        }
+        PeerEvent::Ready {
+            name,
+            listen,
+            fingerprint,
+        } => json!({
+            "event": "ready",
+            "name": name.as_str(),
+            "listen": listen.to_string(),
+            "fingerprint": fingerprint,
+        }),
         PeerEvent::Users { users } => json!({
             "event": "users",
             "users": users.iter().map(|u| json!({"name": u.name.as_str(), "addr": u.addr.to_string()})).collect::<Vec<_>>(),
@@ -39,6 +47,7 @@ pub fn event(event: &PeerEvent) -> Value {
             "nick": info.profile.nick.as_str(),
             "bio": info.profile.bio.as_str(),
             "avatar_size": info.profile.avatar.len(),
+            "fingerprint": info.key.map(|k| k.fingerprint().to_string()),
             "files": files.iter().map(shared_file).collect::<Vec<_>>(),
         }),
         PeerEvent::Presence { name, online } => {
@@ -144,12 +153,28 @@ pub fn event(event: &PeerEvent) -> Value {
         }),
         PeerEvent::RegistryLost { reason } => json!({"event": "registry_lost", "reason": reason}),
         PeerEvent::RegistryBack => json!({"event": "registry_back"}),
+        PeerEvent::RegistryKey {
+            registry,
+            fingerprint,
+        } => registry_key(*registry, fingerprint, None),
         PeerEvent::Error { message } => error(message),
         PeerEvent::Notice { message } => notice(message),
         PeerEvent::Stopped { code, reason } => {
             json!({"event": "stopped", "code": code.to_string(), "reason": reason})
         }
     }
+}
+
+/// A `registry_key` event: the registry at `registry` proved this key on
+/// first contact and is trusted from now on; `file` is where it was kept
+/// (`null`: it could not be, an `error` follows).
+pub fn registry_key(registry: SocketAddr, fingerprint: &str, file: Option<&PathBuf>) -> Value {
+    json!({
+        "event": "registry_key",
+        "registry": registry.to_string(),
+        "fingerprint": fingerprint,
+        "file": file.map(|f| f.display().to_string()),
+    })
 }
 
 /// An `error` event for a mistake found before the engine (bad input).
@@ -272,10 +297,11 @@ mod tests {
         let v = line(PeerEvent::Ready {
             name: n("alice"),
             listen: "127.0.0.1:4000".parse().unwrap(),
+            fingerprint: "ab".repeat(16),
         });
         assert_eq!(
             v,
-            json!({"event": "ready", "name": "alice", "listen": "127.0.0.1:4000"})
+            json!({"event": "ready", "name": "alice", "listen": "127.0.0.1:4000", "fingerprint": "ab".repeat(16)})
         );
     }
 
@@ -319,6 +345,7 @@ mod tests {
                 name: n("bob"),
                 addr: None,
                 profile: Default::default(),
+                key: None,
             },
             files: vec![],
         });
@@ -326,6 +353,18 @@ mod tests {
         assert_eq!(v["name"], "bob");
         assert_eq!(v["online"], false);
         assert_eq!(v["addr"], Value::Null);
+        assert_eq!(v["fingerprint"], Value::Null);
+        let key = confab_engine::wire::identity::PublicKey([7; 32]);
+        let v = line(PeerEvent::Whois {
+            info: PeerInfo {
+                name: n("bob"),
+                addr: Some("10.0.0.2:5000".parse().unwrap()),
+                profile: Default::default(),
+                key: Some(key),
+            },
+            files: vec![],
+        });
+        assert_eq!(v["fingerprint"], key.fingerprint().to_string());
     }
 
     #[test]
@@ -539,6 +578,12 @@ mod tests {
         assert_eq!(
             line(PeerEvent::RegistryBack),
             json!({"event": "registry_back"})
+        );
+        let kept = PathBuf::from("/d/known_registries");
+        let v = registry_key("10.0.0.1:7300".parse().unwrap(), "00ff", Some(&kept));
+        assert_eq!(
+            v,
+            json!({"event": "registry_key", "registry": "10.0.0.1:7300", "fingerprint": "00ff", "file": "/d/known_registries"})
         );
         let v = line(PeerEvent::Stopped {
             code: ErrorCode::WrongPassword,

@@ -212,6 +212,7 @@ mod tests {
         p.follow(&PeerEvent::Ready {
             name: Name::new("dave").unwrap(),
             listen: "127.0.0.1:1".parse().unwrap(),
+            fingerprint: String::new(),
         });
         assert_eq!(p.logged_in(), Outcome::Stopped, "the first outcome stays");
     }
@@ -252,6 +253,7 @@ mod tests {
             name: bob,
             addr: None,
             profile: Default::default(),
+            key: None,
         };
         p.follow(&PeerEvent::Whois {
             info,

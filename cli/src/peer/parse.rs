@@ -20,7 +20,7 @@ pub const DEFAULT_HISTORY: usize = 20;
 pub const HELP: &str = "\
 /help                         the commands
 /who                          who is online, with addresses
-/whois NAME                   one peer: address, profile, shared files
+/whois NAME                   one peer: address, key fingerprint, profile, shared files
 /search TEXT                  names that contain TEXT
 /files [NAME]                 shared files of everyone, or of NAME
 /chat NAME                    ask NAME for a chat

@@ -4,6 +4,7 @@
 //! [`super::human`].
 
 use std::io::Write;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -65,6 +66,33 @@ impl Printer {
             )),
             (Style::Human(h), Ok(None)) => h.say(&format!("{name} has no avatar")),
             (Style::Human(h), Err(e)) => h.say(&format!("error: {e}")),
+        });
+    }
+
+    /// The registry at `registry` proved the key `fingerprint` on first
+    /// contact; `kept` says in which file it was kept, or why it was not.
+    pub fn registry_key(
+        &self,
+        registry: SocketAddr,
+        fingerprint: &str,
+        kept: &Result<PathBuf, String>,
+    ) {
+        self.with(|s| match s {
+            Style::Json => {
+                emit(json::registry_key(
+                    registry,
+                    fingerprint,
+                    kept.as_ref().ok(),
+                ));
+                if let Err(e) = kept {
+                    emit(json::error(e));
+                }
+            }
+            Style::Human(h) => h.say(&super::human::registry_key_line(
+                registry,
+                fingerprint,
+                Some(kept.as_ref().map(PathBuf::as_path).map_err(String::as_str)),
+            )),
         });
     }
 

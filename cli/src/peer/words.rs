@@ -9,7 +9,7 @@ use confab_engine::wire::ErrorCode;
 
 /// Every code, so that [`plain`] can find them in a text. A new code breaks
 /// the exhaustive match in [`words`]: add it here too.
-const ALL: [ErrorCode; 17] = [
+const ALL: [ErrorCode; 18] = [
     ErrorCode::VersionMismatch,
     ErrorCode::ProtocolViolation,
     ErrorCode::InvalidName,
@@ -27,6 +27,7 @@ const ALL: [ErrorCode; 17] = [
     ErrorCode::ShuttingDown,
     ErrorCode::Normal,
     ErrorCode::StaleLogin,
+    ErrorCode::UntrustedKey,
 ];
 
 /// `code` in a few words.
@@ -49,6 +50,7 @@ pub fn words(code: ErrorCode) -> &'static str {
         ErrorCode::ShuttingDown => "shutting down",
         ErrorCode::Normal => "normally",
         ErrorCode::StaleLogin => "an older log-in",
+        ErrorCode::UntrustedKey => "not the key this peer trusts",
     }
 }
 

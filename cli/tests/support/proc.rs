@@ -415,6 +415,8 @@ pub struct Net {
     pub registry: Option<Proc>,
     /// Where it listens.
     pub addr: SocketAddr,
+    /// The fingerprint of its key, as it printed it (what peers pin).
+    pub key: String,
 }
 
 impl Net {
@@ -425,6 +427,7 @@ impl Net {
             dir,
             registry: None,
             addr: "127.0.0.1:0".parse().unwrap(),
+            key: String::new(),
         };
         net.start_registry();
         net
@@ -434,8 +437,9 @@ impl Net {
     /// port again after a restart), with the same data folder.
     pub fn start_registry(&mut self) {
         let data = self.dir.path().join("registry");
-        let (r, addr) = start_registry(&self.addr.to_string(), &data);
+        let (mut r, addr) = start_registry(&self.addr.to_string(), &data);
         self.addr = addr;
+        self.key = registry_key_of(&mut r);
         self.registry = Some(r);
     }
 
@@ -484,6 +488,17 @@ pub fn start_registry(listen: &str, data: &Path) -> (Proc, SocketAddr) {
         .and_then(|a| a.parse().ok())
         .unwrap_or_else(|| panic!("no address in {line:?}"));
     (r, addr)
+}
+
+/// The key fingerprint a `confab registry` printed at its start (the line is
+/// taken: ask once per process).
+pub fn registry_key_of(r: &mut Proc) -> String {
+    let line = r.expect_line("registry key fingerprint ");
+    line.split_whitespace()
+        .nth(3)
+        .filter(|k| k.len() == 32)
+        .unwrap_or_else(|| panic!("no fingerprint in {line:?}"))
+        .to_owned()
 }
 
 /// The arguments of `confab peer --json` for `name` with its folders below

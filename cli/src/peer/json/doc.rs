@@ -43,6 +43,7 @@ fn kind(e: &PeerEvent) -> &'static str {
         PeerEvent::Profile { .. } => "Profile",
         PeerEvent::RegistryLost { .. } => "RegistryLost",
         PeerEvent::RegistryBack => "RegistryBack",
+        PeerEvent::RegistryKey { .. } => "RegistryKey",
         PeerEvent::Error { .. } => "Error",
         PeerEvent::Notice { .. } => "Notice",
         PeerEvent::Stopped { .. } => "Stopped",
@@ -103,6 +104,7 @@ fn samples() -> Vec<PeerEvent> {
         PeerEvent::Ready {
             name: n("alice"),
             listen: "127.0.0.1:1".parse().unwrap(),
+            fingerprint: "00".repeat(16),
         },
         PeerEvent::Users {
             users: vec![UserEntry {
@@ -121,6 +123,7 @@ fn samples() -> Vec<PeerEvent> {
                 name: n("bob"),
                 addr: None,
                 profile: profile.clone(),
+                key: Some(confab_engine::wire::identity::PublicKey([1; 32])),
             },
             files: vec![shared],
         },
@@ -227,6 +230,10 @@ fn samples() -> Vec<PeerEvent> {
             reason: "closed".into(),
         },
         PeerEvent::RegistryBack,
+        PeerEvent::RegistryKey {
+            registry: "127.0.0.1:7300".parse().unwrap(),
+            fingerprint: "00".repeat(16),
+        },
         PeerEvent::Error {
             message: "no".into(),
         },
@@ -290,6 +297,12 @@ fn every_event_and_field_is_documented() {
         &[shared_sample()],
     ));
     emitted.push(super::share(&share_sample()));
+    let kept = std::path::PathBuf::from("/data/known_registries");
+    emitted.push(super::registry_key(
+        "127.0.0.1:7300".parse().unwrap(),
+        "00",
+        Some(&kept),
+    ));
     emitted.extend(samples.iter().map(super::event));
     let mut seen = BTreeSet::new();
     for value in emitted {
