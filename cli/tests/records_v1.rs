@@ -273,10 +273,13 @@ fn a_v1_registry_and_peers_run_as_before() {
         std::fs::rename(dir.path().join(who), home.join("data")).unwrap();
         std::fs::rename(&home, dir.path().join(who)).unwrap();
     }
+    // The v1 registry folder has no key yet: it makes one, as an upgraded
+    // registry does on its first start.
     let mut net = Net {
         dir,
         registry: None,
         addr: "127.0.0.1:0".parse().unwrap(),
+        key: String::new(),
     };
     net.start_registry();
 

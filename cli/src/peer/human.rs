@@ -222,6 +222,15 @@ pub fn line(event: &PeerEvent, rates: &Rates, now: Instant) -> Option<String> {
             registry,
             fingerprint,
         } => registry_key_line(*registry, fingerprint, None),
+        PeerEvent::KeyChanged { name, old, new } => format!(
+            "WARNING: {n}'s key changed: it was {old}, it is now {new}. \
+             If {n} did not reinstall confab or move to another machine, \
+             someone (or the registry) may be posing as {n}: compare \
+             fingerprints with {n} in person or by phone (/whois {n}).",
+            n = Shown(name.as_str()),
+            old = Shown(old),
+            new = Shown(new),
+        ),
         PeerEvent::Error { message } => format!("error: {}", Shown(&plain(message))),
         PeerEvent::Notice { message } => format!("* {}", Shown(&plain(message))),
         PeerEvent::Stopped {

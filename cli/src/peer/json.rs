@@ -157,6 +157,9 @@ pub fn event(event: &PeerEvent) -> Value {
             registry,
             fingerprint,
         } => registry_key(*registry, fingerprint, None),
+        PeerEvent::KeyChanged { name, old, new } => {
+            json!({"event": "key_changed", "name": name.as_str(), "old": old, "new": new})
+        }
         PeerEvent::Error { message } => error(message),
         PeerEvent::Notice { message } => notice(message),
         PeerEvent::Stopped { code, reason } => {

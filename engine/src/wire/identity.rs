@@ -153,7 +153,11 @@ impl FromStr for Fingerprint {
         }
         let mut out = [0u8; FINGERPRINT_LEN];
         for (i, pair) in digits.chunks(2).enumerate() {
-            let hex = std::str::from_utf8(pair).unwrap_or("zz");
+            // `from_str_radix` takes a leading `+`: only hex digits here.
+            let hex = match std::str::from_utf8(pair) {
+                Ok(h) if h.bytes().all(|b| b.is_ascii_hexdigit()) => h,
+                _ => "zz",
+            };
             out[i] = u8::from_str_radix(hex, 16)
                 .map_err(|_| BadFingerprint(format!("{hex:?} in a key fingerprint is not hex")))?;
         }
@@ -228,6 +232,11 @@ mod tests {
         assert_eq!(grouped.parse::<Fingerprint>(), Ok(f));
         assert!("abc".parse::<Fingerprint>().is_err());
         assert!("zz".repeat(16).parse::<Fingerprint>().is_err());
+        assert!(
+            format!("+f{}", "0".repeat(30))
+                .parse::<Fingerprint>()
+                .is_err()
+        );
     }
 
     #[test]

@@ -44,6 +44,7 @@ fn kind(e: &PeerEvent) -> &'static str {
         PeerEvent::RegistryLost { .. } => "RegistryLost",
         PeerEvent::RegistryBack => "RegistryBack",
         PeerEvent::RegistryKey { .. } => "RegistryKey",
+        PeerEvent::KeyChanged { .. } => "KeyChanged",
         PeerEvent::Error { .. } => "Error",
         PeerEvent::Notice { .. } => "Notice",
         PeerEvent::Stopped { .. } => "Stopped",
@@ -233,6 +234,11 @@ fn samples() -> Vec<PeerEvent> {
         PeerEvent::RegistryKey {
             registry: "127.0.0.1:7300".parse().unwrap(),
             fingerprint: "00".repeat(16),
+        },
+        PeerEvent::KeyChanged {
+            name: Name::new("bob").unwrap(),
+            old: "00".repeat(16),
+            new: "11".repeat(16),
         },
         PeerEvent::Error {
             message: "no".into(),
