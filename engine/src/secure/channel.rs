@@ -326,6 +326,9 @@ pub struct Channel {
     sent_under_key: u64,
     keyed_at: Option<Instant>,
     scratch: Vec<u8>,
+    /// Whether [`Channel::start`] has run (it sends only once, whatever
+    /// its caller does).
+    started: bool,
 }
 
 impl Channel {
@@ -348,6 +351,7 @@ impl Channel {
             sent_under_key: 0,
             keyed_at: None,
             scratch: Vec::new(),
+            started: false,
         }
     }
 
@@ -373,6 +377,9 @@ impl Channel {
     /// The bytes this side sends as soon as the connection is up: its first
     /// frame, and the initiator's first handshake message.
     pub fn start(&mut self, out: &mut Vec<u8>) {
+        if std::mem::replace(&mut self.started, true) {
+            return;
+        }
         let hello = Hello {
             version: PROTOCOL_VERSION,
             role: self.role,

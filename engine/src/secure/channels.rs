@@ -94,6 +94,11 @@ impl Channels {
         out: &mut VecDeque<Output<E>>,
     ) -> Option<Result<Received, ChannelError>> {
         let c = self.map.get_mut(&conn)?;
+        if let Some(e) = c.error() {
+            // Failed before: the owner is closing it, and its goodbye (if
+            // any) is already on its way. Nothing more is sent.
+            return Some(Err(e.clone()));
+        }
         let mut r = c.receive(bytes, now, unix_now);
         match &mut r {
             Ok(got) => push(out, conn, std::mem::take(&mut got.send)),
@@ -117,5 +122,49 @@ impl Channels {
 fn push<E>(out: &mut VecDeque<Output<E>>, conn: ConnId, bytes: Vec<u8>) {
     if !bytes.is_empty() {
         out.push_back(Output::Send { conn, bytes });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secure::channel::{Expect, Local, Side};
+    use crate::secure::keys::StaticSecret;
+    use crate::wire::Role;
+    use crate::wire::identity::HandshakePayload;
+
+    /// Found by the `peer` fuzz target: a channel that failed before keys
+    /// said goodbye again for every later byte, after its owner had closed.
+    #[test]
+    fn a_failed_channel_says_goodbye_once() {
+        let local = Local {
+            role: Role::Peer,
+            secret: StaticSecret::from_bytes([1; 32]),
+            payload: HandshakePayload::Peer { certificate: None },
+        };
+        let mut t = Channels::new();
+        let conn = ConnId(1);
+        t.insert(
+            conn,
+            Channel::new(
+                Side::Initiator,
+                &local,
+                Expect::Registry { pin: None },
+                [2; 32],
+            ),
+        );
+        let mut out: VecDeque<Output<()>> = VecDeque::new();
+        let now = Instant::now();
+        let garbage = [0xffu8, 0xff, 0xff, 0xff, 1];
+        assert!(matches!(
+            t.open(conn, &garbage, now, 0, &mut out),
+            Some(Err(_))
+        ));
+        assert_eq!(out.len(), 1, "one plaintext goodbye");
+        assert!(matches!(
+            t.open(conn, &garbage, now, 0, &mut out),
+            Some(Err(_))
+        ));
+        assert_eq!(out.len(), 1, "nothing more");
     }
 }

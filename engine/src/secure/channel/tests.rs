@@ -558,3 +558,20 @@ fn the_same_entropy_makes_the_same_bytes() {
     };
     assert_eq!(run(), run());
 }
+
+#[test]
+fn a_second_start_sends_nothing() {
+    let mut k = Keys::new(13);
+    let (peer, _) = k.peer("bob", None);
+    let mut a = Channel::new(
+        Side::Initiator,
+        &peer,
+        Expect::Registry { pin: None },
+        k.entropy(),
+    );
+    let (mut first, mut second) = (Vec::new(), Vec::new());
+    a.start(&mut first);
+    a.start(&mut second);
+    assert!(!first.is_empty());
+    assert!(second.is_empty(), "found by the peer fuzz target");
+}
