@@ -11,18 +11,19 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use confab_engine::registry::RegistryEvent;
+use confab_engine::wire::Message;
 use confab_engine::wire::registry::ReplyBody;
-use confab_engine::wire::{Message, decode};
 use confab_engine::{Output, Peer, PeerEvent, Registry};
+use confab_fuzz::driver::Seen;
 use confab_fuzz::{driver, ops};
 
 fn head(s: &str) -> String {
     s.split([' ', '{', '(']).next().unwrap_or("").to_owned()
 }
 
-fn sent_key(bytes: &[u8]) -> String {
-    match decode(&bytes[4..]) {
-        Ok(Message::Reply(r)) => match r.result {
+fn sent_key(msg: &Message) -> String {
+    match msg.clone() {
+        Message::Reply(r) => match r.result {
             Ok(ReplyBody::Users { more, users }) => {
                 format!("reply Users more={more} full={}", users.len() == 1000)
             }
@@ -32,17 +33,16 @@ fn sent_key(bytes: &[u8]) -> String {
             Ok(b) => format!("reply {:?}", b).chars().take(20).collect(),
             Err(refusal) => format!("refusal {:?}", refusal.code),
         },
-        Ok(Message::Goodbye(g)) => format!("goodbye {:?}", g.code),
-        Ok(Message::Request(r)) => format!("request {}", head(&format!("{:?}", r.body))),
-        Ok(Message::Transfer(t)) => format!("send transfer {}", t.kind()),
-        Ok(m) => format!("send {}", m.kind()),
-        Err(_) => "send undecodable".into(),
+        Message::Goodbye(g) => format!("goodbye {:?}", g.code),
+        Message::Request(r) => format!("request {}", head(&format!("{:?}", r.body))),
+        Message::Transfer(t) => format!("send transfer {}", t.kind()),
+        m => format!("send {}", m.kind()),
     }
 }
 
 fn other_key<E>(out: &Output<E>) -> String {
     match out {
-        Output::Send { bytes, .. } => sent_key(bytes),
+        Output::Send { .. } => "wire bytes".into(),
         Output::Persist(r) => format!("persist {}", head(&format!("{r:?}"))),
         Output::Forget(_) => "forget".into(),
         Output::Close { .. } => "close".into(),
@@ -73,9 +73,16 @@ fn main() -> std::io::Result<()> {
         for op in &ops {
             println!("op {op:?}");
         }
-        driver::run_observed::<Peer>(&ops, &mut |out: &Output<PeerEvent>| match out {
-            Output::Send { conn, bytes } => println!("  {conn} <- {:?}", decode(&bytes[4..])),
-            other => println!("  {other:?}"),
+        driver::run_observed::<Peer>(&ops, &mut |s: Seen<'_, PeerEvent>| match s {
+            Seen::Sent(conn, msg) => println!("  {conn} <- {msg:?}"),
+            Seen::Output(Output::Send { conn, bytes }) => {
+                println!(
+                    "  {conn} <- {} bytes on the wire {:02x?}",
+                    bytes.len(),
+                    &bytes[..bytes.len().min(24)]
+                )
+            }
+            Seen::Output(other) => println!("  {other:?}"),
         });
         return Ok(());
     }
@@ -87,24 +94,26 @@ fn main() -> std::io::Result<()> {
         let mut seen: BTreeMap<String, usize> = BTreeMap::new();
         let ops = ops::parse(&data);
         if target == "peer" {
-            driver::run_observed::<Peer>(&ops, &mut |out: &Output<PeerEvent>| {
-                let key = match out {
-                    Output::Event(e) => format!("event {}", head(&format!("{e:?}"))),
-                    other => other_key(other),
+            driver::run_observed::<Peer>(&ops, &mut |s: Seen<'_, PeerEvent>| {
+                let key = match s {
+                    Seen::Sent(_, msg) => sent_key(msg),
+                    Seen::Output(Output::Event(e)) => format!("event {}", head(&format!("{e:?}"))),
+                    Seen::Output(other) => other_key(other),
                 };
                 *seen.entry(key).or_default() += 1;
             });
         } else {
-            driver::run_observed::<Registry>(&ops, &mut |out: &Output<RegistryEvent>| {
-                let key = match out {
-                    Output::Event(e) => match e {
+            driver::run_observed::<Registry>(&ops, &mut |s: Seen<'_, RegistryEvent>| {
+                let key = match s {
+                    Seen::Sent(_, msg) => sent_key(msg),
+                    Seen::Output(Output::Event(e)) => match e {
                         RegistryEvent::Offline { reason, .. } => {
                             format!("event Offline {reason:?}")
                         }
                         RegistryEvent::Refused { code, .. } => format!("event Refused {code:?}"),
                         _ => format!("event {}", head(&format!("{e:?}"))),
                     },
-                    other => other_key(other),
+                    Seen::Output(other) => other_key(other),
                 };
                 *seen.entry(key).or_default() += 1;
             });

@@ -86,7 +86,10 @@ fn session(conn: u8, name: &str) -> Vec<Op> {
         confab_engine::bounded::Text::new("hunter2").expect("short"),
     );
     vec![
-        Op::Accept { remote: conn },
+        Op::Accept {
+            remote: conn,
+            mode: 0,
+        },
         frame(conn, 0, &samples::hello()),
         req(
             conn,
@@ -154,7 +157,7 @@ fn registry_scripts() -> Vec<Vec<Op>> {
     ));
     s.push(req(0, 5, RequestBody::List { after: None }));
     s.extend([
-        Op::Accept { remote: 2 },
+        Op::Accept { remote: 2, mode: 0 },
         frame(2, 1, &samples::hello()),
         req(
             2,
@@ -183,7 +186,7 @@ fn registry_scripts() -> Vec<Vec<Op>> {
     // A wrong password, a failed password job, a busy connection.
     let mut s = session(0, "carol");
     s.extend([
-        Op::Accept { remote: 1 },
+        Op::Accept { remote: 1, mode: 0 },
         frame(1, 0, &samples::hello()),
         req(1, 1, body_named("Login")),
         req(1, 2, body_named("Login")),
@@ -239,10 +242,10 @@ fn registry_scripts() -> Vec<Vec<Op>> {
 
     // No hello in time; a wrong first message; garbage; an oversized header.
     scripts.push(vec![
-        Op::Accept { remote: 0 },
-        Op::Accept { remote: 1 },
-        Op::Accept { remote: 2 },
-        Op::Accept { remote: 3 },
+        Op::Accept { remote: 0, mode: 0 },
+        Op::Accept { remote: 1, mode: 0 },
+        Op::Accept { remote: 2, mode: 0 },
+        Op::Accept { remote: 3, mode: 0 },
         frame(1, 0, &samples::request(1, RequestBody::Heartbeat)),
         Op::Raw {
             conn: ConnRef(2),
@@ -269,6 +272,50 @@ fn registry_scripts() -> Vec<Vec<Op>> {
     s.push(Op::Restart);
     s.extend(session(0, "d"));
     s.push(Op::Command { seed: vec![0] });
+    scripts.push(s);
+
+    // The encrypted layer: every kind of far end (none, a wrong pin, a
+    // registry's role or payload, a certificate shown anyway) logging in;
+    // and on an established session, raw bytes below the channel and each
+    // attack (replay, bit flip, truncation, the handshake replayed).
+    for mode in 1..8u8 {
+        let mut s = session(0, "alice");
+        s[0] = Op::Accept { remote: 0, mode };
+        s.push(req(0, 3, RequestBody::Heartbeat));
+        scripts.push(s);
+    }
+    for how in 0..4u8 {
+        let mut s = session(0, "alice");
+        s.push(req(0, 3, RequestBody::Heartbeat));
+        s.push(Op::Tamper {
+            conn: ConnRef(0),
+            how: how | 0x24,
+        });
+        s.push(req(0, 4, RequestBody::Heartbeat));
+        scripts.push(s);
+    }
+    let mut s = session(0, "alice");
+    s.push(Op::Raw {
+        conn: ConnRef(0),
+        bytes: vec![0, 20, 0, 1, 2, 3],
+    });
+    scripts.push(s);
+    let mut s = session(0, "alice");
+    s.push(Op::Plain {
+        conn: ConnRef(0),
+        bytes: vec![0, 0, 0, 3, 0x81, 0xa5, 0x48],
+    });
+    scripts.push(s);
+    // An hour passes on a live, heartbeating session: both sides rekey.
+    let mut s = session(0, "alice");
+    for i in 0..182 {
+        s.extend([
+            Op::Advance {
+                by: Duration::from_secs(20),
+            },
+            req(0, 3 + i, RequestBody::Heartbeat),
+        ]);
+    }
     scripts.push(s);
 
     // Every kind of message after a hello (those that fit in one operation),
@@ -300,6 +347,65 @@ fn registry_scripts() -> Vec<Vec<Op>> {
         scripts.push(s);
     }
     scripts
+}
+
+/// Inputs of the `handshake` target (`confab_fuzz::handshake`): a pairing
+/// byte (a peer and its registry, pinned or not; two peers, one perhaps
+/// forged), a rekey byte (default, or every few records), then operations:
+/// `0x00`/`0x80` A/B seals (u16 length), `0x02` seals a lot, `0x03`/`0x83`
+/// delivers A's/B's next units (count, piece size), `0x06`/`0x86` raw bytes
+/// to B/A, `0x07` flip, `0x08` drop, `0x09` swap, `0x0a` duplicate, `0x0b`
+/// truncate (in A's queue; `| 0x80` in B's), `0x0c` time passes, `0x0d` a
+/// recorded session replayed to B, `0x0e` everything delivered.
+fn handshake_scripts() -> Vec<Vec<u8>> {
+    let mut pairings = vec![0u8, 1, 2];
+    for fault in 0..5u8 {
+        pairings.push(3 | (fault << 2));
+        pairings.push(3 | (fault << 2) | 0x80);
+    }
+    let mut out = Vec::new();
+    for &cfg in &pairings {
+        for rekey in [0u8, 0x81] {
+            let head = [cfg, rekey];
+            let scripts: Vec<Vec<u8>> = vec![
+                // Honest: both seal, everything delivered, more data.
+                vec![0x00, 0, 40, 0x80, 0, 10, 0x0e, 0x00, 1, 0, 0x0e],
+                // Step by step, one unit at a time, in 3-byte pieces.
+                vec![
+                    0x00, 0, 9, 0x03, 0, 3, 0x83, 0, 3, 0x03, 0, 3, 0x83, 0, 3, 0x03, 1, 3,
+                ],
+                // A raw first frame to each side.
+                vec![
+                    0x86, 5, 0, 0, 0, 1, 0xc0, 0x06, 4, 0xff, 0xff, 0xff, 0xff, 0x0e,
+                ],
+                // A valid first frame, then raw bytes as the handshake.
+                vec![
+                    0x03, 0, 0, 0x06, 34, 0, 32, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+                    7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 0x0e,
+                ],
+                // Established, then each attack on a record.
+                vec![0x0e, 0x00, 0, 9, 0x07, 0, 0, 5, 3, 0x0e],
+                vec![0x0e, 0x00, 0, 9, 0x00, 0, 9, 0x08, 0, 0x0e],
+                vec![0x0e, 0x00, 0, 9, 0x00, 0, 9, 0x09, 0, 1, 0x0e],
+                vec![0x0e, 0x00, 0, 9, 0x0a, 0, 0x0e],
+                vec![0x0e, 0x00, 0, 9, 0x0b, 0, 0, 4, 0x0e],
+                // Attacks on the handshake itself.
+                vec![0x07, 1, 0, 20, 2, 0x0e],
+                vec![0x83, 0, 0, 0x89, 0, 1, 0x0e],
+                vec![0x0b, 1, 0, 10, 0x0e],
+                // Over a MiB held before the handshake; just under it.
+                vec![0x02, 130, 0x0e],
+                vec![0x02, 127, 0x0e, 0x00, 0, 5, 0x0e],
+                // A recorded session replayed, fresh and after the handshake.
+                vec![0x0d, 0, 0x0e],
+                vec![0x0e, 0x0d, 3, 0x0e],
+                // Time passes between records (rekeying by time).
+                vec![0x0e, 0x00, 0, 9, 0x0c, 0x10, 0, 0x00, 0, 9, 0x0e],
+            ];
+            out.extend(scripts.into_iter().map(|s| [&head[..], &s].concat()));
+        }
+    }
+    out
 }
 
 fn main() -> std::io::Result<()> {
@@ -358,12 +464,19 @@ fn main() -> std::io::Result<()> {
         write(&peer, &bytes)?;
     }
 
+    let handshake = dir("handshake")?;
+    let handshake_seeds = handshake_scripts();
+    for s in &handshake_seeds {
+        write(&handshake, s)?;
+    }
+
     println!(
-        "wrote {} decode, {} deframer, {} registry and {} peer seeds under {}",
+        "wrote {} decode, {} deframer, {} registry, {} peer and {} handshake seeds under {}",
         messages.len(),
         deframer_seeds,
         scripts.len(),
         peer_seeds.len(),
+        handshake_seeds.len(),
         root.display()
     );
     Ok(())

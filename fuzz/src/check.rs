@@ -208,6 +208,7 @@ pub fn limits(msg: &Message) {
                     addr(&u.addr);
                 }
             }
+            Ok(ReplyBody::Certified(c)) => name(&c.body.name),
             Ok(ReplyBody::Peer(info)) => {
                 name(&info.name);
                 info.addr.iter().for_each(addr);

@@ -7,11 +7,21 @@
 //! outputs, checking each one against the model, and then hands the engine and
 //! the model to the role's own checks ([`Role::check`]).
 //!
+//! Every connection has a [`Remote`]: the far end, speaking through a
+//! client-side encrypted channel of its own (or none), chosen by the role
+//! ([`Role::remote`]). The remote's handshake runs by itself: whatever its
+//! channel answers is delivered at once, until the conversation settles.
+//! What the script sends on a connection is sealed by the remote; raw bytes
+//! and attacks ([`Op::Raw`], [`Op::Tamper`]) go below the channel.
+//!
 //! Checked for every role:
 //! - no call panics (a hostile remote never makes the engine fail);
-//! - every `Send` is one frame that decodes, within every limit, and is the
-//!   canonical encoding of its message; the first frame on a connection is a
-//!   hello;
+//! - what the engine sends is what its remote's channel accepts (see
+//!   [`crate::remote`]); inside, the stream is frames that decode, within
+//!   every limit, each the canonical encoding of its message, and the first
+//!   frame on a connection is a hello;
+//! - a replay of what a remote sent on an established connection ends that
+//!   connection at once (it cannot decrypt);
 //! - nothing is sent on, or closed twice for, a connection the engine does not
 //!   hold open (one it closed, one the remote closed, one it never had);
 //! - connection and job ids are fresh (never reused by one engine instance);
@@ -37,12 +47,14 @@ use std::time::Instant;
 
 use arbitrary::{Arbitrary, Unstructured};
 use confab_engine::password::{PasswordError, PasswordWork};
+use confab_engine::secure::{ChannelError, Side};
 use confab_engine::wire::{Deframer, Message};
 use confab_engine::{ConnId, Engine, Input, JobId, Output, Record, RecordKey, TransferId};
 
 use crate::check;
 use crate::generate::{Build, GMessage};
 use crate::ops::{ConnRef, Op};
+use crate::remote::{Remote, RemoteSpec};
 
 mod files;
 
@@ -67,8 +79,25 @@ pub trait Role: Engine + Sized {
         let _ = (state, conn, msg, model);
     }
 
-    /// A fresh engine (or one restarted from `records`).
-    fn start(records: Vec<Record>, now: Instant) -> Self;
+    /// A fresh engine (or one restarted from `records`), whose wall clock
+    /// reads `unix_ms` at `now`.
+    fn start(records: Vec<Record>, now: Instant, unix_ms: u64) -> Self;
+
+    /// The role of this engine, as its first frame says.
+    const ROLE: confab_engine::wire::Role;
+
+    /// The far end of a new connection: accepted from remote number
+    /// `remote` (`dialed` `None`), or dialed to `dialed`; `mode` (from the
+    /// script) picks an honest end or a forged one.
+    fn remote(&self, model: &Model, remote: u8, dialed: Option<SocketAddr>, mode: u8)
+    -> RemoteSpec;
+
+    /// Whether an honest remote's channel may refuse what this engine sent
+    /// with `error` (by default never).
+    fn tolerated(error: &ChannelError) -> bool {
+        let _ = error;
+        false
+    }
 
     /// The command `g` stands for, if any in this state.
     fn command(&self, g: &Self::GenCommand, model: &Model) -> Option<Self::Command>;
@@ -101,9 +130,15 @@ pub trait Role: Engine + Sized {
     }
 }
 
+/// The wall clock at the start of every run (Unix milliseconds, late 2023):
+/// certificates are dated from it.
+pub const UNIX_MS_AT_START: u64 = 1_700_000_000_000;
+
 /// What the driver knows, from its own actions and the engine's outputs.
 #[derive(Debug)]
 pub struct Model {
+    /// The start of the run (kept across restarts), at [`UNIX_MS_AT_START`].
+    pub start: Instant,
     /// The time of the operation being played; never goes backwards.
     pub now: Instant,
     /// Connection ids in the order the engine handed them out (accepted or
@@ -126,13 +161,27 @@ pub struct Model {
     pub records: BTreeMap<RecordKey, Record>,
     /// The file contract, as far as the driver has seen it.
     pub files: Files,
-    /// The driver's own deframer per open connection, over what it delivered.
+    /// Connections whose remote's handshake completed: the engine proved
+    /// itself to it, and it to the engine (unless the engine refused it).
+    pub secure: BTreeSet<ConnId>,
+    /// The far end of each connection.
+    remotes: BTreeMap<ConnId, Remote>,
+    /// Bytes the remotes' channels answered with, still to deliver.
+    pending: Vec<(ConnId, Vec<u8>)>,
+    /// Handshakes begun since the start (each remote's entropy).
+    handshakes: u64,
+    /// A connection the last operation replayed onto: the engine must have
+    /// closed it once the operation settled.
+    must_close: Option<ConnId>,
+    /// The driver's own deframer per open connection, over the stream it
+    /// sealed toward the engine.
     inbound: BTreeMap<ConnId, Deframer>,
 }
 
 impl Model {
-    fn new(now: Instant) -> Self {
+    fn new(start: Instant, now: Instant) -> Self {
         Self {
+            start,
             now,
             known: Vec::new(),
             open: BTreeSet::new(),
@@ -143,8 +192,61 @@ impl Model {
             jobs_seen: BTreeSet::new(),
             records: BTreeMap::new(),
             files: Files::default(),
+            secure: BTreeSet::new(),
+            remotes: BTreeMap::new(),
+            pending: Vec::new(),
+            handshakes: 0,
+            must_close: None,
             inbound: BTreeMap::new(),
         }
+    }
+
+    /// The wall clock now, in Unix seconds (as the engine's reads).
+    pub fn unix_now(&self) -> u64 {
+        (UNIX_MS_AT_START + (self.now - self.start).as_millis() as u64) / 1000
+    }
+
+    /// The wall clock now, in Unix milliseconds.
+    fn unix_ms(&self) -> u64 {
+        UNIX_MS_AT_START + (self.now - self.start).as_millis() as u64
+    }
+
+    /// Whether `conn`'s remote still speaks through a live channel.
+    pub fn has_channel(&self, conn: ConnId) -> bool {
+        self.remotes.get(&conn).is_some_and(Remote::has_channel)
+    }
+
+    /// Entropy for the next remote's handshake: distinct per handshake,
+    /// the same on every run of one input.
+    fn entropy(&mut self) -> [u8; 32] {
+        self.handshakes += 1;
+        let mut e = [0x3c; 32];
+        e[..8].copy_from_slice(&self.handshakes.to_le_bytes());
+        e
+    }
+
+    /// A remote for `conn`, started: its first bytes are delivered as the
+    /// conversation settles.
+    fn add_remote(
+        &mut self,
+        conn: ConnId,
+        spec: RemoteSpec,
+        side: Side,
+        role: confab_engine::wire::Role,
+    ) {
+        let entropy = self.entropy();
+        let mut r = Remote::new(spec, side, entropy, role);
+        let first = r.start();
+        if !first.is_empty() {
+            self.pending.push((conn, first));
+        }
+        self.remotes.insert(conn, r);
+    }
+
+    fn forget(&mut self, conn: ConnId) {
+        self.remotes.remove(&conn);
+        self.secure.remove(&conn);
+        self.inbound.remove(&conn);
     }
 
     /// The connection `r` refers to (an id never minted for [`ConnRef::UNKNOWN`]
@@ -187,20 +289,60 @@ pub fn run<R: Role>(ops: &[Op]) {
     run_observed::<R>(ops, &mut |_| {});
 }
 
-/// [`run`], showing every output to `observe` before it is checked: for tools
-/// that measure which states a corpus reaches (`examples/corpus-stats.rs`).
-pub fn run_observed<R: Role>(ops: &[Op], observe: &mut dyn FnMut(&Output<R::Event>)) {
+/// What [`run_observed`] shows: every output, and every message the engine
+/// sent as its remote read it (`Output::Send` holds only ciphertext).
+#[derive(Debug)]
+pub enum Seen<'a, E> {
+    Output(&'a Output<E>),
+    Sent(ConnId, &'a Message),
+}
+
+/// [`run`], showing every output (and message sent) to `observe` before it
+/// is checked: for tools that measure which states a corpus reaches
+/// (`examples/corpus-stats.rs`).
+pub fn run_observed<R: Role>(ops: &[Op], observe: &mut dyn FnMut(Seen<'_, R::Event>)) {
     // One real instant per run; every later time is it plus input-given durations.
     let base = Instant::now();
-    let mut model = Model::new(base);
-    let mut engine = R::start(Vec::new(), base);
+    let mut model = Model::new(base, base);
+    let mut engine = R::start(Vec::new(), base, UNIX_MS_AT_START);
     let mut state = R::State::default();
-    drain(&mut engine, &mut model, &mut state, observe);
+    settle(&mut engine, &mut model, &mut state, observe);
     for op in ops {
         play(&mut engine, &mut model, &mut state, op);
-        drain(&mut engine, &mut model, &mut state, observe);
+        settle(&mut engine, &mut model, &mut state, observe);
+        if let Some(conn) = model.must_close.take() {
+            assert!(
+                !model.open.contains(&conn),
+                "{conn} stayed open after a replay of what its remote sent"
+            );
+        }
         engine.check(&model);
     }
+}
+
+/// Most rounds of remote answers one operation may cause: a handshake
+/// takes three; a conversation that never settles is a finding.
+const MAX_ROUNDS: usize = 64;
+
+/// Drains the engine, delivers what the remotes' channels answered, and
+/// again, until nothing is left to deliver.
+fn settle<R: Role>(
+    engine: &mut R,
+    model: &mut Model,
+    state: &mut R::State,
+    observe: &mut dyn FnMut(Seen<'_, R::Event>),
+) {
+    for _ in 0..MAX_ROUNDS {
+        drain(engine, model, state, observe);
+        let pending = std::mem::take(&mut model.pending);
+        if pending.is_empty() {
+            return;
+        }
+        for (conn, bytes) in pending {
+            deliver_bytes(engine, model, conn, 0, &bytes);
+        }
+    }
+    panic!("the engine and its remotes did not settle in {MAX_ROUNDS} rounds");
 }
 
 fn deliver<R: Role>(
@@ -215,6 +357,8 @@ fn deliver<R: Role>(
     deliver_to(engine, model, state, conn, split, bytes);
 }
 
+/// Stream bytes (frames, or garbage) from `conn`'s remote: sealed by its
+/// channel, or as they are from a remote without one.
 fn deliver_to<R: Role>(
     engine: &mut R,
     model: &mut Model,
@@ -223,26 +367,42 @@ fn deliver_to<R: Role>(
     split: u8,
     bytes: &[u8],
 ) {
-    // Nothing arrives on a socket still connecting.
-    if model.connecting.contains(&conn) {
+    // Nothing is sent on a socket still connecting, or gone.
+    if model.connecting.contains(&conn) || !model.open.contains(&conn) {
         return;
     }
-    let piece = if split == 0 {
-        bytes.len().max(1)
-    } else {
-        usize::from(split)
+    let now = model.now;
+    let Some(remote) = model.remotes.get_mut(&conn) else {
+        return;
     };
-    for chunk in bytes.chunks(piece) {
-        engine.handle_input(model.now, Input::Received { conn, bytes: chunk });
-    }
-    // What the engine read, as far as the stream makes sense; bytes for a
-    // connection it does not hold are dropped, as it drops them.
-    if model.open.contains(&conn) {
+    let channel = remote.has_channel();
+    let Some(wire) = remote.seal(bytes, now) else {
+        return;
+    };
+    // What the engine will read once it opens the records, as far as the
+    // stream makes sense (a remote without a channel reaches nothing).
+    if channel {
         let d = model.inbound.entry(conn).or_default();
         d.push(bytes);
         while let Ok(Some(msg)) = d.next_message() {
             R::on_delivered(state, conn, &msg);
         }
+    }
+    deliver_bytes(engine, model, conn, split, &wire);
+}
+
+/// Bytes on the wire of `conn`, as they are, in pieces of `split`.
+fn deliver_bytes<R: Role>(engine: &mut R, model: &Model, conn: ConnId, split: u8, bytes: &[u8]) {
+    if model.connecting.contains(&conn) || bytes.is_empty() {
+        return;
+    }
+    let piece = if split == 0 {
+        bytes.len()
+    } else {
+        usize::from(split)
+    };
+    for chunk in bytes.chunks(piece) {
+        engine.handle_input(model.now, Input::Received { conn, bytes: chunk });
     }
 }
 
@@ -260,11 +420,31 @@ fn after_timeout<R: Role>(engine: &mut R, model: &Model) {
 fn play<R: Role>(engine: &mut R, model: &mut Model, state: &mut R::State, op: &Op) {
     let now = model.now;
     match op {
-        Op::Accept { remote: r } => {
+        Op::Accept { remote: r, mode } => {
+            let spec = engine.remote(model, *r, None, *mode);
             let conn = engine.accept(now, remote(*r));
             model.mint(conn);
+            model.add_remote(conn, spec, Side::Initiator, R::ROLE);
         }
-        Op::Raw { conn, bytes } => deliver(engine, model, state, *conn, 0, bytes),
+        Op::Raw { conn, bytes } => {
+            let conn = model.conn(*conn);
+            if let Some(r) = model.remotes.get_mut(&conn) {
+                r.mark_tampered();
+            }
+            deliver_bytes(engine, model, conn, 0, bytes);
+        }
+        Op::Plain { conn, bytes } => deliver(engine, model, state, *conn, 0, bytes),
+        Op::Tamper { conn, how } => {
+            let conn = model.conn(*conn);
+            let Some(r) = model.remotes.get_mut(&conn) else {
+                return;
+            };
+            let (bytes, kill) = r.tamper(*how);
+            deliver_bytes(engine, model, conn, 0, &bytes);
+            if kill {
+                model.must_close = Some(conn);
+            }
+        }
         Op::Frame { conn, split, body } => {
             deliver(engine, model, state, *conn, *split, &framed(body))
         }
@@ -282,6 +462,7 @@ fn play<R: Role>(engine: &mut R, model: &mut Model, state: &mut R::State, op: &O
             // The socket is gone whatever the engine thought of it.
             model.open.remove(&conn);
             model.connecting.remove(&conn);
+            model.forget(conn);
             engine.handle_input(now, Input::Closed { conn });
         }
         Op::Password { job, fail } => {
@@ -323,20 +504,33 @@ fn play<R: Role>(engine: &mut R, model: &mut Model, state: &mut R::State, op: &O
             // Everything but the records is lost; the new engine mints ids anew.
             let records = model.records.values().cloned().collect();
             let keep = std::mem::take(&mut model.records);
-            *model = Model::new(now);
+            let unix_ms = model.unix_ms();
+            let handshakes = model.handshakes;
+            *model = Model::new(model.start, now);
             model.records = keep;
+            model.handshakes = handshakes;
             *state = R::State::default();
-            *engine = R::start(records, now);
+            *engine = R::start(records, now, unix_ms);
         }
-        Op::Connected { conn } => {
+        Op::Connected { conn, mode } => {
             let conn = model.conn(*conn);
-            model.connecting.remove(&conn);
+            if model.connecting.remove(&conn) {
+                let addr = model.dialed.get(&conn).copied();
+                let spec = engine.remote(model, 0, addr, *mode);
+                model.add_remote(conn, spec, Side::Responder, R::ROLE);
+            }
             engine.handle_input(now, Input::Connected { conn });
         }
         Op::ConnectFailed { conn } => {
             let conn = model.conn(*conn);
             if model.connecting.remove(&conn) {
                 model.open.remove(&conn);
+                model.forget(conn);
+            } else if let Some(r) = model.remotes.get_mut(&conn) {
+                // Said of a connection that is up: a peer takes it as the
+                // socket gone and forgets the connection (a registry ignores
+                // it), so a later replay need not end it.
+                r.mark_tampered();
             }
             engine.handle_input(now, Input::ConnectFailed { conn });
         }
@@ -370,32 +564,34 @@ fn drain<R: Role>(
     engine: &mut R,
     model: &mut Model,
     state: &mut R::State,
-    observe: &mut dyn FnMut(&Output<R::Event>),
+    observe: &mut dyn FnMut(Seen<'_, R::Event>),
 ) {
     while let Some(out) = engine.poll_output() {
-        observe(&out);
+        observe(Seen::Output(&out));
         match out {
             Output::Send { conn, bytes } => {
                 assert!(
                     model.open.contains(&conn),
                     "Send on {conn}, which is not open"
                 );
-                let msg = check::frame(&bytes);
-                assert_eq!(
-                    confab_engine::wire::encode(&msg),
-                    bytes,
-                    "a sent frame is not the canonical encoding of its message"
-                );
-                let n = model.frames_sent.entry(conn).or_default();
-                if *n == 0 {
-                    assert!(
-                        matches!(msg, Message::Hello(_)),
-                        "the first frame on {conn} is a {}, not a hello",
-                        msg.kind()
-                    );
+                assert!(!bytes.is_empty(), "an empty Send on {conn}");
+                let (now, unix) = (model.now, model.unix_now());
+                let Some(remote) = model.remotes.get_mut(&conn) else {
+                    // A connection the remote closed and the engine has not
+                    // heard of yet: the bytes go nowhere.
+                    continue;
+                };
+                let got = remote.read(&bytes, now, unix, R::tolerated);
+                if got.secured {
+                    model.secure.insert(conn);
                 }
-                *n += 1;
-                engine.check_sent(state, conn, &msg, model);
+                if !got.reply.is_empty() {
+                    model.pending.push((conn, got.reply));
+                }
+                for frame in got.frames {
+                    let msg = sent_frame(engine, model, state, conn, &frame);
+                    observe(Seen::Sent(conn, &msg));
+                }
             }
             Output::Close { conn } => {
                 assert!(
@@ -403,6 +599,7 @@ fn drain<R: Role>(
                     "Close of {conn}, which is not open"
                 );
                 model.connecting.remove(&conn);
+                model.forget(conn);
             }
             Output::Connect { conn, addr } => {
                 model.dialed.insert(conn, addr);
@@ -426,4 +623,31 @@ fn drain<R: Role>(
             }
         }
     }
+}
+
+/// Checks one frame of the engine's decrypted stream on `conn`.
+fn sent_frame<R: Role>(
+    engine: &R,
+    model: &mut Model,
+    state: &mut R::State,
+    conn: ConnId,
+    frame: &[u8],
+) -> Message {
+    let msg = check::frame(frame);
+    assert_eq!(
+        confab_engine::wire::encode(&msg),
+        frame,
+        "a sent frame is not the canonical encoding of its message"
+    );
+    let n = model.frames_sent.entry(conn).or_default();
+    if *n == 0 {
+        assert!(
+            matches!(msg, Message::Hello(_)),
+            "the first frame on {conn} is a {}, not a hello",
+            msg.kind()
+        );
+    }
+    *n += 1;
+    engine.check_sent(state, conn, &msg, model);
+    msg
 }

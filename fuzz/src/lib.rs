@@ -8,18 +8,22 @@
 //!   the decoder; and [`samples`]: one fixed message of every kind, for the
 //!   seed corpus and the dictionary.
 //! - [`check`]: invariants every decoded message and every frame must satisfy.
+//! - [`handshake`]: two encrypted channels and an attacker between them.
 //! - [`ops`] and [`driver`]: an engine-agnostic operation script and the driver
 //!   that plays it against any [`Engine`](confab_engine::Engine), checking the
-//!   driver-visible invariants (the file contract included); [`registry`]
-//!   and [`peer`] plug the two roles into it.
+//!   driver-visible invariants (the file contract included), playing the
+//!   far end of every connection through an encrypted channel of its own
+//!   ([`remote`]); [`registry`] and [`peer`] plug the two roles into it.
 
 pub mod alloc_guard;
 pub mod check;
 pub mod driver;
 pub mod generate;
+pub mod handshake;
 pub mod ops;
 pub mod peer;
 pub mod registry;
+pub mod remote;
 pub mod samples;
 
 /// Every allocation made by a target goes through the guard.

@@ -35,12 +35,16 @@ impl ConnRef {
 /// One thing the driver does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Op {
-    /// A connection comes in from remote number `remote`.
-    Accept { remote: u8 },
-    /// These bytes arrive on `conn`, as they are.
+    /// A connection comes in from remote number `remote`, whose end speaks
+    /// as `mode` says (see [`crate::driver::Role::remote`]: 0 honest, 1 no
+    /// encryption at all, others a forged or wrong identity).
+    Accept { remote: u8, mode: u8 },
+    /// These bytes arrive on `conn`, as they are: below the encryption,
+    /// where only an attacker writes.
     Raw { conn: ConnRef, bytes: Vec<u8> },
     /// `body` arrives on `conn` behind a correct length header, in pieces of
-    /// `split` bytes (0: in one piece).
+    /// `split` bytes (0: in one piece), sealed by the remote's channel (or
+    /// in clear from a remote without one).
     Frame {
         conn: ConnRef,
         split: u8,
@@ -66,8 +70,9 @@ pub enum Op {
     Command { seed: Vec<u8> },
     /// The host crashes and restarts from its persisted records.
     Restart,
-    /// An outgoing connection is up.
-    Connected { conn: ConnRef },
+    /// An outgoing connection is up; its far end speaks as `mode` says (as
+    /// in [`Op::Accept`]).
+    Connected { conn: ConnRef, mode: u8 },
     /// An outgoing connection failed.
     ConnectFailed { conn: ConnRef },
     /// File work for transfer number `transfer` (modulo the transfers the
@@ -80,6 +85,12 @@ pub enum Op {
     /// in the manner `how` (see [`crate::driver`]: correctly, short,
     /// corrupted, or with an error).
     File { work: u8, how: u8 },
+    /// These stream bytes arrive on `conn`, sealed by the remote's channel
+    /// as they are (not framed): a remote that encrypts garbage.
+    Plain { conn: ConnRef, bytes: Vec<u8> },
+    /// An attacker on the path of `conn` tampers, in the manner `how`
+    /// (see [`crate::driver`]): replays or corrupts what was sent.
+    Tamper { conn: ConnRef, how: u8 },
 }
 
 const ACCEPT: u8 = 0;
@@ -97,7 +108,9 @@ const CONNECT_FAILED: u8 = 11;
 const STORAGE_FAILED: u8 = 12;
 const RESPOND: u8 = 13;
 const FILE: u8 = 14;
-const KINDS: u8 = 15;
+const PLAIN: u8 = 15;
+const TAMPER: u8 = 16;
+const KINDS: u8 = 17;
 
 /// Advance durations: values below this are milliseconds; from it on, tenths
 /// of a second above it (up to about 55 minutes), so both "just before the
@@ -153,7 +166,10 @@ pub fn parse(data: &[u8]) -> Vec<Op> {
     let mut ops = Vec::new();
     while !r.0.is_empty() && ops.len() < MAX_OPS {
         let op = match r.u8() % KINDS {
-            ACCEPT => Op::Accept { remote: r.u8() },
+            ACCEPT => Op::Accept {
+                remote: r.u8(),
+                mode: r.u8(),
+            },
             RAW => Op::Raw {
                 conn: ConnRef(r.u8()),
                 bytes: r.bytes(),
@@ -186,6 +202,7 @@ pub fn parse(data: &[u8]) -> Vec<Op> {
             RESTART => Op::Restart,
             CONNECTED => Op::Connected {
                 conn: ConnRef(r.u8()),
+                mode: r.u8(),
             },
             CONNECT_FAILED => Op::ConnectFailed {
                 conn: ConnRef(r.u8()),
@@ -197,6 +214,14 @@ pub fn parse(data: &[u8]) -> Vec<Op> {
             },
             FILE => Op::File {
                 work: r.u8(),
+                how: r.u8(),
+            },
+            PLAIN => Op::Plain {
+                conn: ConnRef(r.u8()),
+                bytes: r.bytes(),
+            },
+            TAMPER => Op::Tamper {
+                conn: ConnRef(r.u8()),
                 how: r.u8(),
             },
             _ => unreachable!("tag reduced modulo KINDS"),
@@ -218,7 +243,7 @@ pub fn encode(ops: &[Op]) -> Vec<u8> {
     let mut out = Vec::new();
     for op in ops {
         match op {
-            Op::Accept { remote } => out.extend([ACCEPT, *remote]),
+            Op::Accept { remote, mode } => out.extend([ACCEPT, *remote, *mode]),
             Op::Raw { conn, bytes } => {
                 out.extend([RAW, conn.0]);
                 put_bytes(&mut out, bytes);
@@ -243,11 +268,16 @@ pub fn encode(ops: &[Op]) -> Vec<u8> {
                 put_bytes(&mut out, seed);
             }
             Op::Restart => out.push(RESTART),
-            Op::Connected { conn } => out.extend([CONNECTED, conn.0]),
+            Op::Connected { conn, mode } => out.extend([CONNECTED, conn.0, *mode]),
             Op::ConnectFailed { conn } => out.extend([CONNECT_FAILED, conn.0]),
             Op::StorageFailed { transfer } => out.extend([STORAGE_FAILED, *transfer]),
             Op::Respond { pick, how } => out.extend([RESPOND, *pick, *how]),
             Op::File { work, how } => out.extend([FILE, *work, *how]),
+            Op::Plain { conn, bytes } => {
+                out.extend([PLAIN, conn.0]);
+                put_bytes(&mut out, bytes);
+            }
+            Op::Tamper { conn, how } => out.extend([TAMPER, conn.0, *how]),
         }
     }
     out
@@ -260,7 +290,7 @@ mod tests {
     #[test]
     fn encode_is_the_inverse_of_parse() {
         let ops = vec![
-            Op::Accept { remote: 3 },
+            Op::Accept { remote: 3, mode: 1 },
             Op::Raw {
                 conn: ConnRef(0),
                 bytes: vec![1, 2, 3],
@@ -286,11 +316,22 @@ mod tests {
             Op::Tick,
             Op::Command { seed: vec![] },
             Op::Restart,
-            Op::Connected { conn: ConnRef(4) },
+            Op::Connected {
+                conn: ConnRef(4),
+                mode: 2,
+            },
             Op::ConnectFailed { conn: ConnRef(4) },
             Op::StorageFailed { transfer: 0 },
             Op::Respond { pick: 1, how: 2 },
             Op::File { work: 3, how: 4 },
+            Op::Plain {
+                conn: ConnRef(1),
+                bytes: vec![0, 0, 0, 1],
+            },
+            Op::Tamper {
+                conn: ConnRef(0),
+                how: 5,
+            },
         ];
         assert_eq!(parse(&encode(&ops)), ops);
     }

@@ -1,13 +1,18 @@
 //! The peer role for the engine driver ([`crate::driver`]).
 //!
 //! The driver plays everyone the peer talks to: the registry (it answers the
-//! peer's requests with plausible replies, so the peer logs in and its
-//! look-ups and identity checks succeed) and the remote peers (it answers
+//! peer's requests with plausible replies, so the peer logs in, is issued
+//! a certificate for its key, and its look-ups succeed) and the remote
+//! peers (each proving its name with a certificate from that registry, see
+//! [`keys`]; or, as the script's `mode` says, with none, an expired one,
+//! one for another name or key, one from another registry, or no
+//! encryption at all; the registry too may show another key, a bad
+//! binding, or no encryption). It answers
 //! what the peer sent them: chat requests, data, invitations, transfer
 //! requests, wants with chunks of [`generate::content`], chunks with acks).
 //! [`Op::Respond`](crate::ops::Op::Respond) picks what to answer and how.
-//! Remote `NAME_POOL[k]` lives at `10.0.0.(k+1)`: a connection accepted from
-//! remote number `k + 1` (see `driver::remote`) passes the identity check.
+//! Remote `NAME_POOL[k]` lives at `10.0.0.(k+1)`, and a connection accepted
+//! from remote number `k + 1` (see `driver::remote`) is `NAME_POOL[k]`.
 //!
 //! The peer's own invariants, checked as outputs are drained and after every
 //! operation:
@@ -19,7 +24,12 @@
 //!   for at most that chunk size and the configured window;
 //! - progress never exceeds its total;
 //! - at most [`MAX_TRANSFERS`] transfers held, every group within
-//!   [`MAX_GROUP_MEMBERS`]; logged in only over an open registry connection.
+//!   [`MAX_GROUP_MEMBERS`]; logged in only over an open registry connection
+//!   whose encrypted handshake completed, connected to a peer only over
+//!   such a connection.
+//!
+//! An honest remote's channel may refuse the peer's own certificate (none
+//! yet, or expired as time passed): that is the peer's right, not a finding.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -35,6 +45,7 @@ use confab_engine::wire::{Message, Name};
 use confab_engine::{ConnId, PeerConfig};
 
 mod answer;
+pub mod keys;
 mod role;
 use crate::generate::{Build, GFileName, GGroupName, GName, NAME_POOL};
 
@@ -60,8 +71,9 @@ pub fn addr_of(name: &Name) -> SocketAddr {
     SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, k)), 7000)
 }
 
-/// The configuration of the peer under test: short timeouts, tiny chunks.
-pub fn config() -> PeerConfig {
+/// The configuration of the peer under test: short timeouts, tiny chunks,
+/// its own key (the same every run), its wall clock reading `unix_ms` now.
+pub fn config(unix_ms: u64) -> PeerConfig {
     let mut c = PeerConfig::new(
         Name::new(ME).expect("pool name"),
         Password(Text::new("hunter2").expect("short")),
@@ -82,6 +94,13 @@ pub fn config() -> PeerConfig {
     c.transfer.offer_timeout = c.request_timeout;
     c.transfer.chunk_size = CHUNK;
     c.transfer.window = WINDOW;
+    c.secure = confab_engine::secure::SecureConfig {
+        static_key: Some(keys::static_of(0)),
+        signing_key: None,
+        registry_pin: None,
+        entropy: Some([0x55; 32]),
+    };
+    c.unix_ms_at_start = unix_ms;
     c
 }
 

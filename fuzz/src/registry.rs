@@ -1,7 +1,14 @@
 //! The registry role for the engine driver ([`crate::driver`]).
 //!
+//! Its remotes are peers dialing it ([`Role::remote`] below): honest ones
+//! (no pin, or the registry's own key pinned), one without a channel (an
+//! old client), and forged ones: pinned to another key, claiming to be a
+//! registry, or proving a registry's payload.
+//!
 //! The registry's own invariants, checked after every operation:
 //! - it holds exactly the connections the driver thinks are open;
+//! - every session is on a connection whose encrypted handshake completed
+//!   (nothing from an unauthenticated connection reaches the directory);
 //! - every session belongs to an open connection, and the two directory maps
 //!   agree (the name of a session's connection is that session's name), so a
 //!   name has at most one session and a connection at most one;
@@ -13,16 +20,21 @@
 //!   yet, oldest first: exactly one reply per request, in order.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::net::SocketAddr;
 use std::time::Instant;
 
 use arbitrary::Arbitrary;
 use confab_engine::limits::MAX_SHARED_FILES;
 use confab_engine::password::PasswordCost;
 use confab_engine::registry::RegistryEvent;
-use confab_engine::wire::Message;
+use confab_engine::secure::certificate::bind;
+use confab_engine::secure::{Expect, Local, SecureConfig, SigningSecret, StaticSecret};
+use confab_engine::wire::identity::{Fingerprint, HandshakePayload};
+use confab_engine::wire::{Message, Role as WireRole};
 use confab_engine::{ConnId, Record, Registry, RegistryCommand, RegistryConfig};
 
 use crate::driver::{Model, Role};
+use crate::remote::{RemoteSpec, Speaks};
 
 /// The registry's commands, as the fuzzer picks them.
 #[derive(Debug, Arbitrary)]
@@ -34,13 +46,27 @@ pub enum GRegistryCommand {
 #[derive(Debug, Default)]
 pub struct Unanswered(BTreeMap<ConnId, VecDeque<u32>>);
 
-/// The configuration every registry target uses: the default timeouts, and
-/// the cheapest password hashing so that a log-in costs microseconds.
-pub fn config() -> RegistryConfig {
+/// The configuration every registry target uses: the default timeouts,
+/// the cheapest password hashing so that a log-in costs microseconds, and
+/// keys of its own (the same every run).
+pub fn config(unix_ms: u64) -> RegistryConfig {
     RegistryConfig {
         password_cost: PasswordCost::TESTING,
+        secure: SecureConfig {
+            static_key: Some(StaticSecret::from_bytes([0x11; 32])),
+            signing_key: Some(SigningSecret::from_bytes([0x22; 32])),
+            registry_pin: None,
+            entropy: Some([0x33; 32]),
+        },
+        unix_ms_at_start: unix_ms,
         ..RegistryConfig::default()
     }
+}
+
+/// A peer's static key: one per remote number, so two connections from
+/// one remote are one installation.
+fn peer_key(remote: u8) -> StaticSecret {
+    StaticSecret::from_bytes([remote.wrapping_add(0x80); 32])
 }
 
 impl Role for Registry {
@@ -71,8 +97,61 @@ impl Role for Registry {
         queue.pop_front();
     }
 
-    fn start(records: Vec<Record>, now: Instant) -> Self {
-        Registry::new(config(), records, now, 0)
+    const ROLE: WireRole = WireRole::Registry;
+
+    /// `mode % 8`: 0 and 7 an honest peer, 5 one that pinned this
+    /// registry's key, 6 one that shows a certificate anyway; 1 no channel;
+    /// 2 pinned to another key; 3 says it is a registry; 4 proves a
+    /// registry's payload instead of a peer's.
+    fn remote(&self, _: &Model, remote: u8, _: Option<SocketAddr>, mode: u8) -> RemoteSpec {
+        let secret = peer_key(remote);
+        let mine = self.signing_key().fingerprint();
+        let mut local = Local {
+            role: WireRole::Peer,
+            secret: secret.clone(),
+            payload: HandshakePayload::Peer { certificate: None },
+        };
+        let mut expect = Expect::Registry { pin: None };
+        let mode = mode % 8;
+        match mode {
+            1 => {
+                return RemoteSpec {
+                    speaks: Speaks::Clear,
+                    honest: false,
+                };
+            }
+            2 => {
+                expect = Expect::Registry {
+                    pin: Some(Fingerprint([0xee; 16])),
+                }
+            }
+            3 => local.role = WireRole::Registry,
+            4 => {
+                let signer = SigningSecret::from_bytes([remote; 32]);
+                local.payload = HandshakePayload::Registry {
+                    signing_key: signer.public(),
+                    binding: bind(&signer, &secret.public()),
+                };
+            }
+            5 => expect = Expect::Registry { pin: Some(mine) },
+            6 => {
+                local.payload = HandshakePayload::Peer {
+                    certificate: Some(crate::samples::certificate("bob", secret.public())),
+                }
+            }
+            _ => {}
+        }
+        RemoteSpec {
+            speaks: Speaks::Channel {
+                local: Box::new(local),
+                expect,
+            },
+            honest: !(2..=4).contains(&mode),
+        }
+    }
+
+    fn start(records: Vec<Record>, now: Instant, unix_ms: u64) -> Self {
+        Registry::new(config(unix_ms), records, now, 0)
     }
 
     fn command(&self, g: &GRegistryCommand, _model: &Model) -> Option<RegistryCommand> {
@@ -111,6 +190,11 @@ impl Role for Registry {
             assert!(
                 model.open.contains(&s.conn),
                 "{name}'s session is on {}, which is not open",
+                s.conn
+            );
+            assert!(
+                model.secure.contains(&s.conn),
+                "{name}'s session is on {}, whose handshake never completed",
                 s.conn
             );
             assert!(conns.insert(s.conn), "two sessions on {}", s.conn);
@@ -157,11 +241,12 @@ impl Role for Registry {
 
 #[cfg(test)]
 mod tests {
-    use confab_engine::Registry;
+    use confab_engine::registry::RegistryEvent;
     use confab_engine::wire::registry::{Password, RequestBody};
     use confab_engine::wire::{Message, Name, encode};
+    use confab_engine::{Output, Registry};
 
-    use crate::driver;
+    use crate::driver::{self, Seen};
     use crate::ops::{ConnRef, Op};
     use crate::samples;
 
@@ -173,6 +258,66 @@ mod tests {
         }
     }
 
+    /// Hello, register and log in alice on the first connection, from a
+    /// far end speaking as `mode` says; then `more`. Returns how many times
+    /// she came online and how many connections the registry closed.
+    fn log_in(mode: u8, more: &[Op]) -> (usize, usize) {
+        let name = Name::new("alice").unwrap();
+        let password = Password(confab_engine::bounded::Text::new("pw").unwrap());
+        let mut ops = vec![
+            Op::Accept { remote: 0, mode },
+            frame(&samples::hello()),
+            frame(&samples::request(
+                1,
+                RequestBody::Register {
+                    name: name.clone(),
+                    password: password.clone(),
+                },
+            )),
+            Op::Password {
+                job: 0,
+                fail: false,
+            },
+            frame(&samples::request(
+                2,
+                RequestBody::Login {
+                    name,
+                    password,
+                    listen: "10.0.1.1:7000".parse().unwrap(),
+                    stamp: Default::default(),
+                },
+            )),
+            Op::Password {
+                job: 0,
+                fail: false,
+            },
+        ];
+        ops.extend_from_slice(more);
+        let (mut online, mut closed) = (0, 0);
+        driver::run_observed::<Registry>(&ops, &mut |s| match s {
+            Seen::Output(Output::Event(RegistryEvent::Online { .. })) => online += 1,
+            Seen::Output(Output::Close { .. }) => closed += 1,
+            _ => {}
+        });
+        (online, closed)
+    }
+
+    #[test]
+    fn a_log_in_through_the_channel_goes_online_and_a_replay_ends_it() {
+        assert_eq!(log_in(0, &[]), (1, 0));
+        let replay = Op::Tamper {
+            conn: ConnRef(0),
+            how: 0,
+        };
+        assert_eq!(log_in(0, &[replay]), (1, 1));
+    }
+
+    #[test]
+    fn a_far_end_without_a_channel_or_with_a_wrong_pin_never_logs_in() {
+        assert_eq!(log_in(1, &[]).0, 0);
+        assert_eq!(log_in(2, &[]).0, 0);
+    }
+
     #[test]
     fn a_request_during_a_registration_is_answered_after_it() {
         let register = RequestBody::Register {
@@ -180,7 +325,7 @@ mod tests {
             password: Password(confab_engine::bounded::Text::new("pw").unwrap()),
         };
         driver::run::<Registry>(&[
-            Op::Accept { remote: 0 },
+            Op::Accept { remote: 0, mode: 0 },
             frame(&samples::hello()),
             frame(&samples::request(1, register)),
             frame(&samples::request(2, RequestBody::Heartbeat)),

@@ -22,6 +22,10 @@ use confab_engine::wire::{
     FileName, Goodbye, GroupName, Hello, Md5, Message, Name, PROTOCOL_VERSION, Refusal, Role,
 };
 
+use confab_engine::secure::SigningSecret;
+use confab_engine::secure::certificate;
+use confab_engine::wire::identity::{Certificate, KEY_LEN, PublicKey};
+
 use crate::generate::{ERROR_CODES, NAME_POOL, PASSWORD_POOL, content, content_md5};
 
 fn name(s: &str) -> Name {
@@ -124,6 +128,17 @@ pub fn request_bodies() -> Vec<RequestBody> {
     ]
 }
 
+/// The signing key of the samples' registry.
+pub fn registry_signer() -> SigningSecret {
+    SigningSecret::from_bytes([0x5a; KEY_LEN])
+}
+
+/// A certificate from [`registry_signer`] for `name` holding `key`, valid
+/// for an hour from 2023-11-14.
+pub fn certificate(n: &str, key: PublicKey) -> Certificate {
+    certificate::issue(&registry_signer(), name(n), key, 1_700_000_000, 3600)
+}
+
 /// Every reply body, small.
 pub fn reply_bodies() -> Vec<ReplyBody> {
     vec![
@@ -140,12 +155,15 @@ pub fn reply_bodies() -> Vec<ReplyBody> {
             name: name("bob"),
             addr: Some(addr("10.0.0.2:7000")),
             profile: Profile::default(),
+            key: Some(PublicKey([2; KEY_LEN])),
         }),
         ReplyBody::Peer(PeerInfo {
             name: name("carol"),
             addr: None,
             profile: Profile::default(),
+            key: None,
         }),
+        ReplyBody::Certified(certificate("bob", PublicKey([2; KEY_LEN]))),
         ReplyBody::Files {
             files: List::new(vec![FileEntry {
                 owner: name("bob"),
@@ -381,6 +399,7 @@ pub fn largest() -> Vec<Message> {
                 name: long_name.clone(),
                 addr: Some(addr("[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535")),
                 profile: full_profile(),
+                key: Some(PublicKey([0xff; KEY_LEN])),
             })),
         }),
         Message::Goodbye(Goodbye {

@@ -133,7 +133,10 @@ fn peer_frame(conn: u8, m: Message) -> Op {
 /// The registry connection comes up; the driver greets and answers the
 /// log-in and what follows it.
 fn peer_login() -> Vec<Op> {
-    let mut s = vec![Op::Connected { conn: ConnRef(0) }];
+    let mut s = vec![Op::Connected {
+        conn: ConnRef(0),
+        mode: 0,
+    }];
     s.extend(respond(8, 0));
     s
 }
@@ -144,17 +147,22 @@ fn dialed(conn: u8) -> Vec<Op> {
     let mut s = respond(2, 0);
     s.push(Op::Connected {
         conn: ConnRef(conn),
+        mode: 0,
     });
     s.extend(respond(1, 0));
     s
 }
 
-/// Pool name `k` connects to the peer (as connection number `conn`) from
-/// its registered address, and passes the identity check.
+/// Pool name `k` connects to the peer (as connection number `conn`),
+/// proves its name with its certificate, and says hello and its session.
 fn inbound(conn: u8, k: u8) -> Vec<Op> {
     let mut s = vec![
-        Op::Accept { remote: k + 1 },
+        Op::Accept {
+            remote: k + 1,
+            mode: 0,
+        },
         peer_frame(conn, samples::peer_hello(NAME_POOL[usize::from(k)])),
+        peer_frame(conn, Message::Peer(PeerMessage::Session { epoch: 7 })),
     ];
     s.extend(respond(2, 0));
     s
@@ -344,6 +352,52 @@ pub fn peer_scripts() -> Vec<Vec<Op>> {
     s.push(Op::Respond { pick: 0, how: 0x43 });
     s.extend(vec![Op::File { work: 0, how: 0 }; 4]);
     scripts.push(s);
+
+    // The encrypted layer: a registry with another key, a bad binding, a
+    // peer's role, or no channel; an inbound peer and a dialed one with
+    // every forgery (another name, expired, another registry, none,
+    // another key, no channel); attacks on an open chat and on the
+    // registry connection.
+    for mode in 1..8u8 {
+        let mut s = peer_login();
+        s[0] = Op::Connected {
+            conn: ConnRef(0),
+            mode,
+        };
+        s.push(chat(1));
+        s.extend(dialed(1));
+        scripts.push(s);
+        let mut s = peer_login();
+        s.extend(inbound(1, 2));
+        s[1] = Op::Accept { remote: 3, mode };
+        s.push(peer_frame(1, p(PeerMessage::ChatRequest)));
+        scripts.push(s);
+        let mut s = peer_login();
+        s.push(chat(1));
+        let mut d = dialed(1);
+        d[2] = Op::Connected {
+            conn: ConnRef(1),
+            mode,
+        };
+        s.extend(d);
+        s.extend(respond(2, 0));
+        scripts.push(s);
+    }
+    for how in 0..4u8 {
+        for conn in 0..2u8 {
+            let mut s = peer_login();
+            s.push(chat(1));
+            s.extend(dialed(1));
+            s.extend(respond(2, 0));
+            s.push(msg_user(1, "hello bob"));
+            s.push(Op::Tamper {
+                conn: ConnRef(conn),
+                how: how | 0x24,
+            });
+            s.push(msg_user(1, "again"));
+            scripts.push(s);
+        }
+    }
 
     // Every peer and transfer sample on a verified inbound link.
     for m in samples::peer_messages()

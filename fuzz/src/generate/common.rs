@@ -47,7 +47,7 @@ pub const PASSWORD_POOL: [&str; 3] = ["hunter2", "correct horse", ""];
 pub const FILE_POOL: [&str; 4] = ["a.txt", "notes.md", "é.bin", ".hidden"];
 
 /// Every error code, so a byte can pick one.
-pub const ERROR_CODES: [ErrorCode; 17] = [
+pub const ERROR_CODES: [ErrorCode; 18] = [
     ErrorCode::VersionMismatch,
     ErrorCode::ProtocolViolation,
     ErrorCode::InvalidName,
@@ -65,6 +65,7 @@ pub const ERROR_CODES: [ErrorCode; 17] = [
     ErrorCode::ShuttingDown,
     ErrorCode::Normal,
     ErrorCode::StaleLogin,
+    ErrorCode::UntrustedKey,
 ];
 
 /// A user name: from the pool, or made from arbitrary text.

@@ -2,6 +2,9 @@
 
 use arbitrary::Arbitrary;
 use confab_engine::bounded::{List, Text};
+use confab_engine::wire::identity::{
+    Certificate, CertificateBody, KEY_LEN, PublicKey, SIGNATURE_LEN, Signature,
+};
 use confab_engine::wire::registry::{
     FileEntry, LoginStamp, PeerInfo, ReplyBody, RequestBody, SharedFile, UserEntry,
 };
@@ -162,11 +165,44 @@ pub enum GReplyBody {
         name: GName,
         addr: Option<GAddr>,
         profile: GProfile,
+        key: Option<[u8; KEY_LEN]>,
     },
     Files {
         files: Vec<GFileEntry>,
         more: bool,
     },
+    Certified(GCertificate),
+}
+
+/// A certificate: any bytes for its keys and signature (the peer checks it
+/// only when another peer shows it; a registry's reply is taken on trust).
+#[derive(Debug, Arbitrary)]
+pub struct GCertificate {
+    pub name: GName,
+    pub key: [u8; KEY_LEN],
+    pub not_before: u64,
+    pub not_after: u64,
+    pub registry: [u8; KEY_LEN],
+    pub signature: [[u8; KEY_LEN]; 2],
+}
+
+impl Build for GCertificate {
+    type Out = Certificate;
+    fn build(&self) -> Certificate {
+        let mut signature = [0u8; SIGNATURE_LEN];
+        signature[..KEY_LEN].copy_from_slice(&self.signature[0]);
+        signature[KEY_LEN..].copy_from_slice(&self.signature[1]);
+        Certificate {
+            body: CertificateBody {
+                name: self.name.build(),
+                key: PublicKey(self.key),
+                not_before: self.not_before,
+                not_after: self.not_after,
+                registry: PublicKey(self.registry),
+            },
+            signature: Signature(signature),
+        }
+    }
 }
 
 impl Build for GReplyBody {
@@ -182,11 +218,14 @@ impl Build for GReplyBody {
                 name,
                 addr,
                 profile,
+                key,
             } => ReplyBody::Peer(PeerInfo {
                 name: name.build(),
                 addr: addr.build(),
                 profile: profile.build(),
+                key: key.map(PublicKey),
             }),
+            GReplyBody::Certified(c) => ReplyBody::Certified(c.build()),
             GReplyBody::Files { files, more } => ReplyBody::Files {
                 files: list(files),
                 more: *more,

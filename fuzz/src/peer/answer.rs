@@ -5,6 +5,7 @@
 
 use confab_engine::ConnId;
 use confab_engine::bounded::{Blob, List, Text};
+use confab_engine::wire::identity::Certificate;
 use confab_engine::wire::peer::{Conv, Payload, PeerMessage};
 use confab_engine::wire::registry::{
     FileEntry, PeerInfo, Profile, ReplyBody, RequestBody, SharedFile, UserEntry,
@@ -22,9 +23,20 @@ pub(super) fn refusal(how: u8) -> Refusal {
     )
 }
 
-/// A plausible reply to `body`, in the manner `how`.
-pub(super) fn reply_to(body: &RequestBody, how: u8) -> Result<ReplyBody, Refusal> {
+/// A plausible reply to `body`, in the manner `how`; `certify` issues the
+/// peer its certificate (at log-in, and on some heartbeats: a renewal).
+pub(super) fn reply_to(
+    body: &RequestBody,
+    how: u8,
+    certify: &dyn Fn() -> Certificate,
+) -> Result<ReplyBody, Refusal> {
     let bad = how & 0x03 == 3;
+    let key = |name: &Name| {
+        NAME_POOL
+            .iter()
+            .position(|n| *n == name.as_str())
+            .map(keys::public_of)
+    };
     let users = || {
         NAME_POOL[1..]
             .iter()
@@ -46,6 +58,7 @@ pub(super) fn reply_to(body: &RequestBody, how: u8) -> Result<ReplyBody, Refusal
                 name: name.clone(),
                 addr: Some(addr_of(name)),
                 profile: Profile::default(),
+                key: key(name),
             })),
             2 => Ok(ReplyBody::Peer(PeerInfo {
                 name: name.clone(),
@@ -55,10 +68,16 @@ pub(super) fn reply_to(body: &RequestBody, how: u8) -> Result<ReplyBody, Refusal
                     None
                 },
                 profile: Profile::default(),
+                key: None,
             })),
             _ => Err(refusal(how)),
         },
         _ if bad => Err(refusal(how)),
+        // A registry that does not certify (an older one, or a bug): the
+        // peer logs in but cannot prove itself to other peers.
+        RequestBody::Login { .. } if how & 0x08 != 0 => Ok(ReplyBody::Done),
+        RequestBody::Login { .. } => Ok(ReplyBody::Certified(certify())),
+        RequestBody::Heartbeat if how & 0x20 != 0 => Ok(ReplyBody::Certified(certify())),
         RequestBody::List { .. } | RequestBody::Search { .. } => Ok(ReplyBody::Users {
             users: List::new(users()).expect("short"),
             more: how & 0x04 != 0,

@@ -2,24 +2,146 @@
 //! checked on every output and after every operation. Uses the answers of
 //! [`super::answer`] and the [`PeerState`] it keeps.
 
+use std::net::SocketAddr;
 use std::time::Instant;
 
 use confab_engine::limits::{MAX_GROUP_MEMBERS, MAX_TRANSFERS};
 use confab_engine::peer::{ProfileChange, RequestId};
+use confab_engine::secure::certificate::bind;
+use confab_engine::secure::{ChannelError, Expect, Local};
+use confab_engine::wire::identity::HandshakePayload;
 use confab_engine::wire::peer::PeerMessage;
 use confab_engine::wire::registry::Reply;
 use confab_engine::wire::transfer::TransferMessage;
-use confab_engine::wire::{GroupName, Hello, Message, Name, PROTOCOL_VERSION};
+use confab_engine::wire::{GroupName, Hello, Message, Name, PROTOCOL_VERSION, Role as WireRole};
 use confab_engine::{ConnId, Output, Peer, PeerCommand, PeerEvent, Record, TransferId};
 
 use super::answer::reply_to;
 use super::*;
 use crate::driver::{Model, Role};
 use crate::generate::{self, Build, NAME_POOL};
+use crate::remote::{RemoteSpec, Speaks};
+
+/// The pool number of whoever listens at `addr` (bob for an address
+/// nobody has: a third party answering there).
+fn at(addr: SocketAddr) -> usize {
+    NAME_POOL
+        .iter()
+        .position(|n| addr_of(&Name::new(n).expect("pool name")) == addr)
+        .unwrap_or(1)
+}
+
+/// The registry's end: `mode % 8` 2 another registry's key, 3 a binding
+/// its key did not sign, 4 says it is a peer; 0 and 5..=7 honest.
+fn registry_remote(mode: u8) -> RemoteSpec {
+    let secret = keys::registry_static();
+    let (shown, binder) = match mode {
+        2 => (keys::other_signer(), keys::other_signer()),
+        3 => (keys::signer(), keys::other_signer()),
+        _ => (keys::signer(), keys::signer()),
+    };
+    let role = if mode == 4 {
+        WireRole::Peer
+    } else {
+        WireRole::Registry
+    };
+    let local = Local {
+        role,
+        payload: HandshakePayload::Registry {
+            signing_key: shown.public(),
+            binding: bind(binder, &secret.public()),
+        },
+        secret,
+    };
+    RemoteSpec {
+        speaks: Speaks::Channel {
+            local: Box::new(local),
+            expect: Expect::AnyKey,
+        },
+        honest: !(2..=4).contains(&mode),
+    }
+}
+
+/// Pool name `k`'s end: `mode % 8` 2 certified for another name, 3 an
+/// expired certificate, 4 one from another registry, 5 none, 6 one for
+/// another key; 0 and 7 honest.
+fn peer_remote(k: usize, mode: u8, unix_now: u64) -> RemoteSpec {
+    let name = NAME_POOL[k % NAME_POOL.len()];
+    let key = keys::public_of(k);
+    let certificate = match mode {
+        2 => Some(keys::certificate(
+            keys::signer(),
+            NAME_POOL[(k + 1) % NAME_POOL.len()],
+            key,
+            unix_now,
+        )),
+        3 => Some(keys::expired(name, key, unix_now)),
+        4 => Some(keys::certificate(keys::other_signer(), name, key, unix_now)),
+        5 => None,
+        6 => Some(keys::certificate(
+            keys::signer(),
+            name,
+            keys::public_of(k + 1),
+            unix_now,
+        )),
+        _ => Some(keys::certificate(keys::signer(), name, key, unix_now)),
+    };
+    let local = Local {
+        role: WireRole::Peer,
+        secret: keys::static_of(k),
+        payload: HandshakePayload::Peer { certificate },
+    };
+    let expect = Expect::Peer {
+        name: Name::new(ME).expect("pool name"),
+        trusted: keys::trusted(),
+    };
+    RemoteSpec {
+        speaks: Speaks::Channel {
+            local: Box::new(local),
+            expect,
+        },
+        honest: !(2..=6).contains(&mode),
+    }
+}
 
 impl Role for Peer {
     type GenCommand = GPeerCommand;
     type State = PeerState;
+
+    const ROLE: WireRole = WireRole::Peer;
+
+    /// `mode % 8` 1: no channel; else see `registry_remote` and `peer_remote`.
+    fn remote(
+        &self,
+        model: &Model,
+        remote: u8,
+        dialed: Option<SocketAddr>,
+        mode: u8,
+    ) -> RemoteSpec {
+        let mode = mode % 8;
+        if mode == 1 {
+            return RemoteSpec {
+                speaks: Speaks::Clear,
+                honest: false,
+            };
+        }
+        match dialed {
+            Some(REGISTRY) => registry_remote(mode),
+            Some(addr) => peer_remote(at(addr), mode, model.unix_now()),
+            // Remote number k + 1 is pool name k.
+            None => peer_remote(
+                (usize::from(remote) + NAME_POOL.len() - 1) % NAME_POOL.len(),
+                mode,
+                model.unix_now(),
+            ),
+        }
+    }
+
+    /// The peer may have no certificate yet (not logged in, or a
+    /// registry that did not issue one), or one that expired.
+    fn tolerated(error: &ChannelError) -> bool {
+        matches!(error, ChannelError::Certificate(_))
+    }
 
     fn on_delivered(state: &mut PeerState, conn: ConnId, msg: &Message) {
         match msg {
@@ -211,7 +333,10 @@ impl Role for Peer {
         let i = usize::from(pick) % n;
         if i < state.requests.len() {
             let (conn, id, body) = state.requests.remove(i).expect("in range");
-            let result = reply_to(&body, how);
+            let key = self.public_key();
+            let unix_now = model.unix_now();
+            let certify = || keys::certificate(keys::signer(), ME, key, unix_now);
+            let result = reply_to(&body, how, &certify);
             out.push((conn, Message::Reply(Reply { id, result })));
             return out;
         }
@@ -227,8 +352,8 @@ impl Role for Peer {
         out
     }
 
-    fn start(records: Vec<Record>, now: Instant) -> Self {
-        Peer::new(config(), records, now, 0)
+    fn start(records: Vec<Record>, now: Instant, unix_ms: u64) -> Self {
+        Peer::new(config(unix_ms), records, now, 0)
     }
 
     fn command(&self, g: &GPeerCommand, model: &Model) -> Option<PeerCommand> {
@@ -343,21 +468,23 @@ impl Role for Peer {
         }
         if self.is_logged_in() {
             assert!(
-                model
-                    .dialed
-                    .iter()
-                    .any(|(c, a)| *a == REGISTRY && model.open.contains(c)),
-                "logged in without an open registry connection"
+                model.dialed.iter().any(|(c, a)| *a == REGISTRY
+                    && model.open.contains(c)
+                    && model.secure.contains(c)),
+                "logged in without an open, authenticated registry connection"
             );
         }
         let remotes_open = model
             .open
             .iter()
-            .any(|c| model.dialed.get(c) != Some(&REGISTRY));
+            .any(|c| model.dialed.get(c) != Some(&REGISTRY) && model.secure.contains(c));
         for n in NAME_POOL {
             let n = Name::new(n).expect("pool name");
             if self.is_connected_to(&n) {
-                assert!(remotes_open, "connected to {n} without an open connection");
+                assert!(
+                    remotes_open,
+                    "connected to {n} without an open, authenticated connection"
+                );
             }
         }
     }
