@@ -407,18 +407,15 @@ impl Channel {
             return Err(e.clone());
         }
         // Whole items are read straight from `bytes`; only an item cut by
-        // the end of this read is copied, to wait for the rest.
-        let result = if self.inbuf.is_empty() {
-            self.consume(bytes, now, unix_now, &mut got)
-                .map(|used| self.inbuf.extend_from_slice(&bytes[used..]))
-        } else {
-            let mut buf = std::mem::take(&mut self.inbuf);
-            buf.extend_from_slice(bytes);
-            self.consume(&buf, now, unix_now, &mut got).map(|used| {
-                buf.drain(..used);
-                self.inbuf = buf;
-            })
-        };
+        // a read's end is copied: its first part, then just enough of the
+        // next read to complete it.
+        let result = self
+            .complete_cut(bytes, now, unix_now, &mut got)
+            .and_then(|rest| {
+                let used = self.consume(rest, now, unix_now, &mut got)?;
+                self.inbuf.extend_from_slice(&rest[used..]);
+                Ok(())
+            });
         match result {
             Ok(()) => Ok(got),
             Err(e) => {
@@ -428,6 +425,45 @@ impl Channel {
                 Err(e)
             }
         }
+    }
+
+    /// Completes the item cut by the end of the last read (held in
+    /// `inbuf`) from the front of `bytes`, and consumes it once whole.
+    /// Returns what is left of `bytes` (all of it if nothing was held; none
+    /// if the held item is still not whole).
+    fn complete_cut<'b>(
+        &mut self,
+        mut bytes: &'b [u8],
+        now: Instant,
+        unix_now: u64,
+        got: &mut Received,
+    ) -> Result<&'b [u8], ChannelError> {
+        while !self.inbuf.is_empty() && !bytes.is_empty() {
+            let header = match self.stage {
+                Stage::Preamble(_) => FRAME_HEADER_LEN,
+                _ => RECORD_HEADER_LEN,
+            };
+            let want = match self.inbuf.get(..header) {
+                Some(h) => header + h.iter().fold(0usize, |n, &b| (n << 8) | usize::from(b)),
+                None => header,
+            };
+            // A length over its limit is refused by `consume` as soon as
+            // the header is whole: never buffer towards it.
+            let want = want.min(header + MAX_RECORD_LEN.max(MAX_PREAMBLE_LEN));
+            let take = want.saturating_sub(self.inbuf.len()).min(bytes.len());
+            self.inbuf.extend_from_slice(&bytes[..take]);
+            bytes = &bytes[take..];
+            if self.inbuf.len() >= header {
+                let held = std::mem::take(&mut self.inbuf);
+                let used = self.consume(&held, now, unix_now, got)?;
+                self.inbuf = held;
+                self.inbuf.drain(..used);
+                if used == 0 && take == 0 {
+                    break;
+                }
+            }
+        }
+        Ok(bytes)
     }
 
     /// Consumes every whole item at the front of `input`; returns how many

@@ -575,3 +575,43 @@ fn a_second_start_sends_nothing() {
     assert!(!first.is_empty());
     assert!(second.is_empty(), "found by the peer fuzz target");
 }
+
+#[test]
+fn every_split_of_a_handshake_and_records_arrives_whole() {
+    // Every position of a cut, from the first byte of the preamble on.
+    for cut in [1usize, 2, 3, 4, 5, 7, 40, 100, 65_537] {
+        let mut k = Keys::new(14);
+        let (peer, _) = k.peer("bob", None);
+        let mut a = Channel::new(
+            Side::Initiator,
+            &peer,
+            Expect::Registry { pin: None },
+            k.entropy(),
+        );
+        let mut b = Channel::new(
+            Side::Responder,
+            &k.registry_local(),
+            Expect::AnyKey,
+            k.entropy(),
+        );
+        let t = Instant::now();
+        let data: Vec<u8> = (0..200_000u32).map(|i| (i % 253) as u8).collect();
+        let (mut to_b, mut to_a) = (Vec::new(), Vec::new());
+        a.seal(&data, t, &mut to_b).unwrap();
+        b.start(&mut to_a);
+        a.start(&mut to_b);
+        let mut got = Vec::new();
+        for _ in 0..4 {
+            let wire = std::mem::take(&mut to_b);
+            for piece in wire.chunks(cut) {
+                let r = b.receive(piece, t, NOW).unwrap();
+                got.extend(r.plain);
+                to_a.extend(r.send);
+            }
+            let r = a.receive(&std::mem::take(&mut to_a), t, NOW).unwrap();
+            to_b.extend(r.send);
+        }
+        assert_eq!(got.len(), data.len(), "cut {cut}");
+        assert_eq!(got, data, "cut {cut}");
+    }
+}
