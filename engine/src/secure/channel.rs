@@ -53,6 +53,7 @@ use snow::{Builder, HandshakeState, TransportState};
 use crate::limits::{
     FRAME_HEADER_LEN, MAX_HANDSHAKE_LEN, MAX_HELD_PLAINTEXT, MAX_PREAMBLE_LEN, MAX_RECORD_LEN,
 };
+use crate::planted::{PlantedBug, PlantedBugs};
 use crate::secure::certificate::{self, CertError};
 use crate::secure::keys::StaticSecret;
 use crate::secure::resolver::SeededResolver;
@@ -318,6 +319,7 @@ pub struct Channel {
     sent_under_key: u64,
     keyed_at: Option<Instant>,
     scratch: Vec<u8>,
+    planted: PlantedBugs,
 }
 
 impl Channel {
@@ -340,12 +342,19 @@ impl Channel {
             sent_under_key: 0,
             keyed_at: None,
             scratch: Vec::new(),
+            planted: PlantedBugs::NONE,
         }
     }
 
     /// Uses `policy` instead of the default rekeying.
     pub fn with_rekey(mut self, policy: RekeyPolicy) -> Self {
         self.rekey = policy;
+        self
+    }
+
+    /// Carries the bugs planted in its owner (tests only; see `prove`).
+    pub fn with_planted(mut self, planted: PlantedBugs) -> Self {
+        self.planted = planted;
         self
     }
 
@@ -523,7 +532,8 @@ impl Channel {
             let remote = remote_key(hs)?;
             let payload: HandshakePayload = rmp_serde::from_slice(payload)
                 .map_err(|e| ChannelError::BadPayload(e.to_string()))?;
-            got.proven = Some(prove(&self.expect, payload, remote, unix_now)?);
+            let planted = self.planted;
+            got.proven = Some(prove(&self.expect, payload, remote, unix_now, planted)?);
         }
         if !hs.is_handshake_finished() && hs.is_my_turn() {
             write_handshake(hs, &self.payload, &mut got.send)?;
@@ -651,11 +661,13 @@ fn remote_key(hs: &HandshakeState) -> Result<PublicKey, ChannelError> {
 }
 
 /// Checks what the other side proved against what this side expects.
+/// Holds the planted bug `SkipCertificateCheck` (see `crate::planted`).
 fn prove(
     expect: &Expect,
     payload: HandshakePayload,
     remote: PublicKey,
     unix_now: u64,
+    planted: PlantedBugs,
 ) -> Result<Proven, ChannelError> {
     match (expect, payload) {
         (
@@ -680,15 +692,21 @@ fn prove(
         }
         (Expect::Registry { .. }, _) => Err(ChannelError::NotARegistry),
         (Expect::AnyKey, HandshakePayload::Peer { .. }) => Ok(Proven::Key { key: remote }),
-        (Expect::Peer { name, trusted }, HandshakePayload::Peer { certificate }) => {
+        (
+            Expect::Peer { trusted, .. } | Expect::AnyPeer { trusted },
+            HandshakePayload::Peer { certificate },
+        ) => {
             let cert = certificate.ok_or(ChannelError::Certificate(CertError::Missing))?;
-            let name = certificate::check(&cert, trusted, &remote, unix_now, Some(name))
-                .map_err(ChannelError::Certificate)?;
-            Ok(Proven::Peer { name, key: remote })
-        }
-        (Expect::AnyPeer { trusted }, HandshakePayload::Peer { certificate }) => {
-            let cert = certificate.ok_or(ChannelError::Certificate(CertError::Missing))?;
-            let name = certificate::check(&cert, trusted, &remote, unix_now, None)
+            if planted.has(PlantedBug::SkipCertificateCheck) {
+                // PLANTED BUG (tests only): whatever it claims, unchecked.
+                let name = cert.body.name;
+                return Ok(Proven::Peer { name, key: remote });
+            }
+            let dialed = match expect {
+                Expect::Peer { name, .. } => Some(name),
+                _ => None,
+            };
+            let name = certificate::check(&cert, trusted, &remote, unix_now, dialed)
                 .map_err(ChannelError::Certificate)?;
             Ok(Proven::Peer { name, key: remote })
         }
