@@ -146,6 +146,7 @@ impl Peer {
             stopped: false,
             config,
         };
+        peer.io.keys.set_planted(peer.config.planted);
         for r in records {
             let r = match r {
                 Record::Peer(r) => r,

@@ -23,6 +23,11 @@ pub enum PlantedBug {
     /// whatever it streams from the start, advances its offset anyway, and
     /// sends that chunk's buffer, never filled (zeros), as if it had been read.
     SkipChunk,
+    /// Channel (`secure::channel::prove`): a peer certificate is taken
+    /// without any check (signer, key, name, dates), for whatever name it
+    /// claims; a missing one is still refused. Reaches a channel through
+    /// `Channel::with_planted`, which the peer calls with its own set.
+    SkipCertificateCheck,
 }
 
 /// A set of [`PlantedBug`]s; empty by default.
@@ -91,6 +96,11 @@ mod tests {
         assert!(set.has(PlantedBug::SkipChunk));
         assert!(!set.has(PlantedBug::DeliverDuplicate));
         assert!(!set.has(PlantedBug::NeverExpireHeartbeat));
+        assert!(!set.has(PlantedBug::SkipCertificateCheck));
+        assert!(
+            PlantedBugs::from(PlantedBug::SkipCertificateCheck)
+                .has(PlantedBug::SkipCertificateCheck)
+        );
         assert!(PlantedBugs::default() == PlantedBugs::NONE);
     }
 }

@@ -8,6 +8,11 @@
 //! [`Violation`], printed with the seed and the command that replays it.
 //!
 //! The checkers:
+//! - [`attribution`]: whatever a peer shows as coming from a name (a
+//!   message, chat request, invitation, offer, download request, received
+//!   file) was sent by that name, whatever the attacker claims; no peer
+//!   takes the attacker for another peer; no replayed log-in works (first,
+//!   so a forged message is reported as forged rather than as invented);
 //! - [`sessions`]: the registry never lists as online a client or peer silent
 //!   past its heartbeat timeout (in its directory, and in the listings
 //!   clients receive); one session per name;
@@ -24,17 +29,26 @@
 //! - [`transfers`]: every chunk written is the source's, never rewritten
 //!   differently; finished files are their sources, never over another;
 //!   after the heal nothing is under way and no `.part` is left (added by
-//!   the run with [`Checkers::push`], as it needs the run's sources).
+//!   the run with [`Checkers::push`], as it needs the run's sources);
+//! - [`stalls`]: a handshake the attacker starts and never finishes is cut
+//!   off by the other side within its deadline (added by the run, with the
+//!   deadline).
 
+pub mod attribution;
 pub mod liveness;
 pub mod messages;
 pub mod replies;
 pub mod sessions;
+pub mod stalls;
 pub mod transfers;
 mod view;
 
+use std::rc::Rc;
 use std::time::Duration;
 
+use confab_engine::wire::Name;
+
+use crate::files::Sources;
 use crate::observe::Observation;
 
 pub use self::view::{Checker, View, Violation};
@@ -45,10 +59,13 @@ pub struct Checkers {
 }
 
 impl Checkers {
-    /// The checkers for a run with `peers` peers on hosts `1..=peers`.
-    pub fn for_run(peers: usize) -> Self {
+    /// The checkers for a run with `peers` peers on hosts `1..=peers`,
+    /// whose files are `sources`, with an attacker whose account is
+    /// `attacker`, if the run has one.
+    pub fn for_run(peers: usize, sources: Rc<Sources>, attacker: Option<Name>) -> Self {
         Self {
             list: vec![
+                Box::new(attribution::Attribution::new(peers, sources, attacker)),
                 Box::new(sessions::Sessions::default()),
                 Box::new(replies::Replies),
                 // Liveness before messages: a peer that is not logged in

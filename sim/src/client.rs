@@ -3,16 +3,21 @@
 //! every reply the checkers can hold to the protocol.
 //!
 //! It is a sans-IO [`Engine`] like the real ones, so the same turmoil driver
-//! runs it. It speaks `wire::registry` over framed TCP and behaves as a
-//! peer's registry link does: while it wants to be online it
-//! connects, says hello, logs in (registering its name first when the
-//! registry does not know it), heartbeats at a third of the registry's
-//! timeout, and after any loss reconnects with a doubling, jittered backoff.
+//! runs it. It speaks `wire::registry` inside the engine's encrypted channel
+//! ([`SecureLink`]: a Noise handshake proving the registry's signing key,
+//! then the framed stream) and behaves as a peer's registry link does: while
+//! it wants to be online it connects, says hello, logs in (registering its
+//! name first when the registry does not know it), heartbeats at a third of
+//! the registry's timeout, and after any loss reconnects with a doubling,
+//! jittered backoff. Its Noise static key and every handshake's entropy come
+//! from its seeded rng.
 //! The workload tells it to go online or offline and to ask things
 //! ([`ClientCommand`]).
 //!
 //! It also checks what it hears, for the checkers: replies must answer its
-//! requests one for one, in order ([`ClientEvent::Breach`] otherwise). A
+//! requests one for one, in order, and a log-in (or a renewal in a heartbeat
+//! reply) must bring a certificate for its name and its key, signed by the
+//! registry's key ([`ClientEvent::Breach`] otherwise). A
 //! request unanswered for [`ClientConfig::reply_timeout`] means the link is
 //! dead (turmoil's TCP does not retransmit: a partition stalls a stream for
 //! good), so the client drops it and starts over.
@@ -24,16 +29,18 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use confab_engine::rng::Rng;
+use confab_engine::secure::certificate;
+use confab_engine::secure::{ChannelError, Expect, Local, Proven, StaticSecret};
 use confab_engine::timers::TimerTable;
+use confab_engine::wire::identity::{Certificate, Fingerprint, HandshakePayload, PublicKey};
 use confab_engine::wire::registry::{
     Password, Profile, Reply, ReplyBody, Request, RequestBody, SharedFile, UserEntry,
 };
-use confab_engine::wire::{
-    Deframer, ErrorCode, Hello, Message, Name, PROTOCOL_VERSION, Refusal, Role, encode,
-};
+use confab_engine::wire::{ErrorCode, Hello, Message, Name, PROTOCOL_VERSION, Refusal, Role};
 use confab_engine::{CommandError, ConnId, Engine, Input, Output};
 
 pub use self::request::Ask;
+use crate::secure_link::{SecureLink, WallClock};
 
 /// How a client behaves.
 #[derive(Debug, Clone)]
@@ -54,6 +61,12 @@ pub struct ClientConfig {
     pub reconnect_min: Duration,
     /// Longest reconnection wait.
     pub reconnect_max: Duration,
+    /// Unix milliseconds when the client starts (the simulated wall clock,
+    /// as the engines get it).
+    pub unix_ms_at_start: u64,
+    /// The registry key to hold the registry to; `None`: trust the first
+    /// one seen, and hold later connections to it.
+    pub registry_pin: Option<Fingerprint>,
 }
 
 /// What the workload asks of a client.
@@ -138,7 +151,15 @@ pub struct RegistryClient {
     want_online: bool,
     link: Link,
     greeted: bool,
-    deframer: Deframer,
+    /// The encrypted channel of the current connection.
+    secure: Option<SecureLink>,
+    /// This client's Noise static key.
+    secret: StaticSecret,
+    clock: WallClock,
+    /// The registry key held to: pinned, or learned on first contact.
+    pin: Option<Fingerprint>,
+    /// The registry's signing key, once proven.
+    registry_key: Option<PublicKey>,
     session: Session,
     pending: VecDeque<Pending>,
     next_conn: u64,
@@ -153,14 +174,23 @@ impl RegistryClient {
     pub fn new(config: ClientConfig, now: Instant, seed: u64) -> Self {
         let mut timers = TimerTable::new();
         timers.set(Timer::Reconnect, now);
+        let mut rng = Rng::new(seed);
+        let secret = StaticSecret::generate(&mut rng);
         Self {
             backoff: config.reconnect_min,
+            clock: WallClock {
+                unix_ms_at_start: config.unix_ms_at_start,
+                start: now,
+            },
+            pin: config.registry_pin,
             config,
-            rng: Rng::new(seed),
+            rng,
             want_online: true,
             link: Link::Down,
             greeted: false,
-            deframer: Deframer::new(),
+            secure: None,
+            secret,
+            registry_key: None,
             session: Session::None,
             pending: VecDeque::new(),
             next_conn: 0,
@@ -206,10 +236,7 @@ impl RegistryClient {
         self.next_id = self.next_id.wrapping_add(1);
         let id = self.next_id;
         let what = kind.label();
-        self.out.push_back(Output::Send {
-            conn,
-            bytes: encode(&Message::Request(Request { id, body })),
-        });
+        self.send(now, conn, &Message::Request(Request { id, body }));
         if self.pending.is_empty() {
             self.timers
                 .set(Timer::ReplyDeadline, now + self.config.reply_timeout);
@@ -248,6 +275,19 @@ impl RegistryClient {
         self.request(now, request::Kind::Register, body);
     }
 
+    /// Seals `msg` into the connection's channel (held there until its
+    /// handshake ends).
+    fn send(&mut self, now: Instant, conn: ConnId, msg: &Message) {
+        let Some(secure) = self.secure.as_mut() else {
+            return;
+        };
+        match secure.send(msg, now) {
+            Ok(bytes) if bytes.is_empty() => {}
+            Ok(bytes) => self.out.push_back(Output::Send { conn, bytes }),
+            Err(e) => self.lose(now, format!("the channel is closed: {e}")),
+        }
+    }
+
     /// Gives up the link (if any) and schedules the next attempt.
     fn lose(&mut self, now: Instant, reason: String) {
         match self.link {
@@ -262,6 +302,7 @@ impl RegistryClient {
     /// The link is gone (already closed on the driver's side).
     fn drop_link(&mut self, now: Instant, reason: String) {
         self.link = Link::Down;
+        self.secure = None;
         self.session = Session::None;
         self.pending.clear();
         self.timers.cancel(&Timer::ReplyDeadline);
@@ -280,7 +321,13 @@ impl RegistryClient {
         let conn = ConnId(self.next_conn);
         self.link = Link::Connecting(conn);
         self.greeted = false;
-        self.deframer = Deframer::new();
+        let local = Local {
+            role: Role::Peer,
+            secret: self.secret.clone(),
+            payload: HandshakePayload::Peer { certificate: None },
+        };
+        let expect = Expect::Registry { pin: self.pin };
+        self.secure = Some(SecureLink::dial(&local, expect, &mut self.rng));
         self.out.push_back(Output::Connect {
             conn,
             addr: self.config.registry,
@@ -379,7 +426,10 @@ impl RegistryClient {
                     ..
                 }),
             ) => self.login(now),
-            (request::Kind::Login, Ok(_)) => {
+            (request::Kind::Login, Ok(body)) => {
+                if let Err(why) = self.certified(now, body, true) {
+                    return self.breach(now, format!("log-in answered {why}"));
+                }
                 self.session = Session::LoggedIn;
                 self.backoff = self.config.reconnect_min;
                 self.timers
@@ -411,11 +461,87 @@ impl RegistryClient {
                 more,
                 waited,
             }),
+            (request::Kind::Heartbeat, Ok(body)) => {
+                if let Err(why) = self.certified(now, body, false) {
+                    return self.breach(now, format!("heartbeat answered {why}"));
+                }
+                self.event(ClientEvent::Answered {
+                    what: request::Kind::Heartbeat.label(),
+                });
+            }
             (kind, Ok(_)) => self.event(ClientEvent::Answered { what: kind.label() }),
             (kind, Err(r)) => self.event(ClientEvent::Refused {
                 what: kind.label(),
                 code: r.code,
             }),
+        }
+    }
+
+    /// Checks the body of a log-in reply (`required`: it must be a
+    /// certificate) or of a heartbeat reply (a certificate, or `Done`): a
+    /// certificate must be for this client's name and key, signed by the
+    /// registry's key and valid now. `Err` says what was wrong.
+    fn certified(&self, now: Instant, body: ReplyBody, required: bool) -> Result<(), String> {
+        let cert: Certificate = match body {
+            ReplyBody::Certified(cert) => cert,
+            ReplyBody::Done if !required => return Ok(()),
+            other => return Err(format!("with {other:?} instead of a certificate")),
+        };
+        let Some(registry) = self.registry_key else {
+            return Err("with a certificate before the registry proved its key".into());
+        };
+        let unix = self.clock.unix_secs(now);
+        let name = &self.config.name;
+        certificate::check(&cert, &registry, &self.secret.public(), unix, Some(name))
+            .map(drop)
+            .map_err(|e| format!("with a certificate that does not check: {e}"))
+    }
+
+    /// Bytes arrived on the current connection: through the channel, then
+    /// message by message.
+    fn received(&mut self, now: Instant, conn: ConnId, bytes: &[u8]) {
+        let Some(secure) = self.secure.as_mut() else {
+            return;
+        };
+        let opened = match secure.receive(bytes, now, self.clock.unix_secs(now)) {
+            Ok(opened) => opened,
+            Err(ChannelError::Refused(g)) => {
+                return self.breach(
+                    now,
+                    format!(
+                        "the registry refused the channel: {} ({})",
+                        g.reason, g.code
+                    ),
+                );
+            }
+            Err(e) => return self.breach(now, format!("the registry's channel failed: {e}")),
+        };
+        if !opened.send.is_empty() {
+            self.out.push_back(Output::Send {
+                conn,
+                bytes: opened.send,
+            });
+        }
+        match opened.proven {
+            Some(Proven::Registry { signing_key }) => {
+                // The channel held it to the pin, if any: from now on, this key.
+                self.pin = Some(signing_key.fingerprint());
+                self.registry_key = Some(signing_key);
+            }
+            Some(other) => {
+                return self.breach(now, format!("a registry proved {other:?}"));
+            }
+            None => {}
+        }
+        while self.conn() == Some(conn) {
+            let Some(secure) = self.secure.as_mut() else {
+                return;
+            };
+            match secure.next_message() {
+                Ok(Some(msg)) => self.handle_message(now, msg),
+                Ok(None) => break,
+                Err(e) => self.breach(now, format!("bad bytes from the registry: {e}")),
+            }
         }
     }
 
@@ -466,15 +592,16 @@ impl Engine for RegistryClient {
         match input {
             Input::Connected { conn } if self.link == Link::Connecting(conn) => {
                 self.link = Link::Up(conn);
+                if let Some(secure) = self.secure.as_mut() {
+                    let bytes = secure.start();
+                    self.out.push_back(Output::Send { conn, bytes });
+                }
                 let hello = Hello {
                     version: PROTOCOL_VERSION,
                     role: Role::Peer,
                     name: None,
                 };
-                self.out.push_back(Output::Send {
-                    conn,
-                    bytes: encode(&Message::Hello(hello)),
-                });
+                self.send(now, conn, &Message::Hello(hello));
             }
             Input::ConnectFailed { conn } if self.link == Link::Connecting(conn) => {
                 self.drop_link(now, "could not connect".into());
@@ -483,14 +610,7 @@ impl Engine for RegistryClient {
                 self.drop_link(now, "connection closed".into());
             }
             Input::Received { conn, bytes } if self.conn() == Some(conn) => {
-                self.deframer.push(bytes);
-                while self.conn() == Some(conn) {
-                    match self.deframer.next_message() {
-                        Ok(Some(msg)) => self.handle_message(now, msg),
-                        Ok(None) => break,
-                        Err(e) => self.breach(now, format!("bad bytes from the registry: {e}")),
-                    }
-                }
+                self.received(now, conn, bytes);
             }
             _ => {}
         }

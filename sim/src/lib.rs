@@ -2,9 +2,10 @@
 //! replay by seed.
 //!
 //! A run ([`run::run`]) builds a turmoil simulation whose hosts each run one
-//! engine through the [`driver`] (the registry, the peers, and a few scripted
-//! registry [`client`]s as extra load on the registry), drives them
-//! with a [`workload`] and [`faults`] drawn from the seed, then heals the
+//! engine through the [`driver`] (the registry, the peers, a few scripted
+//! registry [`client`]s as extra load on the registry, and in some seeds an
+//! [`attacker`]), drives them with a [`workload`] and [`faults`] drawn from
+//! the seed, then heals the
 //! network and lets it settle. [`checkers`] judge it throughout (safety) and
 //! at the end (liveness). Every [`observe::Observation`] goes into the
 //! [`trace`], whose hash proves a replay is the same run.
@@ -14,6 +15,7 @@
 //! runtime (this needs `--cfg tokio_unstable`, set in the workspace's
 //! `.cargo/config.toml`); selects are `biased`; no unordered map is iterated.
 
+pub mod attacker;
 pub mod checkers;
 pub mod client;
 pub mod clock;
@@ -24,6 +26,7 @@ pub mod files;
 pub mod observe;
 pub mod peerview;
 pub mod run;
+pub mod secure_link;
 pub mod store;
 pub mod trace;
 pub mod workload;

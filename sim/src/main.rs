@@ -66,6 +66,19 @@ struct Args {
     /// apart.
     #[arg(long = "same-names", hide = true)]
     _same_names: bool,
+    /// `on`: every run has an attacker host (replays, garbage, stalled
+    /// handshakes, false names); `off`: none. Default: drawn per seed with
+    /// the other faults.
+    #[arg(long, value_parser = on_off)]
+    attacker: Option<bool>,
+}
+
+fn on_off(s: &str) -> Result<bool, String> {
+    match s {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err(format!("{s:?}: use on or off")),
+    }
 }
 
 fn main() -> ExitCode {
@@ -85,6 +98,7 @@ fn main() -> ExitCode {
         tick: Duration::from_millis(args.tick_ms.max(1)),
         keep_trace: args.trace && args.seed.is_some(),
         same_names: !args.distinct_names,
+        attacker: args.attacker,
         ..SimConfig::default()
     };
     match (args.seed, args.seeds) {

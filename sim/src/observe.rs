@@ -17,10 +17,12 @@ use std::time::Duration;
 
 use confab_engine::{ConnId, PeerCommand, PeerEvent, RegistryCommand, RegistryEvent};
 
+use crate::attacker::{AttackCommand, AttackEvent};
 use crate::client::{ClientCommand, ClientEvent};
 use crate::files::StorageOp;
 
-/// A host's index in the simulation (0 is the registry).
+/// A host's index in the simulation (0 is the registry; then the peers,
+/// the scripted clients, and the attacker if the run has one).
 pub type HostIx = usize;
 
 /// turmoil host names of the peers, in order: the world names its hosts
@@ -38,6 +40,14 @@ pub enum SimEvent {
     Client(ClientEvent),
     /// From a peer engine.
     Peer(PeerEvent),
+    /// From the attacker.
+    Attacker(AttackEvent),
+}
+
+impl From<AttackEvent> for SimEvent {
+    fn from(e: AttackEvent) -> Self {
+        SimEvent::Attacker(e)
+    }
 }
 
 impl From<PeerEvent> for SimEvent {
@@ -55,6 +65,14 @@ pub enum SimCommand {
     Client(ClientCommand),
     /// To a peer engine.
     Peer(PeerCommand),
+    /// To the attacker (from the run loop, when the fault plan strikes).
+    Attacker(AttackCommand),
+}
+
+impl From<AttackCommand> for SimCommand {
+    fn from(c: AttackCommand) -> Self {
+        SimCommand::Attacker(c)
+    }
 }
 
 impl From<ClientCommand> for SimCommand {

@@ -10,6 +10,7 @@
 
 pub mod batch;
 pub mod config;
+pub mod keys;
 mod report;
 pub mod stats;
 pub mod world;
@@ -21,6 +22,7 @@ pub use self::config::SimConfig;
 pub use self::report::Outcome;
 use self::stats::Stats;
 use self::world::World;
+use crate::checkers::stalls::Stalls;
 use crate::checkers::transfers::Transfers;
 use crate::checkers::{Checkers, Violation};
 use crate::trace::Trace;
@@ -84,8 +86,13 @@ fn run_inner(
     let mut world = World::build(seed, config);
     *describe = world.describe();
     trace.line(format!("seed {seed} {describe}"));
-    let mut checkers = Checkers::for_run(config.peers);
+    let mut checkers =
+        Checkers::for_run(config.peers, world.sources.clone(), world.attacker_name());
     checkers.push(Box::new(Transfers::new(world.sources.clone())));
+    checkers.push(Box::new(Stalls::new(
+        config.peers,
+        self::config::stall_deadline(),
+    )));
     let heal_at = config.duration;
     let end = config.duration + config.heal;
     let mut healed = false;

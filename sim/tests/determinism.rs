@@ -1,7 +1,8 @@
 //! The same seed gives the same run: two seeds, each run twice, give the same
 //! trace hash (and different seeds give different ones). The runs have peers
 //! chatting and moving files, so the hash covers their traffic, events and
-//! file operations too.
+//! file operations too; and a run with the attacker (its keys, handshakes
+//! and forgeries are drawn from the seed like everything else).
 
 mod common;
 
@@ -38,4 +39,25 @@ fn same_seed_same_trace() {
         hashes.push(a.trace_hash);
     }
     assert_ne!(hashes[0], hashes[1], "two seeds gave the same trace");
+}
+
+#[test]
+fn same_seed_same_trace_with_the_attacker() {
+    let mut config = common::quick();
+    config.attacker = Some(true);
+    let a = run(12, &config);
+    let b = run(12, &config);
+    common::assert_ok(&a);
+    assert!(
+        a.stats.attacks > 1 && a.stats.captured + a.stats.violations > 0,
+        "seed 12: the attacker did too little to cover it ({}); replay: {}",
+        a.stats.attacks_line(),
+        a.replay()
+    );
+    assert_eq!(
+        a.trace_hash,
+        b.trace_hash,
+        "seed 12 with the attacker ran twice gave different traces; replay: {}",
+        a.replay()
+    );
 }

@@ -9,11 +9,26 @@
 //!   "delivered twice";
 //! - `SkipChunk`: a sender skips the read of a file's second chunk and sends
 //!   its empty buffer instead; the transfers checker must fail on the bytes
-//!   written (not the source's) or on the receiver's failed verification.
+//!   written (not the source's) or on the receiver's failed verification;
+//! - `SkipCertificateCheck`: a peer's channel takes any certificate for the
+//!   name it claims; with the attacker on, the attribution checker must
+//!   fail (something shown as from a peer that never sent it, or a peer
+//!   answering a false name with `Verified`). The bug reaches a peer's
+//!   channels only once the peer hands its planted set to its keyring
+//!   (`Keyring::set_planted`); the channel alone is tested here too.
 
 mod common;
 
+use std::time::Instant;
+
 use confab_engine::registry::PlantedBug;
+use confab_engine::rng::Rng;
+use confab_engine::secure::certificate::issue;
+use confab_engine::secure::{
+    Channel, ChannelError, Expect, Local, Proven, Side, SigningSecret, StaticSecret,
+};
+use confab_engine::wire::identity::HandshakePayload;
+use confab_engine::wire::{Name, Role};
 use confab_sim::{Outcome, run_many};
 
 /// Seeds tried: the bug must be caught by at least one of them.
@@ -93,10 +108,114 @@ fn skipping_a_chunk_is_caught() {
 }
 
 #[test]
+fn skipping_the_certificate_check_is_caught() {
+    let mut config = common::quick();
+    config.plant = Some(PlantedBug::SkipCertificateCheck);
+    config.attacker = Some(true);
+    let seeds: Vec<u64> = (1..=BOUND).collect();
+    let outcomes = run_many(&seeds, &config, 2, |_| {});
+    let caught: Vec<&Outcome> = outcomes.iter().filter(|o| !o.ok()).collect();
+    for o in &caught {
+        let v = o.failure.as_ref().expect("failed runs have a violation");
+        assert!(
+            v.checker == "attribution",
+            "seed {} failed, but not for a false name: {v}\nreplay: {}",
+            o.seed,
+            o.replay()
+        );
+        println!("seed {}: caught {v}", o.seed);
+    }
+    println!("caught by {} of {BOUND} seeds", caught.len());
+    assert!(
+        !caught.is_empty(),
+        "no seed in 1..={BOUND} caught a peer that takes any certificate"
+    );
+}
+
+/// One handshake between a peer dialing `bob` and a responder holding
+/// `bob_cert`'s certificate; what the dialer's channel concluded.
+fn dial_bob(planted: bool, forged: bool) -> Result<Proven, ChannelError> {
+    let mut rng = Rng::new(7);
+    let registry = SigningSecret::generate(&mut rng);
+    let forger = SigningSecret::generate(&mut rng);
+    let (alice_key, bob_key) = (
+        StaticSecret::generate(&mut rng),
+        StaticSecret::generate(&mut rng),
+    );
+    let bob = Name::new("bob").unwrap();
+    let signer = if forged { &forger } else { &registry };
+    let cert = issue(signer, bob.clone(), bob_key.public(), 1_000, 3_600);
+    let local = |secret: &StaticSecret, certificate| Local {
+        role: Role::Peer,
+        secret: secret.clone(),
+        payload: HandshakePayload::Peer { certificate },
+    };
+    let trusted = registry.public();
+    let mut planted_set = confab_engine::planted::PlantedBugs::NONE;
+    if planted {
+        planted_set = PlantedBug::SkipCertificateCheck.into();
+    }
+    let expect = Expect::Peer { name: bob, trusted };
+    let mut a = Channel::new(Side::Initiator, &local(&alice_key, None), expect, [1; 32])
+        .with_planted(planted_set);
+    let mut b = Channel::new(
+        Side::Responder,
+        &local(&bob_key, Some(cert)),
+        Expect::AnyKey,
+        [2; 32],
+    );
+    let now = Instant::now();
+    let (mut to_b, mut to_a) = (Vec::new(), Vec::new());
+    a.start(&mut to_b);
+    b.start(&mut to_a);
+    for _ in 0..4 {
+        let got = a.receive(&std::mem::take(&mut to_a), now, 2_000)?;
+        if let Some(p) = got.proven {
+            return Ok(p);
+        }
+        to_b.extend(got.send);
+        if let Ok(got) = b.receive(&std::mem::take(&mut to_b), now, 2_000) {
+            to_a.extend(got.send);
+        }
+    }
+    panic!("the handshake never ended");
+}
+
+#[test]
+fn the_planted_channel_takes_a_forged_certificate_and_only_then() {
+    let bob = Name::new("bob").unwrap();
+    assert!(matches!(dial_bob(false, false), Ok(Proven::Peer { name, .. }) if name == bob));
+    assert!(
+        matches!(dial_bob(false, true), Err(ChannelError::Certificate(_))),
+        "a correct channel refuses a certificate from another signer"
+    );
+    assert!(
+        matches!(dial_bob(true, true), Ok(Proven::Peer { name, .. }) if name == bob),
+        "the planted bug takes it"
+    );
+}
+
+#[test]
 fn the_same_seeds_pass_without_the_bug() {
     let config = common::quick();
     let seeds: Vec<u64> = (1..=4).collect();
     for o in run_many(&seeds, &config, 2, |_| {}) {
         common::assert_ok(&o);
+    }
+}
+
+#[test]
+fn the_same_seeds_pass_with_the_attacker_and_no_bug() {
+    let mut config = common::quick();
+    config.attacker = Some(true);
+    let seeds: Vec<u64> = (1..=4).collect();
+    for o in run_many(&seeds, &config, 2, |_| {}) {
+        common::assert_ok(&o);
+        assert!(
+            o.stats.attacks > 0,
+            "seed {}: the attacker never struck; replay: {}",
+            o.seed,
+            o.replay()
+        );
     }
 }

@@ -21,6 +21,13 @@ fn parse(line: &str) -> Option<(u64, SimConfig)> {
             "duration" => config.duration = secs(),
             "heal" => config.heal = secs(),
             "faults" => config.faults = value.parse().expect("a fault level"),
+            "attacker" => {
+                config.attacker = match value {
+                    "on" => Some(true),
+                    "off" => Some(false),
+                    _ => panic!("regressions.txt: attacker is on or off, not {value:?}"),
+                }
+            }
             "names" => {
                 config.same_names = match value {
                     "same" => true,

@@ -16,6 +16,7 @@ use std::collections::VecDeque;
 use std::time::Instant;
 
 use crate::api::{ConnId, Output};
+use crate::planted::PlantedBugs;
 use crate::rng::Rng;
 use crate::secure::channel::{Channel, ChannelError, Expect, Local, Received, Side};
 use crate::secure::config::{Entropy, SecureConfig};
@@ -34,6 +35,8 @@ pub(crate) struct Keyring {
     channels: Channels,
     unix_ms_at_start: u64,
     start: Instant,
+    /// Bugs planted on purpose (tests only), handed to every channel.
+    planted: PlantedBugs,
     /// Unit tests of the machines above (links, the registry link) only:
     /// no channels, stream bytes go out as they are. Never set otherwise;
     /// there is no way to set it outside `cfg(test)`.
@@ -52,6 +55,7 @@ impl Keyring {
             channels: Channels::new(),
             unix_ms_at_start,
             start: now,
+            planted: PlantedBugs::NONE,
             #[cfg(test)]
             passthrough: false,
         }
@@ -71,6 +75,11 @@ impl Keyring {
     #[cfg(not(test))]
     fn is_passthrough(&self) -> bool {
         false
+    }
+
+    /// The bugs planted in this peer (tests only).
+    pub fn set_planted(&mut self, planted: PlantedBugs) {
+        self.planted = planted;
     }
 
     /// This peer's Noise static public key.
@@ -117,7 +126,8 @@ impl Keyring {
     }
 
     fn add(&mut self, conn: ConnId, side: Side, expect: Expect) {
-        let channel = Channel::new(side, &self.local(), expect, self.entropy.draw());
+        let channel = Channel::new(side, &self.local(), expect, self.entropy.draw())
+            .with_planted(self.planted);
         self.channels.insert(conn, channel);
     }
 

@@ -13,7 +13,7 @@
 //! The first frame is the same [`Hello`] every confab version has sent, so
 //! an older or newer confab on the other end reads it and says which
 //! versions differ, instead of failing on garbage; a mismatch is answered
-//! with a plaintext [`Goodbye`] saying so (nothing secret exists yet).
+//! with a plaintext [`Goodbye`](crate::wire::Goodbye) saying so (nothing secret exists yet).
 //! A record's plaintext is up to [`MAX_RECORD_DATA`] bytes of the stream
 //! above, then one byte of kind (data, or rekey with no data): the frames of
 //! [`crate::wire::frame`], cut wherever a record fills, so a frame of any
@@ -50,14 +50,17 @@ use std::time::{Duration, Instant};
 
 use snow::{Builder, HandshakeState, TransportState};
 
+pub use self::error::ChannelError;
+
 use crate::limits::{
     FRAME_HEADER_LEN, MAX_HANDSHAKE_LEN, MAX_HELD_PLAINTEXT, MAX_PREAMBLE_LEN, MAX_RECORD_LEN,
 };
+use crate::planted::{PlantedBug, PlantedBugs};
 use crate::secure::certificate::{self, CertError};
 use crate::secure::keys::StaticSecret;
 use crate::secure::resolver::SeededResolver;
 use crate::wire::identity::{Fingerprint, HandshakePayload, KEY_LEN, PublicKey};
-use crate::wire::{Goodbye, Hello, Message, Name, PROTOCOL_VERSION, Role, decode, encode};
+use crate::wire::{Hello, Message, Name, PROTOCOL_VERSION, Role, decode, encode};
 
 /// The Noise protocol every confab connection runs. AES-GCM and SHA-256 from
 /// ring: on this project's machines (AES-NI, carry-less multiply) 6x the
@@ -168,117 +171,6 @@ impl Default for RekeyPolicy {
     }
 }
 
-/// Why a channel ended. Every variant but [`ChannelError::HeldTooMuch`] is
-/// the other side's doing (or an attacker's).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ChannelError {
-    /// The first frame is not a confab hello.
-    NotConfab(String),
-    /// The other side speaks another protocol version.
-    VersionMismatch {
-        /// The other side's version.
-        theirs: u16,
-    },
-    /// The other side is not what was dialed (a peer where a registry was
-    /// expected, or the other way round).
-    WrongRole {
-        /// What it says it is.
-        got: Role,
-    },
-    /// The other side said goodbye before the handshake.
-    Refused(Goodbye),
-    /// A length prefix over its limit.
-    TooLong {
-        /// What was too long.
-        what: &'static str,
-        /// The length claimed.
-        len: usize,
-        /// The limit.
-        max: usize,
-    },
-    /// The Noise handshake failed: tampered, replayed or not ours.
-    Handshake(String),
-    /// The handshake payload is not what confab sends.
-    BadPayload(String),
-    /// A registry was dialed but something else answered.
-    NotARegistry,
-    /// A peer was expected but the other side proved something else.
-    NotAPeer,
-    /// The registry's signing key did not sign its Noise key.
-    BadRegistryBinding,
-    /// The registry's key is not the pinned one.
-    RegistryKeyChanged {
-        /// The key this peer pinned.
-        pinned: Fingerprint,
-        /// The key the registry showed.
-        got: Fingerprint,
-    },
-    /// The other side's certificate did not check.
-    Certificate(CertError),
-    /// A record that does not decrypt, or of an unknown kind.
-    BadRecord(String),
-    /// This side queued more than [`MAX_HELD_PLAINTEXT`] before the
-    /// handshake ended (a bug in confab).
-    HeldTooMuch,
-}
-
-impl ChannelError {
-    /// Whether this happened before any key was agreed, so that a goodbye
-    /// saying why can only go in plaintext.
-    pub fn before_keys(&self) -> bool {
-        matches!(
-            self,
-            ChannelError::NotConfab(_)
-                | ChannelError::VersionMismatch { .. }
-                | ChannelError::WrongRole { .. }
-        )
-    }
-}
-
-impl fmt::Display for ChannelError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ChannelError::NotConfab(why) => write!(f, "not a confab connection ({why})"),
-            ChannelError::VersionMismatch { theirs } => write!(
-                f,
-                "the other side speaks confab protocol {theirs}, this one speaks \
-                 {PROTOCOL_VERSION} (encrypted); use the same confab version on both sides"
-            ),
-            ChannelError::WrongRole { got } => write!(f, "the other side is a {got}"),
-            ChannelError::Refused(g) => write!(f, "{} ({})", g.reason, g.code),
-            ChannelError::TooLong { what, len, max } => {
-                write!(f, "{what} of {len} bytes is over the limit of {max}")
-            }
-            ChannelError::Handshake(why) => {
-                write!(
-                    f,
-                    "the encrypted handshake failed ({why}): tampered with or replayed"
-                )
-            }
-            ChannelError::BadPayload(why) => write!(f, "a malformed handshake payload ({why})"),
-            ChannelError::NotARegistry => f.write_str("the other side is not a registry"),
-            ChannelError::NotAPeer => f.write_str("the other side is not a peer"),
-            ChannelError::BadRegistryBinding => {
-                f.write_str("the registry's key did not sign its connection key")
-            }
-            ChannelError::RegistryKeyChanged { pinned, got } => write!(
-                f,
-                "the registry's key is {got}, not the key {pinned} this peer trusts"
-            ),
-            ChannelError::Certificate(e) => e.fmt(f),
-            ChannelError::BadRecord(why) => {
-                write!(
-                    f,
-                    "an encrypted record did not check ({why}): tampered with"
-                )
-            }
-            ChannelError::HeldTooMuch => f.write_str("too much queued before the handshake ended"),
-        }
-    }
-}
-
-impl std::error::Error for ChannelError {}
-
 /// What one call of [`Channel::receive`] produced.
 #[derive(Debug, Default)]
 pub struct Received {
@@ -329,6 +221,7 @@ pub struct Channel {
     /// Whether [`Channel::start`] has run (it sends only once, whatever
     /// its caller does).
     started: bool,
+    planted: PlantedBugs,
 }
 
 impl Channel {
@@ -352,12 +245,19 @@ impl Channel {
             keyed_at: None,
             scratch: Vec::new(),
             started: false,
+            planted: PlantedBugs::NONE,
         }
     }
 
     /// Uses `policy` instead of the default rekeying.
     pub fn with_rekey(mut self, policy: RekeyPolicy) -> Self {
         self.rekey = policy;
+        self
+    }
+
+    /// Carries the bugs planted in its owner (tests only; see `prove`).
+    pub fn with_planted(mut self, planted: PlantedBugs) -> Self {
+        self.planted = planted;
         self
     }
 
@@ -603,7 +503,8 @@ impl Channel {
             let remote = remote_key(hs)?;
             let payload: HandshakePayload = rmp_serde::from_slice(payload)
                 .map_err(|e| ChannelError::BadPayload(e.to_string()))?;
-            got.proven = Some(prove(&self.expect, payload, remote, unix_now)?);
+            let planted = self.planted;
+            got.proven = Some(prove(&self.expect, payload, remote, unix_now, planted)?);
         }
         if !hs.is_handshake_finished() && hs.is_my_turn() {
             write_handshake(hs, &self.payload, &mut got.send)?;
@@ -740,11 +641,13 @@ fn remote_key(hs: &HandshakeState) -> Result<PublicKey, ChannelError> {
 }
 
 /// Checks what the other side proved against what this side expects.
+/// Holds the planted bug `SkipCertificateCheck` (see `crate::planted`).
 fn prove(
     expect: &Expect,
     payload: HandshakePayload,
     remote: PublicKey,
     unix_now: u64,
+    planted: PlantedBugs,
 ) -> Result<Proven, ChannelError> {
     match (expect, payload) {
         (
@@ -769,15 +672,21 @@ fn prove(
         }
         (Expect::Registry { .. }, _) => Err(ChannelError::NotARegistry),
         (Expect::AnyKey, HandshakePayload::Peer { .. }) => Ok(Proven::Key { key: remote }),
-        (Expect::Peer { name, trusted }, HandshakePayload::Peer { certificate }) => {
+        (
+            Expect::Peer { trusted, .. } | Expect::AnyPeer { trusted },
+            HandshakePayload::Peer { certificate },
+        ) => {
             let cert = certificate.ok_or(ChannelError::Certificate(CertError::Missing))?;
-            let name = certificate::check(&cert, trusted, &remote, unix_now, Some(name))
-                .map_err(ChannelError::Certificate)?;
-            Ok(Proven::Peer { name, key: remote })
-        }
-        (Expect::AnyPeer { trusted }, HandshakePayload::Peer { certificate }) => {
-            let cert = certificate.ok_or(ChannelError::Certificate(CertError::Missing))?;
-            let name = certificate::check(&cert, trusted, &remote, unix_now, None)
+            if planted.has(PlantedBug::SkipCertificateCheck) {
+                // PLANTED BUG (tests only): whatever it claims, unchecked.
+                let name = cert.body.name;
+                return Ok(Proven::Peer { name, key: remote });
+            }
+            let dialed = match expect {
+                Expect::Peer { name, .. } => Some(name),
+                _ => None,
+            };
+            let name = certificate::check(&cert, trusted, &remote, unix_now, dialed)
                 .map_err(ChannelError::Certificate)?;
             Ok(Proven::Peer { name, key: remote })
         }
@@ -785,5 +694,6 @@ fn prove(
     }
 }
 
+mod error;
 #[cfg(test)]
 mod tests;

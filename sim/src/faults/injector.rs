@@ -1,6 +1,7 @@
 //! Applies a [`FaultPlan`] to a running turmoil simulation and undoes each
 //! fault when its time is up; [`Injector::heal`] undoes all of them at once
-//! and stops new ones.
+//! and stops new ones. An attack (when the plan has them) is a command to
+//! the attacker's host to strike once; the heal retires it.
 //!
 //! Invariants: a link (pair of hosts that talk) carries at most one fault at
 //! a time, because turmoil does not support holding a one-way-partitioned
@@ -15,9 +16,13 @@ use std::time::Duration;
 use turmoil::Sim;
 
 use super::plan::{FaultKind, FaultPlan};
+use crate::attacker::{AttackCommand, Attacker};
 use crate::draw::{self, Rng};
-use crate::driver::HostControl;
+use crate::driver::{DriverCommand, HostControl, HostState};
 use crate::observe::{HostIx, Journal, Observed};
+
+/// Mixed into the injector's seed for the attacks' own stream.
+const ATTACK_STREAM: u64 = 0x6174_7461_636b_0005;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum LinkFault {
@@ -40,6 +45,9 @@ pub struct Injector {
     hosts: Vec<Rc<dyn HostControl>>,
     pairs: Vec<Vec<(HostIx, HostIx)>>,
     base_latency: (Duration, Duration),
+    /// When the attacker strikes next, drawn apart from `rng` so that the
+    /// other faults of a seed are the same with attacks as without.
+    attack_rng: Rng,
     next_at: BTreeMap<FaultKind, Duration>,
     links: BTreeMap<(HostIx, HostIx), LinkFault>,
     undo: BTreeMap<(Duration, u64), Undo>,
@@ -47,6 +55,8 @@ pub struct Injector {
     counts: BTreeMap<FaultKind, u64>,
     healed: bool,
     journal: Rc<Journal>,
+    /// The attacker's host, in runs with [`FaultKind::Attack`] on.
+    attacker: Option<Rc<HostState<Attacker>>>,
 }
 
 impl Injector {
@@ -63,13 +73,22 @@ impl Injector {
         journal: Rc<Journal>,
     ) -> Self {
         let mut rng = Rng::new(seed);
+        let mut attack_rng = Rng::new(seed ^ ATTACK_STREAM);
         let next_at = FaultKind::ALL
             .iter()
-            .filter_map(|&k| Some((k, draw::exponential(&mut rng, plan.interval(k)?))))
+            .filter_map(|&k| {
+                let rng = if k == FaultKind::Attack {
+                    &mut attack_rng
+                } else {
+                    &mut rng
+                };
+                Some((k, draw::exponential(rng, plan.interval(k)?)))
+            })
             .collect();
         Self {
             plan,
             rng,
+            attack_rng,
             hosts,
             pairs,
             base_latency,
@@ -80,7 +99,15 @@ impl Injector {
             counts: BTreeMap::new(),
             healed: false,
             journal,
+            attacker: None,
         }
+    }
+
+    /// Strikes with `attacker` when [`FaultKind::Attack`] is due, and
+    /// retires it at the heal.
+    pub fn with_attacker(mut self, attacker: Option<Rc<HostState<Attacker>>>) -> Self {
+        self.attacker = attacker;
+        self
     }
 
     /// How many faults of each kind were injected.
@@ -109,7 +136,12 @@ impl Injector {
             .collect();
         for kind in due {
             if let Some(mean) = self.plan.interval(kind) {
-                let wait = draw::exponential(&mut self.rng, mean);
+                let rng = if kind == FaultKind::Attack {
+                    &mut self.attack_rng
+                } else {
+                    &mut self.rng
+                };
+                let wait = draw::exponential(rng, mean);
                 self.next_at.insert(kind, now + wait);
             }
             if self.inject(sim, now, kind) {
@@ -122,6 +154,9 @@ impl Injector {
     /// and restored, crashed hosts restarted.
     pub fn heal(&mut self, sim: &mut Sim<'_>, now: Duration) {
         self.healed = true;
+        if let Some(a) = &self.attacker {
+            a.command(DriverCommand::Engine(AttackCommand::Retire));
+        }
         for (_, u) in std::mem::take(&mut self.undo) {
             self.apply_undo(sim, now, u);
         }
@@ -157,6 +192,13 @@ impl Injector {
                 self.crash(sim, now, h)
             }
             FaultKind::CrashRegistry => self.hosts[0].is_up() && self.crash(sim, now, 0),
+            FaultKind::Attack => match &self.attacker {
+                Some(a) if a.is_up() => {
+                    a.command(DriverCommand::Engine(AttackCommand::Strike));
+                    true
+                }
+                _ => false,
+            },
         }
     }
 

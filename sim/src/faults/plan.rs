@@ -26,11 +26,15 @@ pub enum FaultKind {
     CrashClient,
     /// The registry crashes, restarting later from its store.
     CrashRegistry,
+    /// The attacker strikes: one connection that replays, sends garbage,
+    /// stalls a handshake, or claims another peer's name (see
+    /// `crate::attacker`). Its host exists only in runs with this on.
+    Attack,
 }
 
 impl FaultKind {
     /// All kinds, in report order.
-    pub const ALL: [FaultKind; 7] = [
+    pub const ALL: [FaultKind; 8] = [
         FaultKind::Partition,
         FaultKind::OneWay,
         FaultKind::Hold,
@@ -38,6 +42,7 @@ impl FaultKind {
         FaultKind::Reset,
         FaultKind::CrashClient,
         FaultKind::CrashRegistry,
+        FaultKind::Attack,
     ];
 
     /// A short name for reports.
@@ -50,11 +55,22 @@ impl FaultKind {
             FaultKind::Reset => "reset",
             FaultKind::CrashClient => "crash-peer",
             FaultKind::CrashRegistry => "crash-registry",
+            FaultKind::Attack => "attack",
         }
     }
 
     fn per_client(self) -> bool {
-        !matches!(self, FaultKind::CrashRegistry)
+        !matches!(self, FaultKind::CrashRegistry | FaultKind::Attack)
+    }
+
+    /// Mean seconds between faults of this kind: `(light, heavy)`, and the
+    /// range a swarm draws from.
+    fn means(self) -> ((u64, u64), (u64, u64)) {
+        match self {
+            FaultKind::CrashRegistry => ((60, 15), (8, 60)),
+            FaultKind::Attack => ((10, 2), (1, 15)),
+            _ => ((20, 3), (2, 30)),
+        }
     }
 }
 
@@ -115,21 +131,27 @@ pub struct FaultPlan {
 }
 
 impl FaultPlan {
-    /// Draws a plan for `level` and `clients` clients.
-    pub fn draw(level: FaultLevel, rng: &mut Rng, clients: usize) -> Self {
+    /// Draws a plan for `level` and `clients` clients. Attacks are drawn
+    /// from `attack_rng`, so that the other kinds (and everything drawn
+    /// from `rng` after them) are what they were before attacks existed.
+    pub fn draw(level: FaultLevel, rng: &mut Rng, attack_rng: &mut Rng, clients: usize) -> Self {
         let scale = (clients as f64 / 10.0).max(1.0);
         let intervals = FaultKind::ALL
             .iter()
             .map(|&kind| {
-                let registry = kind == FaultKind::CrashRegistry;
+                let rng = if kind == FaultKind::Attack {
+                    &mut *attack_rng
+                } else {
+                    &mut *rng
+                };
+                let ((light, heavy), (lo, hi)) = kind.means();
                 let secs = |s: u64| Duration::from_secs(s);
                 let mean = match level {
                     FaultLevel::None => None,
-                    FaultLevel::Light => Some(secs(if registry { 60 } else { 20 })),
-                    FaultLevel::Heavy => Some(secs(if registry { 15 } else { 3 })),
+                    FaultLevel::Light => Some(secs(light)),
+                    FaultLevel::Heavy => Some(secs(heavy)),
                     FaultLevel::Swarm(p) => {
                         let on = draw::chance(rng, p);
-                        let (lo, hi) = if registry { (8, 60) } else { (2, 30) };
                         let mean = draw::log_uniform(rng, secs(lo), secs(hi));
                         on.then_some(mean)
                     }
@@ -145,6 +167,16 @@ impl FaultPlan {
             })
             .collect();
         Self { intervals }
+    }
+
+    /// Switches `kind` on (keeping a drawn mean, else `mean`) or off,
+    /// whatever was drawn (`--attacker on|off`).
+    pub fn force(&mut self, kind: FaultKind, on: bool, mean: Duration) {
+        for (k, m) in &mut self.intervals {
+            if *k == kind {
+                *m = if on { Some(m.unwrap_or(mean)) } else { None };
+            }
+        }
     }
 
     /// The mean interval of `kind`, if it is on.

@@ -27,6 +27,10 @@ pub struct SimConfig {
     /// peer again, so downloads of one name meet (an offer and a `/get`, two
     /// offers): on by default; off gives every offer a name of its own.
     pub same_names: bool,
+    /// Whether the run has an attacker: `None` as the fault plan draws it,
+    /// `Some(true)` always (striking every few seconds unless the plan drew
+    /// a rate), `Some(false)` never (`--attacker on|off`).
+    pub attacker: Option<bool>,
     /// A bug to plant in the registry and every peer (tests only): each
     /// role's configuration carries it, and the role that hosts it acts on it.
     #[cfg(feature = "planted-bugs")]
@@ -44,6 +48,7 @@ impl Default for SimConfig {
             tick: Duration::from_millis(5),
             keep_trace: false,
             same_names: true,
+            attacker: None,
             #[cfg(feature = "planted-bugs")]
             plant: None,
         }
@@ -71,8 +76,19 @@ impl SimConfig {
         if self.tick != SimConfig::default().tick {
             cmd += &format!(" --tick-ms {}", self.tick.as_millis());
         }
+        match self.attacker {
+            Some(true) => cmd += " --attacker on",
+            Some(false) => cmd += " --attacker off",
+            None => {}
+        }
         cmd
     }
+}
+
+/// How long a stalled handshake may stay open: the longest handshake
+/// deadline of any role, and a second for the network and the tick.
+pub fn stall_deadline() -> Duration {
+    timing::HANDSHAKE_TIMEOUT.max(timing::HELLO_TIMEOUT) + Duration::from_secs(1)
 }
 
 /// Protocol timings of the simulated roles: short, so a minute of simulated
@@ -113,4 +129,7 @@ pub mod timing {
     pub const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(6);
     /// Wall-clock time at the start of a run (turmoil's epoch), in ms.
     pub const UNIX_MS_AT_START: u64 = 1_700_000_000_000;
+    /// Mean time between the attacker's strikes when `--attacker on`
+    /// forces it and the plan drew no rate.
+    pub const ATTACK_INTERVAL: Duration = Duration::from_secs(3);
 }

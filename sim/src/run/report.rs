@@ -148,6 +148,13 @@ impl fmt::Display for Outcome {
         writeln!(f, "  faults      {}", s.faults_line())?;
         writeln!(
             f,
+            "  attacker    {}, {} certificates copied; the registry closed {} connections for violations",
+            s.attacks_line(),
+            s.captured,
+            s.violations
+        )?;
+        writeln!(
+            f,
             "  time        {:.1} s simulated ({:.0} faulty + {:.0} heal), {:.2} s wall, {:.1} sim-s per wall-s",
             self.sim_time.as_secs_f64(),
             c.duration.as_secs_f64(),

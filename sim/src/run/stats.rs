@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use confab_engine::peer::Direction;
 use confab_engine::{PeerCommand, PeerEvent, RegistryEvent};
 
+use crate::attacker::AttackEvent;
 use crate::client::ClientEvent;
 use crate::faults::FaultKind;
 use crate::files::StorageOp;
@@ -78,6 +79,15 @@ pub struct Stats {
     pub xfer_cancels: u64,
     /// Bytes written into `.part` files.
     pub xfer_bytes: u64,
+    /// The attacker's strikes (connections).
+    pub attacks: u64,
+    /// The attacker's strikes by kind.
+    pub attack_kinds: BTreeMap<&'static str, u64>,
+    /// Certificates it copied from peers' handshakes.
+    pub captured: u64,
+    /// Registry violations (connections it closed for breaking the
+    /// protocol, the attacker's among them).
+    pub violations: u64,
 }
 
 impl Stats {
@@ -143,7 +153,16 @@ impl Stats {
                 ClientEvent::Lost { .. } => self.losses += 1,
                 _ => {}
             },
+            Observed::Event(SimEvent::Attacker(e)) => match e {
+                AttackEvent::Struck { kind, .. } => {
+                    self.attacks += 1;
+                    *self.attack_kinds.entry(kind).or_default() += 1;
+                }
+                AttackEvent::Captured { .. } => self.captured += 1,
+                _ => {}
+            },
             Observed::Event(SimEvent::Registry(e)) => match e {
+                RegistryEvent::Violation { .. } => self.violations += 1,
                 RegistryEvent::Online { .. } => self.logins += 1,
                 RegistryEvent::Registered { .. } => self.registrations += 1,
                 RegistryEvent::Offline { reason, .. } => {
@@ -163,6 +182,16 @@ impl Stats {
             let _ = write!(s, "{} {n}, ", kind.label());
         }
         s.trim_end_matches(", ").to_string()
+    }
+
+    /// The attacker's strikes by kind in one line.
+    pub fn attacks_line(&self) -> String {
+        let parts: Vec<String> = self
+            .attack_kinds
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
+        format!("{} strikes ({})", self.attacks, parts.join(", "))
     }
 
     /// Session ends by reason in one line.

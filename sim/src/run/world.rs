@@ -1,6 +1,7 @@
 //! The simulated world of one run: the turmoil simulation, its hosts (host 0
-//! the registry, then one per peer, then the scripted registry clients), the
-//! workload and the fault injector.
+//! the registry, then one per peer, then the scripted registry clients, then
+//! the attacker if the fault plan has attacks), the workload and the fault
+//! injector.
 //!
 //! Peers listen on their turmoil address and dial each other directly; the
 //! injector faults registry links and peer-to-peer links alike (half of its
@@ -23,11 +24,13 @@ use confab_engine::wire::{FileName, Name};
 use confab_engine::{Peer, PeerConfig, Registry, RegistryConfig};
 
 use super::config::{SimConfig, timing};
+use super::keys::Keys;
+use crate::attacker::{Attacker, AttackerConfig, Victim};
 use crate::checkers::View;
 use crate::client::{ClientConfig, RegistryClient};
 use crate::draw::{self, Rng};
 use crate::driver::{self, DriverCommand, HostControl, HostState};
-use crate::faults::{FaultPlan, Injector};
+use crate::faults::{FaultKind, FaultPlan, Injector};
 use crate::files::{HostFiles, Sources};
 use crate::observe::{Journal, Observed, peer_names};
 use crate::workload::{Action, ActorState, Workload};
@@ -36,6 +39,13 @@ use crate::workload::{Action, ActorState, Workload};
 const FILES_STREAM: u64 = 0x6669_6c65_7300_0001;
 /// Mixed into the seed for the stream that draws the transfer workload.
 const TRANSFERS_STREAM: u64 = 0x7866_6572_7300_0002;
+/// Mixed into the seed for the attacker host's own draws.
+const ATTACKER_STREAM: u64 = 0x6174_7461_636b_0004;
+/// Mixed into the seed for whether and how often the attacker strikes (a
+/// stream of its own: the rest of a seed's fault plan is as it was).
+const ATTACK_PLAN_STREAM: u64 = 0x6174_7461_636b_0006;
+/// The attacker's own account (no peer's or client's name).
+const ATTACKER: &str = "mallory";
 
 /// See the module documentation.
 pub struct World {
@@ -44,6 +54,8 @@ pub struct World {
     pub registry: Rc<HostState<Registry>>,
     pub peers: Vec<Rc<HostState<Peer>>>,
     pub clients: Vec<Rc<HostState<RegistryClient>>>,
+    /// The attacker, in runs whose fault plan has attacks.
+    pub attacker: Option<Rc<HostState<Attacker>>>,
     pub workload: Workload,
     pub injector: Injector,
     /// Every peer's files, for the checkers.
@@ -85,11 +97,13 @@ impl World {
             .build();
         let journal = Rc::new(Journal::default());
 
+        let keys = Keys::draw(seed, config.peers);
         #[allow(unused_mut)]
         let mut registry_config = RegistryConfig {
             heartbeat_timeout: timing::HEARTBEAT_TIMEOUT,
             hello_timeout: timing::HELLO_TIMEOUT,
             password_cost: PasswordCost::TESTING,
+            secure: keys.registry.clone(),
             ..RegistryConfig::default()
         };
         #[cfg(feature = "planted-bugs")]
@@ -105,7 +119,11 @@ impl World {
             rng.next_u64(),
             journal.clone(),
             Rc::new(move |records, now, seed| {
-                Registry::new(registry_config.clone(), records, now, seed)
+                let mut c = registry_config.clone();
+                // The same simulated wall clock as the peers': certificates
+                // are dated by it and checked against theirs.
+                c.unix_ms_at_start = crate::clock::unix_ms();
+                Registry::new(c, records, now, seed)
             }),
         );
         let r = registry.clone();
@@ -147,6 +165,7 @@ impl World {
                 resume_timeout: timing::KEEPALIVE_TIMEOUT.saturating_mul(2),
                 ..TransferConfig::default()
             };
+            peer_config.secure = keys.peer(i);
             #[cfg(feature = "planted-bugs")]
             if let Some(bug) = config.plant {
                 peer_config.planted = bug.into();
@@ -168,8 +187,7 @@ impl World {
                 journal.clone(),
                 Rc::new(move |records, now, seed| {
                     let mut c = peer_config.clone();
-                    c.unix_ms_at_start =
-                        timing::UNIX_MS_AT_START + crate::clock::sim_time().as_millis() as u64;
+                    c.unix_ms_at_start = crate::clock::unix_ms();
                     Peer::new(c, records, now, seed)
                 }),
             );
@@ -199,6 +217,8 @@ impl World {
                 reply_timeout: timing::REPLY_TIMEOUT,
                 reconnect_min: timing::RECONNECT_MIN,
                 reconnect_max: timing::RECONNECT_MAX,
+                unix_ms_at_start: 0,
+                registry_pin: keys.pin_for(i),
             };
             let host = HostState::new(
                 config.peers + i + 1,
@@ -207,7 +227,9 @@ impl World {
                 rng.next_u64(),
                 journal.clone(),
                 Rc::new(move |_records, now, seed| {
-                    RegistryClient::new(client_config.clone(), now, seed)
+                    let mut c = client_config.clone();
+                    c.unix_ms_at_start = crate::clock::unix_ms();
+                    RegistryClient::new(c, now, seed)
                 }),
             );
             let h = host.clone();
@@ -221,7 +243,49 @@ impl World {
             .collect();
         let mut workload = Workload::new(rng.next_u64(), 1, peer_names, client_names);
         workload.add_transfers(seed ^ TRANSFERS_STREAM, &sources, config.same_names);
-        let plan = FaultPlan::draw(config.faults, &mut rng, config.peers + config.clients);
+        let mut attack_rng = Rng::new(seed ^ ATTACK_PLAN_STREAM);
+        let hosts = config.peers + config.clients;
+        let mut plan = FaultPlan::draw(config.faults, &mut rng, &mut attack_rng, hosts);
+        if let Some(on) = config.attacker {
+            plan.force(FaultKind::Attack, on, timing::ATTACK_INTERVAL);
+        }
+        let attacker = plan.interval(FaultKind::Attack).map(|_| {
+            let victims = names
+                .iter()
+                .enumerate()
+                .map(|(i, name)| Victim {
+                    name: Name::new(name).expect("peer-NNN is a valid name"),
+                    addr: SocketAddr::new(sim.lookup(name.as_str()), timing::PEER_PORT),
+                    file: sources
+                        .of_peer(i)
+                        .first()
+                        .and_then(|f| FileName::new(&f.name).ok()),
+                })
+                .collect();
+            let attacker_config = AttackerConfig {
+                name: Name::new(ATTACKER).expect("a valid name"),
+                password: Password(Text::truncate("pw-mallory")),
+                registry: registry_addr,
+                listen: SocketAddr::new(sim.lookup("attacker"), timing::PEER_PORT),
+                peers: victims,
+                unix_ms_at_start: 0,
+            };
+            let host = HostState::new(
+                config.peers + config.clients + 1,
+                "attacker".into(),
+                None,
+                seed ^ ATTACKER_STREAM,
+                journal.clone(),
+                Rc::new(move |_records, now, seed| {
+                    let mut c = attacker_config.clone();
+                    c.unix_ms_at_start = crate::clock::unix_ms();
+                    Attacker::new(c, now, seed)
+                }),
+            );
+            let h = host.clone();
+            sim.host("attacker", move || driver::run(h.clone()));
+            host
+        });
         let mut hosts: Vec<Rc<dyn HostControl>> = vec![registry.clone()];
         hosts.extend(peers.iter().map(|p| p.clone() as Rc<dyn HostControl>));
         hosts.extend(clients.iter().map(|c| c.clone() as Rc<dyn HostControl>));
@@ -236,13 +300,15 @@ impl World {
             vec![registry_pairs, peer_pairs],
             (min_latency, max_latency),
             journal.clone(),
-        );
+        )
+        .with_attacker(attacker.clone());
         Self {
             sim,
             journal,
             registry,
             peers,
             clients,
+            attacker,
             workload,
             injector,
             sources,
@@ -251,6 +317,11 @@ impl World {
             tick: config.tick,
             registry_addr,
         }
+    }
+
+    /// The attacker's account name, if the run has an attacker.
+    pub fn attacker_name(&self) -> Option<Name> {
+        self.attacker.as_ref().and(Name::new(ATTACKER).ok())
     }
 
     /// The seed's draws in one line, for the report and the trace.
