@@ -516,6 +516,16 @@ impl Groups {
                 if name != *from {
                     let greet = Payload::Joined(me.clone());
                     outs.push(GroupOut::Enqueue(name.clone(), group.clone(), greet));
+                    // And pass the news on to every other member: the one
+                    // who announced it may leave (or crash for good) before
+                    // its own announcement reaches a member who was away,
+                    // and nobody else would tell that member (sim seed 1009).
+                    // Each member passes a join on at most once (it returns
+                    // above once it knows `name`).
+                    for m in g_members_but(&self.groups, group, &[me, from, &name]) {
+                        let news = Payload::Joined(name.clone());
+                        outs.push(GroupOut::Enqueue(m, group.clone(), news));
+                    }
                 }
                 outs.push(GroupOut::Reach(name));
                 outs
@@ -548,6 +558,24 @@ impl Groups {
             }
         }
     }
+}
+
+/// The members of `group` other than `but`.
+fn g_members_but(
+    groups: &BTreeMap<GroupName, GroupRecord>,
+    group: &GroupName,
+    but: &[&Name],
+) -> Vec<Name> {
+    groups
+        .get(group)
+        .map(|g| {
+            g.members
+                .iter()
+                .filter(|m| !but.contains(m))
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
