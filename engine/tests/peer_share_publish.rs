@@ -20,6 +20,7 @@ const S: Duration = Duration::from_secs(1);
 
 fn shared(name: &str, contents: &[u8]) -> SharedFile {
     SharedFile {
+        kind: Default::default(),
         name: FileName::new(name).unwrap(),
         size: contents.len() as u64,
         md5: Md5::of(contents),

@@ -145,8 +145,15 @@ impl ReceiveTransfer {
         let Some(m) = &self.manifest else {
             return;
         };
-        let (name, md5) = (m.name.to_string(), m.digest());
-        let path = self.first_path.clone().unwrap_or_else(|| name.clone());
+        let (name, md5, folder) = (m.name.to_string(), m.digest(), m.folder);
+        let (files, size) = (m.entries.len() as u64, m.total());
+        // A folder lands under its root (each file perhaps renamed inside);
+        // a file under the name the driver gave it.
+        let path = match (&self.local_root, folder) {
+            (Some(root), true) => root.to_string(),
+            (None, true) => name.clone(),
+            (_, false) => self.first_path.clone().unwrap_or_else(|| name.clone()),
+        };
         // Saved as complete, so a restart neither reports it twice nor
         // leaves the sender waiting; over once the sender echoes Complete.
         self.phase = Phase::Completing;
@@ -156,6 +163,9 @@ impl ReceiveTransfer {
             name,
             path,
             md5,
+            folder,
+            files,
+            size,
         });
         let key = self.key;
         self.send(TransferMessage::Complete { key });
