@@ -741,6 +741,45 @@ mod tests {
     }
 
     #[test]
+    fn folders_are_shown_as_folders() {
+        use confab_engine::wire::FileName;
+        use confab_engine::wire::registry::FileEntry;
+        let folder = SharedFile {
+            name: FileName::new("photos").unwrap(),
+            size: 34_500_000,
+            md5: Md5::of(b"d"),
+            kind: ShareKind::Folder { files: 12 },
+        };
+        let s = line(&PeerEvent::Files {
+            files: vec![FileEntry {
+                owner: n("bob"),
+                file: folder,
+            }],
+        })
+        .unwrap();
+        assert!(s.contains("photos/") && s.contains("12 files"), "{s}");
+        let done = line(&PeerEvent::TransferDone {
+            id: TransferId(3),
+            direction: Direction::Receive,
+            name: "photos".into(),
+            path: "/d/photos".into(),
+            md5: Md5::of(b"d"),
+            folder: true,
+            files: 12,
+            size: 34_500_000,
+        })
+        .unwrap();
+        for want in [
+            "folder photos/",
+            "12 files",
+            "/d/photos/",
+            &Md5::of(b"d").to_hex(),
+        ] {
+            assert!(done.contains(want), "{want}: {done}");
+        }
+    }
+
+    #[test]
     fn no_bar_is_drawn_after_the_stop() {
         let mut p = HumanPrinter::default();
         let progress = PeerEvent::TransferProgress {

@@ -90,8 +90,7 @@ pub enum PeerEvent {
         rate: u64,
     },
     /// `transfer_done`: finished and verified; `path` is where it was
-    /// written (receiver, relative to the downloads folder) or read
-    /// (sender). For a folder (`folder`), `name` and `path` are the
+    /// written (receiver) or read (sender). For a folder (`folder`), `name` and `path` are the
     /// folder's, `files` and `size` count every file in it, and `md5` is
     /// its [`crate::wire::folder_digest`]; for a file, `files` is 1.
     TransferDone {

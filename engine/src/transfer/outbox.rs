@@ -27,8 +27,7 @@ pub enum TransferEvent {
     /// ("the source changed; starting over").
     Notice(String),
     /// Finished and verified. `path`: receiver, where the file (or the
-    /// folder) was written, relative to the downloads folder; sender, what
-    /// was read. `md5`: the file's, or for a folder its
+    /// folder) was written, as the driver named it; sender, what was read. `md5`: the file's, or for a folder its
     /// [`crate::wire::folder_digest`]. `files` and `size`: how many files
     /// and bytes (1 and the file's size for a file).
     Done {
