@@ -1,9 +1,10 @@
 //! The share folder stays current while `confab peer --json` runs (issue
 //! 16): files written after start are listed with their true size and MD5,
 //! a file being written is never listed with a partial size, many files at
-//! once cause few publishes, and a file changed while being fetched never
-//! lands under a wrong MD5. Real processes on 127.0.0.1; every wait polls
-//! with a deadline.
+//! once cause few publishes, a file changed while being fetched never
+//! lands under a wrong MD5, and a sub-folder is listed as one folder and
+//! fetched whole with `/get NAME FOLDER/`, links inside it never followed.
+//! Real processes on 127.0.0.1; every wait polls with a deadline.
 
 mod support;
 
@@ -195,6 +196,102 @@ fn check_landed(end: &Value, md5_old: &str, md5_new: &str) {
     let md5 = Md5::of(&got).to_hex();
     assert_eq!(end["md5"], md5, "landed with a wrong MD5: {end}");
     assert!(md5 == md5_old || md5 == md5_new, "{end}");
+}
+
+#[test]
+fn a_shared_folder_is_listed_as_one_and_fetched_whole_every_file_verified() {
+    use confab_engine::wire::folder_digest;
+    let net = Net::new();
+    let outside = net.home("alice").join("private");
+    std::fs::create_dir_all(outside.join("dir")).unwrap();
+    std::fs::write(outside.join("secret"), b"never shared").unwrap();
+    std::fs::write(outside.join("dir").join("more"), b"never shared either").unwrap();
+    let d = net.share("alice").join("photos");
+    std::fs::create_dir_all(d.join("sub").join("deeper")).unwrap();
+    std::fs::create_dir(d.join("empty")).unwrap();
+    let files: Vec<(&str, Vec<u8>)> = vec![
+        ("a.jpg", bytes(1, 300_000)),
+        ("sub/b.jpg", bytes(2, 3 << 20)),
+        ("sub/deeper/c.txt", b"see".to_vec()),
+    ];
+    for (path, data) in &files {
+        std::fs::write(d.join(path), data).unwrap();
+    }
+    std::os::unix::fs::symlink(outside.join("secret"), d.join("leak")).unwrap();
+    std::os::unix::fs::symlink(outside.join("dir"), d.join("sub").join("leakdir")).unwrap();
+    let total: u64 = files.iter().map(|f| f.1.len() as u64).sum();
+    let digest = folder_digest(
+        files
+            .iter()
+            .map(|(p, data)| (*p, data.len() as u64, Md5::of(data))),
+    )
+    .to_hex();
+
+    let _alice = net.peer("alice");
+    let mut bob = net.peer("bob");
+    // Listed as one folder, with its count and size; links not counted.
+    let give_up = Instant::now() + DEADLINE;
+    let entry = loop {
+        bob.send("/files alice");
+        let v = bob.expect(json!({"event": "files"}));
+        let found = v["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == "photos")
+            .cloned();
+        if let Some(f) = found {
+            break f;
+        }
+        assert!(Instant::now() < give_up, "never listed: {v}");
+    };
+    assert!(
+        support::matches(
+            &entry,
+            &json!({"owner": "alice", "kind": "folder", "files": 3, "size": total, "md5": digest})
+        ),
+        "{entry}"
+    );
+
+    bob.send("/get alice photos/");
+    let end = bob.wait_for("the end of the fetch", |v| {
+        v["event"] == "transfer_done" || v["event"] == "transfer_failed"
+    });
+    let landed = net.downloads("bob").join("photos");
+    assert!(
+        support::matches(
+            &end,
+            &json!({"event": "transfer_done", "direction": "receive", "name": "photos",
+                    "kind": "folder", "files": 3, "size": total, "md5": digest,
+                    "path": landed.to_str().unwrap()})
+        ),
+        "{end}"
+    );
+    for (path, data) in &files {
+        let got = std::fs::read(landed.join(path)).unwrap();
+        assert!(got == *data, "{path} differs");
+    }
+    // Nothing else came: no link, nothing from outside, no .part left.
+    let mut all = Vec::new();
+    let mut stack = vec![landed.clone()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                all.push(
+                    p.strip_prefix(&landed)
+                        .unwrap()
+                        .to_str()
+                        .unwrap()
+                        .to_owned(),
+                );
+            }
+        }
+    }
+    all.sort();
+    assert_eq!(all, ["a.jpg", "sub/b.jpg", "sub/deeper/c.txt"]);
 }
 
 /// Not a test: measures copy-to-listing for a 1 GiB file. Run it in

@@ -87,9 +87,13 @@ fn files_lists_shared_files_with_their_md5() {
     let a = bytes(1, 300_000);
     let md5_a = put(&net.share("alice"), "report one.bin", &a);
     let md5_b = put(&net.share("bob"), "notes.txt", b"tea at five\n");
-    // Not shared: sub-folders and what they hold.
-    std::fs::create_dir_all(net.share("alice").join("sub")).unwrap();
-    std::fs::write(net.share("alice").join("sub/x"), b"x").unwrap();
+    // Not shared: an empty sub-folder, and a link to a folder outside
+    // (shared sub-folders are share_e2e's).
+    std::fs::create_dir_all(net.share("alice").join("empty")).unwrap();
+    let outside = net.home("alice").join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("x"), b"x").unwrap();
+    std::os::unix::fs::symlink(&outside, net.share("alice").join("sub")).unwrap();
     let _alice = net.peer("alice");
     let mut bob = net.peer("bob");
 
@@ -207,10 +211,13 @@ fn traversal_attempts_are_refused() {
     let net = Net::new();
     let share = net.share("alice");
     put(&share, "ok.txt", b"fine\n");
-    // Files that exist near the share folder but are not shared.
+    // Files that exist near the share folder but are not shared, one
+    // behind a link in the share folder that looks like a shared folder.
     std::fs::write(net.home("alice").join("secret"), b"do not leak").unwrap();
-    std::fs::create_dir_all(share.join("sub")).unwrap();
-    std::fs::write(share.join("sub/x"), b"nested").unwrap();
+    let private = net.home("alice").join("private");
+    std::fs::create_dir_all(&private).unwrap();
+    std::fs::write(private.join("x"), b"nested").unwrap();
+    std::os::unix::fs::symlink(&private, share.join("sub")).unwrap();
     let _alice = net.peer("alice");
     let mut bob = net.peer("bob");
 
@@ -222,6 +229,7 @@ fn traversal_attempts_are_refused() {
     for line in [
         "/get alice secret",
         "/get alice sub",
+        "/get alice sub/",
         "/get alice ../secret",
         "/get alice /etc/passwd",
         "/get alice sub/x",

@@ -46,9 +46,13 @@
 //! ([`Source::Local`]). For a shared name the driver opens `SHARE/name` and
 //! nothing else: the name is already a plain [`FileName`] (no separator, no
 //! `..`), and the driver must also refuse a symlink or anything that is not a
-//! regular file (open with `O_NOFOLLOW`, check the type of the handle it got),
-//! with a clear error ("no shared file named x", "x is not a regular file").
-//! Nothing outside the shared folder is ever read. A local path may be a file
+//! regular file or a folder (open with `O_NOFOLLOW`, check the type of the
+//! handle it got), with a clear error ("no shared file named x", "x is not a
+//! regular file or folder"). A shared folder is described as a folder
+//! (`folder`, files `name/sub/file`) and walked as strictly as a local one
+//! below, every sub-folder opened from its parent's handle with
+//! `O_NOFOLLOW`, so no link at any depth is followed. Nothing outside the
+//! shared folder is ever read. A local path may be a file
 //! or a folder; for a folder the driver walks it (not following symlinks,
 //! skipping what is not a regular file or folder), and lists each file by its
 //! path relative to the folder's parent (`DIR/sub/a.txt`, `/`-separated) in a
@@ -72,7 +76,10 @@
 //! MD5 state is not saved). Only once the MD5 of every byte written matches the
 //! sender's does the engine ask for [`Output::FinishFile`], which renames it to
 //! a free final name. A failed or cancelled transfer deletes only its `.part`
-//! ([`Output::DiscardPart`]); nothing the user had is ever removed or replaced.
+//! ([`Output::DiscardPart`]), and then may remove the folders the driver
+//! itself created for that `.part` if they are empty now (so a folder
+//! transfer that fails leaves no empty folders); nothing the user had is
+//! ever removed or replaced.
 
 use std::fmt;
 use std::net::SocketAddr;

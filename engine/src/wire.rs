@@ -18,7 +18,7 @@ pub mod transfer;
 
 pub use common::{ErrorCode, Goodbye, Hello, PROTOCOL_VERSION, Reason, Refusal, Role};
 pub use frame::{Deframer, WireError, decode, encode};
-pub use md5::Md5;
+pub use md5::{Md5, folder_digest};
 pub use message::Message;
 pub use names::{FileName, GroupName, InvalidName, Name};
 pub use transfer::{Manifest, ManifestEntry, RelPath, TransferKey, TransferMessage};

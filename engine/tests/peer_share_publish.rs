@@ -20,6 +20,7 @@ const S: Duration = Duration::from_secs(1);
 
 fn shared(name: &str, contents: &[u8]) -> SharedFile {
     SharedFile {
+        kind: Default::default(),
         name: FileName::new(name).unwrap(),
         size: contents.len() as u64,
         md5: Md5::of(contents),
@@ -132,5 +133,86 @@ fn a_file_changed_while_being_fetched_never_lands_with_a_wrong_md5() {
                 assert!(got == old || got == new, "seed {seed}");
             }
         }
+    }
+}
+
+/// A shared folder is one entry of the listing, with its kind and count.
+#[test]
+fn a_shared_folder_is_listed_as_one_entry_with_its_file_count() {
+    use confab_engine::wire::registry::ShareKind;
+    let mut net = Net::new(33, &["alice", "bob"]);
+    let folder = SharedFile {
+        name: FileName::new("photos").unwrap(),
+        size: 12_345,
+        md5: Md5::of(b"the folder digest"),
+        kind: ShareKind::Folder { files: 12 },
+    };
+    let a = shared("a.txt", b"hello");
+    net.ok(
+        "alice",
+        PeerCommand::Publish(vec![a.clone(), folder.clone()]),
+    );
+    let listed = listing(&mut net, "bob", "alice");
+    assert_eq!(listed, vec![a, folder], "seed 33");
+    assert_eq!(listed[1].files(), 12);
+}
+
+/// `/get NAME FOLDER` fetches a shared folder whole: every file lands
+/// verified under `FOLDER/`, and both sides report the folder, its count,
+/// its size and its folder digest.
+#[test]
+fn a_shared_folder_is_fetched_whole_and_reported_as_a_folder() {
+    use confab_engine::wire::folder_digest;
+    for seed in 0..4u64 {
+        let files = [
+            ("photos/a.jpg", bytes(seed, 5_000)),
+            ("photos/sub/b.jpg", bytes(seed + 10, 12_000)),
+            ("photos/sub/deeper/c", bytes(seed + 20, 1)),
+        ];
+        let mut s = MemFiles::new();
+        for (path, data) in &files {
+            s.put_shared(path, MemFile::from_bytes(data));
+        }
+        s.put_shared("photos.txt", MemFile::from_bytes(b"not in the folder"));
+        let t = TransferConfig {
+            chunk_size: 1000,
+            window: 4,
+            ..TransferConfig::default()
+        };
+        let config = PairConfig {
+            sender: t.clone(),
+            receiver: t,
+            ..PairConfig::default()
+        };
+        let mut p = Pair::fetch(Instant::now(), seed, config, s, MemFiles::new(), "photos");
+        assert!(p.run(Duration::from_secs(60), 1_000_000), "seed {seed}");
+        let total: u64 = files.iter().map(|f| f.1.len() as u64).sum();
+        let digest = folder_digest(files.iter().map(|(p, d)| {
+            let rel = p.strip_prefix("photos/").unwrap();
+            (rel, d.len() as u64, Md5::of(d))
+        }));
+        for side in [p.receiver.outcome(), p.sender.outcome()] {
+            match side {
+                Some(TransferEvent::Done {
+                    name,
+                    md5,
+                    folder,
+                    files: count,
+                    size,
+                    ..
+                }) => {
+                    assert_eq!(name, "photos", "seed {seed}");
+                    assert!(*folder, "seed {seed}");
+                    assert_eq!((*count, *size), (3, total), "seed {seed}");
+                    assert_eq!(*md5, digest, "seed {seed}: the folder digest");
+                }
+                other => panic!("seed {seed}: {other:?}"),
+            }
+        }
+        for (path, data) in &files {
+            let got = p.receiver.files.download(path).expect("landed").bytes();
+            assert!(got == *data, "seed {seed}: {path}");
+        }
+        assert_eq!(p.receiver.files.download_names().len(), 3, "seed {seed}");
     }
 }

@@ -61,6 +61,7 @@ pub fn request(id: u32, body: RequestBody) -> Message {
 /// A shared file named `n`.
 pub fn shared(n: &str, size: u64) -> SharedFile {
     SharedFile {
+        kind: Default::default(),
         name: file(n),
         size,
         md5: Md5::of(n.as_bytes()),
@@ -365,6 +366,7 @@ pub fn largest() -> Vec<Message> {
                 files: List::new(
                     (0..MAX_SHARED_FILES)
                         .map(|i| SharedFile {
+                            kind: Default::default(),
                             name: long_file(i),
                             size: u64::MAX,
                             md5: Md5([0xff; 16]),
@@ -382,6 +384,7 @@ pub fn largest() -> Vec<Message> {
                         .map(|i| FileEntry {
                             owner: long_name.clone(),
                             file: SharedFile {
+                                kind: Default::default(),
                                 name: long_file(i),
                                 size: u64::MAX,
                                 md5: Md5([0xff; 16]),

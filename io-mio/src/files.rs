@@ -10,7 +10,7 @@
 //! | `ReadChunk` | [`TransferFiles::read_chunk`] (the driver throttles) | at once |
 //! | `WriteChunk` | [`TransferFiles::submit_write`] on the [`writer`] thread | after the write returned, via [`TransferFiles::collect_written`] |
 //! | `FinishFile` | [`finish::finish`] (fsync + no-clobber rename) | at once |
-//! | `DiscardPart` | [`part::discard_part`] | never |
+//! | `DiscardPart` | [`part::discard_part`], then [`part::remove_created`] | never |
 //! | `ReleaseFiles` | [`TransferFiles::release`] | never |
 //!
 //! Folders: [`TransferFiles::serve`] names the share folder and the
@@ -31,7 +31,7 @@
 mod finish;
 mod hash;
 mod part;
-mod source;
+pub(crate) mod source;
 mod sys;
 #[cfg(test)]
 mod tests;
@@ -107,6 +107,10 @@ pub struct TransferFiles {
     writer: Option<ChunkWriter>,
     /// Writes submitted and not yet collected, per transfer.
     writing: HashMap<TransferId, usize>,
+    /// Folders of the downloads folder (relative paths) this process
+    /// created for `.part`s and has not removed: the only ones a discard may
+    /// remove, once empty (see [`part::remove_created`]).
+    created: std::collections::BTreeSet<String>,
     /// Where chunks are read: one buffer, reused (zeroed once as it grows, up
     /// to [`MAX_CHUNK_LEN`], never per chunk).
     chunk_buf: Vec<u8>,
@@ -128,6 +132,7 @@ impl TransferFiles {
             hashed_files: 0,
             writer: None,
             writing: HashMap::new(),
+            created: Default::default(),
             chunk_buf: Vec::new(),
         }
     }
@@ -263,7 +268,11 @@ impl TransferFiles {
             .downloads
             .as_ref()
             .ok_or_else(|| format!("cannot receive {path}: this peer has no downloads folder"))?;
-        let (part, len) = part::open_part(downloads, path, fresh)?;
+        let mut created = Vec::new();
+        let opened = part::open_part(downloads, path, fresh, &mut created);
+        // Noted even if the open failed: the folders are there all the same.
+        self.created.extend(created);
+        let (part, len) = opened?;
         let open = self
             .open
             .entry(transfer)
@@ -441,7 +450,8 @@ impl TransferFiles {
         finish::finish(downloads, part)
     }
 
-    /// Closes `file`'s `.part` if open and deletes `DOWNLOADS/path.part`.
+    /// Closes `file`'s `.part` if open, deletes `DOWNLOADS/path.part`, and
+    /// then the folders of `path` this process created, if empty now.
     pub fn discard(&mut self, transfer: TransferId, file: u32, path: &RelPath) {
         if let Some(Open::Receive(parts)) = self.open.get_mut(&transfer) {
             parts.remove(&file);
@@ -452,6 +462,7 @@ impl TransferFiles {
         if let Err(e) = part::discard_part(downloads, path) {
             tracing::warn!("{e}");
         }
+        part::remove_created(downloads, path, &mut self.created);
     }
 
     /// Closes every handle of `transfer`; an open under way is forgotten.

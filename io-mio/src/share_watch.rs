@@ -31,8 +31,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use confab_engine::wire::registry::SharedFile;
-use notify_debouncer_full::notify::RecursiveMode;
-use notify_debouncer_full::{DebounceEventResult, new_debouncer};
+use notify_debouncer_full::notify::{self, RecursiveMode};
+use notify_debouncer_full::{DebounceEventResult, RecommendedCache, new_debouncer_opt};
 use redb::Database;
 
 use self::folder::{Folder, Hashed};
@@ -140,7 +140,10 @@ impl ShareScan {
         let status = Arc::new(Mutex::new(self.status()));
         let stop = Arc::new(AtomicBool::new(false));
         let events = tx.clone();
-        let debouncer = new_debouncer(self.config.debounce, None, move |r: DebounceEventResult| {
+        // Recursive, for sub-folders; links are never followed (a watch on
+        // a link's target would report changes outside the share folder).
+        let notify_config = notify::Config::default().with_follow_symlinks(false);
+        let on_event = move |r: DebounceEventResult| {
             if let Err(errors) = &r {
                 tracing::warn!(?errors, "watching the share folder; rescanning it");
             }
@@ -149,9 +152,16 @@ impl ShareScan {
             } else {
                 Wake::Rescan
             });
-        })
+        };
+        let debouncer = new_debouncer_opt::<_, notify::RecommendedWatcher, _>(
+            self.config.debounce,
+            None,
+            on_event,
+            RecommendedCache::new(),
+            notify_config,
+        )
         .and_then(|mut d| {
-            d.watch(self.folder.dir(), RecursiveMode::NonRecursive)?;
+            d.watch(self.folder.dir(), RecursiveMode::Recursive)?;
             Ok(d)
         });
         let degraded = match &debouncer {

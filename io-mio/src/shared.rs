@@ -92,6 +92,7 @@ impl SharedIndex {
                 },
             };
             let shared = SharedFile {
+                kind: Default::default(),
                 name: name.clone(),
                 size: meta.len(),
                 md5,

@@ -659,6 +659,7 @@ pub fn files_for(name: &Name, n: u64) -> Vec<SharedFile> {
         .filter_map(|i| {
             let file = confab_engine::wire::FileName::new(&format!("{name}-{i}.txt")).ok()?;
             Some(SharedFile {
+                kind: Default::default(),
                 name: file,
                 size: i * 1000 + 1,
                 md5: confab_engine::wire::Md5([i as u8; 16]),

@@ -20,7 +20,7 @@ use std::time::Instant;
 use confab_engine::TransferId;
 use confab_engine::peer::{Direction, PeerCommand, PeerEvent, Target, TransferStatus};
 use confab_engine::wire::ErrorCode;
-use confab_engine::wire::registry::UserEntry;
+use confab_engine::wire::registry::{ShareKind, SharedFile, UserEntry};
 use indicatif::{HumanBytes, MultiProgress, ProgressBar, ProgressStyle};
 
 use super::chats::{Chats, Closed};
@@ -48,11 +48,18 @@ pub fn line(event: &PeerEvent, rates: &Rates, now: Instant) -> Option<String> {
         PeerEvent::Users { users } => format!("online ({}):{}", users.len(), users_table(users)),
         PeerEvent::Files { files } if files.is_empty() => "no shared files".into(),
         PeerEvent::Files { files } => {
-            let mut t = Table::new(&[Align::Left, Align::Left, Align::Right, Align::Left]);
+            let mut t = Table::new(&[
+                Align::Left,
+                Align::Left,
+                Align::Right,
+                Align::Right,
+                Align::Left,
+            ]);
             for f in files {
                 t.row(vec![
                     f.owner.to_string(),
-                    Shown(f.file.name.as_str()).to_string(),
+                    shared_name(&f.file),
+                    folder_files(&f.file),
                     HumanBytes(f.file.size).to_string(),
                     f.file.md5.to_string(),
                 ]);
@@ -84,10 +91,14 @@ pub fn line(event: &PeerEvent, rates: &Rates, now: Instant) -> Option<String> {
                 );
             }
             for f in files {
+                let files = match folder_files(f) {
+                    n if n.is_empty() => String::new(),
+                    n => format!("{n}, "),
+                };
                 let _ = write!(
                     s,
-                    "\n  shares {} ({})",
-                    Shown(f.name.as_str()),
+                    "\n  shares {} ({files}{})",
+                    shared_name(f),
                     HumanBytes(f.size)
                 );
             }
@@ -142,6 +153,7 @@ pub fn line(event: &PeerEvent, rates: &Rates, now: Instant) -> Option<String> {
             name,
             path,
             md5,
+            folder: false,
             ..
         } => format!(
             "✓ received {} into {} (md5 {md5})",
@@ -152,8 +164,30 @@ pub fn line(event: &PeerEvent, rates: &Rates, now: Instant) -> Option<String> {
             direction: Direction::Send,
             name,
             md5,
+            folder: false,
             ..
         } => format!("✓ sent {} (md5 {md5})", Shown(name)),
+        PeerEvent::TransferDone {
+            direction,
+            name,
+            path,
+            md5,
+            folder: true,
+            files,
+            size,
+            ..
+        } => {
+            let what = format!(
+                "folder {}/ ({files} {}, {}, every file verified; folder digest {md5})",
+                Shown(name),
+                if *files == 1 { "file" } else { "files" },
+                HumanBytes(*size)
+            );
+            match direction {
+                Direction::Receive => format!("✓ received {what} into {}/", Shown(path)),
+                Direction::Send => format!("✓ sent {what}"),
+            }
+        }
         PeerEvent::TransferFailed { id, reason } => {
             format!("✗ transfer {} failed: {}", id.0, Shown(&plain(reason)))
         }
@@ -448,6 +482,23 @@ impl HumanPrinter {
     }
 }
 
+/// A shared entry's name as listings show it: a folder ends in `/`.
+fn shared_name(f: &SharedFile) -> String {
+    match f.kind {
+        ShareKind::File => Shown(f.name.as_str()).to_string(),
+        ShareKind::Folder { .. } => format!("{}/", Shown(f.name.as_str())),
+    }
+}
+
+/// "12 files" for a shared folder; nothing for a file.
+fn folder_files(f: &SharedFile) -> String {
+    match f.kind {
+        ShareKind::File => String::new(),
+        ShareKind::Folder { files: 1 } => "1 file".into(),
+        ShareKind::Folder { files } => format!("{files} files"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -527,6 +578,9 @@ mod tests {
             name: "f".into(),
             path: "/d/f".into(),
             md5: Md5::of(b""),
+            folder: false,
+            files: 1,
+            size: 0,
         };
         assert!(
             line(&done)
@@ -551,6 +605,7 @@ mod tests {
             avatar: Default::default(),
         };
         let shared = SharedFile {
+            kind: Default::default(),
             name: file.clone(),
             size: 1,
             md5: Md5::of(b""),
@@ -598,6 +653,9 @@ mod tests {
                 name: text(),
                 path: text(),
                 md5: Md5::of(b""),
+                folder: false,
+                files: 1,
+                size: 1,
             },
             PeerEvent::TransferDone {
                 id: TransferId(1),
@@ -605,6 +663,9 @@ mod tests {
                 name: text(),
                 path: text(),
                 md5: Md5::of(b""),
+                folder: false,
+                files: 1,
+                size: 1,
             },
             PeerEvent::TransferFailed {
                 id: TransferId(1),
@@ -658,6 +719,7 @@ mod tests {
         let entry = |owner: &str, name: &str| FileEntry {
             owner: n(owner),
             file: SharedFile {
+                kind: Default::default(),
                 name: FileName::new(name).unwrap(),
                 size: 1000,
                 md5: Md5::of(name.as_bytes()),
@@ -676,6 +738,45 @@ mod tests {
             .map(|l| l[..l.rfind(' ').unwrap()].width())
             .collect();
         assert_eq!(md5_at[0], md5_at[1], "{s}");
+    }
+
+    #[test]
+    fn folders_are_shown_as_folders() {
+        use confab_engine::wire::FileName;
+        use confab_engine::wire::registry::FileEntry;
+        let folder = SharedFile {
+            name: FileName::new("photos").unwrap(),
+            size: 34_500_000,
+            md5: Md5::of(b"d"),
+            kind: ShareKind::Folder { files: 12 },
+        };
+        let s = line(&PeerEvent::Files {
+            files: vec![FileEntry {
+                owner: n("bob"),
+                file: folder,
+            }],
+        })
+        .unwrap();
+        assert!(s.contains("photos/") && s.contains("12 files"), "{s}");
+        let done = line(&PeerEvent::TransferDone {
+            id: TransferId(3),
+            direction: Direction::Receive,
+            name: "photos".into(),
+            path: "/d/photos".into(),
+            md5: Md5::of(b"d"),
+            folder: true,
+            files: 12,
+            size: 34_500_000,
+        })
+        .unwrap();
+        for want in [
+            "folder photos/",
+            "12 files",
+            "/d/photos/",
+            &Md5::of(b"d").to_hex(),
+        ] {
+            assert!(done.contains(want), "{want}: {done}");
+        }
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use confab_engine::peer::{Direction, PeerEvent};
 use confab_engine::wire::Name;
-use confab_engine::wire::registry::SharedFile;
+use confab_engine::wire::registry::{ShareKind, SharedFile};
 use serde_json::{Value, json};
 
 /// The JSON object for `event`.
@@ -32,12 +32,11 @@ pub fn event(event: &PeerEvent) -> Value {
         }),
         PeerEvent::Files { files } => json!({
             "event": "files",
-            "files": files.iter().map(|f| json!({
-                "owner": f.owner.as_str(),
-                "name": f.file.name.as_str(),
-                "size": f.file.size,
-                "md5": f.file.md5.to_hex(),
-            })).collect::<Vec<_>>(),
+            "files": files.iter().map(|f| {
+                let mut v = shared_file(&f.file);
+                v["owner"] = json!(f.owner.as_str());
+                v
+            }).collect::<Vec<_>>(),
         }),
         PeerEvent::Whois { info, files } => json!({
             "event": "whois",
@@ -105,6 +104,9 @@ pub fn event(event: &PeerEvent) -> Value {
             name,
             path,
             md5,
+            folder,
+            files,
+            size,
         } => json!({
             "event": "transfer_done",
             "id": id.0,
@@ -112,6 +114,9 @@ pub fn event(event: &PeerEvent) -> Value {
             "name": name,
             "path": path,
             "md5": md5.to_hex(),
+            "kind": if *folder { "folder" } else { "file" },
+            "files": files,
+            "size": size,
         }),
         PeerEvent::TransferFailed { id, reason } => {
             json!({"event": "transfer_failed", "id": id.0, "reason": reason})
@@ -213,7 +218,8 @@ pub fn share(status: &confab_mio::ShareStatus) -> Value {
         .entries
         .iter()
         .map(|e| {
-            let mut v = json!({"name": e.name, "size": e.size});
+            let kind = if e.files.is_some() { "folder" } else { "file" };
+            let mut v = json!({"name": e.name, "size": e.size, "kind": kind, "files": e.files.unwrap_or(1)});
             let (state, extra) = match &e.state {
                 EntryState::Settling => ("settling", None),
                 EntryState::Hashing { done } => ("hashing", Some(("done", json!(done)))),
@@ -255,7 +261,14 @@ pub fn share_text(status: &confab_mio::ShareStatus) -> String {
             EntryState::Skipped { why } => format!("skipped: {why}"),
         };
         let name = e.name.escape_debug();
-        let _ = write!(out, "\n  {name}  {} bytes  {state}", e.size);
+        match e.files {
+            Some(n) => {
+                let _ = write!(out, "\n  {name}/  {n} files, {} bytes  {state}", e.size);
+            }
+            None => {
+                let _ = write!(out, "\n  {name}  {} bytes  {state}", e.size);
+            }
+        }
     }
     out
 }
@@ -265,8 +278,20 @@ pub fn help(text: &str) -> Value {
     json!({"event": "help", "text": text})
 }
 
+/// One shared entry: `kind` is `file` or `folder`, `files` how many files
+/// it stands for (1 for a file).
 fn shared_file(f: &SharedFile) -> Value {
-    json!({"name": f.name.as_str(), "size": f.size, "md5": f.md5.to_hex()})
+    let kind = match f.kind {
+        ShareKind::File => "file",
+        ShareKind::Folder { .. } => "folder",
+    };
+    json!({
+        "name": f.name.as_str(),
+        "size": f.size,
+        "md5": f.md5.to_hex(),
+        "kind": kind,
+        "files": f.files(),
+    })
 }
 
 fn direction_str(d: Direction) -> &'static str {
@@ -325,19 +350,30 @@ mod tests {
     #[test]
     fn files_with_lowercase_hex_md5() {
         let md5 = Md5([0xAB; 16]);
+        let folder = SharedFile {
+            name: FileName::new("photos").unwrap(),
+            size: 30,
+            md5,
+            kind: ShareKind::Folder { files: 3 },
+        };
         let v = line(PeerEvent::Files {
-            files: vec![FileEntry {
-                owner: n("bob"),
-                file: SharedFile {
-                    name: FileName::new("a b.txt").unwrap(),
-                    size: 12,
-                    md5,
+            files: vec![
+                FileEntry {
+                    owner: n("bob"),
+                    file: SharedFile::file(FileName::new("a b.txt").unwrap(), 12, md5),
                 },
-            }],
+                FileEntry {
+                    owner: n("bob"),
+                    file: folder,
+                },
+            ],
         });
         assert_eq!(
             v,
-            json!({"event": "files", "files": [{"owner": "bob", "name": "a b.txt", "size": 12, "md5": "ab".repeat(16)}]})
+            json!({"event": "files", "files": [
+                {"owner": "bob", "name": "a b.txt", "size": 12, "md5": "ab".repeat(16), "kind": "file", "files": 1},
+                {"owner": "bob", "name": "photos", "size": 30, "md5": "ab".repeat(16), "kind": "folder", "files": 3},
+            ]})
         );
     }
 
@@ -496,10 +532,13 @@ mod tests {
             name: "f".into(),
             path: "/d/f".into(),
             md5: Md5::of(b""),
+            folder: false,
+            files: 1,
+            size: 0,
         });
         assert_eq!(
             v,
-            json!({"event": "transfer_done", "id": 1, "direction": "receive", "name": "f", "path": "/d/f", "md5": "d41d8cd98f00b204e9800998ecf8427e"})
+            json!({"event": "transfer_done", "id": 1, "direction": "receive", "name": "f", "path": "/d/f", "md5": "d41d8cd98f00b204e9800998ecf8427e", "kind": "file", "files": 1, "size": 0})
         );
         let v = line(PeerEvent::TransferFailed {
             id: TransferId(1),

@@ -34,6 +34,7 @@ TEXT                          send TEXT to the current conversation (//TEXT if i
 /leave #G                     leave #G
 /send NAME PATH               offer a file to NAME
 /get NAME FILE                download FILE from NAME's shared folder
+/get NAME FOLDER/             download a shared folder whole (every file MD5-checked)
 /transfers                    transfers with progress
 /share [rescan]               the share folder, its files and their state (rescan: look again now)
 /cancel ID                    cancel a transfer (a download of 1 MiB or more keeps its .part;
@@ -139,6 +140,11 @@ pub fn parse(line: &str, current: Option<&Target>) -> Result<Parsed, ParseError>
         "get" => {
             let from = name(a.word("NAME")?, "NAME")?;
             let file = a.rest_text("FILE")?;
+            // `FOLDER/`, as listings show a shared folder, names the folder.
+            let file = match file.strip_suffix('/') {
+                Some(folder) if !folder.is_empty() => folder.to_owned(),
+                _ => file,
+            };
             let file = FileName::new(&file)
                 .map_err(|e| ParseError(format!("/get: {e}; give a name from /files")))?;
             PeerCommand::Get { from, file }
@@ -399,6 +405,15 @@ mod tests {
                 file: FileName::new("report 2024.pdf").unwrap()
             }
         );
+        assert_eq!(
+            cmd("/get bob photos/"),
+            PeerCommand::Get {
+                from: n("bob"),
+                file: FileName::new("photos").unwrap()
+            }
+        );
+        assert!(bad("/get bob photos//").contains("/get"));
+        assert!(bad("/get bob /").contains("/get"));
         assert_eq!(cmd("/transfers"), PeerCommand::Transfers);
         assert_eq!(cmd("/cancel 4"), PeerCommand::Cancel(TransferId(4)));
         assert_eq!(cmd("/cancel t4"), PeerCommand::Cancel(TransferId(4)));

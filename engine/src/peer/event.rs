@@ -90,13 +90,18 @@ pub enum PeerEvent {
         rate: u64,
     },
     /// `transfer_done`: finished and verified; `path` is where it was
-    /// written (receiver) or read (sender).
+    /// written (receiver) or read (sender). For a folder (`folder`), `name` and `path` are the
+    /// folder's, `files` and `size` count every file in it, and `md5` is
+    /// its [`crate::wire::folder_digest`]; for a file, `files` is 1.
     TransferDone {
         id: TransferId,
         direction: Direction,
         name: String,
         path: String,
         md5: Md5,
+        folder: bool,
+        files: u64,
+        size: u64,
     },
     /// `transfer_failed`: ended without a verified file.
     TransferFailed { id: TransferId, reason: String },

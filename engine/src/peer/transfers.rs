@@ -644,12 +644,18 @@ fn report(outs: &mut Vec<TransferOut>, id: TransferId, from: &Name, e: TransferE
             name,
             path,
             md5,
+            folder,
+            files,
+            size,
         } => PeerEvent::TransferDone {
             id,
             direction,
             name,
             path,
             md5,
+            folder,
+            files,
+            size,
         },
         TransferEvent::Failed { reason } => {
             // An offer that ends unanswered (expired, withdrawn) is no

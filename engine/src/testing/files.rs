@@ -282,7 +282,8 @@ impl MemFiles {
         Self::default()
     }
 
-    /// Puts a file in the shared folder (its index entry is made afresh).
+    /// Puts a file in the shared folder (its index entry is made afresh);
+    /// `dir/sub/name` puts it in the shared folder `dir`.
     pub fn put_shared(&mut self, name: &str, file: MemFile) {
         self.shared.insert(name.into(), file);
     }
@@ -542,6 +543,37 @@ impl MemFiles {
         file.md5.unwrap_or_default()
     }
 
+    /// A shared folder: the shared files put as `name/...`, in path order.
+    fn shared_folder(&mut self, transfer: TransferId, name: &str) -> Result<SourceInfo, String> {
+        let prefix = format!("{name}/");
+        let keys: Vec<String> = self
+            .shared
+            .keys()
+            .filter(|k| k.starts_with(&prefix))
+            .cloned()
+            .collect();
+        if keys.is_empty() {
+            return Err(format!("no shared file named {name}"));
+        }
+        let mut files = Vec::new();
+        for k in &keys {
+            let f = self.shared.get_mut(k).expect("listed above");
+            let (size, md5) = (f.len(), Self::digest(f));
+            files.push(SourceFile {
+                path: k.clone(),
+                size,
+                md5,
+            });
+        }
+        let open = keys.iter().map(|k| format!("shared:{k}")).collect();
+        self.open.insert(transfer, Open::Send(open));
+        Ok(SourceInfo {
+            folder: true,
+            name: name.into(),
+            files,
+        })
+    }
+
     fn open_source(&mut self, transfer: TransferId, source: &Source) -> Result<SourceInfo, String> {
         match source {
             Source::Shared(name) => {
@@ -558,7 +590,7 @@ impl MemFiles {
                     None => {}
                 }
                 let Some(f) = self.shared.get_mut(name) else {
-                    return Err(format!("no shared file named {name}"));
+                    return self.shared_folder(transfer, name);
                 };
                 let md5 = Self::digest(f);
                 let size = f.len();

@@ -26,13 +26,18 @@ pub enum TransferEvent {
     /// Something a person should know that does not end the transfer
     /// ("the source changed; starting over").
     Notice(String),
-    /// Finished and verified. `path`: receiver, where the file (or the first
-    /// file of a folder) was written; sender, what was read.
+    /// Finished and verified. `path`: receiver, where the file (or the
+    /// folder) was written, as the driver named it; sender, what was read. `md5`: the file's, or for a folder its
+    /// [`crate::wire::folder_digest`]. `files` and `size`: how many files
+    /// and bytes (1 and the file's size for a file).
     Done {
         direction: Direction,
         name: String,
         path: String,
         md5: Md5,
+        folder: bool,
+        files: u64,
+        size: u64,
     },
     /// Ended without a verified file.
     Failed { reason: String },

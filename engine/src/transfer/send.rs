@@ -501,7 +501,8 @@ impl SendTransfer {
         let Some(m) = &self.manifest else {
             return;
         };
-        let (name, md5) = (m.name.to_string(), m.digest());
+        let (name, md5, folder) = (m.name.to_string(), m.digest(), m.folder);
+        let (files, size) = (m.entries.len() as u64, m.total());
         let path = match &self.source {
             Source::Shared(n) => n.to_string(),
             Source::Local(p) => p.clone(),
@@ -512,6 +513,9 @@ impl SendTransfer {
             name,
             path,
             md5,
+            folder,
+            files,
+            size,
         });
     }
 

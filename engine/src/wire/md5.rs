@@ -1,4 +1,6 @@
-//! A 16-byte MD5 digest as it travels and as users see it (32 lowercase hex digits).
+//! A 16-byte MD5 digest as it travels and as users see it (32 lowercase hex
+//! digits), and the digest that stands for a whole folder
+//! ([`folder_digest`]).
 
 use std::fmt;
 
@@ -75,6 +77,33 @@ impl<'de> Deserialize<'de> for Md5 {
     }
 }
 
+/// The digest of a folder's contents, as listings and transfers show it:
+/// the MD5 of one text line per regular file inside it (at any depth),
+/// sorted bytewise by path,
+///
+/// ```text
+/// <md5 of the file, 32 lowercase hex digits> <size in bytes, decimal> <path>\n
+/// ```
+///
+/// where `path` is relative to the folder itself (`sub/a.txt`, not
+/// `photos/sub/a.txt`, so renaming the folder keeps its digest), with `/`
+/// between components. Paths cannot hold a newline (every component is a
+/// [`crate::wire::FileName`]), so the lines are unambiguous. Empty
+/// sub-folders count for nothing; a folder without files has the MD5 of no
+/// bytes. By hand, inside the folder:
+/// `find . -type f -printf '%P\n' | LC_ALL=C sort | while IFS= read -r p; do
+/// echo "$(md5sum < "$p" | cut -c1-32) $(stat -c %s "$p") $p"; done | md5sum`.
+pub fn folder_digest<'a>(files: impl IntoIterator<Item = (&'a str, u64, Md5)>) -> Md5 {
+    use md5::Digest;
+    let mut lines: Vec<(&str, u64, Md5)> = files.into_iter().collect();
+    lines.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    let mut hasher = md5::Md5::new();
+    for (path, size, md5) in lines {
+        hasher.update(format!("{} {size} {path}\n", md5.to_hex()).as_bytes());
+    }
+    Md5(hasher.finalize().into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,5 +114,18 @@ mod tests {
         assert_eq!(d.to_hex(), "d41d8cd98f00b204e9800998ecf8427e");
         assert_eq!(Md5::from_hex(&d.to_hex()), Some(d));
         assert_eq!(Md5::from_hex("zz"), None);
+    }
+
+    #[test]
+    fn a_folder_digest_is_the_md5_of_its_sorted_listing() {
+        let a = Md5::of(b"a");
+        let b = Md5::of(b"bb");
+        let d = folder_digest([("z/b", 2, b), ("a-c", 1, a)]);
+        let text = format!("{a} 1 a-c\n{b} 2 z/b\n");
+        assert_eq!(d, Md5::of(text.as_bytes()));
+        assert_eq!(d, folder_digest([("a-c", 1, a), ("z/b", 2, b)]), "order");
+        assert_ne!(d, folder_digest([("a-c", 1, a), ("z/b", 3, b)]), "size");
+        assert_ne!(d, folder_digest([("a-d", 1, a), ("z/b", 2, b)]), "path");
+        assert_eq!(folder_digest([]), Md5::of(b""));
     }
 }

@@ -182,15 +182,51 @@ pub struct Profile {
     pub avatar: Blob<MAX_AVATAR_LEN>,
 }
 
-/// One file a peer shares.
+/// One file or folder a peer shares.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct SharedFile {
     /// Its plain name in the shared folder.
     pub name: FileName,
-    /// Its size in bytes.
+    /// Its size in bytes (a folder: the total of its files).
     pub size: u64,
-    /// Its MD5.
+    /// Its MD5 (a folder: [`crate::wire::md5::folder_digest`] of its files).
     pub md5: Md5,
+    /// A file or a folder.
+    #[serde(default)]
+    pub kind: ShareKind,
+}
+
+impl SharedFile {
+    /// A plain file.
+    pub fn file(name: FileName, size: u64, md5: Md5) -> Self {
+        Self {
+            name,
+            size,
+            md5,
+            kind: ShareKind::File,
+        }
+    }
+
+    /// The number of files it stands for: 1 for a file.
+    pub fn files(&self) -> u64 {
+        match self.kind {
+            ShareKind::File => 1,
+            ShareKind::Folder { files } => u64::from(files),
+        }
+    }
+}
+
+/// What a [`SharedFile`] is.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+pub enum ShareKind {
+    /// A regular file directly in the share folder.
+    #[default]
+    File,
+    /// A folder directly in the share folder, holding `files` regular files
+    /// (at any depth); fetched whole, as a folder transfer.
+    Folder { files: u32 },
 }
 
 /// A shared file and who shares it.

@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use crate::bounded::{Blob, List, Text};
 use crate::limits::{MAX_CHUNK_LEN, MAX_FOLDER_PATH_BYTES, MAX_REL_PATH_LEN, MAX_SHARED_FILES};
 use crate::wire::common::Reason;
-use crate::wire::md5::Md5;
+use crate::wire::md5::{Md5, folder_digest};
 use crate::wire::names::{FileName, InvalidName};
 
 /// A transfer's name on the wire; see the module documentation.
@@ -188,16 +188,18 @@ impl Manifest {
     }
 
     /// The digest shown for the whole transfer: the file's MD5 for a single
-    /// file; for a folder, the MD5 of its entries' digests in order.
+    /// file; for a folder, [`crate::wire::md5::folder_digest`] of its files
+    /// (paths relative to the folder), the digest a share listing shows
+    /// for the same folder.
     pub fn digest(&self) -> Md5 {
         if !self.folder && self.entries.len() == 1 {
             return self.entries[0].md5;
         }
-        let mut all = Vec::with_capacity(16 * self.entries.len());
-        for e in self.entries.iter() {
-            all.extend_from_slice(&e.md5.0);
-        }
-        Md5::of(&all)
+        let prefix = format!("{}/", self.name);
+        folder_digest(self.entries.iter().map(|e| {
+            let path = e.path.as_str();
+            (path.strip_prefix(&prefix).unwrap_or(path), e.size, e.md5)
+        }))
     }
 }
 

@@ -63,6 +63,7 @@ struct ClientModel {
 
 fn shared(i: u8) -> SharedFile {
     SharedFile {
+        kind: Default::default(),
         name: FileName::new(&format!("f{i}")).unwrap(),
         size: u64::from(i),
         md5: Md5::of(&[i]),

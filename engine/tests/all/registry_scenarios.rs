@@ -285,6 +285,7 @@ fn register_login_list_search_lookup() {
 
 fn file(n: &str, size: u64) -> SharedFile {
     SharedFile {
+        kind: Default::default(),
         name: FileName::new(n).unwrap(),
         size,
         md5: Md5::of(n.as_bytes()),

@@ -180,7 +180,7 @@ fn folder_offer_keeps_relative_paths() {
     );
     assert!(p.run(Duration::from_secs(60), 100_000));
     let (path, _) = done(&p, 9);
-    assert_eq!(path, "downloads/photos/a.jpg");
+    assert_eq!(path, "downloads/photos", "the folder's own path");
     for (i, (path, len)) in files.iter().enumerate() {
         let rel = path.strip_prefix("/u/").unwrap();
         let got = p

@@ -8,7 +8,7 @@ use confab_engine::wire::GroupName;
 use confab_engine::wire::peer::{Conv, Payload, PeerMessage};
 use confab_engine::wire::registry::{
     FileCursor, FileEntry, LoginStamp, Password, PeerInfo, Presence, Profile, Reply, ReplyBody,
-    Request, RequestBody, SharedFile, UserEntry,
+    Request, RequestBody, ShareKind, SharedFile, UserEntry,
 };
 use confab_engine::wire::{ErrorCode, FileName, Goodbye, Hello, Md5, Message, Name, Refusal, Role};
 use proptest::collection::vec;
@@ -45,7 +45,14 @@ pub fn md5() -> impl Strategy<Value = Md5> {
 }
 
 pub fn shared_file() -> impl Strategy<Value = SharedFile> {
-    (file_name(), any::<u64>(), md5()).prop_map(|(name, size, md5)| SharedFile { name, size, md5 })
+    let kind = proptest::option::of(any::<u32>())
+        .prop_map(|f| f.map_or(ShareKind::File, |files| ShareKind::Folder { files }));
+    (file_name(), any::<u64>(), md5(), kind).prop_map(|(name, size, md5, kind)| SharedFile {
+        name,
+        size,
+        md5,
+        kind,
+    })
 }
 
 pub fn profile() -> impl Strategy<Value = Profile> {

@@ -6,7 +6,7 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 
 use arbitrary::Arbitrary;
 use confab_engine::bounded::{Blob, List, Text};
-use confab_engine::wire::registry::{FileCursor, Password, Profile, SharedFile};
+use confab_engine::wire::registry::{FileCursor, Password, Profile, ShareKind, SharedFile};
 use confab_engine::wire::{ErrorCode, FileName, Hello, Md5, Name, PROTOCOL_VERSION, Refusal, Role};
 
 /// Turns a generator value into the engine value it stands for.
@@ -248,12 +248,17 @@ pub struct GSharedFile {
     pub name: GFileName,
     pub size: u64,
     pub md5: [u8; 16],
+    /// `Some(files)` for a folder.
+    pub folder: Option<u32>,
 }
 
 impl Build for GSharedFile {
     type Out = SharedFile;
     fn build(&self) -> SharedFile {
         SharedFile {
+            kind: self
+                .folder
+                .map_or(ShareKind::File, |files| ShareKind::Folder { files }),
             name: self.name.build(),
             size: self.size,
             md5: Md5(self.md5),

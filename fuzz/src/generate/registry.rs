@@ -98,6 +98,7 @@ impl Build for GRequestBody {
                 let n = (*count as usize).min(MAX_SHARED_FILES);
                 let files = (0..n)
                     .map(|i| SharedFile {
+                        kind: Default::default(),
                         name: FileName::new(&format!("f{i:04}")).expect("valid"),
                         size: i as u64,
                         md5: Md5(*md5),

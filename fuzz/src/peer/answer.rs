@@ -86,6 +86,7 @@ pub(super) fn reply_to(
             files: List::new(vec![FileEntry {
                 owner: Name::new(NAME_POOL[1]).expect("pool name"),
                 file: SharedFile {
+                    kind: Default::default(),
                     name: confab_engine::wire::FileName::new("a.txt").expect("valid"),
                     size: 200,
                     md5: generate::content_md5(200),

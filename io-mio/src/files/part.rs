@@ -10,7 +10,13 @@
 //! - The `.part` itself is opened with `O_NOFOLLOW` and must be a regular
 //!   file; a `Part` keeps its parent folder's handle, so finishing or
 //!   discarding never resolves the path again.
-//! - Discarding removes only the name `path.part`, nothing else.
+//! - Discarding removes only the name `path.part`, and then, deepest
+//!   first, those of its folders that this process created for a `.part`
+//!   ([`open_part`] says which) and that are empty now ([`remove_created`],
+//!   with `rmdir`, which the kernel refuses for a folder that holds
+//!   anything): a folder transfer that fails leaves no empty folders behind,
+//!   and never removes a folder the user had, or one holding a file. A
+//!   folder created before a restart is not known, so it stays.
 
 use std::fs::File;
 use std::io;
@@ -96,14 +102,20 @@ fn split(rel: &RelPath) -> (Vec<&str>, &str) {
     (parts, name)
 }
 
-/// The handle of the folder `rel` lives in, creating folders if `create`.
-/// `Ok(None)` if a folder is missing and not created.
-fn parent_of(downloads: &Downloads, rel: &RelPath, create: bool) -> io::Result<Option<File>> {
+/// The handle of the folder `rel` lives in, creating folders if `create`
+/// (adding the path of each one it created to `created`). `Ok(None)` if a
+/// folder is missing and not created.
+fn parent_of(
+    downloads: &Downloads,
+    rel: &RelPath,
+    create: bool,
+    created: &mut Vec<String>,
+) -> io::Result<Option<File>> {
     let (folders, _) = split(rel);
     let mut dir = downloads.dir.try_clone()?;
-    for folder in folders {
-        if create {
-            sys::mkdir_at(&dir, folder)?;
+    for (i, folder) in folders.iter().enumerate() {
+        if create && sys::mkdir_at(&dir, folder)? {
+            created.push(folders[..=i].join("/"));
         }
         dir = match sys::open_dir_at(&dir, folder) {
             Ok(d) => d,
@@ -137,12 +149,18 @@ fn explain(e: &io::Error) -> String {
 }
 
 /// Opens (creating) the `.part` of `rel`, emptied first if `fresh`, and
-/// returns it with the length it already has.
-pub fn open_part(downloads: &Downloads, rel: &RelPath, fresh: bool) -> Result<(Part, u64), String> {
+/// returns it with the length it already has. Adds to `created` the folders
+/// (paths relative to the downloads folder) it had to create.
+pub fn open_part(
+    downloads: &Downloads,
+    rel: &RelPath,
+    fresh: bool,
+    created: &mut Vec<String>,
+) -> Result<(Part, u64), String> {
     let fail = |what: &str, e: &io::Error| {
         format!("cannot {what} {}: {}", shown(downloads, rel), explain(e))
     };
-    let dir = parent_of(downloads, rel, true)
+    let dir = parent_of(downloads, rel, true, created)
         .map_err(|e| fail("create the folders of", &e))?
         .ok_or_else(|| format!("cannot create the folders of {}", shown(downloads, rel)))?;
     let (_, name) = split(rel);
@@ -175,12 +193,45 @@ pub fn open_part(downloads: &Downloads, rel: &RelPath, fresh: bool) -> Result<(P
 /// Removes `DOWNLOADS/rel.part` if it is there; touches nothing else.
 pub fn discard_part(downloads: &Downloads, rel: &RelPath) -> Result<(), String> {
     let fail = |e: &io::Error| format!("cannot remove {}: {}", shown(downloads, rel), explain(e));
-    let Some(dir) = parent_of(downloads, rel, false).map_err(|e| fail(&e))? else {
+    let Some(dir) = parent_of(downloads, rel, false, &mut Vec::new()).map_err(|e| fail(&e))? else {
         return Ok(());
     };
     let (_, name) = split(rel);
     match sys::unlink_at(&dir, &format!("{name}.part")) {
         Err(e) if e.raw_os_error() != Some(libc::ENOENT) => Err(fail(&e)),
         _ => Ok(()),
+    }
+}
+
+/// Removes, deepest first, the folders of `rel` that are in `created` and
+/// empty, forgetting each one removed (or already gone); stops at the first
+/// that holds something, as its parents then do too.
+pub fn remove_created(
+    downloads: &Downloads,
+    rel: &RelPath,
+    created: &mut std::collections::BTreeSet<String>,
+) {
+    let (folders, _) = split(rel);
+    for depth in (1..=folders.len()).rev() {
+        let path = folders[..depth].join("/");
+        if !created.contains(&path) {
+            return;
+        }
+        let Ok(folder) = RelPath::new(&path) else {
+            return;
+        };
+        let parent = match parent_of(downloads, &folder, false, &mut Vec::new()) {
+            Ok(Some(p)) => p,
+            _ => return,
+        };
+        match sys::rmdir_at(&parent, folders[depth - 1]) {
+            Ok(()) => {
+                created.remove(&path);
+            }
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
+                created.remove(&path);
+            }
+            Err(_) => return,
+        }
     }
 }

@@ -1,21 +1,25 @@
 //! Resolving what a send transfer reads ([`Source`]) into open, described
 //! files: the driver's side of [`confab_engine::Output::OpenSource`].
 //!
-//! - [`Source::Shared`]: a regular file directly inside the share folder and
-//!   nothing else. The name must be one plain component; it is looked at with
-//!   `fstatat(AT_SYMLINK_NOFOLLOW)` relative to the share folder's open
-//!   handle (so a device is refused before it is ever opened), then opened
-//!   with `openat(O_NOFOLLOW | O_NONBLOCK)` relative to that same handle, and
-//!   the handle's own `fstat` must show the same regular file. A symbolic link
-//!   (even one pointing inside the folder), a folder, a FIFO, a device, or an
-//!   entry swapped between the two steps is refused; no path outside the
-//!   folder is ever opened.
+//! - [`Source::Shared`]: a regular file or a folder directly inside the share
+//!   folder and nothing else. The name must be one plain component; it is
+//!   looked at with `fstatat(AT_SYMLINK_NOFOLLOW)` relative to the share
+//!   folder's open handle (so a device is refused before it is ever opened).
+//!   A file is then opened with `openat(O_NOFOLLOW | O_NONBLOCK)` relative to
+//!   that same handle, and the handle's own `fstat` must show the same
+//!   regular file. A folder is opened with `openat(O_NOFOLLOW |
+//!   O_DIRECTORY)` from the same handle and walked like a local folder
+//!   (below). A symbolic link (even one pointing inside the folder), a FIFO,
+//!   a device, or an entry swapped between the two steps is refused; no path
+//!   outside the folder is ever opened.
 //! - [`Source::Local`]: what the local user typed after `/send`, a file or a
 //!   folder (following a link the user typed, as `cp` would). A folder is
 //!   walked without following any link inside it (each sub-folder opened with
-//!   `O_NOFOLLOW | O_DIRECTORY` from its parent's handle), skipping links,
-//!   devices, FIFOs and sockets; each file is listed as `DIR/sub/name`, every
-//!   path checked against the [`RelPath`] rules, sorted.
+//!   `O_NOFOLLOW | O_DIRECTORY` from its parent's handle and listed through
+//!   that handle, every entry looked at with `fstatat(AT_SYMLINK_NOFOLLOW)`
+//!   from it), skipping links, devices, FIFOs and sockets; each file is
+//!   listed as `DIR/sub/name`, every path checked against the [`RelPath`]
+//!   rules, sorted.
 //!
 //! Every file is identified by (device, inode) when described; whenever it is
 //! opened again later ([`reopen`]) the handle must show the same identity, so
@@ -106,8 +110,8 @@ pub fn open_source(
             let share = cx.share.ok_or_else(|| {
                 format!("no shared file named {name}: this peer shares no folder")
             })?;
-            let found = resolve_shared(share, name.as_str())?;
-            (name.as_str().to_owned(), false, vec![found])
+            let (folder, found) = resolve_shared(share, name.as_str())?;
+            (name.as_str().to_owned(), folder, found)
         }
         Source::Local(typed) => resolve_local(typed)?,
     };
@@ -136,7 +140,8 @@ fn plain(e: &io::Error) -> String {
     }
 }
 
-fn resolve_shared(share: &ShareFolder, name: &str) -> Result<Found, String> {
+/// The shared file or folder `name`: whether it is a folder, and its files.
+fn resolve_shared(share: &ShareFolder, name: &str) -> Result<(bool, Vec<Found>), String> {
     if FileName::new(name).is_err() || sys::check_component(name).is_err() {
         return Err(format!(
             "no shared file named {name:?}: not a plain file name"
@@ -147,11 +152,15 @@ fn resolve_shared(share: &ShareFolder, name: &str) -> Result<Found, String> {
         Some(libc::ENOENT | libc::ENOTDIR) => missing(),
         _ => format!("cannot look at shared {name}: {e}"),
     })?;
-    if st.kind != Kind::File {
-        return Err(format!(
-            "shared {name} is {}, not a regular file",
-            st.kind.describe()
-        ));
+    match st.kind {
+        Kind::File => {}
+        Kind::Folder => return Ok((true, walk_shared(share, name)?)),
+        other => {
+            return Err(format!(
+                "shared {name} is {}, not a regular file or folder",
+                other.describe()
+            ));
+        }
     }
     let file = sys::open_read_at(&share.dir, name).map_err(|e| match e.raw_os_error() {
         Some(libc::ELOOP) => format!("shared {name} is a symbolic link, not a regular file"),
@@ -164,12 +173,46 @@ fn resolve_shared(share: &ShareFolder, name: &str) -> Result<Found, String> {
             "shared {name} changed while it was being opened; ask again"
         ));
     }
-    Ok(Found {
+    let found = Found {
         rel: name.to_owned(),
         path: share.path.join(name),
         stat: now,
         open: Some(file),
-    })
+    };
+    Ok((false, vec![found]))
+}
+
+/// The files of the shared folder `name` (`name/sub/file`, sorted), found
+/// without following any link: nothing outside `SHARE/name` is listed.
+fn walk_shared(share: &ShareFolder, name: &str) -> Result<Vec<Found>, String> {
+    let dir = sys::open_dir_at(&share.dir, name).map_err(|e| match e.raw_os_error() {
+        Some(libc::ENOENT) => format!("no shared file named {name}"),
+        Some(libc::ELOOP | libc::ENOTDIR) => {
+            format!("shared {name} is no longer a folder; ask again")
+        }
+        _ => format!("cannot open shared folder {name}: {e}"),
+    })?;
+    let mut found = Vec::new();
+    walk(&dir, &share.path.join(name), name, &mut found)?;
+    found.sort_by(|a, b| a.rel.cmp(&b.rel));
+    Ok(found)
+}
+
+/// One file of a shared folder as it is now, not read: its path relative
+/// to the share folder (`name/sub/file`), size and modification time (ns).
+pub(crate) type FolderFile = (String, u64, u128);
+
+/// The files of the shared folder `name`, sorted by path, without reading
+/// any (what the share watch compares between scans); the same walk a
+/// fetch of `name` makes. The error is a sentence for the user.
+pub(crate) fn shared_folder_files(
+    share: &ShareFolder,
+    name: &str,
+) -> Result<Vec<FolderFile>, String> {
+    Ok(walk_shared(share, name)?
+        .into_iter()
+        .map(|f| (f.rel, f.stat.size, f.stat.mtime_ns))
+        .collect())
 }
 
 /// The name a typed path goes by: its last component, or for `.`, `..` and
@@ -248,18 +291,17 @@ fn resolve_local(typed: &str) -> Result<(String, bool, Vec<Found>), String> {
 }
 
 /// Lists the regular files under `dir` (open handle of `path`), as
-/// `rel/name`, without following links.
+/// `rel/name`, without following links: entries are listed and looked at
+/// through the handle, `path` only names them.
 fn walk(dir: &File, path: &Path, rel: &str, out: &mut Vec<Found>) -> Result<(), String> {
     RelPath::new(rel).map_err(|e| format!("cannot send folder {rel}: {e}"))?;
-    let entries =
-        std::fs::read_dir(path).map_err(|e| format!("cannot list {}: {e}", path.display()))?;
-    for entry in entries {
-        let entry = entry.map_err(|e| format!("cannot list {}: {e}", path.display()))?;
-        let os_name = entry.file_name();
+    let names = sys::list_dir(dir).map_err(|e| format!("cannot list {}: {e}", path.display()))?;
+    for os_name in names {
+        let entry_path = path.join(&os_name);
         let Some(name) = os_name.to_str() else {
             return Err(format!(
                 "{} has a name that is not valid UTF-8; rename it or send another folder",
-                entry.path().display()
+                entry_path.display()
             ));
         };
         let child_rel = format!("{rel}/{name}");
@@ -267,20 +309,16 @@ fn walk(dir: &File, path: &Path, rel: &str, out: &mut Vec<Found>) -> Result<(), 
         let st = match sys::stat_at(dir, name) {
             Ok(st) => st,
             Err(e) if e.raw_os_error() == Some(libc::ENOENT) => continue,
-            Err(e) => return Err(format!("cannot look at {}: {e}", entry.path().display())),
+            Err(e) => return Err(format!("cannot look at {}: {e}", entry_path.display())),
         };
         match st.kind {
             Kind::Symlink | Kind::Other => {
-                tracing::debug!(path = %entry.path().display(), kind = st.kind.describe(), "not sending");
+                tracing::debug!(path = %entry_path.display(), kind = st.kind.describe(), "not sending");
             }
             Kind::Folder => {
                 // Refuses a link swapped in since the look above.
                 let sub = sys::open_dir_at(dir, name).map_err(|e| {
-                    format!(
-                        "cannot open folder {}: {}",
-                        entry.path().display(),
-                        plain(&e)
-                    )
+                    format!("cannot open folder {}: {}", entry_path.display(), plain(&e))
                 })?;
                 walk(&sub, &path.join(name), &child_rel, out)?;
             }

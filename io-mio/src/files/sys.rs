@@ -172,14 +172,65 @@ pub fn open_rw_create_at(dir: &impl AsRawFd, name: &str) -> io::Result<File> {
 }
 
 /// `mkdirat(dir, name, 0755)`; an existing entry is not an error here (the
-/// open that follows checks what it is).
-pub fn mkdir_at(dir: &impl AsRawFd, name: &str) -> io::Result<()> {
+/// open that follows checks what it is). `true` if this call created it.
+pub fn mkdir_at(dir: &impl AsRawFd, name: &str) -> io::Result<bool> {
     let c = check_component(name)?;
     // SAFETY: `c` is NUL-terminated; the fd is open.
     match retry(|| unsafe { libc::mkdirat(dir.as_raw_fd(), c.as_ptr(), 0o755) }) {
-        Err(e) if e.raw_os_error() == Some(libc::EEXIST) => Ok(()),
-        other => other.map(drop),
+        Err(e) if e.raw_os_error() == Some(libc::EEXIST) => Ok(false),
+        other => other.map(|_| true),
     }
+}
+
+/// `unlinkat(dir, name, AT_REMOVEDIR)`: removes the folder `name` only if
+/// it is empty (the kernel refuses otherwise, with `ENOTEMPTY`), never a
+/// file and never through a link.
+pub fn rmdir_at(dir: &impl AsRawFd, name: &str) -> io::Result<()> {
+    let c = check_component(name)?;
+    // SAFETY: `c` is NUL-terminated; the fd is open.
+    retry(|| unsafe { libc::unlinkat(dir.as_raw_fd(), c.as_ptr(), libc::AT_REMOVEDIR) }).map(drop)
+}
+
+/// The names in the open folder `dir` (not `.` and `..`), read through the
+/// handle itself: a folder swapped for a link after it was opened is not
+/// what gets listed.
+pub fn list_dir(dir: &impl AsRawFd) -> io::Result<Vec<std::ffi::OsString>> {
+    // A handle of its own, which `closedir` closes.
+    // SAFETY: the fd is open; the new fd is owned by the DIR below.
+    let fd = retry(|| unsafe { libc::fcntl(dir.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 0) })?;
+    // SAFETY: `fd` is an open folder handle nothing else owns.
+    let d = unsafe { libc::fdopendir(fd) };
+    if d.is_null() {
+        let e = io::Error::last_os_error();
+        // SAFETY: `fd` is still ours when fdopendir failed.
+        unsafe { libc::close(fd) };
+        return Err(e);
+    }
+    // The duplicate shares its position with `dir`: start from the top.
+    // SAFETY: `d` is a valid DIR.
+    unsafe { libc::rewinddir(d) };
+    let mut names = Vec::new();
+    let result = loop {
+        // SAFETY: errno is thread-local; readdir only sets it on error.
+        unsafe { *libc::__errno_location() = 0 };
+        // SAFETY: `d` is a valid DIR, used by this thread only.
+        let entry = unsafe { libc::readdir(d) };
+        if entry.is_null() {
+            let e = io::Error::last_os_error();
+            break match e.raw_os_error() {
+                Some(0) | None => Ok(()),
+                Some(_) => Err(e),
+            };
+        }
+        // SAFETY: `d_name` is NUL-terminated and lives until the next readdir.
+        let name = unsafe { std::ffi::CStr::from_ptr((*entry).d_name.as_ptr()) }.to_bytes();
+        if name != b"." && name != b".." {
+            names.push(std::ffi::OsStr::from_bytes(name).to_owned());
+        }
+    };
+    // SAFETY: `d` is valid and closed once (closing `fd` with it).
+    unsafe { libc::closedir(d) };
+    result.map(|()| names)
 }
 
 /// `unlinkat(dir, name, 0)`: removes that name only (never a folder; a

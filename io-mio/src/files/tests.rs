@@ -113,7 +113,6 @@ fn shared_names_of_every_bad_shape_are_refused() {
         ("out", "symbolic link"),
         ("in", "symbolic link"),
         ("dangling", "symbolic link"),
-        ("dir", "folder"),
         ("fifo", "FIFO"),
         ("missing", "no shared file named missing"),
     ] {
@@ -129,6 +128,99 @@ fn shared_names_of_every_bad_shape_are_refused() {
     };
     let err = open_source(&cx, &shared("real.txt"), &mut |_, _| {}).unwrap_err();
     assert!(err.contains("shares no folder"), "{err}");
+}
+
+#[test]
+fn a_shared_folder_is_walked_inside_the_share_without_links() {
+    let outside = tempfile::tempdir().unwrap();
+    fs::write(outside.path().join("secret"), b"secret").unwrap();
+    fs::create_dir(outside.path().join("dir")).unwrap();
+    fs::write(outside.path().join("dir").join("more"), b"more").unwrap();
+    let share = tempfile::tempdir().unwrap();
+    let d = share.path().join("photos");
+    fs::create_dir_all(d.join("sub")).unwrap();
+    fs::create_dir(d.join("empty")).unwrap();
+    fs::write(d.join("a.jpg"), b"aa").unwrap();
+    fs::write(d.join("sub").join("b.jpg"), b"bbb").unwrap();
+    symlink(outside.path().join("secret"), d.join("leak")).unwrap();
+    symlink(outside.path().join("dir"), d.join("sub").join("leakdir")).unwrap();
+    symlink("a.jpg", d.join("alias")).unwrap();
+    mkfifo(&d.join("fifo"));
+    symlink(outside.path().join("dir"), share.path().join("outdir")).unwrap();
+
+    let opened = open(share.path(), None, &shared("photos")).unwrap();
+    assert!(opened.info.folder);
+    assert_eq!(opened.info.name, "photos");
+    let paths: Vec<&str> = opened.info.files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        ["photos/a.jpg", "photos/sub/b.jpg"],
+        "links (in or out), the FIFO and empty folders are not sent"
+    );
+    assert_eq!(opened.info.files[1].md5, Md5::of(b"bbb"));
+    assert!(opened.entries.iter().all(|e| e.path.starts_with(&d)));
+    let listed =
+        super::source::shared_folder_files(&ShareFolder::open(share.path()).unwrap(), "photos")
+            .unwrap();
+    let listed: Vec<(&str, u64)> = listed.iter().map(|f| (f.0.as_str(), f.1)).collect();
+    assert_eq!(listed, [("photos/a.jpg", 2), ("photos/sub/b.jpg", 3)]);
+
+    // A link to a folder, at the top of the share, is refused.
+    let err = open(share.path(), None, &shared("outdir")).unwrap_err();
+    assert!(err.contains("symbolic link"), "{err}");
+}
+
+#[test]
+fn a_discard_removes_the_empty_folders_it_created_and_nothing_else() {
+    let downloads = tempfile::tempdir().unwrap();
+    let share = tempfile::tempdir().unwrap();
+    let d = downloads.path();
+    // The user's: an empty folder, and a folder with a file.
+    fs::create_dir(d.join("kept_empty")).unwrap();
+    fs::create_dir(d.join("mine")).unwrap();
+    fs::write(d.join("mine").join("note"), b"n").unwrap();
+    let (mut files, _poll) = files();
+    files.serve(share.path(), d).unwrap();
+
+    // A folder transfer fails in its second file: the first is in place.
+    files.open_part(T, 0, &rel("f/a/one"), true).unwrap();
+    files.write_chunk(T, 0, 0, b"1").unwrap();
+    files.finish(T, 0).unwrap();
+    files.open_part(T, 1, &rel("f/b/c/two"), true).unwrap();
+    files.write_chunk(T, 1, 0, b"2").unwrap();
+    files.discard(T, 1, &rel("f/b/c/two"));
+    files.release(T);
+    assert!(
+        !d.join("f/b").exists(),
+        "the empty folders it created are gone"
+    );
+    assert_eq!(
+        fs::read(d.join("f/a/one")).unwrap(),
+        b"1",
+        "a finished file stays"
+    );
+
+    // Inside folders the user had, only what it created goes.
+    let t2 = TransferId(2);
+    files
+        .open_part(t2, 0, &rel("kept_empty/new/x"), true)
+        .unwrap();
+    files.open_part(t2, 1, &rel("mine/y"), true).unwrap();
+    files.discard(t2, 0, &rel("kept_empty/new/x"));
+    files.discard(t2, 1, &rel("mine/y"));
+    assert!(
+        d.join("kept_empty").is_dir(),
+        "the user's empty folder stays"
+    );
+    assert!(!d.join("kept_empty/new").exists());
+    assert_eq!(fs::read(d.join("mine/note")).unwrap(), b"n");
+
+    // A folder it created that someone filled meanwhile stays, with it.
+    let t3 = TransferId(3);
+    files.open_part(t3, 0, &rel("g/x"), true).unwrap();
+    fs::write(d.join("g").join("theirs"), b"t").unwrap();
+    files.discard(t3, 0, &rel("g/x"));
+    assert_eq!(fs::read(d.join("g/theirs")).unwrap(), b"t");
 }
 
 #[test]

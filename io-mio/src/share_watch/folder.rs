@@ -15,10 +15,12 @@
 //!   is computed from a handle opened without following links and checked
 //!   against the same stamp before and after hashing.
 //!
-//! Only regular files directly inside the folder, under names a
-//! [`FileName`] can carry, are shared. Links are never followed (a link
-//! inside could lead out of the folder); sub-folders are shown as skipped,
-//! because a listing entry cannot describe a folder without a wire change.
+//! Regular files and sub-folders directly inside the folder, under names a
+//! [`FileName`] can carry, are shared; a sub-folder is one entry, with the
+//! rules of [`tree`]. Links are never followed (a link inside could lead out
+//! of the folder), at any depth.
+
+mod tree;
 
 use std::collections::BTreeMap;
 use std::fs::{Metadata, OpenOptions};
@@ -28,11 +30,12 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use confab_engine::wire::registry::SharedFile;
+use confab_engine::wire::registry::{ShareKind, SharedFile};
 use confab_engine::wire::{FileName, Md5};
 
 use super::status::{EntryState, ShareEntry};
 use crate::files::Md5Cache;
+use crate::files::source::{FolderFile, ShareFolder};
 use crate::shared::md5_of_open;
 
 /// Size and modification time (ns): what a digest is valid for.
@@ -66,10 +69,39 @@ enum Kind {
         quiet_at: Instant,
         md5: Option<Md5>,
     },
+    /// A sub-folder we may list (see [`tree`]).
+    Folder {
+        name: FileName,
+        /// Its files as last seen, sorted by path.
+        files: Vec<FolderFile>,
+        /// When it counts as quiet, if it stays as it is.
+        quiet_at: Instant,
+        /// Once hashed: its digest, file count and total size.
+        listed: Option<(Md5, u32, u64)>,
+    },
     Skipped {
         size: u64,
         why: String,
     },
+}
+
+impl Kind {
+    /// Not yet hashed, and quiet at this time.
+    fn pending(&self) -> Option<Instant> {
+        match self {
+            Kind::File {
+                md5: None,
+                quiet_at,
+                ..
+            }
+            | Kind::Folder {
+                listed: None,
+                quiet_at,
+                ..
+            } => Some(*quiet_at),
+            _ => None,
+        }
+    }
 }
 
 /// What one pass of hashing did to a file.
@@ -90,14 +122,18 @@ pub(crate) enum Hashed {
 pub(crate) struct Folder {
     /// Absolute, as [`crate::files`] keys the MD5 cache.
     dir: PathBuf,
+    /// The same folder, open: sub-folders are walked from this handle.
+    share: ShareFolder,
     quiet: Duration,
     entries: BTreeMap<String, Kind>,
 }
 
 impl Folder {
     pub fn new(dir: &Path, quiet: Duration) -> io::Result<Self> {
+        let share = ShareFolder::open(dir)?;
         Ok(Self {
-            dir: std::path::absolute(dir)?,
+            dir: share.path.clone(),
+            share,
             quiet,
             entries: BTreeMap::new(),
         })
@@ -142,11 +178,8 @@ impl Folder {
         if ft.is_symlink() {
             return skip("a link (links are never followed)");
         }
-        if ft.is_dir() {
-            return skip("a folder (only files directly in the share folder are shared)");
-        }
-        if !ft.is_file() {
-            return skip("not a regular file");
+        if !ft.is_file() && !ft.is_dir() {
+            return skip("not a regular file or folder");
         }
         let Some(text) = raw.to_str() else {
             return skip("its name is not valid UTF-8");
@@ -158,6 +191,9 @@ impl Folder {
             Ok(n) => n,
             Err(e) => return skip(&format!("a name confab cannot carry: {e}")),
         };
+        if ft.is_dir() {
+            return self.classify_folder(name, text, now, wall);
+        }
         let stamp = Stamp::of(meta);
         if let Some(Kind::File { stamp: was, .. }) = self.entries.get(text)
             && *was == stamp
@@ -177,29 +213,22 @@ impl Folder {
         }
     }
 
-    /// Names of files that are quiet and not yet hashed, in name order.
+    /// Names of files and folders that are quiet and not yet hashed, in
+    /// name order.
     pub fn due(&self, now: Instant) -> Vec<String> {
         self.entries
             .iter()
-            .filter(
-                |(_, k)| matches!(k, Kind::File { md5: None, quiet_at, .. } if *quiet_at <= now),
-            )
+            .filter(|(_, k)| k.pending().is_some_and(|q| q <= now))
             .map(|(n, _)| n.clone())
             .collect()
     }
 
-    /// When the next file that is still settling becomes quiet.
+    /// When the next file or folder that is still settling becomes quiet.
     pub fn next_quiet(&self, now: Instant) -> Option<Instant> {
         self.entries
             .values()
-            .filter_map(|k| match k {
-                Kind::File {
-                    md5: None,
-                    quiet_at,
-                    ..
-                } if *quiet_at > now => Some(*quiet_at),
-                _ => None,
-            })
+            .filter_map(Kind::pending)
+            .filter(|q| *q > now)
             .min()
     }
 
@@ -218,6 +247,15 @@ impl Folder {
         stop: &AtomicBool,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Hashed {
+        if let Some(Kind::Folder { .. }) = self.entries.get(key) {
+            let result = self.hash_folder(key, cache, stop, progress);
+            if result == Hashed::Changed
+                && let Some(Kind::Folder { quiet_at, .. }) = self.entries.get_mut(key)
+            {
+                *quiet_at = now + self.quiet;
+            }
+            return result;
+        }
         let Some(Kind::File { stamp, .. }) = self.entries.get(key) else {
             return Hashed::Changed;
         };
@@ -288,10 +326,16 @@ impl Folder {
                     stamp,
                     md5: Some(md5),
                     ..
+                } => Some(SharedFile::file(name.clone(), stamp.size, *md5)),
+                Kind::Folder {
+                    name,
+                    listed: Some((md5, files, size)),
+                    ..
                 } => Some(SharedFile {
                     name: name.clone(),
-                    size: stamp.size,
+                    size: *size,
                     md5: *md5,
+                    kind: ShareKind::Folder { files: *files },
                 }),
                 _ => None,
             })
@@ -314,6 +358,21 @@ impl Folder {
                         Some((h, done)) if h == n => (stamp.size, EntryState::Hashing { done }),
                         _ => (stamp.size, EntryState::Settling),
                     },
+                    Kind::Folder {
+                        listed: Some((md5, files, size)),
+                        ..
+                    } => {
+                        let state = EntryState::Listed { md5: *md5 };
+                        return folder_entry(n, *size, *files, state);
+                    }
+                    Kind::Folder { files, .. } => {
+                        let size = files.iter().fold(0u64, |a, f| a.saturating_add(f.1));
+                        let state = match hashing {
+                            Some((h, done)) if h == n => EntryState::Hashing { done },
+                            _ => EntryState::Settling,
+                        };
+                        return folder_entry(n, size, files.len() as u32, state);
+                    }
                     Kind::Skipped { size, why } => {
                         (*size, EntryState::Skipped { why: why.clone() })
                     }
@@ -322,8 +381,18 @@ impl Folder {
                     name: n.clone(),
                     size,
                     state,
+                    files: None,
                 }
             })
             .collect()
+    }
+}
+
+fn folder_entry(name: &str, size: u64, files: u32, state: EntryState) -> ShareEntry {
+    ShareEntry {
+        name: name.to_owned(),
+        size,
+        state,
+        files: Some(files),
     }
 }

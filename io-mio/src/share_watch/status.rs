@@ -23,9 +23,12 @@ pub enum EntryState {
 pub struct ShareEntry {
     /// Its name as the folder holds it (lossily shown if not UTF-8).
     pub name: String,
-    /// Its size in bytes when last seen.
+    /// Its size in bytes when last seen (a folder: its files' total).
     pub size: u64,
     pub state: EntryState,
+    /// For a folder, how many regular files it holds (at any depth); `None`
+    /// for anything else.
+    pub files: Option<u32>,
 }
 
 /// What `/share` shows.

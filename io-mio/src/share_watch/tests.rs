@@ -162,3 +162,69 @@ fn many_files_at_once_cause_few_publishes() {
     assert_eq!(s.watch.status().publishes, lists.len() as u64);
     s.watch.stop();
 }
+
+fn folder_in<'a>(list: &'a [SharedFile], name: &str) -> Option<&'a SharedFile> {
+    list.iter().find(|f| f.name.as_str() == name)
+}
+
+#[test]
+fn a_folder_copied_in_is_listed_once_quiet_with_its_count_size_and_digest() {
+    use confab_engine::wire::folder_digest;
+    use confab_engine::wire::registry::ShareKind;
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret"), b"not for sharing").unwrap();
+    let (s, first) = start(|_| {});
+    assert!(first.is_empty());
+    let d = s.share.path().join("photos");
+    std::fs::create_dir_all(d.join("sub")).unwrap();
+    std::fs::write(d.join("a"), b"aa").unwrap();
+    std::fs::write(d.join("sub").join("b"), b"bbb").unwrap();
+    std::os::unix::fs::symlink(outside.path().join("secret"), d.join("leak")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), d.join("sub").join("leakdir")).unwrap();
+    let digest = |b: &[u8]| {
+        folder_digest([
+            ("a", 2, Md5::of(b"aa")),
+            ("sub/b", b.len() as u64, Md5::of(b)),
+        ])
+    };
+    let lists = s.until(|l| folder_in(l, "photos").is_some());
+    let photos = folder_in(lists.last().unwrap(), "photos").unwrap();
+    assert_eq!(
+        photos.kind,
+        ShareKind::Folder { files: 2 },
+        "links not counted"
+    );
+    assert_eq!(photos.size, 5);
+    assert_eq!(photos.md5, digest(b"bbb"));
+    let entry = s.watch.status().entries;
+    let entry = entry.iter().find(|e| e.name == "photos").unwrap();
+    assert_eq!(entry.files, Some(2));
+    assert_eq!(
+        entry.state,
+        EntryState::Listed {
+            md5: digest(b"bbb")
+        }
+    );
+
+    // A file inside changes: the folder is never listed with a digest
+    // that is not its contents'.
+    std::fs::write(d.join("sub").join("b"), b"bbbb").unwrap();
+    let lists = s.until(|l| folder_in(l, "photos").is_some_and(|f| f.size == 6));
+    for l in &lists {
+        if let Some(f) = folder_in(l, "photos") {
+            let want = if f.size == 5 {
+                digest(b"bbb")
+            } else {
+                digest(b"bbbb")
+            };
+            assert_eq!(f.md5, want, "{lists:?}");
+        }
+    }
+    assert_eq!(
+        folder_in(lists.last().unwrap(), "photos").unwrap().md5,
+        digest(b"bbbb")
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+    s.until(|l| l.is_empty());
+    s.watch.stop();
+}

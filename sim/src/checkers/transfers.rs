@@ -184,6 +184,7 @@ impl Transfers {
                 name,
                 path,
                 md5,
+                ..
             } => {
                 self.open.remove(&(host, *id));
                 self.done.insert((host, *id));

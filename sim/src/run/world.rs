@@ -174,6 +174,7 @@ impl World {
                 .of_peer(i)
                 .iter()
                 .map(|f| SharedFile {
+                    kind: Default::default(),
                     name: FileName::new(&f.name).expect("drawn names are valid"),
                     size: f.bytes.len() as u64,
                     md5: f.md5,

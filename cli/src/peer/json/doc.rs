@@ -54,6 +54,7 @@ fn kind(e: &PeerEvent) -> &'static str {
 
 fn shared_sample() -> SharedFile {
     SharedFile {
+        kind: Default::default(),
         name: FileName::new("a.txt").unwrap(),
         size: 1,
         md5: Md5::of(b""),
@@ -79,6 +80,7 @@ fn share_sample() -> confab_mio::ShareStatus {
                 name: "x".into(),
                 size: 1,
                 state,
+                files: Some(1),
             })
             .collect(),
         publishes: 1,
@@ -95,6 +97,7 @@ fn n(s: &str) -> Name {
 fn samples() -> Vec<PeerEvent> {
     let md5 = Md5::of(b"");
     let shared = SharedFile {
+        kind: Default::default(),
         name: FileName::new("a.txt").unwrap(),
         size: 1,
         md5,
@@ -190,6 +193,9 @@ fn samples() -> Vec<PeerEvent> {
             name: "a.txt".into(),
             path: "/d/a.txt".into(),
             md5,
+            folder: false,
+            files: 1,
+            size: 1,
         },
         PeerEvent::TransferFailed {
             id: TransferId(1),

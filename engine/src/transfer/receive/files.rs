@@ -98,7 +98,7 @@ impl ReceiveTransfer {
             return self.violation(&format!("a bad manifest: {e}"));
         }
         let other_file = match &self.origin {
-            Origin::Fetch(name) => new.folder || new.name != *name,
+            Origin::Fetch(name) => new.name != *name,
             Origin::Offer => false,
         };
         if other_file {

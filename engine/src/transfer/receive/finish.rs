@@ -145,8 +145,31 @@ impl ReceiveTransfer {
         let Some(m) = &self.manifest else {
             return;
         };
-        let (name, md5) = (m.name.to_string(), m.digest());
-        let path = self.first_path.clone().unwrap_or_else(|| name.clone());
+        let (name, md5, folder) = (m.name.to_string(), m.digest(), m.folder);
+        let (files, size) = (m.entries.len() as u64, m.total());
+        let root = self
+            .local_root
+            .as_ref()
+            .map_or_else(|| name.clone(), |r| r.to_string());
+        let path = match (&self.first_path, folder) {
+            (Some(first), false) => first.clone(),
+            (None, _) => root,
+            // A folder's own path: the first file's as the driver reported
+            // it, less the components below the folder (a rename into a free
+            // name changes only the last component, never how many).
+            (Some(first), true) => {
+                let below = self
+                    .local_path(0)
+                    .map_or(0, |p| p.components().count().saturating_sub(1));
+                let mut parts: Vec<&str> = first.split('/').collect();
+                if below > 0 && parts.len() > below {
+                    parts.truncate(parts.len() - below);
+                    parts.join("/")
+                } else {
+                    root
+                }
+            }
+        };
         // Saved as complete, so a restart neither reports it twice nor
         // leaves the sender waiting; over once the sender echoes Complete.
         self.phase = Phase::Completing;
@@ -156,6 +179,9 @@ impl ReceiveTransfer {
             name,
             path,
             md5,
+            folder,
+            files,
+            size,
         });
         let key = self.key;
         self.send(TransferMessage::Complete { key });
