@@ -89,6 +89,10 @@ pub(crate) struct Groups {
     groups: BTreeMap<GroupName, GroupRecord>,
     /// Invitations sent and not yet answered: (group, invitee).
     invites: BTreeSet<(GroupName, Name)>,
+    /// Joins this peer has passed on, each at most once: a member dropped
+    /// again (it had left; `NotInGroup`) and re-added by stale news must
+    /// not make the news go round for ever (sim seed 545839114).
+    passed_on: BTreeSet<(GroupName, Name)>,
 }
 
 impl Groups {
@@ -207,6 +211,7 @@ impl Groups {
         let Some(g) = self.groups.remove(group) else {
             return Err(CommandError::NotInGroup(group.clone()));
         };
+        self.passed_on.retain(|(g, _)| g != group);
         io.forget(RecordKey(group_key(group)));
         if g.joining.is_some() {
             return Ok(Vec::new());
@@ -520,11 +525,12 @@ impl Groups {
                     // who announced it may leave (or crash for good) before
                     // its own announcement reaches a member who was away,
                     // and nobody else would tell that member (sim seed 1009).
-                    // Each member passes a join on at most once (it returns
-                    // above once it knows `name`).
-                    for m in g_members_but(&self.groups, group, &[me, from, &name]) {
-                        let news = Payload::Joined(name.clone());
-                        outs.push(GroupOut::Enqueue(m, group.clone(), news));
+                    // Each member passes a given join on at most once.
+                    if self.passed_on.insert((group.clone(), name.clone())) {
+                        for m in g_members_but(&self.groups, group, &[me, from, &name]) {
+                            let news = Payload::Joined(name.clone());
+                            outs.push(GroupOut::Enqueue(m, group.clone(), news));
+                        }
                     }
                 }
                 outs.push(GroupOut::Reach(name));
