@@ -25,11 +25,12 @@ pub mod files;
 mod node;
 pub mod pair;
 mod script;
+mod wall;
 mod world;
 
 pub use files::{FileAnswer, MemFile, MemFiles, Planted, random_bytes};
 pub use node::{AnyEvent, Node};
 pub use pair::{Pair, PairConfig};
 pub use script::{ScriptClient, ScriptCommand, ScriptEvent, ScriptIdentity};
-pub use world::wall_ms_since;
+pub use wall::wall_ms_since;
 pub use world::{HostId, World, WorldConfig};

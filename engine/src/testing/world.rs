@@ -7,6 +7,7 @@
 //! that its endpoint still belongs to the link, so anything in flight toward a
 //! closed, cut or crashed endpoint simply vanishes, as on a real network.
 
+use crate::testing::wall::{keep_keys, wall_ms_since};
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
@@ -198,13 +199,7 @@ impl World {
     /// as a real one keeps its key file.
     pub fn add_registry(&mut self, label: &str, mut config: RegistryConfig) -> HostId {
         let start = self.start;
-        let secure = &mut config.secure;
-        if secure.signing_key.is_none() {
-            secure.signing_key = Some(crate::secure::SigningSecret::generate(&mut self.rng));
-        }
-        if secure.static_key.is_none() {
-            secure.static_key = Some(crate::secure::StaticSecret::generate(&mut self.rng));
-        }
+        keep_keys(&mut config, &mut self.rng);
         self.add_host(label, move |records, now, seed| {
             let mut config = config.clone();
             config.unix_ms_at_start += wall_ms_since(start, now);
@@ -702,10 +697,4 @@ impl World {
             Output::Event(e) => self.hosts[host.0].events.push((now, e)),
         }
     }
-}
-
-/// Milliseconds from `start` to `now`: what a wall clock set at `start`
-/// has moved on by when an engine is (re)built at `now`.
-pub fn wall_ms_since(start: Instant, now: Instant) -> u64 {
-    now.saturating_duration_since(start).as_millis() as u64
 }
