@@ -424,3 +424,87 @@ fn a_friend_without_an_account_is_pointed_out() {
     let out = all_output(&mut alice);
     assert!(!out.contains("bob is added"), "{out}");
 }
+
+/// The transfer id a line names after `* ` (`* t4821: asking ...`).
+fn transfer_id_in(line: &str) -> String {
+    let rest = line
+        .split("* t")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no id in {line:?}"));
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    assert!(!digits.is_empty(), "no id in {line:?}");
+    format!("t{digits}")
+}
+
+/// `/pause` in plain line mode, between two real peers: both sides say so
+/// under the same id, the `.part` stays, and `/resume` finishes the file,
+/// MD5 verified, fetching only what was missing.
+#[test]
+fn pause_keeps_the_part_and_resume_finishes_it() {
+    // Large enough that a debug build on a loaded machine is still moving
+    // it when `/pause` lands (the test says so if it is not).
+    const SIZE: usize = 192 << 20;
+    let net = Net::new();
+    let data = support::bytes(11, SIZE);
+    let md5 = confab_engine::wire::Md5::of(&data).to_hex();
+    std::fs::write(net.share("alice").join("big.bin"), &data).unwrap();
+    let mut alice = human(&net, "alice");
+    let mut bob = human(&net, "bob");
+
+    bob.send("/get alice big.bin");
+    let id = transfer_id_in(&bob.expect_line(": asking alice for big.bin"));
+    // The sender names it the same.
+    alice.expect_line(&format!("* {id}: bob is downloading big.bin"));
+    // Wait (on /transfers answers) until some of it has arrived.
+    loop {
+        bob.send("/transfers");
+        let row = bob.wait_for("bob's row in /transfers", |v| {
+            v.as_str().is_some_and(|s| {
+                s.contains(&format!("{id} ")) && s.contains("from alice")
+                    || s.contains("received big.bin")
+            })
+        });
+        let row = row.as_str().unwrap().to_owned();
+        assert!(
+            !row.contains("received"),
+            "the download ended before /pause; make SIZE larger"
+        );
+        let pct: u64 = row
+            .split_whitespace()
+            .find_map(|w| w.strip_suffix('%').and_then(|n| n.parse().ok()))
+            .unwrap_or(0);
+        if pct >= 1 && row.contains("receiving") {
+            break;
+        }
+    }
+    bob.send(&format!("/pause {id}"));
+    let here = bob.expect_line(&format!("‖ transfer {id} paused"));
+    assert!(
+        here.contains("big.bin.part") && here.contains(&format!("/resume {id}")),
+        "{here}"
+    );
+    alice.expect_line(&format!("‖ transfer {id} paused by bob"));
+    let part = net.downloads("bob").join("big.bin.part");
+    let kept = std::fs::metadata(&part).expect("the .part is kept").len();
+    assert!(kept > 0 && kept < SIZE as u64, "{kept}");
+    // Still listed, as paused.
+    bob.send("/transfers");
+    bob.wait_for("the paused row", |v| {
+        v.as_str()
+            .is_some_and(|s| s.contains(&format!("{id} ")) && s.contains("paused: /resume"))
+    });
+
+    bob.send(&format!("/resume {id}"));
+    bob.expect_line(&format!(
+        "* {id}: asking alice for big.bin again, resuming from"
+    ));
+    let done = bob.expect_line("✓ received big.bin into ");
+    assert!(done.contains(&format!("md5 {md5}")), "{done}");
+    alice.expect_line(&format!("✓ sent big.bin (md5 {md5})"));
+    let got = std::fs::read(net.downloads("bob").join("big.bin")).unwrap();
+    assert!(got == data, "the resumed file differs");
+    assert!(
+        !part.exists(),
+        "the .part is gone once the file is in place"
+    );
+}

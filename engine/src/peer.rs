@@ -362,7 +362,7 @@ impl Peer {
             PeerCommand::Quit => self.stop(ErrorCode::Normal, "quit".into()),
             PeerCommand::Publish(files) => self.reg.set_shared(&mut self.io, files),
             PeerCommand::Pause(id) => {
-                let outs = self.transfers.pause(&mut self.io, &self.config.name, id)?;
+                let outs = self.transfers.pause(&mut self.io, id)?;
                 self.apply_transfer(outs);
             }
             PeerCommand::Resume(id) => {

@@ -74,7 +74,7 @@ mod window;
 use std::time::Instant;
 
 use crate::api::{Output, TransferId};
-pub use crate::record::transfer::{HashCheckpoint, Origin, SavedSide, TransferRecord};
+pub use crate::record::transfer::{HashCheckpoint, KeptRecord, Origin, SavedSide, TransferRecord};
 use crate::wire::Name;
 use crate::wire::transfer::{TransferKey, TransferMessage};
 pub use status::{Direction, TransferStatus};

@@ -170,3 +170,119 @@ fn an_interrupted_transfer_says_so_on_both_sides_and_where_it_resumes() {
         );
     }
 }
+
+#[test]
+fn a_paused_download_survives_a_restart_of_the_receiver() {
+    let mut net = net(46, &["alice", "bob"]);
+    let data = bytes(46, 64 * CHUNK as usize);
+    let id = get_under_way(&mut net, &data);
+    net.ok("bob", PeerCommand::Pause(id));
+    wait_paused(&mut net, "bob");
+    wait_paused(&mut net, "alice");
+    net.run_for(10 * S);
+    let have = part_len(&net, "bob", "big.bin").expect("the .part is kept");
+
+    let b = net.host("bob");
+    net.world.crash(b);
+    net.run_for(2 * S);
+    net.world.restart(b);
+    net.run_for(10 * S);
+    // Listed, as paused, with what it holds; not resumed by itself.
+    let listed = transfers(&mut net, "bob");
+    let t = listed
+        .iter()
+        .find(|t| t.id == id)
+        .unwrap_or_else(|| panic!("/transfers after the restart: {listed:?}"));
+    assert!(t.state.contains(&format!("/resume {id}")), "{t:?}");
+    // `done` is what was known written when it paused (writes still in
+    // flight then may have landed in the `.part` since).
+    assert!(t.done > 0 && t.done <= have as u64, "{t:?}");
+    assert_eq!(t.total, data.len() as u64);
+    assert_eq!(net.peer("bob").transfer_count(), 0, "not resumed by itself");
+    let reads = count(&net, "alice", "ReadChunk");
+
+    net.ok("bob", PeerCommand::Resume(id));
+    let (path, md5) = wait_done(&mut net, "bob", Direction::Receive, "big.bin");
+    check_received(&net, "bob", "big.bin", &data, &path, md5);
+    let fetched = count(&net, "alice", "ReadChunk") - reads;
+    assert_eq!(fetched, chunks(data.len() - have), "only the rest is sent");
+    // Over, and forgotten: a second restart lists nothing.
+    net.run_for(S);
+    net.world.crash(b);
+    net.world.restart(b);
+    net.run_for(10 * S);
+    assert!(transfers(&mut net, "bob").is_empty());
+}
+
+#[test]
+fn a_kept_part_deleted_by_a_second_cancel_stays_gone_after_a_restart() {
+    let mut net = net(47, &["alice", "bob"]);
+    let data = bytes(47, 64 * CHUNK as usize);
+    let id = get_under_way(&mut net, &data);
+    net.ok("bob", PeerCommand::Pause(id));
+    wait_paused(&mut net, "bob");
+    net.run_for(10 * S);
+    net.ok("bob", PeerCommand::Cancel(id));
+    net.run_for(S);
+    assert_eq!(part_len(&net, "bob", "big.bin"), None);
+    let b = net.host("bob");
+    net.world.crash(b);
+    net.world.restart(b);
+    net.run_for(10 * S);
+    assert!(transfers(&mut net, "bob").is_empty());
+    let err = net.cmd("bob", PeerCommand::Resume(id)).unwrap_err();
+    assert_eq!(err, CommandError::NoSuchTransfer(id));
+}
+
+/// One transfer, one id: both sides show the same, whatever else each
+/// side did before (carol's download makes alice's count differ from bob's).
+#[test]
+fn both_sides_show_the_same_id() {
+    let mut net = net(48, &["alice", "bob", "carol"]);
+    let data = bytes(48, 8 * CHUNK as usize);
+    share(&mut net, "alice", "first.bin", &data);
+    get(&mut net, "carol", "alice", "first.bin");
+    wait_done(&mut net, "carol", Direction::Receive, "first.bin");
+
+    let id = get_under_way(&mut net, &bytes(49, 64 * CHUNK as usize));
+    assert_eq!(
+        transfer_id(&mut net, "alice", Direction::Send, "big.bin"),
+        id
+    );
+    // Pause and resume keep it.
+    net.ok("alice", PeerCommand::Pause(id));
+    wait_paused(&mut net, "bob");
+    net.run_for(5 * S);
+    net.ok("bob", PeerCommand::Resume(id));
+    // alice serves the resumed download under the same id.
+    let serving = format!("{id}: bob is downloading big.bin");
+    let asked = |net: &Net| {
+        notices(net, "alice")
+            .iter()
+            .filter(|n| **n == serving)
+            .count()
+    };
+    assert!(
+        net.run_until(60 * S, |net| asked(net) == 2),
+        "{:?}",
+        notices(&net, "alice")
+    );
+
+    // An offer too: the sender's id is the one the offer names.
+    local(&mut net, "bob", "gift.bin", &data);
+    send(&mut net, "bob", "alice", "gift.bin");
+    let offered = net.wait_for("alice", 10 * S, |e| {
+        matches!(e, PeerEvent::FileOffer { .. })
+    });
+    let PeerEvent::FileOffer { transfer, .. } = offered else {
+        unreachable!()
+    };
+    assert_eq!(
+        transfer_id(&mut net, "bob", Direction::Send, "gift.bin"),
+        transfer
+    );
+    assert_eq!(
+        transfer_id(&mut net, "alice", Direction::Receive, "gift.bin"),
+        transfer
+    );
+}

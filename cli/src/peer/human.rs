@@ -143,8 +143,9 @@ pub fn line(event: &PeerEvent, rates: &Rates, now: Instant) -> Option<String> {
             from,
             name,
             size,
+            transfer,
         } => format!(
-            "? {from} offers {} ({}): /accept {id} or /decline {id}",
+            "? {from} offers {} ({}) as transfer {transfer}: /accept {id} or /decline {id}",
             Shown(name),
             HumanBytes(*size)
         ),
@@ -189,10 +190,10 @@ pub fn line(event: &PeerEvent, rates: &Rates, now: Instant) -> Option<String> {
             }
         }
         PeerEvent::TransferFailed { id, reason } => {
-            format!("✗ transfer {} failed: {}", id.0, Shown(&plain(reason)))
+            format!("✗ transfer {id} failed: {}", Shown(&plain(reason)))
         }
         PeerEvent::TransferPaused { id, reason } => {
-            format!("‖ transfer {} {}", id.0, Shown(&plain(reason)))
+            format!("‖ transfer {id} {}", Shown(&plain(reason)))
         }
         PeerEvent::Transfers { transfers } if transfers.is_empty() => "no transfers".into(),
         PeerEvent::Transfers { transfers } => {
@@ -203,12 +204,17 @@ pub fn line(event: &PeerEvent, rates: &Rates, now: Instant) -> Option<String> {
                     Direction::Send => "to",
                     Direction::Receive => "from",
                 };
-                let pct = (t.done * 100).checked_div(t.total).unwrap_or(100);
+                // A total of 0 before the size is known is not "100%".
+                let size = match (t.done * 100).checked_div(t.total) {
+                    Some(pct) => format!("{pct}% of {}", HumanBytes(t.total)),
+                    None if t.state == "over" => "0 B".to_owned(),
+                    None => "size not known yet".to_owned(),
+                };
                 table.row(vec![
-                    t.id.0.to_string(),
+                    t.id.to_string(),
                     Shown(&t.name).to_string(),
                     format!("{way} {}", t.peer),
-                    format!("{pct}% of {}", HumanBytes(t.total)),
+                    size,
                     rates.shown(t.id, now, t.done, t.total),
                     Shown(&t.state).to_string(),
                 ]);
@@ -387,7 +393,7 @@ impl HumanPrinter {
                     .unwrap_or_else(|_| ProgressStyle::default_bar())
                     .progress_chars("=> ");
                     bar.set_style(style);
-                    bar.set_message(format!("transfer {}", id.0));
+                    bar.set_message(format!("transfer {id}"));
                     bar
                 });
                 bar.set_length(*total);
@@ -441,11 +447,13 @@ impl HumanPrinter {
         }
     }
 
-    /// `/transfers`: those under way, then those finished this session.
+    /// `/transfers`: those under way (or paused), then those finished
+    /// this session. A row the engine still lists as over is shown once,
+    /// as finished; a paused download resumed under its id is under way.
     fn transfers_and_finished(&self, transfers: &[TransferStatus], now: Instant) -> String {
         let transfers: Vec<TransferStatus> = transfers
             .iter()
-            .filter(|t| self.finished.iter().all(|(id, _)| *id != t.id))
+            .filter(|t| t.state != "over" || self.finished.iter().all(|(id, _)| *id != t.id))
             .cloned()
             .collect();
         let under_way = if transfers.is_empty() {
@@ -527,10 +535,14 @@ mod tests {
             from: n("bob"),
             name: "a.iso".into(),
             size: 2048,
+            transfer: TransferId(4321),
         })
         .unwrap();
         assert!(
-            s.contains("a.iso") && s.contains("2.00 KiB") && s.contains("/accept 5"),
+            s.contains("a.iso")
+                && s.contains("2.00 KiB")
+                && s.contains("/accept 5")
+                && s.contains("transfer t4321"),
             "{s}"
         );
     }
@@ -646,6 +658,7 @@ mod tests {
                 from: n("bob"),
                 name: text(),
                 size: 1,
+                transfer: TransferId(1),
             },
             PeerEvent::TransferDone {
                 id: TransferId(1),
@@ -831,9 +844,60 @@ mod tests {
             p.finished,
             [(
                 TransferId(4),
-                "✗ transfer 4 failed: bob cancelled".to_owned()
+                "✗ transfer t4 failed: bob cancelled".to_owned()
             )]
         );
+    }
+
+    fn row(id: u64, total: u64, state: &str) -> TransferStatus {
+        TransferStatus {
+            id: TransferId(id),
+            direction: Direction::Receive,
+            peer: n("bob"),
+            name: "big.bin".into(),
+            done: 0,
+            total,
+            rate: 0,
+            state: state.into(),
+        }
+    }
+
+    #[test]
+    fn a_size_not_known_yet_is_not_100_percent() {
+        let list = PeerEvent::Transfers {
+            transfers: vec![row(1234, 0, "starting")],
+        };
+        let s = line(&list).unwrap();
+        assert!(
+            s.contains("t1234") && s.contains("size not known yet") && !s.contains('%'),
+            "{s}"
+        );
+    }
+
+    /// A paused download is listed under way (with how to go on), also
+    /// when its pause is among the finished lines; an over one only there.
+    #[test]
+    fn transfers_lists_a_paused_download_under_way() {
+        let mut p = HumanPrinter::default();
+        let paused = PeerEvent::TransferPaused {
+            id: TransferId(1234),
+            reason: "paused; kept 1 MiB in big.bin.part".into(),
+        };
+        p.event(&paused, &Context::default());
+        let done = PeerEvent::TransferFailed {
+            id: TransferId(1500),
+            reason: "bob cancelled".into(),
+        };
+        p.event(&done, &Context::default());
+        let rows = vec![
+            row(1234, 10, "paused: /resume t1234 continues"),
+            row(1500, 10, "over"),
+        ];
+        let s = p.transfers_and_finished(&rows, Instant::now());
+        let (under_way, finished) = s.split_once("finished this session:").unwrap();
+        assert!(under_way.contains("paused: /resume t1234"), "{s}");
+        assert!(!under_way.contains("t1500"), "{s}");
+        assert!(finished.contains("transfer t1500 failed"), "{s}");
     }
 
     #[test]

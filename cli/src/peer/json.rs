@@ -87,8 +87,10 @@ pub fn event(event: &PeerEvent) -> Value {
             from,
             name,
             size,
+            transfer,
         } => json!({
             "event": "file_offer", "id": id.0, "from": from.as_str(), "name": name, "size": size,
+            "transfer": transfer.0,
         }),
         PeerEvent::TransferProgress {
             id,
@@ -506,10 +508,11 @@ mod tests {
             from: n("bob"),
             name: "big.iso".into(),
             size: 1 << 30,
+            transfer: TransferId(4321),
         });
         assert_eq!(
             v,
-            json!({"event": "file_offer", "id": 2, "from": "bob", "name": "big.iso", "size": 1u64 << 30})
+            json!({"event": "file_offer", "id": 2, "from": "bob", "name": "big.iso", "size": 1u64 << 30, "transfer": 4321})
         );
     }
 

@@ -1,6 +1,8 @@
 //! What resumes: the downloads a restart picks up again (from the records
 //! the engine is about to be given), and a `/get` whose `.part` already
-//! holds bytes, each said in one line with where it resumes from. The
+//! holds bytes, each said in one line with where it resumes from; a
+//! download paused (or cancelled keeping its `.part`) before the restart
+//! is named too, with how to go on, since it does not resume by itself. The
 //! engine resumes them without a word; a person should not have to guess.
 //! Reads records and one file's size, nothing else.
 
@@ -26,6 +28,7 @@ pub fn after_restart(records: &[Record]) -> Vec<String> {
                 manifest,
                 checkpoint,
                 complete: false,
+                kept,
                 ..
             } = &t.side
             else {
@@ -36,9 +39,25 @@ pub fn after_restart(records: &[Record]) -> Vec<String> {
                 (None, Origin::Fetch(f)) => f.as_str(),
                 (None, Origin::Offer) => "a file",
             };
+            if let Some(k) = kept {
+                let how = match origin {
+                    Origin::Fetch(_) => format!("/resume {} continues", t.id),
+                    Origin::Offer => format!("{} can /send it again", t.peer),
+                };
+                let (what, held) = (
+                    if k.paused { "paused" } else { "cancelled" },
+                    HumanBytes(k.bytes),
+                );
+                return Some(format!(
+                    "{}: the download of {} from {} is {what}, its .part holding {held}: {how}",
+                    t.id,
+                    Shown(name),
+                    t.peer
+                ));
+            }
             let mut line = format!(
-                "t{}: the download of {} from {} resumes",
-                t.id.0,
+                "{}: the download of {} from {} resumes",
+                t.id,
                 Shown(name),
                 t.peer
             );
@@ -78,7 +97,7 @@ mod tests {
     fn an_unfinished_download_in_the_records_is_named() {
         use confab_engine::TransferId;
         use confab_engine::bounded::List;
-        use confab_engine::transfer::{HashCheckpoint, TransferRecord};
+        use confab_engine::transfer::{HashCheckpoint, KeptRecord, TransferRecord};
         use confab_engine::wire::transfer::{Manifest, ManifestEntry, RelPath, TransferKey};
         use confab_engine::wire::{FileName, Md5, Name};
 
@@ -93,7 +112,7 @@ mod tests {
             }])
             .unwrap(),
         };
-        let record = |complete| {
+        let record = |complete, kept: Option<KeptRecord>| {
             Record::Transfer(TransferRecord {
                 id: TransferId(3),
                 key: TransferKey(9),
@@ -113,13 +132,24 @@ mod tests {
                     }),
                     finishing: false,
                     local_root: None,
+                    kept,
                 },
             })
         };
         assert_eq!(
-            after_restart(&[record(false), record(true)]),
+            after_restart(&[record(false, None), record(true, None)]),
             [
                 "t3: the download of film.mkv from bob resumes (at least 1.00 MiB of 4.00 MiB already here)"
+            ]
+        );
+        let paused = KeptRecord {
+            bytes: 2 << 20,
+            paused: true,
+        };
+        assert_eq!(
+            after_restart(&[record(false, Some(paused))]),
+            [
+                "t3: the download of film.mkv from bob is paused, its .part holding 2.00 MiB: bob can /send it again"
             ]
         );
     }

@@ -349,6 +349,7 @@ pub fn carol() -> Vec<Record> {
                 }),
                 finishing: false,
                 local_root: None,
+                kept: None,
             },
         }),
     ];

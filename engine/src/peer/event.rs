@@ -75,12 +75,15 @@ pub enum PeerEvent {
     /// A message was accepted for sending (so the user knows its `seq`), or
     /// queued for an offline friend (`queued` true).
     Sent { to: Target, seq: u64, queued: bool },
-    /// `file_offer`: someone offers a file (or folder).
+    /// `file_offer`: someone offers a file (or folder). `id` is the
+    /// question (`/accept ID`); `transfer` the transfer it becomes, under
+    /// the same id as on the sender's side.
     FileOffer {
         id: RequestId,
         from: Name,
         name: String,
         size: u64,
+        transfer: TransferId,
     },
     /// `transfer_progress`: bytes moved so far (at a bounded rate).
     TransferProgress {

@@ -604,6 +604,7 @@ impl Peer {
                         from,
                         name,
                         size,
+                        transfer: id,
                     });
                 }
                 TransferOut::Withdraw(id) => {

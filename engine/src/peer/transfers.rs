@@ -6,8 +6,10 @@
 //! [`TransferOut`]s, in the order produced, for the role machine to carry
 //! out right after the call.
 //!
-//! The peer owns one map from (remote name, [`TransferKey`]) to its local
-//! [`TransferId`] and one from `TransferId` to the sub-machine. Everything
+//! The peer owns one map from (remote name, [`TransferKey`]) to its
+//! [`TransferId`] and one from `TransferId` to the sub-machine. Ids are
+//! read off keys, so both sides of a transfer show the same one
+//! ([`numbers`]). Everything
 //! reaches a sub-machine through [`Transfers::drive`], which, right
 //! after the call, drains what the sub-machine produced: its messages onto
 //! the remote's open connection, its file outputs and records into the
@@ -40,6 +42,7 @@
 //! group invitations, removed with the offer.
 
 mod kept;
+mod numbers;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
@@ -115,7 +118,8 @@ pub(crate) enum TransferOut {
 #[derive(Debug)]
 pub(crate) struct Transfers {
     config: TransferConfig,
-    next_id: u64,
+    /// Ids handed out this run (see [`numbers`]).
+    used: BTreeSet<TransferId>,
     machines: BTreeMap<TransferId, Machine>,
     keys: BTreeMap<(Name, TransferKey), TransferId>,
     /// The connection each remote's transfers were last told is up.
@@ -132,7 +136,7 @@ impl Transfers {
     pub fn new(config: TransferConfig) -> Self {
         Self {
             config,
-            next_id: 0,
+            used: BTreeSet::new(),
             machines: BTreeMap::new(),
             keys: BTreeMap::new(),
             told: BTreeMap::new(),
@@ -156,24 +160,18 @@ impl Transfers {
             }
         };
         let Some(m) = m else { return };
-        // Ids stay unique among the live ones (a finished transfer's id may
-        // come back after a restart; nothing refers to it any more).
-        self.next_id = self.next_id.max(id.0);
-        self.insert(id, m);
-    }
-
-    fn mint_id(&mut self) -> TransferId {
-        self.next_id += 1;
-        TransferId(self.next_id)
-    }
-
-    fn mint_key(&self, io: &mut Io, peer: &Name) -> TransferKey {
-        loop {
-            let key = TransferKey(io.rng.next_u64());
-            if !self.keys.contains_key(&(peer.clone(), key)) {
-                return key;
+        self.note_used(id);
+        // A download that ended keeping its `.part` stays kept: listed,
+        // and continued only by `/resume` or `/get`.
+        if let Machine::Receive(r) = &m
+            && r.is_over()
+        {
+            if let Some(k) = r.kept() {
+                self.kept.insert(id, (r.peer().clone(), k.clone()));
             }
+            return;
         }
+        self.insert(id, m);
     }
 
     fn insert(&mut self, id: TransferId, m: Machine) {
@@ -262,9 +260,14 @@ impl Transfers {
             .collect()
     }
 
-    /// What `/transfers` shows, by id.
+    /// What `/transfers` shows, by id: those under way, and the downloads
+    /// that ended keeping their `.part`.
     pub fn statuses(&self) -> Vec<TransferStatus> {
-        self.machines.values().map(|m| m.get().status()).collect()
+        let mut all: Vec<TransferStatus> =
+            self.machines.values().map(|m| m.get().status()).collect();
+        all.extend(self.kept.iter().map(|(id, (peer, k))| k.status(*id, peer)));
+        all.sort_by_key(|t| t.id);
+        all
     }
 
     /// How many transfers exist (for tests and statistics).
@@ -314,7 +317,7 @@ impl Transfers {
                 _ => None,
             };
             if let Some(k) = kept {
-                self.keep(id, peer.clone(), k);
+                self.keep(io, id, peer.clone(), k);
             }
             outs.push(TransferOut::Withdraw(id));
             return;
@@ -360,6 +363,7 @@ impl Transfers {
         for id in ids {
             self.drain(io, id, &mut outs);
         }
+        self.trim_kept(io);
         outs
     }
 
@@ -379,7 +383,10 @@ impl Transfers {
         if !msg.starts_transfer() {
             // Never answer a Cancel: two sides that both forgot would
             // otherwise bounce it forever.
-            if matches!(msg, TransferMessage::Cancel { .. }) {
+            if matches!(
+                msg,
+                TransferMessage::Cancel { .. } | TransferMessage::Pause { .. }
+            ) {
                 return Vec::new();
             }
             let why = format!(
@@ -392,7 +399,7 @@ impl Transfers {
             let why = format!("{me} is busy: {why}");
             return vec![refusal(from, key, &why)];
         }
-        let id = self.mint_id();
+        let id = self.answering_id(io, from, key);
         let now = io.now;
         let config = self.config.clone();
         let m =
@@ -455,11 +462,9 @@ impl Transfers {
             return Err(CommandError::AlreadyDownloading { file, id });
         }
         // Its kept `.part` is this download's now: a `/cancel` of the old
-        // id must not delete it.
-        self.kept
-            .retain(|_, (_, k)| k.fetch.as_ref() != Some(&file));
-        let id = self.mint_id();
-        let key = self.mint_key(io, &from);
+        // id must not delete it, nor a restart list it.
+        self.forget_kept(io, |k| k.fetch.as_ref() == Some(&file));
+        let (id, key) = self.mint(io, &from);
         let config = self.config.clone();
         io.notice(format!("{id}: asking {from} for {file}"));
         let m = ReceiveTransfer::fetch(io.now, id, key, from, file, config);
@@ -478,8 +483,7 @@ impl Transfers {
             return Err(CommandError::NothingToSend);
         }
         self.check_remote(me, &to, SelfAction::SendFilesTo)?;
-        let id = self.mint_id();
-        let key = self.mint_key(io, &to);
+        let (id, key) = self.mint(io, &to);
         let config = self.config.clone();
         io.notice(format!("{id}: offering {path} to {to}"));
         let m = SendTransfer::offer(io.now, id, key, to, path, config);

@@ -21,7 +21,9 @@ pub enum Origin {
 
 /// What a transfer persists to resume after a restart, under
 /// `transfer/<id>`. Written when it starts moving, before a file is renamed
-/// and once it is; forgotten when it is over.
+/// and once it is; forgotten when it is over, except a download that ended
+/// keeping its `.part` (marked `kept`), forgotten once that is deleted or
+/// taken over.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TransferRecord {
     /// Its local id.
@@ -73,7 +75,22 @@ pub enum SavedSide {
         /// for the same reason as `finishing`.
         #[serde(default)]
         local_root: Option<FileName>,
+        /// It ended keeping the `.part` of file `next_file` (`/pause`, or a
+        /// late `/cancel`): after a restart it is listed, not resumed, until
+        /// `/resume` (or `/get`). Last, and defaulted, for the same reason
+        /// as `finishing`.
+        #[serde(default)]
+        kept: Option<KeptRecord>,
     },
+}
+
+/// How a download that kept its `.part` ended; see `SavedSide::Receive`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeptRecord {
+    /// Bytes the `.part` held then.
+    pub bytes: u64,
+    /// Paused (`true`), or cancelled late.
+    pub paused: bool,
 }
 
 /// The MD5 state of the bytes `0..offset` of file `file`, whose manifest

@@ -8,7 +8,7 @@ use crate::api::{Output, TransferId};
 use crate::record::Record;
 use crate::record::transfer::TransferRecord;
 use crate::transfer::status::Direction;
-use crate::wire::transfer::TransferMessage;
+use crate::wire::transfer::{TransferKey, TransferMessage};
 use crate::wire::{Md5, Reason};
 
 /// What a transfer reports; the peer turns these into its own events.
@@ -46,13 +46,31 @@ pub enum TransferEvent {
     Paused { reason: String },
 }
 
-/// How the reason of a `Cancel` that pauses begins: a pause travels as a
-/// `Cancel` (the wire format stays as it was; an older peer takes it as one).
-pub(crate) const PAUSE_PREFIX: &str = "paused by ";
+/// What a side that ends a transfer tells the other: a `Cancel` with its
+/// reason, or a `Pause`. Kept while the other side is away, and told on the
+/// next connection.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Tell {
+    Cancel(Reason),
+    Pause,
+}
 
-/// Whether a `Cancel`'s reason is a pause.
-pub(crate) fn is_pause(reason: &Reason) -> bool {
-    reason.as_str().starts_with(PAUSE_PREFIX)
+impl Tell {
+    /// A `Cancel` saying `why`.
+    pub fn cancel(why: &str) -> Self {
+        Tell::Cancel(Reason::truncate(why))
+    }
+
+    /// The message about transfer `key`.
+    pub fn message(&self, key: TransferKey) -> TransferMessage {
+        match self {
+            Tell::Cancel(reason) => TransferMessage::Cancel {
+                key,
+                reason: reason.clone(),
+            },
+            Tell::Pause => TransferMessage::Pause { key },
+        }
+    }
 }
 
 /// Output queues shared by both sides.

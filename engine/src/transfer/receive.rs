@@ -38,14 +38,14 @@ use std::time::Instant;
 use crate::api::{Input, Output, TransferId};
 use crate::transfer::config::TransferConfig;
 use crate::transfer::offer::{OfferState, expired_reason};
-use crate::transfer::outbox::{Outbox, TransferEvent, is_pause};
+use crate::transfer::outbox::{Outbox, Tell, TransferEvent};
 use crate::transfer::progress::Meter;
 use crate::transfer::rehash::{Hasher, Rehash};
 pub use crate::transfer::status::KeptPart;
 use crate::transfer::window::WriteWindow;
-use crate::transfer::{HashCheckpoint, Origin, SavedSide, TransferRecord};
+use crate::transfer::{HashCheckpoint, KeptRecord, Origin, SavedSide, TransferRecord};
 use crate::wire::transfer::{Manifest, TransferKey, TransferMessage};
-use crate::wire::{FileName, Name, Reason};
+use crate::wire::{FileName, Name};
 
 #[derive(Debug)]
 enum Phase {
@@ -65,12 +65,10 @@ enum Phase {
     Completing,
     /// Done, failed, declined or cancelled.
     Over,
-    /// Ended while disconnected: the `Cancel` saying so goes out on the next
-    /// connection (or is given up at the deadline, set by the next call).
-    Telling {
-        reason: Reason,
-        until: Option<Instant>,
-    },
+    /// Ended while disconnected: the `Cancel` (or `Pause`) saying so goes
+    /// out on the next connection (or is given up at the deadline, set by
+    /// the next call).
+    Telling { tell: Tell, until: Option<Instant> },
 }
 
 /// See the module documentation.
@@ -239,6 +237,7 @@ impl ReceiveTransfer {
             checkpoint,
             finishing,
             local_root,
+            kept,
         } = record.side
         else {
             return None;
@@ -261,6 +260,15 @@ impl ReceiveTransfer {
             t.phase = Phase::Completing;
         } else {
             t.finish_unsure = finishing;
+        }
+        if let Some(k) = kept {
+            // Ended before the restart, keeping its `.part`: over, and
+            // only listed (see `pause`).
+            let path = t.local_path(t.next_file);
+            t.kept = path
+                .and_then(|p| t.kept_part(p, k.bytes, k.paused))
+                .map(Box::new);
+            t.phase = Phase::Over;
         }
         Some(t)
     }
@@ -332,9 +340,9 @@ impl ReceiveTransfer {
     /// A connection to the sender is up.
     pub fn handle_connected(&mut self, _now: Instant) {
         self.connected = true;
-        if let Phase::Telling { reason, .. } = &self.phase {
-            let (key, reason) = (self.key, reason.clone());
-            self.send(TransferMessage::Cancel { key, reason });
+        if let Phase::Telling { tell, .. } = &self.phase {
+            let msg = tell.message(self.key);
+            self.send(msg);
             self.phase = Phase::Over;
             return;
         }
@@ -373,7 +381,9 @@ impl ReceiveTransfer {
             // knows the transfer (it finished, or restarted) answers `Cancel`.
             if matches!(
                 msg,
-                TransferMessage::Complete { .. } | TransferMessage::Cancel { .. }
+                TransferMessage::Complete { .. }
+                    | TransferMessage::Cancel { .. }
+                    | TransferMessage::Pause { .. }
             ) {
                 self.phase = Phase::Over;
                 self.boxed.forget(self.id);
@@ -401,7 +411,7 @@ impl ReceiveTransfer {
                 data,
                 ..
             } => self.handle_chunk(round, file, offset, data),
-            TransferMessage::Cancel { reason, .. } if is_pause(&reason) => {
+            TransferMessage::Pause { .. } => {
                 let by = self.peer.to_string();
                 self.paused_by(Some(&by), None);
             }
@@ -456,6 +466,10 @@ impl ReceiveTransfer {
                 checkpoint: self.checkpoint.clone(),
                 finishing: matches!(self.phase, Phase::Finishing) || self.finish_unsure,
                 local_root: self.local_root.clone(),
+                kept: self.kept.as_ref().map(|k| KeptRecord {
+                    bytes: k.bytes,
+                    paused: k.paused,
+                }),
             },
         });
     }
@@ -465,13 +479,13 @@ impl ReceiveTransfer {
     }
 
     fn fail(&mut self, reason: String, tell_peer: bool) {
-        let tell = tell_peer.then(|| reason.clone());
+        let tell = tell_peer.then(|| Tell::cancel(&reason));
         self.stop(tell, false, TransferEvent::Failed { reason });
     }
 
     /// Ends it: tells the sender `tell` (if any), discards the current
     /// `.part` unless `keep` (then noted in `kept`), reports `event`.
-    fn stop(&mut self, tell: Option<String>, keep: bool, event: TransferEvent) {
+    fn stop(&mut self, tell: Option<Tell>, keep: bool, event: TransferEvent) {
         if self.ended() {
             return;
         }
@@ -481,27 +495,16 @@ impl ReceiveTransfer {
             Phase::Answer | Phase::Completing | Phase::Over | Phase::Telling { .. } => None,
             _ => self.local_path(self.next_file),
         };
-        let tell_peer = tell.is_some();
-        let reason = tell.unwrap_or_default();
-        if tell_peer {
-            let key = self.key;
-            self.send(TransferMessage::Cancel {
-                key,
-                reason: Reason::truncate(&reason),
-            });
+        if let Some(tell) = &tell {
+            let msg = tell.message(self.key);
+            self.send(msg);
         }
         let id = self.id;
         if let Some(path) = part {
             if keep {
-                self.kept = Some(Box::new(KeptPart {
-                    file: self.next_file,
-                    path,
-                    bytes: self.part_bytes(),
-                    fetch: match &self.origin {
-                        Origin::Fetch(n) => Some(n.clone()),
-                        Origin::Offer => None,
-                    },
-                }));
+                let paused = matches!(event, TransferEvent::Paused { .. });
+                let bytes = self.part_bytes();
+                self.kept = self.kept_part(path, bytes, paused).map(Box::new);
             } else {
                 self.boxed.out.push_back(Output::DiscardPart {
                     transfer: id,
@@ -510,19 +513,18 @@ impl ReceiveTransfer {
                 });
             }
         }
-        if !matches!(self.phase, Phase::Answer) {
+        if self.kept.is_some() {
+            // Kept, so a restart still lists it (see `pause`).
+            self.save();
+        } else if !matches!(self.phase, Phase::Answer) {
             self.boxed.forget(id);
         }
         self.boxed
             .out
             .push_back(Output::ReleaseFiles { transfer: id });
-        self.phase = if tell_peer && !self.connected {
-            Phase::Telling {
-                reason: Reason::truncate(&reason),
-                until: None,
-            }
-        } else {
-            Phase::Over
+        self.phase = match tell {
+            Some(tell) if !self.connected => Phase::Telling { tell, until: None },
+            _ => Phase::Over,
         };
         self.boxed.event(event);
     }

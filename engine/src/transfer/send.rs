@@ -36,12 +36,12 @@ use crate::api::{Input, Output, Source, TransferId};
 use crate::transfer::config::TransferConfig;
 use crate::transfer::folder::manifest_from;
 use crate::transfer::offer::{OfferState, expired_reason};
-use crate::transfer::outbox::{Outbox, PAUSE_PREFIX, TransferEvent, is_pause};
+use crate::transfer::outbox::{Outbox, Tell, TransferEvent};
 use crate::transfer::progress::Meter;
 use crate::transfer::status::Direction;
 use crate::transfer::{SavedSide, TransferRecord};
 use crate::wire::transfer::{Manifest, TransferKey, TransferMessage};
-use crate::wire::{FileName, Name, Reason};
+use crate::wire::{FileName, Name};
 use give_up::GiveUp;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,12 +60,10 @@ enum Phase {
     Streaming(Stream),
     /// Done, failed or cancelled.
     Over,
-    /// Ended while disconnected: the `Cancel` saying so goes out on the next
-    /// connection (or is given up at the deadline, set by the next call).
-    Telling {
-        reason: Reason,
-        until: Option<Instant>,
-    },
+    /// Ended while disconnected: the `Cancel` (or `Pause`) saying so goes
+    /// out on the next connection (or is given up at the deadline, set by
+    /// the next call).
+    Telling { tell: Tell, until: Option<Instant> },
 }
 
 #[derive(Debug)]
@@ -282,9 +280,9 @@ impl SendTransfer {
         self.connected = true;
         self.give_up
             .connected(now, self.offer.accepted(), &self.config);
-        if let Phase::Telling { reason, .. } = &self.phase {
-            let (key, reason) = (self.key, reason.clone());
-            self.send(TransferMessage::Cancel { key, reason });
+        if let Phase::Telling { tell, .. } = &self.phase {
+            let msg = tell.message(self.key);
+            self.send(msg);
             self.phase = Phase::Over;
             return;
         }
@@ -317,9 +315,9 @@ impl SendTransfer {
         self.arm(now);
     }
 
-    /// `/pause` by `me`: stops here and tells the receiver, which keeps
+    /// `/pause`: stops here and tells the receiver, which keeps
     /// what arrived. Refused, with why, when there is nothing to pause.
-    pub fn pause(&mut self, now: Instant, me: &Name) -> Result<(), String> {
+    pub fn pause(&mut self, now: Instant) -> Result<(), String> {
         if self.ended() {
             return Err("it is over".into());
         }
@@ -330,10 +328,7 @@ impl SendTransfer {
             ));
         }
         let reason = format!("paused; {} keeps what arrived", self.peer);
-        self.stop(
-            Some(format!("{PAUSE_PREFIX}{me}")),
-            TransferEvent::Paused { reason },
-        );
+        self.stop(Some(Tell::Pause), TransferEvent::Paused { reason });
         self.arm(now);
         Ok(())
     }
@@ -378,7 +373,7 @@ impl SendTransfer {
                 round, file, upto, ..
             } => self.handle_ack(now, round, file, upto),
             TransferMessage::Complete { .. } => self.complete(),
-            TransferMessage::Cancel { reason, .. } if is_pause(&reason) => {
+            TransferMessage::Pause { .. } => {
                 let reason = format!("paused by {}", self.peer);
                 self.stop(None, TransferEvent::Paused { reason });
             }
@@ -524,35 +519,27 @@ impl SendTransfer {
     }
 
     fn fail(&mut self, reason: String, tell_peer: bool) {
-        let tell = tell_peer.then(|| reason.clone());
+        let tell = tell_peer.then(|| Tell::cancel(&reason));
         self.stop(tell, TransferEvent::Failed { reason });
     }
 
     /// Ends it, telling the receiver `tell` (if any), and reports `event`.
-    fn stop(&mut self, tell: Option<String>, event: TransferEvent) {
+    fn stop(&mut self, tell: Option<Tell>, event: TransferEvent) {
         if self.ended() {
             return;
         }
-        let tell_peer = tell.is_some();
-        let reason = tell.unwrap_or_default();
         // An offer that failed before it was ever described (its source
         // could not be opened) is unknown to the receiver: there is no one
         // to tell, so it must not linger (and dial the receiver) to say so.
         let unheard_of = self.kind == Kind::Offer && self.manifest.is_none();
-        let untold = tell_peer && !self.connected && !unheard_of;
-        if tell_peer {
-            let key = self.key;
-            self.send(TransferMessage::Cancel {
-                key,
-                reason: Reason::truncate(&reason),
-            });
+        let untold = tell.is_some() && !self.connected && !unheard_of;
+        if let Some(tell) = &tell {
+            let msg = tell.message(self.key);
+            self.send(msg);
         }
         self.end();
-        if untold {
-            self.phase = Phase::Telling {
-                reason: Reason::truncate(&reason),
-                until: None,
-            };
+        if let Some(tell) = tell.filter(|_| untold) {
+            self.phase = Phase::Telling { tell, until: None };
         }
         self.boxed.event(event);
     }

@@ -40,6 +40,13 @@ pub struct TransferStatus {
 /// A `.part` a download ended with and kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeptPart {
+    /// The file (or folder) name the user sees.
+    pub name: String,
+    /// Bytes of the whole transfer already here, and in all.
+    pub done: u64,
+    pub total: u64,
+    /// Paused (`true`), or cancelled late.
+    pub paused: bool,
     /// Which file of the transfer it is.
     pub file: u32,
     /// Its file's path in the downloads folder (the `.part` is beside it).
@@ -49,4 +56,28 @@ pub struct KeptPart {
     /// The shared file asked for, if it was a `/get` (which `/resume` asks
     /// for again); `None` for an accepted offer.
     pub fetch: Option<FileName>,
+}
+
+impl KeptPart {
+    /// Its `/transfers` line, as download `id` from `peer`.
+    pub fn status(&self, id: TransferId, peer: &Name) -> TransferStatus {
+        let state = match (&self.fetch, self.paused) {
+            (Some(_), true) => format!("paused: /resume {id} continues"),
+            (None, true) => format!("paused: {peer} can /send it again"),
+            (Some(_), false) => {
+                format!("cancelled, .part kept: /get resumes, /cancel {id} deletes it")
+            }
+            (None, false) => format!("cancelled, .part kept: /cancel {id} deletes it"),
+        };
+        TransferStatus {
+            id,
+            direction: Direction::Receive,
+            peer: peer.clone(),
+            name: self.name.clone(),
+            done: self.done,
+            total: self.total,
+            rate: 0,
+            state,
+        }
+    }
 }

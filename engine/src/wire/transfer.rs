@@ -4,8 +4,9 @@
 //! Every message names its transfer by a [`TransferKey`], a random 64-bit
 //! number chosen by the side that started the transfer (the receiver for a
 //! fetch, the sender for an offer). Each peer routes messages by the pair
-//! (remote name, key) to its own sub-machine, whose local
-//! [`crate::TransferId`] the other side never sees.
+//! (remote name, key) to its own sub-machine. The [`crate::TransferId`] a
+//! person sees is read off the key, so both sides show the same one (see
+//! `peer/transfers/numbers.rs`); no id travels on its own.
 //!
 //! The flow, receiver-driven so that resuming needs no extra machinery:
 //!
@@ -20,6 +21,8 @@
 //!         R -> Ack{round, file, upto}                  (only once written)
 //! end:    R -> Complete (every file verified and renamed)
 //! any:    either side -> Cancel{reason}
+//!         either side -> Pause (`/pause`: over for now; the receiver keeps
+//!         its `.part`, and a later `Get` resumes from it)
 //! ```
 //!
 //! `round` counts the receiver's `Want`s, so chunks of an earlier round still
@@ -256,6 +259,10 @@ pub enum TransferMessage {
     /// Either side: this transfer is over (cancelled, declined, expired,
     /// refused, or broken), and why.
     Cancel { key: TransferKey, reason: Reason },
+    /// Either side: this transfer stops for now (`/pause` by the sender of
+    /// this message). The receiver keeps what arrived, so a later `Get`
+    /// (or, for an offer, a new `Offer`) continues from its `.part`.
+    Pause { key: TransferKey },
 }
 
 impl TransferMessage {
@@ -271,7 +278,8 @@ impl TransferMessage {
             | TransferMessage::Chunk { key, .. }
             | TransferMessage::Ack { key, .. }
             | TransferMessage::Complete { key }
-            | TransferMessage::Cancel { key, .. } => *key,
+            | TransferMessage::Cancel { key, .. }
+            | TransferMessage::Pause { key } => *key,
         }
     }
 
@@ -288,6 +296,7 @@ impl TransferMessage {
             TransferMessage::Ack { .. } => "Ack",
             TransferMessage::Complete { .. } => "Complete",
             TransferMessage::Cancel { .. } => "Cancel",
+            TransferMessage::Pause { .. } => "Pause",
         }
     }
 

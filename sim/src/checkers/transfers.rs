@@ -262,6 +262,9 @@ impl Checker for Transfers {
                         SavedSide::Receive { complete: true, .. } => {
                             self.done.insert((obs.host, t.id))
                         }
+                        // Ended keeping its `.part` (paused, or a late
+                        // cancel): only listed until `/resume` or `/get`.
+                        SavedSide::Receive { kept: Some(_), .. } => false,
                         _ => {
                             self.open.insert((obs.host, t.id), Some(t.peer));
                             true

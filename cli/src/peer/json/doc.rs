@@ -180,6 +180,7 @@ fn samples() -> Vec<PeerEvent> {
             from: n("bob"),
             name: "a.txt".into(),
             size: 1,
+            transfer: TransferId(4321),
         },
         PeerEvent::TransferProgress {
             id: TransferId(1),

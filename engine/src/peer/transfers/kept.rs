@@ -1,22 +1,50 @@
 //! `/pause`, `/resume` and the second `/cancel` of [`Transfers`]: the
 //! downloads that ended keeping their `.part` (`kept`), and how they go on
 //! or are deleted. Touches `kept`, and the sub-machines through `drive`.
+//!
+//! A kept download's record stays stored (marked kept, see
+//! `SavedSide::Receive::kept`), so a restart lists it again and `/resume`
+//! still continues it; the record goes when the entry does (deleted,
+//! resumed by `/get` under a new id, or pushed out by newer ones), and is
+//! overwritten when `/resume` restarts it under the same id.
 
 use super::{Machine, TransferOut, Transfers};
 use crate::api::{Output, TransferId};
 use crate::error::{CommandError, SelfAction};
 use crate::limits::MAX_TRANSFERS;
 use crate::peer::io::Io;
-use crate::transfer::ReceiveTransfer;
 use crate::transfer::progress::size_text;
 use crate::transfer::status::KeptPart;
+use crate::transfer::{ReceiveTransfer, TransferRecord};
 use crate::wire::{FileName, Name};
 
 impl Transfers {
-    pub(super) fn keep(&mut self, id: TransferId, peer: Name, k: KeptPart) {
+    pub(super) fn keep(&mut self, io: &mut Io, id: TransferId, peer: Name, k: KeptPart) {
         self.kept.insert(id, (peer, k));
+        self.trim_kept(io);
+    }
+
+    /// Forgets the oldest kept downloads beyond [`MAX_TRANSFERS`] (their
+    /// `.part`s stay on disk; a `/get` of the file still resumes them).
+    pub(super) fn trim_kept(&mut self, io: &mut Io) {
         while self.kept.len() > MAX_TRANSFERS {
-            self.kept.pop_first();
+            if let Some((id, _)) = self.kept.pop_first() {
+                io.out.push_back(Output::Forget(TransferRecord::key_of(id)));
+            }
+        }
+    }
+
+    /// Forgets the kept downloads `which` picks, and their records.
+    pub(super) fn forget_kept(&mut self, io: &mut Io, which: impl Fn(&KeptPart) -> bool) {
+        let gone: Vec<TransferId> = self
+            .kept
+            .iter()
+            .filter(|(_, (_, k))| which(k))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in gone {
+            self.kept.remove(&id);
+            io.out.push_back(Output::Forget(TransferRecord::key_of(id)));
         }
     }
 
@@ -35,32 +63,31 @@ impl Transfers {
                 "{id}: {}.part is {other}'s now; not deleted",
                 k.path
             ));
-            return Ok(Vec::new());
+            let forget = Output::Forget(TransferRecord::key_of(id));
+            return Ok(vec![TransferOut::Out(forget)]);
         }
         io.notice(format!("{id}: deleted {}.part", k.path));
-        Ok(vec![TransferOut::Out(Output::DiscardPart {
-            transfer: id,
-            file: k.file,
-            path: k.path,
-        })])
+        Ok(vec![
+            TransferOut::Out(Output::DiscardPart {
+                transfer: id,
+                file: k.file,
+                path: k.path,
+            }),
+            TransferOut::Out(Output::Forget(TransferRecord::key_of(id))),
+        ])
     }
 
-    /// `/pause ID` by `me`: stops it on both sides; a download keeps its
+    /// `/pause ID`: stops it on both sides; a download keeps its
     /// `.part` for `/resume ID` or `/get`.
-    pub fn pause(
-        &mut self,
-        io: &mut Io,
-        me: &Name,
-        id: TransferId,
-    ) -> Result<Vec<TransferOut>, CommandError> {
+    pub fn pause(&mut self, io: &mut Io, id: TransferId) -> Result<Vec<TransferOut>, CommandError> {
         if !self.machines.contains_key(&id) {
             return Err(CommandError::NoSuchTransfer(id));
         }
         let mut refused = None;
         let outs = self.drive(io, id, |m, now| {
             let r = match m {
-                Machine::Send(s) => s.pause(now, me),
-                Machine::Receive(r) => r.pause(now, me),
+                Machine::Send(s) => s.pause(now),
+                Machine::Receive(r) => r.pause(now),
             };
             refused = r.err();
         });
@@ -93,8 +120,9 @@ impl Transfers {
         if let Some(other) = self.writing(&file) {
             return Err(CommandError::AlreadyDownloading { file, id: other });
         }
+        // Its record is overwritten by the new download's, under this id.
         self.kept.remove(&id);
-        let key = self.mint_key(io, &from);
+        let key = self.mint_for(io, &from, id);
         let config = self.config.clone();
         io.notice(format!(
             "{id}: asking {from} for {file} again, resuming from {} in {}.part",

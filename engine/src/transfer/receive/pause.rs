@@ -3,8 +3,7 @@
 //! [`KEEP_PART_FROM`](crate::limits::KEEP_PART_FROM) bytes, and the notices
 //! of an interrupted and a resumed download.
 //!
-//! A pause travels as a `Cancel` whose reason starts with `paused by `
-//! (the wire format stays as it is; an older peer takes it as a cancel). The
+//! A pause travels as its own message (`TransferMessage::Pause`). The
 //! receiver keeps its `.part` and remembers it in `kept`, so a later `/get`
 //! (or `/resume`) re-hashes it and fetches only the rest. Touches the phase
 //! (through `stop`) and `kept`.
@@ -13,28 +12,28 @@ use std::time::Instant;
 
 use super::{Phase, ReceiveTransfer};
 use crate::transfer::Origin;
-use crate::transfer::outbox::{PAUSE_PREFIX, TransferEvent};
+use crate::transfer::outbox::{Tell, TransferEvent};
 use crate::transfer::progress::size_text;
 use crate::transfer::status::KeptPart;
-use crate::wire::Name;
+use crate::wire::transfer::RelPath;
 
 impl ReceiveTransfer {
-    /// `/pause` by `me`: stops here and tells the sender, keeping the
-    /// `.part`. Refused, with why, when there is nothing to pause.
-    pub fn pause(&mut self, now: Instant, me: &Name) -> Result<(), String> {
+    /// `/pause`: stops here and tells the sender, keeping the `.part`.
+    /// Refused, with why, when there is nothing to pause.
+    pub fn pause(&mut self, now: Instant) -> Result<(), String> {
         match self.phase {
             Phase::Answer => return Err("it waits for your answer (/accept or /decline)".into()),
             Phase::Completing => return Err("it is complete".into()),
             _ if self.ended() => return Err("it is over".into()),
             _ => {}
         }
-        self.paused_by(None, Some(format!("{PAUSE_PREFIX}{me}")));
+        self.paused_by(None, Some(Tell::Pause));
         self.arm(now);
         Ok(())
     }
 
     /// Ends it as paused (by the sender if `by`), keeping the `.part`.
-    pub(super) fn paused_by(&mut self, by: Option<&str>, tell: Option<String>) {
+    pub(super) fn paused_by(&mut self, by: Option<&str>, tell: Option<Tell>) {
         let mut reason = match by {
             Some(by) => format!("paused by {by}"),
             None => "paused".into(),
@@ -59,7 +58,7 @@ impl ReceiveTransfer {
             ));
         }
         self.stop(
-            Some("cancelled".into()),
+            Some(Tell::cancel("cancelled")),
             true,
             TransferEvent::Failed { reason },
         );
@@ -74,6 +73,30 @@ impl ReceiveTransfer {
                 Some(format!("{} in {path}.part", size_text(self.part_bytes())))
             }
         }
+    }
+
+    /// What it keeps when it ends with `bytes` in the `.part` of the
+    /// current file, at `path`.
+    pub(super) fn kept_part(&self, path: RelPath, bytes: u64, paused: bool) -> Option<KeptPart> {
+        let m = self.manifest.as_ref()?;
+        let before = m
+            .entries
+            .iter()
+            .take(self.next_file as usize)
+            .fold(0u64, |a, e| a.saturating_add(e.size));
+        Some(KeptPart {
+            name: self.name(),
+            done: before.saturating_add(bytes),
+            total: m.total(),
+            paused,
+            file: self.next_file,
+            path,
+            bytes,
+            fetch: match &self.origin {
+                Origin::Fetch(n) => Some(n.clone()),
+                Origin::Offer => None,
+            },
+        })
     }
 
     /// The `.part` it ended with and kept, if any.

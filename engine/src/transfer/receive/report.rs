@@ -2,6 +2,7 @@
 //! the progress numbers its events carry. Read-only views of its state.
 
 use crate::transfer::Origin;
+use crate::transfer::outbox::Tell;
 use crate::transfer::status::{Direction, TransferStatus};
 
 use super::{Phase, ReceiveTransfer};
@@ -18,6 +19,9 @@ impl ReceiveTransfer {
             Phase::Receiving(_) => "receiving",
             Phase::Finishing => "finishing",
             Phase::Completing | Phase::Over => "over",
+            Phase::Telling {
+                tell: Tell::Pause, ..
+            } => "paused; telling the sender",
             Phase::Telling { .. } => "cancelled; telling the sender",
         };
         TransferStatus {

@@ -189,3 +189,78 @@ impl Link {
         panic!("no end in sight");
     }
 }
+
+/// The events `t` reported so far (its other outputs dropped).
+fn events_of<T: TransferMachine>(t: &mut T) -> Vec<TransferEvent> {
+    let mut events = Vec::new();
+    while let Some(o) = t.poll_output() {
+        if let Output::Event(e) = o {
+            events.push(e);
+        }
+    }
+    events
+}
+
+#[test]
+fn a_pause_travels_as_its_own_message() {
+    let now = Instant::now();
+    let f = FileName::new("f").unwrap();
+    let mut r = ReceiveTransfer::fetch(
+        now,
+        TransferId(1),
+        KEY,
+        Name::new("s").unwrap(),
+        f.clone(),
+        cfg(),
+    );
+    r.handle_connected(now);
+    assert!(matches!(
+        r.poll_message(),
+        Some(TransferMessage::Get { .. })
+    ));
+    r.pause(now).unwrap();
+    assert_eq!(r.poll_message(), Some(TransferMessage::Pause { key: KEY }));
+    assert!(r.is_over());
+
+    let mut s = SendTransfer::fetch(now, TransferId(1), KEY, Name::new("r").unwrap(), f, cfg());
+    s.handle_message(now, TransferMessage::Pause { key: KEY });
+    assert!(s.is_over());
+    let said = events_of(&mut s);
+    assert!(
+        matches!(said.last(), Some(TransferEvent::Paused { reason }) if reason == "paused by r"),
+        "{said:?}"
+    );
+}
+
+/// Only `Pause` pauses: a `Cancel` is a cancel, whatever its reason reads.
+#[test]
+fn a_cancel_reading_like_a_pause_is_a_cancel() {
+    let now = Instant::now();
+    let f = FileName::new("f").unwrap();
+    let reason = crate::wire::Reason::truncate("paused by mallory");
+    let cancel = TransferMessage::Cancel { key: KEY, reason };
+
+    let mut r = ReceiveTransfer::fetch(
+        now,
+        TransferId(1),
+        KEY,
+        Name::new("s").unwrap(),
+        f.clone(),
+        cfg(),
+    );
+    r.handle_connected(now);
+    r.handle_message(now, cancel.clone());
+    let said = events_of(&mut r);
+    assert!(
+        matches!(said.last(), Some(TransferEvent::Failed { reason }) if reason.starts_with("s cancelled")),
+        "{said:?}"
+    );
+
+    let mut s = SendTransfer::fetch(now, TransferId(1), KEY, Name::new("r").unwrap(), f, cfg());
+    s.handle_message(now, cancel);
+    let said = events_of(&mut s);
+    assert!(
+        matches!(said.last(), Some(TransferEvent::Failed { reason }) if reason.starts_with("r cancelled")),
+        "{said:?}"
+    );
+}

@@ -3,6 +3,7 @@
 
 use super::{Phase, SendTransfer};
 use crate::api::Source;
+use crate::transfer::outbox::Tell;
 use crate::transfer::status::{Direction, TransferStatus};
 
 impl SendTransfer {
@@ -16,6 +17,9 @@ impl SendTransfer {
             Phase::Waiting => "waiting for the receiver",
             Phase::Streaming(_) => "sending",
             Phase::Over => "over",
+            Phase::Telling {
+                tell: Tell::Pause, ..
+            } => "paused; telling the receiver",
             Phase::Telling { .. } => "cancelled; telling the receiver",
         };
         TransferStatus {

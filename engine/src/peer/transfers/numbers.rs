@@ -1,0 +1,167 @@
+//! How a transfer gets its id ([`TransferId`]), so that both sides show
+//! the same one: it is read off the [`TransferKey`] both sides share,
+//! `t1000` to `t9999` (see [`id_of`]). The side that starts a transfer
+//! draws keys until the id is free here (and, while it can, unused this
+//! run, so a finished transfer's id does not come back under another file);
+//! the other side takes the id the key says, and only if that id is
+//! already taken here (rare: a few dozen ids at most are in use out of
+//! 9000) it takes the next free one and says so. `/resume` keeps the id: it
+//! draws a fresh key that reads as the same id.
+//!
+//! Touches `used` and reads the live and kept transfers through
+//! [`Transfers::taken`]. Ids of transfers saved before this numbering (a
+//! store from an earlier version) are kept as they were.
+
+use super::Transfers;
+use crate::api::TransferId;
+use crate::peer::io::Io;
+use crate::wire::Name;
+use crate::wire::transfer::TransferKey;
+
+/// The first id read off a key.
+const FIRST: u64 = 1000;
+/// How many ids keys read as: `FIRST..FIRST + SPAN`.
+const SPAN: u64 = 9000;
+/// Draws before the starting side gives up avoiding ids used this run.
+const TRIES: usize = 64;
+/// Ids remembered as used this run, at most (then forgotten, all at once).
+const MAX_USED: usize = 1024;
+
+/// The id a transfer with `key` has on both sides (unless taken).
+pub(crate) fn id_of(key: TransferKey) -> TransferId {
+    TransferId(FIRST + key.0 % SPAN)
+}
+
+impl Transfers {
+    /// Whether `id` names a live or kept transfer here.
+    pub(super) fn taken(&self, id: TransferId) -> bool {
+        self.machines.contains_key(&id) || self.kept.contains_key(&id)
+    }
+
+    /// Notes `id` as used this run.
+    pub(super) fn note_used(&mut self, id: TransferId) {
+        if self.used.len() >= MAX_USED {
+            self.used.clear();
+        }
+        self.used.insert(id);
+    }
+
+    /// A fresh key for a transfer this peer starts with `peer`, and the id
+    /// it reads as (free here).
+    pub(super) fn mint(&mut self, io: &mut Io, peer: &Name) -> (TransferId, TransferKey) {
+        let mut tries = 0;
+        loop {
+            let key = TransferKey(io.rng.next_u64());
+            let id = id_of(key);
+            tries += 1;
+            let fresh = tries > TRIES || !self.used.contains(&id);
+            if fresh && !self.taken(id) && !self.keys.contains_key(&(peer.clone(), key)) {
+                self.note_used(id);
+                return (id, key);
+            }
+        }
+    }
+
+    /// A fresh key with `peer` that reads as `id` (for `/resume`, which
+    /// keeps the id); any fresh key for an id from before this numbering.
+    pub(super) fn mint_for(&self, io: &mut Io, peer: &Name, id: TransferId) -> TransferKey {
+        loop {
+            let r = io.rng.next_u64();
+            let key = match id.0.checked_sub(FIRST).filter(|o| *o < SPAN) {
+                // The block below r's keeps the sum under u64::MAX.
+                Some(offset) => TransferKey((r / SPAN).saturating_sub(1) * SPAN + offset),
+                None => TransferKey(r),
+            };
+            if !self.keys.contains_key(&(peer.clone(), key)) {
+                return key;
+            }
+        }
+    }
+
+    /// The id here of a transfer `from` started with `key`: the one the key
+    /// reads as, or, if that is taken here, the next free one (with a
+    /// notice saying both).
+    pub(super) fn answering_id(
+        &mut self,
+        io: &mut Io,
+        from: &Name,
+        key: TransferKey,
+    ) -> TransferId {
+        let theirs = id_of(key);
+        let mut id = theirs;
+        while self.taken(id) {
+            id = TransferId(FIRST + (id.0 - FIRST + 1) % SPAN);
+        }
+        if id != theirs {
+            io.notice(format!(
+                "{id}: {from}'s transfer {theirs} is {id} here ({theirs} was taken)"
+            ));
+        }
+        self.note_used(id);
+        id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_read_off_keys_stay_in_range() {
+        for k in [0, 1, 8999, 9000, u64::MAX, u64::MAX - 1, 123_456_789] {
+            let id = id_of(TransferKey(k));
+            assert!((FIRST..FIRST + SPAN).contains(&id.0), "{k}: {id}");
+        }
+        assert_eq!(id_of(TransferKey(0)), TransferId(1000));
+        assert_eq!(id_of(TransferKey(9001)), TransferId(1001));
+    }
+
+    fn transfers() -> (Transfers, Io) {
+        let t = Transfers::new(crate::transfer::TransferConfig::default());
+        (t, Io::new(std::time::Instant::now(), 5))
+    }
+
+    #[test]
+    fn both_sides_read_the_same_id_and_resume_keeps_it() {
+        let (mut alice, mut io) = transfers();
+        let (mut bob, _) = transfers();
+        let (a, b) = (Name::new("alice").unwrap(), Name::new("bob").unwrap());
+        for _ in 0..50 {
+            let (id, key) = alice.mint(&mut io, &b);
+            assert_eq!(id, id_of(key));
+            assert_eq!(bob.answering_id(&mut io, &a, key), id);
+            let again = alice.mint_for(&mut io, &b, id);
+            assert_ne!(again, key);
+            assert_eq!(id_of(again), id);
+        }
+        // An id from before this numbering: any fresh key.
+        let old = alice.mint_for(&mut io, &b, TransferId(3));
+        assert!(!alice.keys.contains_key(&(b, old)));
+    }
+
+    #[test]
+    fn a_taken_id_is_answered_with_the_next_free_one_and_said() {
+        let (mut t, mut io) = transfers();
+        let bob = Name::new("bob").unwrap();
+        let part = crate::transfer::status::KeptPart {
+            name: "f".into(),
+            done: 1,
+            total: 2,
+            paused: true,
+            file: 0,
+            path: crate::wire::transfer::RelPath::new("f").unwrap(),
+            bytes: 1,
+            fetch: None,
+        };
+        for id in [9999, 1000] {
+            t.kept.insert(TransferId(id), (bob.clone(), part.clone()));
+        }
+        let key = TransferKey(8999); // reads as t9999
+        assert_eq!(t.answering_id(&mut io, &bob, key), TransferId(1001));
+        let said = format!("{:?}", io.out);
+        assert!(
+            said.contains("bob's transfer t9999 is t1001 here"),
+            "{said}"
+        );
+    }
+}
