@@ -124,7 +124,8 @@ fn transfer(t: &TransferMessage) {
         | TransferMessage::Resume { .. }
         | TransferMessage::Want { .. }
         | TransferMessage::Ack { .. }
-        | TransferMessage::Complete { .. } => {}
+        | TransferMessage::Complete { .. }
+        | TransferMessage::Pause { .. } => {}
     }
 }
 

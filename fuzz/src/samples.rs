@@ -324,6 +324,7 @@ pub fn transfer_messages() -> Vec<TransferMessage> {
             upto: 128,
         },
         TransferMessage::Complete { key },
+        TransferMessage::Pause { key },
         TransferMessage::Cancel {
             key,
             reason: Text::new("cancelled").expect("short"),

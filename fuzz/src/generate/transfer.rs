@@ -200,6 +200,9 @@ pub enum GTransferMessage {
         key: GKey,
         reason: String,
     },
+    Pause {
+        key: GKey,
+    },
 }
 
 impl Build for GTransferMessage {
@@ -267,6 +270,7 @@ impl Build for GTransferMessage {
                 upto: *upto,
             },
             GTransferMessage::Complete { key } => TransferMessage::Complete { key: key.build() },
+            GTransferMessage::Pause { key } => TransferMessage::Pause { key: key.build() },
             GTransferMessage::Cancel { key, reason } => TransferMessage::Cancel {
                 key: key.build(),
                 reason: Text::truncate(reason),
