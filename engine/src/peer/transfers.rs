@@ -118,8 +118,11 @@ pub(crate) enum TransferOut {
 #[derive(Debug)]
 pub(crate) struct Transfers {
     config: TransferConfig,
-    /// Ids handed out this run (see [`numbers`]).
+    /// Ids read off keys and handed out this run (see [`numbers`]).
     used: BTreeSet<TransferId>,
+    /// The next id above those keys read as, for when the one a key reads
+    /// as was used already (see [`numbers`]).
+    next_unique: u64,
     machines: BTreeMap<TransferId, Machine>,
     keys: BTreeMap<(Name, TransferKey), TransferId>,
     /// The connection each remote's transfers were last told is up.
@@ -137,6 +140,7 @@ impl Transfers {
         Self {
             config,
             used: BTreeSet::new(),
+            next_unique: numbers::FIRST_UNIQUE,
             machines: BTreeMap::new(),
             keys: BTreeMap::new(),
             told: BTreeMap::new(),

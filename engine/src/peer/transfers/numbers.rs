@@ -1,12 +1,13 @@
 //! How a transfer gets its id ([`TransferId`]), so that both sides show
 //! the same one: it is read off the [`TransferKey`] both sides share,
 //! `t1000` to `t9999` (see [`id_of`]). The side that starts a transfer
-//! draws keys until the id is free here (and, while it can, unused this
-//! run, so a finished transfer's id does not come back under another file);
-//! the other side takes the id the key says, and only if that id is
-//! already taken here (rare: a few dozen ids at most are in use out of
-//! 9000) it takes the next free one and says so. `/resume` keeps the id: it
-//! draws a fresh key that reads as the same id.
+//! draws keys until the id has not been used here this run; the other side
+//! takes the id the key says unless it has used it this run, and then takes
+//! a fresh one from `t10000` up, and says so. An id is never handed out
+//! twice in a run (the engine's contract: a driver's late answer about a
+//! transfer that ended must not reach another one), so after about 9000
+//! transfers in one run the two sides' ids may differ. `/resume` keeps the
+//! id of the download it continues: it draws a fresh key that reads as it.
 //!
 //! Touches `used` and reads the live and kept transfers through
 //! [`Transfers::taken`]. Ids of transfers saved before this numbering (a
@@ -24,8 +25,9 @@ const FIRST: u64 = 1000;
 const SPAN: u64 = 9000;
 /// Draws before the starting side gives up avoiding ids used this run.
 const TRIES: usize = 64;
-/// Ids remembered as used this run, at most (then forgotten, all at once).
-const MAX_USED: usize = 1024;
+/// The first id of those that no key reads as, handed out in order when
+/// the one a key reads as was used already.
+pub(super) const FIRST_UNIQUE: u64 = FIRST + SPAN;
 
 /// The id a transfer with `key` has on both sides (unless taken).
 pub(crate) fn id_of(key: TransferKey) -> TransferId {
@@ -38,28 +40,42 @@ impl Transfers {
         self.machines.contains_key(&id) || self.kept.contains_key(&id)
     }
 
-    /// Notes `id` as used this run.
+    /// Notes `id` as used this run: a key's id in `used` (at most 9000 of
+    /// them), any other id by moving the fresh ids past it.
     pub(super) fn note_used(&mut self, id: TransferId) {
-        if self.used.len() >= MAX_USED {
-            self.used.clear();
+        if id.0 >= FIRST_UNIQUE {
+            self.next_unique = self.next_unique.max(id.0 + 1);
+        } else {
+            self.used.insert(id);
         }
-        self.used.insert(id);
+    }
+
+    /// An id no key reads as and never handed out here.
+    fn fresh_id(&mut self) -> TransferId {
+        let id = TransferId(self.next_unique);
+        self.next_unique += 1;
+        id
     }
 
     /// A fresh key for a transfer this peer starts with `peer`, and the id
     /// it reads as (free here).
     pub(super) fn mint(&mut self, io: &mut Io, peer: &Name) -> (TransferId, TransferKey) {
-        let mut tries = 0;
-        loop {
+        for tries in 1.. {
             let key = TransferKey(io.rng.next_u64());
+            if self.keys.contains_key(&(peer.clone(), key)) {
+                continue;
+            }
             let id = id_of(key);
-            tries += 1;
-            let fresh = tries > TRIES || !self.used.contains(&id);
-            if fresh && !self.taken(id) && !self.keys.contains_key(&(peer.clone(), key)) {
+            if !self.used.contains(&id) && !self.taken(id) {
                 self.note_used(id);
                 return (id, key);
             }
+            if tries >= TRIES {
+                // Nearly every key id used this run: one of our own.
+                return (self.fresh_id(), key);
+            }
         }
+        unreachable!("the loop above returns")
     }
 
     /// A fresh key with `peer` that reads as `id` (for `/resume`, which
@@ -88,16 +104,14 @@ impl Transfers {
         key: TransferKey,
     ) -> TransferId {
         let theirs = id_of(key);
-        let mut id = theirs;
-        while self.taken(id) {
-            id = TransferId(FIRST + (id.0 - FIRST + 1) % SPAN);
+        if !self.used.contains(&theirs) && !self.taken(theirs) {
+            self.note_used(theirs);
+            return theirs;
         }
-        if id != theirs {
-            io.notice(format!(
-                "{id}: {from}'s transfer {theirs} is {id} here ({theirs} was taken)"
-            ));
-        }
-        self.note_used(id);
+        let id = self.fresh_id();
+        io.notice(format!(
+            "{id}: {from}'s transfer {theirs} is {id} here ({theirs} was used here already)"
+        ));
         id
     }
 }
@@ -140,7 +154,7 @@ mod tests {
     }
 
     #[test]
-    fn a_taken_id_is_answered_with_the_next_free_one_and_said() {
+    fn a_taken_id_is_answered_with_a_fresh_one_and_said() {
         let (mut t, mut io) = transfers();
         let bob = Name::new("bob").unwrap();
         let part = crate::transfer::status::KeptPart {
@@ -157,11 +171,30 @@ mod tests {
             t.kept.insert(TransferId(id), (bob.clone(), part.clone()));
         }
         let key = TransferKey(8999); // reads as t9999
-        assert_eq!(t.answering_id(&mut io, &bob, key), TransferId(1001));
+        assert_eq!(t.answering_id(&mut io, &bob, key), TransferId(10000));
         let said = format!("{:?}", io.out);
         assert!(
-            said.contains("bob's transfer t9999 is t1001 here"),
+            said.contains("bob's transfer t9999 is t10000 here"),
             "{said}"
         );
+    }
+
+    /// Found by the simulator (seeds 1047, 1063, 1193): the id of a finished
+    /// transfer was handed to a new one, so the old one's late reports
+    /// named the new one. An id is never handed out twice in a run.
+    #[test]
+    fn no_id_is_handed_out_twice_in_a_run() {
+        let (mut t, mut io) = transfers();
+        let bob = Name::new("bob").unwrap();
+        let mut seen = std::collections::BTreeSet::new();
+        for k in 0..20_000u64 {
+            // Keys that read as few ids, answered and started in turn.
+            let id = if k % 2 == 0 {
+                t.answering_id(&mut io, &bob, TransferKey(k % 50))
+            } else {
+                t.mint(&mut io, &bob).0
+            };
+            assert!(seen.insert(id), "{id} handed out twice");
+        }
     }
 }
