@@ -495,9 +495,8 @@ fn pause_keeps_the_part_and_resume_finishes_it() {
     });
 
     bob.send(&format!("/resume {id}"));
-    bob.expect_line(&format!(
-        "* {id}: asking alice for big.bin again, resuming from"
-    ));
+    // Resumed as a new transfer: the notice names the new id.
+    bob.expect_line(&format!("* {id}: asking alice for big.bin again as t"));
     let done = bob.expect_line("✓ received big.bin into ");
     assert!(done.contains(&format!("md5 {md5}")), "{done}");
     alice.expect_line(&format!("✓ sent big.bin (md5 {md5})"));

@@ -249,21 +249,24 @@ fn both_sides_show_the_same_id() {
         transfer_id(&mut net, "alice", Direction::Send, "big.bin"),
         id
     );
-    // Pause and resume keep it.
+    // Pause keeps it; resume goes on as a new transfer, one id on both
+    // sides again (an id is never handed out twice in a run).
     net.ok("alice", PeerCommand::Pause(id));
     wait_paused(&mut net, "bob");
     net.run_for(5 * S);
     net.ok("bob", PeerCommand::Resume(id));
-    // alice serves the resumed download under the same id.
-    let serving = format!("{id}: bob is downloading big.bin");
-    let asked = |net: &Net| {
-        notices(net, "alice")
-            .iter()
-            .filter(|n| **n == serving)
-            .count()
-    };
+    let asking = format!("{id}: asking alice for big.bin again as ");
+    let new = notices(&net, "bob")
+        .iter()
+        .find_map(|n| {
+            n.strip_prefix(&asking)
+                .map(|r| r.split(',').next().unwrap().to_owned())
+        })
+        .expect("bob names the new id");
+    assert_ne!(new, id.to_string());
+    let serving = format!("{new}: bob is downloading big.bin");
     assert!(
-        net.run_until(60 * S, |net| asked(net) == 2),
+        net.run_until(60 * S, |net| notices(net, "alice").contains(&serving)),
         "{:?}",
         notices(&net, "alice")
     );

@@ -449,7 +449,7 @@ impl HumanPrinter {
 
     /// `/transfers`: those under way (or paused), then those finished
     /// this session. A row the engine still lists as over is shown once,
-    /// as finished; a paused download resumed under its id is under way.
+    /// as finished.
     fn transfers_and_finished(&self, transfers: &[TransferStatus], now: Instant) -> String {
         let transfers: Vec<TransferStatus> = transfers
             .iter()

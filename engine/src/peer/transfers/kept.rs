@@ -5,8 +5,10 @@
 //! A kept download's record stays stored (marked kept, see
 //! `SavedSide::Receive::kept`), so a restart lists it again and `/resume`
 //! still continues it; the record goes when the entry does (deleted,
-//! resumed by `/get` under a new id, or pushed out by newer ones), and is
-//! overwritten when `/resume` restarts it under the same id.
+//! resumed by `/get` or `/resume` under a new id, or pushed out by newer
+//! ones). A resumed download is a new transfer with a new id on both sides
+//! (an id is never handed out twice in a run: a driver's late answer about
+//! the paused one must not reach it); the notice says which id goes on.
 
 use super::{Machine, TransferOut, Transfers};
 use crate::api::{Output, TransferId};
@@ -98,7 +100,7 @@ impl Transfers {
     }
 
     /// `/resume ID` by `me` of a download that kept its `.part`: asks for
-    /// the file again, under the same id, to [`Transfers::start`].
+    /// the file again, under a new id, to [`Transfers::start`].
     pub fn resume(
         &mut self,
         io: &mut Io,
@@ -120,16 +122,17 @@ impl Transfers {
         if let Some(other) = self.writing(&file) {
             return Err(CommandError::AlreadyDownloading { file, id: other });
         }
-        // Its record is overwritten by the new download's, under this id.
+        // Its record goes; the new download keeps its own.
         self.kept.remove(&id);
-        let key = self.mint_for(io, &from, id);
+        io.out.push_back(Output::Forget(TransferRecord::key_of(id)));
+        let (new, key) = self.mint(io, &from);
         let config = self.config.clone();
         io.notice(format!(
-            "{id}: asking {from} for {file} again, resuming from {} in {}.part",
+            "{id}: asking {from} for {file} again as {new}, resuming from {} in {}.part",
             size_text(k.bytes),
             k.path
         ));
-        let m = ReceiveTransfer::fetch(io.now, id, key, from, file, config);
-        Ok((id, Machine::Receive(m)))
+        let m = ReceiveTransfer::fetch(io.now, new, key, from, file, config);
+        Ok((new, Machine::Receive(m)))
     }
 }

@@ -6,8 +6,8 @@
 //! a fresh one from `t10000` up, and says so. An id is never handed out
 //! twice in a run (the engine's contract: a driver's late answer about a
 //! transfer that ended must not reach another one), so after about 9000
-//! transfers in one run the two sides' ids may differ. `/resume` keeps the
-//! id of the download it continues: it draws a fresh key that reads as it.
+//! transfers in one run the two sides' ids may differ. `/resume` continues
+//! a download as a new transfer, with a new id (see `kept`).
 //!
 //! Touches `used` and reads the live and kept transfers through
 //! [`Transfers::taken`]. Ids of transfers saved before this numbering (a
@@ -78,22 +78,6 @@ impl Transfers {
         unreachable!("the loop above returns")
     }
 
-    /// A fresh key with `peer` that reads as `id` (for `/resume`, which
-    /// keeps the id); any fresh key for an id from before this numbering.
-    pub(super) fn mint_for(&self, io: &mut Io, peer: &Name, id: TransferId) -> TransferKey {
-        loop {
-            let r = io.rng.next_u64();
-            let key = match id.0.checked_sub(FIRST).filter(|o| *o < SPAN) {
-                // The block below r's keeps the sum under u64::MAX.
-                Some(offset) => TransferKey((r / SPAN).saturating_sub(1) * SPAN + offset),
-                None => TransferKey(r),
-            };
-            if !self.keys.contains_key(&(peer.clone(), key)) {
-                return key;
-            }
-        }
-    }
-
     /// The id here of a transfer `from` started with `key`: the one the key
     /// reads as, or, if that is taken here, the next free one (with a
     /// notice saying both).
@@ -136,7 +120,7 @@ mod tests {
     }
 
     #[test]
-    fn both_sides_read_the_same_id_and_resume_keeps_it() {
+    fn both_sides_read_the_same_id() {
         let (mut alice, mut io) = transfers();
         let (mut bob, _) = transfers();
         let (a, b) = (Name::new("alice").unwrap(), Name::new("bob").unwrap());
@@ -144,13 +128,7 @@ mod tests {
             let (id, key) = alice.mint(&mut io, &b);
             assert_eq!(id, id_of(key));
             assert_eq!(bob.answering_id(&mut io, &a, key), id);
-            let again = alice.mint_for(&mut io, &b, id);
-            assert_ne!(again, key);
-            assert_eq!(id_of(again), id);
         }
-        // An id from before this numbering: any fresh key.
-        let old = alice.mint_for(&mut io, &b, TransferId(3));
-        assert!(!alice.keys.contains_key(&(b, old)));
     }
 
     #[test]
