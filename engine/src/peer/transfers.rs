@@ -140,7 +140,7 @@ impl Transfers {
         Self {
             config,
             used: BTreeSet::new(),
-            next_unique: numbers::FIRST_UNIQUE,
+            next_unique: 0,
             machines: BTreeMap::new(),
             keys: BTreeMap::new(),
             told: BTreeMap::new(),

@@ -519,8 +519,7 @@ impl Channel {
                 .map_err(|e| ChannelError::Handshake(e.to_string()))?;
             self.stage = Stage::Transport(Box::new(t));
             self.keyed_at = Some(now);
-            // What only the handshake needed goes: a registry holds
-            // thousands of idle channels.
+            // What only the handshake needed goes (a registry holds many).
             self.payload = Vec::new();
             let held = std::mem::take(&mut self.held);
             self.seal(&held, now, &mut got.send)?;

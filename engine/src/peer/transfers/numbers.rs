@@ -27,7 +27,7 @@ const SPAN: u64 = 9000;
 const TRIES: usize = 64;
 /// The first id of those that no key reads as, handed out in order when
 /// the one a key reads as was used already.
-pub(super) const FIRST_UNIQUE: u64 = FIRST + SPAN;
+const FIRST_UNIQUE: u64 = FIRST + SPAN;
 
 /// The id a transfer with `key` has on both sides (unless taken).
 pub(crate) fn id_of(key: TransferKey) -> TransferId {
@@ -52,8 +52,8 @@ impl Transfers {
 
     /// An id no key reads as and never handed out here.
     fn fresh_id(&mut self) -> TransferId {
-        let id = TransferId(self.next_unique);
-        self.next_unique += 1;
+        let id = TransferId(self.next_unique.max(FIRST_UNIQUE));
+        self.next_unique = id.0 + 1;
         id
     }
 
