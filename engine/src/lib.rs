@@ -27,6 +27,7 @@ pub mod secure;
 pub mod source;
 pub mod timers;
 pub mod transfer;
+pub mod wall;
 pub mod wire;
 
 #[cfg(any(test, feature = "testing"))]

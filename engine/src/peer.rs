@@ -89,6 +89,7 @@ use crate::bounded::Text;
 use crate::error::ProfileField;
 use crate::limits::MAX_SEARCH_LEN;
 use crate::record::Record;
+use crate::wall::WallClock;
 use crate::wire::registry::{Profile, RequestBody};
 use crate::wire::{ErrorCode, Name};
 
@@ -96,7 +97,8 @@ use crate::wire::{ErrorCode, Name};
 #[derive(Debug)]
 pub struct Peer {
     config: PeerConfig,
-    start: Instant,
+    /// The wall clock history entries are dated from.
+    clock: WallClock,
     io: Io,
     reg: RegistryLink<Query>,
     links: Links,
@@ -131,7 +133,7 @@ impl Peer {
         let mut peer = Self {
             reg: RegistryLink::new(login, config.session),
             links: Links::new(config.name.clone(), config.link),
-            start: now,
+            clock: WallClock::new(now, config.unix_ms_at_start),
             io: Io::with_keys(now, seed, &config.secure, config.unix_ms_at_start),
             streams: Streams::new(config.planted),
             chats: Chats::new(config.name.clone(), config.request_timeout),
@@ -236,8 +238,7 @@ impl Peer {
     }
 
     fn at_ms(&self) -> u64 {
-        let since = self.io.now.saturating_duration_since(self.start);
-        self.config.unix_ms_at_start + since.as_millis() as u64
+        self.clock.ms(self.io.now)
     }
 
     fn run_timers(&mut self, now: Instant) {

@@ -21,6 +21,7 @@ use crate::rng::Rng;
 use crate::secure::channel::{Channel, ChannelError, Expect, Local, Received, Side};
 use crate::secure::config::{Entropy, SecureConfig};
 use crate::secure::{Channels, StaticSecret};
+use crate::wall::WallClock;
 use crate::wire::identity::{Certificate, Fingerprint, HandshakePayload, PublicKey};
 use crate::wire::{Name, Role};
 
@@ -33,8 +34,7 @@ pub(crate) struct Keyring {
     pin: Option<Fingerprint>,
     entropy: Entropy,
     channels: Channels,
-    unix_ms_at_start: u64,
-    start: Instant,
+    clock: WallClock,
     /// Bugs planted on purpose (tests only), handed to every channel.
     planted: PlantedBugs,
     /// Unit tests of the machines above (links, the registry link) only:
@@ -53,8 +53,7 @@ impl Keyring {
             pin: config.registry_pin,
             entropy: Entropy::new(config.entropy, rng),
             channels: Channels::new(),
-            unix_ms_at_start,
-            start: now,
+            clock: WallClock::new(now, unix_ms_at_start),
             planted: PlantedBugs::NONE,
             #[cfg(test)]
             passthrough: false,
@@ -85,12 +84,6 @@ impl Keyring {
     /// This peer's Noise static public key.
     pub fn public(&self) -> PublicKey {
         self.secret.public()
-    }
-
-    /// Unix seconds at `now`.
-    pub fn unix_now(&self, now: Instant) -> u64 {
-        let since = now.saturating_duration_since(self.start);
-        (self.unix_ms_at_start + since.as_millis() as u64) / 1000
     }
 
     pub fn set_certificate(&mut self, cert: Certificate) {
@@ -197,7 +190,7 @@ impl Keyring {
         now: Instant,
         out: &mut VecDeque<Output<E>>,
     ) -> Option<Result<Received, ChannelError>> {
-        let unix = self.unix_now(now);
+        let unix = self.clock.secs(now);
         self.channels.open(conn, bytes, now, unix, out)
     }
 

@@ -19,6 +19,7 @@ use crate::secure::certificate::{bind, issue};
 use crate::secure::channel::{Channel, ChannelError, Expect, Local, Received, Side};
 use crate::secure::config::{Entropy, SecureConfig};
 use crate::secure::{Channels, SigningSecret};
+use crate::wall::WallClock;
 use crate::wire::identity::{Certificate, HandshakePayload, PublicKey};
 use crate::wire::{Name, Role};
 
@@ -29,8 +30,7 @@ pub(crate) struct RegistryKeys {
     local: Local,
     entropy: Entropy,
     channels: Channels,
-    start: Instant,
-    unix_ms_at_start: u64,
+    clock: WallClock,
     lifetime: Duration,
 }
 
@@ -58,8 +58,7 @@ impl RegistryKeys {
             local,
             entropy: Entropy::new(config.entropy, rng),
             channels: Channels::new(),
-            start: now,
-            unix_ms_at_start,
+            clock: WallClock::new(now, unix_ms_at_start),
             lifetime,
         }
     }
@@ -69,19 +68,13 @@ impl RegistryKeys {
         self.signing.public()
     }
 
-    /// Unix seconds at `now`.
-    pub fn unix_now(&self, now: Instant) -> u64 {
-        let since = now.saturating_duration_since(self.start);
-        (self.unix_ms_at_start + since.as_millis() as u64) / 1000
-    }
-
     /// A certificate for `name` holding `key`, from `now`.
     pub fn certify(&self, name: Name, key: PublicKey, now: Instant) -> Certificate {
         issue(
             &self.signing,
             name,
             key,
-            self.unix_now(now),
+            self.clock.secs(now),
             self.lifetime.as_secs(),
         )
     }
@@ -89,7 +82,7 @@ impl RegistryKeys {
     /// Whether a certificate valid until `not_after` is past half its
     /// life at `now` (a heartbeat then brings a new one).
     pub fn due_for_renewal(&self, not_after: u64, now: Instant) -> bool {
-        not_after.saturating_sub(self.unix_now(now)) < self.lifetime.as_secs() / 2
+        not_after.saturating_sub(self.clock.secs(now)) < self.lifetime.as_secs() / 2
     }
 
     /// A channel for an accepted connection; its first bytes go out now.
@@ -121,7 +114,7 @@ impl RegistryKeys {
         now: Instant,
         out: &mut VecDeque<Output<E>>,
     ) -> Option<Result<Received, ChannelError>> {
-        let unix = self.unix_now(now);
+        let unix = self.clock.secs(now);
         self.channels.open(conn, bytes, now, unix, out)
     }
 

@@ -38,21 +38,6 @@ impl Channels {
         self.map.remove(&conn);
     }
 
-    /// How many channels are held.
-    pub fn len(&self) -> usize {
-        self.map.len()
-    }
-
-    /// Whether none are.
-    pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
-    }
-
-    /// Whether `conn`'s handshake has ended.
-    pub fn is_secure(&self, conn: ConnId) -> bool {
-        self.map.get(&conn).is_some_and(Channel::is_secure)
-    }
-
     /// The connection is up: sends this side's first bytes.
     pub fn start<E>(&mut self, conn: ConnId, out: &mut VecDeque<Output<E>>) {
         if let Some(c) = self.map.get_mut(&conn) {

@@ -532,13 +532,32 @@ fn senders_rekey_and_receivers_follow() {
     let mut wire = Vec::new();
     a.seal(b"later", later, &mut wire).unwrap();
     assert_eq!(b.receive(&wire, later, NOW).unwrap().plain, b"later");
-    // A receiver that missed the rekey record cannot read on: old keys are gone.
+    // A receiver that missed the rekey record cannot read on: the sender
+    // has moved to the next key. Four records of one byte under a policy of
+    // three go as data, data, rekey, data, data.
     let mut c_wire = Vec::new();
     for _ in 0..4 {
         a.seal(b"y", later, &mut c_wire).unwrap();
     }
-    let rekey_at = c_wire.len();
-    assert!(b.receive(&c_wire[..rekey_at], later, NOW).is_ok());
+    let mut records = Vec::new();
+    let mut rest = &c_wire[..];
+    while let [h, l, tail @ ..] = rest {
+        let len = usize::from(u16::from_be_bytes([*h, *l]));
+        records.push(&rest[..2 + len]);
+        rest = &tail[len..];
+    }
+    let rekey = 2 + 1 + 16; // header, kind, tag
+    assert_eq!(records.iter().filter(|r| r.len() == rekey).count(), 1);
+    let without: Vec<u8> = records
+        .into_iter()
+        .filter(|r| r.len() != rekey)
+        .flatten()
+        .copied()
+        .collect();
+    assert!(matches!(
+        b.receive(&without, later, NOW),
+        Err(ChannelError::BadRecord(_))
+    ));
 }
 
 #[test]
