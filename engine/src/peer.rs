@@ -554,6 +554,7 @@ impl Engine for Peer {
             }
             Input::Received { conn, bytes } => self.on_bytes(conn, bytes),
             input @ (Input::ChunkRead { .. }
+            | Input::ChunksHashed { .. }
             | Input::ChunkWritten { .. }
             | Input::StorageFailed { .. }
             | Input::SourceHashing { .. }

@@ -400,6 +400,7 @@ impl Engine for Registry {
             Input::Connected { .. }
             | Input::ConnectFailed { .. }
             | Input::ChunkRead { .. }
+            | Input::ChunksHashed { .. }
             | Input::ChunkWritten { .. }
             | Input::StorageFailed { .. }
             | Input::SourceHashing { .. }

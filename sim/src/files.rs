@@ -157,7 +157,9 @@ impl HostFiles {
                     result: Err(error.clone()),
                 }),
             },
-            FileAnswer::ChunkRead { .. } | FileAnswer::ChunkWritten { .. } => None,
+            FileAnswer::ChunkRead { .. }
+            | FileAnswer::ChunksHashed { .. }
+            | FileAnswer::ChunkWritten { .. } => None,
         });
         (op, answer)
     }

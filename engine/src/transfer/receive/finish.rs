@@ -66,7 +66,9 @@ impl ReceiveTransfer {
         let path = self
             .local_path(self.next_file)
             .map_or_else(|| entry.path.to_string(), |p| p.to_string());
-        let got = self.hasher.digest();
+        let Some(got) = self.lane.home().map(|h| h.digest()) else {
+            return; // work is out: everything written was hashed, so never here
+        };
         let (id, file) = (self.id, self.next_file);
         if got == want {
             self.phase = Phase::Finishing;
