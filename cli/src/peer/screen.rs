@@ -96,17 +96,29 @@ pub fn start(
     let thread = std::thread::Builder::new()
         .name("confab-screen".into())
         .spawn(move || {
+            // Nobody can type a command or see the peer once the interface
+            // is gone, by an error or a panic: stop it then.
+            let mut stop = StopUnlessDone(&handle, false);
             let ran = run(&feed, &lines, &handle);
-            if ran.is_err() {
-                // Nobody could type a command or see the peer: stop it.
-                handle.stop();
-            }
+            stop.1 = ran.is_ok();
             ran
         })?;
     Ok(Screen {
         feed: sender,
         thread: Some(thread),
     })
+}
+
+/// Stops the peer when dropped, unless the interface ended as it should
+/// (`.1`); a panic unwinding through the thread drops it too.
+struct StopUnlessDone<'a>(&'a DriverHandle<PeerCommand>, bool);
+
+impl Drop for StopUnlessDone<'_> {
+    fn drop(&mut self) {
+        if !self.1 {
+            self.0.stop();
+        }
+    }
 }
 
 fn stamp() -> Stamp {

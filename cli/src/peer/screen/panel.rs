@@ -6,6 +6,7 @@
 //! Every text drawn was made safe when it entered the state, except what
 //! the person types, which the input panel escapes as it draws.
 
+pub mod border;
 pub mod files;
 pub mod input;
 pub mod list;
@@ -14,8 +15,6 @@ pub mod talk;
 pub mod transfers;
 
 use ratatui::Frame;
-use ratatui::style::{Color, Modifier, Style};
-use ratatui::widgets::Block;
 
 use super::app::App;
 use super::layout::{Areas, areas};
@@ -46,17 +45,4 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
     input::draw(frame, a.input, app);
     input::keys(frame, a.keys, app);
-}
-
-/// A panel's frame: its title, highlighted when it has the keys.
-pub fn block(title: String, focused: bool) -> Block<'static> {
-    let style = if focused {
-        Style::new().fg(Color::Cyan)
-    } else {
-        Style::new().fg(Color::DarkGray)
-    };
-    Block::bordered()
-        .border_style(style)
-        .title(title)
-        .title_style(Style::new().add_modifier(Modifier::BOLD))
 }

@@ -10,7 +10,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
-use super::block;
+use super::border::block;
 use crate::peer::screen::browser::Browser;
 use crate::peer::screen::wrap::pad;
 use crate::safe::Shown;

@@ -11,7 +11,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use unicode_segmentation::UnicodeSegmentation;
 
-use super::block;
+use super::border::block;
 use crate::peer::screen::app::App;
 use crate::peer::screen::keys::bar;
 use crate::peer::screen::wrap::{fit, width};

@@ -11,7 +11,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::block;
+use super::border::block;
 use crate::peer::human::utc;
 use crate::peer::screen::app::App;
 use crate::peer::screen::talk::{Entry, Mark, Talk, Who};

@@ -10,7 +10,7 @@ use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::block;
+use super::border::block;
 use crate::peer::screen::transfers::{Row, Stage, Transfers};
 use crate::peer::screen::wrap::{fit, pad};
 
