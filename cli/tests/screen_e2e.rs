@@ -240,3 +240,44 @@ fn two_people_chat_and_share_a_file_in_the_full_screen_interface() {
         );
     }
 }
+
+#[test]
+fn plain_keeps_the_line_interface_on_a_terminal() {
+    if !Tmux::available() {
+        eprintln!(
+            "skipped: tmux is not installed (apt-get install tmux); it gives the test a terminal to read"
+        );
+        return;
+    }
+    let net = Net::new();
+    let tmux = Tmux::new();
+    let mut args = support::peer_args(
+        "carol",
+        Some(net.addr),
+        &net.home("carol"),
+        &net.share("carol"),
+    );
+    args.retain(|a| a != "--json");
+    args.push("--plain".into());
+    let pw = password_of("carol");
+    tmux.start("carol", 80, 24, &[("CONFAB_PASSWORD", &pw)], CONFAB, &args);
+    let no_log = net.home("carol").join("no log in line mode");
+    let screen = tmux.wait("carol", "log-in", &no_log, |s| {
+        s.contains("logged in as carol")
+    });
+    assert!(!screen.contains("conversations"), "{screen}");
+    assert_eq!(tmux.pane("carol", "#{alternate_on}"), "0");
+    tmux.typed("carol", "/quit");
+    tmux.key("carol", "Enter");
+    let deadline = Instant::now() + PATIENCE;
+    while tmux.pane("carol", "#{pane_dead}") != "1" {
+        assert!(
+            Instant::now() < deadline,
+            "carol did not stop:\n{}",
+            tmux.screen("carol")
+        );
+        std::thread::sleep(POLL);
+    }
+    assert_eq!(tmux.pane("carol", "#{pane_dead_status}"), "0");
+    assert!(tmux.screen("carol").contains("bye"));
+}

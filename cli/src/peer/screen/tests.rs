@@ -441,3 +441,27 @@ fn the_stop_is_shown() {
     assert!(app.stopping);
     assert!(whole(&app, 80, 24).contains("stopping"));
 }
+
+#[test]
+fn the_input_line_scrolls_to_its_cursor() {
+    let (mut app, c) = busy();
+    app.editor.take();
+    typed(
+        &mut app,
+        "a long line that does not fit: 日本語の資料 and café, typed on",
+        c.at(130),
+    );
+    for _ in 0..4 {
+        app.key(Action::Left, c.at(130));
+    }
+    let s = render(40, 4, |f| {
+        let [input, keys] = ratatui::layout::Layout::vertical([
+            ratatui::layout::Constraint::Length(3),
+            ratatui::layout::Constraint::Length(1),
+        ])
+        .areas(f.area());
+        panel::input::draw(f, input, &app);
+        panel::input::keys(f, keys, &app);
+    });
+    insta::assert_snapshot!("input", s);
+}
