@@ -258,9 +258,11 @@ impl App {
                 }
             }
             PeerEvent::History { ref with, .. } => {
+                // Asked for by this person: shown in that conversation.
                 let i = self.talks.index(with);
                 self.talks
                     .notice(i, ms, Who::Notice, &words.unwrap_or_default());
+                self.talks.select(i);
             }
             PeerEvent::Error { ref message } => self.error(now, message),
             PeerEvent::Stopped { .. } => {
