@@ -25,8 +25,10 @@ pub struct Cli {
 pub enum Command {
     /// Run a registry: accounts, who is online, and what they share.
     Registry(RegistryArgs),
-    /// Run a peer: log in, chat, send and fetch files. Commands are read from
-    /// standard input, one per line (type /help).
+    /// Run a peer: log in, chat, send and fetch files. On a terminal it opens
+    /// a full-screen interface (F1 lists its keys); with --plain, --json, or
+    /// when standard input or output is not a terminal, commands are read
+    /// from standard input, one per line (type /help).
     Peer(PeerArgs),
 }
 
@@ -128,6 +130,11 @@ pub struct PeerArgs {
     /// Print one JSON object per line on standard output, for scripts.
     #[arg(long)]
     pub json: bool,
+    /// Keep the line interface on a terminal: commands typed one per line,
+    /// events printed one per line, instead of the full-screen interface
+    /// (which is only used when standard input and output are terminals).
+    #[arg(long, conflicts_with = "json")]
+    pub plain: bool,
 }
 
 fn parse_name(s: &str) -> Result<Name, String> {
@@ -151,7 +158,12 @@ mod tests {
             panic!("not a peer")
         };
         assert_eq!(p.name.as_str(), "alice");
-        assert!(p.json && p.registry.is_none() && p.registry_key.is_none());
+        assert!(p.json && !p.plain && p.registry.is_none() && p.registry_key.is_none());
+        let cli = Cli::try_parse_from(["confab", "peer", "--name", "a", "--plain"]).unwrap();
+        let Command::Peer(p) = cli.command else {
+            panic!("not a peer")
+        };
+        assert!(p.plain && !p.json);
         let fp = "00112233445566778899aabbccddeeff";
         let cli =
             Cli::try_parse_from(["confab", "peer", "--name", "a", "--registry-key", fp]).unwrap();

@@ -4,7 +4,9 @@
 //! password, a registry and the key it must show, the store, the shared
 //! index, the listener), builds the engine
 //! ([`confab_engine::Peer`]), then runs it on a driver while the input thread feeds it
-//! commands and the [`PeerSink`] prints what it says. It ends when the engine
+//! commands and the [`PeerSink`] prints what it says: as lines (the line
+//! interface, or `--json`), or to the full-screen interface ([`screen`]) on a
+//! terminal, which then also gives the input thread its lines. It ends when the engine
 //! reports `Stopped` (after `/quit`, end of input, Ctrl-C or SIGTERM, or a
 //! fatal refusal like a wrong password), with status 0 only for a normal stop.
 
@@ -22,13 +24,16 @@ mod parse;
 mod printer;
 mod rate;
 mod resume;
+mod screen;
 mod secret;
 mod trust;
 mod words;
 
+use std::io::IsTerminal;
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use confab_engine::CommandError;
@@ -103,10 +108,39 @@ impl Folders {
     }
 }
 
+/// Whether `confab peer` opens the full-screen interface: on a terminal
+/// (standard input and output both), unless `--plain` or `--json`.
+fn full_screen(args: &PeerArgs) -> bool {
+    !args.plain && !args.json && std::io::stdin().is_terminal() && std::io::stdout().is_terminal()
+}
+
+/// In full-screen mode, logs go to `DATA/confab.log` instead of the screen.
+fn divert_logs(data: &Path) -> Result<(), Fail> {
+    let path = data.join("confab.log");
+    std::fs::create_dir_all(data)
+        .and_then(|()| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+        })
+        .map(crate::logging::divert)
+        .map_err(|e| Fail(format!("cannot write the log file {}: {e}", path.display())))
+}
+
 /// `confab peer`.
 pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
     let folders = Folders::resolve(&args)?;
-    let printer = Printer::new(args.json);
+    // The screen's channel is made first, so that what is said before the
+    // screen starts (an embedded registry's join line) waits for it there.
+    let full = full_screen(&args).then(mpsc::channel);
+    let printer = match &full {
+        Some((feed, _)) => {
+            divert_logs(&folders.data)?;
+            Printer::screen(feed.clone())
+        }
+        None => Printer::new(args.json),
+    };
     // Before the password: a key file to fix is said without asking first.
     let identity = crate::keys::peer_key(&folders.data)?;
     let password = secret::password(&args.name, &folders.data)?;
@@ -170,7 +204,25 @@ pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
     let handle = driver.handle();
     let share = watch_share(shared, handle.clone(), printer.clone())?;
     let pace = Pace::default();
+    let (screen, lines) = match full {
+        Some((feed, shown)) => {
+            let (lines, entered) = mpsc::channel();
+            let screen = screen::start(shown, feed, lines, handle.clone()).map_err(|e| {
+                Fail(format!(
+                    "cannot open the full-screen interface: {e}; try --plain"
+                ))
+            })?;
+            (Some(screen), Some(entered))
+        }
+        None => (None, None),
+    };
     input::spawn(
+        move || -> Box<dyn std::io::BufRead> {
+            match lines {
+                Some(entered) => Box::new(screen::Lines::new(entered)),
+                None => Box::new(std::io::stdin().lock()),
+            }
+        },
         handle.clone(),
         printer.clone(),
         conversation.clone(),
@@ -179,7 +231,12 @@ pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
         Some(share.clone()),
     )?;
     let stopper = handle.clone();
-    crate::signals::stop_on_signals(move || stopper.stop())?;
+    let before_exit: fn() = if screen.is_some() {
+        screen::restore
+    } else {
+        || {}
+    };
+    crate::signals::stop_on_signals(move || stopper.stop(), before_exit)?;
     let mut sink = PeerSink {
         data: folders.data.clone(),
         trust,
@@ -189,11 +246,18 @@ pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
         stopped: None,
     };
     let result = driver.run(&mut sink);
+    // The terminal is given back before anything is printed on it.
+    let shown = screen.map_or(Ok(()), screen::Screen::finish);
     share.stop();
     if let Some(registry) = embedded {
         registry.stop();
     }
     result?;
+    shown.map_err(|e| {
+        Fail(format!(
+            "the full-screen interface failed: {e}; try --plain"
+        ))
+    })?;
     sink.outcome()
 }
 

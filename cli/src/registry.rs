@@ -92,7 +92,7 @@ pub fn run(args: RegistryArgs) -> Result<(), Fail> {
     let key = fingerprint(&driver);
     // Before saying it listens: from then on, a SIGTERM is a clean stop.
     let handle = driver.handle();
-    crate::signals::stop_on_signals(move || handle.stop())?;
+    crate::signals::stop_on_signals(move || handle.stop(), || {})?;
     println!("confab registry listening on {bound}");
     println!(
         "registry key fingerprint {key} (kept in {}; peers trust this registry by it)",

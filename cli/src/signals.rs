@@ -4,11 +4,13 @@
 use crate::fail::Fail;
 
 /// Calls `stop` on the first SIGINT or SIGTERM; a second one ends the process
-/// at once (status 130), for when a clean stop takes too long.
-pub fn stop_on_signals(stop: impl Fn() + Send + 'static) -> Result<(), Fail> {
+/// at once (status 130), for when a clean stop takes too long, after
+/// `before_exit` (the full-screen interface gives the terminal back there).
+pub fn stop_on_signals(stop: impl Fn() + Send + 'static, before_exit: fn()) -> Result<(), Fail> {
     let mut seen = false;
     confab_mio::on_stop_signal(move |signal| {
         if seen {
+            before_exit();
             eprintln!("confab: second signal {signal}; leaving now");
             std::process::exit(130);
         }

@@ -1,5 +1,5 @@
 //! The input thread: reads standard input line by line (terminal or pipe
-//! alike), parses each line and hands the command to the driver. Mistakes are
+//! alike; in full-screen mode, the lines the interface sends), parses each line and hands the command to the driver. Mistakes are
 //! printed and the next line is read. End of input means `/quit`. The driver's
 //! bounded command channel paces a fast pipe. No command (end of input
 //! included) reaches the engine before the first log-in has ended, and
@@ -20,8 +20,10 @@ use super::parse::{HELP, Parsed, parse};
 use super::printer::Printer;
 use super::resume;
 
-/// Starts the thread.
-pub fn spawn(
+/// Starts the thread, reading what `source` gives it (made on the thread:
+/// standard input's lock cannot move between threads).
+pub fn spawn<R: BufRead>(
+    source: impl FnOnce() -> R + Send + 'static,
     handle: DriverHandle<PeerCommand>,
     printer: Printer,
     conversation: Conversation,
@@ -32,7 +34,7 @@ pub fn spawn(
     std::thread::Builder::new()
         .name("confab-input".into())
         .spawn(move || {
-            let input = std::io::stdin().lock();
+            let input = source();
             let context = (&printer, &conversation, &pace);
             read_lines(input, &handle, context, &downloads, share.as_ref());
         })?;

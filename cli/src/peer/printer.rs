@@ -1,11 +1,14 @@
 //! [`Printer`]: the one place a peer writes to standard output, shared by the
 //! driver thread (events) and the input thread (help, input mistakes), so
-//! lines never interleave. `--json` selects [`super::json`], else
-//! [`super::human`].
+//! lines never interleave. `--json` selects [`super::json`]; the
+//! full-screen interface gets everything as a [`Feed`] on its channel
+//! (sending never waits, so the driver is never slowed by the terminal);
+//! else [`super::human`].
 
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex};
 
 use confab_engine::peer::{PeerCommand, PeerEvent};
@@ -16,6 +19,7 @@ use confab_mio::ShareStatus;
 pub use super::context::Context;
 use super::human::HumanPrinter;
 use super::json;
+use super::screen::Feed;
 use super::words::plain;
 
 #[derive(Debug)]
@@ -23,6 +27,8 @@ enum Style {
     Json,
     // Boxed: one printer per process, and clippy minds the size gap.
     Human(Box<HumanPrinter>),
+    /// The full-screen interface's channel.
+    Screen(Sender<Feed>),
 }
 
 /// Standard output, in the chosen style; cheap to clone.
@@ -40,6 +46,11 @@ impl Printer {
         Self(Arc::new(Mutex::new(style)))
     }
 
+    /// A printer for the full-screen interface: everything goes to `feed`.
+    pub fn screen(feed: Sender<Feed>) -> Self {
+        Self(Arc::new(Mutex::new(Style::Screen(feed))))
+    }
+
     fn with(&self, f: impl FnOnce(&mut Style)) {
         // A panic while printing must not silence every later line.
         let mut guard = self.0.lock().unwrap_or_else(|p| p.into_inner());
@@ -51,6 +62,7 @@ impl Printer {
         self.with(|s| match s {
             Style::Json => emit(json::event(event)),
             Style::Human(h) => h.event(event, context),
+            Style::Screen(f) => feed(f, Feed::Event(event.clone(), context.asked.clone())),
         });
     }
 
@@ -66,6 +78,16 @@ impl Printer {
             )),
             (Style::Human(h), Ok(None)) => h.say(&format!("{name} has no avatar")),
             (Style::Human(h), Err(e)) => h.say(&format!("error: {e}")),
+            (Style::Screen(f), Ok(Some(path))) => feed(
+                f,
+                Feed::Said(format!(
+                    "saved {name}'s avatar ({}) to {}",
+                    indicatif::HumanBytes(size as u64),
+                    path.display()
+                )),
+            ),
+            (Style::Screen(f), Ok(None)) => feed(f, Feed::Said(format!("{name} has no avatar"))),
+            (Style::Screen(f), Err(e)) => feed(f, Feed::Error(e.clone())),
         });
     }
 
@@ -93,6 +115,14 @@ impl Printer {
                 fingerprint,
                 Some(kept.as_ref().map(PathBuf::as_path).map_err(String::as_str)),
             )),
+            Style::Screen(f) => feed(
+                f,
+                Feed::Said(super::human::registry_key_line(
+                    registry,
+                    fingerprint,
+                    Some(kept.as_ref().map(PathBuf::as_path).map_err(String::as_str)),
+                )),
+            ),
         });
     }
 
@@ -100,10 +130,10 @@ impl Printer {
     /// whose answer comes from another person (`/chat`, `/invite`); scripts
     /// wait for the events.
     pub fn sent(&self, cmd: &PeerCommand) {
-        self.with(|s| {
-            if let Style::Human(h) = s {
-                h.sent(cmd);
-            }
+        self.with(|s| match s {
+            Style::Human(h) => h.sent(cmd),
+            Style::Screen(f) => feed(f, Feed::Sent(cmd.clone())),
+            Style::Json => {}
         });
     }
 
@@ -112,6 +142,7 @@ impl Printer {
         self.with(|s| match s {
             Style::Json => emit(json::error(message)),
             Style::Human(h) => h.say(&format!("error: {}", plain(message))),
+            Style::Screen(f) => feed(f, Feed::Error(message.to_owned())),
         });
     }
 
@@ -120,6 +151,7 @@ impl Printer {
         self.with(|s| match s {
             Style::Json => emit(json::notice(message)),
             Style::Human(h) => h.say(message),
+            Style::Screen(f) => feed(f, Feed::Said(message.to_owned())),
         });
     }
 
@@ -127,12 +159,8 @@ impl Printer {
     pub fn share_updated(&self, dir: &std::path::Path, files: &[SharedFile]) {
         self.with(|s| match s {
             Style::Json => emit(json::share_updated(dir, files)),
-            Style::Human(h) => h.say(&format!(
-                "sharing {} file{} from {}",
-                files.len(),
-                if files.len() == 1 { "" } else { "s" },
-                dir.display()
-            )),
+            Style::Human(h) => h.say(&sharing(files.len(), dir)),
+            Style::Screen(f) => feed(f, Feed::Said(sharing(files.len(), dir))),
         });
     }
 
@@ -141,6 +169,7 @@ impl Printer {
         self.with(|s| match s {
             Style::Json => emit(json::share(status)),
             Style::Human(h) => h.say(&json::share_text(status)),
+            Style::Screen(f) => feed(f, Feed::Said(json::share_text(status))),
         });
     }
 
@@ -149,8 +178,22 @@ impl Printer {
         self.with(|s| match s {
             Style::Json => emit(json::help(text)),
             Style::Human(h) => h.say(text),
+            Style::Screen(f) => feed(f, Feed::Help(text.to_owned())),
         });
     }
+}
+
+fn sharing(count: usize, dir: &std::path::Path) -> String {
+    format!(
+        "sharing {count} file{} from {}",
+        if count == 1 { "" } else { "s" },
+        dir.display()
+    )
+}
+
+/// Hands `what` to the interface; once it has ended, nobody is looking.
+fn feed(to: &Sender<Feed>, what: Feed) {
+    let _ = to.send(what);
 }
 
 fn emit(value: serde_json::Value) {
