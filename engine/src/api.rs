@@ -28,15 +28,12 @@
 //! | [`Output::OpenSource`] | [`Input::SourceHashing`]* then [`Input::SourceOpened`] |
 //! | [`Output::OpenPart`] | [`Input::PartOpened`] |
 //! | [`Output::ReadChunk`] | [`Input::ChunkRead`] |
-//! | [`Output::HashChunks`] | [`Input::ChunksHashed`] |
 //! | [`Output::WriteChunk`] | [`Input::ChunkWritten`] |
 //! | [`Output::FinishFile`] | [`Input::FileFinished`] |
 //! | [`Output::DiscardPart`], [`Output::ReleaseFiles`] | none |
 //!
-//! Any of them but `HashChunks` may be answered with [`Input::StorageFailed`]
-//! instead, which fails the transfer. `HashChunks` is pure computation (the
-//! MD5 of received chunks, before they are written): the driver runs it on
-//! any thread and hands it back, like password work. The driver may run them on worker threads, but must
+//! Any of them may be answered with [`Input::StorageFailed`] instead, which
+//! fails the transfer. The driver may run them on worker threads, but must
 //! carry out one transfer's outputs in the order given (a `DiscardPart` after
 //! a `WriteChunk` must not be overtaken by it) and may answer in any order.
 //! Answers about a transfer the engine has forgotten are ignored, so a driver
@@ -75,10 +72,8 @@
 //!
 //! **Receiving**: every file goes to `DOWNLOADS/path.part` first
 //! ([`Output::OpenPart`]); its existing length is how a transfer resumes (the
-//! engine re-reads that prefix with `ReadChunk` to rebuild its MD5 state,
-//! from the last checkpoint it saved). Each new chunk is hashed
-//! ([`Output::HashChunks`], on a thread of the driver's choosing) before it
-//! is written. Only once the MD5 of every byte written matches the
+//! engine re-reads that prefix with `ReadChunk` to rebuild its MD5 state, as
+//! MD5 state is not saved). Only once the MD5 of every byte written matches the
 //! sender's does the engine ask for [`Output::FinishFile`], which renames it to
 //! a free final name. A failed or cancelled transfer deletes only its `.part`
 //! ([`Output::DiscardPart`]), and then may remove the folders the driver
@@ -95,7 +90,6 @@ pub use crate::ids::{ConnId, JobId, TransferId};
 use crate::password::{PasswordDigest, PasswordError, PasswordWork};
 use crate::record::{Record, RecordKey};
 pub use crate::source::{Source, SourceFile, SourceInfo};
-use crate::transfer::Md5Work;
 use crate::wire::transfer::RelPath;
 
 /// Something that happened outside the engine.
@@ -143,14 +137,6 @@ pub enum Input<'a> {
         transfer: TransferId,
         file: u32,
         offset: u64,
-    },
-    /// The answer to [`Output::HashChunks`]: the same work, after
-    /// [`Md5Work::run`] (work handed back unrun is run by the engine, on the
-    /// caller's thread).
-    ChunksHashed {
-        transfer: TransferId,
-        file: u32,
-        work: Md5Work,
     },
     /// The answer to [`Output::FinishFile`]: the verified file now lives at
     /// `path` (as the user should see it).
@@ -211,15 +197,6 @@ pub enum Output<E> {
         file: u32,
         offset: u64,
         len: u32,
-    },
-    /// Run [`Md5Work::run`] (on any thread: it is the slow part of receiving,
-    /// so a driver with threads runs it off its event loop) and hand the
-    /// work back with [`Input::ChunksHashed`]. At most one is out per
-    /// transfer; it holds at most one write window of chunks.
-    HashChunks {
-        transfer: TransferId,
-        file: u32,
-        work: Md5Work,
     },
     /// Write `data` at `offset` of `file`'s `.part`; answer with
     /// [`Input::ChunkWritten`] or [`Input::StorageFailed`].
@@ -302,15 +279,6 @@ impl<E> Output<E> {
                 file,
                 offset,
                 data,
-            },
-            Output::HashChunks {
-                transfer,
-                file,
-                work,
-            } => Output::HashChunks {
-                transfer,
-                file,
-                work,
             },
             Output::FinishFile { transfer, file } => Output::FinishFile { transfer, file },
             Output::DiscardPart {

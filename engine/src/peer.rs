@@ -554,7 +554,6 @@ impl Engine for Peer {
             }
             Input::Received { conn, bytes } => self.on_bytes(conn, bytes),
             input @ (Input::ChunkRead { .. }
-            | Input::ChunksHashed { .. }
             | Input::ChunkWritten { .. }
             | Input::StorageFailed { .. }
             | Input::SourceHashing { .. }

@@ -400,7 +400,6 @@ impl Engine for Registry {
             Input::Connected { .. }
             | Input::ConnectFailed { .. }
             | Input::ChunkRead { .. }
-            | Input::ChunksHashed { .. }
             | Input::ChunkWritten { .. }
             | Input::StorageFailed { .. }
             | Input::SourceHashing { .. }

@@ -61,7 +61,6 @@
 
 mod config;
 pub mod folder;
-mod hashing;
 pub mod index;
 pub mod offer;
 mod outbox;
@@ -74,7 +73,6 @@ mod window;
 
 use std::time::Instant;
 
-pub use self::hashing::Md5Work;
 use crate::api::{Output, TransferId};
 pub use crate::record::transfer::{HashCheckpoint, KeptRecord, Origin, SavedSide, TransferRecord};
 use crate::wire::Name;

@@ -33,10 +33,8 @@
 //!   answered, or of a `.part` whose `OpenPart` was, and within the size the
 //!   driver reported; a `WriteChunk` only to an open `.part`, within the size
 //!   announced in its `OpenPart`, and not after its `FinishFile`; a
-//!   `FinishFile` only of an open `.part`; `HashChunks` only of an open,
-//!   unfinished `.part` (handed back run, or unrun, which the engine must
-//!   then run itself); nothing after `ReleaseFiles` until the transfer opens
-//!   its files again.
+//!   `FinishFile` only of an open `.part`; nothing after `ReleaseFiles` until
+//!   the transfer opens its files again.
 //!
 //! File work is answered by [`Op::File`] in any order, correctly or not
 //! (short and corrupted reads, a wrong offset written, a `.part` longer than
@@ -621,7 +619,7 @@ fn drain<R: Role>(
             Output::Event(e) => engine.check_event(&e, model),
             other => {
                 engine.check_other_output(&other, model);
-                model.files.output(other);
+                model.files.output(&other);
             }
         }
     }

@@ -34,9 +34,8 @@
 //!   engine makes on its own, like presence) closes that connection as too slow.
 //!
 //! Files (see [`crate::TransferFiles`]): `OpenSource` is carried out on a
-//! worker thread (walk, MD5 cache, hashing), `HashChunks` (the MD5 of
-//! received chunks) on a hashing thread and `WriteChunk` on a writer thread,
-//! whose answers wake the loop; the other file outputs are carried
+//! worker thread (walk, MD5 cache, hashing) and `WriteChunk` on a writer
+//! thread, whose answers wake the loop; the other file outputs are carried
 //! out at once, in order. A transfer's queued chunk reads are served before
 //! any later file output of the same transfer (so a write, finish or discard
 //! never overtakes a read asked for before it), and dropped when it releases
@@ -68,18 +67,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
-use confab_engine::password::{PasswordDigest, PasswordError, PasswordWork};
-use confab_engine::transfer::Md5Work;
-use confab_engine::{ConnId, Engine, Input, JobId, TransferId};
+use confab_engine::{ConnId, Engine, Input, TransferId};
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
 
 use crate::conn::{Connection, ReadOutcome, State};
 use crate::files::TransferFiles;
 use crate::handle::{COMMAND_QUEUE, DriverHandle};
+use crate::password::PasswordWorker;
 use crate::role::{Flow, Sink, Stoppable};
 use crate::store::{Change, Store};
-use crate::worker::Worker;
 
 mod chunks;
 mod config;
@@ -99,9 +96,6 @@ struct ChunkRequest {
     offset: u64,
     len: u32,
 }
-
-/// MD5 work on its way to the hashing thread and back.
-type HashJob = (TransferId, u32, Md5Work);
 
 /// Runs one engine. See the module documentation.
 pub struct Driver<E: Engine> {
@@ -123,10 +117,7 @@ pub struct Driver<E: Engine> {
     chunk_reads: VecDeque<ChunkRequest>,
     commands: Receiver<E::Command>,
     handle: DriverHandle<E::Command>,
-    passwords: Worker<(JobId, PasswordWork), (JobId, Result<PasswordDigest, PasswordError>)>,
-    /// MD5 of received chunks, started with the first transfer that needs it.
-    chunk_hashes: Option<Worker<HashJob, HashJob>>,
-    waker: Arc<Waker>,
+    passwords: PasswordWorker,
     changes: Vec<Change>,
     /// A store commit that failed; the driver stops with it.
     store_failure: Option<DriverError>,
@@ -182,12 +173,8 @@ where
             stop: Arc::new(AtomicBool::new(false)),
             waker: waker.clone(),
         };
-        let passwords = Worker::start(
-            "confab-password",
-            waker.clone(),
-            |(job, work): (JobId, PasswordWork)| (job, work.run()),
-        )?;
-        let files = TransferFiles::new(waker.clone(), store.as_ref().map(Store::shared_database));
+        let passwords = PasswordWorker::start(waker.clone())?;
+        let files = TransferFiles::new(waker, store.as_ref().map(Store::shared_database));
         Ok(Self {
             engine,
             read_buf: vec![0; config.read_buffer.max(1)],
@@ -205,8 +192,6 @@ where
             commands,
             handle,
             passwords,
-            chunk_hashes: None,
-            waker,
             changes: Vec::new(),
             store_failure: None,
             events: Vec::new(),

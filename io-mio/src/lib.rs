@@ -3,8 +3,7 @@
 //!
 //! - [`Driver`] runs any [`confab_engine::Engine`] (registry or peer): listener,
 //!   outgoing connects with a timeout, bounded write queues with backpressure,
-//!   timers, password work and the MD5 of received chunks on worker threads,
-//!   durable records, chunk I/O.
+//!   timers, password work on a worker thread, durable records, chunk I/O.
 //! - [`DriverHandle`] feeds it commands and stop requests from other threads.
 //! - [`Store`] keeps the engine's records; [`SharedIndex`] lists the shared
 //!   folder with cached MD5s, and [`ShareWatch`] keeps that list current
@@ -22,12 +21,12 @@ mod driver;
 mod files;
 mod handle;
 mod listen;
+mod password;
 mod role;
 mod share_watch;
 mod shared;
 mod signals;
 mod store;
-mod worker;
 
 pub use driver::{Driver, DriverConfig, DriverError};
 pub use files::{FileAnswer, TransferFiles};

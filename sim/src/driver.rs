@@ -298,7 +298,6 @@ where
                     self.with(|e| e.handle_input(now, Input::PasswordDerived { job, result }));
                 }
                 out @ (Output::ReadChunk { .. }
-                | Output::HashChunks { .. }
                 | Output::WriteChunk { .. }
                 | Output::OpenSource { .. }
                 | Output::OpenPart { .. }

@@ -157,9 +157,7 @@ impl HostFiles {
                     result: Err(error.clone()),
                 }),
             },
-            FileAnswer::ChunkRead { .. }
-            | FileAnswer::ChunksHashed { .. }
-            | FileAnswer::ChunkWritten { .. } => None,
+            FileAnswer::ChunkRead { .. } | FileAnswer::ChunkWritten { .. } => None,
         });
         (op, answer)
     }

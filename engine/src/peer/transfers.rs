@@ -438,7 +438,6 @@ impl Transfers {
             | Input::SourceOpened { transfer, .. }
             | Input::PartOpened { transfer, .. }
             | Input::ChunkRead { transfer, .. }
-            | Input::ChunksHashed { transfer, .. }
             | Input::ChunkWritten { transfer, .. }
             | Input::FileFinished { transfer, .. }
             | Input::StorageFailed { transfer, .. } => *transfer,

@@ -15,7 +15,6 @@
 use std::collections::BTreeMap;
 
 use crate::api::{Input, Output, Source, SourceFile, SourceInfo, TransferId};
-use crate::transfer::Md5Work;
 use crate::wire::Md5;
 
 /// `len` bytes drawn from `seed`: file contents that replay exactly.
@@ -190,12 +189,6 @@ pub enum FileAnswer {
         offset: u64,
         data: Vec<u8>,
     },
-    /// See [`Input::ChunksHashed`]: the work, run.
-    ChunksHashed {
-        transfer: TransferId,
-        file: u32,
-        work: Md5Work,
-    },
     /// See [`Input::ChunkWritten`].
     ChunkWritten {
         transfer: TransferId,
@@ -239,15 +232,6 @@ impl FileAnswer {
                 file: *file,
                 offset: *offset,
                 data,
-            },
-            FileAnswer::ChunksHashed {
-                transfer,
-                file,
-                work,
-            } => Input::ChunksHashed {
-                transfer: *transfer,
-                file: *file,
-                work: work.clone(),
             },
             FileAnswer::ChunkWritten {
                 transfer,
@@ -367,7 +351,6 @@ impl MemFiles {
             Output::OpenSource { .. }
                 | Output::OpenPart { .. }
                 | Output::ReadChunk { .. }
-                | Output::HashChunks { .. }
                 | Output::WriteChunk { .. }
                 | Output::FinishFile { .. }
                 | Output::DiscardPart { .. }
@@ -447,19 +430,6 @@ impl MemFiles {
                         transfer,
                         error: format!("read of file {file} of {transfer}, which is not open"),
                     },
-                })
-            }
-            Output::HashChunks {
-                transfer,
-                file,
-                mut work,
-            } => {
-                *self.counts.entry("HashChunks").or_default() += 1;
-                work.run();
-                Some(FileAnswer::ChunksHashed {
-                    transfer,
-                    file,
-                    work,
                 })
             }
             Output::WriteChunk {

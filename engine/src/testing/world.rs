@@ -7,6 +7,7 @@
 //! that its endpoint still belongs to the link, so anything in flight toward a
 //! closed, cut or crashed endpoint simply vanishes, as on a real network.
 
+use crate::testing::wall::{keep_keys, wall_ms_since};
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
@@ -19,7 +20,6 @@ use crate::rng::Rng;
 use crate::testing::files::{FileAnswer, MemFiles};
 use crate::testing::node::{AnyEvent, Node};
 use crate::testing::script::{ScriptClient, ScriptCommand};
-use crate::testing::wall::{keep_keys, wall_ms_since};
 
 mod faults;
 
@@ -662,6 +662,19 @@ impl World {
                 }
                 self.forget_link_if_unused(id);
             }
+            out @ (Output::OpenSource { .. }
+            | Output::OpenPart { .. }
+            | Output::ReadChunk { .. }
+            | Output::WriteChunk { .. }
+            | Output::FinishFile { .. }
+            | Output::DiscardPart { .. }
+            | Output::ReleaseFiles { .. }) => {
+                // Answered as soon as the host is next fed, never inside
+                // its own poll loop.
+                if let Some(answer) = self.hosts[host.0].files.carry_out(out) {
+                    self.schedule(now, Delivery::File { host, inc, answer });
+                }
+            }
             Output::DerivePassword { job, work } => {
                 let result = work.run();
                 let at = now + self.config.password_delay;
@@ -682,14 +695,6 @@ impl World {
                 self.hosts[host.0].records.remove(&key);
             }
             Output::Event(e) => self.hosts[host.0].events.push((now, e)),
-            // What is left: the file outputs.
-            out => {
-                // Answered as soon as the host is next fed, never inside
-                // its own poll loop.
-                if let Some(answer) = self.hosts[host.0].files.carry_out(out) {
-                    self.schedule(now, Delivery::File { host, inc, answer });
-                }
-            }
         }
     }
 }

@@ -6,11 +6,9 @@
 //! matches the sender's.
 //!
 //! Invariants:
-//! - the MD5 state covers exactly the bytes of the current file before the
-//!   chunks waiting in (or out with) its [`HashLane`], in order: chunks are
-//!   taken only at `expected` and hashed in the order taken, before they are
-//!   written, and a resumed prefix is re-read from the `.part` before
-//!   anything new;
+//! - the MD5 state always covers exactly the bytes `0..expected` of the
+//!   current file, in order: chunks are taken only at `expected`, and a
+//!   resumed prefix is re-read from the `.part` before anything new;
 //! - a chunk is acknowledged only once the driver reports it written, and
 //!   acknowledgements are cumulative, so the sender never runs more than
 //!   `window` chunks ahead of the disk: the writes pending here are bounded
@@ -39,11 +37,10 @@ use std::time::Instant;
 
 use crate::api::{Input, Output, TransferId};
 use crate::transfer::config::TransferConfig;
-use crate::transfer::hashing::HashLane;
 use crate::transfer::offer::{OfferState, expired_reason};
 use crate::transfer::outbox::{Outbox, Tell, TransferEvent};
 use crate::transfer::progress::Meter;
-use crate::transfer::rehash::Rehash;
+use crate::transfer::rehash::{Hasher, Rehash};
 pub use crate::transfer::status::KeptPart;
 use crate::transfer::window::WriteWindow;
 use crate::transfer::{HashCheckpoint, KeptRecord, Origin, SavedSide, TransferRecord};
@@ -97,8 +94,7 @@ pub struct ReceiveTransfer {
     /// The source is described on this connection: `Want`s may go out.
     synced: bool,
     round: u32,
-    /// The current file's MD5, with the chunks on their way through it.
-    lane: HashLane,
+    hasher: Hasher,
     /// The current file's bytes include a prefix found in the `.part`.
     resumed: bool,
     /// The current file was already started over after failing to verify.
@@ -153,7 +149,7 @@ impl ReceiveTransfer {
             asked: false,
             synced: false,
             round: 0,
-            lane: HashLane::default(),
+            hasher: Hasher::default(),
             resumed: false,
             retried: false,
             finish_unsure: false,
@@ -440,7 +436,6 @@ impl ReceiveTransfer {
             Input::ChunkRead {
                 file, offset, data, ..
             } => self.handle_rehash_read(now, file, offset, data),
-            Input::ChunksHashed { file, work, .. } => self.handle_hashed(file, work),
             Input::ChunkWritten { file, offset, .. } => self.handle_written(now, file, offset),
             Input::FileFinished { file, path, .. } => self.handle_finished(file, path),
             Input::StorageFailed { error, .. } => self.fail(error, true),

@@ -1,4 +1,4 @@
-//! How the receiver's MD5 state ([`Hasher`]) is rebuilt on resume.
+//! The receiver's MD5 state and how it is rebuilt on resume.
 //!
 //! MD5 cannot skip bytes, so a resumed file's state must come from hashing
 //! the `.part` prefix again ([`Rehash`]: reads of the `.part` within the
@@ -12,12 +12,48 @@
 //! lies within the `.part`.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::fmt;
+
+use md5::Digest;
+use md5::digest::common::hazmat::{SerializableState, SerializedState};
 
 use crate::api::{Output, TransferId};
 use crate::transfer::HashCheckpoint;
-use crate::transfer::hashing::Hasher;
 use crate::transfer::outbox::TransferEvent;
 use crate::wire::Md5;
+
+/// A running MD5.
+#[derive(Clone, Default)]
+pub(crate) struct Hasher(md5::Md5);
+
+impl fmt::Debug for Hasher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Hasher")
+    }
+}
+
+impl Hasher {
+    /// Adds bytes.
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    /// The digest of everything added so far (the state is kept).
+    pub fn digest(&self) -> Md5 {
+        Md5(self.0.clone().finalize().into())
+    }
+
+    /// md-5's serialized state.
+    pub fn save(&self) -> Vec<u8> {
+        self.0.serialize().to_vec()
+    }
+
+    /// A state saved by [`Hasher::save`]; `None` if it does not decode.
+    pub fn load(bytes: &[u8]) -> Option<Self> {
+        let state = SerializedState::<md5::Md5>::try_from(bytes).ok()?;
+        md5::Md5::deserialize(&state).ok().map(Hasher)
+    }
+}
 
 /// Where hashing of a resumed file starts: the checkpoint's state and offset
 /// if it belongs to `file` as the entry `(size, md5)` describes it and the

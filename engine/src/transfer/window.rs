@@ -1,5 +1,5 @@
-//! The receiver's write window: which bytes of the current file are taken
-//! on their way to be hashed and written (`expected`), and which the driver has confirmed
+//! The receiver's write window: which bytes of the current file are hashed
+//! and handed to the driver (`expected`), and which the driver has confirmed
 //! written (`written`, the only thing ever acknowledged).
 //!
 //! Invariants: `written <= expected <= size`; chunks are taken only at
@@ -14,8 +14,7 @@ use std::collections::BTreeMap;
 pub(crate) struct WriteWindow {
     /// The file's size.
     pub size: u64,
-    /// Everything before this is taken: on its way through the hash lane
-    /// to the driver.
+    /// Everything before this is hashed and handed to the driver.
     pub expected: u64,
     /// Everything before this is written.
     pub written: u64,

@@ -6,13 +6,12 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use confab_engine::transfer::Md5Work;
 use confab_engine::{Engine, Input, Output, Source, SourceFile, SourceInfo, TransferId};
 
 use crate::generate::{self, SIZE_POOL};
 
 /// One piece of file work asked for and not answered yet.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Work {
     OpenSource {
         transfer: TransferId,
@@ -35,11 +34,6 @@ pub enum Work {
         file: u32,
         offset: u64,
     },
-    HashChunks {
-        transfer: TransferId,
-        file: u32,
-        work: Md5Work,
-    },
     FinishFile {
         transfer: TransferId,
         file: u32,
@@ -53,7 +47,6 @@ impl Work {
             | Work::OpenPart { transfer, .. }
             | Work::ReadChunk { transfer, .. }
             | Work::WriteChunk { transfer, .. }
-            | Work::HashChunks { transfer, .. }
             | Work::FinishFile { transfer, .. } => *transfer,
         }
     }
@@ -100,32 +93,8 @@ impl Files {
         Some(p.size.max(p.opened.unwrap_or(0)))
     }
 
-    /// Models (and checks) one file output, keeping the MD5 work of
-    /// `HashChunks` to hand back.
-    pub(super) fn output<E: std::fmt::Debug>(&mut self, out: Output<E>) {
-        let out = match out {
-            Output::HashChunks {
-                transfer,
-                file,
-                work,
-            } => {
-                let Some(part) = self.parts.get(&(transfer, file)) else {
-                    panic!("HashChunks of {transfer} file {file}, whose .part was never opened");
-                };
-                assert!(
-                    part.opened.is_some() && !part.finished,
-                    "HashChunks of {transfer} file {file}: {part:?}"
-                );
-                self.work.push(Work::HashChunks {
-                    transfer,
-                    file,
-                    work,
-                });
-                return;
-            }
-            other => other,
-        };
-        let out = &out;
+    /// Models (and checks) one file output.
+    pub(super) fn output<E: std::fmt::Debug>(&mut self, out: &Output<E>) {
         match out {
             Output::OpenSource { transfer, source } => {
                 self.name(*transfer);
@@ -389,24 +358,6 @@ impl Files {
                         transfer,
                         file,
                         offset,
-                    },
-                );
-            }
-            Work::HashChunks {
-                transfer,
-                file,
-                mut work,
-            } => {
-                // Sometimes handed back unrun: the engine must run it.
-                if how & 0x03 != 3 {
-                    work.run();
-                }
-                engine.handle_input(
-                    now,
-                    Input::ChunksHashed {
-                        transfer,
-                        file,
-                        work,
                     },
                 );
             }

@@ -1,7 +1,6 @@
 //! Chunk scheduling: serving the engine's disk reads under the send budget,
-//! in order per transfer, handing the MD5 of received chunks to the hashing
-//! thread, and feeding back the hashes, chunk writes and file work the worker
-//! threads finished. Touches the driver's transfer files and chunk
+//! in order per transfer, and feeding back the chunk writes and file work the
+//! worker threads finished. Touches the driver's transfer files and chunk
 //! queue, and hands results to the engine.
 
 use std::collections::VecDeque;
@@ -9,10 +8,9 @@ use std::time::Instant;
 
 use confab_engine::{Engine, Input, TransferId};
 
-use super::{ChunkRequest, Driver, HashJob};
+use super::{ChunkRequest, Driver};
 use crate::files::{FileAnswer, Written};
 use crate::role::Stoppable;
-use crate::worker::Worker;
 
 impl<E> Driver<E>
 where
@@ -99,10 +97,8 @@ where
         }
     }
 
-    /// Feeds the engine what the hashing thread, the file worker and the
-    /// chunk writer have finished.
+    /// Feeds the engine what the file worker and the chunk writer have finished.
     pub(super) fn take_file_answers(&mut self, now: Instant) {
-        self.take_chunk_hashes(now);
         let done = self.files.collect_written();
         self.feed_written(now, done);
         for answer in self.files.collect() {
@@ -121,46 +117,5 @@ where
             };
             self.engine.handle_input(now, input);
         }
-    }
-
-    /// Hands MD5 work to the hashing thread (started on first use); runs it
-    /// here if the thread cannot start, so the transfer still verifies.
-    pub(super) fn submit_hash(&mut self, now: Instant, job: HashJob) {
-        if self.chunk_hashes.is_none() {
-            let waker = self.waker.clone();
-            match Worker::start("confab-md5", waker, |mut job: HashJob| {
-                job.2.run();
-                job
-            }) {
-                Ok(w) => self.chunk_hashes = Some(w),
-                Err(e) => {
-                    tracing::warn!("cannot start the hashing thread ({e}); hashing on the loop")
-                }
-            }
-        }
-        match &self.chunk_hashes {
-            Some(w) => w.submit(job),
-            None => self.feed_hash(now, job),
-        }
-    }
-
-    /// Feeds the engine the MD5 work the hashing thread finished.
-    fn take_chunk_hashes(&mut self, now: Instant) {
-        while let Some(job) = self
-            .chunk_hashes
-            .as_ref()
-            .and_then(|w| w.results.try_recv().ok())
-        {
-            self.feed_hash(now, job);
-        }
-    }
-
-    fn feed_hash(&mut self, now: Instant, (transfer, file, work): HashJob) {
-        let input = Input::ChunksHashed {
-            transfer,
-            file,
-            work,
-        };
-        self.engine.handle_input(now, input);
     }
 }

@@ -109,11 +109,6 @@ where
                             .handle_input(now, Input::StorageFailed { transfer, error });
                     }
                 }
-                Output::HashChunks {
-                    transfer,
-                    file,
-                    work,
-                } => self.submit_hash(now, (transfer, file, work)),
                 Output::FinishFile { transfer, file } => {
                     self.serve_reads_of(now, transfer);
                     self.wait_writes_of(now, transfer);
@@ -151,7 +146,7 @@ where
                     self.wait_writes_of(now, transfer);
                     self.files.release(transfer);
                 }
-                Output::DerivePassword { job, work } => self.passwords.submit((job, work)),
+                Output::DerivePassword { job, work } => self.passwords.submit(job, work),
                 Output::Persist(record) => self.changes.push(Change::Persist(record)),
                 Output::Forget(key) => self.changes.push(Change::Forget(key)),
                 Output::Event(event) => {

@@ -1,8 +1,7 @@
 //! The driver's disk: carries out a host's file outputs on its
 //! [`HostFiles`] at once and in order, and holds each answer back for the
 //! host's disk latency, like a disk that lands writes in order but reports
-//! them late. The MD5 work of received chunks (`HashChunks`) goes the same
-//! way: run at once, answered after the same latency.
+//! them late.
 //!
 //! Answers live in the driver task, so a crash loses those not yet
 //! delivered (the operations themselves already happened: a write whose

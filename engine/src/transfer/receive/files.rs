@@ -1,13 +1,11 @@
 //! The file-by-file flow of a [`ReceiveTransfer`]: ask for the description,
 //! open each `.part`, re-hash what it already holds, ask for the rest
-//! (`Want`), and take the chunks in order, have them hashed (see
-//! [`crate::transfer::hashing`]) and then written.
+//! (`Want`), and take the chunks in order as the driver writes them.
 //!
 //! Keeps the invariants of the module documentation of [`super`]: the MD5
-//! state covers the bytes before the chunks in its lane, acknowledgements
-//! follow the writes,
+//! state covers exactly `0..expected`, acknowledgements follow the writes,
 //! and a `Want` goes out only after a `Manifest` on the same connection.
-//! Touches the phase, the manifest, the hash lane and the round; finishing a
+//! Touches the phase, the manifest, the hasher and the round; finishing a
 //! verified file is [`super::finish`].
 
 use std::time::Instant;
@@ -15,9 +13,8 @@ use std::time::Instant;
 use super::{Phase, ReceiveTransfer};
 use crate::api::Output;
 use crate::transfer::folder::{Change, compare};
-use crate::transfer::hashing::{Hasher, Md5Work};
 use crate::transfer::outbox::TransferEvent;
-use crate::transfer::rehash::{Rehash, Step, resume_point};
+use crate::transfer::rehash::{Hasher, Rehash, Step, resume_point};
 use crate::transfer::window::WriteWindow;
 use crate::transfer::{HashCheckpoint, Origin};
 use crate::wire::Md5;
@@ -170,7 +167,7 @@ impl ReceiveTransfer {
 
     /// Drops what is known of the current file and opens it afresh.
     pub(super) fn start_over(&mut self) {
-        self.lane.reset(Hasher::default());
+        self.hasher = Hasher::default();
         self.finish_unsure = false;
         self.resumed = false;
         self.checkpoint = None;
@@ -188,7 +185,7 @@ impl ReceiveTransfer {
         if std::mem::take(&mut self.finish_unsure) && self.finished_before_restart(len) {
             return;
         }
-        self.lane.reset(Hasher::default());
+        self.hasher = Hasher::default();
         if len > size {
             // Longer than the file can be: not a prefix of it.
             return self.open_part(true);
@@ -205,7 +202,7 @@ impl ReceiveTransfer {
         let from = resume_point(self.checkpoint.take(), file, entry, len);
         let start = match from {
             Some((h, c)) => {
-                self.lane.reset(h);
+                self.hasher = h;
                 let at = c.offset;
                 self.checkpoint = Some(c);
                 at
@@ -245,10 +242,7 @@ impl ReceiveTransfer {
         if file != self.next_file {
             return;
         }
-        let Some(hasher) = self.lane.home() else {
-            return; // no work is out while re-hashing: nothing to take it
-        };
-        match r.take(offset, data, chunk, hasher) {
+        match r.take(offset, data, chunk, &mut self.hasher) {
             Step::Stale => {}
             // The .part changed under us: trust none of it.
             Step::Short => self.start_over(),
@@ -281,66 +275,29 @@ impl ReceiveTransfer {
         if let Err(why) = r.check(offset, len, chunk, window) {
             return self.violation(&why);
         }
-        r.push(offset, len);
-        if let Some(work) = self.lane.take(offset, data.into_vec()) {
-            self.boxed.out.push_back(Output::HashChunks {
-                transfer: id,
-                file,
-                work,
-            });
-        }
-    }
-
-    /// Hashed chunks come back: a checkpoint if they crossed a line, then
-    /// their writes, then the work for what waited meanwhile.
-    pub(super) fn handle_hashed(&mut self, file: u32, work: Md5Work) {
-        let Phase::Receiving(r) = &self.phase else {
-            return;
-        };
-        if file != self.next_file {
-            return;
-        }
-        let size = r.size;
-        let Some(chunks) = self.lane.returned(work) else {
-            return; // of an earlier epoch
-        };
-        let (Some(first), Some(last)) = (chunks.first(), chunks.last()) else {
-            return;
-        };
-        let (from, to) = (first.offset, last.offset + last.data.len() as u64);
+        self.hasher.update(&data[..]);
         let every = self.config.checkpoint_every.max(1);
-        if from / every != to / every && self.next_checkpoint.is_none() {
+        if (r.expected / every != (r.expected + len) / every) && self.next_checkpoint.is_none() {
             let md5 = self
                 .manifest
                 .as_ref()
                 .and_then(|m| m.entries.get(file as usize))
                 .map_or_else(Md5::default, |e| e.md5);
-            if let Some(hasher) = self.lane.home() {
-                self.next_checkpoint = Some(HashCheckpoint {
-                    file,
-                    offset: to,
-                    size,
-                    md5,
-                    state: hasher.save(),
-                });
-            }
-        }
-        let transfer = self.id;
-        for c in chunks {
-            self.boxed.out.push_back(Output::WriteChunk {
-                transfer,
+            self.next_checkpoint = Some(HashCheckpoint {
                 file,
-                offset: c.offset,
-                data: c.data,
+                offset: r.expected + len,
+                size: r.size,
+                md5,
+                state: self.hasher.save(),
             });
         }
-        if let Some(work) = self.lane.send_out() {
-            self.boxed.out.push_back(Output::HashChunks {
-                transfer,
-                file,
-                work,
-            });
-        }
+        r.push(offset, len);
+        self.boxed.out.push_back(Output::WriteChunk {
+            transfer: id,
+            file,
+            offset,
+            data: data.into_vec(),
+        });
     }
 
     pub(super) fn handle_written(&mut self, now: Instant, file: u32, offset: u64) {

@@ -66,9 +66,7 @@ impl ReceiveTransfer {
         let path = self
             .local_path(self.next_file)
             .map_or_else(|| entry.path.to_string(), |p| p.to_string());
-        let Some(got) = self.lane.home().map(|h| h.digest()) else {
-            return; // work is out: everything written was hashed, so never here
-        };
+        let got = self.hasher.digest();
         let (id, file) = (self.id, self.next_file);
         if got == want {
             self.phase = Phase::Finishing;
