@@ -223,16 +223,22 @@ fn two_people_chat_and_share_a_file_in_the_full_screen_interface() {
     // Ctrl+C stops the peer (status 0) and leaves the alternate screen.
     for name in ["alice", "bob"] {
         tmux.key(name, "C-c");
+        // tmux marks the pane dead when the program closes the terminal,
+        // and learns the exit status a moment later, when it reaps it.
         let deadline = Instant::now() + PATIENCE;
-        while tmux.pane(name, "#{pane_dead}") != "1" {
+        let ended = loop {
+            let ended = tmux.pane(name, "#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}");
+            if ended.starts_with("1:") && ended != "1::" {
+                break ended;
+            }
             assert!(
                 Instant::now() < deadline,
-                "{name} did not stop:\n{}",
+                "{name} did not stop ({ended}):\n{}",
                 tmux.screen(name)
             );
             std::thread::sleep(POLL);
-        }
-        assert_eq!(tmux.pane(name, "#{pane_dead_status}"), "0", "{name}");
+        };
+        assert_eq!(ended, "1:0:", "{name}: dead:status:signal");
         assert_eq!(
             tmux.pane(name, "#{alternate_on}"),
             "0",
