@@ -11,11 +11,17 @@
 //! the next read is worked through: a sender keeps sending while the receiver
 //! hashes, instead of both taking turns.
 //!
-//! Durability: every `Persist`/`Forget` drained in a settle is committed in one
-//! redb transaction before any byte queued in that settle is written and before
-//! its events are shown. Engines emit a record before the reply that
-//! acknowledges it, so nothing a remote was told about can be lost by a crash.
-//! If the commit fails the driver stops at once with an error, writing nothing.
+//! Durability: every `Persist`/`Forget` drained in a settle is kept before any
+//! byte queued in that settle is written and before its events are shown.
+//! For an engine that does not wait for durability itself they are committed
+//! in one redb transaction (`fsync`) right there; engines emit a record before
+//! the reply that acknowledges it, so nothing a remote was told about can be
+//! lost by a crash. For one that does ([`Engine::WAITS_FOR_DURABLE`], the
+//! peer), the batch is appended to the store's journal (survives the process
+//! dying) and committed by a thread, many batches per transaction, and the
+//! engine hears how far with `Input::RecordsDurable` (see `driver/keep.rs`):
+//! its acknowledgements wait for that, nothing else does. If the store fails
+//! the driver stops at once with an error, writing nothing more.
 //!
 //! Backpressure (memory never grows without bound):
 //! - reads use one buffer of [`DriverConfig::read_buffer`] bytes for all
@@ -81,6 +87,7 @@ use crate::store::{Change, Store};
 mod chunks;
 mod config;
 mod drain;
+mod keep;
 
 pub use self::config::{DriverConfig, DriverError};
 
@@ -113,6 +120,8 @@ pub struct Driver<E: Engine> {
     /// Every connection in `Connecting` or `Closing`, which have deadlines.
     timed: BTreeSet<ConnId>,
     store: Option<Store>,
+    /// The journal and committer, for an engine that waits for durability.
+    keeper: Option<keep::Keeper>,
     files: TransferFiles,
     chunk_reads: VecDeque<ChunkRequest>,
     commands: Receiver<E::Command>,
@@ -174,6 +183,12 @@ where
             waker: waker.clone(),
         };
         let passwords = PasswordWorker::start(waker.clone())?;
+        let keeper = match &store {
+            Some(store) if E::WAITS_FOR_DURABLE => {
+                Some(keep::Keeper::start(store, waker.clone()).map_err(|e| io::Error::other(e.0))?)
+            }
+            _ => None,
+        };
         let files = TransferFiles::new(waker, store.as_ref().map(Store::shared_database));
         Ok(Self {
             engine,
@@ -187,6 +202,7 @@ where
             to_write: BTreeSet::new(),
             timed: BTreeSet::new(),
             store,
+            keeper,
             files,
             chunk_reads: VecDeque::new(),
             commands,
@@ -234,6 +250,10 @@ where
         loop {
             let now = Instant::now();
             if self.done(now) {
+                // Everything kept is durable before the driver says it ended.
+                if let Some(keeper) = self.keeper.as_mut() {
+                    keeper.sync().map_err(DriverError::Store)?;
+                }
                 return Ok(());
             }
             let timeout = self.poll_timeout(now);
@@ -272,6 +292,7 @@ where
                     .handle_input(now, Input::PasswordDerived { job, result });
             }
             self.take_file_answers(now);
+            self.take_durable(now)?;
             self.read_all(now, sink)?;
             self.expire(now);
             if self.engine.poll_timeout().is_some_and(|t| t <= now) {
