@@ -5,7 +5,7 @@
 //! timer, connect timeout, linger), accept and finish connects, take commands
 //! and password results, read from every readable connection, run due timers,
 //! then *settle*: drain the engine's outputs, commit the records they asked to
-//! keep, hand events to the [`Sink`], and only then write to sockets. Reads go
+//! keep, and only then write to sockets and hand events to the [`Sink`]. Reads go
 //! in rounds of one read per connection, with a settle after each round, so
 //! the answers to one read (a receiver's acknowledgements) are written before
 //! the next read is worked through: a sender keeps sending while the receiver
@@ -567,12 +567,15 @@ where
             {
                 return Err(e);
             }
+            // Bytes first, then what is shown: a message on its way does not
+            // wait for a terminal (both come after the records they need).
+            let broke = self.write_all(now);
             for event in std::mem::take(&mut self.events) {
                 if sink.event(event) == Flow::Finish && self.finished.is_none() {
                     self.finished = Some(now + self.config.linger);
                 }
             }
-            let broke = self.write_all(now);
+            self.hand_over()?;
             let read = self.serve_chunk_reads(now, &mut reads_left);
             if !broke && !read {
                 return Ok(());

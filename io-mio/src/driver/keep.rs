@@ -35,8 +35,10 @@ const CLEAR_AT: u64 = 1 << 20;
 pub(super) struct Keeper {
     journal: Journal,
     committer: Committer,
-    /// Records written to the journal (and handed to the committer).
+    /// Records written to the journal.
     written: u64,
+    /// Written, not yet handed to the committer (see [`Keeper::hand_over`]).
+    pending: Vec<Raw>,
     /// Records the engine was told are durable.
     told: u64,
 }
@@ -58,6 +60,7 @@ impl Keeper {
             journal,
             committer,
             written: 0,
+            pending: Vec::new(),
             told: 0,
         })
     }
@@ -66,23 +69,35 @@ impl Keeper {
         StoreError(format!("cannot write the journal: {e}; is the disk full?"))
     }
 
-    /// Writes `changes` (the next records in order) to the journal and hands
-    /// them to the committer.
+    /// Writes `changes` (the next records in order) to the journal; they go
+    /// to the committer with [`Keeper::hand_over`].
     pub fn write(&mut self, changes: &[Change]) -> Result<(), StoreError> {
-        let raws: Vec<Raw> = changes.iter().map(Change::raw).collect();
+        let start = self.pending.len();
+        self.pending.extend(changes.iter().map(Change::raw));
         self.journal
-            .append(&raws)
+            .append(&self.pending[start..])
             .map_err(|e| self.journal_failed(&e))?;
         self.written += changes.len() as u64;
-        self.committer.submit(self.written, raws)?;
         if self.journal.len() > JOURNAL_LIMIT {
             self.sync()?;
         }
         Ok(())
     }
 
+    /// Hands what was written to the committer. The driver does it after a
+    /// settle's socket writes: waking the committer is not on the way of a
+    /// message.
+    pub fn hand_over(&mut self) -> Result<(), StoreError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::take(&mut self.pending);
+        self.committer.submit(self.written, batch)
+    }
+
     /// Waits until every record written is durable, then empties the journal.
     pub fn sync(&mut self) -> Result<(), StoreError> {
+        self.hand_over()?;
         self.committer.wait_for(self.written)?;
         self.journal.clear().map_err(|e| self.journal_failed(&e))
     }
@@ -107,6 +122,14 @@ where
     E: Engine,
     E::Command: Stoppable,
 {
+    /// Hands what the journal got in this settle to the committer.
+    pub(super) fn hand_over(&mut self) -> Result<(), DriverError> {
+        match self.keeper.as_mut() {
+            Some(keeper) => keeper.hand_over().map_err(DriverError::Store),
+            None => Ok(()),
+        }
+    }
+
     /// Tells the engine how far its records are durable, if further than
     /// before. A store failure stops the driver.
     pub(super) fn take_durable(&mut self, now: Instant) -> Result<(), DriverError> {

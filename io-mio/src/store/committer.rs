@@ -5,6 +5,13 @@
 //! one redb transaction (one `fsync`). It then publishes the number of the
 //! last record made durable and wakes the loop.
 //!
+//! It works in the background of the event loop, which never waits for it
+//! on the way of a message: it gathers for [`GATHER`] after the first batch
+//! of a turn (a commit costs an `fsync` and copy-on-write pages whatever it
+//! holds, so fewer, larger commits leave the CPU to the loop). (A lower
+//! priority for this thread was tried and dropped: at `nice 10` on a busy
+//! machine it starved, holding back acknowledgements and the throughput.)
+//!
 //! Touches only the database (through [`super::write`]) and the loop's
 //! waker. The batches are already in the [`super::journal`], so a batch
 //! still waiting here when the process dies is not lost: the next start
@@ -15,6 +22,7 @@ use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use mio::Waker;
 use redb::Database;
@@ -35,6 +43,10 @@ struct Progress {
 }
 
 type Shared = Arc<(Mutex<Progress>, Condvar)>;
+
+/// How long a turn gathers batches after its first: what an acknowledgement
+/// may wait beyond the commit itself.
+const GATHER: Duration = Duration::from_millis(1);
 
 /// See the module documentation.
 #[derive(Debug)]
@@ -130,6 +142,8 @@ fn run(
     waker: &Waker,
 ) {
     while let Ok(first) = rx.recv() {
+        // Not an event to wait for: the point is to let batches pile up.
+        std::thread::sleep(GATHER);
         let mut upto = first.upto;
         let mut folded: BTreeMap<String, Option<Vec<u8>>> = BTreeMap::new();
         for batch in std::iter::once(first).chain(rx.try_iter()) {
