@@ -82,6 +82,7 @@ use crate::files::TransferFiles;
 use crate::handle::{COMMAND_QUEUE, DriverHandle};
 use crate::password::PasswordWorker;
 use crate::role::{Flow, Sink, Stoppable};
+use crate::store::keeper::Keeper;
 use crate::store::{Change, Store};
 
 mod chunks;
@@ -121,7 +122,7 @@ pub struct Driver<E: Engine> {
     timed: BTreeSet<ConnId>,
     store: Option<Store>,
     /// The journal and committer, for an engine that waits for durability.
-    keeper: Option<keep::Keeper>,
+    keeper: Option<Keeper>,
     files: TransferFiles,
     chunk_reads: VecDeque<ChunkRequest>,
     commands: Receiver<E::Command>,
@@ -185,7 +186,7 @@ where
         let passwords = PasswordWorker::start(waker.clone())?;
         let keeper = match &store {
             Some(store) if E::WAITS_FOR_DURABLE => {
-                Some(keep::Keeper::start(store, waker.clone()).map_err(|e| io::Error::other(e.0))?)
+                Some(Keeper::start(store, waker.clone()).map_err(|e| io::Error::other(e.0))?)
             }
             _ => None,
         };

@@ -31,6 +31,9 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
 pub(crate) mod committer;
 pub(crate) mod journal;
+pub(crate) mod keeper;
+
+pub(crate) use journal::Raw;
 
 /// Records, by key text.
 const RECORDS: TableDefinition<&str, &[u8]> = TableDefinition::new("records");
@@ -77,13 +80,6 @@ impl Change {
             },
         }
     }
-}
-
-/// A [`Change`] encoded: the value to store under `key`, or `None` to delete.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Raw {
-    pub key: String,
-    pub value: Option<Vec<u8>>,
 }
 
 /// Applies `changes` in order in one durable transaction of `db` (at `path`,

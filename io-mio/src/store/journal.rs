@@ -22,8 +22,6 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
-use super::Raw;
-
 /// File name of the journal inside the data directory.
 pub const JOURNAL_FILE: &str = "confab.journal";
 
@@ -32,6 +30,14 @@ const HEADER: usize = 4 + 4 + 8;
 /// Larger than any batch a driver writes (a batch holds the records of one
 /// settle); a length beyond it is damage, not a batch.
 const MAX_BATCH: usize = 256 << 20;
+
+/// A change as stored: the encoded record to keep under `key`, or `None` to
+/// delete it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Raw {
+    pub key: String,
+    pub value: Option<Vec<u8>>,
+}
 
 /// See the module documentation.
 #[derive(Debug)]
