@@ -29,13 +29,18 @@
 //! - **Durable**: surviving the machine losing power (`fsync`). If
 //!   [`Engine::WAITS_FOR_DURABLE`] is false the driver makes every record
 //!   durable before carrying out anything polled after it (one commit per
-//!   batch is fine). If it is true the driver may write records, carry on,
-//!   and make them durable later (batches that arrive together share one
-//!   commit), reporting how far it got with [`Input::RecordsDurable`]: the
-//!   engine holds back whatever promises that a record survives power loss
-//!   (a peer's acknowledgement of a message) until then. The report must
-//!   come eventually, without further input, and never names a record not
-//!   yet polled; reporting more often, or every record at once, is harmless.
+//!   batch is fine). If it is true the driver may show events polled after
+//!   a record once the record is written, but must make it durable before
+//!   sending any byte polled after it (a sender's outbox and next number
+//!   lost to a power cut would otherwise number new messages again, and the
+//!   receiver would drop them as duplicates while acknowledging them); it
+//!   reports how far records are durable with [`Input::RecordsDurable`], and
+//!   the engine holds back its acknowledgements of messages until then. The
+//!   mio driver syncs a write-ahead journal once per batch, before the
+//!   batch's bytes, and copies it into its database later, off the loop. The
+//!   report must come eventually, without further input, and never names a
+//!   record not yet polled; reporting more often, or every record at once,
+//!   is harmless.
 //!
 //! # Files
 //!

@@ -563,10 +563,20 @@ where
         let mut reads_left = self.config.chunk_reads_per_turn.max(1);
         loop {
             self.drain(now);
-            if self.commit_changes().is_err()
-                && let Some(e) = self.store_failure.take()
-            {
-                return Err(e);
+            loop {
+                if self.commit_changes().is_err()
+                    && let Some(e) = self.store_failure.take()
+                {
+                    return Err(e);
+                }
+                // The records just kept are durable: acknowledgements held
+                // for them go out with this settle's bytes (and whatever
+                // they make the engine keep is kept first).
+                self.take_durable(now)?;
+                self.drain(now);
+                if self.changes.is_empty() {
+                    break;
+                }
             }
             // Bytes first, then what is shown: a message on its way does not
             // wait for a terminal (both come after the records they need).

@@ -5,9 +5,9 @@
 //! Sender side: every item gets the next number of its stream and waits in
 //! the outbox until the receiver acknowledges it; the outbox and the next
 //! number are persisted *before* anything is sent, so a restart neither loses
-//! an item nor reuses a number. (Persisted means written, not yet durable:
-//! the driver makes them durable soon after, off the path of the message. A
-//! power loss in that window could roll the next number back.) Everything unacknowledged is sent again when
+//! an item nor reuses a number, even after a power loss (the driver makes
+//! records durable before it sends the bytes that follow them: the rules in
+//! `api.rs`). Everything unacknowledged is sent again when
 //! a connection to the receiver opens, and on a retransmit timer while it
 //! stays open (a receiver may hold back an item it cannot take yet).
 //!

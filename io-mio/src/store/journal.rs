@@ -109,6 +109,11 @@ impl Journal {
         Ok(())
     }
 
+    /// Makes what was appended survive the machine losing power.
+    pub fn sync(&mut self) -> io::Result<()> {
+        self.file.sync_data()
+    }
+
     /// Empties the journal (the database holds all of it).
     pub fn clear(&mut self) -> io::Result<()> {
         self.file.set_len(0)?;

@@ -1,11 +1,17 @@
 //! [`Keeper`]: the journal and the committer of one driver whose engine
 //! waits for durability itself ([`confab_engine::Engine::WAITS_FOR_DURABLE`],
 //! the peer), and the record numbers: each settle's batch is appended to the
-//! [`super::journal`] (survives the process dying) before anything of that
+//! [`super::journal`] and synced (one `fdatasync` a batch: it survives the
+//! process dying and the machine losing power) before anything of that
 //! settle is sent or shown, then handed to the [`super::committer`], which
-//! makes batches durable in groups; [`Keeper::news`] says how far, numbered
-//! as the driver rules of `api.rs` say (every `Persist`/`Forget` polled,
-//! from 1).
+//! copies batches into the database in groups, off the loop;
+//! [`Keeper::news`] says how far records are durable, numbered as the driver
+//! rules of `api.rs` say (every `Persist`/`Forget` polled, from 1).
+//!
+//! Why the sync before sending, not only before acknowledging: a sender
+//! whose outbox and next-number records were lost (a power cut before the
+//! commit) would number its next messages again from an older point, and
+//! the receiver would drop them as duplicates while acknowledging them.
 //!
 //! The journal is emptied once it holds [`CLEAR_AT`] bytes and the database
 //! holds all of it (not after every commit: a batch already in the database
@@ -66,14 +72,21 @@ impl Keeper {
         StoreError(format!("cannot write the journal: {e}; is the disk full?"))
     }
 
-    /// Writes `changes` (the next records in order) to the journal; they go
-    /// to the committer with [`Keeper::hand_over`].
+    /// Writes `changes` (the next records in order) to the journal and
+    /// makes them durable there (one `fdatasync` for the whole batch: the
+    /// journal is the write-ahead log, so nothing of the settle is sent or
+    /// shown before its records would survive a power loss); they go to the
+    /// committer with [`Keeper::hand_over`].
     pub fn write(&mut self, changes: &[Change]) -> Result<(), StoreError> {
+        if changes.is_empty() {
+            return Ok(());
+        }
         let start = self.pending.len();
         self.pending.extend(changes.iter().map(Change::raw));
         self.journal
             .append(&self.pending[start..])
             .map_err(|e| self.journal_failed(&e))?;
+        self.journal.sync().map_err(|e| self.journal_failed(&e))?;
         self.written += changes.len() as u64;
         if self.journal.len() > JOURNAL_LIMIT {
             self.sync()?;
@@ -102,10 +115,12 @@ impl Keeper {
     /// How far the committer got, if further than the engine was told (and
     /// empties a long journal if that is all of it).
     pub fn news(&mut self) -> Result<Option<u64>, StoreError> {
-        let durable = self.committer.durable()?;
-        if durable == self.written && self.journal.len() >= CLEAR_AT {
+        let committed = self.committer.durable()?;
+        if committed == self.written && self.journal.len() >= CLEAR_AT {
             self.journal.clear().map_err(|e| self.journal_failed(&e))?;
         }
+        // Everything written is durable in the journal already.
+        let durable = self.written;
         if durable <= self.told {
             return Ok(None);
         }
