@@ -24,6 +24,10 @@
 //!   that stamps each line when read) cost both sides the same; what
 //!   differs is what happens inside the peer: confab's engine, MessagePack,
 //!   its durable history and outbox, its event loop.
+//! - **raw peers with fsync**: the same raw peers, but the receiving one
+//!   appends each message to a file and `fdatasync`s it before it shows and
+//!   acknowledges it (one sync per message, as a naive durable chat would):
+//!   the cost of durability on its own, on this disk.
 //! - **raw TCP in-process**: a ping-pong of framed messages of the same
 //!   payload between two threads of this program, and a framed one-way
 //!   stream acknowledged frame by frame: the floor, with no processes,
@@ -77,9 +81,15 @@ fn main() {
     drop((a, b, net));
 
     println!("measuring raw peers (same pipes and JSON)...");
-    let (mut ra, mut rb) = raw_pair();
+    let (mut ra, mut rb) = raw_pair(None);
     let raw = measure(&mut ra, &mut rb, rounds, warmup, messages, payload);
     drop((ra, rb));
+
+    println!("measuring raw peers with one fsync per message...");
+    let keep = tempfile::tempdir().expect("a temp folder");
+    let (mut ra, mut rb) = raw_pair(Some(keep.path()));
+    let synced = measure(&mut ra, &mut rb, rounds, warmup, messages, payload);
+    drop((ra, rb, keep));
 
     println!("measuring raw TCP in-process...");
     let tcp_rtt = tcp_ping_pong(rounds, warmup, payload);
@@ -117,6 +127,12 @@ fn main() {
         ),
     );
     rtt_row(
+        "raw peers, one fsync per message received",
+        &synced.rtt,
+        Some(rtt50),
+        "",
+    );
+    rtt_row(
         "raw TCP ping-pong in-process (floor)",
         &tcp_rtt,
         Some(rtt50),
@@ -131,6 +147,12 @@ fn main() {
     rtt_row(
         "raw peers: /msg -> delivered",
         &raw.delivered,
+        Some(del50),
+        "",
+    );
+    rtt_row(
+        "raw peers with fsync: /msg -> delivered",
+        &synced.delivered,
         Some(del50),
         "",
     );
@@ -159,6 +181,7 @@ fn main() {
             if rate_ratio >= 0.5 { "met" } else { "MISSED" }
         ),
     );
+    rate_row("raw peers, one fsync per message received", synced.rate, "");
     rate_row("raw framed TCP stream in-process (floor)", tcp_rate, "");
     println!("load average before {load_before}, after {load_after}");
 
@@ -173,10 +196,16 @@ fn main() {
         "confab_delivered_p50_ms": ms(p(&confab.delivered, 50.0)),
         "raw_rtt_p50_ms": ms(p(&raw.rtt, 50.0)),
         "raw_rtt_p99_ms": ms(p(&raw.rtt, 99.0)),
+        "raw_fsync_rtt_p50_ms": ms(p(&synced.rtt, 50.0)),
+        "raw_fsync_rtt_p99_ms": ms(p(&synced.rtt, 99.0)),
+        "raw_fsync_delivered_p50_ms": ms(p(&synced.delivered, 50.0)),
+        "confab_vs_raw_fsync_rtt_p50": (rtt50 / p(&synced.rtt, 50.0) * 100.0).round() / 100.0,
         "tcp_rtt_p50_ms": ms(p(&tcp_rtt, 50.0)),
         "tcp_rtt_p99_ms": ms(p(&tcp_rtt, 99.0)),
         "confab_msgs_per_s": confab.rate.round(),
         "raw_msgs_per_s": raw.rate.round(),
+        "raw_fsync_msgs_per_s": synced.rate.round(),
+        "confab_vs_raw_fsync_msgs": (confab.rate / synced.rate * 100.0).round() / 100.0,
         "tcp_framed_msgs_per_s": tcp_rate.round(),
     });
     println!("{line}");
@@ -303,14 +332,23 @@ fn measure(
 }
 
 /// Two raw peers ("a" listening, "b" connected to it), started from this
-/// very program with `--raw-peer`.
-fn raw_pair() -> (Proc, Proc) {
+/// very program with `--raw-peer`; with `keep`, each appends what it
+/// receives to a file there and syncs it before showing and acknowledging.
+fn raw_pair(keep: Option<&Path>) -> (Proc, Proc) {
     let me = std::env::current_exe().expect("this program's path");
     let me = Path::new(&me);
-    let mut a = Proc::spawn(
-        "a",
-        me,
-        &[
+    let file = |name: &str| keep.map(|d| d.join(name).display().to_string());
+    let (fa, fb) = (file("a.log"), file("b.log"));
+    let with_keep = |mut args: Vec<&'static str>, f: &Option<String>| -> Vec<String> {
+        let mut out: Vec<String> = args.drain(..).map(String::from).collect();
+        if let Some(f) = f {
+            out.push("--fsync".into());
+            out.push(f.clone());
+        }
+        out
+    };
+    let args_a = with_keep(
+        vec![
             "--raw-peer",
             "--name",
             "a",
@@ -319,24 +357,19 @@ fn raw_pair() -> (Proc, Proc) {
             "--listen",
             "127.0.0.1:0",
         ],
-        &[],
+        &fa,
     );
+    let args_a: Vec<&str> = args_a.iter().map(String::as_str).collect();
+    let mut a = Proc::spawn("a", me, &args_a, &[]);
     let ready = a.event("ready", &[]);
     let addr = ready.v["listen"].as_str().expect("an address").to_owned();
-    let mut b = Proc::spawn(
-        "b",
-        me,
-        &[
-            "--raw-peer",
-            "--name",
-            "b",
-            "--peer",
-            "a",
-            "--connect",
-            &addr,
-        ],
-        &[],
+    let mut args_b = with_keep(
+        vec!["--raw-peer", "--name", "b", "--peer", "a", "--connect"],
+        &fb,
     );
+    args_b.insert(6, addr);
+    let args_b: Vec<&str> = args_b.iter().map(String::as_str).collect();
+    let mut b = Proc::spawn("b", me, &args_b, &[]);
     b.event("ready", &[]);
     a.event("chat_opened", &[]);
     (a, b)
@@ -399,10 +432,23 @@ fn raw_peer(args: &[String]) {
     let writer = Arc::new(Mutex::new(stream.try_clone().unwrap()));
     let acks = writer.clone();
     let (me, other) = (name.clone(), peer.clone());
+    let mut keep = arg_value(args, "--fsync").map(|path| {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .expect("the --fsync file")
+    });
     std::thread::spawn(move || {
         let mut r = BufReader::new(stream);
         while let Some((kind, seq, text)) = read_frame(&mut r) {
             if kind == MSG {
+                if let Some(f) = keep.as_mut() {
+                    // Kept before it is shown or acknowledged.
+                    f.write_all(&text)
+                        .and_then(|()| f.sync_data())
+                        .expect("keeping");
+                }
                 let text = String::from_utf8_lossy(&text);
                 emit(json!({"event": "message", "from": other, "to": me, "text": text}));
                 let mut w = acks.lock().unwrap();

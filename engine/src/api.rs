@@ -16,6 +16,32 @@
 //!   that connection and reports it as an event. `Err` from
 //!   [`Engine::handle_command`] means the *caller* asked for something invalid.
 //!
+//! # Records
+//!
+//! [`Output::Persist`] and [`Output::Forget`] are numbered 1, 2, ... in the
+//! order the driver polls them from one engine (a restarted engine starts
+//! again at 1). Two levels of keeping:
+//!
+//! - **Written**: before the driver carries out any output polled after a
+//!   record (bytes sent, an event shown), that record must survive the
+//!   driver's process dying (a crash, `SIGKILL`): handed to the operating
+//!   system, e.g. appended to a log, is enough.
+//! - **Durable**: surviving the machine losing power (`fsync`). If
+//!   [`Engine::WAITS_FOR_DURABLE`] is false the driver makes every record
+//!   durable before carrying out anything polled after it (one commit per
+//!   batch is fine). If it is true the driver may show events polled after
+//!   a record once the record is written, but must make it durable before
+//!   sending any byte polled after it (a sender's outbox and next number
+//!   lost to a power cut would otherwise number new messages again, and the
+//!   receiver would drop them as duplicates while acknowledging them); it
+//!   reports how far records are durable with [`Input::RecordsDurable`], and
+//!   the engine holds back its acknowledgements of messages until then. The
+//!   mio driver syncs a write-ahead journal once per batch, before the
+//!   batch's bytes, and copies it into its database later, off the loop. The
+//!   report must come eventually, without further input, and never names a
+//!   record not yet polled; reporting more often, or every record at once,
+//!   is harmless.
+//!
 //! # Files
 //!
 //! The engine never touches a file; a transfer asks its driver through the
@@ -154,6 +180,10 @@ pub enum Input<'a> {
         job: JobId,
         result: Result<PasswordDigest, PasswordError>,
     },
+    /// Every record output so far up to number `upto` (see "Records" above)
+    /// is durable. Only engines with [`Engine::WAITS_FOR_DURABLE`] need it;
+    /// others ignore it.
+    RecordsDurable { upto: u64 },
 }
 
 /// Something the engine asks its driver to do, or tells it.
@@ -304,6 +334,10 @@ pub trait Engine {
     type Command;
     /// What this role reports.
     type Event: fmt::Debug;
+    /// Whether this role holds back what depends on records surviving power
+    /// loss until [`Input::RecordsDurable`] says they do, so its driver need
+    /// not make records durable before carrying on (see "Records" above).
+    const WAITS_FOR_DURABLE: bool = false;
 
     /// Registers an inbound connection from `remote` and returns its id.
     fn accept(&mut self, now: Instant, remote: SocketAddr) -> ConnId;

@@ -16,6 +16,7 @@
 //! - [`registry_link`]: log-in, heartbeats, reconnection, registry requests;
 //! - [`link`]: direct connections, the identity check, crossed dials;
 //! - [`streams`]: numbered, acknowledged, exactly-once delivery;
+//! - `durable`: acknowledgements held until their records are durable;
 //! - [`chat`]: one-to-one chats and their consent;
 //! - [`group`]: groups, invitations and membership;
 //! - [`friends`]: the friends list;
@@ -44,6 +45,7 @@
 pub mod chat;
 pub mod command;
 pub mod config;
+mod durable;
 pub mod event;
 pub mod friends;
 pub mod group;
@@ -71,6 +73,7 @@ pub use event::{Direction, FriendStatus, HistoryEntry, PeerEvent, TransferStatus
 pub use records::{GroupRecord, OutItem, PeerRecord};
 
 use self::chat::Chats;
+use self::durable::Durable;
 use self::friends::Friends;
 use self::group::Groups;
 use self::history::History;
@@ -90,6 +93,7 @@ use crate::error::ProfileField;
 use crate::limits::MAX_SEARCH_LEN;
 use crate::record::Record;
 use crate::wall::WallClock;
+use crate::wire::peer::PeerMessage;
 use crate::wire::registry::{Profile, RequestBody};
 use crate::wire::{ErrorCode, Name};
 
@@ -112,6 +116,8 @@ pub struct Peer {
     profile: Option<Profile>,
     presence: Presence,
     known_keys: KnownKeys,
+    /// Acknowledgements waiting for their records to be durable.
+    durable: Durable,
     stopped: bool,
 }
 
@@ -136,6 +142,7 @@ impl Peer {
             clock: WallClock::new(now, config.unix_ms_at_start),
             io: Io::with_keys(now, seed, &config.secure, config.unix_ms_at_start),
             streams: Streams::new(config.planted),
+            durable: Durable::default(),
             chats: Chats::new(config.name.clone(), config.request_timeout),
             questions: Questions::default(),
             groups: Groups::default(),
@@ -516,6 +523,7 @@ impl Peer {
 impl Engine for Peer {
     type Command = PeerCommand;
     type Event = PeerEvent;
+    const WAITS_FOR_DURABLE: bool = true;
 
     fn accept(&mut self, now: Instant, remote: SocketAddr) -> ConnId {
         self.run_timers(now);
@@ -563,6 +571,12 @@ impl Engine for Peer {
                 let outs = self.transfers.on_input(&mut self.io, input);
                 self.apply_transfer(outs);
             }
+            Input::RecordsDurable { upto } => {
+                for (to, conv, upto) in self.durable.release(upto) {
+                    self.links
+                        .send(&mut self.io, &to, PeerMessage::Ack { conv, upto });
+                }
+            }
             // Password work is a registry's.
             Input::PasswordDerived { .. } => {}
         }
@@ -589,11 +603,12 @@ impl Engine for Peer {
     }
 
     fn poll_output(&mut self) -> Option<Output<PeerEvent>> {
-        let o = self.io.out.pop_front();
-        if let Some(Output::Close { conn }) = &o {
+        let o = self.io.out.pop_front()?;
+        self.durable.polled(&o);
+        if let Output::Close { conn } = &o {
             self.io.keys.remove(*conn);
         }
-        o
+        Some(o)
     }
 
     fn poll_timeout(&self) -> Option<Instant> {

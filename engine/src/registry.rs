@@ -406,6 +406,8 @@ impl Engine for Registry {
             | Input::SourceOpened { .. }
             | Input::PartOpened { .. }
             | Input::FileFinished { .. } => {}
+            // Its records are durable before it answers (it does not wait).
+            Input::RecordsDurable { .. } => {}
         }
     }
 

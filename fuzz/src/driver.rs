@@ -159,6 +159,10 @@ pub struct Model {
     pub jobs_seen: BTreeSet<JobId>,
     /// Durable records, as the engine asked them to be kept.
     pub records: BTreeMap<RecordKey, Record>,
+    /// Records output since the last restart, and how many of them the
+    /// engine was told are durable (all, whenever it has nothing to say).
+    kept: u64,
+    told: u64,
     /// The file contract, as far as the driver has seen it.
     pub files: Files,
     /// Connections whose remote's handshake completed: the engine proved
@@ -191,6 +195,8 @@ impl Model {
             jobs: Vec::new(),
             jobs_seen: BTreeSet::new(),
             records: BTreeMap::new(),
+            kept: 0,
+            told: 0,
             files: Files::default(),
             secure: BTreeSet::new(),
             remotes: BTreeMap::new(),
@@ -566,6 +572,24 @@ fn drain<R: Role>(
     state: &mut R::State,
     observe: &mut dyn FnMut(Seen<'_, R::Event>),
 ) {
+    loop {
+        drain_once(engine, model, state, observe);
+        if model.kept == model.told {
+            return;
+        }
+        // Records are durable as soon as the model holds them.
+        model.told = model.kept;
+        let upto = model.kept;
+        engine.handle_input(model.now, Input::RecordsDurable { upto });
+    }
+}
+
+fn drain_once<R: Role>(
+    engine: &mut R,
+    model: &mut Model,
+    state: &mut R::State,
+    observe: &mut dyn FnMut(Seen<'_, R::Event>),
+) {
     while let Some(out) = engine.poll_output() {
         observe(Seen::Output(&out));
         match out {
@@ -611,9 +635,11 @@ fn drain<R: Role>(
                 model.jobs.push((job, work));
             }
             Output::Persist(record) => {
+                model.kept += 1;
                 model.records.insert(record.key(), record);
             }
             Output::Forget(key) => {
+                model.kept += 1;
                 model.records.remove(&key);
             }
             Output::Event(e) => engine.check_event(&e, model),

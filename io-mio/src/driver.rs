@@ -5,17 +5,23 @@
 //! timer, connect timeout, linger), accept and finish connects, take commands
 //! and password results, read from every readable connection, run due timers,
 //! then *settle*: drain the engine's outputs, commit the records they asked to
-//! keep, hand events to the [`Sink`], and only then write to sockets. Reads go
+//! keep, and only then write to sockets and hand events to the [`Sink`]. Reads go
 //! in rounds of one read per connection, with a settle after each round, so
 //! the answers to one read (a receiver's acknowledgements) are written before
 //! the next read is worked through: a sender keeps sending while the receiver
 //! hashes, instead of both taking turns.
 //!
-//! Durability: every `Persist`/`Forget` drained in a settle is committed in one
-//! redb transaction before any byte queued in that settle is written and before
-//! its events are shown. Engines emit a record before the reply that
-//! acknowledges it, so nothing a remote was told about can be lost by a crash.
-//! If the commit fails the driver stops at once with an error, writing nothing.
+//! Durability: every `Persist`/`Forget` drained in a settle is kept before any
+//! byte queued in that settle is written and before its events are shown.
+//! For an engine that does not wait for durability itself they are committed
+//! in one redb transaction (`fsync`) right there; engines emit a record before
+//! the reply that acknowledges it, so nothing a remote was told about can be
+//! lost by a crash. For one that does ([`Engine::WAITS_FOR_DURABLE`], the
+//! peer), the batch is appended to the store's journal (survives the process
+//! dying) and committed by a thread, many batches per transaction, and the
+//! engine hears how far with `Input::RecordsDurable` (see `driver/keep.rs`):
+//! its acknowledgements wait for that, nothing else does. If the store fails
+//! the driver stops at once with an error, writing nothing more.
 //!
 //! Backpressure (memory never grows without bound):
 //! - reads use one buffer of [`DriverConfig::read_buffer`] bytes for all
@@ -76,11 +82,13 @@ use crate::files::TransferFiles;
 use crate::handle::{COMMAND_QUEUE, DriverHandle};
 use crate::password::PasswordWorker;
 use crate::role::{Flow, Sink, Stoppable};
+use crate::store::keeper::Keeper;
 use crate::store::{Change, Store};
 
 mod chunks;
 mod config;
 mod drain;
+mod keep;
 
 pub use self::config::{DriverConfig, DriverError};
 
@@ -113,6 +121,8 @@ pub struct Driver<E: Engine> {
     /// Every connection in `Connecting` or `Closing`, which have deadlines.
     timed: BTreeSet<ConnId>,
     store: Option<Store>,
+    /// The journal and committer, for an engine that waits for durability.
+    keeper: Option<Keeper>,
     files: TransferFiles,
     chunk_reads: VecDeque<ChunkRequest>,
     commands: Receiver<E::Command>,
@@ -174,6 +184,12 @@ where
             waker: waker.clone(),
         };
         let passwords = PasswordWorker::start(waker.clone())?;
+        let keeper = match &store {
+            Some(store) if E::WAITS_FOR_DURABLE => {
+                Some(Keeper::start(store, waker.clone()).map_err(|e| io::Error::other(e.0))?)
+            }
+            _ => None,
+        };
         let files = TransferFiles::new(waker, store.as_ref().map(Store::shared_database));
         Ok(Self {
             engine,
@@ -187,6 +203,7 @@ where
             to_write: BTreeSet::new(),
             timed: BTreeSet::new(),
             store,
+            keeper,
             files,
             chunk_reads: VecDeque::new(),
             commands,
@@ -234,6 +251,10 @@ where
         loop {
             let now = Instant::now();
             if self.done(now) {
+                // Everything kept is durable before the driver says it ended.
+                if let Some(keeper) = self.keeper.as_mut() {
+                    keeper.sync().map_err(DriverError::Store)?;
+                }
                 return Ok(());
             }
             let timeout = self.poll_timeout(now);
@@ -272,6 +293,7 @@ where
                     .handle_input(now, Input::PasswordDerived { job, result });
             }
             self.take_file_answers(now);
+            self.take_durable(now)?;
             self.read_all(now, sink)?;
             self.expire(now);
             if self.engine.poll_timeout().is_some_and(|t| t <= now) {
@@ -541,17 +563,30 @@ where
         let mut reads_left = self.config.chunk_reads_per_turn.max(1);
         loop {
             self.drain(now);
-            if self.commit_changes().is_err()
-                && let Some(e) = self.store_failure.take()
-            {
-                return Err(e);
+            loop {
+                if self.commit_changes().is_err()
+                    && let Some(e) = self.store_failure.take()
+                {
+                    return Err(e);
+                }
+                // The records just kept are durable: acknowledgements held
+                // for them go out with this settle's bytes (and whatever
+                // they make the engine keep is kept first).
+                self.take_durable(now)?;
+                self.drain(now);
+                if self.changes.is_empty() {
+                    break;
+                }
             }
+            // Bytes first, then what is shown: a message on its way does not
+            // wait for a terminal (both come after the records they need).
+            let broke = self.write_all(now);
             for event in std::mem::take(&mut self.events) {
                 if sink.event(event) == Flow::Finish && self.finished.is_none() {
                     self.finished = Some(now + self.config.linger);
                 }
             }
-            let broke = self.write_all(now);
+            self.hand_over()?;
             let read = self.serve_chunk_reads(now, &mut reads_left);
             if !broke && !read {
                 return Ok(());

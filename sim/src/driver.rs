@@ -5,7 +5,8 @@
 //! [`Output`] (connect, send, close, password work inline, persist into the
 //! host's [`Store`], file outputs on the host's [`HostFiles`] through its
 //! [`disk`], events into the [`Journal`]) and feeds back every [`Input`]
-//! (accepted, connected, received, closed, file answers).
+//! (accepted, connected, received, closed, file answers, and that records
+//! are durable: at once, as the host's store keeps them when carried out).
 //!
 //! The engine lives in the host's [`HostState`], shared with the run loop,
 //! which reads it between steps (checkers) and queues commands for it in the
@@ -187,6 +188,8 @@ where
         ips: BTreeMap::new(),
         net: mpsc::unbounded_channel(),
         disk: Disk::new(host.disk_latency.get()),
+        kept: 0,
+        told: 0,
     };
     loop {
         driver.pump();
@@ -232,6 +235,10 @@ struct Driver<E: Engine> {
         mpsc::UnboundedReceiver<NetEvent>,
     ),
     disk: Disk,
+    /// Records this incarnation's engine output, and how many of them it was
+    /// told are durable (numbered as in the driver rules of `api.rs`).
+    kept: u64,
+    told: u64,
 }
 
 impl<E> Driver<E>
@@ -265,6 +272,14 @@ where
     fn pump(&mut self) {
         loop {
             self.drain();
+            if self.kept > self.told {
+                // The host's store keeps a record the moment it is carried
+                // out: it is durable, and the engine may send what waited.
+                self.told = self.kept;
+                let (now, upto) = (clock::now(), self.kept);
+                self.with(|e| e.handle_input(now, Input::RecordsDurable { upto }));
+                continue;
+            }
             let Some(answer) = self.disk.pop_due(clock::now()) else {
                 break;
             };
@@ -309,8 +324,14 @@ where
                         self.observe(Observed::Storage(op));
                     }
                 }
-                Output::Persist(record) => self.host.store.borrow_mut().persist(record),
-                Output::Forget(key) => self.host.store.borrow_mut().forget(&key),
+                Output::Persist(record) => {
+                    self.kept += 1;
+                    self.host.store.borrow_mut().persist(record);
+                }
+                Output::Forget(key) => {
+                    self.kept += 1;
+                    self.host.store.borrow_mut().forget(&key);
+                }
                 Output::Event(event) => self.observe(Observed::Event(event.into())),
             }
         }

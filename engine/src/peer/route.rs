@@ -291,8 +291,11 @@ impl Peer {
                 (Conv::Direct, _) => {}
             }
         }
-        self.links
-            .send(&mut self.io, from, PeerMessage::Ack { conv, upto });
+        // Shown already, but acknowledged only once kept (see `durable`).
+        if let Some((to, conv, upto)) = self.durable.ack(&self.io.out, from, conv, upto) {
+            self.links
+                .send(&mut self.io, &to, PeerMessage::Ack { conv, upto });
+        }
     }
 
     /// Stores a message in the history of `with`.

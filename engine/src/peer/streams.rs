@@ -5,14 +5,20 @@
 //! Sender side: every item gets the next number of its stream and waits in
 //! the outbox until the receiver acknowledges it; the outbox and the next
 //! number are persisted *before* anything is sent, so a restart neither loses
-//! an item nor reuses a number. Everything unacknowledged is sent again when
+//! an item nor reuses a number, even after a power loss (the driver makes
+//! records durable before it sends the bytes that follow them: the rules in
+//! `api.rs`). Everything unacknowledged is sent again when
 //! a connection to the receiver opens, and on a retransmit timer while it
 //! stays open (a receiver may hold back an item it cannot take yet).
 //!
 //! Receiver side: an item is delivered only if its number is exactly one past
 //! the last delivered; the new delivered-up-to number is persisted before the
-//! acknowledgement goes out, so an item is shown at most once even across a
-//! restart, and an acknowledged item was shown. Duplicates are acknowledged
+//! item is shown (so written before anyone sees it: shown at most once even
+//! across a crash of the process), and the acknowledgement waits until that
+//! record is durable (`peer::durable`), so an acknowledged item was shown and
+//! is never shown again, even after the machine lost power (one shown but not
+//! yet acknowledged when the power went may be shown again: the sender still
+//! has it and sends it again). Duplicates are acknowledged
 //! again and dropped; items after a gap are dropped (the sender resends in
 //! order). A sender that abandons numbers (a closed chat) says so with `low`.
 //!

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use crate::api::{ConnId, Input, JobId, Output};
+use crate::api::{ConnId, Input, JobId};
 use crate::password::{PasswordDigest, PasswordError};
 use crate::record::{Record, RecordKey};
 use crate::registry::{Registry, RegistryConfig};
@@ -21,6 +21,7 @@ use crate::testing::files::{FileAnswer, MemFiles};
 use crate::testing::node::{AnyEvent, Node};
 use crate::testing::script::{ScriptClient, ScriptCommand};
 
+mod carry;
 mod faults;
 
 /// Port every host listens on (hosts differ by IP address).
@@ -61,6 +62,10 @@ struct Host {
     factory: Factory,
     incarnation: u64,
     records: BTreeMap<RecordKey, Record>,
+    /// Records of this incarnation carried out, and how many of them its
+    /// engine was told are durable (they are, once carried out).
+    kept: u64,
+    told: u64,
     events: Vec<(Instant, AnyEvent)>,
     next_port: u16,
     /// The host's files; they survive a crash (only open handles do not).
@@ -184,6 +189,8 @@ impl World {
             factory,
             incarnation: 0,
             records: BTreeMap::new(),
+            kept: 0,
+            told: 0,
             events: Vec::new(),
             next_port: 40000,
             files: MemFiles::new(),
@@ -566,135 +573,6 @@ impl World {
                 };
                 self.input(to, |e, now| e.handle_input(now, answer.as_input()));
             }
-        }
-    }
-
-    /// Carries out everything `host`'s engine has asked for.
-    fn pump(&mut self, host: HostId) {
-        loop {
-            let Some(engine) = self.hosts[host.0].engine.as_mut() else {
-                return;
-            };
-            let Some(out) = engine.poll_output() else {
-                return;
-            };
-            self.carry_out(host, out);
-        }
-    }
-
-    fn carry_out(&mut self, host: HostId, out: Output<AnyEvent>) {
-        let now = self.now;
-        let latency = self.config.latency;
-        let inc = self.hosts[host.0].incarnation;
-        match out {
-            Output::Connect { conn, addr } => {
-                let me = self.endpoint(host, conn);
-                let target = self.hosts.iter().position(|h| h.listen == addr).map(HostId);
-                let Some(target) = target.filter(|t| !self.blocked.contains(&(host, *t))) else {
-                    return self.schedule(now + latency, Delivery::ConnectFailed { to: me });
-                };
-                self.next_link += 1;
-                let id = self.next_link;
-                self.links.insert(
-                    id,
-                    Link {
-                        initiator: me,
-                        acceptor: None,
-                        target,
-                        early: Vec::new(),
-                        tails: [now; 2],
-                    },
-                );
-                self.endpoints.insert(me, id);
-                let h = &mut self.hosts[host.0];
-                h.next_port = h.next_port.wrapping_add(1).max(40000);
-                let from = SocketAddr::new(h.listen.ip(), h.next_port);
-                self.schedule(now + latency, Delivery::Syn { link: id, from });
-            }
-            Output::Send { conn, bytes } => {
-                let me = self.endpoint(host, conn);
-                let Some(&id) = self.endpoints.get(&me) else {
-                    return;
-                };
-                let Some(link) = self.links.get_mut(&id) else {
-                    return;
-                };
-                let other = if link.initiator == me {
-                    link.acceptor
-                } else {
-                    Some(link.initiator)
-                };
-                match other {
-                    Some(other) => self.send_along(id, other, bytes),
-                    None => link.early.push(bytes),
-                }
-            }
-            Output::Close { conn } => {
-                let me = self.endpoint(host, conn);
-                let Some(id) = self.endpoints.remove(&me) else {
-                    return;
-                };
-                let Some(link) = self.links.get_mut(&id) else {
-                    return;
-                };
-                let other = if link.initiator == me {
-                    link.acceptor
-                } else {
-                    Some(link.initiator)
-                };
-                match other {
-                    Some(other) => {
-                        let side = usize::from(link.acceptor == Some(other));
-                        let at = (now + latency).max(link.tails[side]);
-                        link.tails[side] = at;
-                        self.schedule(
-                            at,
-                            Delivery::Closed {
-                                link: id,
-                                to: other,
-                            },
-                        );
-                    }
-                    // Closed before the other side saw it: it never will.
-                    None => {
-                        self.links.remove(&id);
-                    }
-                }
-                self.forget_link_if_unused(id);
-            }
-            out @ (Output::OpenSource { .. }
-            | Output::OpenPart { .. }
-            | Output::ReadChunk { .. }
-            | Output::WriteChunk { .. }
-            | Output::FinishFile { .. }
-            | Output::DiscardPart { .. }
-            | Output::ReleaseFiles { .. }) => {
-                // Answered as soon as the host is next fed, never inside
-                // its own poll loop.
-                if let Some(answer) = self.hosts[host.0].files.carry_out(out) {
-                    self.schedule(now, Delivery::File { host, inc, answer });
-                }
-            }
-            Output::DerivePassword { job, work } => {
-                let result = work.run();
-                let at = now + self.config.password_delay;
-                self.schedule(
-                    at,
-                    Delivery::Password {
-                        host,
-                        inc,
-                        job,
-                        result,
-                    },
-                );
-            }
-            Output::Persist(record) => {
-                self.hosts[host.0].records.insert(record.key(), record);
-            }
-            Output::Forget(key) => {
-                self.hosts[host.0].records.remove(&key);
-            }
-            Output::Event(e) => self.hosts[host.0].events.push((now, e)),
         }
     }
 }

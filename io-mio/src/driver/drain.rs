@@ -32,16 +32,31 @@ where
             return Ok(());
         }
         let changes = std::mem::take(&mut self.changes);
-        match &self.store {
-            Some(store) => {
-                if let Err(e) = store.commit(&changes) {
-                    self.store_failure = Some(DriverError::Store(e));
-                    return Err(StoreFailed);
-                }
+        let kept = match (&mut self.keeper, &self.store) {
+            (Some(keeper), _) => keeper.write(&changes),
+            (None, Some(store)) => store.commit(&changes),
+            (None, None) => {
+                tracing::warn!(n = changes.len(), "no store: records not kept");
+                Ok(())
             }
-            None => tracing::warn!(n = changes.len(), "no store: records not kept"),
-        }
-        Ok(())
+        };
+        kept.map_err(|e| {
+            self.store_failure = Some(DriverError::Store(e));
+            StoreFailed
+        })
+    }
+
+    /// Commits the records so far and waits until they are durable (only an
+    /// engine that waits for durability itself has any not yet durable).
+    pub(super) fn commit_durable(&mut self) -> Result<(), StoreFailed> {
+        self.commit_changes()?;
+        let Some(keeper) = self.keeper.as_mut() else {
+            return Ok(());
+        };
+        keeper.sync().map_err(|e| {
+            self.store_failure = Some(DriverError::Store(e));
+            StoreFailed
+        })
     }
 
     /// Carries out every pending output. Socket writes and events wait for
@@ -116,7 +131,7 @@ where
                     // for this rename. It must be on disk before the rename:
                     // otherwise a crash in between makes the restarted peer
                     // fetch the file again and keep two copies.
-                    let input = match self.commit_changes() {
+                    let input = match self.commit_durable() {
                         Err(StoreFailed) => Input::StorageFailed {
                             transfer,
                             error: "the record store failed; not renaming".into(),

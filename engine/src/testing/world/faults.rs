@@ -83,6 +83,7 @@ impl World {
         let h = &mut self.hosts[host.0];
         let records = h.records.values().cloned().collect();
         h.engine = Some((h.factory)(records, now, seed));
+        (h.kept, h.told) = (0, 0);
         self.pump(host);
     }
 
