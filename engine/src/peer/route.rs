@@ -179,9 +179,9 @@ impl Peer {
             .enqueue(&mut self.io, to, conv, user_seq, payload);
         let sendable = matches!(conv, Conv::Group(_)) || self.chats.is_open(to);
         if sendable && self.links.is_open(to) {
-            if let Some(m) = self.streams.data(to, conv, seq) {
-                self.links.send(&mut self.io, to, m);
-            }
+            let (links, io) = (&mut self.links, &mut self.io);
+            self.streams
+                .send_data(to, conv, seq, |m| links.send_message(io, to, m));
             let t = Timer::Retransmit(to.clone());
             if self.io.timers.get(&t).is_none() {
                 self.io.set_timer(t, self.config.link.retransmit_interval);

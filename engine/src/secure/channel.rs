@@ -171,7 +171,9 @@ pub struct Channel {
     held: Vec<u8>,
     rekey: RekeyPolicy,
     sent_under_key: u64,
-    keyed_at: Option<Instant>,
+    /// When the current key has served [`RekeyPolicy::after`] (`None`:
+    /// no key yet, or never within an `Instant`'s range).
+    rekey_at: Option<Instant>,
     scratch: Vec<u8>,
     /// Whether [`Channel::start`] has run (it sends only once, whatever
     /// its caller does).
@@ -197,7 +199,7 @@ impl Channel {
             held: Vec::new(),
             rekey: RekeyPolicy::default(),
             sent_under_key: 0,
-            keyed_at: None,
+            rekey_at: None,
             scratch: Vec::new(),
             started: false,
             planted: PlantedBugs::NONE,
@@ -486,7 +488,7 @@ impl Channel {
                 .into_transport_mode()
                 .map_err(|e| ChannelError::Handshake(e.to_string()))?;
             self.stage = Stage::Transport(Box::new(t));
-            self.keyed_at = Some(now);
+            self.rekey_at = now.checked_add(self.rekey.after);
             // What only the handshake needed goes (a registry holds many).
             self.payload = Vec::new();
             let held = std::mem::take(&mut self.held);
@@ -522,14 +524,12 @@ impl Channel {
         out.reserve(plain.len() + records * (RECORD_HEADER_LEN + 1 + TAG_LEN));
         for piece in plain.chunks(MAX_RECORD_DATA) {
             let due = self.sent_under_key >= self.rekey.after_records
-                || self
-                    .keyed_at
-                    .is_some_and(|at| now.saturating_duration_since(at) >= self.rekey.after);
+                || self.rekey_at.is_some_and(|at| now >= at);
             if due {
                 write_record(t, KIND_REKEY, &[], &mut self.scratch, out)?;
                 t.rekey_outgoing();
                 self.sent_under_key = 0;
-                self.keyed_at = Some(now);
+                self.rekey_at = now.checked_add(self.rekey.after);
             }
             write_record(t, KIND_DATA, piece, &mut self.scratch, out)?;
             self.sent_under_key += 1;
