@@ -15,7 +15,7 @@ use crate::peer::keyring::Keyring;
 use crate::peer::records::PeerRecord;
 use crate::record::{Record, RecordKey};
 use crate::rng::Rng;
-use crate::secure::{Received, SecureConfig};
+use crate::secure::SecureConfig;
 use crate::timers::TimerTable;
 use crate::wire::{ErrorCode, Goodbye, GroupName, Message, Name, encode_into};
 
@@ -61,9 +61,9 @@ pub(crate) struct Io {
     /// The frame being sent, kept between sends so that encoding one
     /// allocates nothing.
     frame: Vec<u8>,
-    /// What the last read opened to, kept between reads for the same reason
-    /// (see `Peer::on_bytes`).
-    pub opened: Received,
+    /// The buffer the last read's plaintext went to, kept between reads for
+    /// the same reason (see `Peer::on_bytes`).
+    pub opened: Vec<u8>,
 }
 
 impl Io {
@@ -92,7 +92,7 @@ impl Io {
             keys,
             next_conn: 0,
             frame: Vec::new(),
-            opened: Received::default(),
+            opened: Vec::new(),
         }
     }
 

@@ -74,11 +74,17 @@ impl Peer {
     /// then the stream).
     pub(super) fn on_bytes(&mut self, conn: ConnId, bytes: &[u8]) {
         // One buffer for the plaintext of every read, lent out meanwhile.
-        let mut got = std::mem::take(&mut self.io.opened);
-        got.plain.clear();
+        // Only the buffer is kept: what a read proved (or a read whose
+        // channel failed part-way) can never be taken for a later one's.
+        let mut plain = std::mem::take(&mut self.io.opened);
+        plain.clear();
+        let mut got = Opened {
+            plain,
+            ..Opened::default()
+        };
         self.on_opened(conn, bytes, &mut got);
         if got.plain.capacity() <= KEPT_PLAINTEXT {
-            self.io.opened = got;
+            self.io.opened = got.plain;
         }
     }
 

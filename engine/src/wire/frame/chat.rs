@@ -23,6 +23,7 @@
 //! Touches nothing but the bytes given.
 
 use crate::bounded::Text;
+use crate::limits::MAX_MESSAGE_LEN;
 use crate::wire::message::Message;
 use crate::wire::peer::{Conv, Payload, PeerMessage};
 
@@ -71,7 +72,11 @@ pub(super) fn decode(body: &[u8]) -> Option<Message> {
         if !r.is_empty() {
             return None;
         }
-        // Over the limit: serde refuses it, with its own words.
+        // Over the limit: serde refuses it, with its own words. Checked
+        // before the text is copied.
+        if text.len() > MAX_MESSAGE_LEN {
+            return None;
+        }
         let text = Text::new(text).ok()?;
         return Some(Message::Peer(PeerMessage::Data {
             conv: Conv::Direct,
@@ -211,7 +216,7 @@ mod tests {
             "y".repeat(32),
             "é".repeat(127),
             "z".repeat(256),
-            "w".repeat(crate::limits::MAX_MESSAGE_LEN),
+            "w".repeat(MAX_MESSAGE_LEN),
         ];
         let mut msgs: Vec<Message> = NUMBERS.iter().map(|&n| ack(n)).collect();
         for &seq in &NUMBERS {
@@ -280,7 +285,7 @@ mod tests {
         }
         // Numbers in more bytes than needed, and a text over the limit.
         cases.push(b"\x81\xa4Peer\x81\xa3Ack\x92\xa6Direct\xcf\0\0\0\0\0\0\0\x05".to_vec());
-        let long = "x".repeat(crate::limits::MAX_MESSAGE_LEN + 1);
+        let long = "x".repeat(MAX_MESSAGE_LEN + 1);
         let mut over = DATA_PREFIX.to_vec();
         over.extend_from_slice(&[1, 1]);
         over.extend_from_slice(TEXT_PREFIX);
