@@ -49,7 +49,8 @@ use crate::timers::TimerTable;
 use crate::wire::identity::PublicKey;
 use crate::wire::registry::{Presence, Reply, ReplyBody};
 use crate::wire::{
-    Deframer, ErrorCode, Goodbye, Hello, Message, Name, PROTOCOL_VERSION, Refusal, Role, encode,
+    Deframer, ErrorCode, Goodbye, Hello, Message, Name, PROTOCOL_VERSION, Refusal, Role,
+    encode_into,
 };
 
 /// Most bytes a connection may send while its log-in or registration is being
@@ -184,6 +185,8 @@ pub struct Registry {
     keys: keys::RegistryKeys,
     /// The latest time given.
     now: Instant,
+    /// The frame being sent, kept so that encoding one allocates nothing.
+    frame: Vec<u8>,
 }
 
 #[cfg(feature = "planted-bugs")]
@@ -217,6 +220,7 @@ impl Registry {
             guard: guard::LoginGuard::default(),
             timers: TimerTable::new(),
             out: VecDeque::new(),
+            frame: Vec::new(),
         }
     }
 
@@ -248,7 +252,9 @@ impl Registry {
     /// Sends `msg` on `conn`, sealed by its channel (nothing if the channel
     /// failed: the connection is being closed).
     fn send(&mut self, conn: ConnId, msg: &Message) {
-        let _ = self.keys.seal(conn, &encode(msg), self.now, &mut self.out);
+        self.frame.clear();
+        encode_into(msg, &mut self.frame);
+        let _ = self.keys.seal(conn, &self.frame, self.now, &mut self.out);
     }
 
     fn reply(&mut self, conn: ConnId, id: u32, result: Result<ReplyBody, Refusal>) {

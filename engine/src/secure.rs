@@ -24,7 +24,7 @@ pub mod config;
 pub mod keys;
 mod resolver;
 
-pub use channel::{Channel, ChannelError, Expect, Local, Proven, RekeyPolicy, Side};
+pub use channel::{Channel, ChannelError, Expect, Local, Proven, Received, RekeyPolicy, Side};
 pub use channels::Channels;
 pub use config::SecureConfig;
 pub use keys::{SigningSecret, StaticSecret};

@@ -17,7 +17,7 @@ pub mod registry;
 pub mod transfer;
 
 pub use common::{ErrorCode, Goodbye, Hello, PROTOCOL_VERSION, Reason, Refusal, Role};
-pub use frame::{Deframer, WireError, decode, encode};
+pub use frame::{Deframer, WireError, decode, encode, encode_into};
 pub use md5::{Md5, folder_digest};
 pub use message::Message;
 pub use names::{FileName, GroupName, InvalidName, Name};

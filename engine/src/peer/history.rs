@@ -32,7 +32,10 @@ impl History {
 
     /// Appends `entry` to the conversation `with`.
     pub fn add(&mut self, io: &mut Io, with: Target, entry: HistoryEntry) {
-        let conv = self.convs.entry(with.clone()).or_default();
+        let conv = match self.convs.get_mut(&with) {
+            Some(conv) => conv,
+            None => self.convs.entry(with.clone()).or_default(),
+        };
         let n = conv.back().map_or(0, |(n, _)| n + 1);
         conv.push_back((n, entry.clone()));
         io.persist(PeerRecord::History {

@@ -17,7 +17,7 @@ use crate::record::{Record, RecordKey};
 use crate::rng::Rng;
 use crate::secure::SecureConfig;
 use crate::timers::TimerTable;
-use crate::wire::{ErrorCode, Goodbye, GroupName, Message, Name, encode};
+use crate::wire::{ErrorCode, Goodbye, GroupName, Message, Name, encode_into};
 
 /// Every timer of a peer.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -58,6 +58,12 @@ pub(crate) struct Io {
     pub rng: Rng,
     pub keys: Keyring,
     next_conn: u64,
+    /// The frame being sent, kept between sends so that encoding one
+    /// allocates nothing.
+    frame: Vec<u8>,
+    /// The buffer the last read's plaintext went to, kept between reads for
+    /// the same reason (see `Peer::on_bytes`).
+    pub opened: Vec<u8>,
 }
 
 impl Io {
@@ -85,6 +91,8 @@ impl Io {
             rng,
             keys,
             next_conn: 0,
+            frame: Vec::new(),
+            opened: Vec::new(),
         }
     }
 
@@ -122,7 +130,9 @@ impl Io {
     /// failed sends nothing; its owner has been told (or is being told)
     /// and closes the connection.
     pub fn send(&mut self, conn: ConnId, msg: &Message) {
-        let _ = self.keys.seal(conn, &encode(msg), self.now, &mut self.out);
+        self.frame.clear();
+        encode_into(msg, &mut self.frame);
+        let _ = self.keys.seal(conn, &self.frame, self.now, &mut self.out);
     }
 
     /// Says why, then closes.

@@ -182,16 +182,17 @@ impl Keyring {
         self.channels.seal(conn, plain, now, out)
     }
 
-    /// Opens bytes that arrived on `conn` (`None`: no channel).
+    /// Opens bytes that arrived on `conn` into `got` (`None`: no channel).
     pub fn open<E>(
         &mut self,
         conn: ConnId,
         bytes: &[u8],
         now: Instant,
         out: &mut VecDeque<Output<E>>,
-    ) -> Option<Result<Received, ChannelError>> {
+        got: &mut Received,
+    ) -> Option<Result<(), ChannelError>> {
         let unix = self.clock.secs(now);
-        self.channels.open(conn, bytes, now, unix, out)
+        self.channels.open_into(conn, bytes, now, unix, out, got)
     }
 
     /// Drops `conn`'s channel.

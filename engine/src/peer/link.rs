@@ -472,6 +472,17 @@ impl Links {
         }
     }
 
+    /// [`Links::send`] of a whole message the caller keeps.
+    pub fn send_message(&mut self, io: &mut Io, name: &Name, msg: &Message) -> bool {
+        match self.open.get(name) {
+            Some(&conn) => {
+                io.send(conn, msg);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// The open connection to `name`, if any.
     pub fn conn_of(&self, name: &Name) -> Option<ConnId> {
         self.open.get(name).copied()
@@ -514,6 +525,15 @@ impl Links {
             };
             // Whole frames are decoded in place; only a cut one is buffered.
             match c.deframer.next_from(&mut rest) {
+                // What `on_message` does with the messages of a chat line,
+                // without a `Vec` of its own per message.
+                Ok(Some(Message::Peer(
+                    msg @ (PeerMessage::Data { .. } | PeerMessage::Ack { .. }),
+                ))) if c.stage == Stage::Open => {
+                    if let Some(name) = c.peer.clone() {
+                        outs.push(LinkOut::Message { name, msg });
+                    }
+                }
                 Ok(Some(msg)) => outs.extend(self.on_message(io, conn, msg)),
                 Ok(None) => return outs,
                 Err(e) => {

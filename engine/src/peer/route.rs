@@ -21,10 +21,14 @@ use crate::peer::lookups::Query;
 use crate::peer::questions::Question;
 use crate::peer::streams::Received;
 use crate::peer::transfers::{Machine, TransferOut};
-use crate::secure::Proven;
+use crate::secure::{Proven, Received as Opened};
 use crate::wire::peer::{Conv, Payload, PeerMessage};
 use crate::wire::registry::RequestBody;
 use crate::wire::{GroupName, Name};
+
+/// The most plaintext buffer capacity kept between reads (a read of file
+/// chunks may need more for a moment; it is not kept).
+const KEPT_PLAINTEXT: usize = 256 * 1024;
 
 impl Peer {
     // ---- connections ------------------------------------------------------
@@ -69,20 +73,36 @@ impl Peer {
     /// machine that owns the connection (what the other side proved first,
     /// then the stream).
     pub(super) fn on_bytes(&mut self, conn: ConnId, bytes: &[u8]) {
+        // One buffer for the plaintext of every read, lent out meanwhile.
+        // Only the buffer is kept: what a read proved (or a read whose
+        // channel failed part-way) can never be taken for a later one's.
+        let mut plain = std::mem::take(&mut self.io.opened);
+        plain.clear();
+        let mut got = Opened {
+            plain,
+            ..Opened::default()
+        };
+        self.on_opened(conn, bytes, &mut got);
+        if got.plain.capacity() <= KEPT_PLAINTEXT {
+            self.io.opened = got.plain;
+        }
+    }
+
+    fn on_opened(&mut self, conn: ConnId, bytes: &[u8], got: &mut Opened) {
         let io = &mut self.io;
-        let Some(opened) = io.keys.open(conn, bytes, io.now, &mut io.out) else {
+        let Some(opened) = io.keys.open(conn, bytes, io.now, &mut io.out, got) else {
             return;
         };
         let registry = self.reg.owns(conn);
-        let got = match opened {
-            Ok(got) => got,
+        match opened {
+            Ok(()) => {}
             Err(e) if registry => {
                 let outs = self.reg.on_channel_failed(&mut self.io, e);
                 return self.on_registry(outs);
             }
             Err(e) => return self.links.on_channel_failed(&mut self.io, conn, e),
-        };
-        if let Some(proven) = got.proven {
+        }
+        if let Some(proven) = got.proven.take() {
             if registry {
                 self.reg.on_proven(&mut self.io, proven);
             } else {
@@ -165,9 +185,9 @@ impl Peer {
             .enqueue(&mut self.io, to, conv, user_seq, payload);
         let sendable = matches!(conv, Conv::Group(_)) || self.chats.is_open(to);
         if sendable && self.links.is_open(to) {
-            if let Some(m) = self.streams.data(to, conv, seq) {
-                self.links.send(&mut self.io, to, m);
-            }
+            let (links, io) = (&mut self.links, &mut self.io);
+            self.streams
+                .send_data(to, conv, seq, |m| links.send_message(io, to, m));
             let t = Timer::Retransmit(to.clone());
             if self.io.timers.get(&t).is_none() {
                 self.io.set_timer(t, self.config.link.retransmit_interval);
@@ -636,6 +656,10 @@ impl Peer {
     /// At the end of every entry point: notices connections that came or
     /// went by any path.
     pub(super) fn transfers_settle(&mut self) {
+        let links = &self.links;
+        if self.transfers.settled(|name| links.conn_of(name)) {
+            return;
+        }
         for name in self.transfers.remotes() {
             self.transfer_sync(&name);
         }

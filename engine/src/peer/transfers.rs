@@ -236,6 +236,17 @@ impl Transfers {
             .collect()
     }
 
+    /// Whether [`Transfers::sync`] would do nothing for every remote of
+    /// [`Transfers::remotes`], given the open connection to each (`conn_of`).
+    /// Allocates nothing: it runs after every input (see `transfers_settle`).
+    pub fn settled(&self, conn_of: impl Fn(&Name) -> Option<ConnId>) -> bool {
+        self.told.iter().all(|(name, &c)| conn_of(name) == Some(c))
+            && self.machines.values().all(|m| {
+                let peer = m.get().peer();
+                self.told.get(peer).copied() == conn_of(peer)
+            })
+    }
+
     /// Every remote with a transfer, or whose transfers were told of a link.
     pub fn remotes(&self) -> BTreeSet<Name> {
         let mut names: BTreeSet<Name> = self

@@ -121,12 +121,49 @@ pub fn group_key(g: &GroupName) -> String {
     format!("group/{g}")
 }
 
+/// `outbox/{to}/{conv}/{seq:020}`. Built by hand, not with `format!`: one is
+/// forgotten for every message acknowledged, and `format!`'s padding was a
+/// tenth of the engine's time per message (BENCHMARKS.md, issue 18).
 pub fn outbox_key(to: &Name, conv: &Conv, seq: u64) -> RecordKey {
-    RecordKey(format!("outbox/{to}/{conv}/{seq:020}"))
+    let conv = match conv {
+        Conv::Direct => "direct",
+        Conv::Group(g) => g.as_str(),
+    };
+    numbered_key(&["outbox/", to.as_str(), "/", conv, "/"], seq)
 }
 
+/// `history/{with}/{n:020}`, built by hand as [`outbox_key`] is.
 pub fn history_key(with: &Target, n: u64) -> RecordKey {
-    RecordKey(format!("history/{with}/{n:020}"))
+    let with = match with {
+        Target::User(u) => u.as_str(),
+        Target::Group(g) => g.as_str(),
+    };
+    numbered_key(&["history/", with, "/"], n)
+}
+
+/// The `parts` joined, then `n` in decimal, zero-padded to 20 digits (every
+/// `u64` fits, so keys list in numeric order).
+fn numbered_key(parts: &[&str], n: u64) -> RecordKey {
+    const DIGITS: usize = 20;
+    let len: usize = parts.iter().map(|p| p.len()).sum();
+    let mut key = String::with_capacity(len + DIGITS);
+    for p in parts {
+        key.push_str(p);
+    }
+    let mut digits = [b'0'; DIGITS];
+    let mut rest = n;
+    for d in digits.iter_mut().rev() {
+        *d = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    // ASCII digits: always UTF-8.
+    if let Ok(digits) = std::str::from_utf8(&digits) {
+        key.push_str(digits);
+    }
+    RecordKey(key)
 }
 
 #[cfg(test)]
@@ -154,5 +191,22 @@ mod tests {
             }
             .key()
         );
+    }
+
+    #[test]
+    fn numbered_keys_are_what_format_wrote() {
+        let a = Name::new("alice").unwrap();
+        let g = GroupName::new("#g").unwrap();
+        for n in [0, 1, 9, 10, 12_345, u64::MAX / 3, u64::MAX] {
+            for conv in [Conv::Direct, Conv::Group(g.clone())] {
+                assert_eq!(
+                    outbox_key(&a, &conv, n).0,
+                    format!("outbox/{a}/{conv}/{n:020}")
+                );
+            }
+            for with in [Target::User(a.clone()), Target::Group(g.clone())] {
+                assert_eq!(history_key(&with, n).0, format!("history/{with}/{n:020}"));
+            }
+        }
     }
 }

@@ -12,6 +12,7 @@ use crate::bounded::Text;
 use crate::password::PasswordWork;
 use crate::secure::channel::{Channel, Expect, Local, Side};
 use crate::secure::keys::StaticSecret;
+use crate::wire::encode;
 use crate::wire::identity::HandshakePayload;
 use crate::wire::registry::{Password, Request, RequestBody};
 

@@ -51,16 +51,18 @@ use std::time::{Duration, Instant};
 use snow::{Builder, HandshakeState, TransportState};
 
 pub use self::error::ChannelError;
+pub use self::proof::{Expect, Proven};
+
+use self::proof::prove;
 
 use crate::limits::{
     FRAME_HEADER_LEN, MAX_HANDSHAKE_LEN, MAX_HELD_PLAINTEXT, MAX_PREAMBLE_LEN, MAX_RECORD_LEN,
 };
-use crate::planted::{PlantedBug, PlantedBugs};
-use crate::secure::certificate::{self, CertError};
+use crate::planted::PlantedBugs;
 use crate::secure::keys::StaticSecret;
 use crate::secure::resolver::SeededResolver;
-use crate::wire::identity::{Fingerprint, HandshakePayload, KEY_LEN, PublicKey};
-use crate::wire::{Hello, Message, Name, PROTOCOL_VERSION, Role, decode, encode};
+use crate::wire::identity::{HandshakePayload, KEY_LEN, PublicKey};
+use crate::wire::{Hello, Message, PROTOCOL_VERSION, Role, decode, encode};
 
 /// The Noise protocol every confab connection runs. AES-GCM and SHA-256 from
 /// ring: on this project's machines (AES-NI, carry-less multiply) 6x the
@@ -105,53 +107,6 @@ pub struct Local {
     pub payload: HandshakePayload,
 }
 
-/// What the other side must prove before anything it sends is delivered.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Expect {
-    /// We dialed a registry: its signing key, matching `pin` if we have one.
-    Registry {
-        /// The fingerprint of the registry key this peer trusts, if pinned.
-        pin: Option<Fingerprint>,
-    },
-    /// We dialed `name`: a certificate for `name` signed by `trusted`.
-    Peer {
-        /// The name dialed.
-        name: Name,
-        /// The signing key of the registry we trust.
-        trusted: PublicKey,
-    },
-    /// A peer dialed us: a certificate for any name, signed by `trusted`.
-    AnyPeer {
-        /// The signing key of the registry we trust.
-        trusted: PublicKey,
-    },
-    /// We are the registry and a peer dialed: only its key, which it proves
-    /// by the handshake itself; its name it proves by password.
-    AnyKey,
-}
-
-/// What the other side proved.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Proven {
-    /// A registry with this signing key.
-    Registry {
-        /// Its signing key.
-        signing_key: PublicKey,
-    },
-    /// A peer certified as `name` for `key`.
-    Peer {
-        /// The certified name.
-        name: Name,
-        /// Its Noise static key.
-        key: PublicKey,
-    },
-    /// Someone holding `key` (a peer toward its registry).
-    Key {
-        /// Its Noise static key.
-        key: PublicKey,
-    },
-}
-
 /// When a sender moves to a new key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RekeyPolicy {
@@ -172,7 +127,7 @@ impl Default for RekeyPolicy {
 }
 
 /// What one call of [`Channel::receive`] produced.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Received {
     /// Bytes to send on the connection now (handshake messages, and what
     /// was held for the handshake to end).
@@ -216,7 +171,9 @@ pub struct Channel {
     held: Vec<u8>,
     rekey: RekeyPolicy,
     sent_under_key: u64,
-    keyed_at: Option<Instant>,
+    /// When the current key has served [`RekeyPolicy::after`] (`None`:
+    /// no key yet, or never within an `Instant`'s range).
+    rekey_at: Option<Instant>,
     scratch: Vec<u8>,
     /// Whether [`Channel::start`] has run (it sends only once, whatever
     /// its caller does).
@@ -242,7 +199,7 @@ impl Channel {
             held: Vec::new(),
             rekey: RekeyPolicy::default(),
             sent_under_key: 0,
-            keyed_at: None,
+            rekey_at: None,
             scratch: Vec::new(),
             started: false,
             planted: PlantedBugs::NONE,
@@ -303,6 +260,19 @@ impl Channel {
         unix_now: u64,
     ) -> Result<Received, ChannelError> {
         let mut got = Received::default();
+        self.receive_into(bytes, now, unix_now, &mut got)?;
+        Ok(got)
+    }
+
+    /// [`Channel::receive`], appending to `got`: a caller that keeps one
+    /// [`Received`] (cleared) for every read allocates nothing per record.
+    pub fn receive_into(
+        &mut self,
+        bytes: &[u8],
+        now: Instant,
+        unix_now: u64,
+        got: &mut Received,
+    ) -> Result<(), ChannelError> {
         if let Stage::Failed(e) = &self.stage {
             return Err(e.clone());
         }
@@ -310,14 +280,14 @@ impl Channel {
         // a read's end is copied: its first part, then just enough of the
         // next read to complete it.
         let result = self
-            .complete_cut(bytes, now, unix_now, &mut got)
+            .complete_cut(bytes, now, unix_now, got)
             .and_then(|rest| {
-                let used = self.consume(rest, now, unix_now, &mut got)?;
+                let used = self.consume(rest, now, unix_now, got)?;
                 self.inbuf.extend_from_slice(&rest[used..]);
                 Ok(())
             });
         match result {
-            Ok(()) => Ok(got),
+            Ok(()) => Ok(()),
             Err(e) => {
                 self.inbuf = Vec::new();
                 self.held = Vec::new();
@@ -518,7 +488,7 @@ impl Channel {
                 .into_transport_mode()
                 .map_err(|e| ChannelError::Handshake(e.to_string()))?;
             self.stage = Stage::Transport(Box::new(t));
-            self.keyed_at = Some(now);
+            self.rekey_at = now.checked_add(self.rekey.after);
             // What only the handshake needed goes (a registry holds many).
             self.payload = Vec::new();
             let held = std::mem::take(&mut self.held);
@@ -549,16 +519,17 @@ impl Channel {
             }
             Stage::Transport(t) => t,
         };
+        // Room for every record and a rekey record, so `out` grows once.
+        let records = plain.len().div_ceil(MAX_RECORD_DATA) + 1;
+        out.reserve(plain.len() + records * (RECORD_HEADER_LEN + 1 + TAG_LEN));
         for piece in plain.chunks(MAX_RECORD_DATA) {
             let due = self.sent_under_key >= self.rekey.after_records
-                || self
-                    .keyed_at
-                    .is_some_and(|at| now.saturating_duration_since(at) >= self.rekey.after);
+                || self.rekey_at.is_some_and(|at| now >= at);
             if due {
                 write_record(t, KIND_REKEY, &[], &mut self.scratch, out)?;
                 t.rekey_outgoing();
                 self.sent_under_key = 0;
-                self.keyed_at = Some(now);
+                self.rekey_at = now.checked_add(self.rekey.after);
             }
             write_record(t, KIND_DATA, piece, &mut self.scratch, out)?;
             self.sent_under_key += 1;
@@ -643,60 +614,7 @@ fn remote_key(hs: &HandshakeState) -> Result<PublicKey, ChannelError> {
     Ok(PublicKey(key))
 }
 
-/// Checks what the other side proved against what this side expects.
-/// Holds the planted bug `SkipCertificateCheck` (see `crate::planted`).
-fn prove(
-    expect: &Expect,
-    payload: HandshakePayload,
-    remote: PublicKey,
-    unix_now: u64,
-    planted: PlantedBugs,
-) -> Result<Proven, ChannelError> {
-    match (expect, payload) {
-        (
-            Expect::Registry { pin },
-            HandshakePayload::Registry {
-                signing_key,
-                binding,
-            },
-        ) => {
-            if !certificate::check_binding(&signing_key, &remote, &binding) {
-                return Err(ChannelError::BadRegistryBinding);
-            }
-            if let Some(pin) = pin
-                && signing_key.fingerprint() != *pin
-            {
-                return Err(ChannelError::RegistryKeyChanged {
-                    pinned: *pin,
-                    got: signing_key.fingerprint(),
-                });
-            }
-            Ok(Proven::Registry { signing_key })
-        }
-        (Expect::Registry { .. }, _) => Err(ChannelError::NotARegistry),
-        (Expect::AnyKey, HandshakePayload::Peer { .. }) => Ok(Proven::Key { key: remote }),
-        (
-            Expect::Peer { trusted, .. } | Expect::AnyPeer { trusted },
-            HandshakePayload::Peer { certificate },
-        ) => {
-            let cert = certificate.ok_or(ChannelError::Certificate(CertError::Missing))?;
-            if planted.has(PlantedBug::SkipCertificateCheck) {
-                // PLANTED BUG (tests only): whatever it claims, unchecked.
-                let name = cert.body.name;
-                return Ok(Proven::Peer { name, key: remote });
-            }
-            let dialed = match expect {
-                Expect::Peer { name, .. } => Some(name),
-                _ => None,
-            };
-            let name = certificate::check(&cert, trusted, &remote, unix_now, dialed)
-                .map_err(ChannelError::Certificate)?;
-            Ok(Proven::Peer { name, key: remote })
-        }
-        (_, _) => Err(ChannelError::NotAPeer),
-    }
-}
-
 mod error;
+mod proof;
 #[cfg(test)]
 mod tests;

@@ -78,15 +78,31 @@ impl Channels {
         unix_now: u64,
         out: &mut VecDeque<Output<E>>,
     ) -> Option<Result<Received, ChannelError>> {
+        let mut got = Received::default();
+        let r = self.open_into(conn, bytes, now, unix_now, out, &mut got)?;
+        Some(r.map(|()| got))
+    }
+
+    /// [`Channels::open`], appending what was opened to `got` (see
+    /// [`Channel::receive_into`]); `got.send` is always left empty.
+    pub fn open_into<E>(
+        &mut self,
+        conn: ConnId,
+        bytes: &[u8],
+        now: Instant,
+        unix_now: u64,
+        out: &mut VecDeque<Output<E>>,
+        got: &mut Received,
+    ) -> Option<Result<(), ChannelError>> {
         let c = self.map.get_mut(&conn)?;
         if let Some(e) = c.error() {
             // Failed before: the owner is closing it, and its goodbye (if
             // any) is already on its way. Nothing more is sent.
             return Some(Err(e.clone()));
         }
-        let mut r = c.receive(bytes, now, unix_now);
-        match &mut r {
-            Ok(got) => push(out, conn, std::mem::take(&mut got.send)),
+        let r = c.receive_into(bytes, now, unix_now, got);
+        match &r {
+            Ok(()) => push(out, conn, std::mem::take(&mut got.send)),
             Err(e) if e.before_keys() => {
                 let code = match e {
                     ChannelError::VersionMismatch { .. } => ErrorCode::VersionMismatch,

@@ -28,9 +28,13 @@
 //! c4 len8 | c5 len16 | c6 len32, data    bin: the chunk, exactly to the body's end,
 //!                                        at most MAX_CHUNK_LEN bytes
 //! ```
+//!
+//! The two messages of a chat line (a direct `Data` with text, its `Ack`)
+//! are written and read without serde too, under the same rule ([`chat`]).
 
 use std::fmt;
 
+use self::chat::take_uint;
 use crate::bounded::Blob;
 use crate::limits::{FRAME_HEADER_LEN, MAX_CHUNK_LEN, MAX_FRAME_LEN};
 use crate::wire::message::Message;
@@ -71,22 +75,32 @@ impl std::error::Error for WireError {}
 /// caught by a debug assertion; release builds send it and let the other side
 /// refuse it.
 pub fn encode(msg: &Message) -> Vec<u8> {
-    let mut out = vec![0u8; FRAME_HEADER_LEN];
+    let mut out = Vec::new();
+    encode_into(msg, &mut out);
+    out
+}
+
+/// [`encode`], appending the frame to `out`: a sender that keeps one buffer
+/// for its frames allocates nothing per message.
+pub fn encode_into(msg: &Message, out: &mut Vec<u8>) {
+    let start = out.len();
+    out.extend_from_slice(&[0; FRAME_HEADER_LEN]);
     // Writing into a Vec cannot fail, and every confab type serialises.
-    if let Err(e) = rmp_serde::encode::write(&mut out, msg) {
+    if chat::encode(msg, out) {
+        // The chat line's two messages, without serde (see `chat`).
+    } else if let Err(e) = rmp_serde::encode::write(out, msg) {
         debug_assert!(false, "confab message failed to encode: {e}");
     }
-    let len = out.len() - FRAME_HEADER_LEN;
+    let len = out.len() - start - FRAME_HEADER_LEN;
     debug_assert!(len <= MAX_FRAME_LEN, "confab built a frame of {len} bytes");
-    out[..FRAME_HEADER_LEN].copy_from_slice(&(len as u32).to_be_bytes());
-    out
+    out[start..start + FRAME_HEADER_LEN].copy_from_slice(&(len as u32).to_be_bytes());
 }
 
 /// Decodes one frame body. Bytes after the message are an error, so that every
 /// valid frame has exactly one meaning.
 pub fn decode(body: &[u8]) -> Result<Message, WireError> {
-    match decode_chunk(body) {
-        Some(chunk) => Ok(chunk),
+    match decode_chunk(body).or_else(|| chat::decode(body)) {
+        Some(msg) => Ok(msg),
         None => decode_serde(body),
     }
 }
@@ -136,25 +150,6 @@ fn decode_chunk(body: &[u8]) -> Option<Message> {
         offset,
         data,
     }))
-}
-
-/// A MessagePack unsigned integer from the front of `r`.
-fn take_uint(r: &mut &[u8]) -> Option<u64> {
-    let (&marker, rest) = r.split_first()?;
-    let width = match marker {
-        0x00..=0x7f => {
-            *r = rest;
-            return Some(u64::from(marker));
-        }
-        0xcc => 1,
-        0xcd => 2,
-        0xce => 4,
-        0xcf => 8,
-        _ => return None,
-    };
-    let digits = rest.get(..width)?;
-    *r = &rest[width..];
-    Some(digits.iter().fold(0u64, |n, &b| (n << 8) | u64::from(b)))
 }
 
 /// Turns a byte stream into messages. See the module documentation.
@@ -309,6 +304,8 @@ impl Deframer {
         }
     }
 }
+
+mod chat;
 
 #[cfg(test)]
 mod tests {

@@ -12,6 +12,7 @@
 //!   a path.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -55,15 +56,18 @@ fn check_user_name(s: &str) -> Result<(), InvalidName> {
 }
 
 /// A user name. See the module documentation for the rules.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "Text<MAX_NAME_LEN>", into = "Text<MAX_NAME_LEN>")]
-pub struct Name(String);
+///
+/// Shared, not copied: a name is a key of most of a peer's tables and is in
+/// most of what it does per message, so a clone only counts a reference.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(try_from = "Text<MAX_NAME_LEN>")]
+pub struct Name(Arc<str>);
 
 impl Name {
     /// Checks `s` against the rules.
     pub fn new(s: &str) -> Result<Self, InvalidName> {
         check_user_name(s)?;
-        Ok(Self(s.to_owned()))
+        Ok(Self(Arc::from(s)))
     }
 
     /// The name.
@@ -82,6 +86,13 @@ impl TryFrom<Text<MAX_NAME_LEN>> for Name {
 impl From<Name> for Text<MAX_NAME_LEN> {
     fn from(n: Name) -> Self {
         Text::truncate(&n.0)
+    }
+}
+
+/// As a str, as a `Text<MAX_NAME_LEN>` is (the name is within its limit).
+impl Serialize for Name {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
     }
 }
 

@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 
 use super::*;
 use crate::rng::Rng;
-use crate::secure::certificate::issue;
+use crate::secure::certificate::{self, CertError, issue};
 use crate::secure::keys::SigningSecret;
-use crate::wire::identity::Certificate;
+use crate::wire::Name;
+use crate::wire::identity::{Certificate, Fingerprint};
 
 const NOW: u64 = 1_700_000_000;
 
