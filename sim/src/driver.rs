@@ -313,6 +313,8 @@ where
                 Output::Persist(record) => self.host.store.borrow_mut().persist(record),
                 Output::Forget(key) => self.host.store.borrow_mut().forget(&key),
                 Output::Event(event) => self.observe(Observed::Event(event.into())),
+                // The simulated workload places no calls yet: no datagrams.
+                Output::SendDatagram { .. } => {}
             }
         }
     }

@@ -114,6 +114,8 @@ pub fn parse(line: &str, current: Option<&Target>) -> Result<Parsed, ParseError>
             }
         }
         "close" => PeerCommand::CloseChat(a.last_name("NAME")?),
+        "call" => PeerCommand::Call(a.last_name("NAME")?),
+        "hangup" => PeerCommand::Hangup(a.optional_last(|s| name(s, "NAME"))?),
         "group" => match a.word("create")? {
             "create" => PeerCommand::GroupCreate(group(&a.rest_text("#GROUP")?)?),
             other => {
