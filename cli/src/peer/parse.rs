@@ -29,6 +29,7 @@ pub const HELP: &str = "\
 /msg NAME TEXT                send TEXT to NAME (or to #GROUP)
 TEXT                          send TEXT to the current conversation (//TEXT if it starts with /)
 /close NAME                   end the chat with NAME
+/call NAME | /hangup [NAME]   a video call with NAME; end it
 /group create #G              start a group
 /invite #G NAME               invite NAME into #G
 /leave #G                     leave #G
