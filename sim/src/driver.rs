@@ -17,6 +17,7 @@
 
 mod conn;
 mod disk;
+mod udp;
 
 use std::cell::{Cell, Ref, RefCell};
 use std::collections::{BTreeMap, VecDeque};
@@ -31,6 +32,7 @@ use turmoil::net::{TcpListener, TcpStream};
 pub use self::conn::CONNECT_TIMEOUT;
 use self::conn::{ConnIo, NetEvent};
 use self::disk::Disk;
+pub use self::udp::DatagramFaults;
 use crate::clock;
 use crate::draw::Rng;
 use crate::files::HostFiles;
@@ -47,6 +49,18 @@ pub enum DriverCommand<C> {
     Engine(C),
     /// Drop this connection abruptly (a fault) and tell the engine it closed.
     Reset(ConnId),
+    /// Give the engine the command this builds from the host's `now` (a
+    /// call's frame carries its capture time, on the host's own clock).
+    Stamped(Stamp<C>),
+}
+
+/// Builds a command from the host's `now`.
+pub struct Stamp<C>(pub Box<dyn FnOnce(Instant) -> C>);
+
+impl<C> std::fmt::Debug for Stamp<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Stamp")
+    }
 }
 
 /// A host as the run loop and the driver share it. See the module docs.
@@ -68,6 +82,8 @@ pub struct HostState<E: Engine> {
     open: RefCell<Vec<(ConnId, IpAddr)>>,
     journal: Rc<Journal>,
     factory: Factory<E>,
+    /// What happens to the datagrams this host sends (call media).
+    datagram_faults: Cell<DatagramFaults>,
 }
 
 impl<E: Engine> HostState<E> {
@@ -95,6 +111,7 @@ impl<E: Engine> HostState<E> {
             open: RefCell::new(Vec::new()),
             journal,
             factory,
+            datagram_faults: Cell::new(DatagramFaults::default()),
         })
     }
 
@@ -118,6 +135,11 @@ impl<E: Engine> HostState<E> {
     pub fn install_files(&self, files: HostFiles, latency: Duration) {
         *self.files.borrow_mut() = files;
         self.disk_latency.set(latency);
+    }
+
+    /// Faults for the datagrams this host sends from now on.
+    pub fn set_datagram_faults(&self, faults: DatagramFaults) {
+        self.datagram_faults.set(faults);
     }
 
     /// The host's files.
@@ -181,12 +203,17 @@ where
         Some(port) => Some(TcpListener::bind(("0.0.0.0", port)).await?),
         None => None,
     };
+    let udp = match host.listen_port {
+        Some(port) => Some(udp::bind(port).await?),
+        None => None,
+    };
     let mut driver = Driver {
         host: host.clone(),
         conns: BTreeMap::new(),
         ips: BTreeMap::new(),
         net: mpsc::unbounded_channel(),
         disk: Disk::new(host.disk_latency.get()),
+        udp,
     };
     loop {
         driver.pump();
@@ -198,6 +225,11 @@ where
             biased;
             () = host.kick.notified() => driver.commands(),
             Some(ev) = driver.net.1.recv() => driver.net_event(ev),
+            got = udp::recv(driver.udp.as_ref()) => {
+                let (bytes, from) = got?;
+                let now = clock::now();
+                driver.with(|e| e.handle_input(now, Input::Datagram { from, bytes: &bytes }));
+            }
             accepted = accept(listener.as_ref()) => {
                 let (stream, remote) = accepted?;
                 driver.accepted(stream, remote);
@@ -232,6 +264,7 @@ struct Driver<E: Engine> {
         mpsc::UnboundedReceiver<NetEvent>,
     ),
     disk: Disk,
+    udp: Option<Rc<turmoil::net::UdpSocket>>,
 }
 
 impl<E> Driver<E>
@@ -313,8 +346,13 @@ where
                 Output::Persist(record) => self.host.store.borrow_mut().persist(record),
                 Output::Forget(key) => self.host.store.borrow_mut().forget(&key),
                 Output::Event(event) => self.observe(Observed::Event(event.into())),
-                // The simulated workload places no calls yet: no datagrams.
-                Output::SendDatagram { .. } => {}
+                Output::SendDatagram { to, bytes } => {
+                    if let Some(s) = &self.udp {
+                        let faults = self.host.datagram_faults.get();
+                        let mut rng = self.host.rng.borrow_mut();
+                        udp::send(s, faults, &mut rng, to, bytes);
+                    }
+                }
             }
         }
     }
@@ -325,7 +363,12 @@ where
                 return;
             };
             let now = clock::now();
+            let cmd = match cmd {
+                DriverCommand::Stamped(build) => DriverCommand::Engine((build.0)(now)),
+                other => other,
+            };
             match cmd {
+                DriverCommand::Stamped(_) => unreachable!("built above"),
                 DriverCommand::Engine(cmd) => {
                     // Due timers first, with their events, so the journal
                     // shows the command after what happened before it.
