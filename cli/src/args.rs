@@ -135,6 +135,16 @@ pub struct PeerArgs {
     /// (which is only used when standard input and output are terminals).
     #[arg(long, conflicts_with = "json")]
     pub plain: bool,
+    /// What a call sends: `testsrc` (a moving test pattern numbering its
+    /// frames; `testsrc:WIDTHxHEIGHT@FPS`, default 320x240@15), a Y4M file
+    /// (`FILE.y4m`), or `-` for Y4M on standard input (e.g. a webcam:
+    /// `ffmpeg -f v4l2 -i /dev/video0 -pix_fmt yuv420p -f yuv4mpegpipe -`).
+    #[arg(long, value_name = "SOURCE", default_value = "testsrc")]
+    pub video: crate::peer::call::Video,
+    /// Save the video received in each call as DIR/ME-NAME-TIME.mjpeg
+    /// (play it with `ffplay -f mjpeg FILE`); not saved without it.
+    #[arg(long, value_name = "DIR")]
+    pub media_out: Option<PathBuf>,
 }
 
 fn parse_name(s: &str) -> Result<Name, String> {

@@ -11,6 +11,8 @@
 //! fatal refusal like a wrong password), with status 0 only for a normal stop.
 
 mod avatar;
+pub mod call;
+mod call_json;
 mod chats;
 mod columns;
 mod context;
@@ -193,6 +195,15 @@ pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
     };
     let engine = confab_engine::Peer::new(config, records, Instant::now(), random_seed());
     let mut driver = Driver::new(engine, Some(listener), Some(store), DriverConfig::default())?;
+    // Call media: UDP on the listener's own address and port number.
+    if let Some(local) = driver.local_addr() {
+        driver.bind_udp(local).map_err(|e| {
+            Fail(format!(
+                "cannot open UDP port {} for calls: {e}; pick another --listen port",
+                local.port()
+            ))
+        })?;
+    }
     // The file side: `/get` of our files resolves names strictly inside the
     // share folder (digests from the same MD5 cache the index filled);
     // received files land in the downloads folder.
@@ -237,7 +248,14 @@ pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
         || {}
     };
     crate::signals::stop_on_signals(move || stopper.stop(), before_exit)?;
+    let calls = call::Calls::new(
+        args.name.clone(),
+        args.video.clone(),
+        args.media_out.clone(),
+        handle.clone(),
+    );
     let mut sink = PeerSink {
+        calls,
         data: folders.data.clone(),
         trust,
         printer,
@@ -333,6 +351,7 @@ fn find_registry(
 /// Prints a peer's events and notices when it has stopped.
 #[derive(Debug)]
 pub struct PeerSink {
+    calls: call::Calls,
     data: PathBuf,
     trust: RegistryTrust,
     printer: Printer,
@@ -391,6 +410,14 @@ impl Sink<PeerEvent> for PeerSink {
         {
             let kept = self.trust.first_contact(*registry, fingerprint);
             self.printer.registry_key(*registry, fingerprint, &kept);
+            return Flow::Continue;
+        }
+        let (print, saved) = self.calls.follow(&event);
+        if !print {
+            return Flow::Continue;
+        }
+        if let PeerEvent::CallEnded { .. } = &event {
+            self.printer.call_ended(&event, &context, saved.as_deref());
             return Flow::Continue;
         }
         self.printer.event(&event, &context);

@@ -175,6 +175,9 @@ pub enum Input<'a> {
     /// `error` is shown to the user: say what and where ("no shared file
     /// named x", "disk full writing y.part"). The transfer fails.
     StorageFailed { transfer: TransferId, error: String },
+    /// A UDP datagram arrived on this engine's port (call media). Hostile
+    /// like any network bytes; the engine drops what it does not expect.
+    Datagram { from: SocketAddr, bytes: &'a [u8] },
     /// The answer to [`Output::DerivePassword`].
     PasswordDerived {
         job: JobId,
@@ -264,6 +267,9 @@ pub enum Output<E> {
     Forget(RecordKey),
     /// Tell the user (or a log, or a checker).
     Event(E),
+    /// Send this UDP datagram from this engine's port (its listen port
+    /// number) to `to`. Losing it is fine: call media never waits for it.
+    SendDatagram { to: SocketAddr, bytes: Vec<u8> },
 }
 
 impl<E> Output<E> {
@@ -324,6 +330,7 @@ impl<E> Output<E> {
             Output::DerivePassword { job, work } => Output::DerivePassword { job, work },
             Output::Persist(r) => Output::Persist(r),
             Output::Forget(k) => Output::Forget(k),
+            Output::SendDatagram { to, bytes } => Output::SendDatagram { to, bytes },
         }
     }
 }

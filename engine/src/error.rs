@@ -7,8 +7,8 @@ use std::fmt;
 
 use crate::ids::{RequestId, TransferId};
 use crate::limits::{
-    MAX_GROUP_MEMBERS, MAX_MESSAGE_LEN, MAX_OUTBOX_PER_PEER, MAX_SEARCH_LEN, MAX_TRANSFERS,
-    MAX_TRANSFERS_PER_PEER,
+    MAX_CALL_FRAME_LEN, MAX_CALLS, MAX_GROUP_MEMBERS, MAX_MESSAGE_LEN, MAX_OUTBOX_PER_PEER,
+    MAX_SEARCH_LEN, MAX_TRANSFERS, MAX_TRANSFERS_PER_PEER,
 };
 use crate::wire::{FileName, GroupName, Name};
 
@@ -25,6 +25,8 @@ pub enum SelfAction {
     DownloadFrom,
     /// `/send`.
     SendFilesTo,
+    /// `/call`.
+    Call,
 }
 
 impl fmt::Display for SelfAction {
@@ -35,6 +37,7 @@ impl fmt::Display for SelfAction {
             SelfAction::Befriend => "befriend",
             SelfAction::DownloadFrom => "download from",
             SelfAction::SendFilesTo => "send files to",
+            SelfAction::Call => "call",
         })
     }
 }
@@ -115,6 +118,16 @@ pub enum CommandError {
     CannotPause { id: TransferId, why: String },
     /// `/resume` of a transfer that cannot be resumed.
     CannotResume { id: TransferId, why: String },
+    /// `/hangup` (or a frame) with no call up with this peer.
+    NoCall(Name),
+    /// `/hangup` with no name while no call, or several, are up.
+    WhichCall,
+    /// `/call` of a peer a call with is already ringing or up.
+    AlreadyInCall(Name),
+    /// [`MAX_CALLS`] calls are ringing or up.
+    TooManyCalls,
+    /// A video frame over [`MAX_CALL_FRAME_LEN`] bytes (or empty).
+    FrameSize { len: usize },
 }
 
 impl fmt::Display for CommandError {
@@ -181,6 +194,21 @@ impl fmt::Display for CommandError {
             ),
             CommandError::CannotPause { id, why } => write!(f, "cannot pause {id}: {why}"),
             CommandError::CannotResume { id, why } => write!(f, "cannot resume {id}: {why}"),
+            CommandError::NoCall(name) => write!(f, "there is no call with {name}"),
+            CommandError::WhichCall => f.write_str("name the call to end: /hangup NAME"),
+            CommandError::AlreadyInCall(name) => {
+                write!(f, "a call with {name} is already ringing or up")
+            }
+            CommandError::TooManyCalls => {
+                write!(
+                    f,
+                    "{MAX_CALLS} calls are already ringing or up; /hangup one first"
+                )
+            }
+            CommandError::FrameSize { len } => write!(
+                f,
+                "a video frame is 1 to {MAX_CALL_FRAME_LEN} bytes of JPEG, not {len}"
+            ),
         }
     }
 }

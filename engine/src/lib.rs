@@ -14,6 +14,7 @@
 
 pub mod api;
 pub mod bounded;
+pub mod call;
 pub mod error;
 pub mod ids;
 pub mod limits;

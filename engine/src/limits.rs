@@ -153,3 +153,23 @@ pub const MAX_RECORD_LEN: usize = 65_535;
 /// before the handshake ends; more is a bug in confab and closes the
 /// connection rather than growing.
 pub const MAX_HELD_PLAINTEXT: usize = 1024 * 1024;
+
+/// Largest UDP datagram of a call, header and tag included: under every
+/// usual path MTU (1,280 for IPv6 minus headers), so a datagram is never
+/// fragmented by IP. A longer datagram is dropped before anything is done
+/// with it.
+pub const MAX_DATAGRAM_LEN: usize = 1200;
+
+/// Largest encoded video frame a call sends or reassembles, in bytes. A
+/// 1280x720 JPEG of fair quality is 60-150 KiB; a fragment claiming a frame
+/// of more fragments than this allows is dropped.
+pub const MAX_CALL_FRAME_LEN: usize = 512 * 1024;
+
+/// Most frames a call's receiver holds while they are incomplete or wait
+/// their turn (its jitter buffer). With [`MAX_CALL_FRAME_LEN`] this bounds
+/// one call's reassembly memory to 8 MiB; beyond it the oldest is dropped.
+pub const MAX_JITTER_FRAMES: usize = 16;
+
+/// Most calls a peer holds at once (ringing, asked or up). Each costs its
+/// jitter buffer; beyond it a `/call` is refused and a request declined.
+pub const MAX_CALLS: usize = 4;

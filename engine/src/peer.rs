@@ -42,6 +42,8 @@
 //! they have us as a friend too). If the friend declines, or the request
 //! expires, the queued messages are dropped and the sender is told so.
 
+mod call_route;
+pub mod calls;
 pub mod chat;
 pub mod command;
 pub mod config;
@@ -69,9 +71,10 @@ use std::time::Instant;
 
 pub use command::{PeerCommand, ProfileChange, RequestId, Target};
 pub use config::{Backoff, LinkConfig, PeerConfig, SessionConfig, TransferConfig};
-pub use event::{Direction, FriendStatus, HistoryEntry, PeerEvent, TransferStatus};
+pub use event::{CallStats, Direction, FriendStatus, HistoryEntry, PeerEvent, TransferStatus};
 pub use records::{GroupRecord, OutItem, PeerRecord};
 
+use self::calls::Calls;
 use self::chat::Chats;
 use self::durable::Durable;
 use self::friends::Friends;
@@ -118,6 +121,7 @@ pub struct Peer {
     known_keys: KnownKeys,
     /// Acknowledgements waiting for their records to be durable.
     durable: Durable,
+    calls: Calls,
     stopped: bool,
 }
 
@@ -152,6 +156,7 @@ impl Peer {
             profile: None,
             presence: Presence::default(),
             known_keys: KnownKeys::default(),
+            calls: Calls::new(config.call, config.listen.port()),
             stopped: false,
             config,
         };
@@ -275,6 +280,9 @@ impl Peer {
                     self.apply_transfer(outs);
                 }
                 Timer::PresenceGrace => self.presence.on_grace_timer(&mut self.io),
+                Timer::CallRing(name) => self.on_call_ring_timer(&name),
+                Timer::CallTick(name) => self.on_call_tick(&name),
+                Timer::CallPlayout(name) => self.calls.play(&mut self.io, &name),
             }
         }
     }
@@ -283,6 +291,7 @@ impl Peer {
         if self.stopped {
             return;
         }
+        self.end_calls("the other side stopped");
         self.stopped = true;
         self.links.close_all(
             &mut self.io,
@@ -377,6 +386,13 @@ impl Peer {
                 let started = self.transfers.resume(&mut self.io, &self.config.name, id)?;
                 self.start_transfer(started);
             }
+            PeerCommand::Call(name) => self.cmd_call(name)?,
+            PeerCommand::Hangup(name) => self.cmd_hangup(name)?,
+            PeerCommand::CallFrame {
+                with,
+                jpeg,
+                captured,
+            } => self.cmd_call_frame(with, &jpeg, captured)?,
         }
         Ok(())
     }
@@ -577,6 +593,7 @@ impl Engine for Peer {
                         .send(&mut self.io, &to, PeerMessage::Ack { conv, upto });
                 }
             }
+            Input::Datagram { from, bytes } => self.on_datagram(from, bytes),
             // Password work is a registry's.
             Input::PasswordDerived { .. } => {}
         }

@@ -402,7 +402,7 @@ impl Engine for Registry {
                     self.read_messages(now, conn);
                 }
             }
-            // A registry opens no connections and moves no files.
+            // A registry opens no connections, moves no files, takes no calls.
             Input::Connected { .. }
             | Input::ConnectFailed { .. }
             | Input::ChunkRead { .. }
@@ -411,7 +411,8 @@ impl Engine for Registry {
             | Input::SourceHashing { .. }
             | Input::SourceOpened { .. }
             | Input::PartOpened { .. }
-            | Input::FileFinished { .. } => {}
+            | Input::FileFinished { .. }
+            | Input::Datagram { .. } => {}
             // Its records are durable before it answers (it does not wait).
             Input::RecordsDurable { .. } => {}
         }

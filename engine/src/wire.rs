@@ -6,6 +6,7 @@
 //! build on [`common`] (hello, goodbye, refusals), [`names`], [`md5`] and
 //! [`identity`] (keys, certificates and what a handshake carries).
 
+pub mod call;
 pub mod common;
 pub mod frame;
 pub mod identity;

@@ -80,7 +80,12 @@ fn peer(p: &PeerMessage) {
         | PeerMessage::ChatAccept
         | PeerMessage::Session { .. }
         | PeerMessage::Ping
-        | PeerMessage::Pong => {}
+        | PeerMessage::Pong
+        // Fixed-size fields only (the secret is exactly 32 bytes).
+        | PeerMessage::CallRequest { .. }
+        | PeerMessage::CallAccept { .. }
+        | PeerMessage::CallReport { .. } => {}
+        PeerMessage::CallEnd { reason, .. } => text(reason, MAX_REASON_LEN, "call end reason"),
         PeerMessage::ChatClose { reason } => text(reason, MAX_REASON_LEN, "chat close reason"),
         PeerMessage::Data {
             conv: c, payload, ..

@@ -643,6 +643,9 @@ fn drain_once<R: Role>(
                 model.records.remove(&key);
             }
             Output::Event(e) => engine.check_event(&e, model),
+            // Call media: the scripts place no calls, and a datagram is
+            // never owed an answer.
+            Output::SendDatagram { .. } => {}
             other => {
                 engine.check_other_output(&other, model);
                 model.files.output(&other);

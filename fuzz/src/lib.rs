@@ -8,6 +8,8 @@
 //!   the decoder; and [`samples`]: one fixed message of every kind, for the
 //!   seed corpus and the dictionary.
 //! - [`check`]: invariants every decoded message and every frame must satisfy.
+//! - [`datagram`]: call datagrams, hostile and authenticated, through the
+//!   parser, the replay window and the jitter buffer.
 //! - [`handshake`]: two encrypted channels and an attacker between them.
 //! - [`ops`] and [`driver`]: an engine-agnostic operation script and the driver
 //!   that plays it against any [`Engine`](confab_engine::Engine), checking the
@@ -17,6 +19,7 @@
 
 pub mod alloc_guard;
 pub mod check;
+pub mod datagram;
 pub mod driver;
 pub mod generate;
 pub mod handshake;

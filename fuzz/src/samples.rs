@@ -260,6 +260,31 @@ pub fn peer_messages() -> Vec<PeerMessage> {
         PeerMessage::NotInGroup {
             group: group("#team"),
         },
+        PeerMessage::CallRequest {
+            call: 7,
+            port: 7000,
+            secret: [1; 32],
+        },
+        PeerMessage::CallAccept {
+            call: 7,
+            port: 7001,
+            secret: [2; 32],
+        },
+        PeerMessage::CallEnd {
+            call: 7,
+            reason: Text::new("hung up").expect("short"),
+        },
+        PeerMessage::CallReport {
+            call: 7,
+            report: confab_engine::wire::peer::CallReport {
+                shown: 30,
+                lost: 1,
+                jitter_us: 900,
+                sent_us: 1_000_000,
+                echo_us: 990_000,
+                held_us: 5_000,
+            },
+        },
     ]
 }
 

@@ -87,6 +87,7 @@ use crate::store::{Change, Store};
 
 mod chunks;
 mod config;
+mod datagrams;
 mod drain;
 mod keep;
 
@@ -95,6 +96,16 @@ pub use self::config::{DriverConfig, DriverError};
 const LISTENER: Token = Token(0);
 const WAKER: Token = Token(1);
 const FIRST_CONN_TOKEN: usize = 2;
+/// The UDP socket of call media (far from connection tokens).
+const UDP: Token = Token(usize::MAX - 1);
+
+/// The UDP socket of call media (see `datagrams`) and whether it may have
+/// more to read.
+#[derive(Debug)]
+struct Udp {
+    socket: mio::net::UdpSocket,
+    readable: bool,
+}
 
 /// A chunk read the engine asked for and the driver has not done yet.
 #[derive(Debug, Clone, Copy)]
@@ -137,6 +148,8 @@ pub struct Driver<E: Engine> {
     stopping: Option<Instant>,
     /// The sink said the role is finished: the linger deadline.
     finished: Option<Instant>,
+    /// Call media, once [`Driver::bind_udp`] was called.
+    udp: Option<Udp>,
 }
 
 impl<E: Engine> fmt::Debug for Driver<E> {
@@ -214,6 +227,7 @@ where
             events: Vec::new(),
             stopping: None,
             finished: None,
+            udp: None,
         })
     }
 
@@ -269,6 +283,7 @@ where
                 match event.token() {
                     LISTENER => self.accept_all(now),
                     WAKER => {}
+                    UDP => self.udp_readable(),
                     token => {
                         let conn = conn_of(token);
                         let Some(c) = self.conns.get_mut(&conn) else {
@@ -288,6 +303,7 @@ where
                 }
             }
             self.take_commands(now, sink);
+            self.read_datagrams(now);
             while let Ok((job, result)) = self.passwords.results.try_recv() {
                 self.engine
                     .handle_input(now, Input::PasswordDerived { job, result });
@@ -327,7 +343,8 @@ where
             .iter()
             .filter_map(|id| self.conns.get(id))
             .any(|c| c.readable && !c.read_paused && !matches!(c.state, State::Connecting { .. }))
-            || (!self.chunk_reads.is_empty() && self.total_queued() < self.config.send_budget);
+            || (!self.chunk_reads.is_empty() && self.total_queued() < self.config.send_budget)
+            || self.udp_busy();
         if busy {
             return Some(Duration::ZERO);
         }

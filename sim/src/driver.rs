@@ -18,6 +18,7 @@
 
 mod conn;
 mod disk;
+mod udp;
 
 use std::cell::{Cell, Ref, RefCell};
 use std::collections::{BTreeMap, VecDeque};
@@ -32,6 +33,7 @@ use turmoil::net::{TcpListener, TcpStream};
 pub use self::conn::CONNECT_TIMEOUT;
 use self::conn::{ConnIo, NetEvent};
 use self::disk::Disk;
+pub use self::udp::DatagramFaults;
 use crate::clock;
 use crate::draw::Rng;
 use crate::files::HostFiles;
@@ -48,6 +50,18 @@ pub enum DriverCommand<C> {
     Engine(C),
     /// Drop this connection abruptly (a fault) and tell the engine it closed.
     Reset(ConnId),
+    /// Give the engine the command this builds from the host's `now` (a
+    /// call's frame carries its capture time, on the host's own clock).
+    Stamped(Stamp<C>),
+}
+
+/// Builds a command from the host's `now`.
+pub struct Stamp<C>(pub Box<dyn FnOnce(Instant) -> C>);
+
+impl<C> std::fmt::Debug for Stamp<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Stamp")
+    }
 }
 
 /// A host as the run loop and the driver share it. See the module docs.
@@ -69,6 +83,8 @@ pub struct HostState<E: Engine> {
     open: RefCell<Vec<(ConnId, IpAddr)>>,
     journal: Rc<Journal>,
     factory: Factory<E>,
+    /// What happens to the datagrams this host sends (call media).
+    datagram_faults: Cell<DatagramFaults>,
 }
 
 impl<E: Engine> HostState<E> {
@@ -96,6 +112,7 @@ impl<E: Engine> HostState<E> {
             open: RefCell::new(Vec::new()),
             journal,
             factory,
+            datagram_faults: Cell::new(DatagramFaults::default()),
         })
     }
 
@@ -119,6 +136,11 @@ impl<E: Engine> HostState<E> {
     pub fn install_files(&self, files: HostFiles, latency: Duration) {
         *self.files.borrow_mut() = files;
         self.disk_latency.set(latency);
+    }
+
+    /// Faults for the datagrams this host sends from now on.
+    pub fn set_datagram_faults(&self, faults: DatagramFaults) {
+        self.datagram_faults.set(faults);
     }
 
     /// The host's files.
@@ -182,6 +204,10 @@ where
         Some(port) => Some(TcpListener::bind(("0.0.0.0", port)).await?),
         None => None,
     };
+    let udp = match host.listen_port {
+        Some(port) => Some(udp::bind(port).await?),
+        None => None,
+    };
     let mut driver = Driver {
         host: host.clone(),
         conns: BTreeMap::new(),
@@ -190,6 +216,7 @@ where
         disk: Disk::new(host.disk_latency.get()),
         kept: 0,
         told: 0,
+        udp,
     };
     loop {
         driver.pump();
@@ -201,6 +228,11 @@ where
             biased;
             () = host.kick.notified() => driver.commands(),
             Some(ev) = driver.net.1.recv() => driver.net_event(ev),
+            got = udp::recv(driver.udp.as_ref()) => {
+                let (bytes, from) = got?;
+                let now = clock::now();
+                driver.with(|e| e.handle_input(now, Input::Datagram { from, bytes: &bytes }));
+            }
             accepted = accept(listener.as_ref()) => {
                 let (stream, remote) = accepted?;
                 driver.accepted(stream, remote);
@@ -239,6 +271,7 @@ struct Driver<E: Engine> {
     /// told are durable (numbered as in the driver rules of `api.rs`).
     kept: u64,
     told: u64,
+    udp: Option<Rc<turmoil::net::UdpSocket>>,
 }
 
 impl<E> Driver<E>
@@ -333,6 +366,13 @@ where
                     self.host.store.borrow_mut().forget(&key);
                 }
                 Output::Event(event) => self.observe(Observed::Event(event.into())),
+                Output::SendDatagram { to, bytes } => {
+                    if let Some(s) = &self.udp {
+                        let faults = self.host.datagram_faults.get();
+                        let mut rng = self.host.rng.borrow_mut();
+                        udp::send(s, faults, &mut rng, to, bytes);
+                    }
+                }
             }
         }
     }
@@ -343,7 +383,12 @@ where
                 return;
             };
             let now = clock::now();
+            let cmd = match cmd {
+                DriverCommand::Stamped(build) => DriverCommand::Engine((build.0)(now)),
+                other => other,
+            };
             match cmd {
+                DriverCommand::Stamped(_) => unreachable!("built above"),
                 DriverCommand::Engine(cmd) => {
                     // Due timers first, with their events, so the journal
                     // shows the command after what happened before it.

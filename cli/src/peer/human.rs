@@ -195,6 +195,12 @@ pub fn line(event: &PeerEvent, rates: &Rates, now: Instant) -> Option<String> {
         PeerEvent::TransferPaused { id, reason } => {
             format!("‖ transfer {id} {}", Shown(&plain(reason)))
         }
+        e @ (PeerEvent::CallRequest { .. }
+        | PeerEvent::CallStarted { .. }
+        | PeerEvent::CallStats { .. }
+        | PeerEvent::CallEnded { .. }
+        | PeerEvent::CallFrame { .. }
+        | PeerEvent::CallAdapt { .. }) => return super::call_json::line(e, None),
         PeerEvent::Transfers { transfers } if transfers.is_empty() => "no transfers".into(),
         PeerEvent::Transfers { transfers } => {
             use Align::{Left, Right};

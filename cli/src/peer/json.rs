@@ -56,6 +56,12 @@ pub fn event(event: &PeerEvent) -> Value {
             json!({"event": "chat_request", "id": id.0, "from": from.as_str()})
         }
         PeerEvent::ChatOpened { with } => json!({"event": "chat_opened", "with": with.as_str()}),
+        e @ (PeerEvent::CallRequest { .. }
+        | PeerEvent::CallStarted { .. }
+        | PeerEvent::CallStats { .. }
+        | PeerEvent::CallEnded { .. }
+        | PeerEvent::CallFrame { .. }
+        | PeerEvent::CallAdapt { .. }) => super::call_json::event(e),
         PeerEvent::ChatClosed { with, reason } => {
             json!({"event": "chat_closed", "with": with.as_str(), "reason": reason})
         }

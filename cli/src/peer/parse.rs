@@ -29,6 +29,7 @@ pub const HELP: &str = "\
 /msg NAME TEXT                send TEXT to NAME (or to #GROUP)
 TEXT                          send TEXT to the current conversation (//TEXT if it starts with /)
 /close NAME                   end the chat with NAME
+/call NAME | /hangup [NAME]   a video call with NAME; end it
 /group create #G              start a group
 /invite #G NAME               invite NAME into #G
 /leave #G                     leave #G
@@ -114,6 +115,8 @@ pub fn parse(line: &str, current: Option<&Target>) -> Result<Parsed, ParseError>
             }
         }
         "close" => PeerCommand::CloseChat(a.last_name("NAME")?),
+        "call" => PeerCommand::Call(a.last_name("NAME")?),
+        "hangup" => PeerCommand::Hangup(a.optional_last(|s| name(s, "NAME"))?),
         "group" => match a.word("create")? {
             "create" => PeerCommand::GroupCreate(group(&a.rest_text("#GROUP")?)?),
             other => {

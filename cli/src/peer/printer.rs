@@ -66,6 +66,19 @@ impl Printer {
         });
     }
 
+    /// `call_ended`, with the file the call was saved in (`--media-out`).
+    pub fn call_ended(&self, event: &PeerEvent, context: &Context, path: Option<&std::path::Path>) {
+        self.with(|s| match s {
+            Style::Json => emit(super::call_json::ended(event, path)),
+            Style::Human(h) => {
+                if let Some(line) = super::call_json::line(event, path) {
+                    h.say(&line);
+                }
+            }
+            Style::Screen(f) => feed(f, Feed::Event(event.clone(), context.asked.clone())),
+        });
+    }
+
     /// The answer to `/avatar NAME`: where its `size` bytes were saved.
     pub fn avatar(&self, name: &Name, size: usize, saved: &Result<Option<PathBuf>, String>) {
         self.with(|s| match (s, saved) {

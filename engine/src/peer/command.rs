@@ -79,6 +79,18 @@ pub enum PeerCommand {
     Pause(TransferId),
     /// `/resume ID`: ask again for a paused (or kept) download.
     Resume(TransferId),
+    /// `/call NAME`: ask NAME for a video call.
+    Call(Name),
+    /// `/hangup [NAME]`: end the call with NAME (or the only one).
+    Hangup(Option<Name>),
+    /// Not typed by a person: the driver's next encoded frame for the call
+    /// with `with`, captured at `captured` (the engine never encodes or
+    /// reads a camera). Frames over the current rate are skipped.
+    CallFrame {
+        with: Name,
+        jpeg: Vec<u8>,
+        captured: std::time::Instant,
+    },
 }
 
 /// The profile as shown by `/profile`.

@@ -11,6 +11,7 @@ use crate::secure::SecureConfig;
 use crate::wire::Name;
 use crate::wire::registry::{Password, SharedFile};
 
+pub use crate::peer::calls::CallConfig;
 pub use crate::transfer::TransferConfig;
 
 /// Waits before reconnecting: `min` first, doubling up to `max`.
@@ -126,6 +127,8 @@ pub struct PeerConfig {
     /// Keys and entropy for its encrypted connections (see
     /// [`SecureConfig`]; empty: drawn from the seed, for tests).
     pub secure: SecureConfig,
+    /// Video calls (issue 21); their media use UDP on `listen`'s port.
+    pub call: CallConfig,
 }
 
 impl PeerConfig {
@@ -144,6 +147,7 @@ impl PeerConfig {
             transfer: TransferConfig::default(),
             secure: SecureConfig::default(),
             planted: PlantedBugs::NONE,
+            call: CallConfig::default(),
         }
     }
 }

@@ -22,6 +22,26 @@ pub struct FriendStatus {
     pub queued: usize,
 }
 
+/// A call's receiving side over the last second (`call_stats`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CallStats {
+    /// Frames shown in the last second.
+    pub fps: u32,
+    /// Frames shown since the call started.
+    pub frames: u64,
+    /// Frames given up since the call started (missing, incomplete, late).
+    pub lost: u64,
+    /// Frames given up in the last second.
+    pub period_lost: u64,
+    /// The jitter estimate (RFC 3550, on whole frames).
+    pub jitter_us: u64,
+    /// Estimated capture-to-shown delay: half the round trip of the
+    /// reports plus the time frames waited in the jitter buffer.
+    pub latency_us: u64,
+    /// Video received in the last second, in kilobits.
+    pub kbps: u64,
+}
+
 /// Something a peer has to say.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PeerEvent {
@@ -152,4 +172,29 @@ pub enum PeerEvent {
     /// `transfer_paused`: `/pause` here or on the other side stopped it; a
     /// download kept its `.part` (`reason` says where and how to go on).
     TransferPaused { id: TransferId, reason: String },
+    /// `call_request`: `from` asks for a video call (`/accept ID`).
+    CallRequest { id: RequestId, from: Name },
+    /// `call_started`: the call with `with` is up (either side).
+    CallStarted { with: Name },
+    /// `call_stats`: about once a second while a call is up.
+    CallStats { with: Name, stats: CallStats },
+    /// `call_ended`: the call is over (hung up, declined, not answered,
+    /// timeout, ...), with what this side received.
+    CallEnded {
+        with: Name,
+        reason: String,
+        frames_received: u64,
+        frames_lost: u64,
+    },
+    /// `call_frame`: a complete frame to show, in order (`frame` numbers
+    /// only grow); `captured_us` is on the sender's timeline.
+    CallFrame {
+        with: Name,
+        frame: u32,
+        captured_us: u64,
+        jpeg: Vec<u8>,
+    },
+    /// `call_adapt`: encode frames for `with` at this JPEG quality; frames
+    /// over `fps` are skipped.
+    CallAdapt { with: Name, quality: u8, fps: u32 },
 }

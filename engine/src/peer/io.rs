@@ -47,6 +47,12 @@ pub(crate) enum Timer {
     /// Names missing from the roster after the registry came back and not
     /// back since are reported offline (see `peer::presence`).
     PresenceGrace,
+    /// Our call to this peer has rung long enough.
+    CallRing(Name),
+    /// A call that is up: stats, report, and the other side's silence.
+    CallTick(Name),
+    /// A frame of this call waits in the jitter buffer until now.
+    CallPlayout(Name),
 }
 
 /// See the module documentation.

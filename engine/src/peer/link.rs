@@ -119,10 +119,12 @@ struct Conn {
     epoch: Option<u64>,
     /// When anything last arrived (for the keepalive).
     heard: Instant,
+    /// The other end's address (a call's media goes to its IP).
+    remote: SocketAddr,
 }
 
 impl Conn {
-    fn new(dialed: bool, peer: Option<Name>, now: Instant) -> Self {
+    fn new(dialed: bool, peer: Option<Name>, now: Instant, remote: SocketAddr) -> Self {
         Self {
             dialed,
             peer,
@@ -135,6 +137,7 @@ impl Conn {
             deframer: Deframer::new(),
             epoch: None,
             heard: now,
+            remote,
         }
     }
 }
@@ -252,7 +255,8 @@ impl Links {
             // registry session brings one, and wanted peers are dialed then.
             return;
         }
-        self.conns.insert(conn, Conn::new(true, Some(name), io.now));
+        self.conns
+            .insert(conn, Conn::new(true, Some(name), io.now, addr));
         io.set_timer(Timer::Handshake(conn), self.times.handshake_timeout);
         io.out.push_back(Output::Connect { conn, addr });
     }
@@ -281,7 +285,8 @@ impl Links {
             io.out.push_back(Output::Close { conn });
             return;
         }
-        self.conns.insert(conn, Conn::new(false, None, io.now));
+        self.conns
+            .insert(conn, Conn::new(false, None, io.now, remote));
         io.set_timer(Timer::Handshake(conn), self.times.handshake_timeout);
         io.keys.start(conn, &mut io.out);
         io.send(conn, &self.hello());
@@ -481,6 +486,11 @@ impl Links {
             }
             None => false,
         }
+    }
+
+    /// The address of the open connection to `name`, if any.
+    pub fn remote_of(&self, name: &Name) -> Option<SocketAddr> {
+        self.conns.get(self.open.get(name)?).map(|c| c.remote)
     }
 
     /// The open connection to `name`, if any.

@@ -23,6 +23,8 @@ pub(crate) enum Question {
     },
     /// An offer of a file or folder: the receive transfer waiting for it.
     File(TransferId),
+    /// A video call from this peer.
+    Call(Name),
 }
 
 /// The questions waiting for the user, oldest first.

@@ -39,6 +39,7 @@ impl Peer {
             && (self.chats.wants(name)
                 || self.groups.wants(name)
                 || self.transfers.wants(name)
+                || self.calls.wants(name)
                 || self.streams.waiting_for(name) > 0)
     }
 
@@ -65,6 +66,7 @@ impl Peer {
         all.extend(self.groups.all_members());
         all.extend(self.streams.receivers());
         all.extend(self.transfers.wanted());
+        all.extend(self.calls.names().cloned());
         all.retain(|n| n != self.me());
         all
     }
@@ -142,6 +144,7 @@ impl Peer {
     pub(super) fn link_opened(&mut self, name: &Name) {
         self.transfer_sync(name);
         self.chat_sync(name);
+        self.call_sync(name);
         let outs = self.groups.sync(name);
         self.apply_group(outs);
         self.flush(name);
@@ -264,6 +267,10 @@ impl Peer {
                 let outs = self.groups.on_not_in_group(&mut self.io, from, &group);
                 self.apply_group(outs);
             }
+            msg @ (PeerMessage::CallRequest { .. }
+            | PeerMessage::CallAccept { .. }
+            | PeerMessage::CallEnd { .. }
+            | PeerMessage::CallReport { .. }) => self.on_call_message(from, msg),
             // The links' own: they never come this far.
             PeerMessage::Verified
             | PeerMessage::Session { .. }
@@ -424,6 +431,7 @@ impl Peer {
                 let outs = self.transfers.answer(&mut self.io, id, yes);
                 self.apply_transfer(outs);
             }
+            Question::Call(name) => self.answer_call(&name, yes),
         }
         Ok(())
     }
@@ -440,6 +448,7 @@ impl Peer {
                     "the invitation from {from} into {group} expired unanswered"
                 ));
             }
+            Some(Question::Call(name)) => self.call_question_expired(&name),
             // An offer expires by its transfer's own deadline.
             Some(Question::File(_)) | None => {}
         }

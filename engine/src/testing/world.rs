@@ -23,6 +23,7 @@ use crate::testing::script::{ScriptClient, ScriptCommand};
 
 mod carry;
 mod faults;
+mod transport;
 
 /// Port every host listens on (hosts differ by IP address).
 pub const LISTEN_PORT: u16 = 7000;
@@ -123,6 +124,8 @@ enum Delivery {
         inc: u64,
         answer: FileAnswer,
     },
+    /// A UDP datagram toward a host's listen port (see `transport`).
+    Datagram(HostId, u64, SocketAddr, Vec<u8>),
 }
 
 /// See the module documentation.
@@ -138,6 +141,8 @@ pub struct World {
     queue: BTreeMap<(Instant, u64), Delivery>,
     next_seq: u64,
     blocked: std::collections::BTreeSet<(HostId, HostId)>,
+    /// Datagram loss, in percent (see `transport`).
+    datagram_loss: u64,
 }
 
 impl World {
@@ -156,6 +161,7 @@ impl World {
             queue: BTreeMap::new(),
             next_seq: 0,
             blocked: Default::default(),
+            datagram_loss: 0,
         }
     }
 
@@ -431,46 +437,6 @@ impl World {
         self.pump(to.host);
     }
 
-    /// Schedules bytes along a link toward `to`, in order after earlier ones.
-    fn send_along(&mut self, id: LinkId, to: Endpoint, bytes: Vec<u8>) {
-        let latency = self.config.latency;
-        let split = self.config.split;
-        let pieces = if split && bytes.len() > 1 {
-            let n = 1 + self.rng.below(3) as usize;
-            let mut cuts: Vec<usize> = (0..n)
-                .map(|_| 1 + self.rng.below(bytes.len() as u64 - 1) as usize)
-                .collect();
-            cuts.sort_unstable();
-            cuts.dedup();
-            let mut out = Vec::new();
-            let mut last = 0;
-            for c in cuts {
-                out.push(bytes[last..c].to_vec());
-                last = c;
-            }
-            out.push(bytes[last..].to_vec());
-            out
-        } else {
-            vec![bytes]
-        };
-        let Some(link) = self.links.get_mut(&id) else {
-            return;
-        };
-        let side = usize::from(link.acceptor == Some(to));
-        let at = (self.now + latency).max(link.tails[side]);
-        link.tails[side] = at;
-        for piece in pieces {
-            self.schedule(
-                at,
-                Delivery::Data {
-                    link: id,
-                    to,
-                    bytes: piece,
-                },
-            );
-        }
-    }
-
     fn deliver(&mut self, d: Delivery) {
         match d {
             Delivery::Syn { link: id, from } => {
@@ -565,6 +531,7 @@ impl World {
                     e.handle_input(now, Input::PasswordDerived { job, result })
                 });
             }
+            Delivery::Datagram(to, inc, from, bytes) => self.deliver_datagram(to, inc, from, bytes),
             Delivery::File { host, inc, answer } => {
                 let to = Endpoint {
                     host,

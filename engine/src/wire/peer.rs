@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bounded::{List, Text};
 use crate::limits::{MAX_GROUP_MEMBERS, MAX_MESSAGE_LEN};
+pub use crate::wire::call::CallReport;
 use crate::wire::common::Reason;
 use crate::wire::names::{GroupName, Name};
 
@@ -104,6 +105,25 @@ pub enum PeerMessage {
     /// the group (nor joining it): it left before it heard of the sender, so
     /// its `Left` never reached the sender, who should now count it gone.
     NotInGroup { group: GroupName },
+    /// Will you take a video call? `call` is its id, `port` the UDP port
+    /// (at the address of this link) its media comes from and goes to,
+    /// `secret` the caller's half of the media keys (see `call::keys`).
+    CallRequest {
+        call: u64,
+        port: u16,
+        secret: [u8; 32],
+    },
+    /// Yes: the callee's port and half of the keys.
+    CallAccept {
+        call: u64,
+        port: u16,
+        secret: [u8; 32],
+    },
+    /// The call is over, or will not start (declined, hung up, busy).
+    CallEnd { call: u64, reason: Reason },
+    /// About once a second, from each side of a call that is up: what it
+    /// received (see [`CallReport`]).
+    CallReport { call: u64, report: CallReport },
 }
 
 impl PeerMessage {
@@ -123,6 +143,10 @@ impl PeerMessage {
             PeerMessage::Ping => "Ping",
             PeerMessage::Pong => "Pong",
             PeerMessage::NotInGroup { .. } => "NotInGroup",
+            PeerMessage::CallRequest { .. } => "CallRequest",
+            PeerMessage::CallAccept { .. } => "CallAccept",
+            PeerMessage::CallEnd { .. } => "CallEnd",
+            PeerMessage::CallReport { .. } => "CallReport",
         }
     }
 }

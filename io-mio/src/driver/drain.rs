@@ -164,6 +164,7 @@ where
                 Output::DerivePassword { job, work } => self.passwords.submit(job, work),
                 Output::Persist(record) => self.changes.push(Change::Persist(record)),
                 Output::Forget(key) => self.changes.push(Change::Forget(key)),
+                Output::SendDatagram { to, bytes } => self.send_datagram(to, &bytes),
                 Output::Event(event) => {
                     tracing::debug!(?event, "event");
                     self.events.push(event);

@@ -49,6 +49,12 @@ fn kind(e: &PeerEvent) -> &'static str {
         PeerEvent::Notice { .. } => "Notice",
         PeerEvent::Stopped { .. } => "Stopped",
         PeerEvent::TransferPaused { .. } => "TransferPaused",
+        PeerEvent::CallRequest { .. } => "CallRequest",
+        PeerEvent::CallStarted { .. } => "CallStarted",
+        PeerEvent::CallStats { .. } => "CallStats",
+        PeerEvent::CallEnded { .. } => "CallEnded",
+        PeerEvent::CallFrame { .. } => "CallFrame",
+        PeerEvent::CallAdapt { .. } => "CallAdapt",
     }
 }
 
@@ -205,6 +211,32 @@ fn samples() -> Vec<PeerEvent> {
         PeerEvent::TransferPaused {
             id: TransferId(1),
             reason: "paused".into(),
+        },
+        PeerEvent::CallRequest {
+            id: RequestId(1),
+            from: n("bob"),
+        },
+        PeerEvent::CallStarted { with: n("bob") },
+        PeerEvent::CallStats {
+            with: n("bob"),
+            stats: Default::default(),
+        },
+        PeerEvent::CallEnded {
+            with: n("bob"),
+            reason: "hung up".into(),
+            frames_received: 1,
+            frames_lost: 0,
+        },
+        PeerEvent::CallFrame {
+            with: n("bob"),
+            frame: 0,
+            captured_us: 0,
+            jpeg: vec![],
+        },
+        PeerEvent::CallAdapt {
+            with: n("bob"),
+            quality: 80,
+            fps: 30,
         },
         PeerEvent::Transfers {
             transfers: vec![TransferStatus {

@@ -149,6 +149,7 @@ impl World {
                 h.records.remove(&key);
             }
             Output::Event(e) => self.hosts[host.0].events.push((now, e)),
+            Output::SendDatagram { to, bytes } => self.send_datagram(host, to, bytes),
         }
     }
 }

@@ -1,0 +1,94 @@
+//! How bytes travel in a [`World`]: along a link (in order per direction,
+//! optionally split into random pieces) or as UDP datagrams toward a
+//! host's listen address (each on its own: lost at the configured rate,
+//! and dropped by partitions and crashes, never split or merged).
+
+use std::net::SocketAddr;
+
+use super::{Delivery, Endpoint, HostId, LinkId, World};
+use crate::api::Input;
+
+impl World {
+    /// Schedules bytes along a link toward `to`, in order after earlier ones.
+    pub(super) fn send_along(&mut self, id: LinkId, to: Endpoint, bytes: Vec<u8>) {
+        let latency = self.config.latency;
+        let split = self.config.split;
+        let pieces = if split && bytes.len() > 1 {
+            let n = 1 + self.rng.below(3) as usize;
+            let mut cuts: Vec<usize> = (0..n)
+                .map(|_| 1 + self.rng.below(bytes.len() as u64 - 1) as usize)
+                .collect();
+            cuts.sort_unstable();
+            cuts.dedup();
+            let mut out = Vec::new();
+            let mut last = 0;
+            for c in cuts {
+                out.push(bytes[last..c].to_vec());
+                last = c;
+            }
+            out.push(bytes[last..].to_vec());
+            out
+        } else {
+            vec![bytes]
+        };
+        let Some(link) = self.links.get_mut(&id) else {
+            return;
+        };
+        let side = usize::from(link.acceptor == Some(to));
+        let at = (self.now + latency).max(link.tails[side]);
+        link.tails[side] = at;
+        for piece in pieces {
+            self.schedule(
+                at,
+                Delivery::Data {
+                    link: id,
+                    to,
+                    bytes: piece,
+                },
+            );
+        }
+    }
+
+    /// Loses this percentage of datagrams from now on (0 to 100).
+    pub fn set_datagram_loss(&mut self, pct: u64) {
+        self.datagram_loss = pct.min(100);
+    }
+
+    /// A datagram from `host` toward `to`, which is some host's listen
+    /// address; it arrives from `host`'s listen address after the latency.
+    pub(super) fn send_datagram(&mut self, host: HostId, to: SocketAddr, bytes: Vec<u8>) {
+        let Some(target) = self.hosts.iter().position(|h| h.listen == to).map(HostId) else {
+            return;
+        };
+        if self.blocked.contains(&(host, target)) || self.rng.below(100) < self.datagram_loss {
+            return;
+        }
+        let from = self.hosts[host.0].listen;
+        let inc = self.hosts[target.0].incarnation;
+        let at = self.now + self.config.latency;
+        self.schedule(at, Delivery::Datagram(target, inc, from, bytes));
+    }
+
+    pub(super) fn deliver_datagram(
+        &mut self,
+        to: HostId,
+        inc: u64,
+        from: SocketAddr,
+        bytes: Vec<u8>,
+    ) {
+        let to = Endpoint {
+            host: to,
+            inc,
+            conn: crate::api::ConnId(0),
+        };
+        self.input(to, |e, now| {
+            e.handle_input(
+                now,
+                Input::Datagram {
+                    from,
+                    bytes: &bytes,
+                },
+            )
+        });
+    }
+}
