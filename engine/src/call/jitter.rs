@@ -121,6 +121,7 @@ impl Receiver {
         self.total.bytes += f.payload.len() as u64;
         if !self.frames.contains_key(&f.frame) {
             if self.frames.len() >= MAX_JITTER_FRAMES {
+                // ok: at least MAX_JITTER_FRAMES (> 0) frames are held here.
                 let oldest = *self.frames.keys().next().expect("full");
                 if oldest > f.frame {
                     return;
@@ -139,6 +140,7 @@ impl Receiver {
                 },
             );
         }
+        // ok: the frame was there or was inserted just above.
         let p = self.frames.get_mut(&f.frame).expect("inserted");
         let i = f.index as usize;
         // A fragment that disagrees with the ones before it is dropped.
@@ -174,6 +176,7 @@ impl Receiver {
     pub fn poll(&mut self, now: Instant) -> Vec<Shown> {
         let mut shown = vec![];
         while let Some((&n, p)) = self.frames.iter().find(|(_, p)| p.done.is_some()) {
+            // ok: `find` picked a frame whose `done` is set.
             let (_, late) = p.done.expect("complete");
             if n != self.next && now < self.deadline(p.captured_us) {
                 break;
@@ -181,6 +184,7 @@ impl Receiver {
             let skipped = u64::from(n - self.next);
             self.give_up(skipped);
             self.frames.retain(|&k, _| k >= n);
+            // ok: `n` was found above and `retain` keeps every key >= n.
             let p = self.frames.remove(&n).expect("found");
             self.next = n + 1;
             if late {
