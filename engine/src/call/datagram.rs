@@ -87,7 +87,9 @@ impl<'a> Fragment<'a> {
         let count = u16::from_be_bytes(plain[7..9].try_into().ok()?);
         let captured_us = u64::from_be_bytes(plain[9..17].try_into().ok()?);
         let payload = &plain[FRAGMENT_HEADER_LEN..];
-        let last = index + 1 == count;
+        // Widened: an index of u16::MAX must not overflow (found by the
+        // `datagram` fuzz target).
+        let last = u32::from(index) + 1 == u32::from(count);
         let sized = payload.len() <= FRAGMENT_PAYLOAD
             && (last || payload.len() == FRAGMENT_PAYLOAD)
             && !payload.is_empty();
@@ -171,6 +173,15 @@ mod tests {
         };
         out.clear();
         big.write(&mut out);
+        assert_eq!(Fragment::parse(&out), None);
+        // The largest index does not overflow (a fuzz finding).
+        let top = Fragment {
+            index: u16::MAX,
+            count: u16::MAX,
+            ..f
+        };
+        out.clear();
+        top.write(&mut out);
         assert_eq!(Fragment::parse(&out), None);
     }
 }

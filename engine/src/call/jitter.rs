@@ -28,6 +28,12 @@ use crate::limits::MAX_JITTER_FRAMES;
 pub const MIN_PLAYOUT: Duration = Duration::from_millis(20);
 /// The longest playout delay, however bad the jitter.
 pub const MAX_PLAYOUT: Duration = Duration::from_millis(250);
+/// Capture times are taken up to this (about 8.9 years of call), so the
+/// clock arithmetic on them cannot overflow whatever a sender claims
+/// (found by the `datagram` fuzz target).
+const MAX_CAPTURE_US: u64 = 1 << 48;
+/// One frame's transit difference counts for the jitter up to this.
+const MAX_JITTER_STEP_US: i64 = 10_000_000;
 
 /// A frame to show.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,8 +71,9 @@ struct Partial {
 #[derive(Debug)]
 pub struct Receiver {
     start: Instant,
-    /// Frames below this have been shown or given up.
-    next: u32,
+    /// Frames below this have been shown or given up (wide, so that frame
+    /// `u32::MAX` cannot wrap it back to 0).
+    next: u64,
     frames: BTreeMap<u32, Partial>,
     offset_us: Option<i64>,
     period_min: Option<i64>,
@@ -114,7 +121,8 @@ impl Receiver {
 
     /// Takes one fragment that arrived at `now`.
     pub fn push(&mut self, now: Instant, f: Fragment<'_>) {
-        if f.frame < self.next {
+        let captured_us = f.captured_us.min(MAX_CAPTURE_US);
+        if u64::from(f.frame) < self.next {
             return; // late: its frame was shown past or given up
         }
         self.period.bytes += f.payload.len() as u64;
@@ -132,7 +140,7 @@ impl Receiver {
             self.frames.insert(
                 f.frame,
                 Partial {
-                    captured_us: f.captured_us,
+                    captured_us,
                     parts: vec![None; count],
                     have: 0,
                     first: now,
@@ -144,9 +152,7 @@ impl Receiver {
         let p = self.frames.get_mut(&f.frame).expect("inserted");
         let i = f.index as usize;
         // A fragment that disagrees with the ones before it is dropped.
-        if p.parts.len() != f.count as usize
-            || p.captured_us != f.captured_us
-            || p.parts[i].is_some()
+        if p.parts.len() != f.count as usize || p.captured_us != captured_us || p.parts[i].is_some()
         {
             return;
         }
@@ -158,7 +164,7 @@ impl Receiver {
         let captured = p.captured_us;
         let transit = self.us(now) - captured as i64;
         if let Some(last) = self.last_transit {
-            let d = (transit - last).abs();
+            let d = (transit - last).abs().min(MAX_JITTER_STEP_US);
             self.jitter16 += d - (self.jitter16 + 8) / 16;
         }
         self.last_transit = Some(transit);
@@ -178,15 +184,15 @@ impl Receiver {
         while let Some((&n, p)) = self.frames.iter().find(|(_, p)| p.done.is_some()) {
             // ok: `find` picked a frame whose `done` is set.
             let (_, late) = p.done.expect("complete");
-            if n != self.next && now < self.deadline(p.captured_us) {
+            if u64::from(n) != self.next && now < self.deadline(p.captured_us) {
                 break;
             }
-            let skipped = u64::from(n - self.next);
+            let skipped = u64::from(n) - self.next;
             self.give_up(skipped);
             self.frames.retain(|&k, _| k >= n);
             // ok: `n` was found above and `retain` keeps every key >= n.
             let p = self.frames.remove(&n).expect("found");
-            self.next = n + 1;
+            self.next = u64::from(n) + 1;
             if late {
                 self.give_up(1);
                 continue;
@@ -329,6 +335,26 @@ mod tests {
         let out = r.poll(t0);
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].jpeg, j);
+    }
+
+    #[test]
+    fn the_last_frame_number_is_shown_once() {
+        let t0 = Instant::now();
+        let mut r = Receiver::new(t0);
+        for _ in 0..2 {
+            for f in split(u32::MAX, 0, &[1; 10]).unwrap() {
+                r.push(t0, f);
+            }
+        }
+        // Behind a gap of 2^32 - 1 frames: it waits for its deadline.
+        let due = r.next_deadline().unwrap();
+        assert_eq!(r.poll(due).len(), 1);
+        assert_eq!(r.total.lost, u64::from(u32::MAX));
+        for f in split(u32::MAX, 0, &[1; 10]).unwrap() {
+            r.push(due, f);
+        }
+        assert!(r.poll(due).is_empty());
+        assert!(r.next_deadline().is_none());
     }
 
     #[test]

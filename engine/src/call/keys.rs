@@ -87,10 +87,14 @@ impl Sealer {
         }
     }
 
-    /// The datagram carrying `plain`, or `None` once the counter is spent
-    /// or if it would not fit in [`MAX_DATAGRAM_LEN`].
+    /// The datagram carrying `plain`, or `None` once the counter is spent,
+    /// or if `plain` is empty (which [`Header::parse`] refuses: found by
+    /// the `datagram` fuzz target) or would not fit in [`MAX_DATAGRAM_LEN`].
     pub fn seal(&mut self, plain: &[u8]) -> Option<Vec<u8>> {
-        if self.next == u64::MAX || HEADER_LEN + plain.len() + TAG_LEN > MAX_DATAGRAM_LEN {
+        if self.next == u64::MAX
+            || plain.is_empty()
+            || HEADER_LEN + plain.len() + TAG_LEN > MAX_DATAGRAM_LEN
+        {
             return None;
         }
         let header = Header {
@@ -227,6 +231,8 @@ mod tests {
         assert_eq!(open(&mut o, &d), Err(Refused::Replay));
         let d2 = s.seal(b"again").unwrap();
         assert_ne!(d[9..17], d2[9..17], "the counter moves on");
+        assert!(s.seal(b"").is_none(), "nothing to seal is never sent");
+        assert!(s.seal(&[0; MAX_DATAGRAM_LEN]).is_none(), "too long");
     }
 
     #[test]
