@@ -129,8 +129,9 @@ impl Receiver {
         self.total.bytes += f.payload.len() as u64;
         if !self.frames.contains_key(&f.frame) {
             if self.frames.len() >= MAX_JITTER_FRAMES {
-                // ok: at least MAX_JITTER_FRAMES (> 0) frames are held here.
-                let oldest = *self.frames.keys().next().expect("full");
+                let Some(&oldest) = self.frames.keys().next() else {
+                    return;
+                };
                 if oldest > f.frame {
                     return;
                 }
@@ -148,8 +149,9 @@ impl Receiver {
                 },
             );
         }
-        // ok: the frame was there or was inserted just above.
-        let p = self.frames.get_mut(&f.frame).expect("inserted");
+        let Some(p) = self.frames.get_mut(&f.frame) else {
+            return;
+        };
         let i = f.index as usize;
         // A fragment that disagrees with the ones before it is dropped.
         if p.parts.len() != f.count as usize || p.captured_us != captured_us || p.parts[i].is_some()
@@ -182,16 +184,18 @@ impl Receiver {
     pub fn poll(&mut self, now: Instant) -> Vec<Shown> {
         let mut shown = vec![];
         while let Some((&n, p)) = self.frames.iter().find(|(_, p)| p.done.is_some()) {
-            // ok: `find` picked a frame whose `done` is set.
-            let (_, late) = p.done.expect("complete");
+            let Some((_, late)) = p.done else {
+                break;
+            };
             if u64::from(n) != self.next && now < self.deadline(p.captured_us) {
                 break;
             }
             let skipped = u64::from(n) - self.next;
             self.give_up(skipped);
             self.frames.retain(|&k, _| k >= n);
-            // ok: `n` was found above and `retain` keeps every key >= n.
-            let p = self.frames.remove(&n).expect("found");
+            let Some(p) = self.frames.remove(&n) else {
+                break;
+            };
             self.next = u64::from(n) + 1;
             if late {
                 self.give_up(1);

@@ -52,10 +52,10 @@ fn derive(
         Way::CalleeToCaller => &[b"callee to caller"],
     };
     let prk = Salt::new(HKDF_SHA256, &salt).extract(&ikm);
-    // ok: expanding 32 bytes of SHA-256 HKDF cannot fail (the limit is 255 * 32).
+    // Expanding 32 bytes of SHA-256 HKDF cannot fail (the limit is 255 * 32).
     let okm = prk
         .expand(info, &AES_256_GCM)
-        .expect("HKDF length in range");
+        .expect("HKDF length in range"); // ok: see above
     LessSafeKey::new(UnboundKey::from(okm))
 }
 

@@ -40,9 +40,9 @@ impl StaticSecret {
     pub fn public(&self) -> PublicKey {
         let mut dh = DefaultResolver
             .resolve_dh(&DHChoice::Curve25519)
-            // ok: snow's default resolver always has X25519 (feature
+            // snow's default resolver always has X25519 (feature
             // `use-curve25519`), and no byte from a peer reaches this.
-            .expect("the default resolver has X25519");
+            .expect("the default resolver has X25519"); // ok: see above
         dh.set(&self.0);
         let mut out = [0u8; KEY_LEN];
         out.copy_from_slice(&dh.pubkey()[..KEY_LEN]);
