@@ -19,6 +19,7 @@ use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use confab_engine::call::fragment::split;
 use confab_engine::wire::registry::{Profile, RequestBody};
 use confab_engine::wire::{Goodbye, Message, encode};
 use confab_fuzz::generate::NAME_POOL;
@@ -408,6 +409,40 @@ fn handshake_scripts() -> Vec<Vec<u8>> {
     out
 }
 
+/// Inputs of the `datagram` target (`confab_fuzz::datagram`): scripts of
+/// steps (16-bit length, a time step in ms, a plaintext a real peer seals)
+/// carrying the fragments of two frames, in order and then reordered with a
+/// duplicate; and bytes a stranger sends.
+fn datagram_scripts() -> Vec<Vec<u8>> {
+    let fragments = |frame: u32, len: usize| -> Vec<Vec<u8>> {
+        let jpeg = vec![0x5a; len];
+        split(frame, u64::from(frame) * 33_000, &jpeg)
+            .unwrap_or_default()
+            .iter()
+            .map(|f| {
+                let mut p = vec![];
+                f.write(&mut p);
+                p
+            })
+            .collect()
+    };
+    let script = |parts: &[Vec<u8>]| -> Vec<u8> {
+        let mut out = vec![];
+        for p in parts {
+            out.extend_from_slice(&u16::try_from(p.len()).unwrap_or(u16::MAX).to_be_bytes());
+            out.push(5);
+            out.extend_from_slice(p);
+        }
+        out
+    };
+    let mut in_order = fragments(0, 3000);
+    in_order.extend(fragments(1, 500));
+    let mut shuffled = in_order.clone();
+    shuffled.swap(0, 2);
+    shuffled.push(shuffled[1].clone());
+    vec![script(&in_order), script(&shuffled), vec![0xC1; 40]]
+}
+
 fn main() -> std::io::Result<()> {
     let root: PathBuf = std::env::args_os()
         .nth(1)
@@ -470,13 +505,20 @@ fn main() -> std::io::Result<()> {
         write(&handshake, s)?;
     }
 
+    let datagram = dir("datagram")?;
+    let datagram_seeds = datagram_scripts();
+    for s in &datagram_seeds {
+        write(&datagram, s)?;
+    }
+
     println!(
-        "wrote {} decode, {} deframer, {} registry, {} peer and {} handshake seeds under {}",
+        "wrote {} decode, {} deframer, {} registry, {} peer, {} handshake and {} datagram seeds under {}",
         messages.len(),
         deframer_seeds,
         scripts.len(),
         peer_seeds.len(),
         handshake_seeds.len(),
+        datagram_seeds.len(),
         root.display()
     );
     Ok(())
