@@ -266,6 +266,8 @@ impl<Q> RegistryLink<Q> {
             return Vec::new();
         };
         io.out.push_back(crate::api::Output::Close { conn });
+        // Closed here, once: `stop` and `lost` must not close it again.
+        self.state = State::Waiting;
         match e {
             ChannelError::RegistryKeyChanged { .. } => {
                 self.stop(io, ErrorCode::UntrustedKey, e.to_string())
@@ -556,6 +558,27 @@ mod tests {
             matches!(&outs[..], [Output::Close { conn }] if *conn == ConnId(1)),
             "{outs:?}"
         );
+    }
+
+    /// Regression (peer fuzz target): a channel to the registry that failed
+    /// for good (another version, a changed key) was closed twice, once
+    /// before stopping and once by the stop.
+    #[test]
+    fn a_channel_failed_for_good_closes_once() {
+        for e in [
+            ChannelError::VersionMismatch { theirs: 9 },
+            ChannelError::Handshake("bad".into()),
+        ] {
+            let (mut io, mut l, conn) = link();
+            io.out.clear();
+            l.on_channel_failed(&mut io, e);
+            let closes = io
+                .out
+                .iter()
+                .filter(|o| matches!(o, Output::Close { conn: c } if *c == conn))
+                .count();
+            assert_eq!(closes, 1);
+        }
     }
 
     /// A link for "ann" that has not dialed yet (1 s heartbeat, 2 s reply
