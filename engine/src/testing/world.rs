@@ -92,6 +92,17 @@ struct Link {
     tails: [Instant; 2],
 }
 
+impl Link {
+    /// The end that is not `me` (`None`: the acceptor has not seen it yet).
+    fn other_end(&self, me: Endpoint) -> Option<Endpoint> {
+        if self.initiator == me {
+            self.acceptor
+        } else {
+            Some(self.initiator)
+        }
+    }
+}
+
 enum Delivery {
     Syn {
         link: LinkId,

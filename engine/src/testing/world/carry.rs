@@ -69,11 +69,7 @@ impl World {
                 let Some(link) = self.links.get_mut(&id) else {
                     return;
                 };
-                let other = if link.initiator == me {
-                    link.acceptor
-                } else {
-                    Some(link.initiator)
-                };
+                let other = link.other_end(me);
                 match other {
                     Some(other) => self.send_along(id, other, bytes),
                     None => link.early.push(bytes),
@@ -87,11 +83,7 @@ impl World {
                 let Some(link) = self.links.get_mut(&id) else {
                     return;
                 };
-                let other = if link.initiator == me {
-                    link.acceptor
-                } else {
-                    Some(link.initiator)
-                };
+                let other = link.other_end(me);
                 match other {
                     Some(other) => {
                         let side = usize::from(link.acceptor == Some(other));
