@@ -460,6 +460,13 @@ impl Peer {
                 }
                 RegOut::Presence(p) => {
                     self.presence.pushed(&mut self.io, &p.name, p.online);
+                    if p.online && self.links.is_open(&p.name) && self.chats.get(&p.name).is_none()
+                    {
+                        // Messages that wait for this peer to come online
+                        // would otherwise wait for a reconnection that the
+                        // open link makes unnecessary.
+                        self.chat_sync(&p.name);
+                    }
                     if p.online && self.wants(&p.name) && !self.links.is_underway(&p.name) {
                         // Whatever backoff there was, now is the time.
                         self.io.timers.cancel(&Timer::Dial(p.name.clone()));
@@ -512,8 +519,14 @@ impl Peer {
                 Some(_) => self.links.set_looking_up(&name, false),
                 None => {
                     self.links.set_looking_up(&name, false);
-                    self.peer_offline(&name);
-                    self.transfers.offline(&mut self.io, &name);
+                    // An open link proves the peer is online: the registry's
+                    // answer was about a session that has since come back
+                    // (it can trail a peer's restart), so it must not end a
+                    // request that the link already carried.
+                    if !self.links.is_open(&name) {
+                        self.peer_offline(&name);
+                        self.transfers.offline(&mut self.io, &name);
+                    }
                 }
             },
             Answer::Unknown(name, why) => {
