@@ -94,7 +94,6 @@ struct Media {
     receiver: Receiver,
     adapt: Adapt,
     next_frame: u32,
-    last_sent_us: Option<u64>,
     /// The other side's last report: its `sent_us` and when it came.
     their_report: Option<(u64, Instant)>,
     rtt: Option<Duration>,
@@ -358,7 +357,6 @@ impl Calls {
             receiver: Receiver::new(io.now),
             adapt: Adapt::new(self.config.quality, self.config.fps),
             next_frame: 0,
-            last_sent_us: None,
             their_report: None,
             rtt: None,
         });
@@ -569,12 +567,9 @@ impl Calls {
             return Ok(false);
         };
         let captured_us = captured.saturating_duration_since(c.start).as_micros() as u64;
-        if let Some(last) = m.last_sent_us
-            && captured_us < last + m.adapt.min_gap_us()
-        {
+        if !m.adapt.pass(captured_us) {
             return Ok(false);
         }
-        m.last_sent_us = Some(captured_us);
         let frame = m.next_frame;
         m.next_frame = m.next_frame.wrapping_add(1);
         let parts =
