@@ -145,6 +145,11 @@ pub struct PeerArgs {
     /// (play it with `ffplay -f mjpeg FILE`); not saved without it.
     #[arg(long, value_name = "DIR")]
     pub media_out: Option<PathBuf>,
+    /// FOR THE CALL BENCHMARK ONLY. Appends a line per test-pattern frame
+    /// to FILE: `sent N US` when frame N is captured, `shown N US` when a
+    /// received frame carrying N is decoded (US: wall clock, microseconds).
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub call_probe: Option<PathBuf>,
 }
 
 fn parse_name(s: &str) -> Result<Name, String> {

@@ -215,14 +215,17 @@ pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
     let handle = driver.handle();
     let share = watch_share(shared, handle.clone(), printer.clone())?;
     let pace = Pace::default();
+    let view = full.as_ref().map(|_| call::decoder::Latest::default());
     let (screen, lines) = match full {
         Some((feed, shown)) => {
             let (lines, entered) = mpsc::channel();
-            let screen = screen::start(shown, feed, lines, handle.clone()).map_err(|e| {
-                Fail(format!(
-                    "cannot open the full-screen interface: {e}; try --plain"
-                ))
-            })?;
+            let pictures = view.clone().unwrap_or_default();
+            let screen =
+                screen::start(shown, feed, lines, handle.clone(), pictures).map_err(|e| {
+                    Fail(format!(
+                        "cannot open the full-screen interface: {e}; try --plain"
+                    ))
+                })?;
             (Some(screen), Some(entered))
         }
         None => (None, None),
@@ -248,12 +251,20 @@ pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
         || {}
     };
     crate::signals::stop_on_signals(move || stopper.stop(), before_exit)?;
-    let calls = call::Calls::new(
+    let mut calls = call::Calls::new(
         args.name.clone(),
         args.video.clone(),
         args.media_out.clone(),
         handle.clone(),
     );
+    if let Some(view) = view {
+        calls = calls.with_view(view);
+    }
+    if let Some(path) = &args.call_probe {
+        let probe = call::probe::Probe::open(path)
+            .map_err(|e| Fail(format!("cannot open {}: {e}", path.display())))?;
+        calls = calls.with_probe(probe);
+    }
     let mut sink = PeerSink {
         calls,
         data: folders.data.clone(),

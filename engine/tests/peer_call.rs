@@ -213,3 +213,50 @@ fn decline_and_timeout_end_calls_with_a_reason() {
     };
     assert_eq!(reason, "timeout");
 }
+
+#[test]
+fn crossed_calls_end_up_in_one_call() {
+    // Cold (no link yet) and warm (a chat's link open): both call at once.
+    for warm in [false, true] {
+        let mut net = Net::new(25, &["alice", "bob"]);
+        if warm {
+            net.open_chat("alice", "bob");
+        }
+        net.ok("alice", PeerCommand::Call(name("bob")));
+        net.ok("bob", PeerCommand::Call(name("alice")));
+        for (x, y) in [("alice", "bob"), ("bob", "alice")] {
+            net.wait_for(
+                x,
+                5 * S,
+                |e| matches!(e, PeerEvent::CallStarted { with } if with.as_str() == y),
+            );
+        }
+        send_frames(&mut net, "bob", "alice", 10, 3000);
+        send_frames(&mut net, "alice", "bob", 10, 3000);
+        net.run_for(S);
+        assert_eq!(shown(&net, "alice").len(), 10, "warm {warm}: bob's frames");
+        assert_eq!(shown(&net, "bob").len(), 10, "warm {warm}: alice's frames");
+        for who in ["alice", "bob"] {
+            let events = net.events(who);
+            let started = events
+                .iter()
+                .filter(|e| matches!(e, PeerEvent::CallStarted { .. }))
+                .count();
+            assert_eq!(started, 1, "warm {warm}: {who} is in one call: {events:?}");
+            assert!(
+                !events.iter().any(|e| matches!(
+                    e,
+                    PeerEvent::CallEnded { .. } | PeerEvent::CallRequest { .. }
+                )),
+                "warm {warm}: {who} was neither asked nor told of an end: {events:?}"
+            );
+        }
+        // One call: one hang-up ends it on both sides.
+        net.ok("bob", PeerCommand::Hangup(None));
+        net.wait_for(
+            "alice",
+            5 * S,
+            |e| matches!(e, PeerEvent::CallEnded { reason, .. } if reason.contains("hung up")),
+        );
+    }
+}

@@ -30,11 +30,14 @@
 //!   differently; finished files are their sources, never over another;
 //!   after the heal nothing is under way and no `.part` is left (added by
 //!   the run with [`Checkers::push`], as it needs the run's sources);
+//! - [`calls`]: a video call's frames are shown in order, exactly as sent,
+//!   only while the call is up, and its statistics count what was shown;
 //! - [`stalls`]: a handshake the attacker starts and never finishes is cut
 //!   off by the other side within its deadline (added by the run, with the
 //!   deadline).
 
 pub mod attribution;
+pub mod calls;
 pub mod liveness;
 pub mod messages;
 pub mod replies;
@@ -72,6 +75,7 @@ impl Checkers {
                 // explains its undelivered messages.
                 Box::new(liveness::Liveness::default()),
                 Box::new(messages::Messages::new(peers)),
+                Box::new(calls::Calls::new(peers)),
             ],
         }
     }

@@ -71,6 +71,10 @@ struct Args {
     /// the other faults.
     #[arg(long, value_parser = on_off)]
     attacker: Option<bool>,
+    /// Place no video calls (the workload places a few per run by default;
+    /// for replaying seeds found before it did).
+    #[arg(long)]
+    no_calls: bool,
 }
 
 fn on_off(s: &str) -> Result<bool, String> {
@@ -99,6 +103,7 @@ fn main() -> ExitCode {
         keep_trace: args.trace && args.seed.is_some(),
         same_names: !args.distinct_names,
         attacker: args.attacker,
+        calls: !args.no_calls,
         ..SimConfig::default()
     };
     match (args.seed, args.seeds) {

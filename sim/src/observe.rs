@@ -156,15 +156,43 @@ pub struct Observation {
 }
 
 impl fmt::Display for Observation {
+    /// A call's frame is written by its size and a hash of its bytes, and
+    /// without its capture `Instant` (a host's clock, whose `Debug` shows
+    /// where the real clock stood when the run began, which would make the
+    /// trace of one seed differ from run to run).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{:>12} h{} {:?}",
-            self.at.as_micros(),
-            self.host,
-            self.what
-        )
+        write!(f, "{:>12} h{} ", self.at.as_micros(), self.host)?;
+        match &self.what {
+            Observed::Command {
+                cmd: SimCommand::Peer(PeerCommand::CallFrame { with, jpeg, .. }),
+                refused,
+            } => write!(
+                f,
+                "Command {{ cmd: Peer(CallFrame {{ with: {with}, bytes: {}, fnv: {:016x} }}), refused: {refused:?} }}",
+                jpeg.len(),
+                fnv(jpeg)
+            ),
+            Observed::Event(SimEvent::Peer(PeerEvent::CallFrame {
+                with,
+                frame,
+                captured_us,
+                jpeg,
+            })) => write!(
+                f,
+                "Event(Peer(CallFrame {{ with: {with}, frame: {frame}, captured_us: {captured_us}, bytes: {}, fnv: {:016x} }}))",
+                jpeg.len(),
+                fnv(jpeg)
+            ),
+            what => write!(f, "{what:?}"),
+        }
     }
+}
+
+/// FNV-1a of `bytes`.
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// The shared journal. See the module documentation.

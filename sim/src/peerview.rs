@@ -32,6 +32,8 @@ pub enum Question {
     Group(GroupName),
     /// A file offered by this peer.
     File(Name),
+    /// A video call from this peer.
+    Call(Name),
 }
 
 /// One peer's view of itself. See the module documentation.
@@ -49,6 +51,9 @@ pub struct PeerView {
     pub friends: BTreeSet<Name>,
     /// Transfers under way (either side), as far as events tell.
     pub transfers: BTreeSet<TransferId>,
+    /// Video calls up, with whom (a call lives in memory only: a restart
+    /// ends it without a word).
+    pub calls: BTreeSet<Name>,
 }
 
 impl PeerView {
@@ -98,9 +103,22 @@ impl PeerView {
                     self.transfers.insert(id);
                 }
             }
+            PeerEvent::CallRequest { id, from } => {
+                self.questions.insert(*id, Question::Call(from.clone()));
+            }
+            PeerEvent::CallStarted { with } | PeerEvent::CallEnded { with, .. } => {
+                if matches!(e, PeerEvent::CallStarted { .. }) {
+                    self.calls.insert(with.clone());
+                } else {
+                    self.calls.remove(with);
+                }
+                self.questions
+                    .retain(|_, q| *q != Question::Call(with.clone()));
+            }
             PeerEvent::Stopped { .. } => {
                 self.running = false;
                 self.questions.clear();
+                self.calls.clear();
             }
             _ => {}
         }
@@ -173,11 +191,13 @@ impl PeerViews {
                 v.running = true;
                 v.questions.clear();
                 v.transfers.clear();
+                v.calls.clear();
             }
             Observed::Crashed { .. } => {
                 v.running = false;
                 v.questions.clear();
                 v.transfers.clear();
+                v.calls.clear();
             }
             Observed::Event(SimEvent::Peer(e)) => v.event(e),
             Observed::Command {

@@ -8,9 +8,12 @@
 //! driver (or restarts the peer).
 //!
 //! Peers choose from their [`PeerViews`], which the run loop keeps up to
-//! date with every observation ([`Workload::observe`]).
+//! date with every observation ([`Workload::observe`]). Transfers
+//! ([`transfers`]) and video calls ([`calls`]) come from streams of their
+//! own.
 
 mod action;
+pub mod calls;
 pub mod peer;
 pub mod registry_client;
 pub mod transfers;
@@ -25,9 +28,14 @@ use crate::observe::{HostIx, Observation};
 use crate::peerview::PeerViews;
 
 pub use self::action::Action;
+pub use self::calls::CallMix;
 pub use self::peer::PeerMix;
 pub use self::registry_client::ClientMix;
 pub use self::transfers::TransferMix;
+
+/// Calls are drawn from a stream of their own, so the rest of a seed's
+/// workload is drawn the same with them as without.
+const CALLS_STREAM: u64 = 0x6361_6c6c_7300_0003;
 
 /// What a scripted client's generator may know of it when choosing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +60,7 @@ pub struct Workload {
     views: PeerViews,
     counter: u64,
     transfers: Option<TransferMix>,
+    calls: CallMix,
 }
 
 impl Workload {
@@ -82,6 +91,7 @@ impl Workload {
             client_names,
             counter: 0,
             transfers: None,
+            calls: CallMix::new(seed ^ CALLS_STREAM),
         }
     }
 
@@ -99,9 +109,10 @@ impl Workload {
             .as_ref()
             .map_or_else(|| "no transfers".into(), TransferMix::describe);
         format!(
-            "think {:.2} s; peers {}; {transfers}; clients {}",
+            "think {:.2} s; peers {}; {transfers}; {}; clients {}",
             self.mean_think.as_secs_f64(),
             self.peer_mix.describe(),
+            self.calls.describe(),
             self.client_mix.describe()
         )
     }
@@ -109,6 +120,16 @@ impl Workload {
     /// Keeps the peers' views up to date.
     pub fn observe(&mut self, obs: &Observation) {
         self.views.observe(obs);
+    }
+
+    /// Places no calls this run (nor any datagram faults).
+    pub fn without_calls(&mut self) {
+        self.calls.off();
+    }
+
+    /// What the peers' call datagrams go through this run.
+    pub fn datagram_faults(&self) -> crate::driver::DatagramFaults {
+        self.calls.faults
     }
 
     /// The peers' views.
@@ -165,6 +186,8 @@ impl Workload {
         if let Some(t) = &mut self.transfers {
             t.due(now, &self.peer_names, &self.views, settling, &mut actions);
         }
+        self.calls
+            .due(now, &self.peer_names, &self.views, settling, &mut actions);
         actions
     }
 }

@@ -35,6 +35,13 @@ fn parse(line: &str) -> Option<(u64, SimConfig)> {
                     _ => panic!("regressions.txt: names is same or distinct, not {value:?}"),
                 }
             }
+            "calls" => {
+                config.calls = match value {
+                    "on" => true,
+                    "off" => false,
+                    _ => panic!("regressions.txt: calls is on or off, not {value:?}"),
+                }
+            }
             other => panic!("regressions.txt: unknown key {other:?}"),
         }
     }

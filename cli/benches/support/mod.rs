@@ -110,7 +110,13 @@ impl Net {
     /// `valgrind --tool=callgrind`), peers run under that command, and the
     /// memory and timing figures are the wrapper's, not confab's.
     pub fn peer(&self, name: &str) -> Proc {
-        let args = peer_args(name, Some(self.addr), &self.home(name), &self.share(name));
+        self.peer_with(name, &[])
+    }
+
+    /// [`Self::peer`] with `extra` arguments after the usual ones.
+    pub fn peer_with(&self, name: &str, extra: &[&str]) -> Proc {
+        let mut args = peer_args(name, Some(self.addr), &self.home(name), &self.share(name));
+        args.extend(extra.iter().map(|s| s.to_string()));
         let password = format!("bench-pw-{name}");
         let wrapper = std::env::var("CONFAB_BENCH_PEER_WRAPPER").unwrap_or_default();
         // A profiler writes its results when the peer exits: let it quit.

@@ -10,7 +10,9 @@
 //! never waits; the interface's thread ([`start`]) owns the terminal, takes
 //! what arrived, reads keys and draws; the lines a person enters go to the
 //! line interface's own input thread through [`Lines`], so commands are
-//! parsed, checked and paced exactly as in line mode.
+//! parsed, checked and paced exactly as in line mode. A call's video is
+//! decoded on its own thread (`call/decoder.rs`), which leaves the last
+//! picture in a [`Latest`] slot the interface takes when it draws.
 //!
 //! The state is a plain struct ([`app::App`]) changed by feeds and keys and
 //! drawn by pure functions (`panel/`); `tests.rs` renders it with ratatui's
@@ -19,6 +21,7 @@
 mod absorb;
 mod app;
 mod browser;
+mod calls;
 mod complete;
 mod editor;
 mod feed;
@@ -50,6 +53,7 @@ use self::app::{App, Out, Stamp};
 pub use self::feed::Feed;
 pub use self::lines::Lines;
 pub use self::terminal::restore;
+use super::call::decoder::Latest;
 
 /// How long the loop waits for a key before looking at the feed again.
 const TICK: Duration = Duration::from_millis(40);
@@ -92,6 +96,7 @@ pub fn start(
     sender: Sender<Feed>,
     lines: Sender<String>,
     handle: DriverHandle<PeerCommand>,
+    pictures: Latest,
 ) -> std::io::Result<Screen> {
     let thread = std::thread::Builder::new()
         .name("confab-screen".into())
@@ -99,7 +104,7 @@ pub fn start(
             // Nobody can type a command or see the peer once the interface
             // is gone, by an error or a panic: stop it then.
             let mut stop = StopUnlessDone(&handle, false);
-            let ran = run(&feed, &lines, &handle);
+            let ran = run(&feed, &lines, &handle, &pictures);
             stop.1 = ran.is_ok();
             ran
         })?;
@@ -132,6 +137,7 @@ fn run(
     feed: &Receiver<Feed>,
     lines: &Sender<String>,
     handle: &DriverHandle<PeerCommand>,
+    pictures: &Latest,
 ) -> std::io::Result<()> {
     let _guard = terminal::Guard::enter()?;
     let mut term = Terminal::new(CrosstermBackend::new(stdout()))?;
@@ -148,6 +154,10 @@ fn run(
                 }
                 Err(TryRecvError::Empty) => break,
             }
+        }
+        for (with, p) in pictures.take() {
+            app.calls.picture(&with, p);
+            dirty = true;
         }
         for out in app.take_out() {
             match out {

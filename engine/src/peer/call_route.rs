@@ -80,9 +80,10 @@ impl Peer {
         match msg {
             PeerMessage::CallRequest { call, port, secret } => {
                 let remote = self.links.remote_of(from);
-                let outs = self
-                    .calls
-                    .on_request(&mut self.io, from, remote, call, port, secret);
+                let me = self.config.name.clone();
+                let outs =
+                    self.calls
+                        .on_request(&mut self.io, &me, from, remote, call, port, secret);
                 self.apply_call(outs);
             }
             PeerMessage::CallAccept { call, port, secret } => {

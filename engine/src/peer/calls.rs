@@ -8,7 +8,10 @@
 //! A call with a peer is `Ringing` (we asked; the request goes out when a
 //! link is open, and gives up after `ring_timeout`), `Asked` (they asked;
 //! the user's question is `id`) or `Up`. At most one call per peer and
-//! [`MAX_CALLS`] in all. Every end is reported once with `CallEnded`.
+//! [`MAX_CALLS`] in all. Every end is reported once with `CallEnded`. Two
+//! peers that call each other at once (crossed calls) end up in one call:
+//! the one from the smaller name, taken without a question by the other
+//! side, whose own call is dropped without a word.
 //!
 //! A call that is up lives beside the link, not on it: a link that drops
 //! and comes back does not end it (datagrams keep flowing over UDP), but a
@@ -94,7 +97,6 @@ struct Media {
     receiver: Receiver,
     adapt: Adapt,
     next_frame: u32,
-    last_sent_us: Option<u64>,
     /// The other side's last report: its `sent_us` and when it came.
     their_report: Option<(u64, Instant)>,
     rtt: Option<Duration>,
@@ -207,10 +209,13 @@ impl Calls {
         }
     }
 
-    /// `name` asks for call `call`; `remote` is its link's address.
+    /// `name` asks for call `call`; `remote` is its link's address; `me`
+    /// is this peer's name (which of two crossed calls wins).
+    #[allow(clippy::too_many_arguments)]
     pub fn on_request(
         &mut self,
         io: &mut Io,
+        me: &Name,
         name: &Name,
         remote: Option<SocketAddr>,
         call: u64,
@@ -226,9 +231,35 @@ impl Calls {
                 },
             )]
         };
+        let mut crossed = false;
         if let Some(c) = self.calls.get(name) {
             // The same request again (a resend after a reconnect) changes nothing.
-            return if c.id == call { vec![] } else { end("busy") };
+            if c.id == call {
+                return vec![];
+            }
+            let Stage::Ringing { sent } = c.stage else {
+                return end("busy");
+            };
+            // Crossed calls: both sides asked at once. As with crossed dials,
+            // the call from the smaller name wins; the other is dropped
+            // quietly on both sides, and the winner is taken without asking
+            // the user, who has just asked for this very call.
+            if me < name {
+                // Ours wins: the other side drops its call when ours reaches it.
+                return if sent {
+                    vec![]
+                } else {
+                    self.sync(name, remote)
+                };
+            }
+            if remote.is_none() {
+                return vec![];
+            }
+            let id = c.id;
+            self.calls.remove(name);
+            self.by_id.remove(&id);
+            io.timers.cancel(&Timer::CallRing(name.clone()));
+            crossed = true;
         }
         if self.calls.len() >= MAX_CALLS || self.by_id.contains_key(&call) || call == 0 {
             return end("busy");
@@ -253,6 +284,9 @@ impl Calls {
                 heard: io.now,
             },
         );
+        if crossed {
+            return self.answer(io, name, true);
+        }
         vec![CallOut::AskUser(name.clone())]
     }
 
@@ -358,7 +392,6 @@ impl Calls {
             receiver: Receiver::new(io.now),
             adapt: Adapt::new(self.config.quality, self.config.fps),
             next_frame: 0,
-            last_sent_us: None,
             their_report: None,
             rtt: None,
         });
@@ -569,12 +602,9 @@ impl Calls {
             return Ok(false);
         };
         let captured_us = captured.saturating_duration_since(c.start).as_micros() as u64;
-        if let Some(last) = m.last_sent_us
-            && captured_us < last + m.adapt.min_gap_us()
-        {
+        if !m.adapt.pass(captured_us) {
             return Ok(false);
         }
-        m.last_sent_us = Some(captured_us);
         let frame = m.next_frame;
         m.next_frame = m.next_frame.wrapping_add(1);
         let parts =

@@ -31,6 +31,9 @@ pub struct SimConfig {
     /// `Some(true)` always (striking every few seconds unless the plan drew
     /// a rate), `Some(false)` never (`--attacker on|off`).
     pub attacker: Option<bool>,
+    /// Whether the workload places video calls (on by default; off replays
+    /// a seed found before it did, `--no-calls`).
+    pub calls: bool,
     /// A bug to plant in the registry and every peer (tests only): each
     /// role's configuration carries it, and the role that hosts it acts on it.
     #[cfg(feature = "planted-bugs")]
@@ -49,6 +52,7 @@ impl Default for SimConfig {
             keep_trace: false,
             same_names: true,
             attacker: None,
+            calls: true,
             #[cfg(feature = "planted-bugs")]
             plant: None,
         }
@@ -80,6 +84,9 @@ impl SimConfig {
             Some(true) => cmd += " --attacker on",
             Some(false) => cmd += " --attacker off",
             None => {}
+        }
+        if !self.calls {
+            cmd += " --no-calls";
         }
         cmd
     }

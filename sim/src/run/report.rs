@@ -58,7 +58,7 @@ impl Outcome {
             Some(v) => format!("FAILED {v}"),
         };
         format!(
-            "seed {:>20}  {}  {:>5} msgs  {:>5} shown  {:>3} xfers {:>3} done {:>3} failed {:>8} B  {:>5.1} s sim  {:>6.2} s wall  trace {:016x}",
+            "seed {:>20}  {}  {:>5} msgs  {:>5} shown  {:>3} xfers {:>3} done {:>3} failed {:>8} B  {:>2} calls {:>5} frames  {:>5.1} s sim  {:>6.2} s wall  trace {:016x}",
             self.seed,
             verdict,
             self.stats.sent,
@@ -67,6 +67,8 @@ impl Outcome {
             self.stats.xfer_received,
             self.stats.xfer_failed,
             self.stats.xfer_bytes,
+            self.stats.calls,
+            self.stats.call_frames,
             self.sim_time.as_secs_f64(),
             self.wall.as_secs_f64(),
             self.trace_hash
@@ -144,6 +146,11 @@ impl fmt::Display for Outcome {
             s.xfer_failed,
             s.xfer_cancels,
             s.xfer_bytes
+        )?;
+        writeln!(
+            f,
+            "  calls       {} up (counted at each end), {} frames shown",
+            s.calls, s.call_frames
         )?;
         writeln!(f, "  faults      {}", s.faults_line())?;
         writeln!(

@@ -79,6 +79,10 @@ pub struct Stats {
     pub xfer_cancels: u64,
     /// Bytes written into `.part` files.
     pub xfer_bytes: u64,
+    /// Calls up (counted at each end), and frames shown in them.
+    pub calls: u64,
+    /// Call frames shown.
+    pub call_frames: u64,
     /// The attacker's strikes (connections).
     pub attacks: u64,
     /// The attacker's strikes by kind.
@@ -135,6 +139,8 @@ impl Stats {
                     Direction::Send => self.xfer_sent += 1,
                 },
                 PeerEvent::TransferFailed { .. } => self.xfer_failed += 1,
+                PeerEvent::CallStarted { .. } => self.calls += 1,
+                PeerEvent::CallFrame { .. } => self.call_frames += 1,
                 PeerEvent::RegistryBack | PeerEvent::RegistryLost { .. } => {}
                 _ => {}
             },

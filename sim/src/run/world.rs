@@ -17,7 +17,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use confab_engine::bounded::Text;
 use confab_engine::password::PasswordCost;
-use confab_engine::peer::{Backoff, LinkConfig, SessionConfig, TransferConfig};
+use confab_engine::peer::{Backoff, LinkConfig, PeerCommand, SessionConfig, TransferConfig};
 use confab_engine::wire::registry::Password;
 use confab_engine::wire::registry::SharedFile;
 use confab_engine::wire::{FileName, Name};
@@ -29,7 +29,7 @@ use crate::attacker::{Attacker, AttackerConfig, Victim};
 use crate::checkers::View;
 use crate::client::{ClientConfig, RegistryClient};
 use crate::draw::{self, Rng};
-use crate::driver::{self, DriverCommand, HostControl, HostState};
+use crate::driver::{self, DriverCommand, HostControl, HostState, Stamp};
 use crate::faults::{FaultKind, FaultPlan, Injector};
 use crate::files::{HostFiles, Sources};
 use crate::observe::{Journal, Observed, peer_names};
@@ -244,6 +244,12 @@ impl World {
             .collect();
         let mut workload = Workload::new(rng.next_u64(), 1, peer_names, client_names);
         workload.add_transfers(seed ^ TRANSFERS_STREAM, &sources, config.same_names);
+        if !config.calls {
+            workload.without_calls();
+        }
+        for p in &peers {
+            p.set_datagram_faults(workload.datagram_faults());
+        }
         let mut attack_rng = Rng::new(seed ^ ATTACK_PLAN_STREAM);
         let hosts = config.peers + config.clients;
         let mut plan = FaultPlan::draw(config.faults, &mut rng, &mut attack_rng, hosts);
@@ -377,6 +383,14 @@ impl World {
                     self.restart(now, peer);
                 }
                 Action::Restart { .. } => {}
+                Action::Frame { peer, with, jpeg } => {
+                    let frame = move |now| PeerCommand::CallFrame {
+                        with,
+                        jpeg,
+                        captured: now,
+                    };
+                    self.peers[peer].command(DriverCommand::Stamped(Stamp(Box::new(frame))));
+                }
             }
         }
     }

@@ -2,6 +2,7 @@
 //! generators (which make them) and the run loop (which performs them).
 
 use confab_engine::PeerCommand;
+use confab_engine::wire::Name;
 
 use crate::client::ClientCommand;
 
@@ -14,4 +15,11 @@ pub enum Action {
     Peer { peer: usize, cmd: PeerCommand },
     /// Start a peer that quit again (it logs in as it starts).
     Restart { peer: usize },
+    /// A video frame for the peer's call with `with`, captured when the
+    /// peer's driver hands it over (`PeerCommand::CallFrame`).
+    Frame {
+        peer: usize,
+        with: Name,
+        jpeg: Vec<u8>,
+    },
 }

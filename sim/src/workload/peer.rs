@@ -10,9 +10,10 @@
 //! Every message text is unique in the run, `"{from}>{to}#{n}"`, so the
 //! messages checker can tell an altered or invented message from a real one.
 //!
-//! Transfers are started and cancelled by [`super::transfers`]; file offers
-//! are answered here like chat requests, except while settling, when they
-//! are declined (a transfer accepted late in the heal might not end before
+//! Transfers are started and cancelled by [`super::transfers`], calls
+//! placed, fed and hung up by [`super::calls`]; file offers and calls are
+//! answered here like chat requests, except while settling, when they are
+//! declined (a transfer accepted late in the heal might not end before
 //! the liveness checks).
 
 use confab_engine::peer::{PeerCommand, Target};
@@ -161,7 +162,10 @@ impl PeerMix {
                 // Settling: accept, so what waits for this answer can flow
                 // (but no new transfer).
                 let yes = match q {
-                    Question::File(_) => !settling && draw::chance(rng, self.accept),
+                    // A call accepted while settling would go on past the heal.
+                    Question::File(_) | Question::Call(_) => {
+                        !settling && draw::chance(rng, self.accept)
+                    }
                     _ => settling || draw::chance(rng, self.accept),
                 };
                 // A group invitation into a group of a name already held

@@ -16,6 +16,7 @@ use confab_engine::wire::Name;
 use confab_mio::DriverHandle;
 use jpeg_encoder::{ColorType, Encoder};
 
+use super::probe::Probe;
 use super::testsrc;
 use super::video::Video;
 use super::y4m;
@@ -29,14 +30,19 @@ pub struct Sender {
 }
 
 impl Sender {
-    pub fn start(with: Name, video: Video, handle: DriverHandle<PeerCommand>) -> Self {
+    pub fn start(
+        with: Name,
+        video: Video,
+        handle: DriverHandle<PeerCommand>,
+        probe: Option<Probe>,
+    ) -> Self {
         let quality = Arc::new(AtomicU32::new(80));
         let stop = Arc::new(AtomicBool::new(false));
         let (q, s) = (quality.clone(), stop.clone());
         let thread = std::thread::Builder::new()
             .name(format!("confab-call-{with}"))
             .spawn(move || {
-                if let Err(e) = run(&with, &video, &handle, &q, &s) {
+                if let Err(e) = run(&with, &video, &handle, &q, &s, probe.as_ref()) {
                     tracing::warn!(error = %e, "the call's video source stopped");
                 }
             })
@@ -74,6 +80,7 @@ fn run(
     handle: &DriverHandle<PeerCommand>,
     quality: &AtomicU32,
     stop: &AtomicBool,
+    probe: Option<&Probe>,
 ) -> io::Result<()> {
     let start = Instant::now();
     let send = |jpeg: Vec<u8>, captured: Instant| {
@@ -97,6 +104,9 @@ fn run(
                     return Ok(());
                 }
                 let captured = Instant::now();
+                if let Some(p) = probe {
+                    p.mark("sent", n, Probe::now_us());
+                }
                 let rgb = testsrc::frame(n, *width, *height);
                 let jpeg = encode(&rgb, *width, *height, ColorType::Rgb, q())?;
                 if !send(jpeg, captured) {

@@ -38,7 +38,6 @@ pub fn frame(n: u32, width: u16, height: u16) -> Vec<u8> {
 /// The number in a decoded frame's corner, from its luma (or any one
 /// channel): `pixels` holds `channels` bytes per pixel, `width` wide.
 /// (`tests/call_e2e.rs` reads the saved frames the same way.)
-#[cfg(test)]
 pub fn read_number(pixels: &[u8], width: usize, channels: usize) -> Option<u32> {
     let mut n = 0u32;
     for bit in 0..32 {

@@ -8,6 +8,7 @@
 use confab_engine::peer::{PeerEvent, Target};
 
 use super::app::{App, Stamp};
+use super::calls::Stage as CallStage;
 use super::feed::Feed;
 use super::keys::KEYS;
 use super::prompts::Ask;
@@ -29,6 +30,14 @@ impl App {
                     && let Some(said) = self.chats.asking(name)
                 {
                     let i = self.talks.index(&Target::User(name.clone()));
+                    self.talks.notice(i, now.unix_ms, Who::Notice, &said);
+                }
+                if let confab_engine::peer::PeerCommand::Call(name) = &cmd
+                    && self.calls.stage(name).is_none()
+                {
+                    self.calls.set(name, CallStage::Ringing);
+                    let i = self.talks.index(&Target::User(name.clone()));
+                    let said = format!("* calling {name}…");
                     self.talks.notice(i, now.unix_ms, Who::Notice, &said);
                 }
             }
@@ -264,6 +273,27 @@ impl App {
                     .notice(i, ms, Who::Notice, &words.unwrap_or_default());
                 self.talks.select(i);
             }
+            PeerEvent::CallRequest { id, ref from } => {
+                self.calls.set(from, CallStage::Asked);
+                self.prompts.ask(id, Ask::Call { from: from.clone() });
+                let i = self.talks.index(&Target::User(from.clone()));
+                self.talks
+                    .notice(i, ms, Who::Notice, &words.unwrap_or_default());
+            }
+            PeerEvent::CallStarted { ref with } | PeerEvent::CallEnded { ref with, .. } => {
+                let from = with.clone();
+                self.prompts
+                    .drop_where(|a| matches!(a, Ask::Call { from: f } if *f == from));
+                if matches!(event, PeerEvent::CallStarted { .. }) {
+                    self.calls.set(with, CallStage::Up);
+                } else {
+                    self.calls.ended(with);
+                }
+                let i = self.talks.index(&Target::User(with.clone()));
+                self.talks
+                    .notice(i, ms, Who::Notice, &words.unwrap_or_default());
+            }
+            PeerEvent::CallStats { ref with, stats } => self.calls.stats(with, stats),
             PeerEvent::Error { ref message } => self.error(now, message),
             PeerEvent::Stopped { .. } => {
                 self.stopping = true;

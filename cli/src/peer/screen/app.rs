@@ -20,6 +20,7 @@ use confab_engine::peer::{PeerCommand, Target};
 use confab_engine::wire::Name;
 
 use super::browser::Browser;
+use super::calls::Calls;
 use super::complete::{Words, candidates, common};
 use super::editor::Editor;
 use super::keys::{Action, Moment};
@@ -63,6 +64,7 @@ pub struct App {
     pub talks: Talks,
     pub transfers: Transfers,
     pub prompts: Prompts,
+    pub calls: Calls,
     pub browser: Browser,
     pub editor: Editor,
     /// One line above the keys: completion choices, what a key did.
@@ -220,7 +222,7 @@ impl App {
         self.wanted = match ask {
             Ask::Chat { from } => Some(Target::User(from.clone())),
             Ask::Group { group, .. } => Some(Target::Group(group.clone())),
-            Ask::File { .. } => None,
+            Ask::File { .. } | Ask::Call { .. } => None,
         };
     }
 

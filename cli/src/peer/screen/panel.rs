@@ -13,6 +13,7 @@ pub mod list;
 pub mod prompt;
 pub mod talk;
 pub mod transfers;
+pub mod video;
 
 use ratatui::Frame;
 
@@ -25,6 +26,7 @@ pub fn layout(app: &App, size: ratatui::layout::Rect) -> Areas {
         size,
         app.transfers.rows().len(),
         app.prompts.first().is_some(),
+        app.calls.shown().is_some(),
     )
 }
 
@@ -36,6 +38,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
         files::draw(frame, a.talk, &app.browser);
     } else {
         talk::draw(frame, a.talk, app);
+    }
+    if let (Some(area), Some((with, call))) = (a.video, app.calls.shown()) {
+        video::draw(frame, area, with, call);
     }
     if let Some(area) = a.transfers {
         transfers::draw(frame, area, &app.transfers);

@@ -1,5 +1,5 @@
 //! [`Prompts`]: the consent requests waiting for this person's answer (a
-//! chat, a group invitation, a file offer), oldest first. The prompt panel
+//! chat, a group invitation, a file offer, a call), oldest first. The prompt panel
 //! shows the oldest until it is answered (by a key, by `/accept`, or by the
 //! other side giving up), so a request never scrolls away. Pure state.
 
@@ -29,6 +29,9 @@ pub enum Ask {
         size: u64,
         transfer: TransferId,
     },
+    Call {
+        from: Name,
+    },
 }
 
 /// One request.
@@ -53,6 +56,7 @@ impl Prompt {
                 "{from} offers {name} ({}) as transfer {transfer}",
                 HumanBytes(*size)
             ),
+            Ask::Call { from } => format!("{from} is calling you (video)"),
         }
     }
 }

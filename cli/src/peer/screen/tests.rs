@@ -8,7 +8,9 @@
 use std::time::{Duration, Instant};
 
 use confab_engine::TransferId;
-use confab_engine::peer::{Direction, PeerEvent, RequestId, Target, TransferStatus};
+use confab_engine::peer::{
+    CallStats, Direction, PeerCommand, PeerEvent, RequestId, Target, TransferStatus,
+};
 use confab_engine::wire::registry::{FileEntry, ShareKind, SharedFile};
 use confab_engine::wire::{ErrorCode, FileName, GroupName, Md5, Name};
 use ratatui::backend::TestBackend;
@@ -17,10 +19,12 @@ use ratatui::{Frame, Terminal};
 use unicode_width::UnicodeWidthStr;
 
 use super::app::{App, Stamp};
+use super::calls::Stage as CallStage;
 use super::feed::Feed;
 use super::keys::Action;
 use super::panel;
 use super::prompts::{Ask, Prompt};
+use crate::peer::call::decoder::Picture;
 
 /// 2024-02-29 12:34 UTC.
 const T0_MS: u64 = 1_709_210_096_000;
@@ -329,6 +333,7 @@ fn each_request_prompt() {
                 transfer: TransferId(5012),
             },
         ),
+        ("prompt_call", Ask::Call { from: n("bob") }),
     ];
     for (name, ask) in prompts {
         let mut list = super::prompts::Prompts::default();
@@ -464,4 +469,149 @@ fn the_input_line_scrolls_to_its_cursor() {
         panel::input::keys(f, keys, &app);
     });
     insta::assert_snapshot!("input", s);
+}
+
+/// A 16x12 picture in four quadrants: red, green / blue, white.
+fn quadrants() -> Picture {
+    let (w, h) = (16, 12);
+    let mut rgb = Vec::with_capacity(w * h * 3);
+    for y in 0..h {
+        for x in 0..w {
+            rgb.extend(match (x < w / 2, y < h / 2) {
+                (true, true) => [255, 0, 0],
+                (false, true) => [0, 255, 0],
+                (true, false) => [0, 0, 255],
+                (false, false) => [255, 255, 255],
+            });
+        }
+    }
+    Picture {
+        width: w,
+        height: h,
+        rgb,
+    }
+}
+
+/// alice in a call with bob that is up, a picture and stats received.
+fn in_a_call() -> (App, Clock) {
+    let c = Clock::new();
+    let mut app = App::default();
+    let ready = PeerEvent::Ready {
+        name: n("alice"),
+        listen: "127.0.0.1:7301".parse().unwrap(),
+        fingerprint: "0f".repeat(16),
+    };
+    event(&mut app, ready, c.at(0));
+    event(&mut app, PeerEvent::ChatOpened { with: n("bob") }, c.at(1));
+    let req = PeerEvent::CallRequest {
+        id: RequestId(9),
+        from: n("bob"),
+    };
+    event(&mut app, req, c.at(2));
+    assert!(whole(&app, 80, 24).contains("bob is calling you (video)"));
+    assert_eq!(app.calls.stage(&n("bob")), Some(CallStage::Asked));
+    app.key(Action::Accept, c.at(3));
+    assert_eq!(app.take_out(), [super::app::Out::Line("/accept 9".into())]);
+    event(&mut app, PeerEvent::CallStarted { with: n("bob") }, c.at(3));
+    app.calls.picture(&n("bob"), quadrants());
+    let stats = CallStats {
+        fps: 30,
+        frames: 300,
+        lost: 3,
+        period_lost: 0,
+        jitter_us: 1_500,
+        latency_us: 12_400,
+        kbps: 2_400,
+    };
+    let e = PeerEvent::CallStats {
+        with: n("bob"),
+        stats,
+    };
+    event(&mut app, e, c.at(13));
+    (app, c)
+}
+
+#[test]
+fn a_call_is_asked_then_shown_with_its_video_and_stats() {
+    let (mut app, c) = in_a_call();
+    insta::assert_snapshot!("call_whole_80x24", whole(&app, 80, 24));
+    // The colours of the video panel: two letters a cell, upper and
+    // lower pixel (R red, G green, B blue, W white, . not a picture cell).
+    let area = Rect::new(0, 0, 20, 8);
+    let mut t = Terminal::new(TestBackend::new(20, 8)).unwrap();
+    let call = app.calls.shown().unwrap().1.clone();
+    t.draw(|f| panel::video::draw(f, area, &n("bob"), &call))
+        .unwrap();
+    let buf = t.backend().buffer();
+    let letter = |c: ratatui::style::Color| match c {
+        ratatui::style::Color::Rgb(255, 0, 0) => 'R',
+        ratatui::style::Color::Rgb(0, 255, 0) => 'G',
+        ratatui::style::Color::Rgb(0, 0, 255) => 'B',
+        ratatui::style::Color::Rgb(255, 255, 255) => 'W',
+        _ => '?',
+    };
+    let mut colours = String::new();
+    for y in 0..8 {
+        let (mut top, mut bottom) = (String::new(), String::new());
+        for x in 0..20 {
+            let cell = &buf[(x, y)];
+            let (a, b) = if cell.symbol() == "▀" {
+                (letter(cell.fg), letter(cell.bg))
+            } else {
+                ('.', '.')
+            };
+            top.push(a);
+            bottom.push(b);
+        }
+        colours.push_str(&format!("{top}\n{bottom}\n"));
+    }
+    insta::assert_snapshot!("call_video_colours", colours);
+    // The call ends: the video goes, the conversation says why.
+    let end = PeerEvent::CallEnded {
+        with: n("bob"),
+        reason: "bob: hung up".into(),
+        frames_received: 300,
+        frames_lost: 3,
+    };
+    event(&mut app, end, c.at(20));
+    assert!(app.calls.shown().is_none());
+    let s = whole(&app, 80, 24);
+    assert!(!s.contains("video: bob"), "{s}");
+    assert!(s.contains("call with bob ended"), "{s}");
+}
+
+#[test]
+fn a_call_placed_here_rings_in_the_list_and_a_request_is_dropped_when_it_ends() {
+    let c = Clock::new();
+    let mut app = App::default();
+    app.feed(Feed::Sent(PeerCommand::Call(n("carol"))), c.at(0));
+    assert_eq!(app.calls.stage(&n("carol")), Some(CallStage::Ringing));
+    let list = render(20, 6, |f| panel::list::draw(f, f.area(), &app));
+    let row = list
+        .lines()
+        .find(|l| l.contains("carol"))
+        .unwrap_or_default();
+    assert!(
+        row.trim_end_matches('│').trim_end().ends_with('…'),
+        "{list}"
+    );
+    let req = PeerEvent::CallRequest {
+        id: RequestId(4),
+        from: n("dave"),
+    };
+    event(&mut app, req, c.at(1));
+    let end = PeerEvent::CallEnded {
+        with: n("dave"),
+        reason: "dave: not answered".into(),
+        frames_received: 0,
+        frames_lost: 0,
+    };
+    event(&mut app, end, c.at(2));
+    assert!(
+        app.prompts.first().is_none(),
+        "the request went with the call"
+    );
+    // A picture of a call that is not up is not kept.
+    app.calls.picture(&n("carol"), quadrants());
+    assert!(app.calls.shown().is_none());
 }

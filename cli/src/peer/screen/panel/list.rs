@@ -1,5 +1,6 @@
 //! The conversations panel: the status window, then each person and group,
-//! with presence (● online, ○ offline), unread counts, and the one shown
+//! with presence (● online, ○ offline), a call's stage (`☎` up, `…`
+//! ringing, `?` asking this person), unread counts, and the one shown
 //! highlighted. Names and group names are checked on the wire (lowercase
 //! ASCII), so they are drawn as they are.
 
@@ -12,6 +13,7 @@ use ratatui::widgets::Paragraph;
 
 use super::border::block;
 use crate::peer::screen::app::App;
+use crate::peer::screen::calls::Stage as CallStage;
 use crate::peer::screen::wrap::pad;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
@@ -43,7 +45,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 Some(Target::Group(g)) => g.as_str()[1..].to_owned(),
                 _ => t.label(),
             };
-            let room = inner.saturating_sub(2 + unread.len());
+            let call = match &t.target {
+                Some(Target::User(n)) => match app.calls.stage(n) {
+                    Some(CallStage::Up) => " ☎",
+                    Some(CallStage::Ringing) => " …",
+                    Some(CallStage::Asked) => " ?",
+                    None => "",
+                },
+                _ => "",
+            };
+            let room = inner.saturating_sub(2 + unread.len() + call.chars().count());
             let mut style = Style::new();
             if t.open {
                 style = style.add_modifier(Modifier::BOLD);
@@ -55,6 +66,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 Span::styled(dot, dot_style),
                 Span::raw(" "),
                 Span::styled(pad(&label, room), style),
+                Span::styled(call, Style::new().fg(Color::Magenta)),
                 Span::styled(
                     unread,
                     Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
