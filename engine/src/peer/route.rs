@@ -51,6 +51,9 @@ impl Peer {
         {
             return;
         }
+        if self.lan_dial(name) {
+            return;
+        }
         let body = RequestBody::Lookup { name: name.clone() };
         if self
             .reg
@@ -110,6 +113,9 @@ impl Peer {
             } else {
                 if let Proven::Peer { name, key } = &proven {
                     self.known_keys.seen(&mut self.io, name, *key);
+                }
+                if !self.claim_proven(conn, &proven) {
+                    return;
                 }
                 self.links.on_proven(conn, proven);
             }

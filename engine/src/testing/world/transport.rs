@@ -1,7 +1,8 @@
 //! How bytes travel in a [`World`]: along a link (in order per direction,
 //! optionally split into random pieces) or as UDP datagrams toward a
 //! host's listen address (each on its own: lost at the configured rate,
-//! and dropped by partitions and crashes, never split or merged).
+//! and dropped by partitions and crashes, never split or merged). A
+//! datagram to a multicast address reaches every other host (one LAN).
 
 use std::net::SocketAddr;
 
@@ -57,9 +58,23 @@ impl World {
     /// A datagram from `host` toward `to`, which is some host's listen
     /// address; it arrives from `host`'s listen address after the latency.
     pub(super) fn send_datagram(&mut self, host: HostId, to: SocketAddr, bytes: Vec<u8>) {
+        if to.ip().is_multicast() {
+            // One broadcast domain: every other host hears the group, each
+            // copy lost on its own.
+            for target in 0..self.hosts.len() {
+                if target != host.0 {
+                    self.datagram_to(host, HostId(target), bytes.clone());
+                }
+            }
+            return;
+        }
         let Some(target) = self.hosts.iter().position(|h| h.listen == to).map(HostId) else {
             return;
         };
+        self.datagram_to(host, target, bytes);
+    }
+
+    fn datagram_to(&mut self, host: HostId, target: HostId, bytes: Vec<u8>) {
         if self.blocked.contains(&(host, target)) || self.rng.below(100) < self.datagram_loss {
             return;
         }

@@ -1,0 +1,149 @@
+//! A network with no registry (issue 20), end to end in the engine: peers
+//! find each other by their signed LAN announcements, chat, move a file
+//! and answer `/who` from what they heard; a name claimed by a second key
+//! is shown apart and never merged. The registry host is crashed before
+//! anything runs, and no peer is configured to dial it.
+
+mod peer_support;
+mod peer_transfer_support;
+
+use std::time::Duration;
+
+use confab_engine::peer::{DiscoveryConfig, FoundBy, PeerCommand, PeerConfig, PeerEvent};
+use peer_support::{Net, name};
+use peer_transfer_support::*;
+
+fn lan(c: &mut PeerConfig) {
+    c.transfer.chunk_size = CHUNK;
+    c.transfer.window = WINDOW;
+    c.discovery = Some(DiscoveryConfig::default());
+    c.without_registry = true;
+}
+
+/// Peers with discovery on and no registry (the registry host is down).
+fn lan_net(seed: u64, names: &[&str]) -> Net {
+    let mut net = Net::bare(seed, lan);
+    net.world.crash(net.registry);
+    for n in names {
+        net.add_peer(n);
+    }
+    net
+}
+
+/// `who`'s answer to `/who`: the names it found, and how.
+fn who(net: &mut Net, who: &str) -> Vec<(String, FoundBy, String)> {
+    net.clear(who);
+    net.ok(who, PeerCommand::Who);
+    match net.wait_for(who, S, |e| matches!(e, PeerEvent::Found { .. })) {
+        PeerEvent::Found { peers } => peers
+            .into_iter()
+            .map(|p| (p.name.to_string(), p.by, p.fingerprint))
+            .collect(),
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn three_peers_without_a_registry_find_each_other_chat_and_move_a_file() {
+    for seed in 1..=5u64 {
+        let mut net = lan_net(seed, &["alice", "bob", "carol"]);
+        // Each said who it is at start; the later ones heard the earlier
+        // ones through their query's answers.
+        let all = net.run_until(Duration::from_secs(5), |net| {
+            ["alice", "bob", "carol"].iter().all(|n| {
+                net.events(n)
+                    .iter()
+                    .filter(|e| matches!(e, PeerEvent::Presence { online: true, .. }))
+                    .count()
+                    == 2
+            })
+        });
+        assert!(all, "seed {seed}: not everyone found everyone");
+        let seen = who(&mut net, "alice");
+        let names: Vec<&str> = seen.iter().map(|(n, _, _)| n.as_str()).collect();
+        assert_eq!(names, vec!["bob", "carol"], "seed {seed}");
+        assert!(seen.iter().all(|(_, by, _)| *by == FoundBy::Lan));
+        let bob_key = net.peer("bob").public_key().fingerprint().to_string();
+        assert_eq!(seen[0].2, bob_key, "seed {seed}: /who shows the key");
+
+        net.open_chat("alice", "bob");
+        net.msg("alice", "bob", "hello over the lan");
+        net.msg("bob", "alice", "hi alice");
+        let bob = Net::to_user("bob");
+        let alice = Net::to_user("alice");
+        net.wait_for(
+            "alice",
+            5 * S,
+            |e| matches!(e, PeerEvent::Delivered { to, seq: 1 } if *to == bob),
+        );
+        net.wait_for("alice", 5 * S, |e| matches!(e, PeerEvent::Message { .. }));
+        assert_eq!(
+            net.received("bob", "alice", &bob),
+            vec!["hello over the lan"]
+        );
+        assert_eq!(net.received("alice", "bob", &alice), vec!["hi alice"]);
+
+        let data = bytes(seed, 5 * CHUNK as usize + 7);
+        local(&mut net, "carol", "home/report.pdf", &data);
+        send(&mut net, "carol", "alice", "home/report.pdf");
+        let id = offer_id(&mut net, "alice");
+        net.ok("alice", PeerCommand::Accept(Some(id)));
+        let (path, md5) = wait_done(
+            &mut net,
+            "alice",
+            confab_engine::peer::Direction::Receive,
+            "report.pdf",
+        );
+        check_received(&net, "alice", "report.pdf", &data, &path, md5);
+        assert!(
+            !net.events("alice").iter().any(|e| matches!(e,
+                PeerEvent::Error { message } if message.contains("registry"))),
+            "seed {seed}: nothing asked the registry"
+        );
+    }
+}
+
+#[test]
+fn a_late_peer_is_found_and_a_silent_one_ages_out() {
+    let mut net = lan_net(7, &["alice", "bob"]);
+    net.run_for(2 * S);
+    net.add_peer("dave");
+    net.run_for(2 * S);
+    let names: Vec<String> = who(&mut net, "alice").into_iter().map(|w| w.0).collect();
+    assert_eq!(names, vec!["bob", "dave"]);
+    // Announcements keep everyone listed well past the expiry...
+    net.run_for(DiscoveryConfig::default().expiry * 2);
+    assert_eq!(who(&mut net, "bob").len(), 2);
+    // ...and a peer that stopped is dropped after it.
+    let dave = net.host("dave");
+    net.world.crash(dave);
+    net.run_for(DiscoveryConfig::default().expiry + DiscoveryConfig::default().interval * 2);
+    let gone = name("dave");
+    assert!(net.events("alice").iter().any(|e| matches!(e,
+        PeerEvent::Presence { name, online: false } if *name == gone)));
+    let names: Vec<String> = who(&mut net, "alice").into_iter().map(|w| w.0).collect();
+    assert_eq!(names, vec!["bob"]);
+}
+
+#[test]
+fn a_second_key_claiming_a_known_name_is_shown_apart_and_never_merged() {
+    let mut net = lan_net(9, &["alice", "bob"]);
+    net.open_chat("alice", "bob");
+    net.msg("bob", "alice", "the real bob");
+    net.wait_for("alice", 5 * S, |e| matches!(e, PeerEvent::Message { .. }));
+    // Another host claims "bob" with its own key.
+    net.add_peer_as("impostor", "bob");
+    net.run_for(3 * S);
+    assert!(net.events("alice").iter().any(|e| matches!(e,
+        PeerEvent::Notice { message } if message.contains("warning: the name bob"))));
+    let seen = who(&mut net, "alice");
+    let bobs: Vec<_> = seen.iter().filter(|(n, _, _)| n == "bob").collect();
+    assert_eq!(bobs.len(), 2, "both shown: {seen:?}");
+    assert_ne!(bobs[0].2, bobs[1].2);
+    // Messages still go to (and only come from) the key alice knows.
+    net.msg("alice", "bob", "still you?");
+    let bob = Net::to_user("bob");
+    net.wait_for("bob", 5 * S, |e| matches!(e, PeerEvent::Message { .. }));
+    assert_eq!(net.received("bob", "alice", &bob), vec!["still you?"]);
+    assert!(net.received("impostor", "alice", &bob).is_empty());
+}
