@@ -22,6 +22,8 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+// Parsed once at start and matched at once: boxing would only add noise.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Run a registry: accounts, who is online, and what they share.
     Registry(RegistryArgs),
@@ -155,6 +157,11 @@ pub struct PeerArgs {
     /// The multicast group and UDP port of LAN discovery (IPv4 or IPv6).
     #[arg(long, value_name = "ADDR", default_value_t = confab_engine::peer::DiscoveryConfig::DEFAULT_GROUP)]
     pub discovery_group: SocketAddr,
+    /// A peer to join (its --listen address; repeatable): asked who is
+    /// there and kept linked, so that its peers and this one learn of each
+    /// other even where multicast does not reach (another segment, a VPN).
+    #[arg(long, value_name = "ADDR")]
+    pub join: Vec<SocketAddr>,
 }
 
 /// `on` or `off`.

@@ -207,6 +207,7 @@ pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
             ..DiscoveryConfig::default()
         });
         config.without_registry = lan_only;
+        config.join = args.join.clone();
     }
     config.shared = shared.files();
     config.unix_ms_at_start = crate::clock::unix_ms();

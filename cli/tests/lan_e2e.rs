@@ -132,13 +132,14 @@ fn cannot_run() -> Option<String> {
     }
 }
 
-/// Starts `confab peer` as `name` inside `lab`'s namespace `host`.
-fn peer(lab: &Lab, home: &Path, host: &str, name: &str, addr: &str, extra: &[&str]) -> Proc {
+/// Starts `confab peer` as `name` inside `lab`'s namespace `host`,
+/// listening on every address of the host (carol is on two segments).
+fn peer(lab: &Lab, home: &Path, host: &str, name: &str, extra: &[&str]) -> Proc {
     let dir = home.join(name);
     let share = dir.join("share");
     std::fs::create_dir_all(&share).unwrap();
     let path = |p: &Path| p.to_str().unwrap().to_owned();
-    let listen = format!("{addr}:{PORT}");
+    let listen = format!("0.0.0.0:{PORT}");
     let ns = lab.ns(host);
     let mut args: Vec<String> = vec![
         "netns".into(),
@@ -208,9 +209,9 @@ fn three_hosts_find_each_other_chat_and_move_a_file_and_a_fourth_joins() {
     lab.plug("h4", "eth0", "sw2", "p5", "10.77.2.4", true);
 
     let home = tempfile::tempdir().unwrap();
-    let mut alice = peer(&lab, home.path(), "h1", "alice", "10.77.1.1", &[]);
-    let mut bob = peer(&lab, home.path(), "h2", "bob", "10.77.1.2", &[]);
-    let mut carol = peer(&lab, home.path(), "h3", "carol", "10.77.1.3", &[]);
+    let mut alice = peer(&lab, home.path(), "h1", "alice", &[]);
+    let mut bob = peer(&lab, home.path(), "h2", "bob", &[]);
+    let mut carol = peer(&lab, home.path(), "h3", "carol", &[]);
 
     // Discovered by multicast: no address was typed.
     for (p, others) in [
@@ -245,14 +246,7 @@ fn three_hosts_find_each_other_chat_and_move_a_file_and_a_fourth_joins() {
 
     // dave: another segment, only carol there; one address is enough.
     let join = format!("10.77.2.3:{PORT}");
-    let mut dave = peer(
-        &lab,
-        home.path(),
-        "h4",
-        "dave",
-        "10.77.2.4",
-        &["--join", &join],
-    );
+    let mut dave = peer(&lab, home.path(), "h4", "dave", &["--join", &join]);
     let peers = finds(&mut dave, &["alice", "bob", "carol"]);
     let by = |n: &str| {
         peers

@@ -188,6 +188,10 @@ pub const MAX_LAN_PEERS: usize = 1024;
 /// about 300 bytes, so one list is under 64 KiB.
 pub const MAX_EXCHANGE_ENTRIES: usize = 200;
 
+/// Most announcements a peer passes on to its segment per announce tick
+/// (those it learned over links, freshest first).
+pub const MAX_RELAYS_PER_TICK: usize = 64;
+
 /// Most strangers (peers learned by exchange, not on the LAN, not wanted
 /// for anything else) a peer dials per minute because others named them:
 /// what others say can never make it dial in bulk.

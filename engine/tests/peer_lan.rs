@@ -147,3 +147,97 @@ fn a_second_key_claiming_a_known_name_is_shown_apart_and_never_merged() {
     assert_eq!(net.received("bob", "alice", &bob), vec!["still you?"]);
     assert!(net.received("impostor", "alice", &bob).is_empty());
 }
+
+#[test]
+fn a_peer_on_another_segment_joins_through_one_peer_and_everyone_learns_of_everyone() {
+    for seed in 20..=24u64 {
+        let mut net = lan_net(seed, &["alice", "bob", "carol"]);
+        net.run_for(2 * S);
+        let carol = net.world.addr(net.host("carol"));
+        // dave's multicast reaches nobody: only carol's address is given.
+        let next = confab_engine::testing::HostId(net.world.hosts().count());
+        net.world.set_segment(next, 1);
+        net.add_peer_with("dave", "dave", |c| c.join = vec![carol]);
+        let all = net.run_until(Duration::from_secs(60), |net| {
+            ["alice", "bob", "carol", "dave"].iter().all(|n| {
+                net.events(n)
+                    .iter()
+                    .filter(|e| matches!(e, PeerEvent::Presence { online: true, .. }))
+                    .count()
+                    == 3
+            })
+        });
+        assert!(all, "seed {seed}: not everyone learned of everyone");
+        let seen = who(&mut net, "dave");
+        let by: Vec<(&str, FoundBy)> = seen.iter().map(|(n, b, _)| (n.as_str(), *b)).collect();
+        assert_eq!(
+            by,
+            vec![
+                ("alice", FoundBy::Exchange),
+                ("bob", FoundBy::Exchange),
+                ("carol", FoundBy::Lan)
+            ],
+            "seed {seed}"
+        );
+        let seen = who(&mut net, "alice");
+        assert!(
+            seen.iter()
+                .any(|(n, b, _)| n == "dave" && *b == FoundBy::Exchange),
+            "seed {seed}: {seen:?}"
+        );
+        // What was passed on is good enough to dial: dave chats with bob.
+        net.open_chat("dave", "bob");
+        net.msg("dave", "bob", "hello from the other segment");
+        net.wait_for("bob", 5 * S, |e| matches!(e, PeerEvent::Message { .. }));
+        let bob = Net::to_user("bob");
+        assert_eq!(
+            net.received("bob", "dave", &bob),
+            vec!["hello from the other segment"]
+        );
+    }
+}
+
+fn lan_and_registry(c: &mut PeerConfig) {
+    c.discovery = Some(DiscoveryConfig::default());
+}
+
+#[test]
+fn when_the_registry_goes_look_ups_fall_back_to_discovery_and_come_back_with_it() {
+    let mut net = Net::with(31, &["alice", "bob", "carol"], lan_and_registry);
+    net.open_chat("alice", "bob");
+    net.ok("alice", PeerCommand::Who);
+    net.wait_for("alice", S, |e| matches!(e, PeerEvent::Users { .. }));
+
+    let registry = net.registry;
+    net.world.crash(registry);
+    net.wait_for("alice", 30 * S, |e| {
+        matches!(e, PeerEvent::RegistryLost { .. })
+    });
+    // The chat goes on over its direct link...
+    net.msg("bob", "alice", "still here");
+    net.wait_for("alice", 5 * S, |e| matches!(e, PeerEvent::Message { .. }));
+    let alice = Net::to_user("alice");
+    assert_eq!(net.received("alice", "bob", &alice), vec!["still here"]);
+    // ...look-ups answer from what was heard on the LAN, at once...
+    let names: Vec<String> = who(&mut net, "alice").into_iter().map(|w| w.0).collect();
+    assert_eq!(names, vec!["bob", "carol"]);
+    // ...and a new conversation is dialed by announcement.
+    net.open_chat("carol", "alice");
+    net.msg("carol", "alice", "no registry needed");
+    net.wait_for("alice", 5 * S, |e| matches!(e, PeerEvent::Message { .. }));
+    assert_eq!(
+        net.received("alice", "carol", &alice),
+        vec!["no registry needed"]
+    );
+
+    net.world.restart(registry);
+    net.wait_for("alice", 60 * S, |e| matches!(e, PeerEvent::RegistryBack));
+    net.clear("alice");
+    net.ok("alice", PeerCommand::Who);
+    net.wait_for("alice", S, |e| matches!(e, PeerEvent::Users { .. }));
+    // Nothing was lost or repeated across both switches.
+    let bob = Net::to_user("bob");
+    net.msg("alice", "bob", "and back");
+    net.wait_for("bob", 5 * S, |e| matches!(e, PeerEvent::Message { .. }));
+    assert_eq!(net.received("bob", "alice", &bob), vec!["and back"]);
+}

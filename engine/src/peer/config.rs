@@ -164,6 +164,11 @@ pub struct PeerConfig {
     pub call: CallConfig,
     /// LAN discovery and peer exchange (issue 20); `None`: off.
     pub discovery: Option<DiscoveryConfig>,
+    /// Peers to ask who is there at start and at every announce tick
+    /// (`--join`: their listen address, whose UDP port answers), and keep
+    /// linked for peer exchange: one is enough to enter a network that
+    /// multicast does not reach.
+    pub join: Vec<SocketAddr>,
     /// Never dial the registry (`registry` is ignored): peers are found
     /// by discovery and exchange only, and names are claims.
     pub without_registry: bool,
@@ -187,6 +192,7 @@ impl PeerConfig {
             planted: PlantedBugs::NONE,
             call: CallConfig::default(),
             discovery: None,
+            join: Vec::new(),
             without_registry: false,
         }
     }

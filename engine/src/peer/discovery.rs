@@ -24,12 +24,15 @@
 //! first. Pure: datagrams and time in, outputs through [`Io`]; touches only
 //! its own table, the announce timer, and [`Io::keys`] to sign.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use crate::api::Output;
-use crate::limits::{MAX_LAN_PEERS, MAX_QUERY_ANSWERS_PER_SECOND};
+use crate::limits::{
+    MAX_EXCHANGE_ENTRIES, MAX_LAN_PEERS, MAX_QUERY_ANSWERS_PER_SECOND, MAX_RELAYS_PER_TICK,
+    MAX_STRANGER_DIALS_PER_MINUTE,
+};
 use crate::peer::config::DiscoveryConfig;
 use crate::peer::event::{FoundBy, FoundPeer};
 use crate::peer::io::{Io, Timer};
@@ -38,7 +41,7 @@ use crate::secure::certificate::CLOCK_SKEW;
 use crate::secure::claim;
 use crate::secure::keys::verify;
 use crate::wire::Name;
-use crate::wire::discovery::{Announcement, AnnouncementBody, LAN_VERSION, LanDatagram};
+use crate::wire::discovery::{Announcement, AnnouncementBody, LAN_VERSION, LanDatagram, Passed};
 use crate::wire::identity::PublicKey;
 
 /// What an announcement's signature covers, before its body.
@@ -87,6 +90,8 @@ struct Heard {
     ann: Announcement,
     addr: SocketAddr,
     by: FoundBy,
+    /// Learned over a link (peer exchange): passed on to our segment.
+    relayable: bool,
     /// When it was last heard (refreshed by every newer announcement).
     at: Instant,
     /// When it was first heard (the first claim of a name wins a dial).
@@ -99,6 +104,12 @@ pub(crate) struct Discovery {
     config: DiscoveryConfig,
     heard: BTreeMap<PublicKey, Heard>,
     last_announce: Option<Instant>,
+    /// Addresses given with `--join`: asked who is there at every tick.
+    joins: Vec<SocketAddr>,
+    /// Who answered from a join address: kept linked for peer exchange.
+    joined: BTreeSet<Name>,
+    /// Dials of peers only heard of through others: since when, how many.
+    stranger_dials: (Instant, u32),
     /// Queries answered: since when, how many (see `answer`).
     answers: (Instant, u32),
     planted: PlantedBugs,
@@ -110,6 +121,9 @@ impl Discovery {
             config,
             heard: BTreeMap::new(),
             last_announce: None,
+            joins: Vec::new(),
+            joined: BTreeSet::new(),
+            stranger_dials: (now, 0),
             answers: (now, 0),
             planted,
         }
@@ -131,9 +145,12 @@ impl Discovery {
         Announcement { body, signature }
     }
 
-    /// At start: asks who is there, then says who we are.
-    pub fn start(&mut self, io: &mut Io, own: Announcement) {
+    /// At start: asks who is there (the group, and each of `joins`), then
+    /// says who we are.
+    pub fn start(&mut self, io: &mut Io, own: Announcement, joins: Vec<SocketAddr>) {
+        self.joins = joins;
         self.send(io, &LanDatagram::Query);
+        self.ask_joins(io);
         self.announce(io, own);
         self.schedule(io);
     }
@@ -168,6 +185,23 @@ impl Discovery {
         });
     }
 
+    /// Asks each `--join` address who is there (its answer comes back to
+    /// us alone, see `answer`).
+    fn ask_joins(&self, io: &mut Io) {
+        for to in &self.joins {
+            io.out.push_back(Output::SendDatagram {
+                to: *to,
+                bytes: LanDatagram::Query.to_bytes(),
+            });
+        }
+    }
+
+    /// Whether a link to `name` is wanted for peer exchange (it answered
+    /// from a `--join` address).
+    pub fn wants(&self, name: &Name) -> bool {
+        self.joined.contains(name)
+    }
+
     fn send(&self, io: &mut Io, d: &LanDatagram) {
         io.out.push_back(Output::SendDatagram {
             to: self.config.group,
@@ -187,8 +221,33 @@ impl Discovery {
     pub fn on_timer(&mut self, io: &mut Io, own: Announcement) -> Vec<Name> {
         let gone = self.expire(io.now);
         self.announce(io, own);
+        self.ask_joins(io);
+        for p in self.relays(io.now) {
+            self.send(io, &LanDatagram::Relay(p));
+        }
         self.schedule(io);
         gone
+    }
+
+    /// What to pass on to our segment: announcements learned over a link
+    /// and heard of within the last interval, at most
+    /// [`MAX_RELAYS_PER_TICK`] (freshest first).
+    fn relays(&self, now: Instant) -> Vec<Passed> {
+        let fresh = self.config.interval * 2;
+        let mut all: Vec<&Heard> = self
+            .heard
+            .values()
+            .filter(|h| h.relayable && now.duration_since(h.at) < fresh)
+            .collect();
+        all.sort_by_key(|h| std::cmp::Reverse(h.at));
+        all.into_iter()
+            .take(MAX_RELAYS_PER_TICK)
+            .map(|h| Passed {
+                ann: h.ann.clone(),
+                addr: h.addr,
+                age_s: now.duration_since(h.at).as_secs(),
+            })
+            .collect()
     }
 
     /// Forgets what was not heard of for `expiry`; returns the names that
@@ -230,8 +289,14 @@ impl Discovery {
             }
             LanDatagram::Announce(ann) => {
                 let addr = SocketAddr::new(from.ip(), ann.body.port);
-                Ok(self.learn(io, ann, addr, FoundBy::Lan, unix_ms, None))
+                let name = ann.body.name.clone();
+                let learned = self.learn(io, ann, addr, FoundBy::Lan, unix_ms, None);
+                if self.joins.contains(&from) && !matches!(learned, Learned::Refused(_)) {
+                    self.joined.insert(name);
+                }
+                Ok(learned)
             }
+            LanDatagram::Relay(passed) => Ok(self.learn_passed(io, passed, unix_ms, false)),
         }
     }
 
@@ -278,11 +343,28 @@ impl Discovery {
                 ann,
                 addr,
                 by,
+                relayable: false,
                 at,
                 since: io.now,
             },
         );
         Learned::New { name, contested }
+    }
+
+    /// Checks and keeps an announcement another peer passed on; `via_link`
+    /// (peer exchange, not a relay heard on the LAN) makes it one we pass
+    /// on to our own segment in turn.
+    pub fn learn_passed(&mut self, io: &Io, p: Passed, unix_ms: u64, via_link: bool) -> Learned {
+        let key = p.ann.body.key;
+        let age = Duration::from_secs(p.age_s.min(self.config.expiry.as_secs()));
+        let learned = self.learn(io, p.ann, p.addr, FoundBy::Exchange, unix_ms, Some(age));
+        if via_link
+            && let Some(h) = self.heard.get_mut(&key)
+            && h.by == FoundBy::Exchange
+        {
+            h.relayable = true;
+        }
+        learned
     }
 
     /// Holds the planted bug `AcceptUnsignedAnnouncement`.
@@ -360,6 +442,44 @@ impl Discovery {
             .collect();
         out.sort_by(|a, b| (&a.name, &a.fingerprint).cmp(&(&b.name, &b.fingerprint)));
         out
+    }
+
+    /// What to tell a peer we talk to (peer exchange): the freshest
+    /// announcements heard, each with where and how long ago, bounded
+    /// (`own` first, then [`MAX_EXCHANGE_ENTRIES`] - 1 others).
+    pub fn exchange(&self, now: Instant, own: Passed, except: &PublicKey) -> Vec<Passed> {
+        let mut all: Vec<(&PublicKey, &Heard)> =
+            self.heard.iter().filter(|(k, _)| *k != except).collect();
+        all.sort_by_key(|(_, h)| std::cmp::Reverse(h.at));
+        let mut out = vec![own];
+        out.extend(
+            all.into_iter()
+                .take(MAX_EXCHANGE_ENTRIES - 1)
+                .map(|(_, h)| Passed {
+                    ann: h.ann.clone(),
+                    addr: h.addr,
+                    age_s: now.duration_since(h.at).as_secs(),
+                }),
+        );
+        out
+    }
+
+    /// Whether a dial of `key` may go now: always for a peer heard on the
+    /// LAN; for one only heard of through others, at most
+    /// [`MAX_STRANGER_DIALS_PER_MINUTE`] (what others say never makes this
+    /// peer dial in bulk).
+    pub fn may_dial(&mut self, now: Instant, key: &PublicKey) -> bool {
+        if self.heard.get(key).is_some_and(|h| h.by == FoundBy::Lan) {
+            return true;
+        }
+        if now.duration_since(self.stranger_dials.0) >= Duration::from_secs(60) {
+            self.stranger_dials = (now, 0);
+        }
+        if self.stranger_dials.1 >= MAX_STRANGER_DIALS_PER_MINUTE {
+            return false;
+        }
+        self.stranger_dials.1 += 1;
+        true
     }
 }
 

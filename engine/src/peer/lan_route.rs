@@ -10,13 +10,16 @@ use std::net::SocketAddr;
 
 use sha2::{Digest, Sha256};
 
+use crate::bounded::List;
 use crate::ids::ConnId;
 use crate::peer::Peer;
 use crate::peer::discovery::{Discovery, Learned};
 use crate::peer::event::PeerEvent;
 use crate::peer::io::Timer;
 use crate::secure::Proven;
-use crate::wire::discovery::Announcement;
+use crate::wire::discovery::{Announcement, Passed};
+use crate::wire::identity::PublicKey;
+use crate::wire::peer::PeerMessage;
 use crate::wire::{ErrorCode, Name};
 
 impl Peer {
@@ -33,8 +36,9 @@ impl Peer {
         }
         self.io.keys.claim_as(self.config.name.clone());
         let own = self.own_announcement();
+        let joins = self.config.join.clone();
         if let Some(d) = self.discovery.as_mut() {
-            d.start(&mut self.io, own);
+            d.start(&mut self.io, own, joins);
         }
         if self.config.without_registry {
             let fingerprint = self.io.keys.public().fingerprint().to_string();
@@ -72,6 +76,7 @@ impl Peer {
             return;
         };
         let gone = d.on_timer(&mut self.io, own);
+        self.tell_known(None);
         for name in gone {
             if self.lan_lookups() {
                 self.io.event(PeerEvent::Presence {
@@ -172,13 +177,75 @@ impl Peer {
             .as_ref()
             .and_then(|d| d.address_of(name, pinned));
         match found {
-            Some((addr, key)) => self
-                .links
-                .dial_key(&mut self.io, name.clone(), addr, Some(key)),
+            Some((addr, key)) => {
+                let now = self.io.now;
+                if self
+                    .discovery
+                    .as_mut()
+                    .is_some_and(|d| d.may_dial(now, &key))
+                {
+                    self.links
+                        .dial_key(&mut self.io, name.clone(), addr, Some(key))
+                } else {
+                    self.links.lookup_failed(&mut self.io, name)
+                }
+            }
             // Not heard of (yet): its announcement dials it, else a retry.
             None => self.links.lookup_failed(&mut self.io, name),
         }
         true
+    }
+
+    /// Peer exchange: tells `to` (else every peer with an open link) whom
+    /// this peer knows, itself first.
+    pub(super) fn tell_known(&mut self, to: Option<&Name>) {
+        if self.discovery.is_none() {
+            return;
+        }
+        let own = Passed {
+            ann: self.own_announcement(),
+            addr: self.config.listen,
+            age_s: 0,
+        };
+        for (name, _) in self.links.open_remotes() {
+            if to.is_some_and(|t| *t != name) {
+                continue;
+            }
+            let except = self.known_keys.get(&name).unwrap_or(PublicKey([0; 32]));
+            let Some(d) = self.discovery.as_ref() else {
+                return;
+            };
+            let entries = d.exchange(self.io.now, own.clone(), &except);
+            // `exchange` keeps to the list's limit.
+            let entries = List::new(entries).unwrap_or_default();
+            self.links
+                .send(&mut self.io, &name, PeerMessage::Known { entries });
+        }
+    }
+
+    /// `from` told us whom it knows: each entry is checked as if heard on
+    /// the LAN. Its own is reachable where its link comes from.
+    pub(super) fn on_known(&mut self, from: &Name, entries: Vec<Passed>) {
+        let unix = self.clock.ms(self.io.now);
+        let theirs = self.known_keys.get(from);
+        let remote = self
+            .links
+            .open_remotes()
+            .into_iter()
+            .find(|(n, _)| n == from)
+            .map(|(_, a)| a);
+        for mut p in entries {
+            if Some(p.ann.body.key) == theirs
+                && let Some(remote) = remote
+            {
+                p.addr = SocketAddr::new(remote.ip(), p.ann.body.port);
+            }
+            let Some(d) = self.discovery.as_mut() else {
+                return;
+            };
+            let learned = d.learn_passed(&self.io, p, unix, true);
+            self.on_learned(learned);
+        }
     }
 
     /// `/who` (no filter), `/search TEXT` or `/whois NAME` from what was

@@ -523,6 +523,15 @@ impl Links {
         }
     }
 
+    /// Each peer with an open connection, and the address at its other end.
+    pub fn open_remotes(&self) -> Vec<(Name, SocketAddr)> {
+        let remote = |c: &ConnId| self.conns.get(c).map(|c| c.remote);
+        self.open
+            .iter()
+            .filter_map(|(n, c)| Some((n.clone(), remote(c)?)))
+            .collect()
+    }
+
     /// Says goodbye on every connection (for `/quit`).
     pub fn close_all(&mut self, io: &mut Io, code: ErrorCode, reason: &str) {
         for (conn, c) in std::mem::take(&mut self.conns) {

@@ -40,6 +40,7 @@ impl Peer {
                 || self.groups.wants(name)
                 || self.transfers.wants(name)
                 || self.calls.wants(name)
+                || self.discovery.as_ref().is_some_and(|d| d.wants(name))
                 || self.streams.waiting_for(name) > 0)
     }
 
@@ -148,6 +149,7 @@ impl Peer {
     }
 
     pub(super) fn link_opened(&mut self, name: &Name) {
+        self.tell_known(Some(name));
         self.transfer_sync(name);
         self.chat_sync(name);
         self.call_sync(name);
@@ -277,6 +279,7 @@ impl Peer {
             | PeerMessage::CallAccept { .. }
             | PeerMessage::CallEnd { .. }
             | PeerMessage::CallReport { .. }) => self.on_call_message(from, msg),
+            PeerMessage::Known { entries } => self.on_known(from, entries.into_vec()),
             // The links' own: they never come this far.
             PeerMessage::Verified
             | PeerMessage::Session { .. }

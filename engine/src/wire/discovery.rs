@@ -11,6 +11,8 @@
 //!
 //! rmp-serde is positional: never reorder a field or a variant.
 
+use std::net::SocketAddr;
+
 use serde::{Deserialize, Serialize};
 
 use crate::limits::MAX_LAN_DATAGRAM_LEN;
@@ -55,6 +57,18 @@ pub struct Announcement {
     pub signature: Signature,
 }
 
+/// An announcement passed on (peer exchange, and relays on the LAN).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Passed {
+    /// The announcement, exactly as its signer sent it.
+    pub ann: Announcement,
+    /// Where the one passing it on heard it from (not signed: a wrong
+    /// address costs a failed dial, as the dial must prove the key).
+    pub addr: SocketAddr,
+    /// Seconds since the one passing it on last heard it.
+    pub age_s: u64,
+}
+
 /// One discovery datagram.
 // Parsed and consumed at once, never stored: boxing would only add an
 // allocation per datagram.
@@ -65,6 +79,10 @@ pub enum LanDatagram {
     Query,
     /// A peer says who it is.
     Announce(Announcement),
+    /// A peer that learned this announcement over a link (peer exchange)
+    /// passes it on to its segment, so that segments multicast does not
+    /// cross still hear of each other.
+    Relay(Passed),
 }
 
 impl LanDatagram {

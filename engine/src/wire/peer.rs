@@ -20,9 +20,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::bounded::{List, Text};
-use crate::limits::{MAX_GROUP_MEMBERS, MAX_MESSAGE_LEN};
+use crate::limits::{MAX_EXCHANGE_ENTRIES, MAX_GROUP_MEMBERS, MAX_MESSAGE_LEN};
 pub use crate::wire::call::CallReport;
 use crate::wire::common::Reason;
+use crate::wire::discovery::Passed;
 use crate::wire::names::{GroupName, Name};
 
 /// Which conversation a stream belongs to.
@@ -124,6 +125,12 @@ pub enum PeerMessage {
     /// About once a second, from each side of a call that is up: what it
     /// received (see [`CallReport`]).
     CallReport { call: u64, report: CallReport },
+    /// Peer exchange (issue 20): announcements the sender holds, its own
+    /// first, each with where and how long ago it heard it; at most
+    /// [`MAX_EXCHANGE_ENTRIES`]. Each is checked like one heard on the LAN.
+    Known {
+        entries: List<Passed, MAX_EXCHANGE_ENTRIES>,
+    },
 }
 
 impl PeerMessage {
@@ -147,6 +154,7 @@ impl PeerMessage {
             PeerMessage::CallAccept { .. } => "CallAccept",
             PeerMessage::CallEnd { .. } => "CallEnd",
             PeerMessage::CallReport { .. } => "CallReport",
+            PeerMessage::Known { .. } => "Known",
         }
     }
 }

@@ -116,9 +116,21 @@ impl Net {
     /// A peer known to the test as `label` that calls itself `me` (two
     /// hosts may claim one name where no registry certifies names).
     pub fn add_peer_as(&mut self, label: &str, me: &str) -> HostId {
+        self.add_peer_with(label, me, |_| {})
+    }
+
+    /// Like [`Net::add_peer_as`], with `more` changes to its configuration
+    /// after the net's own.
+    pub fn add_peer_with(
+        &mut self,
+        label: &str,
+        me: &str,
+        more: impl FnOnce(&mut PeerConfig),
+    ) -> HostId {
         let listen = next_addr(&self.world);
         let mut cfg = config(me, self.world.addr(self.registry), listen);
         (self.tweak)(&mut cfg);
+        more(&mut cfg);
         // One key for the peer's life, as its key file would keep it.
         let mut key = [0u8; 32];
         for (i, b) in key.iter_mut().enumerate() {

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use super::*;
 use crate::api::Output;
 use crate::peer::event::FoundBy;
+use crate::wire::discovery::Passed;
 
 const T0: u64 = 1_700_000_000_000;
 
@@ -183,7 +184,7 @@ fn queries_are_answered_entries_expire_and_the_timer_is_jittered() {
     let bob = other(2);
     let mut d = Discovery::new(config(), PlantedBugs::NONE, Instant::now());
     let own = Discovery::own(&me, &name("me"), 7000, 0, T0);
-    d.start(&mut me, own);
+    d.start(&mut me, own, Vec::new());
     let sent: Vec<LanDatagram> = me
         .out
         .drain(..)
@@ -242,4 +243,83 @@ fn queries_are_answered_entries_expire_and_the_timer_is_jittered() {
     let later = me.now + config().expiry;
     assert_eq!(d.expire(later), vec![name("bob")]);
     assert!(!d.knows(&name("bob")));
+}
+
+#[test]
+fn a_join_address_is_asked_and_kept_linked_and_what_links_tell_is_relayed() {
+    let now = Instant::now();
+    let mut me = Io::new(now, 1);
+    let carol = other(2);
+    let dave = other(3);
+    let mut d = Discovery::new(config(), PlantedBugs::NONE, now);
+    let own = Discovery::own(&me, &name("me"), 7000, 0, T0);
+    d.start(&mut me, own, vec![addr(2)]);
+    assert!(me.out.iter().any(|o| matches!(o,
+        Output::SendDatagram { to, bytes } if *to == addr(2)
+            && LanDatagram::parse(bytes) == Ok(LanDatagram::Query))));
+    me.out.clear();
+    // carol answers from the join address: kept linked for exchange.
+    let ann = LanDatagram::Announce(Discovery::own(&carol, &name("carol"), 7000, 0, T0));
+    d.on_datagram(&mut me, addr(2), &ann.to_bytes(), T0, |_| unreachable!())
+        .unwrap();
+    assert!(d.wants(&name("carol")));
+    assert!(!d.wants(&name("dave")));
+    // carol tells us of dave over the link: passed on to our segment.
+    let passed = Passed {
+        ann: Discovery::own(&dave, &name("dave"), 7000, 0, T0),
+        addr: addr(3),
+        age_s: 4,
+    };
+    let got = d.learn_passed(&me, passed.clone(), T0, true);
+    assert!(matches!(got, Learned::New { .. }));
+    assert_eq!(d.found(now, Some("dave"))[0].by, FoundBy::Exchange);
+    let own = Discovery::own(&me, &name("me"), 7000, 0, T0 + 1);
+    d.on_timer(&mut me, own);
+    let relayed: Vec<Passed> = me
+        .out
+        .drain(..)
+        .filter_map(|o| match o {
+            Output::SendDatagram { bytes, .. } => match LanDatagram::parse(&bytes) {
+                Ok(LanDatagram::Relay(p)) => Some(p),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    assert_eq!(relayed.len(), 1);
+    assert_eq!(relayed[0].ann, passed.ann);
+    // Exchange lists lead with our own and leave out the one asked.
+    let mine = Passed {
+        ann: Discovery::own(&me, &name("me"), 7000, 0, T0),
+        addr: addr(1),
+        age_s: 0,
+    };
+    let list = d.exchange(now, mine.clone(), &carol.keys.public());
+    assert_eq!(list[0], mine);
+    assert!(list.iter().all(|p| p.ann.body.key != carol.keys.public()));
+    assert_eq!(list.len(), 2);
+}
+
+#[test]
+fn strangers_heard_of_through_others_are_dialed_at_a_bounded_rate() {
+    let now = Instant::now();
+    let me = Io::new(now, 1);
+    let mut d = Discovery::new(config(), PlantedBugs::NONE, now);
+    let lan = other(2);
+    let ann = Discovery::own(&lan, &name("lan"), 7000, 0, T0);
+    d.learn(&me, ann, addr(2), FoundBy::Lan, T0, None);
+    let limit = crate::limits::MAX_STRANGER_DIALS_PER_MINUTE;
+    let stranger = PublicKey([5; 32]);
+    for _ in 0..limit {
+        assert!(d.may_dial(now, &stranger));
+    }
+    assert!(!d.may_dial(now, &stranger), "over the limit");
+    assert!(
+        d.may_dial(now, &lan.keys.public()),
+        "heard on the LAN: always"
+    );
+    assert!(
+        d.may_dial(now + Duration::from_secs(60), &stranger),
+        "a minute later"
+    );
 }

@@ -2,7 +2,8 @@
 //! optionally split into random pieces) or as UDP datagrams toward a
 //! host's listen address (each on its own: lost at the configured rate,
 //! and dropped by partitions and crashes, never split or merged). A
-//! datagram to a multicast address reaches every other host (one LAN).
+//! datagram to a multicast address reaches every other host of the
+//! sender's LAN segment.
 
 use std::net::SocketAddr;
 
@@ -50,6 +51,18 @@ impl World {
         }
     }
 
+    /// Puts `host` on LAN segment `segment` (all start on 0): a datagram to
+    /// a multicast group reaches only the hosts of the sender's segment.
+    /// Unicast is not affected (a segment is a broadcast domain, not a
+    /// partition).
+    pub fn set_segment(&mut self, host: HostId, segment: u32) {
+        self.segments.insert(host, segment);
+    }
+
+    fn segment(&self, host: HostId) -> u32 {
+        self.segments.get(&host).copied().unwrap_or(0)
+    }
+
     /// Loses this percentage of datagrams from now on (0 to 100).
     pub fn set_datagram_loss(&mut self, pct: u64) {
         self.datagram_loss = pct.min(100);
@@ -61,8 +74,9 @@ impl World {
         if to.ip().is_multicast() {
             // One broadcast domain: every other host hears the group, each
             // copy lost on its own.
+            let segment = self.segment(host);
             for target in 0..self.hosts.len() {
-                if target != host.0 {
+                if target != host.0 && self.segment(HostId(target)) == segment {
                     self.datagram_to(host, HostId(target), bytes.clone());
                 }
             }
