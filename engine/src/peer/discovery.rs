@@ -7,6 +7,7 @@
 //! every ~30 s  -> our Announcement (interval ± 25 %, from the seeded rng)
 //! Query heard  -> our Announcement, to the asker (rate-limited)
 //! Announcement -> checked, then kept by its Noise key for `expiry`
+//!                 (twice that when passed on by others)
 //! ```
 //!
 //! **Nothing is believed before it checks** ([`Discovery::learn`]): the
@@ -39,23 +40,13 @@ use crate::peer::io::{Io, Timer};
 use crate::planted::{PlantedBug, PlantedBugs};
 use crate::secure::certificate::CLOCK_SKEW;
 use crate::secure::claim;
-use crate::secure::keys::verify;
+use crate::secure::claim::AnnouncementFault;
 use crate::wire::Name;
 use crate::wire::discovery::{Announcement, AnnouncementBody, LAN_VERSION, LanDatagram, Passed};
 use crate::wire::identity::PublicKey;
 
-/// What an announcement's signature covers, before its body.
-const ANNOUNCEMENT_DOMAIN: &[u8] = b"confab lan announcement v1\0";
-
 /// Shortest time between two of our announcements (queries answered).
 const MIN_ANNOUNCE_GAP: Duration = Duration::from_secs(1);
-
-/// The bytes an announcement's signature covers.
-fn signed_bytes(body: &AnnouncementBody) -> Vec<u8> {
-    let mut bytes = ANNOUNCEMENT_DOMAIN.to_vec();
-    bytes.extend(rmp_serde::to_vec(body).unwrap_or_default());
-    bytes
-}
 
 /// Why a heard announcement was not taken.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,8 +81,9 @@ struct Heard {
     ann: Announcement,
     addr: SocketAddr,
     by: FoundBy,
-    /// Learned over a link (peer exchange): passed on to our segment.
-    relayable: bool,
+    /// When it was last learned over a link (peer exchange), or from a
+    /// `--join` address: while recent, it is passed on to our segment.
+    linked: Option<Instant>,
     /// When it was last heard (refreshed by every newer announcement).
     at: Instant,
     /// When it was first heard (the first claim of a name wins a dial).
@@ -141,8 +133,7 @@ impl Discovery {
             digest,
             at_ms: unix_ms,
         };
-        let signature = io.keys.identity().sign(&signed_bytes(&body));
-        Announcement { body, signature }
+        claim::sign_announcement(io.keys.identity(), body)
     }
 
     /// At start: asks who is there (the group, and each of `joins`), then
@@ -237,7 +228,7 @@ impl Discovery {
         let mut all: Vec<&Heard> = self
             .heard
             .values()
-            .filter(|h| h.relayable && now.duration_since(h.at) < fresh)
+            .filter(|h| h.linked.is_some_and(|t| now.duration_since(t) < fresh))
             .collect();
         all.sort_by_key(|h| std::cmp::Reverse(h.at));
         all.into_iter()
@@ -253,11 +244,16 @@ impl Discovery {
     /// Forgets what was not heard of for `expiry`; returns the names that
     /// no key claims any more.
     pub fn expire(&mut self, now: Instant) -> Vec<Name> {
-        let expiry = self.config.expiry;
+        // Passed on by others: twice as long, as it reaches us through
+        // more hops, each a tick late and each able to lose it.
+        let expiry = |h: &Heard| match h.by {
+            FoundBy::Exchange => self.config.expiry * 2,
+            _ => self.config.expiry,
+        };
         let old: Vec<PublicKey> = self
             .heard
             .iter()
-            .filter(|(_, h)| now.duration_since(h.at) >= expiry)
+            .filter(|(_, h)| now.duration_since(h.at) >= expiry(h))
             .map(|(k, _)| *k)
             .collect();
         let mut gone = Vec::new();
@@ -289,10 +285,14 @@ impl Discovery {
             }
             LanDatagram::Announce(ann) => {
                 let addr = SocketAddr::new(from.ip(), ann.body.port);
-                let name = ann.body.name.clone();
+                let (name, key) = (ann.body.name.clone(), ann.body.key);
                 let learned = self.learn(io, ann, addr, FoundBy::Lan, unix_ms, None);
                 if self.joins.contains(&from) && !matches!(learned, Learned::Refused(_)) {
+                    // Joined across segments: our segment hears of it from us.
                     self.joined.insert(name);
+                    if let Some(h) = self.heard.get_mut(&key) {
+                        h.linked = Some(io.now);
+                    }
                 }
                 Ok(learned)
             }
@@ -343,7 +343,7 @@ impl Discovery {
                 ann,
                 addr,
                 by,
-                relayable: false,
+                linked: None,
                 at,
                 since: io.now,
             },
@@ -356,13 +356,19 @@ impl Discovery {
     /// on to our own segment in turn.
     pub fn learn_passed(&mut self, io: &Io, p: Passed, unix_ms: u64, via_link: bool) -> Learned {
         let key = p.ann.body.key;
-        let age = Duration::from_secs(p.age_s.min(self.config.expiry.as_secs()));
+        // Counted up to one interval: every hop would add its own, and an
+        // entry passed along a chain of segments would expire on the way.
+        // A silent peer still expires: its last announcement is refused as
+        // a replay everywhere, so nothing refreshes it.
+        let age = Duration::from_secs(p.age_s).min(self.config.interval);
         let learned = self.learn(io, p.ann, p.addr, FoundBy::Exchange, unix_ms, Some(age));
+        let fresh = !matches!(learned, Learned::Refused(_));
         if via_link
+            && fresh
             && let Some(h) = self.heard.get_mut(&key)
             && h.by == FoundBy::Exchange
         {
-            h.relayable = true;
+            h.linked = Some(io.now);
         }
         learned
     }
@@ -378,11 +384,10 @@ impl Discovery {
         }
         if !self.planted.has(PlantedBug::AcceptUnsignedAnnouncement) {
             // PLANTED BUG (tests only) when skipped: anything is believed.
-            if !verify(&b.identity, &signed_bytes(b), &ann.signature) {
-                return Err(Refused::BadSignature);
-            }
-            if !claim::check(&b.identity, &b.key, &b.binding) {
-                return Err(Refused::BadBinding);
+            match claim::check_announcement(ann) {
+                Ok(()) => {}
+                Err(AnnouncementFault::BadSignature) => return Err(Refused::BadSignature),
+                Err(AnnouncementFault::BadBinding) => return Err(Refused::BadBinding),
             }
         }
         let skew = CLOCK_SKEW * 1000;

@@ -109,6 +109,14 @@ impl Peer {
         let Learned::New { name, contested } = learned else {
             return;
         };
+        if name == *self.me() {
+            self.io.notice(format!(
+                "warning: another key claims your name {name} on the network; /who shows \
+                 its fingerprint (yours is {})",
+                self.io.keys.public().fingerprint()
+            ));
+            return;
+        }
         let pinned = self.known_keys.get(&name);
         let key = self
             .discovery

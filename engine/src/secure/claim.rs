@@ -8,12 +8,14 @@
 //! (and pinned by others in `known_keys`); deriving the identity key from it
 //! (SHA-256 of a domain string and the secret) gives one secret to keep, one
 //! fingerprint to compare (the Noise key's, as `ready` and `/whois` show it
-//! with a registry too), and a 1:1 tie between the two keys. Pure values:
-//! touches nothing.
+//! with a registry too), and a 1:1 tie between the two keys. LAN
+//! announcements are signed and checked here too. Pure values: touches
+//! nothing.
 
 use sha2::{Digest, Sha256};
 
 use crate::secure::keys::{SigningSecret, StaticSecret, verify};
+use crate::wire::discovery::{Announcement, AnnouncementBody};
 use crate::wire::identity::{KEY_LEN, PublicKey, Signature};
 
 /// What the identity key is derived from, before the Noise secret.
@@ -41,6 +43,44 @@ pub fn bind(identity: &SigningSecret, noise_key: &PublicKey) -> Signature {
 /// Whether `binding` is `identity`'s binding of `noise_key`.
 pub fn check(identity: &PublicKey, noise_key: &PublicKey, binding: &Signature) -> bool {
     verify(identity, &binding_bytes(noise_key), binding)
+}
+
+/// What an announcement's signature covers, before its body.
+const ANNOUNCEMENT_DOMAIN: &[u8] = b"confab lan announcement v1\0";
+
+fn announcement_bytes(body: &AnnouncementBody) -> Vec<u8> {
+    let mut bytes = ANNOUNCEMENT_DOMAIN.to_vec();
+    // Encoding a plain value into a Vec cannot fail.
+    bytes.extend(rmp_serde::to_vec(body).unwrap_or_default());
+    bytes
+}
+
+/// `body` signed by `identity` (its `identity` field should be that key's).
+pub fn sign_announcement(identity: &SigningSecret, body: AnnouncementBody) -> Announcement {
+    let signature = identity.sign(&announcement_bytes(&body));
+    Announcement { body, signature }
+}
+
+/// Why an announcement's signatures do not check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnnouncementFault {
+    /// Not signed by the identity key it names (forged, damaged, unsigned).
+    BadSignature,
+    /// The identity key did not bind the Noise key it names.
+    BadBinding,
+}
+
+/// Whether `ann` is signed by the identity it names, and that identity
+/// bound the Noise key it names.
+pub fn check_announcement(ann: &Announcement) -> Result<(), AnnouncementFault> {
+    let b = &ann.body;
+    if !verify(&b.identity, &announcement_bytes(b), &ann.signature) {
+        return Err(AnnouncementFault::BadSignature);
+    }
+    if !check(&b.identity, &b.key, &b.binding) {
+        return Err(AnnouncementFault::BadBinding);
+    }
+    Ok(())
 }
 
 fn binding_bytes(noise_key: &PublicKey) -> Vec<u8> {

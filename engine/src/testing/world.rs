@@ -157,6 +157,8 @@ pub struct World {
     /// Each host's LAN segment for multicast (absent: segment 0; see
     /// `transport`).
     segments: BTreeMap<HostId, u32>,
+    /// Datagrams each host sent: how many, how many bytes.
+    datagrams_sent: BTreeMap<HostId, (u64, u64)>,
 }
 
 impl World {
@@ -177,6 +179,7 @@ impl World {
             blocked: Default::default(),
             datagram_loss: 0,
             segments: BTreeMap::new(),
+            datagrams_sent: BTreeMap::new(),
         }
     }
 

@@ -59,6 +59,12 @@ impl World {
         self.segments.insert(host, segment);
     }
 
+    /// Datagrams `host` has sent so far (a multicast one counts once): how
+    /// many, and their bytes.
+    pub fn datagrams_sent(&self, host: HostId) -> (u64, u64) {
+        self.datagrams_sent.get(&host).copied().unwrap_or_default()
+    }
+
     fn segment(&self, host: HostId) -> u32 {
         self.segments.get(&host).copied().unwrap_or(0)
     }
@@ -71,6 +77,8 @@ impl World {
     /// A datagram from `host` toward `to`, which is some host's listen
     /// address; it arrives from `host`'s listen address after the latency.
     pub(super) fn send_datagram(&mut self, host: HostId, to: SocketAddr, bytes: Vec<u8>) {
+        let sent = self.datagrams_sent.entry(host).or_default();
+        *sent = (sent.0 + 1, sent.1 + bytes.len() as u64);
         if to.ip().is_multicast() {
             // One broadcast domain: every other host hears the group, each
             // copy lost on its own.
