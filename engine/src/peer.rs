@@ -336,6 +336,7 @@ impl Peer {
             PeerCommand::Whois(name) => {
                 self.ask_registry(Query::lookup(Query::Whois(name.clone()), &name))
             }
+            PeerCommand::Files(owner) if self.lan_files(owner.as_ref()) => {}
             PeerCommand::Files(owner) => self.ask_registry(Query::files(owner)),
             PeerCommand::Chat(name) => {
                 let outs = self.chats.cmd_chat(&mut self.io, name)?;

@@ -241,3 +241,43 @@ fn when_the_registry_goes_look_ups_fall_back_to_discovery_and_come_back_with_it(
     net.wait_for("bob", 5 * S, |e| matches!(e, PeerEvent::Message { .. }));
     assert_eq!(net.received("bob", "alice", &bob), vec!["and back"]);
 }
+
+#[test]
+fn files_without_a_registry_asks_the_peer_itself() {
+    let mut net = lan_net(41, &["alice", "bob"]);
+    net.run_for(2 * S);
+    share(&mut net, "bob", "song.ogg", &bytes(41, 3000));
+    net.ok(
+        "bob",
+        PeerCommand::Publish(vec![confab_engine::wire::registry::SharedFile {
+            name: confab_engine::wire::FileName::new("song.ogg").unwrap(),
+            size: 3000,
+            md5: confab_engine::wire::Md5::of(&bytes(41, 3000)),
+            kind: Default::default(),
+        }]),
+    );
+    net.ok("alice", PeerCommand::Files(Some(name("bob"))));
+    let got = net.wait_for("alice", 5 * S, |e| matches!(e, PeerEvent::Files { .. }));
+    let PeerEvent::Files { files } = got else {
+        unreachable!()
+    };
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0].owner, name("bob"));
+    assert_eq!(files[0].file.name.as_str(), "song.ogg");
+    // And the file comes with /get, as with a registry.
+    get(&mut net, "alice", "bob", "song.ogg");
+    let (path, md5) = wait_done(
+        &mut net,
+        "alice",
+        confab_engine::peer::Direction::Receive,
+        "song.ogg",
+    );
+    check_received(&net, "alice", "song.ogg", &bytes(41, 3000), &path, md5);
+    // Nobody by that name: said at once.
+    net.ok("alice", PeerCommand::Files(Some(name("zed"))));
+    net.wait_for(
+        "alice",
+        S,
+        |e| matches!(e, PeerEvent::Error { message } if message.contains("zed")),
+    );
+}

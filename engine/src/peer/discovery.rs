@@ -100,6 +100,8 @@ pub(crate) struct Discovery {
     joins: Vec<SocketAddr>,
     /// Who answered from a join address: kept linked for peer exchange.
     joined: BTreeSet<Name>,
+    /// Whose shared list `/files NAME` asked for, not answered yet.
+    files_asked: BTreeSet<Name>,
     /// Dials of peers only heard of through others: since when, how many.
     stranger_dials: (Instant, u32),
     /// Queries answered: since when, how many (see `answer`).
@@ -115,6 +117,7 @@ impl Discovery {
             last_announce: None,
             joins: Vec::new(),
             joined: BTreeSet::new(),
+            files_asked: BTreeSet::new(),
             stranger_dials: (now, 0),
             answers: (now, 0),
             planted,
@@ -160,13 +163,24 @@ impl Discovery {
 
     /// Answers a query from `from` with `own`, to it alone: a peer that
     /// starts hears everyone at once, and the others are not woken. At most
-    /// [`MAX_QUERY_ANSWERS_PER_SECOND`]: a forged source gets no flood.
+    /// [`MAX_QUERY_ANSWERS_PER_SECOND`] that way (a forged source gets no
+    /// flood); past that, one multicast announcement answers them all (many
+    /// peers starting together).
     fn answer(&mut self, io: &mut Io, from: SocketAddr, own: Announcement) {
         let second = io.now.duration_since(self.answers.0) >= Duration::from_secs(1);
         if second {
             self.answers = (io.now, 0);
         }
         if self.answers.1 >= MAX_QUERY_ANSWERS_PER_SECOND {
+            match self.last_announce.map(|t| t + MIN_ANNOUNCE_GAP) {
+                // Too soon after the last one: the tick comes forward.
+                Some(at) if at > io.now => {
+                    if io.timers.get(&Timer::Announce).is_none_or(|t| t > at) {
+                        io.set_timer(Timer::Announce, at - io.now);
+                    }
+                }
+                _ => self.announce(io, own),
+            }
             return;
         }
         self.answers.1 += 1;
@@ -190,7 +204,27 @@ impl Discovery {
     /// Whether a link to `name` is wanted for peer exchange (it answered
     /// from a `--join` address).
     pub fn wants(&self, name: &Name) -> bool {
-        self.joined.contains(name)
+        self.joined.contains(name) || self.files_asked.contains(name)
+    }
+
+    /// `/files NAME` without a registry: asked once `name`'s link is open;
+    /// `false` if nobody claiming `name` was heard of.
+    pub fn ask_files(&mut self, name: &Name) -> bool {
+        let known = self.heard.values().any(|h| h.ann.body.name == *name);
+        if known {
+            self.files_asked.insert(name.clone());
+        }
+        known
+    }
+
+    /// Whether `/files` waits for `name`'s list (taken off the list).
+    pub fn files_answered(&mut self, name: &Name) -> bool {
+        self.files_asked.remove(name)
+    }
+
+    /// Whether `/files` waits for `name`'s list.
+    pub fn files_waiting(&self, name: &Name) -> bool {
+        self.files_asked.contains(name)
     }
 
     fn send(&self, io: &mut Io, d: &LanDatagram) {

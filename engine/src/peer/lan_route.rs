@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::bounded::List;
 use crate::ids::ConnId;
+use crate::limits::MAX_SHARED_FILES;
 use crate::peer::Peer;
 use crate::peer::discovery::{Discovery, Learned};
 use crate::peer::event::PeerEvent;
@@ -20,6 +21,7 @@ use crate::secure::Proven;
 use crate::wire::discovery::{Announcement, Passed};
 use crate::wire::identity::PublicKey;
 use crate::wire::peer::PeerMessage;
+use crate::wire::registry::FileEntry;
 use crate::wire::{ErrorCode, Name};
 
 impl Peer {
@@ -253,6 +255,76 @@ impl Peer {
             };
             let learned = d.learn_passed(&self.io, p, unix, true);
             self.on_learned(learned);
+        }
+    }
+
+    /// A link to `name` opened: tell it whom we know, and ask for its
+    /// shared list if `/files` waits for it.
+    pub(super) fn lan_link_opened(&mut self, name: &Name) {
+        self.tell_known(Some(name));
+        if self
+            .discovery
+            .as_ref()
+            .is_some_and(|d| d.files_waiting(name))
+        {
+            self.links.send(&mut self.io, name, PeerMessage::FilesAsk);
+        }
+    }
+
+    /// `/files [NAME]` without a registry session: the peer itself is
+    /// asked over a link; `false` if look-ups go to the registry.
+    pub(super) fn lan_files(&mut self, owner: Option<&Name>) -> bool {
+        if !self.lan_lookups() {
+            return false;
+        }
+        let Some(owner) = owner else {
+            self.io
+                .error("without a registry, ask one peer at a time: /files NAME (see /who)");
+            return true;
+        };
+        if !self.discovery.as_mut().is_some_and(|d| d.ask_files(owner)) {
+            self.io.error(format!(
+                "nobody called {owner} was heard of; /who lists who was"
+            ));
+            return true;
+        }
+        if self.links.is_open(owner) {
+            self.links.send(&mut self.io, owner, PeerMessage::FilesAsk);
+        } else {
+            self.ensure_link(owner);
+        }
+        true
+    }
+
+    /// A peer asked what we share, or answered what it shares.
+    pub(super) fn on_files_message(&mut self, from: &Name, msg: PeerMessage) {
+        match msg {
+            PeerMessage::FilesAsk => {
+                // What `/files` shows anyone with a registry; a list over
+                // the limit is cut (the registry keeps the same limit).
+                let mut shared = self.config.shared.clone();
+                shared.truncate(MAX_SHARED_FILES);
+                let files = List::new(shared).unwrap_or_default();
+                self.links
+                    .send(&mut self.io, from, PeerMessage::FilesList { files });
+            }
+            PeerMessage::FilesList { files }
+                if self
+                    .discovery
+                    .as_mut()
+                    .is_some_and(|d| d.files_answered(from)) =>
+            {
+                let files = files
+                    .into_vec()
+                    .into_iter()
+                    .map(|file| FileEntry {
+                        owner: from.clone(),
+                        file,
+                    })
+                    .collect();
+                self.io.event(PeerEvent::Files { files });
+            }
+            _ => {}
         }
     }
 

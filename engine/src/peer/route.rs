@@ -149,7 +149,7 @@ impl Peer {
     }
 
     pub(super) fn link_opened(&mut self, name: &Name) {
-        self.tell_known(Some(name));
+        self.lan_link_opened(name);
         self.transfer_sync(name);
         self.chat_sync(name);
         self.call_sync(name);
@@ -280,6 +280,9 @@ impl Peer {
             | PeerMessage::CallEnd { .. }
             | PeerMessage::CallReport { .. }) => self.on_call_message(from, msg),
             PeerMessage::Known { entries } => self.on_known(from, entries.into_vec()),
+            m @ (PeerMessage::FilesAsk | PeerMessage::FilesList { .. }) => {
+                self.on_files_message(from, m)
+            }
             // The links' own: they never come this far.
             PeerMessage::Verified
             | PeerMessage::Session { .. }

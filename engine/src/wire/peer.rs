@@ -20,11 +20,12 @@
 use serde::{Deserialize, Serialize};
 
 use crate::bounded::{List, Text};
-use crate::limits::{MAX_EXCHANGE_ENTRIES, MAX_GROUP_MEMBERS, MAX_MESSAGE_LEN};
+use crate::limits::{MAX_EXCHANGE_ENTRIES, MAX_GROUP_MEMBERS, MAX_MESSAGE_LEN, MAX_SHARED_FILES};
 pub use crate::wire::call::CallReport;
 use crate::wire::common::Reason;
 use crate::wire::discovery::Passed;
 use crate::wire::names::{GroupName, Name};
+use crate::wire::registry::SharedFile;
 
 /// Which conversation a stream belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -131,6 +132,12 @@ pub enum PeerMessage {
     Known {
         entries: List<Passed, MAX_EXCHANGE_ENTRIES>,
     },
+    /// Without a registry (issue 20): what do you share? (`/files NAME`)
+    FilesAsk,
+    /// The answer to [`PeerMessage::FilesAsk`]: the sender's shared list.
+    FilesList {
+        files: List<SharedFile, MAX_SHARED_FILES>,
+    },
 }
 
 impl PeerMessage {
@@ -155,6 +162,8 @@ impl PeerMessage {
             PeerMessage::CallEnd { .. } => "CallEnd",
             PeerMessage::CallReport { .. } => "CallReport",
             PeerMessage::Known { .. } => "Known",
+            PeerMessage::FilesAsk => "FilesAsk",
+            PeerMessage::FilesList { .. } => "FilesList",
         }
     }
 }

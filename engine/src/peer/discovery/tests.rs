@@ -205,16 +205,35 @@ fn queries_are_answered_entries_expire_and_the_timer_is_jittered() {
     // A query is answered to the asker, up to the limit each second.
     let q = LanDatagram::Query.to_bytes();
     let limit = crate::limits::MAX_QUERY_ANSWERS_PER_SECOND as usize;
-    for _ in 0..limit + 5 {
+    // Past the limit within a second of our last announcement, the next
+    // one comes forward to the end of that second.
+    for _ in 0..limit + 1 {
         d.on_datagram(&mut me, addr(2), &q, T0, |io| {
             Discovery::own(io, &name("me"), 7000, 0, T0)
         })
         .unwrap();
     }
     assert_eq!(me.out.len(), limit);
-    assert!(matches!(me.out.front(), Some(Output::SendDatagram { to, .. }) if *to == addr(2)));
+    assert_eq!(
+        me.timers.get(&Timer::Announce),
+        Some(now + Duration::from_secs(1))
+    );
     me.out.clear();
-    me.now = now + Duration::from_secs(2);
+    me.now = now + Duration::from_millis(1500);
+    for _ in 0..limit + 5 {
+        d.on_datagram(&mut me, addr(2), &q, T0, |io| {
+            Discovery::own(io, &name("me"), 7000, 0, T0)
+        })
+        .unwrap();
+    }
+    // Past the limit, one announcement to the group answers them all.
+    assert_eq!(me.out.len(), limit + 1);
+    assert!(matches!(me.out.front(), Some(Output::SendDatagram { to, .. }) if *to == addr(2)));
+    assert!(
+        matches!(me.out.back(), Some(Output::SendDatagram { to, .. }) if *to == config().group)
+    );
+    me.out.clear();
+    me.now = now + Duration::from_millis(2600);
     d.on_datagram(&mut me, addr(2), &q, T0, |io| {
         Discovery::own(io, &name("me"), 7000, 0, T0)
     })
