@@ -146,6 +146,27 @@ fn a_second_key_claiming_a_known_name_is_shown_apart_and_never_merged() {
     net.wait_for("bob", 5 * S, |e| matches!(e, PeerEvent::Message { .. }));
     assert_eq!(net.received("bob", "alice", &bob), vec!["still you?"]);
     assert!(net.received("impostor", "alice", &bob).is_empty());
+    // The impostor calling alice as "bob" is refused, with both keys named.
+    net.ok("impostor", PeerCommand::Chat(name("alice")));
+    let real = net.peer("bob").public_key().fingerprint().to_string();
+    let fake = net.peer("impostor").public_key().fingerprint().to_string();
+    let warned = net.wait_for("alice", 10 * S, |e| {
+        matches!(e, PeerEvent::Notice { message } if message.contains("refused a connection claiming to be bob"))
+    });
+    let PeerEvent::Notice { message } = warned else {
+        unreachable!()
+    };
+    assert!(
+        message.contains(&real) && message.contains(&fake),
+        "{message}"
+    );
+    net.run_for(5 * S);
+    assert!(
+        !net.events("alice")
+            .iter()
+            .any(|e| matches!(e, PeerEvent::ChatRequest { .. })),
+        "nothing from the impostor reached alice"
+    );
 }
 
 #[test]
