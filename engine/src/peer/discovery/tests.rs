@@ -1,4 +1,5 @@
 //! Unit tests of [`Discovery`]: what is believed and what is refused.
+#![cfg(test)]
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
