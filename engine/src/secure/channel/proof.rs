@@ -190,3 +190,108 @@ pub(super) fn prove(
         (_, _) => Err(ChannelError::NotAPeer),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Rng;
+    use crate::secure::keys::{SigningSecret, StaticSecret};
+
+    fn name(s: &str) -> Name {
+        Name::new(s).unwrap()
+    }
+
+    /// A peer without a registry: its Noise key and its claim payload.
+    fn claimer(seed: u64, claims: &str) -> (PublicKey, HandshakePayload) {
+        let noise = StaticSecret::generate(&mut Rng::new(seed));
+        let identity = claim::identity_of(&noise);
+        let key = noise.public();
+        let payload = HandshakePayload::Claim {
+            name: name(claims),
+            identity: identity.public(),
+            binding: claim::bind(&identity, &key),
+        };
+        (key, payload)
+    }
+
+    fn run(
+        expect: &Expect,
+        payload: HandshakePayload,
+        remote: PublicKey,
+    ) -> Result<Proven, ChannelError> {
+        prove(expect, payload, remote, 1_700_000_000, PlantedBugs::NONE)
+    }
+
+    #[test]
+    fn a_claim_proves_its_key_and_the_announced_name_only() {
+        let (key, bob) = claimer(1, "bob");
+        let announced = Expect::Announced {
+            name: name("bob"),
+            key,
+        };
+        assert!(matches!(
+            run(&announced, bob.clone(), key),
+            Ok(Proven::Claimed { name: n, key: k, .. }) if n == name("bob") && k == key
+        ));
+        assert!(matches!(
+            run(&Expect::AnyClaim { trusted: None }, bob.clone(), key),
+            Ok(Proven::Claimed { .. })
+        ));
+        // Another key at the announced address, or another name.
+        let (other_key, other) = claimer(2, "bob");
+        assert!(matches!(
+            run(&announced, other, other_key),
+            Err(ChannelError::NotTheAnnounced { .. })
+        ));
+        let (_, carol) = claimer(1, "carol");
+        assert!(matches!(
+            run(&announced, carol, key),
+            Err(ChannelError::NotTheAnnounced { .. })
+        ));
+        // A binding of another Noise key than the one the handshake proved.
+        assert_eq!(
+            run(&Expect::AnyClaim { trusted: None }, bob.clone(), other_key),
+            Err(ChannelError::BadClaimBinding)
+        );
+        // A registry's binding is not a peer's.
+        let HandshakePayload::Claim { identity, .. } = bob.clone() else {
+            unreachable!()
+        };
+        let signer = SigningSecret::generate(&mut Rng::new(3));
+        let reg_binding = certificate::bind(&signer, &key);
+        let forged = HandshakePayload::Claim {
+            name: name("bob"),
+            identity,
+            binding: reg_binding,
+        };
+        assert_eq!(
+            run(&Expect::AnyClaim { trusted: None }, forged, key),
+            Err(ChannelError::BadClaimBinding)
+        );
+        // Where a registry certifies names, a claim is not enough.
+        let trusted = signer.public();
+        assert_eq!(
+            run(&Expect::AnyPeer { trusted }, bob.clone(), key),
+            Err(ChannelError::NotAPeer)
+        );
+        // With a trusted registry, a certificate still counts for AnyClaim.
+        let cert = certificate::issue(&signer, name("bob"), key, 1_700_000_000, 3600);
+        let certified = HandshakePayload::Peer {
+            certificate: Some(cert),
+        };
+        assert!(matches!(
+            run(
+                &Expect::AnyClaim {
+                    trusted: Some(trusted)
+                },
+                certified.clone(),
+                key
+            ),
+            Ok(Proven::Peer { .. })
+        ));
+        assert_eq!(
+            run(&Expect::AnyClaim { trusted: None }, certified, key),
+            Err(ChannelError::NotAPeer)
+        );
+    }
+}
