@@ -228,14 +228,22 @@ pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
             ))
         })?;
     }
-    if args.discovery == OnOff::On {
-        driver.join_group(args.discovery_group).map_err(|e| {
-            Fail(format!(
-                "cannot join the discovery group {}: {e}; give another \
-                 --discovery-group, or --discovery off",
-                args.discovery_group
-            ))
-        })?;
+    if args.discovery == OnOff::On
+        && let Err(e) = driver.join_group(args.discovery_group)
+    {
+        let why = format!(
+            "cannot join the discovery group {}: {e}",
+            args.discovery_group
+        );
+        // Without a registry, discovery is all there is; with one, the
+        // peer goes on without hearing the LAN (its own announcements
+        // and --join still go out).
+        if lan_only {
+            return Err(Fail(format!(
+                "{why}; give another --discovery-group, or --registry ADDR"
+            )));
+        }
+        printer.notice(&format!("{why}; going on with the registry only"));
     }
     // The file side: `/get` of our files resolves names strictly inside the
     // share folder (digests from the same MD5 cache the index filled);
