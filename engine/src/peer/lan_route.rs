@@ -1,8 +1,10 @@
 //! The role machine's side of discovery (issue 20): starting it, what a
 //! heard announcement changes (presence, dials, the name-claim warning),
-//! dialing by announcement when there is no registry session, and the
-//! look-ups (`/who`, `/search`, `/whois`) answered from what was heard.
-//! Kept apart from `route.rs` so discovery touches the shared routing only
+//! dialing by announcement when there is no registry session, peer
+//! exchange over links (`Known`), `/files NAME` asked of the peer itself
+//! (`FilesAsk` / `FilesList`), the trust-on-first-use check of a claimed
+//! name, and the look-ups (`/who`, `/search`, `/whois`) answered from what
+//! was heard. Kept apart from `route.rs` so discovery touches the shared routing only
 //! through a few calls. May touch every field of [`Peer`]; the discovery
 //! machine itself never touches another room.
 
