@@ -22,6 +22,8 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+// Parsed once at start and matched at once: boxing would only add noise.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Run a registry: accounts, who is online, and what they share.
     Registry(RegistryArgs),
@@ -99,9 +101,10 @@ pub struct PeerArgs {
     /// is asked for on the terminal.
     #[arg(long, value_name = "NAME", value_parser = parse_name)]
     pub name: Name,
-    /// The registry's address [default: 127.0.0.1:7300, or the address in
-    /// CONFAB_DEFAULT_REGISTRY; if nothing answers there, this peer hosts the
-    /// registry itself].
+    /// The registry's address. Without it and with --discovery on (the
+    /// default), no registry is used. With --discovery off it defaults to
+    /// 127.0.0.1:7300 (or the address in CONFAB_DEFAULT_REGISTRY), and if
+    /// nothing answers there, this peer hosts the registry itself.
     #[arg(long, value_name = "ADDR")]
     pub registry: Option<SocketAddr>,
     /// The registry's key fingerprint (32 hex digits), as its operator gave
@@ -150,6 +153,29 @@ pub struct PeerArgs {
     /// received frame carrying N is decoded (US: wall clock, microseconds).
     #[arg(long, value_name = "FILE", hide = true)]
     pub call_probe: Option<PathBuf>,
+    /// LAN discovery: announce this peer on the local network by UDP
+    /// multicast and list the peers heard there (`/who`). With it on and no
+    /// --registry, no registry is used or hosted at all: names are claims,
+    /// and each peer is known by its key (trust on first use).
+    #[arg(long, value_name = "on|off", default_value = "on")]
+    pub discovery: OnOff,
+    /// The multicast group and UDP port of LAN discovery (IPv4 or IPv6).
+    #[arg(long, value_name = "ADDR", default_value_t = confab_engine::peer::DiscoveryConfig::DEFAULT_GROUP)]
+    pub discovery_group: SocketAddr,
+    /// A peer to join (its --listen address; repeatable): asked who is
+    /// there and kept linked, so that its peers and this one learn of each
+    /// other even where multicast does not reach (another segment, a VPN).
+    #[arg(long, value_name = "ADDR")]
+    pub join: Vec<SocketAddr>,
+}
+
+/// `on` or `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnOff {
+    /// Switched on.
+    On,
+    /// Switched off.
+    Off,
 }
 
 fn parse_name(s: &str) -> Result<Name, String> {

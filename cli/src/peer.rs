@@ -21,6 +21,7 @@ mod human;
 mod input;
 mod json;
 mod known;
+mod lan;
 mod pace;
 mod parse;
 mod printer;
@@ -39,10 +40,11 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use confab_engine::CommandError;
-use confab_engine::peer::{PeerCommand, PeerConfig, PeerEvent};
+use confab_engine::peer::{DiscoveryConfig, PeerCommand, PeerConfig, PeerEvent};
 use confab_engine::secure::SecureConfig;
 use confab_engine::wire::ErrorCode;
 use confab_engine::wire::identity::Fingerprint;
+use confab_engine::wire::registry::Password;
 use confab_mio::{
     Driver, DriverConfig, Flow, ShareScan, Sink, Store, WatchConfig, advertised, listen,
     random_seed,
@@ -53,7 +55,7 @@ use self::known::KnownRegistries;
 use self::pace::{Pace, Question};
 use self::printer::{Context, Printer};
 use self::trust::RegistryTrust;
-use crate::args::PeerArgs;
+use crate::args::{OnOff, PeerArgs};
 use crate::fail::Fail;
 use crate::paths;
 use crate::registry::{Embedded, join_command};
@@ -145,9 +147,18 @@ pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
     };
     // Before the password: a key file to fix is said without asking first.
     let identity = crate::keys::peer_key(&folders.data)?;
-    let password = secret::password(&args.name, &folders.data)?;
-    let (registry, embedded) =
-        find_registry(args.registry, args.registry_key, &folders.data, &printer)?;
+    // Discovery on and no registry named: no registry at all (issue 20),
+    // so no password either (nobody keeps accounts).
+    let lan_only = args.discovery == OnOff::On && args.registry.is_none();
+    let (password, (registry, embedded)) = if lan_only {
+        let none = SocketAddr::from(([0, 0, 0, 0], 0));
+        (Password(Default::default()), (none, None))
+    } else {
+        (
+            secret::password(&args.name, &folders.data)?,
+            find_registry(args.registry, args.registry_key, &folders.data, &printer)?,
+        )
+    };
     let trust = RegistryTrust::decide(
         registry,
         KnownRegistries::in_folder(&folders.data),
@@ -183,8 +194,21 @@ pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
         folders.downloads.display()
     ));
     let listener = listen(args.listen)?;
-    let reach = advertised(listener.local_addr()?, registry);
+    let toward = if lan_only {
+        args.discovery_group
+    } else {
+        registry
+    };
+    let reach = advertised(listener.local_addr()?, toward);
     let mut config = PeerConfig::new(args.name.clone(), password, registry, reach);
+    if args.discovery == OnOff::On {
+        config.discovery = Some(DiscoveryConfig {
+            group: args.discovery_group,
+            ..DiscoveryConfig::default()
+        });
+        config.without_registry = lan_only;
+        config.join = args.join.clone();
+    }
     config.shared = shared.files();
     config.unix_ms_at_start = crate::clock::unix_ms();
     config.secure = SecureConfig {
@@ -203,6 +227,23 @@ pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
                 local.port()
             ))
         })?;
+    }
+    if args.discovery == OnOff::On
+        && let Err(e) = driver.join_group(args.discovery_group)
+    {
+        let why = format!(
+            "cannot join the discovery group {}: {e}",
+            args.discovery_group
+        );
+        // Without a registry, discovery is all there is; with one, the
+        // peer goes on without hearing the LAN (its own announcements
+        // and --join still go out).
+        if lan_only {
+            return Err(Fail(format!(
+                "{why}; give another --discovery-group, or --registry ADDR"
+            )));
+        }
+        printer.notice(&format!("{why}; going on with the registry only"));
     }
     // The file side: `/get` of our files resolves names strictly inside the
     // share folder (digests from the same MD5 cache the index filled);

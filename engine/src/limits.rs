@@ -173,3 +173,31 @@ pub const MAX_JITTER_FRAMES: usize = 16;
 /// Most calls a peer holds at once (ringing, asked or up). Each costs its
 /// jitter buffer; beyond it a `/call` is refused and a request declined.
 pub const MAX_CALLS: usize = 4;
+
+/// Most bytes of a LAN discovery datagram (issue 20). An announcement is
+/// about 250 bytes (two keys, two signatures, a name); the limit leaves room
+/// and stays far under one Ethernet frame, so none is ever fragmented.
+pub const MAX_LAN_DATAGRAM_LEN: usize = 512;
+
+/// Most peers one peer keeps heard announcements for (LAN and exchange
+/// together): a hostile segment flooding fresh keys fills this and no more;
+/// the entry heard longest ago makes room.
+pub const MAX_LAN_PEERS: usize = 1024;
+
+/// Most announcements in one peer-exchange message (issue 20). Each is
+/// about 300 bytes, so one list is under 64 KiB.
+pub const MAX_EXCHANGE_ENTRIES: usize = 200;
+
+/// Most announcements a peer passes on to its segment per announce tick
+/// (those it learned over links, freshest first).
+pub const MAX_RELAYS_PER_TICK: usize = 64;
+
+/// Most strangers (peers learned by exchange, not on the LAN, not wanted
+/// for anything else) a peer dials per minute because others named them:
+/// what others say can never make it dial in bulk.
+pub const MAX_STRANGER_DIALS_PER_MINUTE: u32 = 10;
+
+/// Most LAN queries a peer answers per second. An answer (an
+/// announcement, ~250 bytes) goes to the query's source, which could be
+/// forged: this bounds what a forger can make a peer send anyone.
+pub const MAX_QUERY_ANSWERS_PER_SECOND: u32 = 20;

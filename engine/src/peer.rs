@@ -47,6 +47,7 @@ pub mod calls;
 pub mod chat;
 pub mod command;
 pub mod config;
+mod discovery;
 mod durable;
 pub mod event;
 pub mod friends;
@@ -55,6 +56,7 @@ pub mod history;
 pub(crate) mod io;
 mod keyring;
 mod known_keys;
+mod lan_route;
 pub mod link;
 mod lookups;
 pub mod misbehaved;
@@ -70,12 +72,15 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 pub use command::{PeerCommand, ProfileChange, RequestId, Target};
-pub use config::{Backoff, LinkConfig, PeerConfig, SessionConfig, TransferConfig};
-pub use event::{CallStats, Direction, FriendStatus, HistoryEntry, PeerEvent, TransferStatus};
+pub use config::{Backoff, DiscoveryConfig, LinkConfig, PeerConfig, SessionConfig, TransferConfig};
+pub use event::{
+    CallStats, Direction, FoundBy, FoundPeer, FriendStatus, HistoryEntry, PeerEvent, TransferStatus,
+};
 pub use records::{GroupRecord, OutItem, PeerRecord};
 
 use self::calls::Calls;
 use self::chat::Chats;
+use self::discovery::Discovery;
 use self::durable::Durable;
 use self::friends::Friends;
 use self::group::Groups;
@@ -96,6 +101,7 @@ use crate::error::ProfileField;
 use crate::limits::MAX_SEARCH_LEN;
 use crate::record::Record;
 use crate::wall::WallClock;
+use crate::wire::discovery::LanDatagram;
 use crate::wire::peer::PeerMessage;
 use crate::wire::registry::{Profile, RequestBody};
 use crate::wire::{ErrorCode, Name};
@@ -122,6 +128,8 @@ pub struct Peer {
     /// Acknowledgements waiting for their records to be durable.
     durable: Durable,
     calls: Calls,
+    /// LAN discovery and peer exchange (issue 20), when on.
+    discovery: Option<Discovery>,
     stopped: bool,
 }
 
@@ -157,6 +165,9 @@ impl Peer {
             presence: Presence::default(),
             known_keys: KnownKeys::default(),
             calls: Calls::new(config.call, config.listen.port()),
+            discovery: config
+                .discovery
+                .map(|d| Discovery::new(d, config.planted, now)),
             stopped: false,
             config,
         };
@@ -184,7 +195,10 @@ impl Peer {
         }
         let outs = peer.transfers.restored(&mut peer.io);
         peer.apply_transfer(outs);
-        peer.reg.connect(&mut peer.io);
+        if !peer.config.without_registry {
+            peer.reg.connect(&mut peer.io);
+        }
+        peer.lan_start();
         peer
     }
 
@@ -283,6 +297,7 @@ impl Peer {
                 Timer::CallRing(name) => self.on_call_ring_timer(&name),
                 Timer::CallTick(name) => self.on_call_tick(&name),
                 Timer::CallPlayout(name) => self.calls.play(&mut self.io, &name),
+                Timer::Announce => self.on_announce_timer(),
             }
         }
     }
@@ -305,6 +320,7 @@ impl Peer {
 
     fn command(&mut self, cmd: PeerCommand) -> Result<(), CommandError> {
         match cmd {
+            PeerCommand::Who if self.lan_who(None, None) => {}
             PeerCommand::Who => self.ask_registry(Query::who()),
             PeerCommand::Search(text) => {
                 let text: Text<MAX_SEARCH_LEN> =
@@ -312,11 +328,15 @@ impl Peer {
                         len: e.len,
                         max: e.max,
                     })?;
-                self.ask_registry(Query::search(text));
+                if !self.lan_who(Some(text.as_str()), None) {
+                    self.ask_registry(Query::search(text));
+                }
             }
+            PeerCommand::Whois(name) if self.lan_who(None, Some(&name)) => {}
             PeerCommand::Whois(name) => {
                 self.ask_registry(Query::lookup(Query::Whois(name.clone()), &name))
             }
+            PeerCommand::Files(owner) if self.lan_files(owner.as_ref()) => {}
             PeerCommand::Files(owner) => self.ask_registry(Query::files(owner)),
             PeerCommand::Chat(name) => {
                 let outs = self.chats.cmd_chat(&mut self.io, name)?;
@@ -377,7 +397,10 @@ impl Peer {
             }
             PeerCommand::SetProfile(change) => self.cmd_set_profile(change)?,
             PeerCommand::Quit => self.stop(ErrorCode::Normal, "quit".into()),
-            PeerCommand::Publish(files) => self.reg.set_shared(&mut self.io, files),
+            PeerCommand::Publish(files) => {
+                self.config.shared = files.clone();
+                self.reg.set_shared(&mut self.io, files)
+            }
             PeerCommand::Pause(id) => {
                 let outs = self.transfers.pause(&mut self.io, id)?;
                 self.apply_transfer(outs);
@@ -605,6 +628,9 @@ impl Engine for Peer {
                     self.links
                         .send(&mut self.io, &to, PeerMessage::Ack { conv, upto });
                 }
+            }
+            Input::Datagram { from, bytes } if LanDatagram::is_lan(bytes) => {
+                self.on_lan_datagram(from, bytes)
             }
             Input::Datagram { from, bytes } => self.on_datagram(from, bytes),
             // Password work is a registry's.

@@ -28,6 +28,10 @@ pub enum PlantedBug {
     /// claims; a missing one is still refused. Reaches a channel through
     /// `Channel::with_planted`, which the peer calls with its own set.
     SkipCertificateCheck,
+    /// Peer discovery (`peer::discovery`): an announcement is believed
+    /// without checking its signature or its key binding, so anyone can
+    /// announce any key under any name.
+    AcceptUnsignedAnnouncement,
 }
 
 /// A set of [`PlantedBug`]s; empty by default.

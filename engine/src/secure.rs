@@ -20,6 +20,7 @@
 pub mod certificate;
 pub mod channel;
 pub mod channels;
+pub mod claim;
 pub mod config;
 pub mod keys;
 mod resolver;

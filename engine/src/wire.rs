@@ -8,6 +8,7 @@
 
 pub mod call;
 pub mod common;
+pub mod discovery;
 pub mod frame;
 pub mod identity;
 pub mod md5;

@@ -409,6 +409,50 @@ fn handshake_scripts() -> Vec<Vec<u8>> {
     out
 }
 
+/// Inputs of the `lan` target (`confab_fuzz::lan`): runs of datagrams
+/// (16-bit length, bytes): a query, signed announcements, a relay, a
+/// replay, and the same announcement re-named, unsigned and cut short.
+fn lan_scripts() -> Vec<Vec<u8>> {
+    use confab_engine::wire::discovery::{LanDatagram, Passed};
+    use confab_fuzz::lan::UNIX_MS;
+    use confab_fuzz::samples::lan_announcement;
+    let run = |ds: &[Vec<u8>]| -> Vec<u8> {
+        let mut out = vec![];
+        for d in ds {
+            out.extend_from_slice(&(d.len() as u16).to_be_bytes());
+            out.extend_from_slice(d);
+        }
+        out
+    };
+    let bob = lan_announcement(2, "bob", UNIX_MS);
+    let carol = lan_announcement(3, "carol", UNIX_MS + 1000);
+    let announce = |a: &confab_engine::wire::discovery::Announcement| {
+        LanDatagram::Announce(a.clone()).to_bytes()
+    };
+    let mut renamed = bob.clone();
+    renamed.body.name = confab_engine::wire::Name::new("alice").expect("valid");
+    let mut unsigned = bob.clone();
+    unsigned.signature = confab_engine::wire::identity::Signature([0; 64]);
+    let relay = LanDatagram::Relay(Passed {
+        ann: carol.clone(),
+        addr: std::net::SocketAddr::from(([10, 0, 0, 9], 7000)),
+        age_s: 5,
+    })
+    .to_bytes();
+    let full = announce(&bob);
+    vec![
+        run(&[LanDatagram::Query.to_bytes()]),
+        run(&[announce(&bob), announce(&carol)]),
+        run(&[announce(&bob), announce(&bob), relay.clone()]),
+        run(&[announce(&renamed), announce(&unsigned), relay]),
+        run(&[
+            full[..full.len() / 2].to_vec(),
+            vec![0xd1],
+            vec![0xc1, 0, 0],
+        ]),
+    ]
+}
+
 /// Inputs of the `datagram` target (`confab_fuzz::datagram`): scripts of
 /// steps (16-bit length, a time step in ms, a plaintext a real peer seals)
 /// carrying the fragments of two frames, in order and then reordered with a
@@ -511,14 +555,21 @@ fn main() -> std::io::Result<()> {
         write(&datagram, s)?;
     }
 
+    let lan = dir("lan")?;
+    let lan_seeds = lan_scripts();
+    for s in &lan_seeds {
+        write(&lan, s)?;
+    }
+
     println!(
-        "wrote {} decode, {} deframer, {} registry, {} peer, {} handshake and {} datagram seeds under {}",
+        "wrote {} decode, {} deframer, {} registry, {} peer, {} handshake, {} datagram and {} lan seeds under {}",
         messages.len(),
         deframer_seeds,
         scripts.len(),
         peer_seeds.len(),
         handshake_seeds.len(),
         datagram_seeds.len(),
+        lan_seeds.len(),
         root.display()
     );
     Ok(())

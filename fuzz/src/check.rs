@@ -6,10 +6,10 @@
 //! re-checks the naming rules on every name that was decoded.
 
 use confab_engine::limits::{
-    FRAME_HEADER_LEN, MAX_ADDR_LEN, MAX_AVATAR_LEN, MAX_BIO_LEN, MAX_CHUNK_LEN, MAX_FILE_NAME_LEN,
-    MAX_FRAME_LEN, MAX_GROUP_MEMBERS, MAX_GROUP_NAME_LEN, MAX_LISTING_ENTRIES, MAX_MESSAGE_LEN,
-    MAX_NICK_LEN, MAX_PASSWORD_LEN, MAX_REASON_LEN, MAX_REL_PATH_LEN, MAX_SEARCH_LEN,
-    MAX_SHARED_FILES,
+    FRAME_HEADER_LEN, MAX_ADDR_LEN, MAX_AVATAR_LEN, MAX_BIO_LEN, MAX_CHUNK_LEN,
+    MAX_EXCHANGE_ENTRIES, MAX_FILE_NAME_LEN, MAX_FRAME_LEN, MAX_GROUP_MEMBERS, MAX_GROUP_NAME_LEN,
+    MAX_LISTING_ENTRIES, MAX_MESSAGE_LEN, MAX_NICK_LEN, MAX_PASSWORD_LEN, MAX_REASON_LEN,
+    MAX_REL_PATH_LEN, MAX_SEARCH_LEN, MAX_SHARED_FILES,
 };
 use confab_engine::wire::peer::{Conv, Payload, PeerMessage};
 use confab_engine::wire::registry::{FileEntry, Profile, ReplyBody, RequestBody, SharedFile};
@@ -112,6 +112,18 @@ fn peer(p: &PeerMessage) {
         PeerMessage::GroupRefused { group: g, reason } => {
             group(g);
             text(reason, MAX_REASON_LEN, "group refusal reason");
+        }
+        PeerMessage::Known { entries } => {
+            assert!(
+                entries.len() <= MAX_EXCHANGE_ENTRIES,
+                "too many exchange entries"
+            );
+            entries.iter().for_each(|p| name(&p.ann.body.name));
+        }
+        PeerMessage::FilesAsk => {}
+        PeerMessage::FilesList { files } => {
+            assert!(files.len() <= MAX_SHARED_FILES, "too many shared files");
+            files.iter().for_each(shared_file);
         }
     }
 }

@@ -23,6 +23,7 @@ pub mod datagram;
 pub mod driver;
 pub mod generate;
 pub mod handshake;
+pub mod lan;
 pub mod ops;
 pub mod peer;
 pub mod registry;

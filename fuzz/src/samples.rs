@@ -22,8 +22,10 @@ use confab_engine::wire::{
     FileName, Goodbye, GroupName, Hello, Md5, Message, Name, PROTOCOL_VERSION, Refusal, Role,
 };
 
-use confab_engine::secure::SigningSecret;
 use confab_engine::secure::certificate;
+use confab_engine::secure::claim;
+use confab_engine::secure::{SigningSecret, StaticSecret};
+use confab_engine::wire::discovery::{Announcement, AnnouncementBody, LAN_VERSION, Passed};
 use confab_engine::wire::identity::{Certificate, KEY_LEN, PublicKey};
 
 use crate::generate::{ERROR_CODES, NAME_POOL, PASSWORD_POOL, content, content_md5};
@@ -285,7 +287,44 @@ pub fn peer_messages() -> Vec<PeerMessage> {
                 held_us: 5_000,
             },
         },
+        PeerMessage::Known {
+            entries: List::new(vec![Passed {
+                ann: lan_announcement(1, "bob", 1_700_000_000_000),
+                addr: SocketAddr::from(([10, 0, 0, 2], 7000)),
+                age_s: 3,
+            }])
+            .expect("one"),
+        },
+        PeerMessage::FilesAsk,
+        PeerMessage::FilesList {
+            files: List::new(vec![SharedFile {
+                name: file("song.ogg"),
+                size: 3,
+                md5: content_md5(3),
+                kind: Default::default(),
+            }])
+            .expect("one"),
+        },
     ]
+}
+
+/// A LAN announcement (issue 20) of `name`, signed by the identity of the
+/// Noise key drawn from `seed`, as signed at `at_ms`.
+pub fn lan_announcement(seed: u8, name: &str, at_ms: u64) -> Announcement {
+    let noise = StaticSecret::from_bytes([seed; KEY_LEN]);
+    let identity = claim::identity_of(&noise);
+    let key = noise.public();
+    let body = AnnouncementBody {
+        version: LAN_VERSION,
+        key,
+        identity: identity.public(),
+        binding: claim::bind(&identity, &key),
+        name: Name::new(name).expect("valid"),
+        port: 7000,
+        digest: 0,
+        at_ms,
+    };
+    claim::sign_announcement(&identity, body)
 }
 
 /// Every transfer message, small.

@@ -89,23 +89,20 @@ mod chunks;
 mod config;
 mod datagrams;
 mod drain;
+mod group;
 mod keep;
+mod udp;
 
 pub use self::config::{DriverConfig, DriverError};
+use self::udp::Udp;
 
 const LISTENER: Token = Token(0);
 const WAKER: Token = Token(1);
 const FIRST_CONN_TOKEN: usize = 2;
 /// The UDP socket of call media (far from connection tokens).
 const UDP: Token = Token(usize::MAX - 1);
-
-/// The UDP socket of call media (see `datagrams`) and whether it may have
-/// more to read.
-#[derive(Debug)]
-struct Udp {
-    socket: mio::net::UdpSocket,
-    readable: bool,
-}
+/// The LAN discovery group's socket (see `group`).
+const GROUP: Token = Token(usize::MAX - 2);
 
 /// A chunk read the engine asked for and the driver has not done yet.
 #[derive(Debug, Clone, Copy)]
@@ -150,6 +147,8 @@ pub struct Driver<E: Engine> {
     finished: Option<Instant>,
     /// Call media, once [`Driver::bind_udp`] was called.
     udp: Option<Udp>,
+    /// LAN discovery, once [`Driver::join_group`] was called.
+    group: Option<Udp>,
 }
 
 impl<E: Engine> fmt::Debug for Driver<E> {
@@ -228,6 +227,7 @@ where
             stopping: None,
             finished: None,
             udp: None,
+            group: None,
         })
     }
 
@@ -284,6 +284,7 @@ where
                     LISTENER => self.accept_all(now),
                     WAKER => {}
                     UDP => self.udp_readable(),
+                    GROUP => self.group_readable(),
                     token => {
                         let conn = conn_of(token);
                         let Some(c) = self.conns.get_mut(&conn) else {

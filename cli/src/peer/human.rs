@@ -46,6 +46,7 @@ pub fn line(event: &PeerEvent, rates: &Rates, now: Instant) -> Option<String> {
         ),
         PeerEvent::Users { users } if users.is_empty() => "nobody is online".into(),
         PeerEvent::Users { users } => format!("online ({}):{}", users.len(), users_table(users)),
+        PeerEvent::Found { peers } => super::lan::found_lines(peers),
         PeerEvent::Files { files } if files.is_empty() => "no shared files".into(),
         PeerEvent::Files { files } => {
             let mut t = Table::new(&[

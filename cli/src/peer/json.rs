@@ -30,6 +30,7 @@ pub fn event(event: &PeerEvent) -> Value {
             "event": "users",
             "users": users.iter().map(|u| json!({"name": u.name.as_str(), "addr": u.addr.to_string()})).collect::<Vec<_>>(),
         }),
+        PeerEvent::Found { peers } => super::lan::found_json(peers),
         PeerEvent::Files { files } => json!({
             "event": "files",
             "files": files.iter().map(|f| {

@@ -503,7 +503,10 @@ pub fn registry_key_of(r: &mut Proc) -> String {
 
 /// The arguments of `confab peer --json` for `name` with its folders below
 /// `home` (`data/`, `downloads/`) and `share`; `registry` `None` leaves the
-/// flag out. Owned strings, for the caller to borrow.
+/// flag out. LAN discovery is off: these tests run side by side on one
+/// machine, where every peer would hear every other test's announcements
+/// (`lan_e2e` runs discovery in network namespaces of its own). Owned
+/// strings, for the caller to borrow.
 pub fn peer_args(
     name: &str,
     registry: Option<SocketAddr>,
@@ -525,6 +528,8 @@ pub fn peer_args(
         "--data",
         &path(&home.join("data")),
         "--json",
+        "--discovery",
+        "off",
     ]
     .map(str::to_owned)
     .to_vec();

@@ -94,6 +94,39 @@ impl Default for LinkConfig {
     }
 }
 
+/// LAN discovery (issue 20; see `peer::discovery`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DiscoveryConfig {
+    /// The multicast group and port announcements go to (default
+    /// [`DiscoveryConfig::DEFAULT_GROUP`]).
+    pub group: SocketAddr,
+    /// About how often a peer announces itself (± 25 %, jittered so peers
+    /// started together do not announce together). Default 30 s.
+    pub interval: Duration,
+    /// How long a peer not heard of is still listed. Default 95 s: three
+    /// intervals and a bit, so two lost announcements do not drop it.
+    pub expiry: Duration,
+}
+
+impl DiscoveryConfig {
+    /// The default group: 239.255.67.66 (organisation-local scope,
+    /// RFC 2365), port 6767.
+    pub const DEFAULT_GROUP: SocketAddr = SocketAddr::new(
+        std::net::IpAddr::V4(std::net::Ipv4Addr::new(239, 255, 67, 66)),
+        6767,
+    );
+}
+
+impl Default for DiscoveryConfig {
+    fn default() -> Self {
+        Self {
+            group: Self::DEFAULT_GROUP,
+            interval: Duration::from_secs(30),
+            expiry: Duration::from_secs(95),
+        }
+    }
+}
+
 /// A peer's configuration.
 #[derive(Debug, Clone)]
 pub struct PeerConfig {
@@ -129,6 +162,16 @@ pub struct PeerConfig {
     pub secure: SecureConfig,
     /// Video calls (issue 21); their media use UDP on `listen`'s port.
     pub call: CallConfig,
+    /// LAN discovery and peer exchange (issue 20); `None`: off.
+    pub discovery: Option<DiscoveryConfig>,
+    /// Peers to ask who is there at start and at every announce tick
+    /// (`--join`: their listen address, whose UDP port answers), and keep
+    /// linked for peer exchange: one is enough to enter a network that
+    /// multicast does not reach.
+    pub join: Vec<SocketAddr>,
+    /// Never dial the registry (`registry` is ignored): peers are found
+    /// by discovery and exchange only, and names are claims.
+    pub without_registry: bool,
 }
 
 impl PeerConfig {
@@ -148,6 +191,9 @@ impl PeerConfig {
             secure: SecureConfig::default(),
             planted: PlantedBugs::NONE,
             call: CallConfig::default(),
+            discovery: None,
+            join: Vec::new(),
+            without_registry: false,
         }
     }
 }

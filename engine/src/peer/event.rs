@@ -42,6 +42,48 @@ pub struct CallStats {
     pub kbps: u64,
 }
 
+/// How a peer was found (the `/who` "found by" column, issue 20).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FoundBy {
+    /// The registry listed it.
+    Registry,
+    /// Its announcement was heard on the LAN.
+    Lan,
+    /// Another peer passed on its announcement.
+    Exchange,
+}
+
+impl FoundBy {
+    /// Its name, as `/who` and the JSON events show it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FoundBy::Registry => "registry",
+            FoundBy::Lan => "lan",
+            FoundBy::Exchange => "exchange",
+        }
+    }
+}
+
+/// One peer known without a registry (issue 20). Its `name` is only a
+/// claim: `fingerprint` (of its Noise key) is who it is, and tells apart
+/// two peers claiming one name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundPeer {
+    /// The name it claims.
+    pub name: Name,
+    /// Its key's fingerprint.
+    pub fingerprint: String,
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// How it was found.
+    pub by: FoundBy,
+    /// Seconds since it was last heard of.
+    pub age_s: u64,
+    /// Another key claims the same name, or this name was known with
+    /// another key before: never merged, shown apart.
+    pub contested: bool,
+}
+
 /// Something a peer has to say.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PeerEvent {
@@ -194,6 +236,9 @@ pub enum PeerEvent {
         captured_us: u64,
         jpeg: Vec<u8>,
     },
+    /// `found`: the answer to `/who`, `/search` or `/whois` without a
+    /// registry: the peers heard on the LAN or through peer exchange.
+    Found { peers: Vec<FoundPeer> },
     /// `call_adapt`: encode frames for `with` at this JPEG quality; frames
     /// over `fps` are skipped.
     CallAdapt { with: Name, quality: u8, fps: u32 },

@@ -53,6 +53,8 @@ pub(crate) enum Timer {
     CallTick(Name),
     /// A frame of this call waits in the jitter buffer until now.
     CallPlayout(Name),
+    /// Time to announce ourselves on the LAN again (issue 20).
+    Announce,
 }
 
 /// See the module documentation.

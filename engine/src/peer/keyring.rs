@@ -19,16 +19,22 @@ use crate::api::{ConnId, Output};
 use crate::planted::PlantedBugs;
 use crate::rng::Rng;
 use crate::secure::channel::{Channel, ChannelError, Expect, Local, Received, Side};
+use crate::secure::claim;
 use crate::secure::config::{Entropy, SecureConfig};
-use crate::secure::{Channels, StaticSecret};
+use crate::secure::{Channels, SigningSecret, StaticSecret};
 use crate::wall::WallClock;
-use crate::wire::identity::{Certificate, Fingerprint, HandshakePayload, PublicKey};
+use crate::wire::identity::{Certificate, Fingerprint, HandshakePayload, PublicKey, Signature};
 use crate::wire::{Name, Role};
 
 /// See the module documentation.
 #[derive(Debug)]
 pub(crate) struct Keyring {
     secret: StaticSecret,
+    /// The identity key derived from `secret` (see `secure::claim`).
+    identity: SigningSecret,
+    /// Without a registry (issue 20): the name this peer claims in its
+    /// handshakes while it has no certificate.
+    claim: Option<Name>,
     certificate: Option<Certificate>,
     trusted: Option<PublicKey>,
     pin: Option<Fingerprint>,
@@ -46,8 +52,11 @@ pub(crate) struct Keyring {
 
 impl Keyring {
     pub fn new(config: &SecureConfig, rng: &mut Rng, now: Instant, unix_ms_at_start: u64) -> Self {
+        let secret = config.static_key_or(rng);
         Self {
-            secret: config.static_key_or(rng),
+            identity: claim::identity_of(&secret),
+            secret,
+            claim: None,
             certificate: None,
             trusted: None,
             pin: config.registry_pin,
@@ -86,6 +95,22 @@ impl Keyring {
         self.secret.public()
     }
 
+    /// This peer's identity key (what its announcements are signed with).
+    pub fn identity(&self) -> &SigningSecret {
+        &self.identity
+    }
+
+    /// The identity key's binding of this peer's Noise key.
+    pub fn binding(&self) -> Signature {
+        claim::bind(&self.identity, &self.public())
+    }
+
+    /// Without a registry: claim `name` in handshakes while this peer has
+    /// no certificate, and take connections from peers that claim theirs.
+    pub fn claim_as(&mut self, name: Name) {
+        self.claim = Some(name);
+    }
+
     pub fn set_certificate(&mut self, cert: Certificate) {
         self.certificate = Some(cert);
     }
@@ -108,18 +133,28 @@ impl Keyring {
         Some(fp)
     }
 
-    fn local(&self) -> Local {
+    /// What this side proves: toward the registry its key only (`claim`
+    /// false), toward a peer its certificate, else its claimed name.
+    fn local(&self, claim: bool) -> Local {
         Local {
             role: Role::Peer,
             secret: self.secret.clone(),
-            payload: HandshakePayload::Peer {
-                certificate: self.certificate.clone(),
+            payload: match (&self.certificate, &self.claim) {
+                (None, Some(name)) if claim => HandshakePayload::Claim {
+                    name: name.clone(),
+                    identity: self.identity.public(),
+                    binding: self.binding(),
+                },
+                _ => HandshakePayload::Peer {
+                    certificate: self.certificate.clone(),
+                },
             },
         }
     }
 
     fn add(&mut self, conn: ConnId, side: Side, expect: Expect) {
-        let channel = Channel::new(side, &self.local(), expect, self.entropy.draw())
+        let claim = !matches!(expect, Expect::Registry { .. });
+        let channel = Channel::new(side, &self.local(claim), expect, self.entropy.draw())
             .with_planted(self.planted);
         self.channels.insert(conn, channel);
     }
@@ -143,6 +178,19 @@ impl Keyring {
         true
     }
 
+    /// A channel for a connection to `name`, announced on the LAN with the
+    /// Noise key `key`; `false` if this peer claims no name (no discovery).
+    pub fn dial_announced(&mut self, conn: ConnId, name: Name, key: PublicKey) -> bool {
+        if self.is_passthrough() {
+            return true;
+        }
+        if self.claim.is_none() {
+            return false;
+        }
+        self.add(conn, Side::Initiator, Expect::Announced { name, key });
+        true
+    }
+
     /// A channel for a connection another peer made; `Err` says why this
     /// peer cannot take it yet.
     pub fn accept_peer(&mut self, conn: ConnId) -> Result<(), &'static str> {
@@ -150,8 +198,17 @@ impl Keyring {
             return Ok(());
         }
         let Some(trusted) = self.trusted else {
+            if self.claim.is_some() {
+                self.add(conn, Side::Responder, Expect::AnyClaim { trusted: None });
+                return Ok(());
+            }
             return Err("this peer has not reached its registry yet");
         };
+        if self.claim.is_some() {
+            let trusted = Some(trusted);
+            self.add(conn, Side::Responder, Expect::AnyClaim { trusted });
+            return Ok(());
+        }
         if self.certificate.is_none() {
             return Err("this peer has not logged in yet");
         }

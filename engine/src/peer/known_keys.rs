@@ -34,7 +34,6 @@ impl KnownKeys {
     }
 
     /// The key `name` proved last, if it ever did.
-    #[cfg(test)]
     pub fn get(&self, name: &Name) -> Option<PublicKey> {
         self.keys.get(name).copied()
     }

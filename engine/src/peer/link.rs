@@ -74,6 +74,7 @@ use crate::peer::config::LinkConfig;
 use crate::peer::io::{Io, Timer};
 use crate::peer::misbehaved::LinkViolation;
 use crate::secure::{ChannelError, Proven};
+use crate::wire::identity::PublicKey;
 use crate::wire::peer::PeerMessage;
 use crate::wire::transfer::TransferMessage;
 use crate::wire::{Deframer, ErrorCode, Hello, Message, Name, PROTOCOL_VERSION, Role};
@@ -245,12 +246,22 @@ impl Links {
 
     /// Dials `name` at `addr` (its registry address).
     pub fn dial(&mut self, io: &mut Io, name: Name, addr: SocketAddr) {
+        self.dial_key(io, name, addr, None);
+    }
+
+    /// Dials `name` at `addr`; with `key` (learned from its announcement,
+    /// no registry) the other side must prove that Noise key.
+    pub fn dial_key(&mut self, io: &mut Io, name: Name, addr: SocketAddr, key: Option<PublicKey>) {
         self.looking_up.remove(&name);
         if self.conns.values().any(|c| c.peer.as_ref() == Some(&name)) {
             return;
         }
         let conn = io.mint_conn();
-        if !io.keys.dial_peer(conn, name.clone()) {
+        let channel = match key {
+            Some(key) => io.keys.dial_announced(conn, name.clone(), key),
+            None => io.keys.dial_peer(conn, name.clone()),
+        };
+        if !channel {
             // No registry key to check its certificate with yet: the
             // registry session brings one, and wanted peers are dialed then.
             return;
@@ -294,7 +305,9 @@ impl Links {
 
     /// The channel of `conn` proved who is at the other end.
     pub fn on_proven(&mut self, conn: ConnId, proven: Proven) {
-        if let (Some(c), Proven::Peer { name, .. }) = (self.conns.get_mut(&conn), proven) {
+        if let (Some(c), Proven::Peer { name, .. } | Proven::Claimed { name, .. }) =
+            (self.conns.get_mut(&conn), proven)
+        {
             c.proven = Some(name);
         }
     }
@@ -508,6 +521,15 @@ impl Links {
             }
             None => false,
         }
+    }
+
+    /// Each peer with an open connection, and the address at its other end.
+    pub fn open_remotes(&self) -> Vec<(Name, SocketAddr)> {
+        let remote = |c: &ConnId| self.conns.get(c).map(|c| c.remote);
+        self.open
+            .iter()
+            .filter_map(|(n, c)| Some((n.clone(), remote(c)?)))
+            .collect()
     }
 
     /// Says goodbye on every connection (for `/quit`).

@@ -40,6 +40,7 @@ impl Peer {
                 || self.groups.wants(name)
                 || self.transfers.wants(name)
                 || self.calls.wants(name)
+                || self.discovery.as_ref().is_some_and(|d| d.wants(name))
                 || self.streams.waiting_for(name) > 0)
     }
 
@@ -49,6 +50,9 @@ impl Peer {
             || self.links.is_underway(name)
             || self.io.timers.get(&Timer::Dial(name.clone())).is_some()
         {
+            return;
+        }
+        if self.lan_dial(name) {
             return;
         }
         let body = RequestBody::Lookup { name: name.clone() };
@@ -111,6 +115,9 @@ impl Peer {
                 if let Proven::Peer { name, key } = &proven {
                     self.known_keys.seen(&mut self.io, name, *key);
                 }
+                if !self.claim_proven(conn, &proven) {
+                    return;
+                }
                 self.links.on_proven(conn, proven);
             }
         }
@@ -142,6 +149,7 @@ impl Peer {
     }
 
     pub(super) fn link_opened(&mut self, name: &Name) {
+        self.lan_link_opened(name);
         self.transfer_sync(name);
         self.chat_sync(name);
         self.call_sync(name);
@@ -271,6 +279,10 @@ impl Peer {
             | PeerMessage::CallAccept { .. }
             | PeerMessage::CallEnd { .. }
             | PeerMessage::CallReport { .. }) => self.on_call_message(from, msg),
+            PeerMessage::Known { entries } => self.on_known(from, entries.into_vec()),
+            m @ (PeerMessage::FilesAsk | PeerMessage::FilesList { .. }) => {
+                self.on_files_message(from, m)
+            }
             // The links' own: they never come this far.
             PeerMessage::Verified
             | PeerMessage::Session { .. }

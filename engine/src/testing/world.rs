@@ -154,6 +154,11 @@ pub struct World {
     blocked: std::collections::BTreeSet<(HostId, HostId)>,
     /// Datagram loss, in percent (see `transport`).
     datagram_loss: u64,
+    /// Each host's LAN segment for multicast (absent: segment 0; see
+    /// `transport`).
+    segments: BTreeMap<HostId, u32>,
+    /// Datagrams each host sent: how many, how many bytes.
+    datagrams_sent: BTreeMap<HostId, (u64, u64)>,
 }
 
 impl World {
@@ -173,6 +178,8 @@ impl World {
             next_seq: 0,
             blocked: Default::default(),
             datagram_loss: 0,
+            segments: BTreeMap::new(),
+            datagrams_sent: BTreeMap::new(),
         }
     }
 

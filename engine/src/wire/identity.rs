@@ -211,6 +211,18 @@ pub enum HandshakePayload {
         /// This peer's certificate.
         certificate: Option<Certificate>,
     },
+    /// A peer without a registry (issue 20): the name it claims (nobody
+    /// certifies it), its Ed25519 identity key, and that key's signature
+    /// binding this connection's Noise static key to it (see
+    /// `crate::secure::claim`).
+    Claim {
+        /// The name it claims.
+        name: Name,
+        /// Its identity key (what its LAN announcements are signed with).
+        identity: PublicKey,
+        /// The identity key's signature over the Noise static key.
+        binding: Signature,
+    },
 }
 
 #[cfg(test)]

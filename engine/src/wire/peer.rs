@@ -20,10 +20,12 @@
 use serde::{Deserialize, Serialize};
 
 use crate::bounded::{List, Text};
-use crate::limits::{MAX_GROUP_MEMBERS, MAX_MESSAGE_LEN};
+use crate::limits::{MAX_EXCHANGE_ENTRIES, MAX_GROUP_MEMBERS, MAX_MESSAGE_LEN, MAX_SHARED_FILES};
 pub use crate::wire::call::CallReport;
 use crate::wire::common::Reason;
+use crate::wire::discovery::Passed;
 use crate::wire::names::{GroupName, Name};
+use crate::wire::registry::SharedFile;
 
 /// Which conversation a stream belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -124,6 +126,18 @@ pub enum PeerMessage {
     /// About once a second, from each side of a call that is up: what it
     /// received (see [`CallReport`]).
     CallReport { call: u64, report: CallReport },
+    /// Peer exchange (issue 20): announcements the sender holds, its own
+    /// first, each with where and how long ago it heard it; at most
+    /// [`MAX_EXCHANGE_ENTRIES`]. Each is checked like one heard on the LAN.
+    Known {
+        entries: List<Passed, MAX_EXCHANGE_ENTRIES>,
+    },
+    /// Without a registry (issue 20): what do you share? (`/files NAME`)
+    FilesAsk,
+    /// The answer to [`PeerMessage::FilesAsk`]: the sender's shared list.
+    FilesList {
+        files: List<SharedFile, MAX_SHARED_FILES>,
+    },
 }
 
 impl PeerMessage {
@@ -147,6 +161,9 @@ impl PeerMessage {
             PeerMessage::CallAccept { .. } => "CallAccept",
             PeerMessage::CallEnd { .. } => "CallEnd",
             PeerMessage::CallReport { .. } => "CallReport",
+            PeerMessage::Known { .. } => "Known",
+            PeerMessage::FilesAsk => "FilesAsk",
+            PeerMessage::FilesList { .. } => "FilesList",
         }
     }
 }

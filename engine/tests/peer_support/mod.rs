@@ -110,9 +110,27 @@ impl Net {
     }
 
     pub fn add_peer(&mut self, me: &str) -> HostId {
+        self.add_peer_as(me, me)
+    }
+
+    /// A peer known to the test as `label` that calls itself `me` (two
+    /// hosts may claim one name where no registry certifies names).
+    pub fn add_peer_as(&mut self, label: &str, me: &str) -> HostId {
+        self.add_peer_with(label, me, |_| {})
+    }
+
+    /// Like [`Net::add_peer_as`], with `more` changes to its configuration
+    /// after the net's own.
+    pub fn add_peer_with(
+        &mut self,
+        label: &str,
+        me: &str,
+        more: impl FnOnce(&mut PeerConfig),
+    ) -> HostId {
         let listen = next_addr(&self.world);
         let mut cfg = config(me, self.world.addr(self.registry), listen);
         (self.tweak)(&mut cfg);
+        more(&mut cfg);
         // One key for the peer's life, as its key file would keep it.
         let mut key = [0u8; 32];
         for (i, b) in key.iter_mut().enumerate() {
@@ -120,13 +138,13 @@ impl Net {
         }
         cfg.secure.static_key = Some(confab_engine::secure::StaticSecret::from_bytes(key));
         let start = self.world.start();
-        let host = self.world.add_host(me, move |records, now, seed| {
+        let host = self.world.add_host(label, move |records, now, seed| {
             let mut cfg = cfg.clone();
             cfg.unix_ms_at_start += confab_engine::testing::wall_ms_since(start, now);
             Box::new(Peer::new(cfg, records, now, seed))
         });
         assert_eq!(self.world.addr(host), listen);
-        self.peers.insert(me.to_owned(), host);
+        self.peers.insert(label.to_owned(), host);
         host
     }
 

@@ -4,7 +4,8 @@
 //! [`MAX_DATAGRAMS_PER_WAKE`] per turn of the loop, so a flood cannot
 //! starve the connections), and written without waiting: a datagram the
 //! kernel will not take now is dropped, as the media path expects losses
-//! and never wants stale frames queued.
+//! and never wants stale frames queued. LAN discovery's group socket
+//! (`group.rs`) is read here the same way.
 
 use std::io;
 use std::net::SocketAddr;
@@ -15,7 +16,8 @@ use confab_engine::{Engine, Input};
 use mio::Interest;
 use mio::net::UdpSocket;
 
-use super::{Driver, UDP, Udp};
+use super::udp::Udp;
+use super::{Driver, UDP};
 use crate::role::Stoppable;
 
 /// Datagrams read per turn of the loop at most.
@@ -44,6 +46,7 @@ where
     /// Whether datagrams may be waiting that the last turn left unread.
     pub(super) fn udp_busy(&self) -> bool {
         self.udp.as_ref().is_some_and(|u| u.readable)
+            || self.group.as_ref().is_some_and(|u| u.readable)
     }
 
     pub(super) fn udp_readable(&mut self) {
@@ -55,9 +58,20 @@ where
     /// Hands the engine what arrived (oversized datagrams are cut at
     /// [`MAX_DATAGRAM_LEN`] + 1, which the engine refuses).
     pub(super) fn read_datagrams(&mut self, now: Instant) {
+        self.read_socket(now, false);
+        self.read_socket(now, true);
+    }
+
+    /// Reads the call socket, or (`group`) the discovery group's.
+    fn read_socket(&mut self, now: Instant, group: bool) {
         let mut buf = [0u8; MAX_DATAGRAM_LEN + 1];
         for _ in 0..MAX_DATAGRAMS_PER_WAKE {
-            let Some(u) = self.udp.as_mut().filter(|u| u.readable) else {
+            let socket = if group {
+                &mut self.group
+            } else {
+                &mut self.udp
+            };
+            let Some(u) = socket.as_mut().filter(|u| u.readable) else {
                 return;
             };
             match u.socket.recv_from(&mut buf) {

@@ -9,7 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use confab_engine::TransferId;
 use confab_engine::peer::{
-    Direction, FriendStatus, HistoryEntry, PeerEvent, RequestId, Target, TransferStatus,
+    Direction, FoundBy, FoundPeer, FriendStatus, HistoryEntry, PeerEvent, RequestId, Target,
+    TransferStatus,
 };
 use confab_engine::wire::registry::{FileEntry, PeerInfo, Profile, SharedFile, UserEntry};
 use confab_engine::wire::{ErrorCode, FileName, GroupName, Md5, Name};
@@ -20,6 +21,7 @@ fn kind(e: &PeerEvent) -> &'static str {
     match e {
         PeerEvent::Ready { .. } => "Ready",
         PeerEvent::Users { .. } => "Users",
+        PeerEvent::Found { .. } => "Found",
         PeerEvent::Files { .. } => "Files",
         PeerEvent::Whois { .. } => "Whois",
         PeerEvent::Presence { .. } => "Presence",
@@ -120,6 +122,16 @@ fn samples() -> Vec<PeerEvent> {
             users: vec![UserEntry {
                 name: n("bob"),
                 addr: "127.0.0.1:2".parse().unwrap(),
+            }],
+        },
+        PeerEvent::Found {
+            peers: vec![FoundPeer {
+                name: n("bob"),
+                fingerprint: "00".repeat(16),
+                addr: "127.0.0.1:2".parse().unwrap(),
+                by: FoundBy::Lan,
+                age_s: 3,
+                contested: false,
             }],
         },
         PeerEvent::Files {

@@ -47,6 +47,17 @@ pub enum ChannelError {
     NotAPeer,
     /// The registry's signing key did not sign its Noise key.
     BadRegistryBinding,
+    /// A peer without a registry did not bind its Noise key to the identity
+    /// key it showed.
+    BadClaimBinding,
+    /// A peer without a registry is not the one dialed: another name, or
+    /// another key than the one its announcement named.
+    NotTheAnnounced {
+        /// What was dialed.
+        expected: String,
+        /// What it showed.
+        got: String,
+    },
     /// The registry's key is not the pinned one.
     RegistryKeyChanged {
         /// The key this peer pinned.
@@ -101,6 +112,12 @@ impl fmt::Display for ChannelError {
             ChannelError::NotAPeer => f.write_str("the other side is not a peer"),
             ChannelError::BadRegistryBinding => {
                 f.write_str("the registry's key did not sign its connection key")
+            }
+            ChannelError::BadClaimBinding => {
+                f.write_str("its identity key did not sign its connection key")
+            }
+            ChannelError::NotTheAnnounced { expected, got } => {
+                write!(f, "dialed {expected}, but the other side is {got}")
             }
             ChannelError::RegistryKeyChanged { pinned, got } => write!(
                 f,

@@ -1,7 +1,9 @@
 //! How bytes travel in a [`World`]: along a link (in order per direction,
 //! optionally split into random pieces) or as UDP datagrams toward a
 //! host's listen address (each on its own: lost at the configured rate,
-//! and dropped by partitions and crashes, never split or merged).
+//! and dropped by partitions and crashes, never split or merged). A
+//! datagram to a multicast address reaches every other host of the
+//! sender's LAN segment.
 
 use std::net::SocketAddr;
 
@@ -49,6 +51,24 @@ impl World {
         }
     }
 
+    /// Puts `host` on LAN segment `segment` (all start on 0): a datagram to
+    /// a multicast group reaches only the hosts of the sender's segment.
+    /// Unicast is not affected (a segment is a broadcast domain, not a
+    /// partition).
+    pub fn set_segment(&mut self, host: HostId, segment: u32) {
+        self.segments.insert(host, segment);
+    }
+
+    /// Datagrams `host` has sent so far (a multicast one counts once): how
+    /// many, and their bytes.
+    pub fn datagrams_sent(&self, host: HostId) -> (u64, u64) {
+        self.datagrams_sent.get(&host).copied().unwrap_or_default()
+    }
+
+    fn segment(&self, host: HostId) -> u32 {
+        self.segments.get(&host).copied().unwrap_or(0)
+    }
+
     /// Loses this percentage of datagrams from now on (0 to 100).
     pub fn set_datagram_loss(&mut self, pct: u64) {
         self.datagram_loss = pct.min(100);
@@ -57,9 +77,26 @@ impl World {
     /// A datagram from `host` toward `to`, which is some host's listen
     /// address; it arrives from `host`'s listen address after the latency.
     pub(super) fn send_datagram(&mut self, host: HostId, to: SocketAddr, bytes: Vec<u8>) {
+        let sent = self.datagrams_sent.entry(host).or_default();
+        *sent = (sent.0 + 1, sent.1 + bytes.len() as u64);
+        if to.ip().is_multicast() {
+            // One broadcast domain: every other host hears the group, each
+            // copy lost on its own.
+            let segment = self.segment(host);
+            for target in 0..self.hosts.len() {
+                if target != host.0 && self.segment(HostId(target)) == segment {
+                    self.datagram_to(host, HostId(target), bytes.clone());
+                }
+            }
+            return;
+        }
         let Some(target) = self.hosts.iter().position(|h| h.listen == to).map(HostId) else {
             return;
         };
+        self.datagram_to(host, target, bytes);
+    }
+
+    fn datagram_to(&mut self, host: HostId, target: HostId, bytes: Vec<u8>) {
         if self.blocked.contains(&(host, target)) || self.rng.below(100) < self.datagram_loss {
             return;
         }
