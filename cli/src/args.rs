@@ -56,6 +56,39 @@ pub struct RegistryArgs {
         hide_short_help = true
     )]
     pub password_cost: PasswordCostArg,
+    /// Whether to relay between peers that cannot connect to each other
+    /// (behind a firewall or NAT, or `--listen off`). Relayed bytes stay
+    /// end-to-end encrypted between the two peers; the registry sees who
+    /// talks to whom and how much.
+    #[arg(long, value_name = "on|off", value_enum, default_value_t = OnOff::On)]
+    pub relay: OnOff,
+    /// Most bytes per second one peer may send through the relay, all its
+    /// streams together (0: no cap).
+    #[arg(long, value_name = "BYTES", default_value_t = confab_engine::registry::RelayConfig::default().peer_rate)]
+    pub relay_peer_rate: u64,
+    /// Most bytes per second relayed for all peers together (0: no cap).
+    #[arg(long, value_name = "BYTES", default_value_t = confab_engine::registry::RelayConfig::default().total_rate)]
+    pub relay_total_rate: u64,
+}
+
+/// `on` or `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnOff {
+    /// Enabled.
+    On,
+    /// Disabled.
+    Off,
+}
+
+impl RegistryArgs {
+    /// What `--relay`, `--relay-peer-rate` and `--relay-total-rate` ask for.
+    pub fn relay_config(&self) -> confab_engine::registry::RelayConfig {
+        confab_engine::registry::RelayConfig {
+            on: self.relay == OnOff::On,
+            peer_rate: self.relay_peer_rate,
+            total_rate: self.relay_total_rate,
+        }
+    }
 }
 
 /// The values of `confab registry --password-cost`.

@@ -62,6 +62,8 @@ mod presence;
 mod questions;
 pub mod records;
 pub mod registry_link;
+mod relay;
+mod relay_route;
 mod route;
 pub mod streams;
 mod transfers;
@@ -122,6 +124,8 @@ pub struct Peer {
     /// Acknowledgements waiting for their records to be durable.
     durable: Durable,
     calls: Calls,
+    /// Streams relayed through the registry (see `relay`).
+    relays: relay::Relays,
     stopped: bool,
 }
 
@@ -157,6 +161,7 @@ impl Peer {
             presence: Presence::default(),
             known_keys: KnownKeys::default(),
             calls: Calls::new(config.call, config.listen.port()),
+            relays: relay::Relays::default(),
             stopped: false,
             config,
         };
@@ -263,7 +268,13 @@ impl Peer {
                     let outs = self.reg.on_reply_timer(&mut self.io);
                     self.on_registry(outs);
                 }
-                Timer::Handshake(conn) => self.links.on_handshake_timer(&mut self.io, conn),
+                Timer::Handshake(conn) => {
+                    let direct = self.links.unopened_dial(conn);
+                    self.links.on_handshake_timer(&mut self.io, conn);
+                    if let Some(name) = direct {
+                        self.direct_failed(&name);
+                    }
+                }
                 Timer::Keepalive(conn) => self.links.on_keepalive_timer(&mut self.io, conn),
                 Timer::Dial(name) => self.ensure_link(&name),
                 Timer::Retransmit(name) => self.retransmit(&name),
@@ -451,6 +462,7 @@ impl Peer {
                         }
                     }
                     self.presence.registry_lost(&mut self.io);
+                    self.relay_lost();
                     self.io.event(PeerEvent::RegistryLost { reason });
                 }
                 RegOut::Stopped { code, reason } => self.stop(code, reason),
@@ -458,6 +470,7 @@ impl Peer {
                     let answer = q.on_reply(&mut self.io, result);
                     self.on_answer(answer);
                 }
+                RegOut::Relay(msg) => self.on_relay(msg),
                 RegOut::Presence(p) => {
                     self.presence.pushed(&mut self.io, &p.name, p.online);
                     if p.online && self.wants(&p.name) && !self.links.is_underway(&p.name) {
@@ -508,7 +521,7 @@ impl Peer {
                 self.reg.request(&mut self.io, q, body);
             }
             Answer::Dial(name, addr) => match addr {
-                Some(addr) if self.wants(&name) => self.links.dial(&mut self.io, name, addr),
+                Some(addr) if self.wants(&name) => self.dial_or_relay(name, addr),
                 Some(_) => self.links.set_looking_up(&name, false),
                 None => {
                     self.links.set_looking_up(&name, false);
@@ -549,6 +562,7 @@ impl Engine for Peer {
         } else {
             self.links.accept(&mut self.io, conn, remote);
             self.transfers_settle();
+            self.relay_settle();
         }
         conn
     }
@@ -573,7 +587,12 @@ impl Engine for Peer {
                     let outs = self.reg.on_closed(&mut self.io, conn);
                     self.on_registry(outs);
                 } else {
+                    let failed = matches!(input, Input::ConnectFailed { .. });
+                    let direct = self.links.unopened_dial(conn).filter(|_| failed);
                     self.links.on_closed(&mut self.io, conn);
+                    if let Some(name) = direct {
+                        self.direct_failed(&name);
+                    }
                 }
             }
             Input::Received { conn, bytes } => self.on_bytes(conn, bytes),
@@ -598,6 +617,7 @@ impl Engine for Peer {
             Input::PasswordDerived { .. } => {}
         }
         self.transfers_settle();
+        self.relay_settle();
     }
 
     fn handle_command(&mut self, now: Instant, cmd: PeerCommand) -> Result<(), CommandError> {
@@ -609,6 +629,7 @@ impl Engine for Peer {
         if !self.stopped {
             self.transfers_settle();
         }
+        self.relay_settle();
         r
     }
 
@@ -617,6 +638,7 @@ impl Engine for Peer {
         if !self.stopped {
             self.transfers_settle();
         }
+        self.relay_settle();
     }
 
     fn poll_output(&mut self) -> Option<Output<PeerEvent>> {

@@ -121,6 +121,8 @@ struct Conn {
     heard: Instant,
     /// The other end's address (a call's media goes to its IP).
     remote: SocketAddr,
+    /// Carried through the registry's relay (see `relayed`).
+    relayed: bool,
 }
 
 impl Conn {
@@ -138,7 +140,20 @@ impl Conn {
             epoch: None,
             heard: now,
             remote,
+            relayed: false,
         }
+    }
+}
+
+/// Between two connections to the same peer: `Some(true)` if `conn` is
+/// direct and `old` relayed, `Some(false)` the other way round, `None` if
+/// both are the same kind.
+fn direct_wins(conns: &BTreeMap<ConnId, Conn>, conn: ConnId, old: ConnId) -> Option<bool> {
+    let relayed = |id: ConnId| conns.get(&id).is_some_and(|c| c.relayed);
+    match (relayed(conn), relayed(old)) {
+        (false, true) => Some(true),
+        (true, false) => Some(false),
+        _ => None,
     }
 }
 
@@ -435,6 +450,9 @@ impl Links {
             // dead at its end, whoever dialed it.
             return true;
         }
+        if let Some(direct) = direct_wins(&self.conns, conn, old) {
+            return direct;
+        }
         let smaller = if self.me < *name { &self.me } else { name };
         let smaller_dialed = |id: ConnId| {
             let dialed = self.conns.get(&id).is_some_and(|c| c.dialed);
@@ -673,5 +691,6 @@ impl Links {
     }
 }
 
+mod relayed;
 #[cfg(test)]
 mod tests;

@@ -142,6 +142,7 @@ impl Peer {
     }
 
     pub(super) fn link_opened(&mut self, name: &Name) {
+        self.relay_link_opened(name);
         self.transfer_sync(name);
         self.chat_sync(name);
         self.call_sync(name);
