@@ -91,6 +91,34 @@ impl RegistryArgs {
     }
 }
 
+/// `confab peer --listen`: an address, or `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listen {
+    /// No listener: reached through the registry's relay only.
+    Off,
+    /// Listen here.
+    On(SocketAddr),
+}
+
+impl std::str::FromStr for Listen {
+    type Err = std::net::AddrParseError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.eq_ignore_ascii_case("off") {
+            return Ok(Listen::Off);
+        }
+        s.parse().map(Listen::On)
+    }
+}
+
+impl std::fmt::Display for Listen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Listen::Off => f.write_str("off"),
+            Listen::On(a) => write!(f, "{a}"),
+        }
+    }
+}
+
 /// The values of `confab registry --password-cost`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum PasswordCostArg {
@@ -144,9 +172,11 @@ pub struct PeerArgs {
     /// kept in DATA/known_registries, and a later different key is refused.
     #[arg(long, value_name = "FINGERPRINT")]
     pub registry_key: Option<Fingerprint>,
-    /// Address to listen on for other peers (port 0: any free port).
-    #[arg(long, value_name = "ADDR", default_value_t = SocketAddr::from(([0, 0, 0, 0], 0)))]
-    pub listen: SocketAddr,
+    /// Address to listen on for other peers (port 0: any free port), or
+    /// `off` to take no incoming connections (behind a firewall or NAT):
+    /// others then reach this peer through the registry's relay.
+    #[arg(long, value_name = "ADDR|off", default_value_t = Listen::On(SocketAddr::from(([0, 0, 0, 0], 0))))]
+    pub listen: Listen,
     /// Folder whose files you share [default: DATA/share, created if missing].
     #[arg(long, value_name = "DIR")]
     pub share: Option<PathBuf>,

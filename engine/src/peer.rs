@@ -73,7 +73,7 @@ use std::time::Instant;
 
 pub use command::{PeerCommand, ProfileChange, RequestId, Target};
 pub use config::{Backoff, LinkConfig, PeerConfig, SessionConfig, TransferConfig};
-pub use event::{CallStats, Direction, FriendStatus, HistoryEntry, PeerEvent, TransferStatus};
+pub use event::{CallStats, Direction, FriendStatus, HistoryEntry, PeerEvent, TransferStatus, Via};
 pub use records::{GroupRecord, OutItem, PeerRecord};
 
 use self::calls::Calls;
@@ -277,6 +277,7 @@ impl Peer {
                 }
                 Timer::Keepalive(conn) => self.links.on_keepalive_timer(&mut self.io, conn),
                 Timer::Dial(name) => self.ensure_link(&name),
+                Timer::DirectRetry(name) => self.direct_retry(&name),
                 Timer::Retransmit(name) => self.retransmit(&name),
                 Timer::ChatExpiry(name) => {
                     let outs = self.chats.expired(&mut self.io, &name);

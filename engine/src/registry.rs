@@ -40,6 +40,8 @@ use std::time::{Duration, Instant};
 
 pub use self::accounts::Accounts;
 pub use self::directory::{Directory, Session};
+#[cfg(feature = "testing")]
+pub use self::relays::RelayFault;
 pub use self::relays::{RelayConfig, RelayStatus};
 use crate::api::{CommandError, ConnId, Engine, Input, Output};
 use crate::limits::{FRAME_HEADER_LEN, MAX_FRAME_LEN};

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use confab_engine::Registry;
 use confab_engine::limits::RELAY_WINDOW;
-use confab_engine::peer::{Direction, PeerCommand, PeerConfig, PeerEvent};
-use confab_engine::registry::RegistryEvent;
+use confab_engine::peer::{Direction, PeerCommand, PeerConfig, PeerEvent, Via};
+use confab_engine::registry::{RegistryEvent, RelayFault};
 use confab_engine::testing::AnyEvent;
 use peer_support::{Net, name};
 use peer_transfer_support::{bytes, check_received, get, share, wait_done};
@@ -180,4 +180,197 @@ fn a_relayed_fetch_resumes_after_the_registry_restarts() {
     let (path, md5) = wait_done(&mut net, "bob", Direction::Receive, "f.bin");
     check_received(&net, "bob", "f.bin", &data, &path, md5);
     net.ok("bob", PeerCommand::Transfers);
+}
+
+fn quick_retry(c: &mut PeerConfig) {
+    c.link.direct_retry = 2 * S;
+}
+
+fn paths(net: &Net, who: &str, with: &str) -> Vec<Via> {
+    net.events(who)
+        .into_iter()
+        .filter_map(|e| match e {
+            PeerEvent::Path { with: w, via } if w.as_str() == with => Some(via),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_conversation_moves_to_a_direct_connection_once_one_is_possible() {
+    for seed in 30..=33 {
+        let mut net = cut_apart(seed, quick_retry);
+        net.open_chat("alice", "bob");
+        assert!(net.peer("alice").is_relayed_to(&name("bob")), "seed {seed}");
+        let (a, b) = (net.host("alice"), net.host("bob"));
+        // Under load: messages keep going both ways while the path moves.
+        let mut sent = 0;
+        for round in 0..8 {
+            for _ in 0..5 {
+                net.msg("alice", "bob", &format!("m a{sent}"));
+                net.msg("bob", "alice", &format!("m b{sent}"));
+                sent += 1;
+            }
+            if round == 2 {
+                net.world.heal(a, b);
+            }
+            net.run_for(S);
+        }
+        let ok = net.run_until(30 * S, |net| {
+            net.peer("alice").is_connected_to(&name("bob"))
+                && !net.peer("alice").is_relayed_to(&name("bob"))
+                && net.peer("alice").waiting_for(&name("bob")) == 0
+                && net.peer("bob").waiting_for(&name("alice")) == 0
+        });
+        assert!(ok, "seed {seed}: never moved to a direct connection");
+        assert!(
+            !net.peer("bob").is_relayed_to(&name("alice")),
+            "seed {seed}"
+        );
+        let want = |p: &str| (0..sent).map(|i| format!("m {p}{i}")).collect::<Vec<_>>();
+        assert_eq!(
+            net.received("bob", "alice", &Net::to_user("bob")),
+            want("a"),
+            "seed {seed}"
+        );
+        assert_eq!(
+            net.received("alice", "bob", &Net::to_user("alice")),
+            want("b"),
+            "seed {seed}"
+        );
+        assert_eq!(
+            paths(&net, "alice", "bob").last(),
+            Some(&Via::Direct),
+            "seed {seed}"
+        );
+        assert_eq!(
+            paths(&net, "alice", "bob").first(),
+            Some(&Via::Relay),
+            "seed {seed}"
+        );
+        no_violations(&net);
+    }
+}
+
+fn bob_does_not_listen(c: &mut PeerConfig) {
+    if c.name.as_str() == "bob" {
+        c.listen.set_port(0);
+    }
+}
+
+#[test]
+fn a_peer_that_takes_no_connections_is_reached_through_the_relay_at_once() {
+    let seed = 40;
+    let mut net = Net::with(seed, &["alice", "bob"], bob_does_not_listen);
+    net.open_chat("alice", "bob");
+    assert!(net.peer("alice").is_relayed_to(&name("bob")), "seed {seed}");
+    burst(&mut net, "q", 5);
+    // No direct dial was tried: nothing failed first.
+    let tried = net.events("alice").into_iter().any(|e| {
+        matches!(&e, PeerEvent::Notice { message } if message.contains("cannot be reached directly"))
+    });
+    assert!(!tried, "seed {seed}: alice dialed bob's port 0");
+}
+
+fn big_and_quick(c: &mut PeerConfig) {
+    big_window(c);
+    quick_retry(c);
+}
+
+#[test]
+fn a_fetch_moves_from_relay_to_direct_and_back_and_arrives_whole() {
+    let seed = 50;
+    // A slow relay (1 MiB/s per peer), so the fetch is still under way when
+    // the direct path opens.
+    let mut net = Net::with_registry(seed, &["alice", "bob"], big_and_quick, |r| {
+        r.relay.peer_rate = 1024 * 1024;
+    });
+    let (a, b) = (net.host("alice"), net.host("bob"));
+    net.world.partition(a, b);
+    let data = bytes(seed, 8 * 1024 * 1024);
+    share(&mut net, "alice", "m.bin", &data);
+    get(&mut net, "bob", "alice", "m.bin");
+    net.wait_for(
+        "bob",
+        30 * S,
+        |e| matches!(e, PeerEvent::TransferProgress { done, .. } if *done > 0),
+    );
+    assert!(net.peer("bob").is_relayed_to(&name("alice")), "seed {seed}");
+    net.world.heal(a, b);
+    let moved = net.run_until(30 * S, |net| {
+        net.peer("bob").is_connected_to(&name("alice"))
+            && !net.peer("bob").is_relayed_to(&name("alice"))
+    });
+    assert!(
+        moved,
+        "seed {seed}: the fetch never moved to a direct connection"
+    );
+    // And back: the direct path goes away again mid-transfer.
+    net.world.partition(a, b);
+    let (path, md5) = wait_done(&mut net, "bob", Direction::Receive, "m.bin");
+    check_received(&net, "bob", "m.bin", &data, &path, md5);
+    let alice_paths = paths(&net, "alice", "bob");
+    assert!(
+        alice_paths
+            .windows(3)
+            .any(|w| w == [Via::Relay, Via::Direct, Via::Relay]),
+        "seed {seed}: {alice_paths:?}"
+    );
+    no_violations(&net);
+}
+
+/// A registry that alters, drops, duplicates or reorders relayed pieces can
+/// stall a conversation (the peers' channel fails, the stream is closed and
+/// opened again) but never make a peer show altered, repeated or
+/// out-of-order messages; what was not acknowledged is sent again.
+#[test]
+fn a_misbehaving_relay_can_stall_but_never_corrupt_a_conversation() {
+    let faults = [
+        RelayFault::Alter { every: 9 },
+        RelayFault::Drop { every: 9 },
+        RelayFault::Duplicate { every: 9 },
+        RelayFault::Reorder { every: 9 },
+    ];
+    for (i, fault) in faults.into_iter().enumerate() {
+        let seed = 60 + i as u64;
+        let mut net = cut_apart(seed, |_| {});
+        net.open_chat("alice", "bob");
+        let r = net.registry;
+        net.world
+            .with(r, |reg: &mut Registry, _| reg.set_relay_fault(fault));
+        let n = 40;
+        for i in 0..n {
+            net.msg("alice", "bob", &format!("f a{i}"));
+            net.msg("bob", "alice", &format!("f b{i}"));
+            net.run_for(Duration::from_millis(50));
+        }
+        net.run_until(120 * S, |net| {
+            net.peer("alice").waiting_for(&name("bob")) == 0
+                && net.peer("bob").waiting_for(&name("alice")) == 0
+        });
+        let want = |p: &str| (0..n).map(|i| format!("f {p}{i}")).collect::<Vec<_>>();
+        let got_b = net.received("bob", "alice", &Net::to_user("bob"));
+        let got_a = net.received("alice", "bob", &Net::to_user("alice"));
+        // Never altered, repeated or reordered: what arrived is the start
+        // of what was sent (all of it, once the retries got through).
+        assert_eq!(
+            got_b[..],
+            want("a")[..got_b.len()],
+            "seed {seed}: {fault:?}"
+        );
+        assert_eq!(
+            got_a[..],
+            want("b")[..got_a.len()],
+            "seed {seed}: {fault:?}"
+        );
+        assert_eq!(got_b.len(), n, "seed {seed}: {fault:?}: stalled for good");
+        assert_eq!(got_a.len(), n, "seed {seed}: {fault:?}: stalled for good");
+        // The fault was noticed by the peers' own channel, not by luck.
+        let noticed = ["alice", "bob"].iter().any(|p| {
+            net.events(p).into_iter().any(|e| {
+                matches!(&e, PeerEvent::Notice { message } if message.contains("closed the connection") || message.contains("securely"))
+            })
+        });
+        assert!(noticed, "seed {seed}: {fault:?}: nothing noticed the fault");
+    }
 }

@@ -115,6 +115,13 @@ pub fn line(event: &PeerEvent, rates: &Rates, now: Instant) -> Option<String> {
         PeerEvent::ChatOpened { with } => {
             format!("* chat with {with} is open; plain lines go to {with}")
         }
+        PeerEvent::Path { with, via } => match via {
+            confab_engine::peer::Via::Direct => format!("* talking with {with} directly"),
+            confab_engine::peer::Via::Relay => format!(
+                "* talking with {with} through the registry's relay (still end-to-end encrypted; \
+                 the registry sees only who talks to whom and how much)"
+            ),
+        },
         PeerEvent::ChatClosed { with, reason } => {
             format!("* chat with {with} closed: {}", Shown(&plain(reason)))
         }
@@ -323,7 +330,14 @@ pub fn search_line(text: &str, users: &[UserEntry]) -> String {
 fn users_table(users: &[UserEntry]) -> String {
     let mut t = Table::new(&[Align::Left, Align::Left]);
     for u in users {
-        t.row(vec![u.name.to_string(), u.addr.to_string()]);
+        // Port 0: it takes no incoming connections (`--listen off`);
+        // others reach it through the registry's relay.
+        let addr = if u.addr.port() == 0 {
+            "no incoming connections (relay)".to_owned()
+        } else {
+            u.addr.to_string()
+        };
+        t.row(vec![u.name.to_string(), addr]);
     }
     t.render()
 }

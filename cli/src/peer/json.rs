@@ -56,6 +56,9 @@ pub fn event(event: &PeerEvent) -> Value {
             json!({"event": "chat_request", "id": id.0, "from": from.as_str()})
         }
         PeerEvent::ChatOpened { with } => json!({"event": "chat_opened", "with": with.as_str()}),
+        PeerEvent::Path { with, via } => {
+            json!({"event": "path", "with": with.as_str(), "via": via.word()})
+        }
         e @ (PeerEvent::CallRequest { .. }
         | PeerEvent::CallStarted { .. }
         | PeerEvent::CallStats { .. }

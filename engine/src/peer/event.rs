@@ -67,6 +67,10 @@ pub enum PeerEvent {
     ChatRequest { id: RequestId, from: Name },
     /// `chat_opened`: a chat is open (either side).
     ChatOpened { with: Name },
+    /// `path`: the connection to `with` opened, or moved: straight between
+    /// the two peers, or through the registry's relay (still end-to-end
+    /// encrypted). Chats and transfers with `with` take this path.
+    Path { with: Name, via: Via },
     /// `chat_closed`: a chat ended (declined, expired, closed, or lost).
     ChatClosed { with: Name, reason: String },
     /// `group_invite`: an invitation into a group.
@@ -197,4 +201,23 @@ pub enum PeerEvent {
     /// `call_adapt`: encode frames for `with` at this JPEG quality; frames
     /// over `fps` are skipped.
     CallAdapt { with: Name, quality: u8, fps: u32 },
+}
+
+/// How the bytes between two peers travel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Via {
+    /// Straight between the two peers.
+    Direct,
+    /// Through the registry's relay (see `peer::relay`).
+    Relay,
+}
+
+impl Via {
+    /// Its word in events and listings: `direct` or `relay`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Via::Direct => "direct",
+            Via::Relay => "relay",
+        }
+    }
 }

@@ -264,6 +264,11 @@ impl Links {
         if self.conns.values().any(|c| c.peer.as_ref() == Some(&name)) {
             return;
         }
+        self.dial_now(io, name, addr);
+    }
+
+    /// Dials `name` at `addr`, whatever other connections to it exist.
+    fn dial_now(&mut self, io: &mut Io, name: Name, addr: SocketAddr) {
         let conn = io.mint_conn();
         if !io.keys.dial_peer(conn, name.clone()) {
             // No registry key to check its certificate with yet: the

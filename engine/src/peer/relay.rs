@@ -158,7 +158,13 @@ impl Relays {
         if let Some(Path::Stream(s)) = self.by_conn.get(&conn)
             && let Some(c) = self.streams.get_mut(s)
         {
-            if bytes.len() <= MAX_RELAY_PIECE {
+            if let Some(last) = c.waiting.back_mut()
+                && last.len() + bytes.len() <= MAX_RELAY_PIECE
+            {
+                // Small sends (a burst of chat lines, acks) travel as one
+                // piece: one relayed frame instead of one each.
+                last.extend_from_slice(&bytes);
+            } else if bytes.len() <= MAX_RELAY_PIECE {
                 c.waiting.push_back(bytes);
             } else {
                 // Cut once here, so sending never moves a big buffer.

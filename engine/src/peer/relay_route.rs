@@ -19,7 +19,10 @@ use std::net::SocketAddr;
 
 use crate::api::{ConnId, Output};
 use crate::peer::Peer;
+use crate::peer::event::{PeerEvent, Via};
 use crate::peer::io::Timer;
+use crate::peer::lookups::Query;
+use crate::wire::registry::RequestBody;
 use crate::wire::relay::RelayMessage;
 use crate::wire::{Message, Name};
 
@@ -27,8 +30,18 @@ impl Peer {
     /// Reaches `name` (at `addr`, its registry address): directly, or
     /// through the relay if a direct dial failed before.
     pub(super) fn dial_or_relay(&mut self, name: Name, addr: SocketAddr) {
+        // Port 0: it takes no incoming connections (`--listen off`).
+        let listens = addr.port() != 0;
+        if self.links.is_relayed(&name) {
+            if listens {
+                self.links.dial_beside_relay(&mut self.io, name, addr);
+            } else {
+                self.links.set_looking_up(&name, false);
+            }
+            return;
+        }
         match self.reg.session_conn() {
-            Some(reg) if self.relays.is_unreachable(&name) => {
+            Some(reg) if self.relays.is_unreachable(&name) || !listens => {
                 let conn = self.io.mint_conn();
                 let remote = self.config.registry;
                 if self
@@ -58,11 +71,39 @@ impl Peer {
     }
 
     /// A connection to `name` opened: a direct one means the relay is no
-    /// longer needed for it.
+    /// longer needed for it; over a relayed one, a direct connection is
+    /// tried again from time to time.
     pub(super) fn relay_link_opened(&mut self, name: &Name) {
-        if !self.links.is_relayed(name) {
+        let t = Timer::DirectRetry(name.clone());
+        let via = if self.links.is_relayed(name) {
+            if self.io.timers.get(&t).is_none() {
+                self.io.set_timer(t, self.config.link.direct_retry);
+            }
+            Via::Relay
+        } else {
             self.relays.reached(name);
+            self.io.timers.cancel(&t);
+            Via::Direct
+        };
+        let with = name.clone();
+        self.io.event(PeerEvent::Path { with, via });
+    }
+
+    /// `Timer::DirectRetry`: while `name` is reached through the relay,
+    /// looks it up again and dials it directly beside the relay.
+    pub(super) fn direct_retry(&mut self, name: &Name) {
+        if !self.links.is_relayed(name) || !self.wants(name) {
+            return;
         }
+        let body = RequestBody::Lookup { name: name.clone() };
+        if self
+            .reg
+            .request(&mut self.io, Query::Dial(name.clone()), body)
+        {
+            self.links.set_looking_up(name, true);
+        }
+        let t = Timer::DirectRetry(name.clone());
+        self.io.set_timer(t, self.config.link.direct_retry);
     }
 
     /// Whether the open connection to `name` goes through the registry's

@@ -76,6 +76,10 @@ impl Registry {
                 to.inflight += len;
                 s.bytes += len;
                 let dest = to.conn;
+                #[cfg(feature = "testing")]
+                if self.relays.fault.is_some() {
+                    return self.relay_faulty(dest, stream, bytes);
+                }
                 self.relay_send(dest, RelayMessage::Data { stream, bytes });
             }
             RelayMessage::Credit { stream, bytes } => {
@@ -214,6 +218,58 @@ impl Registry {
                         reason: reason(&why),
                     },
                 );
+            }
+        }
+    }
+
+    /// Makes this registry misbehave as `fault` says (tests only).
+    #[cfg(feature = "testing")]
+    pub fn set_relay_fault(&mut self, fault: super::RelayFault) {
+        self.relays.fault = Some((fault, 0, None));
+    }
+
+    /// Forwards a piece as a misbehaving relay would.
+    #[cfg(feature = "testing")]
+    fn relay_faulty(
+        &mut self,
+        dest: ConnId,
+        stream: u64,
+        mut bytes: crate::wire::relay::RelayBytes,
+    ) {
+        use super::RelayFault;
+        let Some((fault, count, held)) = self.relays.fault.as_mut() else {
+            return;
+        };
+        *count += 1;
+        let n = *count;
+        let hit = |every: u64| every > 0 && n % every == 0;
+        let data = |stream, bytes| RelayMessage::Data { stream, bytes };
+        match *fault {
+            RelayFault::Alter { every } if hit(every) => {
+                let mut v = bytes.into_vec();
+                if let Some(b) = v.last_mut() {
+                    *b ^= 0x20;
+                }
+                bytes = crate::bounded::Blob::new(v).unwrap_or_default();
+                self.relay_send(dest, data(stream, bytes));
+            }
+            RelayFault::Drop { every } if hit(every) => {}
+            RelayFault::Duplicate { every } if hit(every) => {
+                self.relay_send(dest, data(stream, bytes.clone()));
+                self.relay_send(dest, data(stream, bytes));
+            }
+            RelayFault::Reorder { every } if hit(every) && held.is_none() => {
+                *held = Some((stream, bytes));
+            }
+            _ => {
+                let late = match held {
+                    Some((s, _)) if *s == stream => held.take(),
+                    _ => None,
+                };
+                self.relay_send(dest, data(stream, bytes));
+                if let Some((s, b)) = late {
+                    self.relay_send(dest, data(s, b));
+                }
             }
         }
     }

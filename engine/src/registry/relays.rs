@@ -89,6 +89,10 @@ pub(super) struct Relays {
     /// Streams opened since start, and bytes carried by closed ones.
     pub opened: u64,
     carried: u64,
+    /// A misbehaving relay (tests only), pieces relayed so far, and a
+    /// piece held back for `Reorder`.
+    #[cfg(feature = "testing")]
+    pub fault: Option<FaultState>,
 }
 
 /// What an operator sees of the relay (`/who`-style, and the log).
@@ -141,4 +145,28 @@ impl Relays {
             bytes: self.carried + open,
         }
     }
+}
+
+/// A [`RelayFault`], the pieces relayed so far, and a piece held back for
+/// `Reorder`.
+#[cfg(feature = "testing")]
+pub(super) type FaultState = (
+    RelayFault,
+    u64,
+    Option<(u64, crate::wire::relay::RelayBytes)>,
+);
+
+/// A misbehaving relay, for tests (feature `testing`): what the registry
+/// does to every `every`-th piece it relays.
+#[cfg(feature = "testing")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelayFault {
+    /// Flips a bit of it.
+    Alter { every: u64 },
+    /// Drops it.
+    Drop { every: u64 },
+    /// Sends it twice.
+    Duplicate { every: u64 },
+    /// Holds it back and sends it after the next piece of its stream.
+    Reorder { every: u64 },
 }

@@ -25,6 +25,7 @@ fn kind(e: &PeerEvent) -> &'static str {
         PeerEvent::Presence { .. } => "Presence",
         PeerEvent::ChatRequest { .. } => "ChatRequest",
         PeerEvent::ChatOpened { .. } => "ChatOpened",
+        PeerEvent::Path { .. } => "Path",
         PeerEvent::ChatClosed { .. } => "ChatClosed",
         PeerEvent::GroupInvite { .. } => "GroupInvite",
         PeerEvent::GroupJoined { .. } => "GroupJoined",
@@ -146,6 +147,10 @@ fn samples() -> Vec<PeerEvent> {
             from: n("bob"),
         },
         PeerEvent::ChatOpened { with: n("bob") },
+        PeerEvent::Path {
+            with: n("bob"),
+            via: confab_engine::peer::Via::Relay,
+        },
         PeerEvent::ChatClosed {
             with: n("bob"),
             reason: "declined".into(),

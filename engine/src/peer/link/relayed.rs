@@ -41,6 +41,20 @@ impl Links {
         true
     }
 
+    /// Dials `name` directly at `addr` while it is reached through the
+    /// relay (and no direct dial is under way): one that opens replaces the
+    /// relayed connection.
+    pub fn dial_beside_relay(&mut self, io: &mut Io, name: Name, addr: SocketAddr) {
+        self.looking_up.remove(&name);
+        let mut to = self
+            .conns
+            .values()
+            .filter(|c| c.peer.as_ref() == Some(&name));
+        if to.all(|c| c.relayed) {
+            self.dial_now(io, name, addr);
+        }
+    }
+
     /// Takes a relayed connection another peer opened, as `conn`.
     pub fn accept_relayed(&mut self, io: &mut Io, conn: ConnId, remote: SocketAddr) {
         self.accept(io, conn, remote);
