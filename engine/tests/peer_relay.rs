@@ -296,6 +296,17 @@ fn a_fetch_moves_from_relay_to_direct_and_back_and_arrives_whole() {
         |e| matches!(e, PeerEvent::TransferProgress { done, .. } if *done > 0),
     );
     assert!(net.peer("bob").is_relayed_to(&name("alice")), "seed {seed}");
+    // The sender is told why the relay is slow (the cap), once.
+    let capped = net.wait_for("alice", 10 * S, |e| {
+        matches!(e, PeerEvent::Notice { message } if message.contains("relay to bob is slowed down"))
+    });
+    let PeerEvent::Notice { message } = capped else {
+        unreachable!()
+    };
+    assert!(
+        message.contains("1.0 MiB/s per peer"),
+        "seed {seed}: {message}"
+    );
     net.world.heal(a, b);
     let moved = net.run_until(30 * S, |net| {
         net.peer("bob").is_connected_to(&name("alice"))

@@ -241,9 +241,9 @@ fn relay(r: &RelayMessage) {
     match r {
         RelayMessage::Open { to, .. } => name(to),
         RelayMessage::Incoming { from, .. } => name(from),
-        RelayMessage::Refused { reason, .. } | RelayMessage::Close { reason, .. } => {
-            text(reason, MAX_REASON_LEN, "relay reason")
-        }
+        RelayMessage::Refused { reason, .. }
+        | RelayMessage::Close { reason, .. }
+        | RelayMessage::Capped { reason, .. } => text(reason, MAX_REASON_LEN, "relay reason"),
         RelayMessage::Data { bytes, .. } => assert!(
             bytes.len() <= MAX_RELAY_PIECE,
             "a relayed piece of {} bytes",

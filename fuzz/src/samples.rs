@@ -535,6 +535,10 @@ pub fn relay_messages() -> Vec<RelayMessage> {
             stream: 7,
             reason: Text::new("closed").expect("short"),
         },
+        RelayMessage::Capped {
+            stream: 7,
+            reason: Text::new("capped at 16 MiB/s").expect("short"),
+        },
     ]
 }
 

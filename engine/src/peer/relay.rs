@@ -148,6 +148,11 @@ impl Relays {
         self.carry(stream, conn, from);
     }
 
+    /// The peer at the other end of `stream`, if it is carried.
+    pub fn peer_of(&self, stream: u64) -> Option<&Name> {
+        self.streams.get(&stream).map(|c| &c.peer)
+    }
+
     /// The connection carried as `stream`, if any.
     pub fn conn_of(&self, stream: u64) -> Option<ConnId> {
         self.streams.get(&stream).map(|c| c.conn)

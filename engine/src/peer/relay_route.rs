@@ -159,6 +159,14 @@ impl Peer {
                 self.on_bytes(conn, &bytes);
             }
             RelayMessage::Credit { stream, bytes } => self.relays.credit(stream, bytes),
+            RelayMessage::Capped { stream, reason } => {
+                if let Some(name) = self.relays.peer_of(stream) {
+                    self.io.notice(format!(
+                        "the relay to {name} is slowed down: {reason}; messages wait and \
+                         transfers go on at that pace, nothing is lost"
+                    ));
+                }
+            }
             RelayMessage::Close { stream, .. } => {
                 if let Some(conn) = self.relays.ended(stream) {
                     self.io.keys.remove(conn);

@@ -31,6 +31,18 @@ use crate::limits::{MAX_RELAY_PIECE, MAX_RELAY_STREAMS, MAX_RELAY_STREAMS_PER_PE
 use crate::wire::relay::RelayMessage;
 use crate::wire::{Message, Name};
 
+/// How often a sender held back by a cap is told so, at most.
+const CAPPED_TOLD_EVERY: Duration = Duration::from_secs(60);
+
+/// A rate as people read it (`16.0 MiB/s`, `no cap`).
+fn rate(r: u64) -> String {
+    if r == 0 {
+        "no cap".into()
+    } else {
+        format!("{:.1} MiB/s", r as f64 / (1024.0 * 1024.0))
+    }
+}
+
 /// How often credit held back by a cap is looked at again.
 const RELEASE_TICK: Duration = Duration::from_millis(10);
 
@@ -124,7 +136,8 @@ impl Registry {
             }
             other @ (RelayMessage::Opened { .. }
             | RelayMessage::Refused { .. }
-            | RelayMessage::Incoming { .. }) => {
+            | RelayMessage::Incoming { .. }
+            | RelayMessage::Capped { .. }) => {
                 self.violation(conn, format!("a peer does not send relay {}", other.kind()))
             }
         }
@@ -164,6 +177,7 @@ impl Registry {
             name,
             inflight: 0,
             owed: 0,
+            capped_told: None,
         };
         self.relays.streams.insert(
             stream,
@@ -358,6 +372,32 @@ impl Registry {
         }
         for ((conn, stream), bytes) in merged {
             self.relay_send(conn, RelayMessage::Credit { stream, bytes });
+        }
+        // Whoever is still owed credit is held back by a cap: tell them
+        // why (once a minute), so a slow transfer has a reason.
+        let mut tell = Vec::new();
+        for &(stream, i) in &self.relays.ring {
+            if let Some(s) = self.relays.streams.get_mut(&stream) {
+                let end = &mut s.ends[i];
+                if end.capped_told.is_none_or(|t| now >= t + CAPPED_TOLD_EVERY) {
+                    end.capped_told = Some(now);
+                    tell.push((end.conn, stream));
+                }
+            }
+        }
+        for (conn, stream) in tell {
+            let why = format!(
+                "the registry's operator caps the relay at {} per peer and {} in all",
+                rate(peer_rate),
+                rate(total_rate)
+            );
+            self.relay_send(
+                conn,
+                RelayMessage::Capped {
+                    stream,
+                    reason: reason(&why),
+                },
+            );
         }
         if self.relays.ring.is_empty() {
             self.timers.cancel(&Timer::RelayRelease);

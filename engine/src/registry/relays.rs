@@ -48,6 +48,8 @@ pub(super) struct End {
     /// Credit this end (as a sender) is owed and has not been given yet
     /// (held back by a cap).
     pub owed: u64,
+    /// When this end was last told its credit is capped.
+    pub capped_told: Option<Instant>,
 }
 
 #[derive(Debug)]

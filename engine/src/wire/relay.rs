@@ -16,7 +16,8 @@
 //! to whom and how much. Each direction of a stream starts with
 //! [`crate::limits::RELAY_WINDOW`] bytes of credit; a receiver grants credit
 //! back as it consumes, a sender never exceeds what it has (the registry
-//! closes a peer that does). `Refused` answers an `Open` the registry will
+//! closes a peer that does); `Capped` tells a sender its credit is held back
+//! by the operator's caps. `Refused` answers an `Open` the registry will
 //! not carry, with the reason a user reads.
 
 use serde::{Deserialize, Serialize};
@@ -49,6 +50,10 @@ pub enum RelayMessage {
     /// Either way: the stream is over (the registry also says why when it
     /// ends one itself).
     Close { stream: u64, reason: Reason },
+    /// Registry to peer: the credit of `stream` is held back by the
+    /// operator's caps (`reason` says which); the stream goes on as fast as
+    /// they allow. Said at most once a minute per stream.
+    Capped { stream: u64, reason: Reason },
 }
 
 impl RelayMessage {
@@ -62,6 +67,7 @@ impl RelayMessage {
             RelayMessage::Data { .. } => "Data",
             RelayMessage::Credit { .. } => "Credit",
             RelayMessage::Close { .. } => "Close",
+            RelayMessage::Capped { .. } => "Capped",
         }
     }
 }

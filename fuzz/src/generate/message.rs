@@ -77,6 +77,10 @@ pub enum GRelayMessage {
         stream: u8,
         reason: String,
     },
+    Capped {
+        stream: u8,
+        reason: String,
+    },
 }
 
 impl Build for GRelayMessage {
@@ -116,6 +120,10 @@ impl Build for GRelayMessage {
                 bytes: *bytes,
             },
             GRelayMessage::Close { stream, reason } => RelayMessage::Close {
+                stream: u64::from(*stream),
+                reason: Text::truncate(reason),
+            },
+            GRelayMessage::Capped { stream, reason } => RelayMessage::Capped {
                 stream: u64::from(*stream),
                 reason: Text::truncate(reason),
             },
