@@ -385,3 +385,38 @@ fn a_misbehaving_relay_can_stall_but_never_corrupt_a_conversation() {
         assert!(noticed, "seed {seed}: {fault:?}: nothing noticed the fault");
     }
 }
+
+#[test]
+fn a_relayed_fetch_resumes_after_a_dropped_registry_connection_and_a_sender_restart() {
+    let seed = 70;
+    let mut net = Net::with_registry(seed, &["alice", "bob"], big_window, |r| {
+        r.relay.peer_rate = 4 * 1024 * 1024;
+    });
+    let (a, b) = (net.host("alice"), net.host("bob"));
+    net.world.partition(a, b);
+    let data = bytes(seed, 12 * 1024 * 1024);
+    share(&mut net, "alice", "r.bin", &data);
+    get(&mut net, "bob", "alice", "r.bin");
+    net.wait_for(
+        "bob",
+        30 * S,
+        |e| matches!(e, PeerEvent::TransferProgress { done, .. } if *done > 0),
+    );
+    // The sender loses its registry connection (and the relay with it)...
+    let r = net.registry;
+    net.world.cut(a, r);
+    net.run_for(2 * S);
+    // ... and later crashes and comes back.
+    net.world.crash(a);
+    net.run_for(S);
+    net.world.restart(a);
+    let (path, md5) = wait_done(&mut net, "bob", Direction::Receive, "r.bin");
+    check_received(&net, "bob", "r.bin", &data, &path, md5);
+    // Relayed before the cut and again after the restart (still apart).
+    let opened = registry_events(&net)
+        .into_iter()
+        .filter(|e| matches!(e, RegistryEvent::RelayOpened { .. }))
+        .count();
+    assert!(opened >= 2, "seed {seed}: {opened} relayed stream(s)");
+    no_violations(&net);
+}
