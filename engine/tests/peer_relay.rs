@@ -258,10 +258,44 @@ fn bob_does_not_listen(c: &mut PeerConfig) {
     }
 }
 
+fn nobody_listens(c: &mut PeerConfig) {
+    c.listen.set_port(0);
+}
+
 #[test]
-fn a_peer_that_takes_no_connections_is_reached_through_the_relay_at_once() {
+fn a_peer_that_takes_no_connections_dials_back_one_that_does() {
     let seed = 40;
     let mut net = Net::with(seed, &["alice", "bob"], bob_does_not_listen);
+    net.open_chat("alice", "bob");
+    // bob (--listen off) was asked through the registry to dial alice, and
+    // did: a direct connection, no relay.
+    assert!(
+        net.peer("alice").is_connected_to(&name("bob")),
+        "seed {seed}"
+    );
+    assert!(
+        !net.peer("alice").is_relayed_to(&name("bob")),
+        "seed {seed}"
+    );
+    assert_eq!(
+        paths(&net, "alice", "bob"),
+        vec![Via::Direct],
+        "seed {seed}"
+    );
+    burst(&mut net, "q", 5);
+    let relayed = registry_events(&net)
+        .into_iter()
+        .any(|e| matches!(e, RegistryEvent::RelayOpened { .. }));
+    assert!(
+        !relayed,
+        "seed {seed}: relayed although bob could dial alice"
+    );
+}
+
+#[test]
+fn two_peers_that_take_no_connections_talk_through_the_relay_at_once() {
+    let seed = 41;
+    let mut net = Net::with(seed, &["alice", "bob"], nobody_listens);
     net.open_chat("alice", "bob");
     assert!(net.peer("alice").is_relayed_to(&name("bob")), "seed {seed}");
     burst(&mut net, "q", 5);
@@ -270,6 +304,29 @@ fn a_peer_that_takes_no_connections_is_reached_through_the_relay_at_once() {
         matches!(&e, PeerEvent::Notice { message } if message.contains("cannot be reached directly"))
     });
     assert!(!tried, "seed {seed}: alice dialed bob's port 0");
+}
+
+#[test]
+fn a_dial_back_that_cannot_connect_falls_back_to_the_relay() {
+    let seed = 42;
+    let mut net = Net::with(seed, &["alice", "bob"], bob_does_not_listen);
+    let (a, b) = (net.host("alice"), net.host("bob"));
+    net.world.partition(a, b);
+    // bob's dial back cannot connect; after the handshake timeout alice
+    // reaches him through the relay.
+    net.ok("alice", PeerCommand::Chat(name("bob")));
+    let req = net.wait_for("bob", 30 * S, |e| {
+        matches!(e, PeerEvent::ChatRequest { .. })
+    });
+    let PeerEvent::ChatRequest { id, .. } = req else {
+        unreachable!()
+    };
+    net.ok("bob", PeerCommand::Accept(Some(id)));
+    net.wait_for("alice", 10 * S, |e| {
+        matches!(e, PeerEvent::ChatOpened { .. })
+    });
+    assert!(net.peer("alice").is_relayed_to(&name("bob")), "seed {seed}");
+    burst(&mut net, "q", 5);
 }
 
 fn big_and_quick(c: &mut PeerConfig) {

@@ -241,6 +241,11 @@ fn relay(r: &RelayMessage) {
     match r {
         RelayMessage::Open { to, .. } => name(to),
         RelayMessage::Incoming { from, .. } => name(from),
+        RelayMessage::DialMe { to } => name(to),
+        RelayMessage::DialBack { from, addr: a } => {
+            name(from);
+            addr(a);
+        }
         RelayMessage::Refused { reason, .. }
         | RelayMessage::Close { reason, .. }
         | RelayMessage::Capped { reason, .. } => text(reason, MAX_REASON_LEN, "relay reason"),

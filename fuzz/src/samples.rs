@@ -539,6 +539,11 @@ pub fn relay_messages() -> Vec<RelayMessage> {
             stream: 7,
             reason: Text::new("capped at 16 MiB/s").expect("short"),
         },
+        RelayMessage::DialMe { to: name("bob") },
+        RelayMessage::DialBack {
+            from: name("alice"),
+            addr: addr("10.0.0.2:7000"),
+        },
     ]
 }
 

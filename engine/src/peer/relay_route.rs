@@ -32,12 +32,33 @@ impl Peer {
     pub(super) fn dial_or_relay(&mut self, name: Name, addr: SocketAddr) {
         // Port 0: it takes no incoming connections (`--listen off`).
         let listens = addr.port() != 0;
+        let i_listen = self.config.listen.port() != 0;
         if self.links.is_relayed(&name) {
             if listens {
                 self.links.dial_beside_relay(&mut self.io, name, addr);
             } else {
                 self.links.set_looking_up(&name, false);
+                if i_listen {
+                    self.relay_send(RelayMessage::DialMe { to: name });
+                }
             }
+            return;
+        }
+        if !listens
+            && i_listen
+            && !self.relays.is_unreachable(&name)
+            && let Some(reg) = self.reg.session_conn()
+        {
+            // It takes no connections, this peer does: ask it to dial us;
+            // if no connection opens in time, the relay (the dial timer
+            // finds the peer marked).
+            self.links.set_looking_up(&name, false);
+            self.relays.mark_unreachable(&name);
+            let to = name.clone();
+            self.io
+                .send(reg, &Message::Relay(RelayMessage::DialMe { to }));
+            self.io
+                .set_timer(Timer::Dial(name), self.config.link.handshake_timeout);
             return;
         }
         match self.reg.session_conn() {
@@ -173,9 +194,19 @@ impl Peer {
                     self.links.on_closed(&mut self.io, conn);
                 }
             }
+            RelayMessage::DialBack { from, addr } => {
+                // Someone this peer cannot be dialed by asks to be dialed:
+                // an ordinary direct dial (the channel proves who answers).
+                if from == *self.me() {
+                } else if self.links.is_relayed(&from) {
+                    self.links.dial_beside_relay(&mut self.io, from, addr);
+                } else if !self.links.is_underway(&from) {
+                    self.links.dial(&mut self.io, from, addr);
+                }
+            }
             // The registry's own words; a registry that sends them to a
             // peer is ignored rather than obeyed.
-            RelayMessage::Open { .. } => {}
+            RelayMessage::Open { .. } | RelayMessage::DialMe { .. } => {}
         }
     }
 

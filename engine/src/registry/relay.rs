@@ -67,6 +67,18 @@ impl Registry {
         };
         match msg {
             RelayMessage::Open { ask, to } => self.relay_open(conn, me, ask, to),
+            RelayMessage::DialMe { to } => {
+                // Only toward a peer online, and only with the address the
+                // asker logged in with (it cannot name another).
+                let from = self.directory.get(&me).map(|s| s.listen);
+                let target = self.directory.get(&to).map(|s| s.conn);
+                if let (Some(addr), Some(target)) = (from, target)
+                    && addr.port() != 0
+                    && to != me
+                {
+                    self.relay_send(target, RelayMessage::DialBack { from: me, addr });
+                }
+            }
             RelayMessage::Data { stream, bytes } => {
                 let Some(i) = self.relays.end_of(stream, conn) else {
                     // Closed by the other end meanwhile: its `Close` is on
@@ -137,7 +149,8 @@ impl Registry {
             other @ (RelayMessage::Opened { .. }
             | RelayMessage::Refused { .. }
             | RelayMessage::Incoming { .. }
-            | RelayMessage::Capped { .. }) => {
+            | RelayMessage::Capped { .. }
+            | RelayMessage::DialBack { .. }) => {
                 self.violation(conn, format!("a peer does not send relay {}", other.kind()))
             }
         }

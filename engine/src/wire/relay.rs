@@ -17,8 +17,12 @@
 //! [`crate::limits::RELAY_WINDOW`] bytes of credit; a receiver grants credit
 //! back as it consumes, a sender never exceeds what it has (the registry
 //! closes a peer that does); `Capped` tells a sender its credit is held back
-//! by the operator's caps. `Refused` answers an `Open` the registry will
+//! by the operator's caps. `DialMe` / `DialBack` are the reverse dial: a
+//! peer that listens asks one that does not to dial it, before relaying.
+//! `Refused` answers an `Open` the registry will
 //! not carry, with the reason a user reads.
+
+use std::net::SocketAddr;
 
 use serde::{Deserialize, Serialize};
 
@@ -54,6 +58,13 @@ pub enum RelayMessage {
     /// operator's caps (`reason` says which); the stream goes on as fast as
     /// they allow. Said at most once a minute per stream.
     Capped { stream: u64, reason: Reason },
+    /// Peer to registry: `to` takes no connections (`--listen off`), this
+    /// peer does: ask `to` to dial this peer (a reverse dial, before any
+    /// relaying).
+    DialMe { to: Name },
+    /// Registry to peer: `from` asks to be dialed at `addr`, the address it
+    /// logged in with.
+    DialBack { from: Name, addr: SocketAddr },
 }
 
 impl RelayMessage {
@@ -68,6 +79,8 @@ impl RelayMessage {
             RelayMessage::Credit { .. } => "Credit",
             RelayMessage::Close { .. } => "Close",
             RelayMessage::Capped { .. } => "Capped",
+            RelayMessage::DialMe { .. } => "DialMe",
+            RelayMessage::DialBack { .. } => "DialBack",
         }
     }
 }

@@ -81,6 +81,13 @@ pub enum GRelayMessage {
         stream: u8,
         reason: String,
     },
+    DialMe {
+        to: GName,
+    },
+    DialBack {
+        from: GName,
+        addr: GAddr,
+    },
 }
 
 impl Build for GRelayMessage {
@@ -126,6 +133,11 @@ impl Build for GRelayMessage {
             GRelayMessage::Capped { stream, reason } => RelayMessage::Capped {
                 stream: u64::from(*stream),
                 reason: Text::truncate(reason),
+            },
+            GRelayMessage::DialMe { to } => RelayMessage::DialMe { to: to.build() },
+            GRelayMessage::DialBack { from, addr } => RelayMessage::DialBack {
+                from: from.build(),
+                addr: addr.build(),
             },
         }
     }
