@@ -145,18 +145,6 @@ impl Conn {
     }
 }
 
-/// Between two connections to the same peer: `Some(true)` if `conn` is
-/// direct and `old` relayed, `Some(false)` the other way round, `None` if
-/// both are the same kind.
-fn direct_wins(conns: &BTreeMap<ConnId, Conn>, conn: ConnId, old: ConnId) -> Option<bool> {
-    let relayed = |id: ConnId| conns.get(&id).is_some_and(|c| c.relayed);
-    match (relayed(conn), relayed(old)) {
-        (false, true) => Some(true),
-        (true, false) => Some(false),
-        _ => None,
-    }
-}
-
 /// Closes `conn`, saying goodbye first unless it is still connecting: the
 /// first frame on every connection is a hello, and one that is not up yet
 /// has carried nothing (found by the `peer` fuzz target).
@@ -455,8 +443,10 @@ impl Links {
             // dead at its end, whoever dialed it.
             return true;
         }
-        if let Some(direct) = direct_wins(&self.conns, conn, old) {
-            return direct;
+        // A direct connection beats a relayed one (see `relayed`).
+        let relayed = |id: ConnId| self.conns.get(&id).is_some_and(|c| c.relayed);
+        if relayed(conn) != relayed(old) {
+            return relayed(old);
         }
         let smaller = if self.me < *name { &self.me } else { name };
         let smaller_dialed = |id: ConnId| {
