@@ -28,7 +28,12 @@ pub fn event(event: &PeerEvent) -> Value {
         }),
         PeerEvent::Users { users } => json!({
             "event": "users",
-            "users": users.iter().map(|u| json!({"name": u.name.as_str(), "addr": u.addr.to_string()})).collect::<Vec<_>>(),
+            "users": users.iter().map(|u| json!({
+                "name": u.name.as_str(),
+                "addr": u.addr.to_string(),
+                // Port 0: it takes no connections (`--listen off`).
+                "listens": u.addr.port() != 0,
+            })).collect::<Vec<_>>(),
         }),
         PeerEvent::Files { files } => json!({
             "event": "files",
@@ -354,7 +359,7 @@ mod tests {
         });
         assert_eq!(
             v,
-            json!({"event": "users", "users": [{"name": "bob", "addr": "10.0.0.2:5000"}]})
+            json!({"event": "users", "users": [{"name": "bob", "addr": "10.0.0.2:5000", "listens": true}]})
         );
     }
 
