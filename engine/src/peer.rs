@@ -363,7 +363,12 @@ impl Peer {
                 self.start_transfer(started);
             }
             PeerCommand::Transfers => {
-                let transfers = self.transfers.statuses();
+                let mut transfers = self.transfers.statuses();
+                for t in &mut transfers {
+                    if self.links.is_relayed(&t.peer) {
+                        t.via = Via::Relay;
+                    }
+                }
                 self.io.event(PeerEvent::Transfers { transfers });
             }
             PeerCommand::Cancel(id) => {

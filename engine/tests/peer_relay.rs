@@ -15,7 +15,7 @@ use confab_engine::peer::{Direction, PeerCommand, PeerConfig, PeerEvent, Via};
 use confab_engine::registry::{RegistryEvent, RelayFault};
 use confab_engine::testing::AnyEvent;
 use peer_support::{Net, name};
-use peer_transfer_support::{bytes, check_received, get, share, wait_done};
+use peer_transfer_support::{bytes, check_received, get, share, transfers, wait_done};
 
 const S: Duration = Duration::from_secs(1);
 
@@ -353,6 +353,10 @@ fn a_fetch_moves_from_relay_to_direct_and_back_and_arrives_whole() {
         |e| matches!(e, PeerEvent::TransferProgress { done, .. } if *done > 0),
     );
     assert!(net.peer("bob").is_relayed_to(&name("alice")), "seed {seed}");
+    // `/transfers` says how the bytes travel.
+    let listed = transfers(&mut net, "bob");
+    assert_eq!(listed.len(), 1, "seed {seed}: {listed:?}");
+    assert_eq!(listed[0].via, Via::Relay, "seed {seed}");
     // The sender is told why the relay is slow (the cap), once.
     let capped = net.wait_for("alice", 10 * S, |e| {
         matches!(e, PeerEvent::Notice { message } if message.contains("relay to bob is slowed down"))

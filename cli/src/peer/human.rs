@@ -223,10 +223,15 @@ pub fn line(event: &PeerEvent, rates: &Rates, now: Instant) -> Option<String> {
                     None if t.state == "over" => "0 B".to_owned(),
                     None => "size not known yet".to_owned(),
                 };
+                // Only the exception is named: most transfers are direct.
+                let via = match t.via {
+                    confab_engine::peer::Via::Direct => "",
+                    confab_engine::peer::Via::Relay => " (relay)",
+                };
                 table.row(vec![
                     t.id.to_string(),
                     Shown(&t.name).to_string(),
-                    format!("{way} {}", t.peer),
+                    format!("{way} {}{via}", t.peer),
                     size,
                     rates.shown(t.id, now, t.done, t.total),
                     Shown(&t.state).to_string(),
@@ -714,6 +719,7 @@ mod tests {
                     total: 2,
                     rate: 0,
                     state: text(),
+                    via: confab_engine::peer::Via::Direct,
                 }],
             },
             PeerEvent::History {
@@ -879,6 +885,7 @@ mod tests {
             total,
             rate: 0,
             state: state.into(),
+            via: confab_engine::peer::Via::Direct,
         }
     }
 

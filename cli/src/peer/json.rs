@@ -151,6 +151,7 @@ pub fn event(event: &PeerEvent) -> Value {
                 "total": t.total,
                 "rate": t.rate,
                 "state": t.state,
+                "via": t.via.word(),
             })).collect::<Vec<_>>(),
         }),
         PeerEvent::History { with, messages } => json!({
@@ -587,9 +588,11 @@ mod tests {
                 total: 2,
                 rate: 0,
                 state: "moving".into(),
+                via: confab_engine::peer::Via::Direct,
             }],
         });
         assert_eq!(v["transfers"][0]["direction"], "send");
+        assert_eq!(v["transfers"][0]["via"], "direct");
         let v = line(PeerEvent::Friends {
             friends: vec![FriendStatus {
                 name: n("bob"),

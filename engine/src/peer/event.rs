@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use crate::api::TransferId;
 use crate::peer::command::{RequestId, Target};
 pub use crate::record::peer::HistoryEntry;
-pub use crate::transfer::status::{Direction, TransferStatus};
+pub use crate::transfer::status::{Direction, TransferStatus, Via};
 use crate::wire::registry::{FileEntry, PeerInfo, Profile, SharedFile, UserEntry};
 use crate::wire::{ErrorCode, GroupName, Md5, Name};
 
@@ -201,23 +201,4 @@ pub enum PeerEvent {
     /// `call_adapt`: encode frames for `with` at this JPEG quality; frames
     /// over `fps` are skipped.
     CallAdapt { with: Name, quality: u8, fps: u32 },
-}
-
-/// How the bytes between two peers travel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Via {
-    /// Straight between the two peers.
-    Direct,
-    /// Through the registry's relay (see `peer::relay`).
-    Relay,
-}
-
-impl Via {
-    /// Its word in events and listings: `direct` or `relay`.
-    pub fn word(self) -> &'static str {
-        match self {
-            Via::Direct => "direct",
-            Via::Relay => "relay",
-        }
-    }
 }

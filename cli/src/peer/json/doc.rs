@@ -253,6 +253,7 @@ fn samples() -> Vec<PeerEvent> {
                 total: 1,
                 rate: 0,
                 state: "sending".into(),
+                via: confab_engine::peer::Via::Direct,
             }],
         },
         PeerEvent::History {

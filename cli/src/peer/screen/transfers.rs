@@ -240,6 +240,7 @@ mod tests {
             total: 100,
             rate: 0,
             state: "sending".into(),
+            via: confab_engine::peer::Via::Direct,
         }]);
         assert!(!t.unnamed(TransferId(9)));
         assert_eq!(t.rows()[0].name.as_deref(), Some("aU+202E.txt"));
