@@ -58,6 +58,67 @@ pub struct RegistryArgs {
         hide_short_help = true
     )]
     pub password_cost: PasswordCostArg,
+    /// Whether to relay between peers that cannot connect to each other
+    /// (behind a firewall or NAT, or `--listen off`). Relayed bytes stay
+    /// end-to-end encrypted between the two peers; the registry sees who
+    /// talks to whom and how much.
+    #[arg(long, value_name = "on|off", value_enum, default_value_t = OnOff::On)]
+    pub relay: OnOff,
+    /// Most bytes per second one peer may send through the relay, all its
+    /// streams together (0: no cap).
+    #[arg(long, value_name = "BYTES", default_value_t = confab_engine::registry::RelayConfig::default().peer_rate)]
+    pub relay_peer_rate: u64,
+    /// Most bytes per second relayed for all peers together (0: no cap).
+    #[arg(long, value_name = "BYTES", default_value_t = confab_engine::registry::RelayConfig::default().total_rate)]
+    pub relay_total_rate: u64,
+}
+
+/// `on` or `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnOff {
+    /// Enabled.
+    On,
+    /// Disabled.
+    Off,
+}
+
+impl RegistryArgs {
+    /// What `--relay`, `--relay-peer-rate` and `--relay-total-rate` ask for.
+    pub fn relay_config(&self) -> confab_engine::registry::RelayConfig {
+        confab_engine::registry::RelayConfig {
+            on: self.relay == OnOff::On,
+            peer_rate: self.relay_peer_rate,
+            total_rate: self.relay_total_rate,
+        }
+    }
+}
+
+/// `confab peer --listen`: an address, or `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listen {
+    /// No listener: reached through the registry's relay only.
+    Off,
+    /// Listen here.
+    On(SocketAddr),
+}
+
+impl std::str::FromStr for Listen {
+    type Err = std::net::AddrParseError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.eq_ignore_ascii_case("off") {
+            return Ok(Listen::Off);
+        }
+        s.parse().map(Listen::On)
+    }
+}
+
+impl std::fmt::Display for Listen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Listen::Off => f.write_str("off"),
+            Listen::On(a) => write!(f, "{a}"),
+        }
+    }
 }
 
 /// The values of `confab registry --password-cost`.
@@ -114,9 +175,11 @@ pub struct PeerArgs {
     /// kept in DATA/known_registries, and a later different key is refused.
     #[arg(long, value_name = "FINGERPRINT")]
     pub registry_key: Option<Fingerprint>,
-    /// Address to listen on for other peers (port 0: any free port).
-    #[arg(long, value_name = "ADDR", default_value_t = SocketAddr::from(([0, 0, 0, 0], 0)))]
-    pub listen: SocketAddr,
+    /// Address to listen on for other peers (port 0: any free port), or
+    /// `off` to take no incoming connections (behind a firewall or NAT):
+    /// others then reach this peer through the registry's relay.
+    #[arg(long, value_name = "ADDR|off", default_value_t = Listen::On(SocketAddr::from(([0, 0, 0, 0], 0))))]
+    pub listen: Listen,
     /// Folder whose files you share [default: DATA/share, created if missing].
     #[arg(long, value_name = "DIR")]
     pub share: Option<PathBuf>,
@@ -167,15 +230,6 @@ pub struct PeerArgs {
     /// other even where multicast does not reach (another segment, a VPN).
     #[arg(long, value_name = "ADDR")]
     pub join: Vec<SocketAddr>,
-}
-
-/// `on` or `off`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OnOff {
-    /// Switched on.
-    On,
-    /// Switched off.
-    Off,
 }
 
 fn parse_name(s: &str) -> Result<Name, String> {

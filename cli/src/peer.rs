@@ -193,13 +193,21 @@ pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
         folders.share.display(),
         folders.downloads.display()
     ));
-    let listener = listen(args.listen)?;
     let toward = if lan_only {
         args.discovery_group
     } else {
         registry
     };
-    let reach = advertised(listener.local_addr()?, toward);
+    let (listener, reach) = match args.listen {
+        crate::args::Listen::On(addr) => {
+            let listener = listen(addr)?;
+            let reach = advertised(listener.local_addr()?, toward);
+            (Some(listener), reach)
+        }
+        // Port 0 tells the registry, and so other peers, that this peer
+        // takes no connections: they reach it through the relay.
+        crate::args::Listen::Off => (None, SocketAddr::from(([0, 0, 0, 0], 0))),
+    };
     let mut config = PeerConfig::new(args.name.clone(), password, registry, reach);
     if args.discovery == OnOff::On {
         config.discovery = Some(DiscoveryConfig {
@@ -218,7 +226,7 @@ pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
         entropy: Some(crate::keys::os_random()?),
     };
     let engine = confab_engine::Peer::new(config, records, Instant::now(), random_seed());
-    let mut driver = Driver::new(engine, Some(listener), Some(store), DriverConfig::default())?;
+    let mut driver = Driver::new(engine, listener, Some(store), DriverConfig::default())?;
     // Call media: UDP on the listener's own address and port number.
     if let Some(local) = driver.local_addr() {
         driver.bind_udp(local).map_err(|e| {

@@ -14,7 +14,7 @@ use std::thread::JoinHandle;
 use std::time::Instant;
 
 use confab_engine::password::PasswordCost;
-use confab_engine::registry::OfflineReason;
+use confab_engine::registry::{OfflineReason, RelayConfig};
 use confab_engine::secure::SecureConfig;
 use confab_engine::wire::identity::Fingerprint;
 use confab_engine::{CommandError, Registry, RegistryCommand, RegistryConfig, RegistryEvent};
@@ -31,6 +31,7 @@ pub fn prepare(
     addr: SocketAddr,
     data: &Path,
     cost: PasswordCost,
+    relay: RelayConfig,
 ) -> Result<Driver<Registry>, Fail> {
     let store = Store::open(data)?;
     let records = store.load()?;
@@ -45,6 +46,7 @@ pub fn prepare(
             entropy: Some(crate::keys::os_random()?),
         },
         unix_ms_at_start: crate::clock::unix_ms(),
+        relay,
         ..RegistryConfig::default()
     };
     let engine = Registry::new(config, records, Instant::now(), random_seed());
@@ -78,6 +80,25 @@ pub fn join_command(bound: SocketAddr, key: Fingerprint) -> String {
     )
 }
 
+/// What the registry says at start about its relay.
+fn relay_line(relay: RelayConfig) -> String {
+    if !relay.on {
+        return "relay off: peers that cannot connect directly cannot talk".into();
+    }
+    let rate = |r: u64| {
+        if r == 0 {
+            "no cap".to_owned()
+        } else {
+            format!("{:.1} MiB/s", r as f64 / (1024.0 * 1024.0))
+        }
+    };
+    format!(
+        "relay on: per peer {}, in total {}",
+        rate(relay.peer_rate),
+        rate(relay.total_rate)
+    )
+}
+
 /// The fingerprint of the key a registry's peers pin.
 pub fn fingerprint(driver: &Driver<Registry>) -> Fingerprint {
     driver.engine().signing_key().fingerprint()
@@ -85,9 +106,10 @@ pub fn fingerprint(driver: &Driver<Registry>) -> Fingerprint {
 
 /// `confab registry`: runs until SIGINT or SIGTERM.
 pub fn run(args: RegistryArgs) -> Result<(), Fail> {
+    let relay = args.relay_config();
     let data = args.data.unwrap_or_else(crate::paths::registry_data);
     let cost = args.password_cost.cost();
-    let driver = prepare(args.listen, &data, cost)?;
+    let driver = prepare(args.listen, &data, cost, relay)?;
     let bound = driver.local_addr().unwrap_or(args.listen);
     let key = fingerprint(&driver);
     // Before saying it listens: from then on, a SIGTERM is a clean stop.
@@ -106,6 +128,7 @@ pub fn run(args: RegistryArgs) -> Result<(), Fail> {
         );
     }
     println!("accounts are kept in {}", data.display());
+    println!("{}", relay_line(relay));
     println!("peers join with: {}", join_command(bound, key));
     driver.run(&mut RegistrySink { print: true })?;
     println!("registry stopped");
@@ -126,7 +149,7 @@ pub struct Embedded {
 impl Embedded {
     /// Starts a registry on `addr` with its records in `data`.
     pub fn start(addr: SocketAddr, data: PathBuf) -> Result<Self, Fail> {
-        let driver = prepare(addr, &data, PasswordCost::DEFAULT)?;
+        let driver = prepare(addr, &data, PasswordCost::DEFAULT, RelayConfig::default())?;
         let addr = driver.local_addr().unwrap_or(addr);
         let key = fingerprint(&driver);
         let handle = driver.handle();
@@ -198,6 +221,23 @@ impl Sink<RegistryEvent> for RegistrySink {
             } => {
                 tracing::warn!(%conn, %remote, "closed a connection that broke the protocol: {reason}");
             }
+            RegistryEvent::RelayOpened {
+                stream,
+                from,
+                to,
+                open,
+            } => self.say(format!(
+                "relay {stream}: {from} -> {to} opened ({open} relayed stream(s) open)"
+            )),
+            RegistryEvent::RelayClosed {
+                stream,
+                from,
+                to,
+                bytes,
+                open,
+            } => self.say(format!(
+                "relay {stream}: {from} -> {to} closed after {bytes} bytes ({open} relayed stream(s) open)"
+            )),
         }
         Flow::Continue
     }

@@ -201,3 +201,27 @@ pub const MAX_STRANGER_DIALS_PER_MINUTE: u32 = 10;
 /// announcement, ~250 bytes) goes to the query's source, which could be
 /// forged: this bounds what a forger can make a peer send anyone.
 pub const MAX_QUERY_ANSWERS_PER_SECOND: u32 = 20;
+
+/// Largest piece of a relayed stream in one [`crate::wire::relay::RelayMessage::Data`],
+/// in bytes: a peer cuts its sealed bytes into pieces of at most this, so a
+/// relayed frame stays far below [`MAX_FRAME_LEN`] and one piece never makes
+/// chat wait long behind a file through the registry.
+pub const MAX_RELAY_PIECE: usize = 64 * 1024;
+
+/// Bytes of one relayed stream in flight through the registry, per
+/// direction: sent by one peer and not yet credited back by the other. The
+/// registry never holds more than this per stream and direction (a peer
+/// that sends beyond its credit is closed as a violation), so a slow
+/// receiver stalls its sender, not the registry's memory. 2 MiB keeps a
+/// loopback transfer fast (two windows of 64 KiB chunks) and a registry
+/// with [`MAX_RELAY_STREAMS`] streams under a few hundred MiB at worst.
+pub const RELAY_WINDOW: u64 = 2 * 1024 * 1024;
+
+/// Most relayed streams one peer may have open at once through the
+/// registry (one per other peer is all it needs; a few spare for a stream
+/// being replaced).
+pub const MAX_RELAY_STREAMS_PER_PEER: usize = 32;
+
+/// Most relayed streams a registry carries at once, all peers together;
+/// with [`RELAY_WINDOW`] this bounds what relaying can ever cost its memory.
+pub const MAX_RELAY_STREAMS: usize = 256;

@@ -64,6 +64,8 @@ mod presence;
 mod questions;
 pub mod records;
 pub mod registry_link;
+mod relay;
+mod relay_route;
 mod route;
 pub mod streams;
 mod transfers;
@@ -74,7 +76,8 @@ use std::time::Instant;
 pub use command::{PeerCommand, ProfileChange, RequestId, Target};
 pub use config::{Backoff, DiscoveryConfig, LinkConfig, PeerConfig, SessionConfig, TransferConfig};
 pub use event::{
-    CallStats, Direction, FoundBy, FoundPeer, FriendStatus, HistoryEntry, PeerEvent, TransferStatus,
+    CallStats, Direction, FoundBy, FoundPeer, FriendStatus, HistoryEntry, PeerEvent,
+    TransferStatus, Via,
 };
 pub use records::{GroupRecord, OutItem, PeerRecord};
 
@@ -130,6 +133,8 @@ pub struct Peer {
     calls: Calls,
     /// LAN discovery and peer exchange (issue 20), when on.
     discovery: Option<Discovery>,
+    /// Streams relayed through the registry (see `relay`).
+    relays: relay::Relays,
     stopped: bool,
 }
 
@@ -168,6 +173,7 @@ impl Peer {
             discovery: config
                 .discovery
                 .map(|d| Discovery::new(d, config.planted, now)),
+            relays: relay::Relays::default(),
             stopped: false,
             config,
         };
@@ -277,9 +283,16 @@ impl Peer {
                     let outs = self.reg.on_reply_timer(&mut self.io);
                     self.on_registry(outs);
                 }
-                Timer::Handshake(conn) => self.links.on_handshake_timer(&mut self.io, conn),
+                Timer::Handshake(conn) => {
+                    let direct = self.links.unopened_dial(conn);
+                    self.links.on_handshake_timer(&mut self.io, conn);
+                    if let Some(name) = direct {
+                        self.direct_failed(&name);
+                    }
+                }
                 Timer::Keepalive(conn) => self.links.on_keepalive_timer(&mut self.io, conn),
                 Timer::Dial(name) => self.ensure_link(&name),
+                Timer::DirectRetry(name) => self.direct_retry(&name),
                 Timer::Retransmit(name) => self.retransmit(&name),
                 Timer::ChatExpiry(name) => {
                     let outs = self.chats.expired(&mut self.io, &name);
@@ -371,7 +384,12 @@ impl Peer {
                 self.start_transfer(started);
             }
             PeerCommand::Transfers => {
-                let transfers = self.transfers.statuses();
+                let mut transfers = self.transfers.statuses();
+                for t in &mut transfers {
+                    if self.links.is_relayed(&t.peer) {
+                        t.via = Via::Relay;
+                    }
+                }
                 self.io.event(PeerEvent::Transfers { transfers });
             }
             PeerCommand::Cancel(id) => {
@@ -474,6 +492,7 @@ impl Peer {
                         }
                     }
                     self.presence.registry_lost(&mut self.io);
+                    self.relay_lost();
                     self.io.event(PeerEvent::RegistryLost { reason });
                 }
                 RegOut::Stopped { code, reason } => self.stop(code, reason),
@@ -481,6 +500,7 @@ impl Peer {
                     let answer = q.on_reply(&mut self.io, result);
                     self.on_answer(answer);
                 }
+                RegOut::Relay(msg) => self.on_relay(msg),
                 RegOut::Presence(p) => {
                     self.presence.pushed(&mut self.io, &p.name, p.online);
                     if p.online && self.links.is_open(&p.name) && self.chats.get(&p.name).is_none()
@@ -538,7 +558,7 @@ impl Peer {
                 self.reg.request(&mut self.io, q, body);
             }
             Answer::Dial(name, addr) => match addr {
-                Some(addr) if self.wants(&name) => self.links.dial(&mut self.io, name, addr),
+                Some(addr) if self.wants(&name) => self.dial_or_relay(name, addr),
                 Some(_) => self.links.set_looking_up(&name, false),
                 None => {
                     self.links.set_looking_up(&name, false);
@@ -585,6 +605,7 @@ impl Engine for Peer {
         } else {
             self.links.accept(&mut self.io, conn, remote);
             self.transfers_settle();
+            self.relay_settle();
         }
         conn
     }
@@ -609,7 +630,12 @@ impl Engine for Peer {
                     let outs = self.reg.on_closed(&mut self.io, conn);
                     self.on_registry(outs);
                 } else {
+                    let failed = matches!(input, Input::ConnectFailed { .. });
+                    let direct = self.links.unopened_dial(conn).filter(|_| failed);
                     self.links.on_closed(&mut self.io, conn);
+                    if let Some(name) = direct {
+                        self.direct_failed(&name);
+                    }
                 }
             }
             Input::Received { conn, bytes } => self.on_bytes(conn, bytes),
@@ -637,6 +663,7 @@ impl Engine for Peer {
             Input::PasswordDerived { .. } => {}
         }
         self.transfers_settle();
+        self.relay_settle();
     }
 
     fn handle_command(&mut self, now: Instant, cmd: PeerCommand) -> Result<(), CommandError> {
@@ -648,6 +675,7 @@ impl Engine for Peer {
         if !self.stopped {
             self.transfers_settle();
         }
+        self.relay_settle();
         r
     }
 
@@ -656,6 +684,7 @@ impl Engine for Peer {
         if !self.stopped {
             self.transfers_settle();
         }
+        self.relay_settle();
     }
 
     fn poll_output(&mut self) -> Option<Output<PeerEvent>> {

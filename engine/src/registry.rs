@@ -30,6 +30,8 @@ mod guard;
 mod inbound;
 mod jobs;
 mod keys;
+mod relay;
+mod relays;
 mod requests;
 
 use std::collections::{BTreeMap, VecDeque};
@@ -38,6 +40,9 @@ use std::time::{Duration, Instant};
 
 pub use self::accounts::Accounts;
 pub use self::directory::{Directory, Session};
+#[cfg(feature = "testing")]
+pub use self::relays::RelayFault;
+pub use self::relays::{RelayConfig, RelayStatus};
 use crate::api::{CommandError, ConnId, Engine, Input, Output};
 use crate::limits::{FRAME_HEADER_LEN, MAX_FRAME_LEN};
 use crate::password::PasswordCost;
@@ -88,6 +93,9 @@ pub struct RegistryConfig {
     /// outage; short, so that a key stolen with its certificate is of use
     /// only so long. Default 12 hours.
     pub certificate_lifetime: Duration,
+    /// Whether and how fast it relays between peers that cannot connect
+    /// directly (see `relay`).
+    pub relay: RelayConfig,
 }
 
 impl Default for RegistryConfig {
@@ -101,6 +109,7 @@ impl Default for RegistryConfig {
             secure: SecureConfig::default(),
             unix_ms_at_start: 0,
             certificate_lifetime: Duration::from_secs(12 * 3600),
+            relay: RelayConfig::default(),
         }
     }
 }
@@ -150,12 +159,29 @@ pub enum RegistryEvent {
         remote: SocketAddr,
         reason: String,
     },
+    /// A relayed stream opened from `from` to `to`; `open` streams now.
+    RelayOpened {
+        stream: u64,
+        from: Name,
+        to: Name,
+        open: usize,
+    },
+    /// A relayed stream ended after carrying `bytes`; `open` streams now.
+    RelayClosed {
+        stream: u64,
+        from: Name,
+        to: Name,
+        bytes: u64,
+        open: usize,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Timer {
     Hello(ConnId),
     Silence(ConnId),
+    /// Credit held back by a relay cap is looked at again.
+    RelayRelease,
 }
 
 #[derive(Debug)]
@@ -183,6 +209,7 @@ pub struct Registry {
     timers: TimerTable<Timer>,
     out: VecDeque<Output<RegistryEvent>>,
     keys: keys::RegistryKeys,
+    relays: relays::Relays,
     /// The latest time given.
     now: Instant,
     /// The frame being sent, kept so that encoding one allocates nothing.
@@ -211,6 +238,7 @@ impl Registry {
             config,
             rng,
             keys,
+            relays: relays::Relays::default(),
             now,
             next_conn: 0,
             conns: BTreeMap::new(),
@@ -290,6 +318,7 @@ impl Registry {
         self.keys.remove(conn);
         self.timers.cancel(&Timer::Hello(conn));
         self.timers.cancel(&Timer::Silence(conn));
+        self.relay_end_conn(conn);
         if let Some((name, _)) = self.directory.end_by_conn(conn) {
             self.announce_offline(name, why);
         }
@@ -354,6 +383,7 @@ impl Registry {
                         OfflineReason::TimedOut,
                     )
                 }
+                Timer::RelayRelease => self.relay_release(now),
             }
         }
     }

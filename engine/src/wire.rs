@@ -16,6 +16,7 @@ pub mod message;
 pub mod names;
 pub mod peer;
 pub mod registry;
+pub mod relay;
 pub mod transfer;
 
 pub use common::{ErrorCode, Goodbye, Hello, PROTOCOL_VERSION, Reason, Refusal, Role};

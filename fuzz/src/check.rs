@@ -5,6 +5,7 @@
 //! the wrong bound (a nick typed with the bio's limit, say) is caught too, and
 //! re-checks the naming rules on every name that was decoded.
 
+use confab_engine::limits::MAX_RELAY_PIECE;
 use confab_engine::limits::{
     FRAME_HEADER_LEN, MAX_ADDR_LEN, MAX_AVATAR_LEN, MAX_BIO_LEN, MAX_CHUNK_LEN,
     MAX_EXCHANGE_ENTRIES, MAX_FILE_NAME_LEN, MAX_FRAME_LEN, MAX_GROUP_MEMBERS, MAX_GROUP_NAME_LEN,
@@ -13,6 +14,7 @@ use confab_engine::limits::{
 };
 use confab_engine::wire::peer::{Conv, Payload, PeerMessage};
 use confab_engine::wire::registry::{FileEntry, Profile, ReplyBody, RequestBody, SharedFile};
+use confab_engine::wire::relay::RelayMessage;
 use confab_engine::wire::transfer::{Manifest, RelPath, TransferMessage};
 use confab_engine::wire::{FileName, GroupName, Message, Name, decode, encode};
 
@@ -243,6 +245,28 @@ pub fn limits(msg: &Message) {
         }
         Message::Peer(p) => peer(p),
         Message::Transfer(t) => transfer(t),
+        Message::Relay(r) => relay(r),
+    }
+}
+
+fn relay(r: &RelayMessage) {
+    match r {
+        RelayMessage::Open { to, .. } => name(to),
+        RelayMessage::Incoming { from, .. } => name(from),
+        RelayMessage::DialMe { to } => name(to),
+        RelayMessage::DialBack { from, addr: a } => {
+            name(from);
+            addr(a);
+        }
+        RelayMessage::Refused { reason, .. }
+        | RelayMessage::Close { reason, .. }
+        | RelayMessage::Capped { reason, .. } => text(reason, MAX_REASON_LEN, "relay reason"),
+        RelayMessage::Data { bytes, .. } => assert!(
+            bytes.len() <= MAX_RELAY_PIECE,
+            "a relayed piece of {} bytes",
+            bytes.len()
+        ),
+        RelayMessage::Opened { .. } | RelayMessage::Credit { .. } => {}
     }
 }
 

@@ -170,9 +170,16 @@ impl Role for Registry {
                 self.accounts().get(name).is_some(),
                 "{name} registered without an account"
             ),
+            RegistryEvent::RelayOpened { from, to, .. } => assert!(
+                from != to
+                    && self.directory().get(from).is_some()
+                    && self.directory().get(to).is_some(),
+                "a relayed stream opened between {from} and {to}, not two logged-in peers"
+            ),
             RegistryEvent::Offline { .. }
             | RegistryEvent::Refused { .. }
-            | RegistryEvent::Violation { .. } => {}
+            | RegistryEvent::Violation { .. }
+            | RegistryEvent::RelayClosed { .. } => {}
         }
     }
 

@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 
 use confab_engine::bounded::{Blob, List, Text};
+use confab_engine::limits::MAX_RELAY_PIECE;
 use confab_engine::limits::{
     MAX_AVATAR_LEN, MAX_BIO_LEN, MAX_FILE_NAME_LEN, MAX_LISTING_ENTRIES, MAX_NICK_LEN,
     MAX_PASSWORD_LEN, MAX_REASON_LEN, MAX_SEARCH_LEN, MAX_SHARED_FILES,
@@ -15,6 +16,7 @@ use confab_engine::wire::registry::{
     FileCursor, FileEntry, LoginStamp, Password, PeerInfo, Presence, Profile, Reply, ReplyBody,
     Request, RequestBody, SharedFile, UserEntry,
 };
+use confab_engine::wire::relay::RelayMessage;
 use confab_engine::wire::transfer::{
     Manifest, ManifestEntry, RelPath, TransferKey, TransferMessage,
 };
@@ -540,6 +542,50 @@ pub fn largest() -> Vec<Message> {
     ]
 }
 
+/// Every relayed-stream message (`wire::relay`), the largest piece among them.
+pub fn relay_messages() -> Vec<RelayMessage> {
+    vec![
+        RelayMessage::Open {
+            ask: 1,
+            to: name("bob"),
+        },
+        RelayMessage::Opened { ask: 1, stream: 7 },
+        RelayMessage::Refused {
+            ask: 2,
+            reason: Text::new("bob is not online").expect("short"),
+        },
+        RelayMessage::Incoming {
+            stream: 7,
+            from: name("alice"),
+        },
+        RelayMessage::Data {
+            stream: 7,
+            bytes: Blob::new(vec![0x5a; 16]).expect("small"),
+        },
+        RelayMessage::Data {
+            stream: u64::MAX,
+            bytes: Blob::new(vec![0xa5; MAX_RELAY_PIECE]).expect("at the limit"),
+        },
+        RelayMessage::Credit {
+            stream: 7,
+            bytes: 512 * 1024,
+        },
+        RelayMessage::Close {
+            stream: 7,
+            reason: Text::new("closed").expect("short"),
+        },
+        RelayMessage::Capped {
+            stream: 7,
+            reason: Text::new("capped at 16 MiB/s").expect("short"),
+        },
+        RelayMessage::DialMe { to: name("bob") },
+        RelayMessage::DialBack {
+            from: name("alice"),
+            addr: addr("10.0.0.2:7000"),
+        },
+    ]
+}
+
 /// One message of every kind: every message, request, reply and error code
 /// variant, then the largest ones.
 pub fn all() -> Vec<Message> {
@@ -592,6 +638,7 @@ pub fn all() -> Vec<Message> {
     }));
     out.extend(peer_messages().into_iter().map(Message::Peer));
     out.extend(transfer_messages().into_iter().map(Message::Transfer));
+    out.extend(relay_messages().into_iter().map(Message::Relay));
     out.extend(largest());
     out
 }
@@ -621,6 +668,9 @@ mod tests {
             }
             if let Message::Peer(_) = &msg {
                 kinds.push("Peer");
+            }
+            if let Message::Relay(r) = &msg {
+                kinds.push(r.kind());
             }
             for kind in kinds {
                 let token = format!("\\x{:02x}{kind}\"", 0xa0 | kind.len());

@@ -116,6 +116,13 @@ pub fn line(event: &PeerEvent, rates: &Rates, now: Instant) -> Option<String> {
         PeerEvent::ChatOpened { with } => {
             format!("* chat with {with} is open; plain lines go to {with}")
         }
+        PeerEvent::Path { with, via } => match via {
+            confab_engine::peer::Via::Direct => format!("* talking with {with} directly"),
+            confab_engine::peer::Via::Relay => format!(
+                "* talking with {with} through the registry's relay (still end-to-end encrypted; \
+                 the registry sees only who talks to whom and how much)"
+            ),
+        },
         PeerEvent::ChatClosed { with, reason } => {
             format!("* chat with {with} closed: {}", Shown(&plain(reason)))
         }
@@ -217,10 +224,15 @@ pub fn line(event: &PeerEvent, rates: &Rates, now: Instant) -> Option<String> {
                     None if t.state == "over" => "0 B".to_owned(),
                     None => "size not known yet".to_owned(),
                 };
+                // Only the exception is named: most transfers are direct.
+                let via = match t.via {
+                    confab_engine::peer::Via::Direct => "",
+                    confab_engine::peer::Via::Relay => " (relay)",
+                };
                 table.row(vec![
                     t.id.to_string(),
                     Shown(&t.name).to_string(),
-                    format!("{way} {}", t.peer),
+                    format!("{way} {}{via}", t.peer),
                     size,
                     rates.shown(t.id, now, t.done, t.total),
                     Shown(&t.state).to_string(),
@@ -324,7 +336,14 @@ pub fn search_line(text: &str, users: &[UserEntry]) -> String {
 fn users_table(users: &[UserEntry]) -> String {
     let mut t = Table::new(&[Align::Left, Align::Left]);
     for u in users {
-        t.row(vec![u.name.to_string(), u.addr.to_string()]);
+        // Port 0: it takes no incoming connections (`--listen off`);
+        // others reach it through the registry's relay.
+        let addr = if u.addr.port() == 0 {
+            "no incoming connections (relay)".to_owned()
+        } else {
+            u.addr.to_string()
+        };
+        t.row(vec![u.name.to_string(), addr]);
     }
     t.render()
 }
@@ -701,6 +720,7 @@ mod tests {
                     total: 2,
                     rate: 0,
                     state: text(),
+                    via: confab_engine::peer::Via::Direct,
                 }],
             },
             PeerEvent::History {
@@ -866,6 +886,7 @@ mod tests {
             total,
             rate: 0,
             state: state.into(),
+            via: confab_engine::peer::Via::Direct,
         }
     }
 

@@ -28,7 +28,12 @@ pub fn event(event: &PeerEvent) -> Value {
         }),
         PeerEvent::Users { users } => json!({
             "event": "users",
-            "users": users.iter().map(|u| json!({"name": u.name.as_str(), "addr": u.addr.to_string()})).collect::<Vec<_>>(),
+            "users": users.iter().map(|u| json!({
+                "name": u.name.as_str(),
+                "addr": u.addr.to_string(),
+                // Port 0: it takes no connections (`--listen off`).
+                "listens": u.addr.port() != 0,
+            })).collect::<Vec<_>>(),
         }),
         PeerEvent::Found { peers } => super::lan::found_json(peers),
         PeerEvent::Files { files } => json!({
@@ -57,6 +62,9 @@ pub fn event(event: &PeerEvent) -> Value {
             json!({"event": "chat_request", "id": id.0, "from": from.as_str()})
         }
         PeerEvent::ChatOpened { with } => json!({"event": "chat_opened", "with": with.as_str()}),
+        PeerEvent::Path { with, via } => {
+            json!({"event": "path", "with": with.as_str(), "via": via.word()})
+        }
         e @ (PeerEvent::CallRequest { .. }
         | PeerEvent::CallStarted { .. }
         | PeerEvent::CallStats { .. }
@@ -144,6 +152,7 @@ pub fn event(event: &PeerEvent) -> Value {
                 "total": t.total,
                 "rate": t.rate,
                 "state": t.state,
+                "via": t.via.word(),
             })).collect::<Vec<_>>(),
         }),
         PeerEvent::History { with, messages } => json!({
@@ -352,7 +361,7 @@ mod tests {
         });
         assert_eq!(
             v,
-            json!({"event": "users", "users": [{"name": "bob", "addr": "10.0.0.2:5000"}]})
+            json!({"event": "users", "users": [{"name": "bob", "addr": "10.0.0.2:5000", "listens": true}]})
         );
     }
 
@@ -580,9 +589,11 @@ mod tests {
                 total: 2,
                 rate: 0,
                 state: "moving".into(),
+                via: confab_engine::peer::Via::Direct,
             }],
         });
         assert_eq!(v["transfers"][0]["direction"], "send");
+        assert_eq!(v["transfers"][0]["via"], "direct");
         let v = line(PeerEvent::Friends {
             friends: vec![FriendStatus {
                 name: n("bob"),

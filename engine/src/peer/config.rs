@@ -80,6 +80,10 @@ pub struct LinkConfig {
     /// connection (a receiver holds back what it cannot take yet, such as a
     /// group message from a member it has not heard of).
     pub retransmit_interval: Duration,
+    /// While a peer is reached through the registry's relay, how often a
+    /// direct connection is tried again (one that opens takes over, see
+    /// `peer::relay`). Default 30 s.
+    pub direct_retry: Duration,
 }
 
 impl Default for LinkConfig {
@@ -90,6 +94,7 @@ impl Default for LinkConfig {
             keepalive_interval: Duration::from_secs(10),
             keepalive_timeout: Duration::from_secs(30),
             retransmit_interval: Duration::from_secs(3),
+            direct_retry: Duration::from_secs(30),
         }
     }
 }

@@ -53,6 +53,19 @@ fn is_record<E>(o: &Output<E>) -> bool {
 }
 
 impl Durable {
+    /// `n` outputs that are not records were taken out of the queue from
+    /// among its first `scanned` (the relay moves sends of relayed
+    /// connections to the back, see `peer::relay`): the counted front is
+    /// that much shorter.
+    pub fn unqueued(&mut self, n: usize) {
+        self.scanned = self.scanned.saturating_sub(n);
+    }
+
+    /// How many outputs at the front of the queue are already counted.
+    pub fn scanned(&self) -> usize {
+        self.scanned
+    }
+
     /// `o` was just popped from the front of `out`'s queue.
     pub fn polled(&mut self, o: &Output<PeerEvent>) {
         if self.scanned > 0 {

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use crate::api::TransferId;
 use crate::peer::command::{RequestId, Target};
 pub use crate::record::peer::HistoryEntry;
-pub use crate::transfer::status::{Direction, TransferStatus};
+pub use crate::transfer::status::{Direction, TransferStatus, Via};
 use crate::wire::registry::{FileEntry, PeerInfo, Profile, SharedFile, UserEntry};
 use crate::wire::{ErrorCode, GroupName, Md5, Name};
 
@@ -109,6 +109,10 @@ pub enum PeerEvent {
     ChatRequest { id: RequestId, from: Name },
     /// `chat_opened`: a chat is open (either side).
     ChatOpened { with: Name },
+    /// `path`: the connection to `with` opened, or moved: straight between
+    /// the two peers, or through the registry's relay (still end-to-end
+    /// encrypted). Chats and transfers with `with` take this path.
+    Path { with: Name, via: Via },
     /// `chat_closed`: a chat ended (declined, expired, closed, or lost).
     ChatClosed { with: Name, reason: String },
     /// `group_invite`: an invitation into a group.

@@ -34,6 +34,8 @@ pub(crate) enum Timer {
     Keepalive(ConnId),
     /// Try again to reach this peer.
     Dial(Name),
+    /// Reached through the relay: try a direct connection again.
+    DirectRetry(Name),
     /// Resend what this peer has not acknowledged.
     Retransmit(Name),
     /// This peer has not answered our chat request.

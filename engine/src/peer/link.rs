@@ -122,6 +122,8 @@ struct Conn {
     heard: Instant,
     /// The other end's address (a call's media goes to its IP).
     remote: SocketAddr,
+    /// Carried through the registry's relay (see `relayed`).
+    relayed: bool,
 }
 
 impl Conn {
@@ -139,6 +141,7 @@ impl Conn {
             epoch: None,
             heard: now,
             remote,
+            relayed: false,
         }
     }
 }
@@ -256,6 +259,11 @@ impl Links {
         if self.conns.values().any(|c| c.peer.as_ref() == Some(&name)) {
             return;
         }
+        self.dial_now(io, name, addr, key);
+    }
+
+    /// Dials `name` at `addr`, whatever other connections to it exist.
+    fn dial_now(&mut self, io: &mut Io, name: Name, addr: SocketAddr, key: Option<PublicKey>) {
         let conn = io.mint_conn();
         let channel = match key {
             Some(key) => io.keys.dial_announced(conn, name.clone(), key),
@@ -447,6 +455,11 @@ impl Links {
             // (it restarted, or `old`'s close never reached us): `old` is
             // dead at its end, whoever dialed it.
             return true;
+        }
+        // A direct connection beats a relayed one (see `relayed`).
+        let relayed = |id: ConnId| self.conns.get(&id).is_some_and(|c| c.relayed);
+        if relayed(conn) != relayed(old) {
+            return relayed(old);
         }
         let smaller = if self.me < *name { &self.me } else { name };
         let smaller_dialed = |id: ConnId| {
@@ -695,5 +708,6 @@ impl Links {
     }
 }
 
+mod relayed;
 #[cfg(test)]
 mod tests;

@@ -46,6 +46,7 @@ use crate::secure::{ChannelError, Proven};
 use crate::wire::registry::{
     LoginStamp, Password, Presence, Reply, ReplyBody, Request, RequestBody, SharedFile,
 };
+use crate::wire::relay::RelayMessage;
 use crate::wire::{
     Deframer, ErrorCode, Hello, Message, Name, PROTOCOL_VERSION, Refusal, Role, WireError,
 };
@@ -79,6 +80,8 @@ pub(crate) enum RegOut<Q> {
     Reply(Q, Result<ReplyBody, Refusal>),
     /// Someone came online or went offline.
     Presence(Presence),
+    /// A relayed stream's message (see `peer::relay`).
+    Relay(RelayMessage),
 }
 
 /// A request sent and not yet answered.
@@ -150,6 +153,14 @@ impl<Q> RegistryLink<Q> {
     /// Whether requests can be sent now.
     pub fn is_up(&self) -> bool {
         matches!(self.state, State::Open { ready: true, .. })
+    }
+
+    /// The registry connection, while logged in on it.
+    pub fn session_conn(&self) -> Option<ConnId> {
+        match self.state {
+            State::Open { conn, ready: true } => Some(conn),
+            _ => None,
+        }
     }
 
     /// Whether `conn` is the registry connection.
@@ -438,6 +449,7 @@ impl<Q> RegistryLink<Q> {
         match msg {
             Message::Reply(r) => self.on_reply(io, r),
             Message::Presence(p) => vec![RegOut::Presence(p)],
+            Message::Relay(r) if self.is_up() => vec![RegOut::Relay(r)],
             Message::Goodbye(g) => self.on_goodbye(io, g.code, g.reason.to_string()),
             other => self.violation(io, RegistryViolation::Unexpected { kind: other.kind() }),
         }

@@ -150,6 +150,7 @@ impl Peer {
 
     pub(super) fn link_opened(&mut self, name: &Name) {
         self.lan_link_opened(name);
+        self.relay_link_opened(name);
         self.transfer_sync(name);
         self.chat_sync(name);
         self.call_sync(name);

@@ -226,6 +226,7 @@ impl Registry {
             let why = format!("{name} logged in again{from}; this session is over");
             // The old connection loses its session quietly: the name stays online.
             self.timers.cancel(&Timer::Silence(old.conn));
+            self.relay_end_conn(old.conn);
             if self.conns.remove(&old.conn).is_some() {
                 let goodbye = Goodbye {
                     code: ErrorCode::SessionReplaced,

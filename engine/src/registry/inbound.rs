@@ -111,6 +111,7 @@ impl Registry {
         }
         match msg {
             Message::Request(req) => self.handle_request(now, conn, req),
+            Message::Relay(msg) => self.on_relay(now, conn, msg),
             Message::Goodbye(_) => {
                 // The peer is leaving; it closes the connection itself.
                 self.conns.remove(&conn);

@@ -67,6 +67,7 @@ impl Registry {
             (_, None) => Err(Refusal::new(ErrorCode::NotLoggedIn, "log in first")),
             (RequestBody::Logout, Some(_)) => {
                 self.timers.cancel(&Timer::Silence(conn));
+                self.relay_end_conn(conn);
                 if let Some((name, _)) = self.directory.end_by_conn(conn) {
                     self.announce_offline(name, OfflineReason::LoggedOut);
                 }

@@ -1,5 +1,6 @@
 //! What a transfer is, seen from outside: which way it moves
-//! ([`Direction`]), what `/transfers` shows ([`TransferStatus`]) and the
+//! ([`Direction`]), what `/transfers` shows ([`TransferStatus`], with the
+//! path its bytes take, [`Via`]) and the
 //! `.part` a stopped download kept ([`KeptPart`]). Plain
 //! values below the transfer machines and the peer, which both name them.
 
@@ -35,6 +36,9 @@ pub struct TransferStatus {
     pub rate: u64,
     /// What it is doing ("waiting for accept", "moving", "paused: reconnecting").
     pub state: String,
+    /// How its bytes travel now (the transfer machines say `Direct`; the
+    /// peer, which knows its links, says `Relay` where it is).
+    pub via: Via,
 }
 
 /// A `.part` a download ended with and kept.
@@ -78,6 +82,26 @@ impl KeptPart {
             total: self.total,
             rate: 0,
             state,
+            via: Via::Direct,
+        }
+    }
+}
+
+/// How the bytes between two peers travel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Via {
+    /// Straight between the two peers.
+    Direct,
+    /// Through the registry's relay (see `peer::relay`).
+    Relay,
+}
+
+impl Via {
+    /// Its word in events and listings: `direct` or `relay`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Via::Direct => "direct",
+            Via::Relay => "relay",
         }
     }
 }

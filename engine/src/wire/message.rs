@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::wire::common::{ErrorCode, Goodbye, Hello, PROTOCOL_VERSION, Reason, Refusal, Role};
 use crate::wire::peer::PeerMessage;
 use crate::wire::registry::{Presence, Reply, Request};
+use crate::wire::relay::RelayMessage;
 use crate::wire::transfer::TransferMessage;
 
 /// One frame's body.
@@ -32,6 +33,9 @@ pub enum Message {
     Peer(PeerMessage),
     /// Peer to peer: about one file transfer (see [`crate::wire::transfer`]).
     Transfer(TransferMessage),
+    /// Peer to registry and back: a stream relayed between two peers that
+    /// cannot connect directly (see [`crate::wire::relay`]).
+    Relay(RelayMessage),
 }
 
 impl Message {
@@ -46,6 +50,7 @@ impl Message {
             Message::Presence(_) => "Presence",
             Message::Peer(p) => p.kind(),
             Message::Transfer(_) => "Transfer",
+            Message::Relay(_) => "Relay",
         }
     }
 }

@@ -69,7 +69,17 @@ impl Net {
     }
 
     pub fn with(seed: u64, names: &[&str], tweak: fn(&mut PeerConfig)) -> Net {
-        let mut net = Net::bare(seed, tweak);
+        Self::with_registry(seed, names, tweak, |_| {})
+    }
+
+    /// [`Net::with`] with the registry's configuration changed by `registry`.
+    pub fn with_registry(
+        seed: u64,
+        names: &[&str],
+        tweak: fn(&mut PeerConfig),
+        registry: fn(&mut RegistryConfig),
+    ) -> Net {
+        let mut net = Net::bare_with_registry(seed, tweak, registry);
         for n in names {
             net.add_peer(n);
         }
@@ -87,19 +97,27 @@ impl Net {
 
     /// A registry and no peers yet (nothing has run).
     pub fn bare(seed: u64, tweak: fn(&mut PeerConfig)) -> Net {
+        Self::bare_with_registry(seed, tweak, |_| {})
+    }
+
+    /// [`Net::bare`] with the registry's configuration changed by `registry`.
+    pub fn bare_with_registry(
+        seed: u64,
+        tweak: fn(&mut PeerConfig),
+        registry: fn(&mut RegistryConfig),
+    ) -> Net {
         let mut world = World::new(seed, WorldConfig::default(), Instant::now());
-        let registry = world.add_registry(
-            "registry",
-            RegistryConfig {
-                password_cost: PasswordCost::TESTING,
-                unix_ms_at_start: UNIX_MS_AT_START,
-                secure: confab_engine::secure::SecureConfig {
-                    signing_key: Some(registry_signing_key()),
-                    ..Default::default()
-                },
-                ..RegistryConfig::default()
+        let mut config = RegistryConfig {
+            password_cost: PasswordCost::TESTING,
+            unix_ms_at_start: UNIX_MS_AT_START,
+            secure: confab_engine::secure::SecureConfig {
+                signing_key: Some(registry_signing_key()),
+                ..Default::default()
             },
-        );
+            ..RegistryConfig::default()
+        };
+        registry(&mut config);
+        let registry = world.add_registry("registry", config);
         Net {
             seed,
             world,

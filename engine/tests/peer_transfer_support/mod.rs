@@ -29,6 +29,12 @@ pub fn net(seed: u64, names: &[&str]) -> Net {
     Net::with(seed, names, small)
 }
 
+/// [`net`] with the registry's relay off, so that a partition keeps two
+/// peers truly apart (with it on, they would talk through the registry).
+pub fn net_without_relay(seed: u64, names: &[&str]) -> Net {
+    Net::with_registry(seed, names, small, |r| r.relay.on = false)
+}
+
 pub fn bytes(seed: u64, len: usize) -> Vec<u8> {
     let mut v = vec![0u8; len];
     Rng::new(seed).fill(&mut v);

@@ -118,6 +118,11 @@ impl fmt::Display for Outcome {
         )?;
         writeln!(
             f,
+            "  relay       {} streams relayed, {} bytes through closed ones",
+            s.relayed, s.relayed_bytes
+        )?;
+        writeln!(
+            f,
             "  network     {} connections, {} links lost, {} bytes received",
             s.connections, s.losses, s.bytes
         )?;

@@ -92,6 +92,10 @@ pub struct Stats {
     /// Registry violations (connections it closed for breaking the
     /// protocol, the attacker's among them).
     pub violations: u64,
+    /// Streams the registry relayed between peers a partition kept apart
+    /// (issue 19), and the bytes they carried.
+    pub relayed: u64,
+    pub relayed_bytes: u64,
 }
 
 impl Stats {
@@ -171,6 +175,8 @@ impl Stats {
                 RegistryEvent::Violation { .. } => self.violations += 1,
                 RegistryEvent::Online { .. } => self.logins += 1,
                 RegistryEvent::Registered { .. } => self.registrations += 1,
+                RegistryEvent::RelayOpened { .. } => self.relayed += 1,
+                RegistryEvent::RelayClosed { bytes, .. } => self.relayed_bytes += bytes,
                 RegistryEvent::Offline { reason, .. } => {
                     *self.offline.entry(format!("{reason:?}")).or_default() += 1;
                 }

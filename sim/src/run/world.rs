@@ -157,6 +157,7 @@ impl World {
                 keepalive_interval: timing::KEEPALIVE_INTERVAL,
                 keepalive_timeout: timing::KEEPALIVE_TIMEOUT,
                 retransmit_interval: timing::RETRANSMIT_INTERVAL,
+                direct_retry: LinkConfig::default().direct_retry,
             };
             peer_config.transfer = TransferConfig {
                 chunk_size: sources.chunk,

@@ -27,6 +27,7 @@ fn kind(e: &PeerEvent) -> &'static str {
         PeerEvent::Presence { .. } => "Presence",
         PeerEvent::ChatRequest { .. } => "ChatRequest",
         PeerEvent::ChatOpened { .. } => "ChatOpened",
+        PeerEvent::Path { .. } => "Path",
         PeerEvent::ChatClosed { .. } => "ChatClosed",
         PeerEvent::GroupInvite { .. } => "GroupInvite",
         PeerEvent::GroupJoined { .. } => "GroupJoined",
@@ -158,6 +159,10 @@ fn samples() -> Vec<PeerEvent> {
             from: n("bob"),
         },
         PeerEvent::ChatOpened { with: n("bob") },
+        PeerEvent::Path {
+            with: n("bob"),
+            via: confab_engine::peer::Via::Relay,
+        },
         PeerEvent::ChatClosed {
             with: n("bob"),
             reason: "declined".into(),
@@ -260,6 +265,7 @@ fn samples() -> Vec<PeerEvent> {
                 total: 1,
                 rate: 0,
                 state: "sending".into(),
+                via: confab_engine::peer::Via::Direct,
             }],
         },
         PeerEvent::History {

@@ -299,6 +299,10 @@ impl App {
                 self.stopping = true;
                 self.here(now, Who::Notice, &words.unwrap_or_default());
             }
+            PeerEvent::Path { ref with, via } => {
+                self.transfers.path(with, via);
+                self.here(now, Who::Notice, &words.unwrap_or_default());
+            }
             PeerEvent::KeyChanged { .. } | PeerEvent::RegistryLost { .. } => {
                 self.here(now, Who::Error, &words.unwrap_or_default());
             }

@@ -220,6 +220,7 @@ fn busy() -> (App, Clock) {
                 total: 200 << 20,
                 rate: 0,
                 state: "receiving".into(),
+                via: confab_engine::peer::Via::Direct,
             }],
         },
         122,

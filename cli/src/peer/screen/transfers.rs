@@ -22,21 +22,9 @@ use crate::safe::Shown;
 /// Finished rows kept on show, the newest.
 const FINISHED_SHOWN: usize = 3;
 
-/// How the bytes travel. Today always straight between the two peers; the
-/// relay (issue 20) adds the other case, and the panel already has its column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Via {
-    #[default]
-    Direct,
-}
-
-impl Via {
-    pub fn word(self) -> &'static str {
-        match self {
-            Via::Direct => "direct",
-        }
-    }
-}
+/// How the bytes travel: the engine's latest `path` event for the peer
+/// (direct until one says otherwise).
+pub use confab_engine::peer::Via;
 
 /// Where a transfer is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,6 +75,8 @@ pub fn short(secs: u64) -> String {
 #[derive(Debug, Default)]
 pub struct Transfers {
     rows: BTreeMap<TransferId, Row>,
+    /// The path to each peer, from the latest `path` event.
+    paths: BTreeMap<Name, Via>,
     rates: Rates,
     clock: u64,
 }
@@ -113,6 +103,16 @@ impl Transfers {
     }
 
     /// The measured speeds, for the line interface's wording.
+    /// The connection to `with` opened or moved (`path` event).
+    pub fn path(&mut self, with: &Name, via: Via) {
+        self.paths.insert(with.clone(), via);
+        for row in self.rows.values_mut() {
+            if row.peer.as_ref() == Some(with) {
+                row.via = via;
+            }
+        }
+    }
+
     pub fn rates(&self) -> &Rates {
         &self.rates
     }
@@ -124,8 +124,10 @@ impl Transfers {
 
     /// An offer this peer received: the transfer it becomes, if accepted.
     pub fn offered(&mut self, id: TransferId, from: &Name, name: &str, size: u64) {
+        let via = self.paths.get(from).copied().unwrap_or(Via::Direct);
         let row = self.row(id);
         row.name = Some(Shown(name).to_string());
+        row.via = via;
         row.peer = Some(from.clone());
         row.direction = Some(Direction::Receive);
         row.total = size;
@@ -181,9 +183,11 @@ impl Transfers {
             if over && !self.rows.contains_key(&t.id) {
                 continue;
             }
+            let via = self.paths.get(&t.peer).copied().unwrap_or(Via::Direct);
             let row = self.row(t.id);
             row.started = true;
             row.name = Some(Shown(&t.name).to_string());
+            row.via = via;
             row.peer = Some(t.peer.clone());
             row.direction = Some(t.direction);
             if !over {
@@ -236,6 +240,7 @@ mod tests {
             total: 100,
             rate: 0,
             state: "sending".into(),
+            via: confab_engine::peer::Via::Direct,
         }]);
         assert!(!t.unnamed(TransferId(9)));
         assert_eq!(t.rows()[0].name.as_deref(), Some("aU+202E.txt"));

@@ -33,6 +33,7 @@ impl ReceiveTransfer {
             total,
             rate: self.meter.rate(),
             state: state.into(),
+            via: crate::transfer::status::Via::Direct,
         }
     }
 

@@ -31,6 +31,7 @@ impl SendTransfer {
             total,
             rate: self.meter.rate(),
             state: state.into(),
+            via: crate::transfer::status::Via::Direct,
         }
     }
 
