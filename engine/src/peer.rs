@@ -505,9 +505,8 @@ impl Peer {
                     self.presence.pushed(&mut self.io, &p.name, p.online);
                     if p.online && self.links.is_open(&p.name) && self.chats.get(&p.name).is_none()
                     {
-                        // Messages that wait for this peer to come online
-                        // would otherwise wait for a reconnection that the
-                        // open link makes unnecessary.
+                        // Messages waiting for it to come online: the open
+                        // link means no reconnection will come to ask again.
                         self.chat_sync(&p.name);
                     }
                     if p.online && self.wants(&p.name) && !self.links.is_underway(&p.name) {
@@ -562,10 +561,8 @@ impl Peer {
                 Some(_) => self.links.set_looking_up(&name, false),
                 None => {
                     self.links.set_looking_up(&name, false);
-                    // An open link proves the peer is online: the registry's
-                    // answer was about a session that has since come back
-                    // (it can trail a peer's restart), so it must not end a
-                    // request that the link already carried.
+                    // An open link proves the peer online: the answer trailed
+                    // its restart and must not end what the link carried.
                     if !self.links.is_open(&name) {
                         self.peer_offline(&name);
                         self.transfers.offline(&mut self.io, &name);

@@ -85,6 +85,18 @@ fn on_off(s: &str) -> Result<bool, String> {
     }
 }
 
+/// `println!` that ends the program quietly when stdout is gone (the
+/// report piped to `head`, say), as a shell tool would on `SIGPIPE`,
+/// instead of panicking mid-report.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if writeln!(std::io::stdout(), $($arg)*).is_err() {
+            std::process::exit(141);
+        }
+    }};
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
     if !confab_sim::deterministic() {
@@ -116,10 +128,10 @@ fn one(seed: u64, config: &SimConfig) -> ExitCode {
     let outcome = run(seed, config);
     if let Some(lines) = &outcome.full_trace {
         for line in lines {
-            println!("{line}");
+            out!("{line}");
         }
     }
-    println!("{outcome}");
+    out!("{outcome}");
     if outcome.ok() {
         ExitCode::SUCCESS
     } else {
@@ -135,7 +147,7 @@ fn many(n: u64, base: Option<u64>, jobs: Option<usize>, config: &SimConfig) -> E
         (t.as_secs() % 1_000_000) * 1000
     });
     let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    println!(
+    out!(
         "confab-sim: {n} seeds from --seed-base {base} on {jobs} threads, {} peers, \
          {} s + {} s heal, faults {}",
         config.peers,
@@ -146,7 +158,7 @@ fn many(n: u64, base: Option<u64>, jobs: Option<usize>, config: &SimConfig) -> E
     let wall = Instant::now();
     let seeds: Vec<u64> = (base..base.saturating_add(n)).collect();
     let outcomes = run_many(&seeds, config, jobs, |outcome| {
-        println!("{}", outcome.line());
+        out!("{}", outcome.line());
         if let Some(report) = outcome.failure_report() {
             print!("{report}");
         }
@@ -158,7 +170,7 @@ fn many(n: u64, base: Option<u64>, jobs: Option<usize>, config: &SimConfig) -> E
         .filter(|o| !o.ok())
         .map(|o| o.seed)
         .collect();
-    println!(
+    out!(
         "{n} seeds, {} failed, {:.1} s wall: {:.2} seeds per second, {:.1} sim-s per wall-s",
         failed.len(),
         wall,
@@ -168,9 +180,9 @@ fn many(n: u64, base: Option<u64>, jobs: Option<usize>, config: &SimConfig) -> E
     if failed.is_empty() {
         ExitCode::SUCCESS
     } else {
-        println!("failed seeds: {failed:?}");
+        out!("failed seeds: {failed:?}");
         for seed in &failed {
-            println!("replay: {}", config.replay_command(*seed));
+            out!("replay: {}", config.replay_command(*seed));
         }
         ExitCode::FAILURE
     }

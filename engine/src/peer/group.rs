@@ -336,8 +336,17 @@ impl Groups {
             self.save(io, g);
             io.notice(format!("joining {group}..."));
         }
+        let mut outs = Vec::new();
+        if yes {
+            // An earlier membership's `Left` still queued must go before the
+            // answer does: once the link is up it would follow the answer on
+            // it and take us out again as soon as we are in (sim seed 1188).
+            // `Members` drops them again for anything queued meanwhile.
+            outs.push(GroupOut::DropChanges(group.clone()));
+        }
         let msg = PeerMessage::GroupAnswer { group, accept: yes };
-        vec![GroupOut::SendOrReach(from, msg)]
+        outs.push(GroupOut::SendOrReach(from, msg));
+        outs
     }
 
     /// `from` answered `me`'s invitation into `group`.

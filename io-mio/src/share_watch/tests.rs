@@ -175,12 +175,19 @@ fn a_folder_copied_in_is_listed_once_quiet_with_its_count_size_and_digest() {
     std::fs::write(outside.path().join("secret"), b"not for sharing").unwrap();
     let (s, first) = start(|_| {});
     assert!(first.is_empty());
+    // Built beside the share and moved in whole, as a copy tool finishing
+    // would: written in place, a late event (the links are made last) could
+    // land after the quiet time on a loaded machine and start a re-hash
+    // between the list and the status read below.
+    let staging = tempfile::tempdir_in(s.share.path().parent().unwrap()).unwrap();
+    let built = staging.path().join("photos");
+    std::fs::create_dir_all(built.join("sub")).unwrap();
+    std::fs::write(built.join("a"), b"aa").unwrap();
+    std::fs::write(built.join("sub").join("b"), b"bbb").unwrap();
+    std::os::unix::fs::symlink(outside.path().join("secret"), built.join("leak")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), built.join("sub").join("leakdir")).unwrap();
     let d = s.share.path().join("photos");
-    std::fs::create_dir_all(d.join("sub")).unwrap();
-    std::fs::write(d.join("a"), b"aa").unwrap();
-    std::fs::write(d.join("sub").join("b"), b"bbb").unwrap();
-    std::os::unix::fs::symlink(outside.path().join("secret"), d.join("leak")).unwrap();
-    std::os::unix::fs::symlink(outside.path(), d.join("sub").join("leakdir")).unwrap();
+    std::fs::rename(&built, &d).unwrap();
     let digest = |b: &[u8]| {
         folder_digest([
             ("a", 2, Md5::of(b"aa")),
