@@ -178,7 +178,9 @@ impl Role for Peer {
                         state.requests.pop_front();
                     }
                 }
-                Message::Goodbye(_) => {}
+                // Streams relayed through the registry (issue 19): opened,
+                // fed and credited on the registry connection.
+                Message::Goodbye(_) | Message::Relay(_) => {}
                 other => panic!("the peer sent the registry a {}", other.kind()),
             }
             return;
