@@ -34,6 +34,9 @@ use crate::wire::{Message, Name};
 /// How often a sender held back by a cap is told so, at most.
 const CAPPED_TOLD_EVERY: Duration = Duration::from_secs(60);
 
+/// How often the relay's counts go to the log while it carries streams.
+pub const RELAY_REPORT_EVERY: Duration = Duration::from_secs(60);
+
 /// A rate as people read it (`16.0 MiB/s`, `no cap`).
 fn rate(r: u64) -> String {
     if r == 0 {
@@ -56,6 +59,18 @@ impl Registry {
         self.relays.status()
     }
 
+    /// `Timer::RelayReport`: the relay's counts for the log, and the next
+    /// report while any stream is still open.
+    pub(super) fn relay_report(&mut self, now: Instant) {
+        let status = self.relay_status();
+        self.out
+            .push_back(Output::Event(RegistryEvent::RelayStatus(status)));
+        if !self.relays.streams.is_empty() {
+            self.timers
+                .set(Timer::RelayReport, now + RELAY_REPORT_EVERY);
+        }
+    }
+
     fn relay_send(&mut self, conn: ConnId, msg: RelayMessage) {
         self.send(conn, &Message::Relay(msg));
     }
@@ -66,7 +81,14 @@ impl Registry {
             return self.violation(conn, "a relay message before logging in".into());
         };
         match msg {
-            RelayMessage::Open { ask, to } => self.relay_open(conn, me, ask, to),
+            RelayMessage::Open { ask, to } => {
+                self.relay_open(conn, me, ask, to);
+                if !self.relays.streams.is_empty() && self.timers.get(&Timer::RelayReport).is_none()
+                {
+                    self.timers
+                        .set(Timer::RelayReport, now + RELAY_REPORT_EVERY);
+                }
+            }
             RelayMessage::DialMe { to } => {
                 // Only toward a peer online, and only with the address the
                 // asker logged in with (it cannot name another).

@@ -106,6 +106,8 @@ pub struct RelayStatus {
     pub opened: u64,
     /// Bytes relayed since start, both ways, all streams.
     pub bytes: u64,
+    /// Streams whose sender is held back by a cap now (owed credit).
+    pub capped: usize,
 }
 
 impl Relays {
@@ -141,10 +143,12 @@ impl Relays {
             .map(|(id, s)| (*id, s.ends[0].name.clone(), s.ends[1].name.clone(), s.bytes))
             .collect();
         let open: u64 = streams.iter().map(|s| s.3).sum();
+        let capped: BTreeSet<u64> = self.ring.iter().map(|(id, _)| *id).collect();
         RelayStatus {
             streams,
             opened: self.opened,
             bytes: self.carried + open,
+            capped: capped.len(),
         }
     }
 }
