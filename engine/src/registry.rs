@@ -40,10 +40,9 @@ use std::time::{Duration, Instant};
 
 pub use self::accounts::Accounts;
 pub use self::directory::{Directory, Session};
-pub use self::relay::RELAY_REPORT_EVERY;
 #[cfg(feature = "testing")]
 pub use self::relays::RelayFault;
-pub use self::relays::{RelayConfig, RelayStatus};
+pub use self::relays::{RELAY_REPORT_EVERY, RelayConfig, RelayStatus};
 use crate::api::{CommandError, ConnId, Engine, Input, Output};
 use crate::limits::{FRAME_HEADER_LEN, MAX_FRAME_LEN};
 use crate::password::PasswordCost;

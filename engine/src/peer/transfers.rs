@@ -66,7 +66,6 @@ use crate::transfer::{
 };
 use crate::wire::transfer::{TransferKey, TransferMessage};
 use crate::wire::{FileName, Name, Reason};
-use report::{pass, report};
 
 /// One transfer, either side.
 #[derive(Debug)]
@@ -348,14 +347,14 @@ impl Transfers {
             }
             let Some(msg) = m.poll_message() else { break };
             if let Some(r) = self.room.get_mut(&peer) {
-                *r = r.saturating_sub(report::size(&msg));
+                *r = r.saturating_sub(Self::message_size(&msg));
             }
             outs.push(TransferOut::Send(peer.clone(), msg));
         }
         while let Some(out) = m.poll_output() {
             match out {
-                Output::Event(e) => report(outs, id, &peer, via, e),
-                other => outs.push(TransferOut::Out(pass(other))),
+                Output::Event(e) => Self::report(outs, id, &peer, via, e),
+                other => outs.push(TransferOut::Out(Self::pass(other))),
             }
         }
         match m.poll_timeout() {
@@ -655,7 +654,7 @@ impl Transfers {
                         outs.push(TransferOut::Out(Output::Event(e)));
                     }
                     Output::Event(_) => {}
-                    other => outs.push(TransferOut::Out(pass(other))),
+                    other => outs.push(TransferOut::Out(Self::pass(other))),
                 }
             }
         }

@@ -23,7 +23,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use super::relays::{Bucket, End, RelayConfig, RelayStatus, Stream};
+use super::relays::{Bucket, End, RELAY_REPORT_EVERY, RelayConfig, RelayStatus, Stream};
 use super::{Registry, RegistryEvent, Timer};
 use crate::api::{ConnId, Output};
 use crate::bounded::Text;
@@ -33,9 +33,6 @@ use crate::wire::{Message, Name};
 
 /// How often a sender held back by a cap is told so, at most.
 const CAPPED_TOLD_EVERY: Duration = Duration::from_secs(60);
-
-/// How often the relay's counts go to the log while it carries streams.
-pub const RELAY_REPORT_EVERY: Duration = Duration::from_secs(60);
 
 /// A rate as people read it (`16.0 MiB/s`, `no cap`).
 fn rate(r: u64) -> String {

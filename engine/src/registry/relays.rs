@@ -9,7 +9,7 @@
 //! (checked by `relay` before it forwards).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::api::ConnId;
 use crate::wire::Name;
@@ -96,6 +96,10 @@ pub(super) struct Relays {
     #[cfg(feature = "testing")]
     pub fault: Option<FaultState>,
 }
+
+/// How often the relay's counts go to the log while it carries streams
+/// ([`crate::registry::RegistryEvent::RelayStatus`]).
+pub const RELAY_REPORT_EVERY: Duration = Duration::from_secs(60);
 
 /// What an operator sees of the relay (`/who`-style, and the log).
 #[derive(Debug, Clone, PartialEq, Eq)]
