@@ -14,7 +14,7 @@ use std::thread::JoinHandle;
 use std::time::Instant;
 
 use confab_engine::password::PasswordCost;
-use confab_engine::registry::{OfflineReason, RelayConfig};
+use confab_engine::registry::{OfflineReason, RelayConfig, RelayStatus};
 use confab_engine::secure::SecureConfig;
 use confab_engine::wire::identity::Fingerprint;
 use confab_engine::{CommandError, Registry, RegistryCommand, RegistryConfig, RegistryEvent};
@@ -130,9 +130,56 @@ pub fn run(args: RegistryArgs) -> Result<(), Fail> {
     println!("accounts are kept in {}", data.display());
     println!("{}", relay_line(relay));
     println!("peers join with: {}", join_command(bound, key));
+    println!("type `status` (and Enter) for the relay's counts");
+    read_operator(driver.handle());
     driver.run(&mut RegistrySink { print: true })?;
     println!("registry stopped");
     Ok(())
+}
+
+/// Reads what the operator types on standard input, on a thread of its
+/// own: `status` asks for the relay's counts ([`RegistryCommand::RelayStatus`]);
+/// anything else gets a hint. Ends at the end of input (a registry run
+/// with no terminal goes on without it) or when the driver is gone.
+fn read_operator(handle: DriverHandle<RegistryCommand>) {
+    let spawned = std::thread::Builder::new()
+        .name("confab-registry-stdin".into())
+        .spawn(move || {
+            for line in std::io::stdin().lines() {
+                let Ok(line) = line else { return };
+                let asked = match line.trim() {
+                    "" => continue,
+                    "status" => handle.command(RegistryCommand::RelayStatus),
+                    other => {
+                        let other = crate::safe::terminal_line(other);
+                        println!("unknown command {other:?}: type `status`");
+                        continue;
+                    }
+                };
+                if asked.is_err() {
+                    return;
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!("cannot read the operator's commands: {e}");
+    }
+}
+
+/// The relay's counts as the operator reads them (`status`, and every
+/// minute while streams are open).
+pub fn relay_status_lines(s: &RelayStatus) -> String {
+    let mut out = format!(
+        "relay: {} stream(s) open, {} held back by a cap, {} opened since start, {} bytes relayed",
+        s.streams.len(),
+        s.capped,
+        s.opened,
+        s.bytes
+    );
+    for (stream, a, b, bytes) in &s.streams {
+        out.push_str(&format!("\n  relay {stream}: {a} <-> {b}, {bytes} bytes"));
+    }
+    out
 }
 
 /// A registry running on its own thread inside a peer's process.
@@ -238,6 +285,11 @@ impl Sink<RegistryEvent> for RegistrySink {
             } => self.say(format!(
                 "relay {stream}: {from} -> {to} closed after {bytes} bytes ({open} relayed stream(s) open)"
             )),
+            RegistryEvent::RelayStatus(status) => {
+                for line in relay_status_lines(&status).lines() {
+                    self.say(line.to_owned());
+                }
+            }
         }
         Flow::Continue
     }

@@ -19,7 +19,7 @@ use std::process::{Command, Stdio};
 
 use confab_engine::wire::Md5;
 use serde_json::{Value, json};
-use support::{CONFAB, Proc, bytes, open_chat, password_of, peer_args, registry_key_of};
+use support::{CONFAB, Net, Proc, bytes, open_chat, password_of, peer_args, quit, registry_key_of};
 
 const MIB: usize = 1 << 20;
 
@@ -303,4 +303,75 @@ fn peers_behind_firewalls_chat_and_fetch_through_the_relay_then_move_to_direct()
     drop(alice);
     drop(bob);
     drop(registry);
+}
+
+/// Starts `name` on `net`'s registry at `--listen off`: it takes no
+/// connections, so two of them can only talk through the relay.
+fn listening_off(net: &Net, name: &str) -> Proc {
+    let home = net.home(name);
+    let mut args = peer_args(name, Some(net.addr), &home, &net.share(name));
+    let i = args.iter().position(|a| a == "--listen").unwrap();
+    args[i + 1] = "off".into();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let pw = password_of(name);
+    let mut p = Proc::start(name, &args, &[("CONFAB_PASSWORD", &pw)]);
+    p.expect(json!({"event": "ready", "name": name}));
+    p
+}
+
+/// On loopback (no namespaces needed): two peers at `--listen off` chat
+/// through the relay; `chat_opened` says `via` `relay` on both sides,
+/// `/who` says neither listens, and the registry's operator, typing
+/// `status`, sees the stream, its two ends and its bytes.
+#[test]
+fn relayed_chat_says_via_relay_and_the_operator_sees_the_stream() {
+    let mut net = Net::new();
+    let mut alice = listening_off(&net, "alice");
+    let mut bob = listening_off(&net, "bob");
+    alice.send("/who");
+    let users = alice.event("users", &[]);
+    let listens: Vec<(String, bool)> = users.v["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            (
+                u["name"].as_str().unwrap().to_owned(),
+                u["listens"] == json!(true),
+            )
+        })
+        .collect();
+    assert!(listens.iter().all(|(_, l)| !l), "{listens:?}");
+    assert_eq!(listens.len(), 2, "{listens:?}");
+
+    alice.send("/chat bob");
+    let req = bob.event("chat_request", &[("from", json!("alice"))]);
+    bob.send(&format!("/accept {}", req.v["id"]));
+    bob.event(
+        "chat_opened",
+        &[("with", json!("alice")), ("via", json!("relay"))],
+    );
+    alice.event(
+        "chat_opened",
+        &[("with", json!("bob")), ("via", json!("relay"))],
+    );
+    let texts: Vec<String> = (0..3).map(|i| format!("through the relay {i}")).collect();
+    for t in &texts {
+        alice.send(&format!("/msg bob {t}"));
+    }
+    wait_texts(&mut bob, "alice", &texts);
+
+    let registry = net.registry.as_mut().unwrap();
+    registry.send("status");
+    let counts = registry.expect_line("relay: 1 stream(s) open");
+    assert!(counts.contains("1 opened since start"), "{counts}");
+    let stream = registry.expect_line("  relay ");
+    assert!(
+        stream.contains("alice <-> bob") || stream.contains("bob <-> alice"),
+        "{stream}"
+    );
+    registry.send("what");
+    registry.expect_line("unknown command");
+    quit(&mut alice);
+    quit(&mut bob);
 }

@@ -217,6 +217,17 @@ pub const MAX_RELAY_PIECE: usize = 64 * 1024;
 /// with [`MAX_RELAY_STREAMS`] streams under a few hundred MiB at worst.
 pub const RELAY_WINDOW: u64 = 2 * 1024 * 1024;
 
+/// Sealed bytes one relayed stream of a peer holds waiting for the other
+/// side's credit before the layers above stall. At this many, the peer's
+/// transfers with the other end keep their next messages (and so, their
+/// windows full, read no more of the file) until credit lets the waiting
+/// bytes out; nothing is dropped. Chat messages and acknowledgements still
+/// go (they are small and bounded by [`MAX_OUTBOX_PER_PEER`]), so a bulk
+/// transfer never makes them wait behind more than this. A stream goes
+/// beyond it by at most one transfer message (a chunk: at most
+/// [`MAX_CHUNK_LEN`] and its framing) and those small messages.
+pub const MAX_RELAY_WAITING: u64 = 1024 * 1024;
+
 /// Most relayed streams one peer may have open at once through the
 /// registry (one per other peer is all it needs; a few spare for a stream
 /// being replaced).

@@ -352,7 +352,8 @@ impl Peer {
             PeerCommand::Files(owner) if self.lan_files(owner.as_ref()) => {}
             PeerCommand::Files(owner) => self.ask_registry(Query::files(owner)),
             PeerCommand::Chat(name) => {
-                let outs = self.chats.cmd_chat(&mut self.io, name)?;
+                let via = self.via_to(&name);
+                let outs = self.chats.cmd_chat(&mut self.io, name, via)?;
                 self.apply_chat(outs);
             }
             PeerCommand::Accept(id) => self.cmd_answer(id, true)?,
@@ -383,15 +384,7 @@ impl Peer {
                     .get(&mut self.io, &self.config.name, from, file)?;
                 self.start_transfer(started);
             }
-            PeerCommand::Transfers => {
-                let mut transfers = self.transfers.statuses();
-                for t in &mut transfers {
-                    if self.links.is_relayed(&t.peer) {
-                        t.via = Via::Relay;
-                    }
-                }
-                self.io.event(PeerEvent::Transfers { transfers });
-            }
+            PeerCommand::Transfers => self.report_transfers(),
             PeerCommand::Cancel(id) => {
                 let outs = self.transfers.cancel(&mut self.io, id)?;
                 self.apply_transfer(outs);

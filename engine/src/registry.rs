@@ -42,7 +42,7 @@ pub use self::accounts::Accounts;
 pub use self::directory::{Directory, Session};
 #[cfg(feature = "testing")]
 pub use self::relays::RelayFault;
-pub use self::relays::{RelayConfig, RelayStatus};
+pub use self::relays::{RELAY_REPORT_EVERY, RelayConfig, RelayStatus};
 use crate::api::{CommandError, ConnId, Engine, Input, Output};
 use crate::limits::{FRAME_HEADER_LEN, MAX_FRAME_LEN};
 use crate::password::PasswordCost;
@@ -119,6 +119,9 @@ impl Default for RegistryConfig {
 pub enum RegistryCommand {
     /// Say goodbye to every connection and close them.
     Shutdown,
+    /// Report the relay now ([`RegistryEvent::RelayStatus`]), as the
+    /// operator asked (`status` on `confab registry`'s standard input).
+    RelayStatus,
 }
 
 /// Why a session ended.
@@ -174,6 +177,9 @@ pub enum RegistryEvent {
         bytes: u64,
         open: usize,
     },
+    /// What the relay carries now: every minute while any stream is open,
+    /// and when the operator asks ([`RegistryCommand::RelayStatus`]).
+    RelayStatus(RelayStatus),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -182,6 +188,8 @@ enum Timer {
     Silence(ConnId),
     /// Credit held back by a relay cap is looked at again.
     RelayRelease,
+    /// The relay's minute report is due (armed while streams are open).
+    RelayReport,
 }
 
 #[derive(Debug)]
@@ -384,6 +392,7 @@ impl Registry {
                     )
                 }
                 Timer::RelayRelease => self.relay_release(now),
+                Timer::RelayReport => self.relay_report(now),
             }
         }
     }
@@ -461,6 +470,12 @@ impl Engine for Registry {
                         OfflineReason::Shutdown,
                     );
                 }
+                Ok(())
+            }
+            RegistryCommand::RelayStatus => {
+                let status = self.relay_status();
+                self.out
+                    .push_back(Output::Event(RegistryEvent::RelayStatus(status)));
                 Ok(())
             }
         }

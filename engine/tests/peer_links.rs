@@ -219,7 +219,7 @@ fn crossed_chat_requests_open_one_chat_on_one_connection() {
             net.wait_for(
                 me,
                 10 * S,
-                |e| matches!(e, PeerEvent::ChatOpened { with } if *with == o),
+                |e| matches!(e, PeerEvent::ChatOpened { with, .. } if *with == o),
             );
         }
         net.run_for(5 * S);

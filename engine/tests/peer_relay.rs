@@ -9,11 +9,11 @@ mod peer_transfer_support;
 
 use std::time::Duration;
 
-use confab_engine::Registry;
-use confab_engine::limits::RELAY_WINDOW;
+use confab_engine::limits::{MAX_RELAY_WAITING, RELAY_WINDOW};
 use confab_engine::peer::{Direction, PeerCommand, PeerConfig, PeerEvent, Via};
-use confab_engine::registry::{RegistryEvent, RelayFault};
+use confab_engine::registry::{RELAY_REPORT_EVERY, RegistryEvent, RelayFault, RelayStatus};
 use confab_engine::testing::AnyEvent;
+use confab_engine::{Engine, Registry, RegistryCommand, RegistryConfig};
 use peer_support::{Net, name};
 use peer_transfer_support::{bytes, check_received, get, share, transfers, wait_done};
 
@@ -83,6 +83,18 @@ fn chat_goes_through_the_relay_when_peers_cannot_connect() {
             "seed {seed}: the chat is not relayed"
         );
         assert!(net.peer("bob").is_relayed_to(&name("alice")), "seed {seed}");
+        // The user sees the path: `via` on `chat_opened`, on both sides.
+        for (who, with) in [("alice", "bob"), ("bob", "alice")] {
+            let vias: Vec<Via> = net
+                .events(who)
+                .into_iter()
+                .filter_map(|e| match e {
+                    PeerEvent::ChatOpened { with: w, via } if w.as_str() == with => Some(via),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(vias, [Via::Relay], "seed {seed}: {who}'s chat_opened");
+        }
         burst(&mut net, "one", 30);
         let opened = registry_events(&net)
             .into_iter()
@@ -93,6 +105,51 @@ fn chat_goes_through_the_relay_when_peers_cannot_connect() {
         let status = net.world.engine::<Registry>(net.registry).relay_status();
         assert!(status.bytes > 0, "seed {seed}: {status:?}");
     }
+}
+
+fn relay_reports(net: &Net) -> Vec<RelayStatus> {
+    registry_events(net)
+        .into_iter()
+        .filter_map(|e| match e {
+            RegistryEvent::RelayStatus(s) => Some(s),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_operator_sees_the_relayed_streams_every_minute_and_when_asked() {
+    let seed = 5;
+    let mut net = cut_apart(seed, |_| {});
+    net.open_chat("alice", "bob");
+    burst(&mut net, "ops", 5);
+    assert!(
+        relay_reports(&net).is_empty(),
+        "a report before a minute passed"
+    );
+    // Asked: at once, with the stream, its two ends and its bytes.
+    let r = net.registry;
+    net.world
+        .with::<Registry, _>(r, |reg, now| {
+            reg.handle_command(now, RegistryCommand::RelayStatus)
+        })
+        .unwrap();
+    let asked = relay_reports(&net);
+    let [status] = asked.as_slice() else {
+        panic!("one report asked, got {asked:?}");
+    };
+    assert_eq!(status.streams.len(), 1, "{status:?}");
+    let (_, a, b, bytes) = &status.streams[0];
+    let mut ends = [a.as_str(), b.as_str()];
+    ends.sort_unstable();
+    assert_eq!(ends, ["alice", "bob"]);
+    assert!(*bytes > 0 && status.bytes >= *bytes, "{status:?}");
+    assert_eq!((status.opened, status.capped), (1, 0), "{status:?}");
+    // Every minute while the stream is open, by itself.
+    net.run_for(RELAY_REPORT_EVERY * 2 + S);
+    let reports = relay_reports(&net);
+    assert!(reports.len() >= 3, "no minute reports: {reports:?}");
+    assert!(reports.iter().all(|s| s.streams.len() == 1), "{reports:?}");
 }
 
 #[test]
@@ -155,12 +212,69 @@ fn a_fetch_through_the_relay_is_held_to_the_window_and_arrives_whole() {
     let (path, md5) = wait_done(&mut net, "bob", Direction::Receive, "big.bin");
     check_received(&net, "bob", "big.bin", &data, &path, md5);
     assert!(net.peer("bob").is_relayed_to(&name("alice")), "seed {seed}");
+    // `via` on the transfer events, on both sides.
+    wait_done(&mut net, "alice", Direction::Send, "big.bin");
+    for who in ["alice", "bob"] {
+        let vias: Vec<Via> =
+            net.events(who)
+                .into_iter()
+                .filter_map(|e| match e {
+                    PeerEvent::TransferProgress { via, .. }
+                    | PeerEvent::TransferDone { via, .. } => Some(via),
+                    _ => None,
+                })
+                .collect();
+        assert!(!vias.is_empty(), "{who}: no transfer events");
+        assert!(vias.iter().all(|v| *v == Via::Relay), "{who}: {vias:?}");
+    }
     // The registry closes a sender that goes beyond its credit: none did,
     // though the transfer's window alone would have let 4 MiB go at once.
     no_violations(&net);
     let status = net.world.engine::<Registry>(net.registry).relay_status();
     assert!(status.bytes >= data.len() as u64, "seed {seed}: {status:?}");
     const { assert!(RELAY_WINDOW < 64 * 64 * 1024) };
+}
+
+fn bulky(c: &mut PeerConfig) {
+    // 8 MiB of chunks in flight: far more than the relay's credit lets
+    // out, so bytes pile up for credit unless the transfer is held back.
+    c.transfer.chunk_size = 256 * 1024;
+    c.transfer.window = 32;
+}
+
+fn slow_relay(r: &mut RegistryConfig) {
+    r.relay.peer_rate = 4 * 1024 * 1024;
+}
+
+#[test]
+fn a_full_relayed_stream_holds_the_transfer_back_and_loses_nothing() {
+    let seed = 23;
+    let mut net = Net::with_registry(seed, &["alice", "bob"], bulky, slow_relay);
+    let (a, b) = (net.host("alice"), net.host("bob"));
+    net.world.partition(a, b);
+    let data = bytes(seed, 12 * 1024 * 1024 + 77);
+    share(&mut net, "alice", "big.bin", &data);
+    get(&mut net, "bob", "alice", "big.bin");
+    let mut most = 0;
+    let ended = net.run_until(600 * S, |net| {
+        most = most.max(net.peer("alice").relay_waiting());
+        net.events("bob").iter().any(|e| {
+            matches!(
+                e,
+                PeerEvent::TransferDone { .. } | PeerEvent::TransferFailed { .. }
+            )
+        })
+    });
+    assert!(ended, "seed {seed}: the fetch never ended");
+    let (path, md5) = wait_done(&mut net, "bob", Direction::Receive, "big.bin");
+    check_received(&net, "bob", "big.bin", &data, &path, md5);
+    assert!(net.peer("bob").is_relayed_to(&name("alice")), "seed {seed}");
+    // The stream filled (so the limit was what held the sender back) and
+    // never went beyond it by more than one chunk and its framing.
+    let slack = 256 * 1024 + 16 * 1024;
+    assert!(most >= MAX_RELAY_WAITING, "never full: {most}");
+    assert!(most <= MAX_RELAY_WAITING + slack, "{most} bytes waited");
+    no_violations(&net);
 }
 
 #[test]

@@ -40,6 +40,8 @@ use crate::remote::{RemoteSpec, Speaks};
 #[derive(Debug, Arbitrary)]
 pub enum GRegistryCommand {
     Shutdown,
+    /// The operator asks for the relay's counts.
+    RelayStatus,
 }
 
 /// Ids of the requests each connection sent that have no reply yet, oldest first.
@@ -157,6 +159,7 @@ impl Role for Registry {
     fn command(&self, g: &GRegistryCommand, _model: &Model) -> Option<RegistryCommand> {
         match g {
             GRegistryCommand::Shutdown => Some(RegistryCommand::Shutdown),
+            GRegistryCommand::RelayStatus => Some(RegistryCommand::RelayStatus),
         }
     }
 
@@ -180,6 +183,12 @@ impl Role for Registry {
             | RegistryEvent::Refused { .. }
             | RegistryEvent::Violation { .. }
             | RegistryEvent::RelayClosed { .. } => {}
+            RegistryEvent::RelayStatus(status) => assert!(
+                status.streams.len() <= confab_engine::limits::MAX_RELAY_STREAMS
+                    && status.capped <= status.streams.len()
+                    && status.streams.iter().all(|(_, a, b, _)| a != b),
+                "an impossible relay status: {status:?}"
+            ),
         }
     }
 

@@ -59,7 +59,7 @@ pub struct PeerView {
 impl PeerView {
     fn event(&mut self, e: &PeerEvent) {
         match e {
-            PeerEvent::ChatOpened { with } => {
+            PeerEvent::ChatOpened { with, .. } => {
                 self.open_chats.insert(with.clone());
                 self.questions
                     .retain(|_, q| *q != Question::Chat(with.clone()));

@@ -35,7 +35,7 @@ impl Chats {
             PeerEvent::ChatRequest { from, .. } => {
                 self.pending.insert(from.clone());
             }
-            PeerEvent::ChatOpened { with } => {
+            PeerEvent::ChatOpened { with, .. } => {
                 self.pending.remove(with);
                 self.open.insert(with.clone());
             }
@@ -97,7 +97,10 @@ mod tests {
         assert_eq!(c.follow(&closed("dave")), Some(Closed::NeverOpened));
 
         c.asking(&n("bob"));
-        c.follow(&PeerEvent::ChatOpened { with: n("bob") });
+        c.follow(&PeerEvent::ChatOpened {
+            with: n("bob"),
+            via: confab_engine::peer::Via::Direct,
+        });
         assert_eq!(c.asking(&n("bob")), None, "already open");
         assert_eq!(c.follow(&closed("bob")), Some(Closed::WasOpen));
         assert_eq!(

@@ -65,7 +65,7 @@ impl Conversation {
             return false;
         };
         let new = match event {
-            PeerEvent::ChatOpened { with } => Target::User(with.clone()),
+            PeerEvent::ChatOpened { with, .. } => Target::User(with.clone()),
             PeerEvent::GroupJoined { group, .. } if c.is_none() => Target::Group(group.clone()),
             PeerEvent::ChatClosed { with, .. } if *c == Some(Target::User(with.clone())) => {
                 *c = None;
@@ -102,7 +102,10 @@ mod tests {
         assert_eq!(c.current(), Some(Target::User(n("bob"))));
         c.follow(&msg("carol"));
         assert_eq!(c.current(), Some(Target::User(n("bob"))), "not stolen");
-        c.follow(&PeerEvent::ChatOpened { with: n("dave") });
+        c.follow(&PeerEvent::ChatOpened {
+            with: n("dave"),
+            via: confab_engine::peer::Via::Direct,
+        });
         assert_eq!(c.current(), Some(Target::User(n("dave"))));
         let g = confab_engine::wire::GroupName::new("#g").unwrap();
         let joined = PeerEvent::GroupJoined {

@@ -18,7 +18,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use confab_engine::TransferId;
-use confab_engine::peer::{Direction, PeerCommand, PeerEvent, Target, TransferStatus};
+use confab_engine::peer::{Direction, PeerCommand, PeerEvent, Target, TransferStatus, Via};
 use confab_engine::wire::ErrorCode;
 use confab_engine::wire::registry::{ShareKind, SharedFile, UserEntry};
 use indicatif::{HumanBytes, MultiProgress, ProgressBar, ProgressStyle};
@@ -113,12 +113,13 @@ pub fn line(event: &PeerEvent, rates: &Rates, now: Instant) -> Option<String> {
         PeerEvent::ChatRequest { id, from } => {
             format!("? {from} asks for a chat: /accept {id} or /decline {id}")
         }
-        PeerEvent::ChatOpened { with } => {
-            format!("* chat with {with} is open; plain lines go to {with}")
-        }
+        PeerEvent::ChatOpened { with, via } => format!(
+            "* chat with {with} is open{}; plain lines go to {with}",
+            via_note(*via)
+        ),
         PeerEvent::Path { with, via } => match via {
-            confab_engine::peer::Via::Direct => format!("* talking with {with} directly"),
-            confab_engine::peer::Via::Relay => format!(
+            Via::Direct => format!("* talking with {with} directly"),
+            Via::Relay => format!(
                 "* talking with {with} through the registry's relay (still end-to-end encrypted; \
                  the registry sees only who talks to whom and how much)"
             ),
@@ -163,19 +164,22 @@ pub fn line(event: &PeerEvent, rates: &Rates, now: Instant) -> Option<String> {
             path,
             md5,
             folder: false,
+            via,
             ..
         } => format!(
-            "✓ received {} into {} (md5 {md5})",
+            "✓ received {} into {} (md5 {md5}){}",
             Shown(name),
-            Shown(path)
+            Shown(path),
+            via_note(*via)
         ),
         PeerEvent::TransferDone {
             direction: Direction::Send,
             name,
             md5,
             folder: false,
+            via,
             ..
-        } => format!("✓ sent {} (md5 {md5})", Shown(name)),
+        } => format!("✓ sent {} (md5 {md5}){}", Shown(name), via_note(*via)),
         PeerEvent::TransferDone {
             direction,
             name,
@@ -184,13 +188,15 @@ pub fn line(event: &PeerEvent, rates: &Rates, now: Instant) -> Option<String> {
             folder: true,
             files,
             size,
+            via,
             ..
         } => {
             let what = format!(
-                "folder {}/ ({files} {}, {}, every file verified; folder digest {md5})",
+                "folder {}/ ({files} {}, {}, every file verified; folder digest {md5}){}",
                 Shown(name),
                 if *files == 1 { "file" } else { "files" },
-                HumanBytes(*size)
+                HumanBytes(*size),
+                via_note(*via)
             );
             match direction {
                 Direction::Receive => format!("✓ received {what} into {}/", Shown(path)),
@@ -300,6 +306,15 @@ pub fn line(event: &PeerEvent, rates: &Rates, now: Instant) -> Option<String> {
     })
 }
 
+/// What a line about a chat or transfer adds when its bytes go through the
+/// registry's relay; nothing on the direct path (the usual one).
+fn via_note(via: Via) -> &'static str {
+    match via {
+        Via::Direct => "",
+        Via::Relay => " (via relay)",
+    }
+}
+
 /// The registry at `registry` proved `fingerprint` on first contact, and
 /// it was `kept` in that file (or not, and why; `None`: not known here).
 pub fn registry_key_line(
@@ -406,7 +421,11 @@ impl HumanPrinter {
     fn bars(&mut self, event: &PeerEvent, now: Instant) {
         match event {
             PeerEvent::TransferProgress {
-                id, done, total, ..
+                id,
+                done,
+                total,
+                via,
+                ..
             } => {
                 self.rates.record(*id, now, *done);
                 let bar = self.transfers.entry(*id).or_insert_with(|| {
@@ -419,12 +438,12 @@ impl HumanPrinter {
                     .unwrap_or_else(|_| ProgressStyle::default_bar())
                     .progress_chars("=> ");
                     bar.set_style(style);
-                    bar.set_message(format!("transfer {id}"));
                     bar
                 });
                 bar.set_length(*total);
                 bar.set_position(*done);
                 bar.set_prefix(self.rates.shown(*id, now, *done, *total));
+                bar.set_message(format!("transfer {id}{}", via_note(*via)));
             }
             PeerEvent::TransferDone { id, .. }
             | PeerEvent::TransferFailed { id, .. }
@@ -590,6 +609,69 @@ mod tests {
     }
 
     #[test]
+    fn relayed_chats_and_transfers_say_so_and_who_shows_who_listens() {
+        let open = |via| {
+            line(&PeerEvent::ChatOpened {
+                with: n("bob"),
+                via,
+            })
+            .unwrap()
+        };
+        assert_eq!(
+            open(Via::Relay),
+            "* chat with bob is open (via relay); plain lines go to bob"
+        );
+        assert_eq!(
+            open(Via::Direct),
+            "* chat with bob is open; plain lines go to bob"
+        );
+        let done = |via| {
+            line(&PeerEvent::TransferDone {
+                id: TransferId(1),
+                direction: Direction::Send,
+                name: "f".into(),
+                path: "/d/f".into(),
+                md5: Md5::of(b""),
+                folder: false,
+                files: 1,
+                size: 0,
+                via,
+            })
+            .unwrap()
+        };
+        assert!(
+            done(Via::Relay).ends_with(" (via relay)"),
+            "{}",
+            done(Via::Relay)
+        );
+        assert!(
+            !done(Via::Direct).contains("relay"),
+            "{}",
+            done(Via::Direct)
+        );
+        let s = line(&PeerEvent::Users {
+            users: vec![
+                UserEntry {
+                    name: n("bob"),
+                    addr: "10.0.0.2:0".parse().unwrap(),
+                },
+                UserEntry {
+                    name: n("carol"),
+                    addr: "10.0.0.3:5".parse().unwrap(),
+                },
+            ],
+        })
+        .unwrap();
+        let bob = s.lines().find(|l| l.contains("bob")).unwrap();
+        let carol = s.lines().find(|l| l.contains("carol")).unwrap();
+        assert!(bob.contains("no incoming connections"), "{s}");
+        assert!(
+            carol.contains("10.0.0.3:5") && !carol.contains("incoming"),
+            "{s}"
+        );
+    }
+
+    #[test]
     fn listings_and_quiet_events() {
         let s = line(&PeerEvent::Users {
             users: vec![UserEntry {
@@ -619,6 +701,7 @@ mod tests {
             folder: false,
             files: 1,
             size: 0,
+            via: confab_engine::peer::Via::Direct,
         };
         assert!(
             line(&done)
@@ -695,6 +778,7 @@ mod tests {
                 folder: false,
                 files: 1,
                 size: 1,
+                via: confab_engine::peer::Via::Direct,
             },
             PeerEvent::TransferDone {
                 id: TransferId(1),
@@ -705,6 +789,7 @@ mod tests {
                 folder: false,
                 files: 1,
                 size: 1,
+                via: confab_engine::peer::Via::Direct,
             },
             PeerEvent::TransferFailed {
                 id: TransferId(1),
@@ -807,6 +892,7 @@ mod tests {
             folder: true,
             files: 12,
             size: 34_500_000,
+            via: confab_engine::peer::Via::Direct,
         })
         .unwrap();
         for want in [
@@ -827,6 +913,7 @@ mod tests {
             done: 10,
             total: 100,
             rate: 1 << 40,
+            via: confab_engine::peer::Via::Direct,
         };
         p.event(&progress, &Context::default());
         assert_eq!(p.transfers.len(), 1);

@@ -61,7 +61,9 @@ pub fn event(event: &PeerEvent) -> Value {
         PeerEvent::ChatRequest { id, from } => {
             json!({"event": "chat_request", "id": id.0, "from": from.as_str()})
         }
-        PeerEvent::ChatOpened { with } => json!({"event": "chat_opened", "with": with.as_str()}),
+        PeerEvent::ChatOpened { with, via } => {
+            json!({"event": "chat_opened", "with": with.as_str(), "via": via.word()})
+        }
         PeerEvent::Path { with, via } => {
             json!({"event": "path", "with": with.as_str(), "via": via.word()})
         }
@@ -112,8 +114,10 @@ pub fn event(event: &PeerEvent) -> Value {
             done,
             total,
             rate,
+            via,
         } => json!({
             "event": "transfer_progress", "id": id.0, "done": done, "total": total, "rate": rate,
+            "via": via.word(),
         }),
         PeerEvent::TransferDone {
             id,
@@ -124,6 +128,7 @@ pub fn event(event: &PeerEvent) -> Value {
             folder,
             files,
             size,
+            via,
         } => json!({
             "event": "transfer_done",
             "id": id.0,
@@ -134,6 +139,7 @@ pub fn event(event: &PeerEvent) -> Value {
             "kind": if *folder { "folder" } else { "file" },
             "files": files,
             "size": size,
+            "via": via.word(),
         }),
         PeerEvent::TransferFailed { id, reason } => {
             json!({"event": "transfer_failed", "id": id.0, "reason": reason})
@@ -323,7 +329,7 @@ fn direction_str(d: Direction) -> &'static str {
 mod tests {
     use super::*;
     use confab_engine::TransferId;
-    use confab_engine::peer::{FriendStatus, HistoryEntry, RequestId, Target, TransferStatus};
+    use confab_engine::peer::{FriendStatus, HistoryEntry, RequestId, Target, TransferStatus, Via};
     use confab_engine::wire::registry::{FileEntry, PeerInfo, UserEntry};
     use confab_engine::wire::{ErrorCode, FileName, GroupName, Md5, Name};
 
@@ -363,6 +369,13 @@ mod tests {
             v,
             json!({"event": "users", "users": [{"name": "bob", "addr": "10.0.0.2:5000", "listens": true}]})
         );
+        let v = line(PeerEvent::Users {
+            users: vec![UserEntry {
+                name: n("bob"),
+                addr: "10.0.0.2:0".parse().unwrap(),
+            }],
+        });
+        assert_eq!(v["users"][0]["listens"], false, "--listen off shows: {v}");
     }
 
     #[test]
@@ -443,8 +456,19 @@ mod tests {
             from: n("bob"),
         });
         assert_eq!(v, json!({"event": "chat_request", "id": 3, "from": "bob"}));
-        let v = line(PeerEvent::ChatOpened { with: n("bob") });
-        assert_eq!(v, json!({"event": "chat_opened", "with": "bob"}));
+        let v = line(PeerEvent::ChatOpened {
+            with: n("bob"),
+            via: Via::Direct,
+        });
+        assert_eq!(
+            v,
+            json!({"event": "chat_opened", "with": "bob", "via": "direct"})
+        );
+        let v = line(PeerEvent::ChatOpened {
+            with: n("bob"),
+            via: Via::Relay,
+        });
+        assert_eq!(v["via"], "relay");
         let v = line(PeerEvent::ChatClosed {
             with: n("bob"),
             reason: "declined".into(),
@@ -539,8 +563,10 @@ mod tests {
             done: 10,
             total: 20,
             rate: 5,
+            via: Via::Relay,
         });
         assert_eq!(v["event"], "transfer_progress");
+        assert_eq!(v["via"], "relay");
         assert_eq!(
             (v["id"].clone(), v["done"].clone(), v["total"].clone()),
             (json!(1), json!(10), json!(20))
@@ -554,10 +580,11 @@ mod tests {
             folder: false,
             files: 1,
             size: 0,
+            via: Via::Direct,
         });
         assert_eq!(
             v,
-            json!({"event": "transfer_done", "id": 1, "direction": "receive", "name": "f", "path": "/d/f", "md5": "d41d8cd98f00b204e9800998ecf8427e", "kind": "file", "files": 1, "size": 0})
+            json!({"event": "transfer_done", "id": 1, "direction": "receive", "name": "f", "path": "/d/f", "md5": "d41d8cd98f00b204e9800998ecf8427e", "kind": "file", "files": 1, "size": 0, "via": "direct"})
         );
         let v = line(PeerEvent::TransferFailed {
             id: TransferId(1),

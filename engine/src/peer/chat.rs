@@ -24,7 +24,7 @@ use crate::bounded::Text;
 use crate::error::{CommandError, SelfAction};
 use crate::ids::RequestId;
 use crate::limits::MAX_OUTBOX_PER_PEER;
-use crate::peer::event::PeerEvent;
+use crate::peer::event::{PeerEvent, Via};
 use crate::peer::io::{Io, Timer};
 use crate::peer::records::{PeerRecord, chat_key};
 use crate::record::RecordKey;
@@ -112,11 +112,14 @@ impl Chats {
     }
 
     /// Opens the chat with `name` (see [`ChatOut::Open`]).
-    pub fn open(&mut self, io: &mut Io, name: &Name) {
+    pub fn open(&mut self, io: &mut Io, name: &Name, via: Via) {
         self.set(name, ChatState::Open);
         io.timers.cancel(&Timer::ChatExpiry(name.clone()));
         io.persist(PeerRecord::Chat(name.clone()));
-        io.event(PeerEvent::ChatOpened { with: name.clone() });
+        io.event(PeerEvent::ChatOpened {
+            with: name.clone(),
+            via,
+        });
     }
 
     /// `from` asked and the user was asked: question `id` (see [`ChatOut::AskUser`]).
@@ -161,13 +164,18 @@ impl Chats {
     }
 
     /// `/chat NAME`.
-    pub fn cmd_chat(&mut self, io: &mut Io, name: Name) -> Result<Vec<ChatOut>, CommandError> {
+    pub fn cmd_chat(
+        &mut self,
+        io: &mut Io,
+        name: Name,
+        via: Via,
+    ) -> Result<Vec<ChatOut>, CommandError> {
         if name == self.me {
             return Err(CommandError::Yourself(SelfAction::Chat));
         }
         Ok(match self.get(&name) {
             Some(ChatState::Open) => {
-                io.event(PeerEvent::ChatOpened { with: name });
+                io.event(PeerEvent::ChatOpened { with: name, via });
                 Vec::new()
             }
             Some(ChatState::Asking) => {

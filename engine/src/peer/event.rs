@@ -107,8 +107,10 @@ pub enum PeerEvent {
     Presence { name: Name, online: bool },
     /// `chat_request`: someone asks for a chat.
     ChatRequest { id: RequestId, from: Name },
-    /// `chat_opened`: a chat is open (either side).
-    ChatOpened { with: Name },
+    /// `chat_opened`: a chat is open (either side); `via` is the path the
+    /// connection to `with` takes now (`Direct` while none is open: the
+    /// next one is tried directly first).
+    ChatOpened { with: Name, via: Via },
     /// `path`: the connection to `with` opened, or moved: straight between
     /// the two peers, or through the registry's relay (still end-to-end
     /// encrypted). Chats and transfers with `with` take this path.
@@ -151,17 +153,20 @@ pub enum PeerEvent {
         size: u64,
         transfer: TransferId,
     },
-    /// `transfer_progress`: bytes moved so far (at a bounded rate).
+    /// `transfer_progress`: bytes moved so far (at a bounded rate); `via`
+    /// is the path they take now.
     TransferProgress {
         id: TransferId,
         done: u64,
         total: u64,
         rate: u64,
+        via: Via,
     },
     /// `transfer_done`: finished and verified; `path` is where it was
     /// written (receiver) or read (sender). For a folder (`folder`), `name` and `path` are the
     /// folder's, `files` and `size` count every file in it, and `md5` is
-    /// its [`crate::wire::folder_digest`]; for a file, `files` is 1.
+    /// its [`crate::wire::folder_digest`]; for a file, `files` is 1. `via`
+    /// is the path the last of its bytes took.
     TransferDone {
         id: TransferId,
         direction: Direction,
@@ -171,6 +176,7 @@ pub enum PeerEvent {
         folder: bool,
         files: u64,
         size: u64,
+        via: Via,
     },
     /// `transfer_failed`: ended without a verified file.
     TransferFailed { id: TransferId, reason: String },

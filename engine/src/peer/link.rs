@@ -67,8 +67,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
-use std::time::Instant;
 
+use self::conn::{Conn, Stage, bye};
 use crate::api::{ConnId, Output};
 use crate::peer::config::LinkConfig;
 use crate::peer::io::{Io, Timer};
@@ -76,85 +76,7 @@ use crate::peer::misbehaved::LinkViolation;
 use crate::secure::{ChannelError, Proven};
 use crate::wire::peer::PeerMessage;
 use crate::wire::transfer::TransferMessage;
-use crate::wire::{Deframer, ErrorCode, Hello, Message, Name, PROTOCOL_VERSION, Role};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Stage {
-    /// Dialer: waiting for `Connected`.
-    Connecting,
-    /// Waiting for the other side's hello.
-    AwaitHello,
-    /// Acceptor: the claimed name checks out, but the dialer's `Session` has
-    /// not arrived yet.
-    AwaitSession,
-    /// Dialer: waiting for `Verified`.
-    AwaitVerified,
-    Open,
-}
-
-impl Stage {
-    /// Its name, as a violation reports it.
-    fn name(self) -> &'static str {
-        match self {
-            Stage::Connecting => "Connecting",
-            Stage::AwaitHello => "AwaitHello",
-            Stage::AwaitSession => "AwaitSession",
-            Stage::AwaitVerified => "AwaitVerified",
-            Stage::Open => "Open",
-        }
-    }
-}
-
-#[derive(Debug)]
-struct Conn {
-    /// Dialed by this peer (else accepted).
-    dialed: bool,
-    /// Who is (or claims to be) at the other end.
-    peer: Option<Name>,
-    /// The name the channel's handshake proved, once it has.
-    proven: Option<Name>,
-    stage: Stage,
-    deframer: Deframer,
-    /// The other side's epoch for us (its `Session`), once known.
-    epoch: Option<u64>,
-    /// When anything last arrived (for the keepalive).
-    heard: Instant,
-    /// The other end's address (a call's media goes to its IP).
-    remote: SocketAddr,
-    /// Carried through the registry's relay (see `relayed`).
-    relayed: bool,
-}
-
-impl Conn {
-    fn new(dialed: bool, peer: Option<Name>, now: Instant, remote: SocketAddr) -> Self {
-        Self {
-            dialed,
-            peer,
-            proven: None,
-            stage: if dialed {
-                Stage::Connecting
-            } else {
-                Stage::AwaitHello
-            },
-            deframer: Deframer::new(),
-            epoch: None,
-            heard: now,
-            remote,
-            relayed: false,
-        }
-    }
-}
-
-/// Closes `conn`, saying goodbye first unless it is still connecting: the
-/// first frame on every connection is a hello, and one that is not up yet
-/// has carried nothing (found by the `peer` fuzz target).
-fn bye(io: &mut Io, conn: ConnId, stage: Stage, code: ErrorCode, reason: &str) {
-    if stage == Stage::Connecting {
-        io.out.push_back(Output::Close { conn });
-    } else {
-        io.goodbye(conn, code, reason);
-    }
-}
+use crate::wire::{ErrorCode, Hello, Message, Name, PROTOCOL_VERSION, Role};
 
 /// What the links tell the role machine.
 #[derive(Debug)]
@@ -653,6 +575,7 @@ impl Links {
     }
 }
 
+mod conn;
 mod dial;
 mod relayed;
 #[cfg(test)]

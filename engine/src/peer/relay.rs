@@ -24,13 +24,19 @@
 //! connection it is given. Invariants: a connection is in `by_conn` exactly
 //! while it is asked for (`Path::Asking`) or carried (`Path::Stream`);
 //! `credit` never goes below zero; `waiting` holds only a carried
-//! stream's bytes.
+//! stream's bytes, and `waiting_len` is their sum.
+//!
+//! **Backpressure.** Bytes wait here only for credit. A stream holding
+//! [`MAX_RELAY_WAITING`] or more is full ([`Relays::room`]): the role
+//! machine then holds the transfers with that peer (see
+//! `Transfers::set_room`), so the file is read no faster than the registry
+//! carries it, and lets them go on once credit has let the bytes out.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crate::api::ConnId;
 use crate::bounded::{Blob, Text};
-use crate::limits::{MAX_RELAY_PIECE, RELAY_WINDOW};
+use crate::limits::{MAX_RELAY_PIECE, MAX_RELAY_WAITING, RELAY_WINDOW};
 use crate::peer::io::Io;
 use crate::wire::relay::RelayMessage;
 use crate::wire::{Message, Name};
@@ -52,6 +58,8 @@ struct Carried {
     credit: u64,
     /// Sealed bytes waiting for credit, oldest first.
     waiting: VecDeque<Vec<u8>>,
+    /// Their length, all pieces together.
+    waiting_len: u64,
     /// Bytes received and not yet credited back.
     consumed: u64,
     /// Bytes sent and received, for `/who`-style listings.
@@ -113,6 +121,7 @@ impl Relays {
                 peer,
                 credit: RELAY_WINDOW,
                 waiting: VecDeque::new(),
+                waiting_len: 0,
                 consumed: 0,
                 bytes: 0,
             },
@@ -163,6 +172,7 @@ impl Relays {
         if let Some(Path::Stream(s)) = self.by_conn.get(&conn)
             && let Some(c) = self.streams.get_mut(s)
         {
+            c.waiting_len += bytes.len() as u64;
             if let Some(last) = c.waiting.back_mut()
                 && last.len() + bytes.len() <= MAX_RELAY_PIECE
             {
@@ -252,6 +262,7 @@ impl Relays {
                     continue;
                 }
                 c.credit -= piece.len() as u64;
+                c.waiting_len -= piece.len() as u64;
                 c.bytes += piece.len() as u64;
                 // At most `MAX_RELAY_PIECE` bytes: always fits.
                 if let Ok(bytes) = Blob::new(piece) {
@@ -259,6 +270,29 @@ impl Relays {
                 }
             }
         }
+    }
+
+    /// For each peer with a relayed stream, the bytes it may still take
+    /// before [`MAX_RELAY_WAITING`] wait for credit (0: full, its transfers
+    /// are to wait).
+    pub fn room(&self) -> BTreeMap<Name, u64> {
+        let mut room = BTreeMap::new();
+        for c in self.streams.values() {
+            let r = MAX_RELAY_WAITING.saturating_sub(c.waiting_len);
+            // Two streams to one peer (one being replaced): the fuller.
+            let e = room.entry(c.peer.clone()).or_insert(r);
+            *e = (*e).min(r);
+        }
+        room
+    }
+
+    /// The most bytes any relayed stream holds waiting for credit now.
+    pub fn most_waiting(&self) -> u64 {
+        self.streams
+            .values()
+            .map(|c| c.waiting_len)
+            .max()
+            .unwrap_or(0)
     }
 
     /// Relayed streams now: (peer, bytes so far).

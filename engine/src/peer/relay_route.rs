@@ -106,8 +106,28 @@ impl Peer {
             self.io.timers.cancel(&t);
             Via::Direct
         };
+        self.transfers.set_via(name, via);
         let with = name.clone();
         self.io.event(PeerEvent::Path { with, via });
+    }
+
+    /// The path the connection to `name` takes now: `Direct` also while
+    /// none is open (the next one is tried directly first).
+    pub(super) fn via_to(&self, name: &Name) -> Via {
+        if self.links.is_relayed(name) {
+            Via::Relay
+        } else {
+            Via::Direct
+        }
+    }
+
+    /// `/transfers`: every transfer, with the path its bytes take now.
+    pub(super) fn report_transfers(&mut self) {
+        let mut transfers = self.transfers.statuses();
+        for t in &mut transfers {
+            t.via = self.via_to(&t.peer);
+        }
+        self.io.event(PeerEvent::Transfers { transfers });
     }
 
     /// `Timer::DirectRetry`: while `name` is reached through the relay,
@@ -131,6 +151,12 @@ impl Peer {
     /// relay (`via` in events).
     pub fn is_relayed_to(&self, name: &Name) -> bool {
         self.links.is_relayed(name)
+    }
+
+    /// The most sealed bytes any relayed stream of this peer holds waiting
+    /// for credit now (see [`crate::limits::MAX_RELAY_WAITING`]).
+    pub fn relay_waiting(&self) -> u64 {
+        self.relays.most_waiting()
     }
 
     /// The streams this peer has relayed through the registry now: the
@@ -228,6 +254,22 @@ impl Peer {
     /// connections queued leaves on the registry connection, as credit
     /// allows (see the module documentation for the order).
     pub(super) fn relay_settle(&mut self) {
+        // Transfers held by a full stream that credit has emptied go on,
+        // and what they send moves too, until the stream is full again or
+        // they have nothing more (each turn moves bytes out on credit, and
+        // a transfer's window bounds what it has; the bound is a backstop).
+        for _ in 0..64 {
+            self.relay_move();
+            let room = self.relays.room();
+            let outs = self.transfers.set_room(&mut self.io, room);
+            if outs.is_empty() {
+                break;
+            }
+            self.apply_transfer(outs);
+        }
+    }
+
+    fn relay_move(&mut self) {
         if self.relays.is_empty() {
             return;
         }

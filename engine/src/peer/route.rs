@@ -374,7 +374,8 @@ impl Peer {
                 }
                 ChatOut::Withdraw(id) => self.questions.withdraw(&mut self.io, id),
                 ChatOut::Open(name) => {
-                    self.chats.open(&mut self.io, &name);
+                    let via = self.via_to(&name);
+                    self.chats.open(&mut self.io, &name, via);
                     self.flush(&name);
                 }
                 ChatOut::Closed { with, reason } => {

@@ -35,6 +35,10 @@
 //! remote `wants_connection`, the peer wants that remote, so the link's
 //! usual redial and backoff apply.
 //!
+//! **Relayed remotes** ([`path`]): events say `via` which path a transfer's
+//! bytes take, and a full relayed stream holds its remote's transfers back
+//! (their messages wait in the sub-machine) until credit makes room.
+//!
 //! Invariants: `keys` and `machines` hold the same transfers; every
 //! transfer with a deadline has exactly that deadline as its
 //! `Timer::Transfer`; `offers[id]` is the question of a pending offer, on
@@ -43,6 +47,8 @@
 
 mod kept;
 mod numbers;
+mod path;
+mod report;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
@@ -51,7 +57,7 @@ use crate::api::{ConnId, Input, Output, TransferId};
 use crate::error::{CommandError, SelfAction};
 use crate::ids::RequestId;
 use crate::limits::{MAX_TRANSFERS, MAX_TRANSFERS_PER_PEER};
-use crate::peer::event::{PeerEvent, TransferStatus};
+use crate::peer::event::{PeerEvent, TransferStatus, Via};
 use crate::peer::io::{Io, Timer};
 use crate::transfer::status::KeptPart;
 use crate::transfer::{
@@ -133,6 +139,18 @@ pub(crate) struct Transfers {
     /// late), for `/resume` and a second `/cancel`; at most
     /// [`MAX_TRANSFERS`], the oldest forgotten first.
     kept: BTreeMap<TransferId, (Name, KeptPart)>,
+    /// The remotes whose connection goes through the registry's relay now
+    /// (`via` on transfer events); the peer keeps it up to date.
+    relayed: BTreeSet<Name>,
+    /// Bytes the relayed stream to each remote may still take before it
+    /// is full (see [`crate::limits::MAX_RELAY_WAITING`]); a remote not in
+    /// it (reached directly) has no such bound. Spent as messages are
+    /// polled, renewed by [`Transfers::set_room`].
+    room: BTreeMap<Name, u64>,
+    /// Remotes whose transfers stopped polling for want of `room`: they
+    /// keep their next messages (their windows fill, so they read no more
+    /// of the file) until room comes back.
+    held: BTreeSet<Name>,
 }
 
 impl Transfers {
@@ -146,6 +164,9 @@ impl Transfers {
             told: BTreeMap::new(),
             offers: BTreeMap::new(),
             kept: BTreeMap::new(),
+            relayed: BTreeSet::new(),
+            room: BTreeMap::new(),
+            held: BTreeSet::new(),
         }
     }
 
@@ -312,13 +333,28 @@ impl Transfers {
         };
         let m = m.get_mut();
         let peer = m.peer().clone();
-        while let Some(msg) = m.poll_message() {
+        let via = if self.relayed.contains(&peer) {
+            Via::Relay
+        } else {
+            Via::Direct
+        };
+        // A full relayed stream: the messages wait in the sub-machine,
+        // counted in its window, unless it is over.
+        loop {
+            if !m.is_over() && self.room.get(&peer) == Some(&0) {
+                self.held.insert(peer.clone());
+                break;
+            }
+            let Some(msg) = m.poll_message() else { break };
+            if let Some(r) = self.room.get_mut(&peer) {
+                *r = r.saturating_sub(Self::message_size(&msg));
+            }
             outs.push(TransferOut::Send(peer.clone(), msg));
         }
         while let Some(out) = m.poll_output() {
             match out {
-                Output::Event(e) => report(outs, id, &peer, e),
-                other => outs.push(TransferOut::Out(pass(other))),
+                Output::Event(e) => Self::report(outs, id, &peer, via, e),
+                other => outs.push(TransferOut::Out(Self::pass(other))),
             }
         }
         match m.poll_timeout() {
@@ -618,7 +654,7 @@ impl Transfers {
                         outs.push(TransferOut::Out(Output::Event(e)));
                     }
                     Output::Event(_) => {}
-                    other => outs.push(TransferOut::Out(pass(other))),
+                    other => outs.push(TransferOut::Out(Self::pass(other))),
                 }
             }
         }
@@ -632,64 +668,4 @@ fn refusal(to: &Name, key: TransferKey, why: &str) -> TransferOut {
         reason: Reason::truncate(why),
     };
     TransferOut::Send(to.clone(), msg)
-}
-
-/// Turns what transfer `id` reports into the peer's events.
-fn report(outs: &mut Vec<TransferOut>, id: TransferId, from: &Name, e: TransferEvent) {
-    let event = match e {
-        TransferEvent::Offered {
-            name, size, files, ..
-        } => {
-            outs.push(TransferOut::Offered {
-                id,
-                from: from.clone(),
-                name,
-                size,
-                files,
-            });
-            return;
-        }
-        TransferEvent::Progress { done, total, rate } => PeerEvent::TransferProgress {
-            id,
-            done,
-            total,
-            rate,
-        },
-        TransferEvent::Notice(message) => PeerEvent::Notice {
-            message: format!("{id}: {message}"),
-        },
-        TransferEvent::Done {
-            direction,
-            name,
-            path,
-            md5,
-            folder,
-            files,
-            size,
-        } => PeerEvent::TransferDone {
-            id,
-            direction,
-            name,
-            path,
-            md5,
-            folder,
-            files,
-            size,
-        },
-        TransferEvent::Failed { reason } => {
-            // An offer that ends unanswered (expired, withdrawn) is no
-            // longer a question.
-            outs.push(TransferOut::Withdraw(id));
-            PeerEvent::TransferFailed { id, reason }
-        }
-        TransferEvent::Paused { reason } => PeerEvent::TransferPaused { id, reason },
-    };
-    outs.push(TransferOut::Out(Output::Event(event)));
-}
-
-/// A transfer's non-event output as the peer's.
-fn pass(out: Output<TransferEvent>) -> Output<PeerEvent> {
-    out.map_event(|e| PeerEvent::Notice {
-        message: format!("{e:?}"),
-    })
 }

@@ -23,7 +23,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use super::relays::{Bucket, End, RelayConfig, RelayStatus, Stream};
+use super::relays::{Bucket, End, RELAY_REPORT_EVERY, RelayConfig, RelayStatus, Stream};
 use super::{Registry, RegistryEvent, Timer};
 use crate::api::{ConnId, Output};
 use crate::bounded::Text;
@@ -56,6 +56,18 @@ impl Registry {
         self.relays.status()
     }
 
+    /// `Timer::RelayReport`: the relay's counts for the log, and the next
+    /// report while any stream is still open.
+    pub(super) fn relay_report(&mut self, now: Instant) {
+        let status = self.relay_status();
+        self.out
+            .push_back(Output::Event(RegistryEvent::RelayStatus(status)));
+        if !self.relays.streams.is_empty() {
+            self.timers
+                .set(Timer::RelayReport, now + RELAY_REPORT_EVERY);
+        }
+    }
+
     fn relay_send(&mut self, conn: ConnId, msg: RelayMessage) {
         self.send(conn, &Message::Relay(msg));
     }
@@ -66,7 +78,14 @@ impl Registry {
             return self.violation(conn, "a relay message before logging in".into());
         };
         match msg {
-            RelayMessage::Open { ask, to } => self.relay_open(conn, me, ask, to),
+            RelayMessage::Open { ask, to } => {
+                self.relay_open(conn, me, ask, to);
+                if !self.relays.streams.is_empty() && self.timers.get(&Timer::RelayReport).is_none()
+                {
+                    self.timers
+                        .set(Timer::RelayReport, now + RELAY_REPORT_EVERY);
+                }
+            }
             RelayMessage::DialMe { to } => {
                 // Only toward a peer online, and only with the address the
                 // asker logged in with (it cannot name another).

@@ -9,7 +9,7 @@
 //! (checked by `relay` before it forwards).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::api::ConnId;
 use crate::wire::Name;
@@ -97,6 +97,10 @@ pub(super) struct Relays {
     pub fault: Option<FaultState>,
 }
 
+/// How often the relay's counts go to the log while it carries streams
+/// ([`crate::registry::RegistryEvent::RelayStatus`]).
+pub const RELAY_REPORT_EVERY: Duration = Duration::from_secs(60);
+
 /// What an operator sees of the relay (`/who`-style, and the log).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RelayStatus {
@@ -106,6 +110,8 @@ pub struct RelayStatus {
     pub opened: u64,
     /// Bytes relayed since start, both ways, all streams.
     pub bytes: u64,
+    /// Streams whose sender is held back by a cap now (owed credit).
+    pub capped: usize,
 }
 
 impl Relays {
@@ -141,10 +147,12 @@ impl Relays {
             .map(|(id, s)| (*id, s.ends[0].name.clone(), s.ends[1].name.clone(), s.bytes))
             .collect();
         let open: u64 = streams.iter().map(|s| s.3).sum();
+        let capped: BTreeSet<u64> = self.ring.iter().map(|(id, _)| *id).collect();
         RelayStatus {
             streams,
             opened: self.opened,
             bytes: self.carried + open,
+            capped: capped.len(),
         }
     }
 }

@@ -280,7 +280,7 @@ impl Net {
         self.wait_for(
             a,
             Duration::from_secs(10),
-            |e| matches!(e, PeerEvent::ChatOpened { with } if *with == nb),
+            |e| matches!(e, PeerEvent::ChatOpened { with, .. } if *with == nb),
         );
     }
 

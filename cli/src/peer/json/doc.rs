@@ -158,7 +158,10 @@ fn samples() -> Vec<PeerEvent> {
             id: RequestId(1),
             from: n("bob"),
         },
-        PeerEvent::ChatOpened { with: n("bob") },
+        PeerEvent::ChatOpened {
+            with: n("bob"),
+            via: confab_engine::peer::Via::Relay,
+        },
         PeerEvent::Path {
             with: n("bob"),
             via: confab_engine::peer::Via::Relay,
@@ -210,6 +213,7 @@ fn samples() -> Vec<PeerEvent> {
             done: 0,
             total: 1,
             rate: 0,
+            via: confab_engine::peer::Via::Relay,
         },
         PeerEvent::TransferDone {
             id: TransferId(1),
@@ -220,6 +224,7 @@ fn samples() -> Vec<PeerEvent> {
             folder: false,
             files: 1,
             size: 1,
+            via: confab_engine::peer::Via::Direct,
         },
         PeerEvent::TransferFailed {
             id: TransferId(1),

@@ -128,7 +128,7 @@ impl App {
                 self.talks
                     .notice(0, ms, Who::Notice, &words.unwrap_or_default());
             }
-            PeerEvent::ChatOpened { ref with } => {
+            PeerEvent::ChatOpened { ref with, .. } => {
                 let from = with.clone();
                 self.prompts
                     .drop_where(|a| matches!(a, Ask::Chat { from: f } if *f == from));

@@ -130,7 +130,14 @@ fn busy() -> (App, Clock) {
         Feed::Sent(confab_engine::peer::PeerCommand::Chat(n("bob"))),
         c.at(2),
     );
-    e(&mut app, PeerEvent::ChatOpened { with: n("bob") }, 3);
+    e(
+        &mut app,
+        PeerEvent::ChatOpened {
+            with: n("bob"),
+            via: confab_engine::peer::Via::Direct,
+        },
+        3,
+    );
     e(
         &mut app,
         PeerEvent::Message {
@@ -199,6 +206,7 @@ fn busy() -> (App, Clock) {
                 done,
                 total: 200 << 20,
                 rate: 0,
+                via: confab_engine::peer::Via::Direct,
             },
             s,
         );
@@ -236,6 +244,7 @@ fn busy() -> (App, Clock) {
             folder: false,
             files: 1,
             size: 1234,
+            via: confab_engine::peer::Via::Direct,
         },
         123,
     );
@@ -503,7 +512,14 @@ fn in_a_call() -> (App, Clock) {
         fingerprint: "0f".repeat(16),
     };
     event(&mut app, ready, c.at(0));
-    event(&mut app, PeerEvent::ChatOpened { with: n("bob") }, c.at(1));
+    event(
+        &mut app,
+        PeerEvent::ChatOpened {
+            with: n("bob"),
+            via: confab_engine::peer::Via::Direct,
+        },
+        c.at(1),
+    );
     let req = PeerEvent::CallRequest {
         id: RequestId(9),
         from: n("bob"),

@@ -5,7 +5,8 @@
 
 use std::net::SocketAddr;
 
-use super::{Conn, Links};
+use super::Links;
+use super::conn::Conn;
 use crate::api::Output;
 use crate::peer::io::{Io, Timer};
 use crate::wire::Name;
