@@ -1,6 +1,7 @@
 //! Prints a fuzz input as the operation script the `peer` target plays, then
 //! plays it on a peer engine with every check of `confab_fuzz::driver`: the
-//! quickest way to see what a crash input did.
+//! quickest way to see what a crash input did (`CONFAB_FUZZ_SHOW=1` also
+//! prints every output the engine polls).
 //!
 //! ```text
 //! cargo run --manifest-path fuzz/Cargo.toml --example show-ops -- fuzz/artifacts/peer/crash-...

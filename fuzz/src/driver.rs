@@ -591,6 +591,10 @@ fn drain_once<R: Role>(
     observe: &mut dyn FnMut(Seen<'_, R::Event>),
 ) {
     while let Some(out) = engine.poll_output() {
+        if show_outputs() {
+            let s = format!("{out:?}");
+            eprintln!("  out: {}", s.chars().take(200).collect::<String>());
+        }
         observe(Seen::Output(&out));
         match out {
             Output::Send { conn, bytes } => {
@@ -679,4 +683,11 @@ fn sent_frame<R: Role>(
     *n += 1;
     engine.check_sent(state, conn, &msg, model);
     msg
+}
+
+/// `CONFAB_FUZZ_SHOW` set: print every output polled (for `show-ops`), read
+/// once so fuzzing does not pay for it per output.
+fn show_outputs() -> bool {
+    static SHOW: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *SHOW.get_or_init(|| std::env::var_os("CONFAB_FUZZ_SHOW").is_some())
 }

@@ -180,6 +180,7 @@ impl Peer {
                 None => {}
             },
             RelayMessage::Refused { ask, reason } => {
+                self.relay_move();
                 if let Some((conn, name)) = self.relays.refused(ask) {
                     self.io.keys.remove(conn);
                     self.io.notice(format!(
@@ -215,6 +216,7 @@ impl Peer {
                 }
             }
             RelayMessage::Close { stream, .. } => {
+                self.relay_move();
                 if let Some(conn) = self.relays.ended(stream) {
                     self.io.keys.remove(conn);
                     self.links.on_closed(&mut self.io, conn);
@@ -244,6 +246,11 @@ impl Peer {
 
     /// The registry session is gone: every relayed connection with it.
     pub(super) fn relay_lost(&mut self) {
+        // What the links already queued for these connections (a `Close`,
+        // bytes) is taken while they are still known to be relayed: once
+        // forgotten it would reach the driver, which never heard of them
+        // (found by the `peer` fuzz target).
+        self.relay_move();
         for conn in self.relays.lost() {
             self.io.keys.remove(conn);
             self.links.on_closed(&mut self.io, conn);
