@@ -17,6 +17,8 @@
 //!   other segment's entries expire behind it; tried, it fails liveness.)
 //! - per host **datagram faults**: loss 0-20 %, duplication 0-10 %, delay
 //!   up to 0-100 ms (which reorders);
+//! - in about half the seeds, one peer **crashes** between 4 and 10 s
+//!   and restarts 0.5 to 4 s later (its store kept, as a data folder);
 //! - in about half the seeds (`--attacker on|off` decides), the
 //!   [`LanForger`] on segment 0, forging, stripping and replaying
 //!   announcements.
@@ -41,7 +43,7 @@ use crate::checkers::lan::{LanLiveness, LanSafety};
 use crate::checkers::{Checker, Checkers, View, Violation};
 use crate::draw::{self, Rng};
 use crate::driver::{self, Broadcast, DatagramFaults, DriverCommand, HostState};
-use crate::observe::{Journal, peer_names};
+use crate::observe::{Journal, Observed, peer_names};
 use crate::run::SimConfig;
 use crate::run::config::timing;
 use crate::run::keys::Keys;
@@ -81,6 +83,9 @@ struct LanWorld {
     /// The forger's fingerprint, if the run has one.
     attacker: Option<String>,
     next_who: Vec<Duration>,
+    /// The peer that crashes, when, and when it restarts.
+    crash: Option<(usize, Duration, Duration)>,
+    crashed: bool,
     tick: Duration,
     describe: String,
 }
@@ -233,8 +238,14 @@ impl LanWorld {
             sim.host("attacker", move || driver::run(host.clone()));
             fp
         });
+        let crash = draw::chance(&mut rng, 0.5).then(|| {
+            let who = rng.below(n as u64) as usize;
+            let at = Duration::from_millis(draw::between(&mut rng, 4_000, 10_000));
+            let down = Duration::from_millis(draw::between(&mut rng, 500, 4_000));
+            (who, at, at + down)
+        });
         let describe = format!(
-            "lan: {count} segment(s) of {n} peers ({}); latency 1-{} ms; datagram loss/dup/delay-ms per peer: {}; attacker: {}",
+            "lan: {count} segment(s) of {n} peers ({}); latency 1-{} ms; datagram loss/dup/delay-ms per peer: {}; crash: {}; attacker: {}",
             if links.is_empty() {
                 "one segment".into()
             } else {
@@ -242,6 +253,12 @@ impl LanWorld {
             },
             max_latency.as_millis(),
             faults_described.join(" "),
+            crash.map_or("none".into(), |(who, at, up)| format!(
+                "{} at {} ms for {} ms",
+                names[who],
+                at.as_millis(),
+                (up - at).as_millis()
+            )),
             if attack {
                 "forger on segment 0"
             } else {
@@ -259,13 +276,29 @@ impl LanWorld {
             real,
             attacker,
             next_who,
+            crash,
+            crashed: false,
             tick: config.tick,
             describe,
         }
     }
 
-    /// Asks each peer `/who` when its turn comes.
+    /// Crashes and restarts the drawn peer; asks each peer `/who` when its
+    /// turn comes.
     fn act(&mut self, now: Duration) {
+        if let Some((who, at, up)) = self.crash {
+            let host = &self.peers[who];
+            if !self.crashed && now >= at {
+                self.crashed = true;
+                self.sim.crash(host.name.as_str());
+                host.crashed();
+                self.journal
+                    .push_at(now, host.ix, Observed::Crashed { silent: false });
+            } else if self.crashed && now >= up {
+                self.crash = None;
+                self.sim.bounce(host.name.as_str());
+            }
+        }
         for (i, p) in self.peers.iter().enumerate() {
             if now >= self.next_who[i] {
                 self.next_who[i] += WHO_EVERY;

@@ -9,7 +9,8 @@
 //!   (every LAN run is built so), every peer lists every other real peer
 //!   under its own key by `bound` (see `lan::bound`); checked at every step
 //!   once the bound has passed, on the latest list of each peer, and at the
-//!   end.
+//!   end. A peer that (re)starts lists nobody yet: it must learn everyone
+//!   again by the same bound.
 //!
 //! Touches only the observations and the view it is lent.
 
@@ -128,6 +129,13 @@ impl Checker for LanLiveness {
     }
 
     fn observe(&mut self, obs: &Observation, _view: &View<'_>) -> Result<(), String> {
+        if let Observed::Started { .. } = obs.what
+            && let Some(i) = obs.host.checked_sub(1)
+            && i < self.real.len()
+        {
+            self.latest.remove(&i);
+            self.reached = None;
+        }
         if let Some(listed) = found(obs)
             && let Some(i) = obs.host.checked_sub(1)
             && i < self.real.len()
