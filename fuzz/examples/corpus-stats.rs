@@ -55,7 +55,6 @@ fn other_key<E>(out: &Output<E>) -> String {
         Output::FinishFile { .. } => "file FinishFile".into(),
         Output::DiscardPart { .. } => "file DiscardPart".into(),
         Output::ReleaseFiles { .. } => "file ReleaseFiles".into(),
-        Output::HashChunks { .. } => "file HashChunks".into(),
         Output::SendDatagram { .. } => "datagram".into(),
         Output::Event(_) => unreachable!("events are keyed by the caller"),
     }

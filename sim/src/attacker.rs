@@ -27,6 +27,7 @@
 mod account;
 mod conn;
 pub mod forge;
+pub mod lan;
 mod probe;
 pub mod strike;
 

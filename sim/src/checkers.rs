@@ -34,10 +34,14 @@
 //!   only while the call is up, and its statistics count what was shown;
 //! - [`stalls`]: a handshake the attacker starts and never finishes is cut
 //!   off by the other side within its deadline (added by the run, with the
-//!   deadline).
+//!   deadline);
+//! - [`lan`]: in LAN runs (no registry), no peer lists a name under a key
+//!   that did not sign it, and every peer knows every other within a bound
+//!   (these two alone: the others need the registry).
 
 pub mod attribution;
 pub mod calls;
+pub mod lan;
 pub mod liveness;
 pub mod messages;
 pub mod replies;
@@ -78,6 +82,11 @@ impl Checkers {
                 Box::new(calls::Calls::new(peers)),
             ],
         }
+    }
+
+    /// Exactly these checkers (a LAN run's, which need no registry).
+    pub fn of(list: Vec<Box<dyn Checker>>) -> Self {
+        Self { list }
     }
 
     /// Adds a checker after the others.

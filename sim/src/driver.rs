@@ -33,7 +33,7 @@ use turmoil::net::{TcpListener, TcpStream};
 pub use self::conn::CONNECT_TIMEOUT;
 use self::conn::{ConnIo, NetEvent};
 use self::disk::Disk;
-pub use self::udp::DatagramFaults;
+pub use self::udp::{Broadcast, DatagramFaults};
 use crate::clock;
 use crate::draw::Rng;
 use crate::files::HostFiles;
@@ -85,6 +85,8 @@ pub struct HostState<E: Engine> {
     factory: Factory<E>,
     /// What happens to the datagrams this host sends (call media).
     datagram_faults: Cell<DatagramFaults>,
+    /// Where a datagram to the discovery group goes (LAN runs).
+    broadcast: RefCell<Broadcast>,
 }
 
 impl<E: Engine> HostState<E> {
@@ -113,6 +115,7 @@ impl<E: Engine> HostState<E> {
             journal,
             factory,
             datagram_faults: Cell::new(DatagramFaults::default()),
+            broadcast: RefCell::new(Broadcast::default()),
         })
     }
 
@@ -141,6 +144,11 @@ impl<E: Engine> HostState<E> {
     /// Faults for the datagrams this host sends from now on.
     pub fn set_datagram_faults(&self, faults: DatagramFaults) {
         self.datagram_faults.set(faults);
+    }
+
+    /// The broadcast domain of this host's datagrams to the group.
+    pub fn set_broadcast(&self, broadcast: Broadcast) {
+        *self.broadcast.borrow_mut() = broadcast;
     }
 
     /// The host's files.
@@ -370,7 +378,16 @@ where
                     if let Some(s) = &self.udp {
                         let faults = self.host.datagram_faults.get();
                         let mut rng = self.host.rng.borrow_mut();
-                        udp::send(s, faults, &mut rng, to, bytes);
+                        let broadcast = self.host.broadcast.borrow();
+                        if broadcast.group == Some(to) {
+                            // Each host of the segment loses, doubles or
+                            // delays its copy on its own draw.
+                            for m in &broadcast.members {
+                                udp::send(s, faults, &mut rng, *m, bytes.clone());
+                            }
+                        } else {
+                            udp::send(s, faults, &mut rng, to, bytes);
+                        }
                     }
                 }
             }

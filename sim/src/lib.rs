@@ -8,7 +8,8 @@
 //! the seed, then heals the
 //! network and lets it settle. [`checkers`] judge it throughout (safety) and
 //! at the end (liveness). Every [`observe::Observation`] goes into the
-//! [`trace`], whose hash proves a replay is the same run.
+//! [`trace`], whose hash proves a replay is the same run. A [`lan`] run
+//! (`--lan`) has no registry: peers on broadcast segments find each other.
 //!
 //! Determinism: the same seed gives the same run byte for byte. All
 //! randomness comes from the seed ([`draw`]); turmoil seeds each host's tokio
@@ -23,6 +24,7 @@ pub mod draw;
 pub mod driver;
 pub mod faults;
 pub mod files;
+pub mod lan;
 pub mod observe;
 pub mod peerview;
 pub mod run;

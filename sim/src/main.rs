@@ -75,6 +75,11 @@ struct Args {
     /// for replaying seeds found before it did).
     #[arg(long)]
     no_calls: bool,
+    /// A LAN run (issue 20): no registry the whole run; peers on broadcast
+    /// segments joined by a few peers find each other by discovery and
+    /// exchange; an attacker forges and replays announcements.
+    #[arg(long)]
+    lan: bool,
 }
 
 fn on_off(s: &str) -> Result<bool, String> {
@@ -116,6 +121,7 @@ fn main() -> ExitCode {
         same_names: !args.distinct_names,
         attacker: args.attacker,
         calls: !args.no_calls,
+        lan: args.lan,
         ..SimConfig::default()
     };
     match (args.seed, args.seeds) {

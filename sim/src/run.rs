@@ -36,7 +36,12 @@ pub fn run(seed: u64, config: &SimConfig) -> Outcome {
     let mut describe = String::new();
     let mut sim_time = Duration::ZERO;
     let result = catch_unwind(AssertUnwindSafe(|| {
-        run_inner(
+        let inner = if config.lan {
+            crate::lan::run_inner
+        } else {
+            run_inner
+        };
+        inner(
             seed,
             config,
             &mut trace,

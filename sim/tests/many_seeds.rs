@@ -8,6 +8,10 @@
 //! `CONFAB_SIM_SEEDS` overrides the count and `CONFAB_SIM_SEED_BASE` the first
 //! seed (default: from the clock, printed). A failure prints each failing
 //! seed with the command that replays it.
+//!
+//! LAN runs (`--lan`, issue 20: no registry, broadcast segments, the
+//! forger) from the same base: 6 in debug, 200 in release (cheap: a LAN
+//! run takes well under a second); `CONFAB_SIM_LAN_SEEDS` overrides.
 
 mod common;
 
@@ -60,4 +64,21 @@ fn partitions_between_peers_go_through_the_relay_and_every_checker_passes() {
     let relayed: u64 = outcomes.iter().map(|o| o.stats.relayed).sum();
     println!("{relayed} relayed streams over {} seeds", seeds.len());
     assert!(relayed > 0, "no seed in 500..520 relayed anything");
+}
+
+#[test]
+fn random_lan_seeds_pass() {
+    let count = env("CONFAB_SIM_LAN_SEEDS").unwrap_or(if cfg!(debug_assertions) { 6 } else { 200 });
+    let base = env("CONFAB_SIM_SEED_BASE").unwrap_or_else(|| {
+        let t = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        t.as_secs() % 1_000_000 * 1000
+    });
+    let config = common::lan_quick();
+    println!("{count} LAN seeds from {base} (CONFAB_SIM_SEED_BASE={base} replays this set)");
+    let seeds: Vec<u64> = (base..base + count).collect();
+    let outcomes = run_many(&seeds, &config, 2, |o| println!("{}", o.line()));
+    let failures: Vec<String> = outcomes.iter().filter_map(|o| o.failure_report()).collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

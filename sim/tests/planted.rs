@@ -15,7 +15,11 @@
 //!   fail (something shown as from a peer that never sent it, or a peer
 //!   answering a false name with `Verified`). The bug reaches a peer's
 //!   channels only once the peer hands its planted set to its keyring
-//!   (`Keyring::set_planted`); the channel alone is tested here too.
+//!   (`Keyring::set_planted`); the channel alone is tested here too;
+//! - `AcceptUnsignedAnnouncement`: in a LAN run (no registry) with the
+//!   forger on, a peer takes an announcement whatever its signature; the
+//!   `lan-safety` checker must fail (a name listed under a key that never
+//!   signed it).
 
 mod common;
 
@@ -129,6 +133,31 @@ fn skipping_the_certificate_check_is_caught() {
     assert!(
         !caught.is_empty(),
         "no seed in 1..={BOUND} caught a peer that takes any certificate"
+    );
+}
+
+#[test]
+fn accepting_an_unsigned_announcement_is_caught() {
+    let mut config = common::lan_quick();
+    config.plant = Some(PlantedBug::AcceptUnsignedAnnouncement);
+    config.attacker = Some(true);
+    let seeds: Vec<u64> = (1..=4).collect();
+    let outcomes = run_many(&seeds, &config, 2, |_| {});
+    let caught: Vec<&Outcome> = outcomes.iter().filter(|o| !o.ok()).collect();
+    for o in &caught {
+        let v = o.failure.as_ref().expect("failed runs have a violation");
+        assert!(
+            v.checker == "lan-safety",
+            "seed {} failed, but not for an unsigned announcement: {v}\nreplay: {}",
+            o.seed,
+            o.replay()
+        );
+        println!("seed {}: caught {v}", o.seed);
+    }
+    println!("caught by {} of 4 seeds", caught.len());
+    assert!(
+        !caught.is_empty(),
+        "no seed in 1..=4 caught a peer that takes unsigned announcements"
     );
 }
 

@@ -1,5 +1,8 @@
-//! Call media in the simulator: each peer's turmoil `UdpSocket`, bound on
-//! its listen port, and the datagram faults the run asks for
+//! Datagrams in the simulator (call media, and LAN discovery): each peer's
+//! turmoil `UdpSocket`, bound on its listen port; the broadcast domain a
+//! datagram to the discovery group reaches ([`Broadcast`]: turmoil has no
+//! multicast, so the driver sends a copy to each host of the sender's
+//! segments); and the datagram faults the run asks for
 //! ([`DatagramFaults`]: loss, duplication, and delay, which reorders),
 //! drawn from the host's own seeded stream only when a datagram is sent,
 //! so runs without calls draw exactly what they drew before. turmoil's own
@@ -24,6 +27,17 @@ pub struct DatagramFaults {
     /// Each copy is held back a random time up to this (0: none), which
     /// also reorders them.
     pub max_delay: Duration,
+}
+
+/// The hosts a datagram to `group` reaches (a LAN segment, or several for
+/// a host on two): each gets its own copy, through the sender's faults.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Broadcast {
+    /// The discovery group the engine sends to.
+    pub group: Option<SocketAddr>,
+    /// The other hosts of the sender's segments (never itself: the engine
+    /// ignores its own announcements anyway).
+    pub members: Vec<SocketAddr>,
 }
 
 /// Binds the host's UDP socket.

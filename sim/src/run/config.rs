@@ -34,6 +34,10 @@ pub struct SimConfig {
     /// Whether the workload places video calls (on by default; off replays
     /// a seed found before it did, `--no-calls`).
     pub calls: bool,
+    /// A LAN run (`--lan`, issue 20; see `crate::lan`): no registry for
+    /// the whole run, peers on broadcast segments joined by a few peers,
+    /// found by discovery and exchange only.
+    pub lan: bool,
     /// A bug to plant in the registry and every peer (tests only): each
     /// role's configuration carries it, and the role that hosts it acts on it.
     #[cfg(feature = "planted-bugs")]
@@ -53,6 +57,7 @@ impl Default for SimConfig {
             same_names: true,
             attacker: None,
             calls: true,
+            lan: false,
             #[cfg(feature = "planted-bugs")]
             plant: None,
         }
@@ -87,6 +92,9 @@ impl SimConfig {
         }
         if !self.calls {
             cmd += " --no-calls";
+        }
+        if self.lan {
+            cmd += " --lan";
         }
         cmd
     }

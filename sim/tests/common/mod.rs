@@ -16,6 +16,19 @@ pub fn quick() -> SimConfig {
     }
 }
 
+/// A LAN run (no registry, segments, discovery) for debug-mode tests:
+/// past the liveness bound (`confab_sim::lan::bound`, 30 s) with time to
+/// spare, so the safety checker also sees a settled swarm under attack.
+pub fn lan_quick() -> SimConfig {
+    SimConfig {
+        peers: 6,
+        duration: Duration::from_secs(30),
+        heal: Duration::from_secs(10),
+        lan: true,
+        ..SimConfig::default()
+    }
+}
+
 /// Panics with the failure report (seed, what broke, trace tail, replay
 /// command) if the run failed.
 pub fn assert_ok(outcome: &Outcome) {
