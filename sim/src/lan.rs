@@ -44,7 +44,7 @@ use crate::checkers::{Checker, Checkers, View, Violation};
 use crate::draw::{self, Rng};
 use crate::driver::{self, Broadcast, DatagramFaults, DriverCommand, HostState};
 use crate::observe::{Journal, Observed, peer_names};
-use crate::run::SimConfig;
+use crate::run::config::SimConfig;
 use crate::run::config::timing;
 use crate::run::keys::Keys;
 use crate::run::stats::Stats;

@@ -25,6 +25,7 @@ use self::world::World;
 use crate::checkers::stalls::Stalls;
 use crate::checkers::transfers::Transfers;
 use crate::checkers::{Checkers, Violation};
+use crate::lan;
 use crate::trace::Trace;
 
 /// Runs `seed` shaped by `config`. A panic anywhere (engine, driver,
@@ -37,7 +38,7 @@ pub fn run(seed: u64, config: &SimConfig) -> Outcome {
     let mut sim_time = Duration::ZERO;
     let result = catch_unwind(AssertUnwindSafe(|| {
         let inner = if config.lan {
-            crate::lan::run_inner
+            lan::run_inner
         } else {
             run_inner
         };
