@@ -124,6 +124,12 @@ impl<E: Engine> HostState<E> {
         self.engine.borrow()
     }
 
+    /// Runs `f` on the running engine, if the host is up (the run loop's
+    /// faults that act inside an engine, between steps).
+    pub fn with_engine<R>(&self, f: impl FnOnce(&mut E) -> R) -> Option<R> {
+        self.engine.borrow_mut().as_mut().map(f)
+    }
+
     /// Whether the host's software is running.
     pub fn is_up(&self) -> bool {
         self.engine.borrow().is_some()

@@ -9,6 +9,8 @@
 
 mod injector;
 mod plan;
+mod relay_mangle;
 
 pub use self::injector::Injector;
 pub use self::plan::{FaultKind, FaultLevel, FaultPlan};
+pub use self::relay_mangle::RelayMangled;

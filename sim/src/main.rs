@@ -71,6 +71,11 @@ struct Args {
     /// the other faults.
     #[arg(long, value_parser = on_off)]
     attacker: Option<bool>,
+    /// `on`: the registry mangles relayed data every few seconds, for a
+    /// while each time; `off`: never. Default: drawn per seed with the
+    /// other faults.
+    #[arg(long, value_parser = on_off)]
+    relay_fault: Option<bool>,
     /// Place no video calls (the workload places a few per run by default;
     /// for replaying seeds found before it did).
     #[arg(long)]
@@ -120,6 +125,7 @@ fn main() -> ExitCode {
         keep_trace: args.trace && args.seed.is_some(),
         same_names: !args.distinct_names,
         attacker: args.attacker,
+        relay_fault: args.relay_fault,
         calls: !args.no_calls,
         lan: args.lan,
         ..SimConfig::default()

@@ -134,6 +134,7 @@ fn run_inner(
         checkers.after_step(&view)?;
     }
     stats.faults = world.injector.counts().clone();
+    stats.relay_mangled = world.injector.relay_mangled();
     let view = world.view();
     checkers.at_end(&view)
 }

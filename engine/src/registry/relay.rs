@@ -274,6 +274,14 @@ impl Registry {
         self.relays.fault = Some((fault, 0, None));
     }
 
+    /// Makes this registry a faithful relay again (tests only); answers how
+    /// many pieces it relayed under the fault (a piece held back for
+    /// `Reorder` is dropped: its stream already broke).
+    #[cfg(feature = "testing")]
+    pub fn clear_relay_fault(&mut self) -> u64 {
+        self.relays.fault.take().map_or(0, |(_, n, _)| n)
+    }
+
     /// Forwards a piece as a misbehaving relay would.
     #[cfg(feature = "testing")]
     fn relay_faulty(

@@ -1,7 +1,9 @@
 //! Applies a [`FaultPlan`] to a running turmoil simulation and undoes each
 //! fault when its time is up; [`Injector::heal`] undoes all of them at once
 //! and stops new ones. An attack (when the plan has them) is a command to
-//! the attacker's host to strike once; the heal retires it.
+//! the attacker's host to strike once; the heal retires it. A relay mangle
+//! (see `relay_mangle.rs`) sets the registry engine's `RelayFault` for a
+//! window; its undo, or the heal, clears it.
 //!
 //! Invariants: a link (pair of hosts that talk) carries at most one fault at
 //! a time, because turmoil does not support holding a one-way-partitioned
@@ -20,6 +22,9 @@ use crate::attacker::{AttackCommand, Attacker};
 use crate::draw::{self, Rng};
 use crate::driver::{DriverCommand, HostControl, HostState};
 use crate::observe::{HostIx, Journal, Observed};
+use confab_engine::Registry;
+
+use super::relay_mangle::{RelayMangled, RelayMangler};
 
 /// Mixed into the injector's seed for the attacks' own stream.
 const ATTACK_STREAM: u64 = 0x6174_7461_636b_0005;
@@ -36,6 +41,8 @@ enum LinkFault {
 enum Undo {
     Link(HostIx, HostIx),
     Restart(HostIx),
+    /// The registry relays faithfully again.
+    MendRelay,
 }
 
 /// See the module documentation.
@@ -57,6 +64,10 @@ pub struct Injector {
     journal: Rc<Journal>,
     /// The attacker's host, in runs with [`FaultKind::Attack`] on.
     attacker: Option<Rc<HostState<Attacker>>>,
+    /// The registry, whose relay a [`FaultKind::RelayMangle`] corrupts.
+    registry: Option<Rc<HostState<Registry>>>,
+    /// The relay fault's windows and what they did.
+    relay: RelayMangler,
 }
 
 impl Injector {
@@ -74,13 +85,14 @@ impl Injector {
     ) -> Self {
         let mut rng = Rng::new(seed);
         let mut attack_rng = Rng::new(seed ^ ATTACK_STREAM);
+        let mut relay = RelayMangler::new(seed);
         let next_at = FaultKind::ALL
             .iter()
             .filter_map(|&k| {
-                let rng = if k == FaultKind::Attack {
-                    &mut attack_rng
-                } else {
-                    &mut rng
+                let rng = match k {
+                    FaultKind::Attack => &mut attack_rng,
+                    FaultKind::RelayMangle => relay.rng(),
+                    _ => &mut rng,
                 };
                 Some((k, draw::exponential(rng, plan.interval(k)?)))
             })
@@ -100,7 +112,20 @@ impl Injector {
             healed: false,
             journal,
             attacker: None,
+            registry: None,
+            relay,
         }
+    }
+
+    /// Corrupts `registry`'s relay when [`FaultKind::RelayMangle`] is due.
+    pub fn with_registry(mut self, registry: Rc<HostState<Registry>>) -> Self {
+        self.registry = Some(registry);
+        self
+    }
+
+    /// What the relay fault did: see [`RelayMangled`].
+    pub fn relay_mangled(&self) -> RelayMangled {
+        self.relay.done()
     }
 
     /// Strikes with `attacker` when [`FaultKind::Attack`] is due, and
@@ -136,10 +161,10 @@ impl Injector {
             .collect();
         for kind in due {
             if let Some(mean) = self.plan.interval(kind) {
-                let rng = if kind == FaultKind::Attack {
-                    &mut self.attack_rng
-                } else {
-                    &mut self.rng
+                let rng = match kind {
+                    FaultKind::Attack => &mut self.attack_rng,
+                    FaultKind::RelayMangle => self.relay.rng(),
+                    _ => &mut self.rng,
                 };
                 let wait = draw::exponential(rng, mean);
                 self.next_at.insert(kind, now + wait);
@@ -192,6 +217,17 @@ impl Injector {
                 self.crash(sim, now, h)
             }
             FaultKind::CrashRegistry => self.hosts[0].is_up() && self.crash(sim, now, 0),
+            FaultKind::RelayMangle => {
+                let Some(registry) = &self.registry else {
+                    return false;
+                };
+                let Some((what, lasts)) = self.relay.start(registry) else {
+                    return false;
+                };
+                self.note(now, 0, format!("{what} for {} ms", lasts.as_millis()));
+                self.schedule(now + lasts, Undo::MendRelay);
+                true
+            }
             FaultKind::Attack => match &self.attacker {
                 Some(a) if a.is_up() => {
                     a.command(DriverCommand::Engine(AttackCommand::Strike));
@@ -375,6 +411,12 @@ impl Injector {
                     }
                 }
                 self.note(now, a, format!("undo {fault:?} {na} {nb}"));
+            }
+            Undo::MendRelay => {
+                if let Some(registry) = &self.registry {
+                    let what = self.relay.end(registry);
+                    self.note(now, 0, what);
+                }
             }
             Undo::Restart(h) => {
                 let name = self.name(h).to_owned();

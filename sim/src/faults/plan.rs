@@ -8,6 +8,9 @@ use std::time::Duration;
 
 use crate::draw::{self, Rng};
 
+/// Mixed into the relay fault's own stream of draws.
+const RELAY_PLAN_STREAM: u64 = 0x7265_6c61_795f_0019;
+
 /// Every kind of fault.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum FaultKind {
@@ -30,11 +33,16 @@ pub enum FaultKind {
     /// stalls a handshake, or claims another peer's name (see
     /// `crate::attacker`). Its host exists only in runs with this on.
     Attack,
+    /// The registry mangles the data it relays for a while: alters, drops,
+    /// duplicates or reorders every few pieces (the engine's `RelayFault`).
+    /// Drawn from a stream of its own, so the other kinds of a seed are
+    /// what they were before it existed.
+    RelayMangle,
 }
 
 impl FaultKind {
     /// All kinds, in report order.
-    pub const ALL: [FaultKind; 8] = [
+    pub const ALL: [FaultKind; 9] = [
         FaultKind::Partition,
         FaultKind::OneWay,
         FaultKind::Hold,
@@ -43,6 +51,7 @@ impl FaultKind {
         FaultKind::CrashClient,
         FaultKind::CrashRegistry,
         FaultKind::Attack,
+        FaultKind::RelayMangle,
     ];
 
     /// A short name for reports.
@@ -56,11 +65,15 @@ impl FaultKind {
             FaultKind::CrashClient => "crash-peer",
             FaultKind::CrashRegistry => "crash-registry",
             FaultKind::Attack => "attack",
+            FaultKind::RelayMangle => "relay-mangle",
         }
     }
 
     fn per_client(self) -> bool {
-        !matches!(self, FaultKind::CrashRegistry | FaultKind::Attack)
+        !matches!(
+            self,
+            FaultKind::CrashRegistry | FaultKind::Attack | FaultKind::RelayMangle
+        )
     }
 
     /// Mean seconds between faults of this kind: `(light, heavy)`, and the
@@ -69,6 +82,7 @@ impl FaultKind {
         match self {
             FaultKind::CrashRegistry => ((60, 15), (8, 60)),
             FaultKind::Attack => ((10, 2), (1, 15)),
+            FaultKind::RelayMangle => ((30, 8), (4, 40)),
             _ => ((20, 3), (2, 30)),
         }
     }
@@ -136,13 +150,15 @@ impl FaultPlan {
     /// from `rng` after them) are what they were before attacks existed.
     pub fn draw(level: FaultLevel, rng: &mut Rng, attack_rng: &mut Rng, clients: usize) -> Self {
         let scale = (clients as f64 / 10.0).max(1.0);
+        // Forked without advancing `attack_rng`: see `FaultKind::RelayMangle`.
+        let mut relay_rng = Rng::new(attack_rng.clone().next_u64() ^ RELAY_PLAN_STREAM);
         let intervals = FaultKind::ALL
             .iter()
             .map(|&kind| {
-                let rng = if kind == FaultKind::Attack {
-                    &mut *attack_rng
-                } else {
-                    &mut *rng
+                let rng = match kind {
+                    FaultKind::Attack => &mut *attack_rng,
+                    FaultKind::RelayMangle => &mut relay_rng,
+                    _ => &mut *rng,
                 };
                 let ((light, heavy), (lo, hi)) = kind.means();
                 let secs = |s: u64| Duration::from_secs(s);

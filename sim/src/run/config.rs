@@ -31,6 +31,10 @@ pub struct SimConfig {
     /// `Some(true)` always (striking every few seconds unless the plan drew
     /// a rate), `Some(false)` never (`--attacker on|off`).
     pub attacker: Option<bool>,
+    /// Whether the registry mangles relayed data for windows of time
+    /// (`FaultKind::RelayMangle`): `None` as the fault plan draws it,
+    /// `Some(on)` forced (`--relay-fault on|off`).
+    pub relay_fault: Option<bool>,
     /// Whether the workload places video calls (on by default; off replays
     /// a seed found before it did, `--no-calls`).
     pub calls: bool,
@@ -56,6 +60,7 @@ impl Default for SimConfig {
             keep_trace: false,
             same_names: true,
             attacker: None,
+            relay_fault: None,
             calls: true,
             lan: false,
             #[cfg(feature = "planted-bugs")]
@@ -88,6 +93,11 @@ impl SimConfig {
         match self.attacker {
             Some(true) => cmd += " --attacker on",
             Some(false) => cmd += " --attacker off",
+            None => {}
+        }
+        match self.relay_fault {
+            Some(true) => cmd += " --relay-fault on",
+            Some(false) => cmd += " --relay-fault off",
             None => {}
         }
         if !self.calls {
@@ -147,4 +157,7 @@ pub mod timing {
     /// Mean time between the attacker's strikes when `--attacker on`
     /// forces it and the plan drew no rate.
     pub const ATTACK_INTERVAL: Duration = Duration::from_secs(3);
+    /// Mean time between relay fault windows when `--relay-fault on`
+    /// forces them and the plan drew no rate.
+    pub const RELAY_FAULT_INTERVAL: Duration = Duration::from_secs(6);
 }

@@ -8,7 +8,7 @@ use confab_engine::{PeerCommand, PeerEvent, RegistryEvent};
 
 use crate::attacker::AttackEvent;
 use crate::client::ClientEvent;
-use crate::faults::FaultKind;
+use crate::faults::{FaultKind, RelayMangled};
 use crate::files::StorageOp;
 use crate::observe::{Observation, Observed, SimCommand, SimEvent};
 
@@ -39,6 +39,8 @@ pub struct Stats {
     pub losses: u64,
     /// Faults injected, by kind.
     pub faults: BTreeMap<FaultKind, u64>,
+    /// What the registry's relay fault did to relayed data.
+    pub relay_mangled: RelayMangled,
     /// Peer commands refused (the engine had moved on).
     pub refused: u64,
     /// Messages accepted for sending (`Sent`), of which queued.
@@ -192,6 +194,10 @@ impl Stats {
         for kind in FaultKind::ALL {
             let n = self.faults.get(&kind).copied().unwrap_or(0);
             let _ = write!(s, "{} {n}, ", kind.label());
+        }
+        let m = self.relay_mangled;
+        if m.windows > 0 {
+            let _ = write!(s, "(relay mangled {} of {} pieces), ", m.mangled, m.relayed);
         }
         s.trim_end_matches(", ").to_string()
     }

@@ -257,6 +257,9 @@ impl World {
         if let Some(on) = config.attacker {
             plan.force(FaultKind::Attack, on, timing::ATTACK_INTERVAL);
         }
+        if let Some(on) = config.relay_fault {
+            plan.force(FaultKind::RelayMangle, on, timing::RELAY_FAULT_INTERVAL);
+        }
         let attacker = plan.interval(FaultKind::Attack).map(|_| {
             let victims = names
                 .iter()
@@ -309,7 +312,8 @@ impl World {
             (min_latency, max_latency),
             journal.clone(),
         )
-        .with_attacker(attacker.clone());
+        .with_attacker(attacker.clone())
+        .with_registry(registry.clone());
         Self {
             sim,
             journal,
