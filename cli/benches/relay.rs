@@ -5,7 +5,8 @@
 //! 256 MiB, seeded pseudo-random, verified by MD5 and byte for byte) and the
 //! chat round trip (a message and the `delivered` that answers it, `--pings`
 //! of them, one at a time), once between two peers that connect directly and
-//! once with the serving peer at `--listen off`, so everything goes through
+//! once with both peers at `--listen off` (one that listens would be dialed
+//! back directly: see README "When the relay is used"), so everything goes through
 //! the registry (started with its caps off: `--relay-peer-rate 0
 //! --relay-total-rate 0`). Also the registry's peak memory (`VmHWM`) after
 //! each run: relaying must leave it flat (a bounded window per stream).
@@ -151,7 +152,9 @@ fn run(file: &Path, data: &[u8], pings: usize, relayed: bool) -> Run {
         .or_else(|_| std::fs::copy(file, home_a.join("share").join(FILE)).map(drop))
         .expect("the file in alice's shared folder");
     let mut alice = peer("alice", addr, &home_a, relayed);
-    let mut bob = peer("bob", addr, &home_b, false);
+    // Both take no connections: with one listening, the other dials it back
+    // directly and nothing would go through the relay.
+    let mut bob = peer("bob", addr, &home_b, relayed);
     support::open_chat(&mut bob, &mut alice);
     let want = if relayed { "relay" } else { "direct" };
     bob.event("path", &[("with", json!("alice")), ("via", json!(want))]);
