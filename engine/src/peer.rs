@@ -9,9 +9,11 @@
 //! `GroupOut`, `TransferOut`, a look-up's `Answer`). A room owns its state
 //! behind private fields and is lent only the `Io` and facts about its
 //! siblings as values; it never reaches into another room. This file holds
-//! the fields, construction, timer dispatch, commands, the registry's
-//! reports and the [`Engine`] impl; `route` holds the rest of the routing
-//! (peer messages, links, connections) and the effect appliers. The rooms:
+//! the fields, construction, timer dispatch, commands and the [`Engine`]
+//! impl; the routing lives beside it, one file per concern: `route` (peer
+//! messages, links, connections, chats), `group_route`, `transfer_route`,
+//! `registry_route` (the session's reports and look-up answers),
+//! `relay_route`, `lan_route` and `call_route`. The rooms:
 //!
 //! - [`registry_link`]: log-in, heartbeats, reconnection, registry requests;
 //! - [`link`]: direct connections, the identity check, crossed dials;
@@ -52,6 +54,7 @@ mod durable;
 pub mod event;
 pub mod friends;
 pub mod group;
+mod group_route;
 pub mod history;
 pub(crate) mod io;
 mod keyring;
@@ -64,10 +67,12 @@ mod presence;
 mod questions;
 pub mod records;
 pub mod registry_link;
+mod registry_route;
 mod relay;
 mod relay_route;
 mod route;
 pub mod streams;
+mod transfer_route;
 mod transfers;
 
 use std::net::SocketAddr;
@@ -91,10 +96,9 @@ use self::history::History;
 use self::io::{Io, Timer};
 use self::known_keys::KnownKeys;
 use self::link::Links;
-use self::lookups::{Answer, Query};
+use self::lookups::Query;
 use self::presence::Presence;
 use self::questions::Questions;
-use self::registry_link::RegOut;
 use self::registry_link::{Login, RegistryLink};
 use self::streams::Streams;
 use self::transfers::Transfers;
@@ -431,14 +435,6 @@ impl Peer {
         Ok(())
     }
 
-    /// A look-up the user asked for: said to fail at once with no session.
-    fn ask_registry(&mut self, (q, body): (Query, RequestBody)) {
-        if !self.reg.request(&mut self.io, q, body) {
-            self.io
-                .error("not connected to the registry (reconnecting); try again shortly");
-        }
-    }
-
     fn cmd_set_profile(&mut self, change: ProfileChange) -> Result<(), CommandError> {
         let mut profile = self.profile.clone().unwrap_or_default();
         let too_long = |field, e: crate::bounded::TooLong| CommandError::ProfileTooLong {
@@ -469,116 +465,6 @@ impl Peer {
         }
         self.io.event(PeerEvent::Profile { profile });
         Ok(())
-    }
-
-    // ---- the registry ---------------------------------------------------
-
-    /// What the registry session reports.
-    fn on_registry(&mut self, outs: Vec<RegOut<Query>>) {
-        for out in outs {
-            match out {
-                RegOut::Up { first } => self.registry_up(first),
-                RegOut::Down { reason, abandoned } => {
-                    for q in abandoned {
-                        if let Some(name) = q.abandoned(&mut self.io) {
-                            self.links.set_looking_up(&name, false);
-                        }
-                    }
-                    self.presence.registry_lost(&mut self.io);
-                    self.relay_lost();
-                    self.io.event(PeerEvent::RegistryLost { reason });
-                }
-                RegOut::Stopped { code, reason } => self.stop(code, reason),
-                RegOut::Reply(q, result) => {
-                    let answer = q.on_reply(&mut self.io, result);
-                    self.on_answer(answer);
-                }
-                RegOut::Relay(msg) => self.on_relay(msg),
-                RegOut::Presence(p) => {
-                    self.presence.pushed(&mut self.io, &p.name, p.online);
-                    if p.online && self.links.is_open(&p.name) && self.chats.get(&p.name).is_none()
-                    {
-                        // Messages waiting for it to come online: the open
-                        // link means no reconnection will come to ask again.
-                        self.chat_sync(&p.name);
-                    }
-                    if p.online && self.wants(&p.name) && !self.links.is_underway(&p.name) {
-                        // Whatever backoff there was, now is the time.
-                        self.io.timers.cancel(&Timer::Dial(p.name.clone()));
-                        self.ensure_link(&p.name);
-                    }
-                }
-            }
-        }
-    }
-
-    /// The session is up: publish, refresh presence, resume dials and checks.
-    fn registry_up(&mut self, first: bool) {
-        let me = self.me().clone();
-        if first {
-            let fingerprint = self.io.keys.public().fingerprint().to_string();
-            self.io.event(PeerEvent::Ready {
-                name: me.clone(),
-                listen: self.config.listen,
-                fingerprint,
-            });
-        } else {
-            self.io.event(PeerEvent::RegistryBack);
-        }
-        match self.profile.clone() {
-            Some(profile) => {
-                let body = RequestBody::SetProfile { profile };
-                self.reg.request(&mut self.io, Query::SetProfile, body);
-            }
-            None => {
-                let body = RequestBody::Lookup { name: me };
-                self.reg.request(&mut self.io, Query::OwnProfile, body);
-            }
-        }
-        let (q, body) = Query::roster();
-        self.reg.request(&mut self.io, q, body);
-        for name in self.wanted() {
-            self.ensure_link(&name);
-        }
-    }
-
-    /// Carries out what a look-up's answer needs.
-    fn on_answer(&mut self, answer: Answer) {
-        match answer {
-            Answer::Done => {}
-            Answer::Next(q, body) => {
-                self.reg.request(&mut self.io, q, body);
-            }
-            Answer::Dial(name, addr) => match addr {
-                Some(addr) if self.wants(&name) => self.dial_or_relay(name, addr),
-                Some(_) => self.links.set_looking_up(&name, false),
-                None => {
-                    self.links.set_looking_up(&name, false);
-                    // An open link proves the peer online: the answer trailed
-                    // its restart and must not end what the link carried.
-                    if !self.links.is_open(&name) {
-                        self.peer_offline(&name);
-                        self.transfers.offline(&mut self.io, &name);
-                    }
-                }
-            },
-            Answer::Unknown(name, why) => {
-                self.links.set_looking_up(&name, false);
-                self.peer_unknown(&name, &why);
-                let outs = self.transfers.unknown(&mut self.io, &name, &why);
-                self.apply_transfer(outs);
-            }
-            Answer::DialFailed(name) => self.links.lookup_failed(&mut self.io, &name),
-            Answer::OwnProfile(profile) => {
-                if self.profile.is_none() {
-                    self.profile = Some(profile);
-                }
-            }
-            Answer::Roster(online) => {
-                let times = self.config.session;
-                self.presence.roster(&mut self.io, &times, online)
-            }
-        }
     }
 }
 

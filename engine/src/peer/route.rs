@@ -9,22 +9,20 @@ use std::collections::BTreeSet;
 
 use crate::bounded::Text;
 use crate::error::CommandError;
-use crate::ids::{ConnId, RequestId, Target, TransferId};
+use crate::ids::{ConnId, RequestId, Target};
 use crate::limits::MAX_MESSAGE_LEN;
 use crate::peer::Peer;
 use crate::peer::chat::ChatOut;
 use crate::peer::event::{HistoryEntry, PeerEvent};
-use crate::peer::group::GroupOut;
 use crate::peer::io::Timer;
 use crate::peer::link::LinkOut;
 use crate::peer::lookups::Query;
 use crate::peer::questions::Question;
 use crate::peer::streams::Received;
-use crate::peer::transfers::{Machine, TransferOut};
 use crate::secure::{Proven, Received as Opened};
+use crate::wire::Name;
 use crate::wire::peer::{Conv, Payload, PeerMessage};
 use crate::wire::registry::RequestBody;
-use crate::wire::{GroupName, Name};
 
 /// The most plaintext buffer capacity kept between reads (a read of file
 /// chunks may need more for a moment; it is not kept).
@@ -508,192 +506,5 @@ impl Peer {
             .report(&mut self.io, self.presence.online(), |n| {
                 streams.waiting(n, &Conv::Direct)
             });
-    }
-
-    // ---- groups ---------------------------------------------------------
-
-    /// Carries out what the groups asked for, in order.
-    pub(super) fn apply_group(&mut self, outs: Vec<GroupOut>) {
-        for out in outs {
-            match out {
-                GroupOut::Send(name, msg) => {
-                    self.links.send(&mut self.io, &name, msg);
-                }
-                GroupOut::SendOrReach(name, msg) => {
-                    if !self.links.send(&mut self.io, &name, msg) {
-                        self.ensure_link(&name);
-                    }
-                }
-                GroupOut::Enqueue(to, group, payload) => {
-                    self.enqueue(&to, &Conv::Group(group), Some(0), payload);
-                }
-                GroupOut::Reach(name) => self.ensure_link(&name),
-                GroupOut::AskUser {
-                    group,
-                    from,
-                    members,
-                } => {
-                    let q = Question::Group {
-                        group: group.clone(),
-                        from: from.clone(),
-                        members,
-                    };
-                    let id = self
-                        .questions
-                        .ask(&mut self.io, q, self.config.request_timeout);
-                    self.groups.asked(&mut self.io, id, from, group);
-                }
-                GroupOut::Save(g) => self.groups.save(&mut self.io, g),
-                GroupOut::Event(e) => self.io.event(e),
-                GroupOut::Left { group, who } => {
-                    let conv = Conv::Group(group.clone());
-                    let dropped = self.streams.abandon(&mut self.io, &who, &conv);
-                    self.io.event(PeerEvent::MemberLeft {
-                        group: group.clone(),
-                        name: who,
-                    });
-                    // A message only the leaver had not acknowledged has now
-                    // reached everyone in the group.
-                    for seq in self.streams.settled_by(&dropped) {
-                        let to = Target::Group(group.clone());
-                        self.io.event(PeerEvent::Delivered { to, seq });
-                    }
-                }
-                GroupOut::DropChanges(group) => {
-                    let conv = Conv::Group(group);
-                    for r in self.streams.receivers() {
-                        self.streams.abandon_changes(&mut self.io, &r, &conv);
-                    }
-                }
-            }
-        }
-    }
-
-    /// `/leave #G`: tells the members, then the invitations go.
-    pub(super) fn cmd_leave(&mut self, group: &GroupName) -> Result<(), CommandError> {
-        let tell = self.groups.leave(&mut self.io, &self.config.name, group)?;
-        let conv = Conv::Group(group.clone());
-        for m in tell {
-            self.enqueue(&m, &conv, Some(0), Payload::Left);
-        }
-        self.groups.left(&mut self.io, group);
-        Ok(())
-    }
-
-    fn message_group(
-        &mut self,
-        group: GroupName,
-        text: Text<MAX_MESSAGE_LEN>,
-    ) -> Result<(), CommandError> {
-        let me = self.config.name.clone();
-        let others = self.groups.recipients(&me, &group)?;
-        let conv = Conv::Group(group.clone());
-        let seq = self.streams.next_group_seq(&mut self.io, &group);
-        self.record(Target::Group(group.clone()), me, text.as_str());
-        for m in &others {
-            self.enqueue(m, &conv, Some(seq), Payload::Text(text.clone()));
-        }
-        let to = Target::Group(group);
-        self.io.event(PeerEvent::Sent {
-            to: to.clone(),
-            seq,
-            queued: false,
-        });
-        if others.is_empty() {
-            self.io.event(PeerEvent::Delivered { to, seq });
-        }
-        Ok(())
-    }
-
-    /// A group item from `from`, taken and in order.
-    fn on_group_item(&mut self, group: &GroupName, from: &Name, payload: Payload) {
-        if let Payload::Text(text) = payload {
-            self.record(Target::Group(group.clone()), from.clone(), text.as_str());
-            self.io.event(PeerEvent::Message {
-                from: from.clone(),
-                to: Target::Group(group.clone()),
-                text: text.into_string(),
-            });
-            return;
-        }
-        let outs = self
-            .groups
-            .apply(&mut self.io, &self.config.name, group, from, payload);
-        self.apply_group(outs);
-    }
-
-    // ---- transfers ------------------------------------------------------
-
-    /// Carries out what the transfers asked for, in order.
-    pub(super) fn apply_transfer(&mut self, outs: Vec<TransferOut>) {
-        for out in outs {
-            match out {
-                TransferOut::Send(name, msg) => {
-                    self.links.send_transfer(&mut self.io, &name, msg);
-                }
-                TransferOut::Out(o) => self.io.out.push_back(o),
-                TransferOut::Offered {
-                    id,
-                    from,
-                    name,
-                    size,
-                    files,
-                } => {
-                    let rid = self.questions.add(Question::File(id));
-                    self.transfers.offered(id, rid);
-                    if files > 1 {
-                        self.io
-                            .notice(format!("{id}: {from} offers {name}, {files} files"));
-                    }
-                    self.io.event(PeerEvent::FileOffer {
-                        id: rid,
-                        from,
-                        name,
-                        size,
-                        transfer: id,
-                    });
-                }
-                TransferOut::Withdraw(id) => {
-                    if let Some(rid) = self.transfers.take_offer(id) {
-                        self.questions.remove(rid);
-                    }
-                }
-                TransferOut::WantsLink(name) => {
-                    if self.links.conn_of(&name).is_none() {
-                        self.ensure_link(&name);
-                    }
-                }
-                TransferOut::Reach(name) => self.ensure_link(&name),
-            }
-        }
-    }
-
-    /// Tells `name`'s transfers whether a link to `name` is up, if that
-    /// changed (see `peer::transfers`).
-    pub(super) fn transfer_sync(&mut self, name: &Name) {
-        let cur = self.links.conn_of(name);
-        let outs = self.transfers.sync(&mut self.io, name, cur);
-        self.apply_transfer(outs);
-    }
-
-    /// At the end of every entry point: notices connections that came or
-    /// went by any path.
-    pub(super) fn transfers_settle(&mut self) {
-        let links = &self.links;
-        if self.transfers.settled(|name| links.conn_of(name)) {
-            return;
-        }
-        for name in self.transfers.remotes() {
-            self.transfer_sync(&name);
-        }
-    }
-
-    /// Starts a transfer the user asked for, after telling its remote's
-    /// transfers where the link stands.
-    pub(super) fn start_transfer(&mut self, started: (TransferId, Machine)) {
-        let (id, m) = started;
-        self.transfer_sync(m.peer());
-        let outs = self.transfers.start(&mut self.io, id, m);
-        self.apply_transfer(outs);
     }
 }
