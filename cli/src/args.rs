@@ -178,7 +178,9 @@ pub struct PeerArgs {
     /// Address to listen on for other peers (port 0: any free port), or
     /// `off` to take no incoming connections (behind a firewall or NAT):
     /// others then reach this peer through the registry's relay.
-    #[arg(long, value_name = "ADDR|off", default_value_t = Listen::On(SocketAddr::from(([0, 0, 0, 0], 0))))]
+    /// The default, `[::]:0`, takes IPv6 and IPv4 (IPv4 only on a machine
+    /// without IPv6).
+    #[arg(long, value_name = "ADDR|off", default_value_t = Listen::On(SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, 0))))]
     pub listen: Listen,
     /// Folder whose files you share [default: DATA/share, created if missing].
     #[arg(long, value_name = "DIR")]
@@ -222,9 +224,15 @@ pub struct PeerArgs {
     /// and each peer is known by its key (trust on first use).
     #[arg(long, value_name = "on|off", default_value = "on")]
     pub discovery: OnOff,
-    /// The multicast group and UDP port of LAN discovery (IPv4 or IPv6).
-    #[arg(long, value_name = "ADDR", default_value_t = confab_engine::peer::DiscoveryConfig::DEFAULT_GROUP)]
-    pub discovery_group: SocketAddr,
+    /// A multicast group and UDP port of LAN discovery, IPv4 or IPv6
+    /// (repeatable; the default is both). Each is joined on every network
+    /// interface that is up; a group that cannot be joined (no IPv6 here)
+    /// is a warning, unless none can.
+    #[arg(long, value_name = "ADDR", default_values_t = [
+        confab_engine::peer::DiscoveryConfig::DEFAULT_GROUP,
+        confab_engine::peer::DiscoveryConfig::DEFAULT_GROUP_V6,
+    ])]
+    pub discovery_group: Vec<SocketAddr>,
     /// A peer to join (its --listen address; repeatable): asked who is
     /// there and kept linked, so that its peers and this one learn of each
     /// other even where multicast does not reach (another segment, a VPN).
@@ -275,6 +283,37 @@ mod tests {
             Cli::try_parse_from(["confab", "peer"]).is_err(),
             "--name is required"
         );
+    }
+
+    #[test]
+    fn discovery_joins_both_groups_by_default_or_those_given() {
+        use confab_engine::peer::DiscoveryConfig;
+        let peer = |extra: &[&str]| {
+            let mut all = vec!["confab", "peer", "--name", "a"];
+            all.extend_from_slice(extra);
+            match Cli::try_parse_from(all).unwrap().command {
+                Command::Peer(p) => p,
+                _ => panic!("not a peer"),
+            }
+        };
+        let p = peer(&[]);
+        assert_eq!(
+            p.discovery_group,
+            [
+                DiscoveryConfig::DEFAULT_GROUP,
+                DiscoveryConfig::DEFAULT_GROUP_V6
+            ]
+        );
+        assert_eq!(p.listen.to_string(), "[::]:0");
+        let p = peer(&["--discovery-group", "[ff12::1]:9000"]);
+        assert_eq!(p.discovery_group, ["[ff12::1]:9000".parse().unwrap()]);
+        let p = peer(&[
+            "--discovery-group",
+            "239.1.2.3:9000",
+            "--discovery-group",
+            "[ff02::42%3]:9000",
+        ]);
+        assert_eq!(p.discovery_group.len(), 2);
     }
 
     #[test]

@@ -193,11 +193,10 @@ pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
         folders.share.display(),
         folders.downloads.display()
     ));
-    let toward = if lan_only {
-        args.discovery_group
-    } else {
-        registry
-    };
+    // The engine sends "to the LAN" to the first group; the driver
+    // carries it to every group joined.
+    let group = args.discovery_group[0];
+    let toward = if lan_only { group } else { registry };
     let (listener, reach) = match args.listen {
         crate::args::Listen::On(addr) => {
             let listener = listen(addr)?;
@@ -211,7 +210,7 @@ pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
     let mut config = PeerConfig::new(args.name.clone(), password, registry, reach);
     if args.discovery == OnOff::On {
         config.discovery = Some(DiscoveryConfig {
-            group: args.discovery_group,
+            group,
             ..DiscoveryConfig::default()
         });
         config.without_registry = lan_only;
@@ -236,22 +235,8 @@ pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
             ))
         })?;
     }
-    if args.discovery == OnOff::On
-        && let Err(e) = driver.join_group(args.discovery_group)
-    {
-        let why = format!(
-            "cannot join the discovery group {}: {e}",
-            args.discovery_group
-        );
-        // Without a registry, discovery is all there is; with one, the
-        // peer goes on without hearing the LAN (its own announcements
-        // and --join still go out).
-        if lan_only {
-            return Err(Fail(format!(
-                "{why}; give another --discovery-group, or --registry ADDR"
-            )));
-        }
-        printer.notice(&format!("{why}; going on with the registry only"));
+    if args.discovery == OnOff::On {
+        join_groups(&mut driver, &args.discovery_group, lan_only, &printer)?;
     }
     // The file side: `/get` of our files resolves names strictly inside the
     // share folder (digests from the same MD5 cache the index filled);
@@ -341,6 +326,39 @@ pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
 
 /// Starts the share watch: each new list goes to the engine (which
 /// publishes it) and is announced as `share_updated`.
+/// Joins every discovery group it can. One that cannot be joined (no IPv6
+/// on this machine) is a warning while another was; if none was: without a
+/// registry, discovery is all there is, so the peer stops; with one, it
+/// goes on without hearing the LAN (its own announcements and --join still
+/// go out).
+fn join_groups(
+    driver: &mut Driver<confab_engine::Peer>,
+    groups: &[SocketAddr],
+    lan_only: bool,
+    printer: &Printer,
+) -> Result<(), Fail> {
+    let mut failed = Vec::new();
+    for &group in groups {
+        match driver.join_group(group) {
+            Ok(interfaces) => tracing::info!(%group, interfaces, "joined the discovery group"),
+            Err(e) => failed.push(format!("cannot join the discovery group {group}: {e}")),
+        }
+    }
+    let why = failed.join("; ");
+    if failed.len() < groups.len() {
+        for f in &failed {
+            printer.notice(&format!("{f}; discovery goes on with the other group"));
+        }
+    } else if lan_only {
+        return Err(Fail(format!(
+            "{why}; give another --discovery-group, or --registry ADDR"
+        )));
+    } else {
+        printer.notice(&format!("{why}; going on with the registry only"));
+    }
+    Ok(())
+}
+
 fn watch_share(
     scan: ShareScan,
     handle: confab_mio::DriverHandle<PeerCommand>,

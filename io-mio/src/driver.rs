@@ -90,19 +90,17 @@ mod config;
 mod datagrams;
 mod drain;
 mod group;
+mod interfaces;
 mod keep;
 mod udp;
 
 pub use self::config::{DriverConfig, DriverError};
-use self::udp::Udp;
+use self::udp::Datagrams;
+use self::udp::canonical;
 
 const LISTENER: Token = Token(0);
 const WAKER: Token = Token(1);
 const FIRST_CONN_TOKEN: usize = 2;
-/// The UDP socket of call media (far from connection tokens).
-const UDP: Token = Token(usize::MAX - 1);
-/// The LAN discovery group's socket (see `group`).
-const GROUP: Token = Token(usize::MAX - 2);
 
 /// A chunk read the engine asked for and the driver has not done yet.
 #[derive(Debug, Clone, Copy)]
@@ -145,10 +143,8 @@ pub struct Driver<E: Engine> {
     stopping: Option<Instant>,
     /// The sink said the role is finished: the linger deadline.
     finished: Option<Instant>,
-    /// Call media, once [`Driver::bind_udp`] was called.
-    udp: Option<Udp>,
-    /// LAN discovery, once [`Driver::join_group`] was called.
-    group: Option<Udp>,
+    /// Call media and LAN discovery ([`Driver::bind_udp`], [`Driver::join_group`]).
+    udp: Datagrams,
 }
 
 impl<E: Engine> fmt::Debug for Driver<E> {
@@ -226,8 +222,7 @@ where
             events: Vec::new(),
             stopping: None,
             finished: None,
-            udp: None,
-            group: None,
+            udp: Datagrams::default(),
         })
     }
 
@@ -283,8 +278,7 @@ where
                 match event.token() {
                     LISTENER => self.accept_all(now),
                     WAKER => {}
-                    UDP => self.udp_readable(),
-                    GROUP => self.group_readable(),
+                    token if self.udp_readable(token) => {}
                     token => {
                         let conn = conn_of(token);
                         let Some(c) = self.conns.get_mut(&conn) else {
@@ -376,6 +370,8 @@ where
             };
             match listener.accept() {
                 Ok((mut stream, remote)) => {
+                    // A dual-stack listener reports IPv4 peers as mapped.
+                    let remote = canonical(remote);
                     let conn = self.engine.accept(now, remote);
                     if let Err(e) = self.poll.registry().register(
                         &mut stream,

@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 
 use mio::net::TcpListener;
 
@@ -19,9 +19,19 @@ impl fmt::Display for ListenError {
 
 impl std::error::Error for ListenError {}
 
-/// Binds a non-blocking listener on `addr`.
+/// Binds a non-blocking listener on `addr`. `[::]:PORT` takes IPv6 and
+/// IPv4 alike (dual-stack, whatever the system's default); on a machine
+/// without IPv6 it falls back to `0.0.0.0:PORT`.
 pub fn listen(addr: SocketAddr) -> Result<TcpListener, ListenError> {
-    TcpListener::bind(addr).map_err(|e| {
+    let bound = if addr.ip() == IpAddr::V6(Ipv6Addr::UNSPECIFIED) {
+        dual_stack(addr).or_else(|e| match e.kind() {
+            io::ErrorKind::AddrInUse | io::ErrorKind::PermissionDenied => Err(e),
+            _ => TcpListener::bind((Ipv4Addr::UNSPECIFIED, addr.port()).into()),
+        })
+    } else {
+        TcpListener::bind(addr)
+    };
+    bound.map_err(|e| {
         ListenError(match e.kind() {
             io::ErrorKind::AddrInUse => format!(
                 "cannot listen on {addr}: the address is in use (another confab?); \
@@ -38,6 +48,18 @@ pub fn listen(addr: SocketAddr) -> Result<TcpListener, ListenError> {
             _ => format!("cannot listen on {addr}: {e}"),
         })
     })
+}
+
+/// A listener on `[::]:PORT` that also takes IPv4 (as mapped addresses).
+fn dual_stack(addr: SocketAddr) -> io::Result<TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::IPV6, Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_only_v6(false)?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    socket.set_nonblocking(true)?;
+    Ok(TcpListener::from_std(socket.into()))
 }
 
 /// The address others should use to reach a socket bound at `bound`, seen from
@@ -57,7 +79,7 @@ pub fn route_ip(toward: SocketAddr) -> Option<IpAddr> {
     let any: SocketAddr = if toward.is_ipv4() {
         (Ipv4Addr::UNSPECIFIED, 0).into()
     } else {
-        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+        (Ipv6Addr::UNSPECIFIED, 0).into()
     };
     let socket = UdpSocket::bind(any).ok()?;
     socket.connect(toward).ok()?;
@@ -91,6 +113,20 @@ mod tests {
         let first = listen("127.0.0.1:0".parse().unwrap()).unwrap();
         let err = listen(first.local_addr().unwrap()).unwrap_err();
         assert!(err.0.contains("in use"), "{err}");
+    }
+
+    #[test]
+    fn the_any_address_takes_ipv4_and_ipv6() {
+        let l = listen("[::]:0".parse().unwrap()).unwrap();
+        let port = l.local_addr().unwrap().port();
+        let v4 = std::net::TcpStream::connect((Ipv4Addr::LOCALHOST, port));
+        assert!(v4.is_ok(), "IPv4 refused: {v4:?}");
+        if l.local_addr().unwrap().is_ipv6() {
+            let v6 = std::net::TcpStream::connect((Ipv6Addr::LOCALHOST, port));
+            assert!(v6.is_ok(), "IPv6 refused: {v6:?}");
+        } else {
+            eprintln!("no IPv6 here: only the IPv4 fallback was checked");
+        }
     }
 
     #[test]

@@ -120,6 +120,13 @@ impl DiscoveryConfig {
         std::net::IpAddr::V4(std::net::Ipv4Addr::new(239, 255, 67, 66)),
         6767,
     );
+
+    /// The default IPv6 group, joined beside [`Self::DEFAULT_GROUP`]:
+    /// `ff12::6767` (link-local scope, transient), port 6767.
+    pub const DEFAULT_GROUP_V6: SocketAddr = SocketAddr::new(
+        std::net::IpAddr::V6(std::net::Ipv6Addr::new(0xff12, 0, 0, 0, 0, 0, 0, 0x6767)),
+        6767,
+    );
 }
 
 impl Default for DiscoveryConfig {

@@ -318,7 +318,11 @@ impl Discovery {
                 Ok(Learned::Refreshed)
             }
             LanDatagram::Announce(ann) => {
-                let addr = SocketAddr::new(from.ip(), ann.body.port);
+                // `from` with the announced port: an IPv6 link-local
+                // source keeps its scope id (the interface it came in on),
+                // without which it cannot be dialed.
+                let mut addr = from;
+                addr.set_port(ann.body.port);
                 let (name, key) = (ann.body.name.clone(), ann.body.key);
                 let learned = self.learn(io, ann, addr, FoundBy::Lan, unix_ms, None);
                 if self.joins.contains(&from) && !matches!(learned, Learned::Refused(_)) {

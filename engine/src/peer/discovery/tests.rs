@@ -344,3 +344,24 @@ fn strangers_heard_of_through_others_are_dialed_at_a_bounded_rate() {
         "a minute later"
     );
 }
+
+#[test]
+fn an_announcement_heard_over_ipv6_link_local_keeps_its_scope_id() {
+    let now = Instant::now();
+    let mut me = Io::new(now, 1);
+    let bob = other(2);
+    let mut d = Discovery::new(config(), PlantedBugs::NONE, now);
+    let ann = LanDatagram::Announce(Discovery::own(&bob, &name("bob"), 7100, 0, T0)).to_bytes();
+    // Heard on interface 3 from bob's link-local address.
+    let ip: std::net::Ipv6Addr = "fe80::a8c1:abff:fe12:3456".parse().unwrap();
+    let from = SocketAddr::V6(std::net::SocketAddrV6::new(ip, 5555, 0, 3));
+    d.on_datagram(&mut me, from, &ann, T0, |io| {
+        Discovery::own(io, &name("me"), 7000, 0, T0)
+    })
+    .unwrap();
+    let (at, _) = d.address_of(&name("bob"), None).unwrap();
+    let SocketAddr::V6(at) = at else {
+        panic!("{at} is not IPv6")
+    };
+    assert_eq!((*at.ip(), at.port(), at.scope_id()), (ip, 7100, 3));
+}
