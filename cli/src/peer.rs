@@ -214,6 +214,9 @@ pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
             ..DiscoveryConfig::default()
         });
         config.without_registry = lan_only;
+        // On two segments or more: bridges them (the groups are joined on
+        // every interface this counts).
+        config.lan_bridge = confab_mio::multicast_interface_count() >= 2;
         config.join = args.join.clone();
     }
     config.shared = shared.files();

@@ -14,7 +14,9 @@
 //! addresses whose scope id is kept from the datagram to the dial; they
 //! chat and move a file whose MD5 is checked. carol, on both segments,
 //! joins and announces on both interfaces: dave, on segment 2 only, hears
-//! her by multicast with no `--join`, and she hears him.
+//! her by multicast with no `--join`, and she hears him; and as she is on
+//! two segments she passes on what she heard on each, so dave lists alice
+//! and bob, and alice lists dave.
 //!
 //! Needs root (to make namespaces) and `ip`; without them the test says why
 //! and skips. Every name is unique to the run, everything lives in the
@@ -282,6 +284,19 @@ fn ipv6_only_hosts_find_each_other_on_every_interface_chat_and_move_a_file() {
     }
     eprintln!(
         "lan6_e2e: four hosts knew their segments' peers {:?} after the last was ready",
+        started.elapsed()
+    );
+
+    // carol bridges the segments: at her announce tick she passes on what
+    // she heard by multicast, so each side lists the other (no --join),
+    // before anyone talked (links would tell them by peer exchange).
+    let peers = finds(&mut dave, &["alice", "bob"]);
+    assert_eq!(entry(&peers, "alice")["by"], "exchange", "{peers:?}");
+    assert_eq!(entry(&peers, "bob")["by"], "exchange", "{peers:?}");
+    let peers = finds(&mut alice, &["dave"]);
+    assert_eq!(entry(&peers, "dave")["by"], "exchange", "{peers:?}");
+    eprintln!(
+        "lan6_e2e: the two segments listed each other {:?} after the last peer was ready",
         started.elapsed()
     );
 

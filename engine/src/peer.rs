@@ -176,7 +176,7 @@ impl Peer {
             calls: Calls::new(config.call, config.listen.port()),
             discovery: config
                 .discovery
-                .map(|d| Discovery::new(d, config.planted, now)),
+                .map(|d| Discovery::new(d, config.planted, now).bridging(config.lan_bridge)),
             relays: relay::Relays::default(),
             stopped: false,
             config,

@@ -95,6 +95,7 @@ mod keep;
 mod udp;
 
 pub use self::config::{DriverConfig, DriverError};
+pub use self::interfaces::multicast_interface_count;
 use self::udp::Datagrams;
 use self::udp::canonical;
 

@@ -28,7 +28,7 @@ mod shared;
 mod signals;
 mod store;
 
-pub use driver::{Driver, DriverConfig, DriverError};
+pub use driver::{Driver, DriverConfig, DriverError, multicast_interface_count};
 pub use files::{FileAnswer, TransferFiles};
 pub use handle::{COMMAND_QUEUE, DriverGone, DriverHandle};
 pub use listen::{ListenError, advertised, listen, random_seed, route_ip};

@@ -184,6 +184,10 @@ pub struct PeerConfig {
     /// Never dial the registry (`registry` is ignored): peers are found
     /// by discovery and exchange only, and names are claims.
     pub without_registry: bool,
+    /// This peer hears the LAN on two or more interfaces (segments): it
+    /// also passes on what it heard there by multicast, so the peers of
+    /// each segment learn of the others' (see `Discovery::relays`).
+    pub lan_bridge: bool,
 }
 
 impl PeerConfig {
@@ -206,6 +210,7 @@ impl PeerConfig {
             discovery: None,
             join: Vec::new(),
             without_registry: false,
+            lan_bridge: false,
         }
     }
 }

@@ -106,6 +106,8 @@ pub(crate) struct Discovery {
     stranger_dials: (Instant, u32),
     /// Queries answered: since when, how many (see `answer`).
     answers: (Instant, u32),
+    /// On several segments: what was heard by multicast is passed on too.
+    bridge: bool,
     planted: PlantedBugs,
 }
 
@@ -120,6 +122,7 @@ impl Discovery {
             files_asked: BTreeSet::new(),
             stranger_dials: (now, 0),
             answers: (now, 0),
+            bridge: false,
             planted,
         }
     }
@@ -254,16 +257,25 @@ impl Discovery {
         gone
     }
 
+    /// A bridge (see [`Self::relays`]) or not.
+    pub fn bridging(mut self, on: bool) -> Self {
+        self.bridge = on;
+        self
+    }
+
     /// What to pass on to our segment: announcements learned over a link
-    /// and heard of within the last interval, at most
-    /// [`MAX_RELAYS_PER_TICK`] (freshest first).
+    /// and heard of within the last two intervals; on a bridge (a peer on
+    /// several segments), also those heard directly by multicast (each
+    /// segment then hears of the others' peers). At most
+    /// [`MAX_RELAYS_PER_TICK`] (freshest first). No loop: what is heard as
+    /// a relay is `Exchange`, never linked, so it is not passed on again.
     fn relays(&self, now: Instant) -> Vec<Passed> {
         let fresh = self.config.interval * 2;
-        let mut all: Vec<&Heard> = self
-            .heard
-            .values()
-            .filter(|h| h.linked.is_some_and(|t| now.duration_since(t) < fresh))
-            .collect();
+        let passed_on = |h: &Heard| {
+            h.linked.is_some_and(|t| now.duration_since(t) < fresh)
+                || (self.bridge && h.by == FoundBy::Lan && now.duration_since(h.at) < fresh)
+        };
+        let mut all: Vec<&Heard> = self.heard.values().filter(|h| passed_on(h)).collect();
         all.sort_by_key(|h| std::cmp::Reverse(h.at));
         all.into_iter()
             .take(MAX_RELAYS_PER_TICK)

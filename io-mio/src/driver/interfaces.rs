@@ -75,6 +75,13 @@ pub(super) fn multicast_interfaces() -> Vec<Interface> {
     found
 }
 
+/// How many interfaces [`Driver::join_group`](super::Driver::join_group)
+/// joins on: with two or more, a peer bridges segments (see
+/// `PeerConfig::lan_bridge`).
+pub fn multicast_interface_count() -> usize {
+    multicast_interfaces().len()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -365,3 +365,54 @@ fn an_announcement_heard_over_ipv6_link_local_keeps_its_scope_id() {
     };
     assert_eq!((*at.ip(), at.port(), at.scope_id()), (ip, 7100, 3));
 }
+
+/// What `d` passes on at its next tick.
+fn relayed_at_tick(d: &mut Discovery, me: &mut Io) -> Vec<Passed> {
+    let own = Discovery::own(me, &name("me"), 7000, 0, T0 + 1);
+    d.on_timer(me, own);
+    me.out
+        .drain(..)
+        .filter_map(|o| match o {
+            Output::SendDatagram { bytes, .. } => match LanDatagram::parse(&bytes) {
+                Ok(LanDatagram::Relay(p)) => Some(p),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_bridge_passes_on_what_it_heard_by_multicast_but_never_what_was_relayed() {
+    let now = Instant::now();
+    let alice = other(2);
+    let dave = other(3);
+    for bridge in [false, true] {
+        let mut me = Io::new(now, 1);
+        let mut d = Discovery::new(config(), PlantedBugs::NONE, now).bridging(bridge);
+        // alice heard by multicast; dave heard only as another's relay.
+        let heard = LanDatagram::Announce(Discovery::own(&alice, &name("alice"), 7000, 0, T0));
+        d.on_datagram(&mut me, addr(2), &heard.to_bytes(), T0, |_| unreachable!())
+            .unwrap();
+        let relay = LanDatagram::Relay(Passed {
+            ann: Discovery::own(&dave, &name("dave"), 7000, 0, T0),
+            addr: addr(3),
+            age_s: 1,
+        });
+        d.on_datagram(&mut me, addr(9), &relay.to_bytes(), T0, |_| unreachable!())
+            .unwrap();
+        assert!(d.knows(&name("dave")));
+        let names: Vec<String> = relayed_at_tick(&mut d, &mut me)
+            .iter()
+            .map(|p| p.ann.body.name.as_str().to_owned())
+            .collect();
+        if bridge {
+            assert_eq!(names, ["alice"], "a bridge passes on alice, not dave");
+        } else {
+            assert!(names.is_empty(), "one segment: nothing passed on {names:?}");
+        }
+        // Not heard again for two intervals: no longer passed on.
+        me.now = now + config().interval * 2;
+        assert!(relayed_at_tick(&mut d, &mut me).is_empty());
+    }
+}
