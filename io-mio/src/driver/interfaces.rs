@@ -3,7 +3,8 @@
 //! multicast and is not the loopback, with its index (IPv6 names the
 //! interface by it) and its first IPv4 address (IPv4 names it by that).
 //! Read once, when the first group is joined: interfaces that appear later
-//! are not used until the peer restarts. Only reads (`getifaddrs`).
+//! are not used until the peer restarts. Only reads (`getifaddrs`, through
+//! nix's safe wrapper).
 
 use std::net::Ipv4Addr;
 
@@ -22,32 +23,25 @@ pub(super) struct Interface {
 /// Every up, multicast-capable, non-loopback interface (empty if they
 /// cannot be read: the kernel then picks one, as with interface 0).
 pub(super) fn multicast_interfaces() -> Vec<Interface> {
-    let mut list: *mut libc::ifaddrs = std::ptr::null_mut();
-    // SAFETY: getifaddrs fills `list` with a list we free below.
-    if unsafe { libc::getifaddrs(&mut list) } != 0 {
-        tracing::debug!(error = %std::io::Error::last_os_error(), "cannot list interfaces");
-        return Vec::new();
-    }
+    use nix::net::if_::{InterfaceFlags, if_nametoindex};
+    let addrs = match nix::ifaddrs::getifaddrs() {
+        Ok(addrs) => addrs,
+        Err(error) => {
+            tracing::debug!(%error, "cannot list interfaces");
+            return Vec::new();
+        }
+    };
     let mut found: Vec<Interface> = Vec::new();
-    let mut cur = list;
-    while !cur.is_null() {
-        // SAFETY: `cur` is a node of the list getifaddrs made, not freed yet.
-        let ifa = unsafe { &*cur };
-        cur = ifa.ifa_next;
-        let flags = ifa.ifa_flags as libc::c_int;
-        let usable = flags & libc::IFF_UP != 0
-            && flags & libc::IFF_MULTICAST != 0
-            && flags & libc::IFF_LOOPBACK == 0;
-        if !usable || ifa.ifa_addr.is_null() || ifa.ifa_name.is_null() {
+    for ifa in addrs {
+        let usable = ifa.flags.contains(InterfaceFlags::IFF_UP)
+            && ifa.flags.contains(InterfaceFlags::IFF_MULTICAST)
+            && !ifa.flags.contains(InterfaceFlags::IFF_LOOPBACK);
+        let Some(address) = ifa.address.filter(|_| usable) else {
             continue;
-        }
-        // SAFETY: ifa_name is a NUL-terminated string of the list.
-        let index = unsafe { libc::if_nametoindex(ifa.ifa_name) };
-        if index == 0 {
+        };
+        let Ok(index) = if_nametoindex(ifa.interface_name.as_str()) else {
             continue;
-        }
-        // SAFETY: ifa_addr is non-null and starts with a sockaddr.
-        let family = libc::c_int::from(unsafe { (*ifa.ifa_addr).sa_family });
+        };
         let at = match found.iter().position(|i| i.index == index) {
             Some(at) => at,
             None => {
@@ -60,16 +54,12 @@ pub(super) fn multicast_interfaces() -> Vec<Interface> {
             }
         };
         let entry = &mut found[at];
-        if family == libc::AF_INET && entry.v4.is_none() {
-            // SAFETY: an AF_INET address is a sockaddr_in.
-            let sin = unsafe { &*(ifa.ifa_addr as *const libc::sockaddr_in) };
-            entry.v4 = Some(Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr)));
-        } else if family == libc::AF_INET6 {
+        if let Some(sin) = address.as_sockaddr_in() {
+            entry.v4.get_or_insert(sin.ip());
+        } else if address.as_sockaddr_in6().is_some() {
             entry.v6 = true;
         }
     }
-    // SAFETY: `list` came from getifaddrs and is freed once.
-    unsafe { libc::freeifaddrs(list) };
     // An interface without any address (AF_PACKET only) cannot be used.
     found.retain(|i| i.v4.is_some() || i.v6);
     found
