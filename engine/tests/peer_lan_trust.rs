@@ -169,6 +169,13 @@ fn whois_without_a_registry_returns_the_profile_from_the_peer_itself() {
                 .iter()
                 .any(|e| matches!(e, PeerEvent::Found { peers } if peers.len() == 1))
         );
+        // Ourselves: what others are told, with our files.
+        let got = whois(&mut net, "bob", "bob");
+        let PeerEvent::Whois { info, .. } = got else {
+            unreachable!()
+        };
+        assert_eq!(info.profile.nick.as_str(), "Bobby");
+        assert_eq!(info.key, Some(net.peer("bob").public_key()));
         // Nobody by that name: said at once.
         net.ok("alice", PeerCommand::Whois(name("zed")));
         let e = last_error(&net, "alice").expect("an error");

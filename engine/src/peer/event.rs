@@ -139,7 +139,7 @@ pub enum PeerEvent {
     Files { files: Vec<FileEntry> },
     /// The answer to `/whois`: from the registry, or (without a registry
     /// session) from the peer itself, `files` then empty (`/files NAME`
-    /// asks for them).
+    /// asks for them) unless it is this peer's own.
     Whois {
         info: PeerInfo,
         files: Vec<SharedFile>,

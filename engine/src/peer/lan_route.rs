@@ -391,6 +391,25 @@ impl Peer {
         if !self.lan_lookups() {
             return false;
         }
+        if name == self.me() {
+            // Ourselves: what others are told.
+            let info = PeerInfo {
+                name: name.clone(),
+                addr: Some(self.config.listen),
+                profile: self.profile.clone().unwrap_or_default(),
+                key: Some(self.io.keys.public()),
+            };
+            let from = WhoisFrom::Peer {
+                by: None,
+                digest: crate::peer::event::DigestCheck::Matches,
+            };
+            self.io.event(PeerEvent::Whois {
+                info,
+                files: self.config.shared.clone(),
+                from,
+            });
+            return true;
+        }
         let claims = self
             .discovery
             .as_ref()
