@@ -155,7 +155,7 @@ Commands read from a pipe wait until the log-in has succeeded; after a
 refused log-in they are not carried out.";
 
 #[derive(Debug, Args)]
-#[command(after_help = PEER_EXIT_STATUS)]
+#[command(after_help = peer_after_help())]
 pub struct PeerArgs {
     /// Your name: lowercase letters, digits, '.', '_' and '-'. The first log-in
     /// of a new name registers it. The password comes from CONFAB_PASSWORD, or
@@ -244,10 +244,34 @@ fn parse_name(s: &str) -> Result<Name, String> {
     Name::new(s).map_err(|e| e.to_string())
 }
 
+/// The end of `confab peer --help`: the commands typed once the peer runs
+/// (what `/help` prints), then the exit statuses.
+fn peer_after_help() -> String {
+    format!(
+        "Commands, typed once the peer runs (/help lists them too):\n{}\n\n{PEER_EXIT_STATUS}",
+        crate::peer::parse::HELP
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use clap::CommandFactory;
+
+    #[test]
+    fn peer_help_lists_the_commands() {
+        let help = Cli::command()
+            .find_subcommand_mut("peer")
+            .unwrap()
+            .render_long_help()
+            .to_string();
+        assert!(
+            help.contains("/whois NAME")
+                && help.contains("/trust NAME FINGERPRINT")
+                && help.contains("/forget NAME"),
+            "{help}"
+        );
+    }
 
     #[test]
     fn the_command_line_is_well_formed() {

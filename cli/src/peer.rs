@@ -23,7 +23,7 @@ mod json;
 mod known;
 mod lan;
 mod pace;
-mod parse;
+pub(crate) mod parse;
 mod printer;
 mod rate;
 mod resume;

@@ -59,6 +59,7 @@ pub mod history;
 pub(crate) mod io;
 mod keyring;
 mod known_keys;
+mod lan_profile;
 mod lan_route;
 pub mod link;
 mod lookups;
@@ -81,8 +82,8 @@ use std::time::Instant;
 pub use command::{PeerCommand, ProfileChange, RequestId, Target};
 pub use config::{Backoff, DiscoveryConfig, LinkConfig, PeerConfig, SessionConfig, TransferConfig};
 pub use event::{
-    CallStats, Direction, FoundBy, FoundPeer, FriendStatus, HistoryEntry, PeerEvent,
-    TransferStatus, Via,
+    CallStats, DigestCheck, Direction, FoundBy, FoundPeer, FriendStatus, HistoryEntry, PeerEvent,
+    TransferStatus, Via, WhoisFrom,
 };
 pub use records::{GroupRecord, OutItem, PeerRecord};
 
@@ -137,6 +138,8 @@ pub struct Peer {
     calls: Calls,
     /// LAN discovery and peer exchange (issue 20), when on.
     discovery: Option<Discovery>,
+    /// `/whois NAME` asked of the peer itself, without a registry.
+    profile_asks: lan_profile::ProfileAsks,
     /// Streams relayed through the registry (see `relay`).
     relays: relay::Relays,
     stopped: bool,
@@ -177,6 +180,7 @@ impl Peer {
             discovery: config
                 .discovery
                 .map(|d| Discovery::new(d, config.planted, now).bridging(config.lan_bridge)),
+            profile_asks: lan_profile::ProfileAsks::default(),
             relays: relay::Relays::default(),
             stopped: false,
             config,
@@ -315,6 +319,7 @@ impl Peer {
                 Timer::CallTick(name) => self.on_call_tick(&name),
                 Timer::CallPlayout(name) => self.calls.play(&mut self.io, &name),
                 Timer::Announce => self.on_announce_timer(),
+                Timer::ProfileAsk(name) => self.on_profile_ask_timer(&name),
             }
         }
     }
@@ -349,7 +354,7 @@ impl Peer {
                     self.ask_registry(Query::search(text));
                 }
             }
-            PeerCommand::Whois(name) if self.lan_who(None, Some(&name)) => {}
+            PeerCommand::Whois(name) if self.lan_whois(&name) => {}
             PeerCommand::Whois(name) => {
                 self.ask_registry(Query::lookup(Query::Whois(name.clone()), &name))
             }
@@ -414,8 +419,11 @@ impl Peer {
             PeerCommand::Quit => self.stop(ErrorCode::Normal, "quit".into()),
             PeerCommand::Publish(files) => {
                 self.config.shared = files.clone();
-                self.reg.set_shared(&mut self.io, files)
+                self.reg.set_shared(&mut self.io, files);
+                self.lan_announce_changed();
             }
+            PeerCommand::Forget(name) => self.cmd_forget(&name),
+            PeerCommand::Trust { name, fingerprint } => self.cmd_trust(&name, &fingerprint),
             PeerCommand::Pause(id) => {
                 let outs = self.transfers.pause(&mut self.io, id)?;
                 self.apply_transfer(outs);
@@ -459,10 +467,12 @@ impl Peer {
         let body = RequestBody::SetProfile {
             profile: profile.clone(),
         };
-        if !self.reg.request(&mut self.io, Query::SetProfile, body) {
+        if !self.reg.request(&mut self.io, Query::SetProfile, body) && !self.config.without_registry
+        {
             self.io
                 .notice("the profile will be published when the registry is back");
         }
+        self.lan_announce_changed();
         self.io.event(PeerEvent::Profile { profile });
         Ok(())
     }

@@ -127,6 +127,8 @@ fn peer(p: &PeerMessage) {
             assert!(files.len() <= MAX_SHARED_FILES, "too many shared files");
             files.iter().for_each(shared_file);
         }
+        PeerMessage::ProfileAsk => {}
+        PeerMessage::ProfileAnswer { profile: p } => profile(p),
     }
 }
 

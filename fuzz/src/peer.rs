@@ -168,6 +168,12 @@ pub enum GPeerCommand {
     Bio(String),
     Avatar(u16),
     Quit,
+    Forget(GName),
+    /// `/trust NAME FINGERPRINT`, with any fingerprint.
+    Trust {
+        name: GName,
+        fingerprint: [u8; 16],
+    },
 }
 
 /// What one remote transfer stream the driver plays as sender stands at.

@@ -307,6 +307,10 @@ pub fn peer_messages() -> Vec<PeerMessage> {
             }])
             .expect("one"),
         },
+        PeerMessage::ProfileAsk,
+        PeerMessage::ProfileAnswer {
+            profile: full_profile(),
+        },
     ]
 }
 

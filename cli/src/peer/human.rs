@@ -18,7 +18,9 @@ use std::path::Path;
 use std::time::Instant;
 
 use confab_engine::TransferId;
-use confab_engine::peer::{Direction, PeerCommand, PeerEvent, Target, TransferStatus, Via};
+use confab_engine::peer::{
+    DigestCheck, Direction, FoundBy, PeerCommand, PeerEvent, Target, TransferStatus, Via, WhoisFrom,
+};
 use confab_engine::wire::ErrorCode;
 use confab_engine::wire::registry::{ShareKind, SharedFile, UserEntry};
 use indicatif::{HumanBytes, MultiProgress, ProgressBar, ProgressStyle};
@@ -67,7 +69,7 @@ pub fn line(event: &PeerEvent, rates: &Rates, now: Instant) -> Option<String> {
             }
             format!("shared files ({}):{}", files.len(), t.render())
         }
-        PeerEvent::Whois { info, files } => {
+        PeerEvent::Whois { info, files, from } => {
             let mut s = match info.addr {
                 Some(a) => format!("{} is online at {a}", info.name),
                 None => format!("{} is offline", info.name),
@@ -102,6 +104,9 @@ pub fn line(event: &PeerEvent, rates: &Rates, now: Instant) -> Option<String> {
                     shared_name(f),
                     HumanBytes(f.size)
                 );
+            }
+            if let WhoisFrom::Peer { by, digest } = from {
+                s.push_str(&whois_from_peer(info.name.as_str(), *by, *digest));
             }
             s
         }
@@ -296,6 +301,7 @@ pub fn line(event: &PeerEvent, rates: &Rates, now: Instant) -> Option<String> {
             old = Shown(old),
             new = Shown(new),
         ),
+        PeerEvent::KeyPinned { name, old, new } => key_pinned_line(name.as_str(), old, new),
         PeerEvent::Error { message } => format!("error: {}", Shown(&plain(message))),
         PeerEvent::Notice { message } => format!("* {}", Shown(&plain(message))),
         PeerEvent::Stopped {
@@ -552,6 +558,55 @@ fn folder_files(f: &SharedFile) -> String {
     }
 }
 
+/// The lines a `/whois` answered by the peer itself adds (issue 20):
+/// where it came from, and whether it matches what the peer announced.
+fn whois_from_peer(name: &str, by: Option<FoundBy>, digest: DigestCheck) -> String {
+    let by = by.map_or_else(String::new, |b| format!(", found by {}", b.as_str()));
+    let mut s = format!(
+        "\n  (no registry: told by {name} itself over its link{by}; its shared files: /files {name})"
+    );
+    if digest == DigestCheck::Differs {
+        let _ = write!(
+            s,
+            "\n  note: this profile is not the one {name} last announced: it changed since \
+             (the next announcement will match), or {name} announced another"
+        );
+    }
+    s
+}
+
+/// The text of a `key_pinned` event (`/trust` or `/forget`).
+fn key_pinned_line(name: &str, old: &Option<String>, new: &Option<String>) -> String {
+    let n = Shown(name);
+    match (old, new) {
+        (Some(o), Some(k)) if o == k => {
+            format!(
+                "* {n} was already trusted with the key {}; nothing changed",
+                Shown(k)
+            )
+        }
+        (Some(o), Some(k)) => format!(
+            "* {n} is now trusted with the key {} (it was {}): a connection claiming \
+             {n} must prove the new key",
+            Shown(k),
+            Shown(o)
+        ),
+        (None, Some(k)) => format!(
+            "* {n} is now trusted with the key {} (no key was kept for {n} before)",
+            Shown(k)
+        ),
+        (Some(o), None) => format!(
+            "* forgot the key {} kept for {n}: the next key to claim {n} is trusted on \
+             first use (compare its fingerprint with {n} out of band)",
+            Shown(o)
+        ),
+        (None, None) => format!(
+            "* no key was kept for {n}; nothing to forget (the next key to claim {n} is \
+             trusted on first use)"
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -747,6 +802,7 @@ mod tests {
                     key: None,
                 },
                 files: vec![shared],
+                from: WhoisFrom::Registry,
             },
             PeerEvent::ChatClosed {
                 with: n("bob"),
@@ -1039,6 +1095,7 @@ mod tests {
                 key: Some(key),
             },
             files: vec![],
+            from: WhoisFrom::Registry,
         })
         .unwrap();
         assert!(
@@ -1062,5 +1119,72 @@ mod tests {
     fn dates_are_utc() {
         assert_eq!(utc(0), "1970-01-01 00:00");
         assert_eq!(utc(1_709_210_096_000), "2024-02-29 12:34");
+    }
+
+    #[test]
+    fn whois_told_by_the_peer_itself_says_so_and_a_digest_mismatch_is_noted() {
+        use confab_engine::wire::registry::PeerInfo;
+        let info = PeerInfo {
+            name: n("bob"),
+            addr: Some("10.0.0.2:7000".parse().unwrap()),
+            profile: Default::default(),
+            key: None,
+        };
+        let whois = |digest| PeerEvent::Whois {
+            info: info.clone(),
+            files: vec![],
+            from: WhoisFrom::Peer {
+                by: Some(FoundBy::Lan),
+                digest,
+            },
+        };
+        let s = line(&whois(DigestCheck::Matches)).unwrap();
+        assert!(
+            s.contains("told by bob itself over its link, found by lan")
+                && s.contains("/files bob")
+                && !s.contains("note:"),
+            "{s}"
+        );
+        let s = line(&whois(DigestCheck::Differs)).unwrap();
+        assert!(
+            s.contains("note: this profile is not the one bob last announced"),
+            "{s}"
+        );
+        let s = line(&PeerEvent::Whois {
+            info,
+            files: vec![],
+            from: WhoisFrom::Registry,
+        })
+        .unwrap();
+        assert!(!s.contains("told by"), "{s}");
+    }
+
+    #[test]
+    fn trust_and_forget_say_what_they_did_with_both_keys() {
+        let (old, new) = ("00".repeat(16), "11".repeat(16));
+        let pinned = |o: Option<&String>, k: Option<&String>| {
+            line(&PeerEvent::KeyPinned {
+                name: n("bob"),
+                old: o.cloned(),
+                new: k.cloned(),
+            })
+            .unwrap()
+        };
+        let moved = pinned(Some(&old), Some(&new));
+        assert!(
+            moved.contains(&format!(
+                "bob is now trusted with the key {new} (it was {old})"
+            )),
+            "{moved}"
+        );
+        assert!(pinned(None, Some(&new)).contains("no key was kept for bob before"));
+        assert!(pinned(Some(&new), Some(&new)).contains("already trusted"));
+        let forgot = pinned(Some(&old), None);
+        assert!(
+            forgot.contains(&format!("forgot the key {old} kept for bob"))
+                && forgot.contains("trusted on first use"),
+            "{forgot}"
+        );
+        assert!(pinned(None, None).contains("nothing to forget"));
     }
 }

@@ -8,7 +8,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use confab_engine::peer::{Direction, PeerEvent};
+use confab_engine::peer::{Direction, PeerEvent, WhoisFrom};
 use confab_engine::wire::Name;
 use confab_engine::wire::registry::{ShareKind, SharedFile};
 use serde_json::{Value, json};
@@ -44,7 +44,7 @@ pub fn event(event: &PeerEvent) -> Value {
                 v
             }).collect::<Vec<_>>(),
         }),
-        PeerEvent::Whois { info, files } => json!({
+        PeerEvent::Whois { info, files, from } => json!({
             "event": "whois",
             "name": info.name.as_str(),
             "addr": info.addr.map(|a| a.to_string()),
@@ -54,6 +54,24 @@ pub fn event(event: &PeerEvent) -> Value {
             "avatar_size": info.profile.avatar.len(),
             "fingerprint": info.key.map(|k| k.fingerprint().to_string()),
             "files": files.iter().map(shared_file).collect::<Vec<_>>(),
+            "source": match from {
+                WhoisFrom::Registry => "registry",
+                WhoisFrom::Peer { .. } => "peer",
+            },
+            "found_by": match from {
+                WhoisFrom::Peer { by: Some(by), .. } => Some(by.as_str()),
+                _ => None,
+            },
+            "profile_digest": match from {
+                WhoisFrom::Peer { digest, .. } => Some(digest.as_str()),
+                WhoisFrom::Registry => None,
+            },
+        }),
+        PeerEvent::KeyPinned { name, old, new } => json!({
+            "event": "key_pinned",
+            "name": name.as_str(),
+            "old": old,
+            "new": new,
         }),
         PeerEvent::Presence { name, online } => {
             json!({"event": "presence", "name": name.as_str(), "online": online})
@@ -329,7 +347,9 @@ fn direction_str(d: Direction) -> &'static str {
 mod tests {
     use super::*;
     use confab_engine::TransferId;
-    use confab_engine::peer::{FriendStatus, HistoryEntry, RequestId, Target, TransferStatus, Via};
+    use confab_engine::peer::{
+        DigestCheck, FoundBy, FriendStatus, HistoryEntry, RequestId, Target, TransferStatus, Via,
+    };
     use confab_engine::wire::registry::{FileEntry, PeerInfo, UserEntry};
     use confab_engine::wire::{ErrorCode, FileName, GroupName, Md5, Name};
 
@@ -418,8 +438,11 @@ mod tests {
                 key: None,
             },
             files: vec![],
+            from: WhoisFrom::Registry,
         });
         assert_eq!(v["event"], "whois");
+        assert_eq!(v["source"], "registry");
+        assert_eq!(v["profile_digest"], Value::Null);
         assert_eq!(v["name"], "bob");
         assert_eq!(v["online"], false);
         assert_eq!(v["addr"], Value::Null);
@@ -433,8 +456,35 @@ mod tests {
                 key: Some(key),
             },
             files: vec![],
+            from: WhoisFrom::Peer {
+                by: Some(FoundBy::Lan),
+                digest: DigestCheck::Differs,
+            },
         });
         assert_eq!(v["fingerprint"], key.fingerprint().to_string());
+        assert_eq!(v["source"], "peer");
+        assert_eq!(v["found_by"], "lan");
+        assert_eq!(v["profile_digest"], "differs");
+    }
+
+    #[test]
+    fn key_pinned() {
+        let (old, new) = ("00".repeat(16), "11".repeat(16));
+        let v = line(PeerEvent::KeyPinned {
+            name: n("bob"),
+            old: Some(old.clone()),
+            new: Some(new.clone()),
+        });
+        assert_eq!(v["event"], "key_pinned");
+        assert_eq!(v["name"], "bob");
+        assert_eq!(v["old"], old);
+        assert_eq!(v["new"], new);
+        let v = line(PeerEvent::KeyPinned {
+            name: n("bob"),
+            old: Some(old),
+            new: None,
+        });
+        assert_eq!(v["new"], Value::Null, "/forget");
     }
 
     #[test]

@@ -258,6 +258,7 @@ mod tests {
         p.follow(&PeerEvent::Whois {
             info,
             files: vec![],
+            from: confab_engine::peer::WhoisFrom::Registry,
         });
         assert_eq!(p.account(), Ok(()));
     }

@@ -21,6 +21,9 @@ pub const HELP: &str = "\
 /help                         the commands
 /who                          who is online, with addresses
 /whois NAME                   one peer: address, key fingerprint, profile, shared files
+/trust NAME FINGERPRINT       keep this key for NAME (after a reinstall)
+/forget NAME                  forget NAME's key: trust the next on first use
+                              (with a registry up, its certificates decide)
 /search TEXT                  names that contain TEXT
 /files [NAME]                 shared files of everyone, or of NAME
 /chat NAME                    ask NAME for a chat
@@ -102,6 +105,20 @@ pub fn parse(line: &str, current: Option<&Target>) -> Result<Parsed, ParseError>
         "who" => a.end().map(|()| PeerCommand::Who)?,
         "whois" => PeerCommand::Whois(a.last_name("NAME")?),
         "avatar" => return Ok(Parsed::SaveAvatar(a.last_name("NAME")?)),
+        "forget" => PeerCommand::Forget(a.last_name("NAME")?),
+        "trust" => {
+            let who = name(a.word("NAME")?, "NAME")?;
+            // The rest of the line: a fingerprint copied in groups still reads.
+            let fingerprint = a.rest_text("FINGERPRINT")?.parse().map_err(|e| {
+                ParseError(format!(
+                    "/trust: {e}; /who and the warning about {who} show the keys heard"
+                ))
+            })?;
+            PeerCommand::Trust {
+                name: who,
+                fingerprint,
+            }
+        }
         "search" => PeerCommand::Search(a.rest_text("TEXT")?),
         "files" => PeerCommand::Files(a.optional_last(|s| name(s, "NAME"))?),
         "chat" => PeerCommand::Chat(a.last_name("NAME")?),
@@ -359,6 +376,18 @@ mod tests {
         assert!(parse("/share now", None).is_err());
         assert_eq!(cmd("/who"), PeerCommand::Who);
         assert_eq!(cmd("/whois bob"), PeerCommand::Whois(n("bob")));
+        assert_eq!(cmd("/forget bob"), PeerCommand::Forget(n("bob")));
+        let fp = "00112233445566778899aabbccddeeff";
+        let want = PeerCommand::Trust {
+            name: n("bob"),
+            fingerprint: fp.parse().unwrap(),
+        };
+        assert_eq!(cmd(&format!("/trust bob {fp}")), want);
+        assert_eq!(
+            cmd("/trust bob 0011:2233:4455:6677 8899:aabb:ccdd:eeff"),
+            want,
+            "grouped, as copied"
+        );
         assert_eq!(cmd("/search o b"), PeerCommand::Search("o b".into()));
         assert_eq!(cmd("/files"), PeerCommand::Files(None));
         assert_eq!(cmd("/files bob"), PeerCommand::Files(Some(n("bob"))));
@@ -481,6 +510,16 @@ mod tests {
         assert!(bad("/").contains("not a command"));
         assert!(bad("/who bob").contains("takes no arguments"));
         assert!(bad("/whois").contains("NAME is missing"));
+        assert!(bad("/forget").contains("NAME is missing"));
+        assert!(bad("/forget Bob").contains("not a valid name"));
+        assert!(bad("/trust").contains("NAME is missing"));
+        assert!(bad("/trust bob").contains("FINGERPRINT is missing"));
+        let short = bad("/trust bob 0011");
+        assert!(
+            short.contains("32 hex digits") && short.contains("/who"),
+            "{short}"
+        );
+        assert!(bad("/trust bob zz112233445566778899aabbccddeeff").contains("not hex"));
         assert!(bad("/whois Bob").contains("not a valid name"));
         assert!(bad("/whois bob smith").contains("not a valid name"));
         assert!(bad("/msg bob").contains("TEXT is missing"));

@@ -4,6 +4,7 @@
 
 use crate::ids::TransferId;
 pub use crate::ids::{RequestId, Target};
+use crate::wire::identity::Fingerprint;
 use crate::wire::registry::{Profile, SharedFile};
 use crate::wire::{FileName, GroupName, Name};
 
@@ -90,6 +91,15 @@ pub enum PeerCommand {
         with: Name,
         jpeg: Vec<u8>,
         captured: std::time::Instant,
+    },
+    /// `/forget NAME`: forget the key pinned for NAME, so that the next key
+    /// to claim it is trusted on first use (issue 20).
+    Forget(Name),
+    /// `/trust NAME FINGERPRINT`: pin NAME to the key with this fingerprint,
+    /// one heard claiming NAME (a reinstalled peer's new key).
+    Trust {
+        name: Name,
+        fingerprint: Fingerprint,
     },
 }
 

@@ -43,7 +43,7 @@ use crate::secure::claim;
 use crate::secure::claim::AnnouncementFault;
 use crate::wire::Name;
 use crate::wire::discovery::{Announcement, AnnouncementBody, LAN_VERSION, LanDatagram, Passed};
-use crate::wire::identity::PublicKey;
+use crate::wire::identity::{Fingerprint, PublicKey};
 
 /// Shortest time between two of our announcements (queries answered).
 const MIN_ANNOUNCE_GAP: Duration = Duration::from_secs(1);
@@ -228,6 +228,45 @@ impl Discovery {
     /// Whether `/files` waits for `name`'s list.
     pub fn files_waiting(&self, name: &Name) -> bool {
         self.files_asked.contains(name)
+    }
+
+    /// Our profile or shared list changed (its digest with it): `own` is
+    /// multicast now, or, within [`MIN_ANNOUNCE_GAP`] of the last one, the
+    /// next tick comes forward to when the gap ends.
+    pub fn announce_soon(&mut self, io: &mut Io, own: Announcement) {
+        match self.last_announce.map(|t| t + MIN_ANNOUNCE_GAP) {
+            Some(at) if at > io.now => {
+                if io.timers.get(&Timer::Announce).is_none_or(|t| t > at) {
+                    io.set_timer(Timer::Announce, at - io.now);
+                }
+            }
+            _ => self.announce(io, own),
+        }
+    }
+
+    /// The keys heard claiming `name`.
+    pub fn claims(&self, name: &Name) -> Vec<PublicKey> {
+        self.heard
+            .iter()
+            .filter(|(_, h)| h.ann.body.name == *name)
+            .map(|(k, _)| *k)
+            .collect()
+    }
+
+    /// What was heard from `key`: the name it claims, how it was found and
+    /// the digest of its last announcement.
+    pub fn heard_key(&self, key: &PublicKey) -> Option<(&Name, FoundBy, u64)> {
+        self.heard
+            .get(key)
+            .map(|h| (&h.ann.body.name, h.by, h.ann.body.digest))
+    }
+
+    /// The key heard with this fingerprint, if any.
+    pub fn key_with(&self, fingerprint: &Fingerprint) -> Option<PublicKey> {
+        self.heard
+            .keys()
+            .find(|k| k.fingerprint() == *fingerprint)
+            .copied()
     }
 
     fn send(&self, io: &mut Io, d: &LanDatagram) {

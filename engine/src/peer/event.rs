@@ -84,6 +84,45 @@ pub struct FoundPeer {
     pub contested: bool,
 }
 
+/// Where a `/whois` answer came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WhoisFrom {
+    /// The registry's directory (its certificates name the key).
+    Registry,
+    /// Without a registry session (issue 20): the peer itself, over its
+    /// link (which proved `info.key`). `by` is how it was found (`None`
+    /// if no announcement of that key is held); `digest` compares the
+    /// profile with the digest of the last announcement heard from it.
+    Peer {
+        by: Option<FoundBy>,
+        digest: DigestCheck,
+    },
+}
+
+/// A profile asked of the peer itself, against the digest of its last
+/// announcement (issue 20).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DigestCheck {
+    /// The profile is the one announced.
+    Matches,
+    /// It is not: changed after the announcement (the next one will
+    /// match), or not what the peer announced.
+    Differs,
+    /// No announcement of that key is held to compare with.
+    Unknown,
+}
+
+impl DigestCheck {
+    /// Its name in the JSON events.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DigestCheck::Matches => "matches",
+            DigestCheck::Differs => "differs",
+            DigestCheck::Unknown => "unknown",
+        }
+    }
+}
+
 /// Something a peer has to say.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PeerEvent {
@@ -98,10 +137,13 @@ pub enum PeerEvent {
     Users { users: Vec<UserEntry> },
     /// `files`: the answer to `/files`.
     Files { files: Vec<FileEntry> },
-    /// The answer to `/whois`.
+    /// The answer to `/whois`: from the registry, or (without a registry
+    /// session) from the peer itself, `files` then empty (`/files NAME`
+    /// asks for them) unless it is this peer's own.
     Whois {
         info: PeerInfo,
         files: Vec<SharedFile>,
+        from: WhoisFrom,
     },
     /// `presence`: a peer came online or went offline.
     Presence { name: Name, online: bool },
@@ -204,6 +246,15 @@ pub enum PeerEvent {
         name: Name,
         old: String,
         new: String,
+    },
+    /// `key_pinned`: `/trust NAME FINGERPRINT` pinned `name` to the key
+    /// `new` (`/forget NAME`: `new` is `None`, and the next key to claim
+    /// `name` is trusted on first use); `old` is the key pinned before, if
+    /// any (both fingerprints).
+    KeyPinned {
+        name: Name,
+        old: Option<String>,
+        new: Option<String>,
     },
     /// `registry_key`: the registry at `registry` proved the signing key
     /// with this fingerprint, and no key was pinned for it: from now on

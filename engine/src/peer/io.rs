@@ -57,6 +57,8 @@ pub(crate) enum Timer {
     CallPlayout(Name),
     /// Time to announce ourselves on the LAN again (issue 20).
     Announce,
+    /// `/whois NAME` asked this peer itself and it has not answered.
+    ProfileAsk(Name),
 }
 
 /// See the module documentation.

@@ -2,28 +2,28 @@
 //! heard announcement changes (presence, dials, the name-claim warning),
 //! dialing by announcement when there is no registry session, peer
 //! exchange over links (`Known`), `/files NAME` asked of the peer itself
-//! (`FilesAsk` / `FilesList`), the trust-on-first-use check of a claimed
-//! name, and the look-ups (`/who`, `/search`, `/whois`) answered from what
-//! was heard. Kept apart from `route.rs` so discovery touches the shared routing only
+//! (`FilesAsk` / `FilesList`), `/whois NAME` likewise (`ProfileAsk` /
+//! `ProfileAnswer`, see `lan_profile`), the trust-on-first-use check of a
+//! claimed name and its moves by hand (`/trust`, `/forget`), and the
+//! look-ups (`/who`, `/search`, `/whois`) answered from what was heard. Kept apart from `route.rs` so discovery touches the shared routing only
 //! through a few calls. May touch every field of [`Peer`]; the discovery
 //! machine itself never touches another room.
 
 use std::net::SocketAddr;
-
-use sha2::{Digest, Sha256};
 
 use crate::bounded::List;
 use crate::ids::ConnId;
 use crate::limits::MAX_SHARED_FILES;
 use crate::peer::Peer;
 use crate::peer::discovery::{Discovery, Learned};
-use crate::peer::event::PeerEvent;
+use crate::peer::event::{PeerEvent, WhoisFrom};
 use crate::peer::io::Timer;
+use crate::peer::lan_profile;
 use crate::secure::Proven;
 use crate::wire::discovery::{Announcement, Passed};
-use crate::wire::identity::PublicKey;
+use crate::wire::identity::{Fingerprint, PublicKey};
 use crate::wire::peer::PeerMessage;
-use crate::wire::registry::FileEntry;
+use crate::wire::registry::{FileEntry, PeerInfo};
 use crate::wire::{ErrorCode, Name};
 
 impl Peer {
@@ -64,13 +64,22 @@ impl Peer {
     /// A short digest of our profile and shared list (announced, so others
     /// can tell their copy is out of date; it reveals neither).
     fn lan_digest(&self) -> u64 {
-        let mut h = Sha256::new();
-        h.update(rmp_serde::to_vec(&self.profile).unwrap_or_default());
-        h.update(rmp_serde::to_vec(&self.config.shared).unwrap_or_default());
-        let d = h.finalize();
-        let mut b = [0u8; 8];
-        b.copy_from_slice(&d[..8]);
-        u64::from_be_bytes(b)
+        let profile = self.profile.clone().unwrap_or_default();
+        lan_profile::digest(&profile, &self.config.shared)
+    }
+
+    /// Our profile or shared list changed: announced again at once (within
+    /// the announce rate limit), and told to the peers we have links to,
+    /// so the digests others hold stay current.
+    pub(super) fn lan_announce_changed(&mut self) {
+        if self.discovery.is_none() {
+            return;
+        }
+        let own = self.own_announcement();
+        if let Some(d) = self.discovery.as_mut() {
+            d.announce_soon(&mut self.io, own);
+        }
+        self.tell_known(None);
     }
 
     /// The announce timer fired.
@@ -132,10 +141,27 @@ impl Peer {
                 || "another key".to_string(),
                 |k| format!("the key {}", k.fingerprint()),
             );
+            let others: Vec<String> = self
+                .discovery
+                .as_ref()
+                .map(|d| d.claims(&name))
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|k| Some(*k) != pinned)
+                .map(|k| k.fingerprint().to_string())
+                .collect();
             self.io.notice(format!(
                 "warning: the name {name} is now also claimed by a new key; {known} \
-                 claimed it first. They are shown apart in /who (name and \
-                 fingerprint), never merged: compare fingerprints with {name} out of band"
+                 claimed it first ({}: {}). They are shown apart in \
+                 /who (name and fingerprint), never merged: compare fingerprints with \
+                 {name} out of band. If {name} reinstalled, /trust {name} FINGERPRINT \
+                 accepts its new key (/forget {name}: the next key to claim it is trusted)",
+                if pinned.is_some() {
+                    "other keys claiming it"
+                } else {
+                    "keys claiming it"
+                },
+                others.join(", ")
             ));
         }
         if !contested && self.lan_lookups() {
@@ -164,16 +190,23 @@ impl Peer {
             // never taken for the old one.
             self.io.notice(format!(
                 "warning: refused a connection claiming to be {name} with the new key {}; \
-                 the key you know for {name} is {}",
+                 the key you know for {name} is {}. If {name} reinstalled (compare \
+                 fingerprints out of band), /trust {name} {} accepts the new key",
                 key.fingerprint(),
-                old.fingerprint()
+                old.fingerprint(),
+                key.fingerprint()
             ));
+            self.known_keys.refused(name, *key);
             let why = "this name is known here with another key";
             self.links
                 .close(&mut self.io, conn, ErrorCode::UntrustedKey, why);
             return false;
         }
-        self.known_keys.seen(&mut self.io, name, *key);
+        if self.known_keys.seen(&mut self.io, name, *key) {
+            // Another key than the one forgotten by `/forget`: another
+            // install, whose streams start from 1 again.
+            self.streams.restart_from(&mut self.io, name);
+        }
         true
     }
 
@@ -271,6 +304,9 @@ impl Peer {
         {
             self.links.send(&mut self.io, name, PeerMessage::FilesAsk);
         }
+        if self.profile_asks.waiting(name) {
+            self.links.send(&mut self.io, name, PeerMessage::ProfileAsk);
+        }
     }
 
     /// `/files [NAME]` without a registry session: the peer itself is
@@ -345,5 +381,186 @@ impl Peer {
         }
         self.io.event(PeerEvent::Found { peers });
         true
+    }
+
+    /// `/whois NAME` without a registry session: what was heard of the
+    /// name at once (`Found`: every key claiming it), then the profile
+    /// asked of the peer itself over its link (`Whois`, once it answers);
+    /// `false` if look-ups go to the registry.
+    pub(super) fn lan_whois(&mut self, name: &Name) -> bool {
+        if !self.lan_lookups() {
+            return false;
+        }
+        if name == self.me() {
+            // Ourselves: what others are told.
+            let info = PeerInfo {
+                name: name.clone(),
+                addr: Some(self.config.listen),
+                profile: self.profile.clone().unwrap_or_default(),
+                key: Some(self.io.keys.public()),
+            };
+            let from = WhoisFrom::Peer {
+                by: None,
+                digest: crate::peer::event::DigestCheck::Matches,
+            };
+            self.io.event(PeerEvent::Whois {
+                info,
+                files: self.config.shared.clone(),
+                from,
+            });
+            return true;
+        }
+        let claims = self
+            .discovery
+            .as_ref()
+            .map(|d| d.claims(name))
+            .unwrap_or_default();
+        if claims.is_empty() {
+            self.io.error(format!(
+                "nobody called {name} was heard of; /who lists who was"
+            ));
+            return true;
+        }
+        self.lan_who(None, Some(name));
+        if let Some(pin) = self.known_keys.get(name)
+            && !claims.contains(&pin)
+        {
+            self.io.error(format!(
+                "{name} is not heard with the key you trust for it ({}), so its profile \
+                 cannot be asked; if {name} reinstalled, /trust {name} FINGERPRINT accepts \
+                 one of the keys listed (or /forget {name})",
+                pin.fingerprint()
+            ));
+            return true;
+        }
+        self.profile_asks.ask(name);
+        let wait = lan_profile::PROFILE_ANSWER_TIMEOUT;
+        self.io.set_timer(Timer::ProfileAsk(name.clone()), wait);
+        if self.links.is_open(name) {
+            self.links.send(&mut self.io, name, PeerMessage::ProfileAsk);
+        } else {
+            self.ensure_link(name);
+        }
+        true
+    }
+
+    /// A peer asked for our profile, or answered with its own.
+    pub(super) fn on_profile_message(&mut self, from: &Name, msg: PeerMessage) {
+        match msg {
+            PeerMessage::ProfileAsk => {
+                // What `/whois` shows anyone with a registry.
+                let profile = self.profile.clone().unwrap_or_default();
+                self.links
+                    .send(&mut self.io, from, PeerMessage::ProfileAnswer { profile });
+            }
+            PeerMessage::ProfileAnswer { profile } if self.profile_asks.answered(from) => {
+                self.io.timers.cancel(&Timer::ProfileAsk(from.clone()));
+                // The link proved this key (pinned when it opened).
+                let key = self.known_keys.get(from);
+                let heard = key.and_then(|k| {
+                    let d = self.discovery.as_ref()?;
+                    let (_, by, digest) = d.heard_key(&k)?;
+                    let addr = d.address_of(from, Some(k)).map(|(a, _)| a);
+                    Some((by, digest, addr))
+                });
+                let digest = lan_profile::check(heard.map(|h| h.1), &profile);
+                let addr = heard
+                    .and_then(|h| h.2)
+                    .or_else(|| self.links.remote_of(from));
+                let info = PeerInfo {
+                    name: from.clone(),
+                    addr,
+                    profile,
+                    key,
+                };
+                let from = WhoisFrom::Peer {
+                    by: heard.map(|h| h.0),
+                    digest,
+                };
+                self.io.event(PeerEvent::Whois {
+                    info,
+                    files: Vec::new(),
+                    from,
+                });
+            }
+            _ => {}
+        }
+    }
+
+    /// `/whois NAME` got no answer from NAME in time.
+    pub(super) fn on_profile_ask_timer(&mut self, name: &Name) {
+        if self.profile_asks.answered(name) {
+            self.io.error(format!(
+                "{name} did not answer /whois within {} s (not reachable now?); /who \
+                 shows when it was last heard of",
+                lan_profile::PROFILE_ANSWER_TIMEOUT.as_secs()
+            ));
+        }
+    }
+
+    /// `/trust NAME FINGERPRINT`: pins `name` to the key with this
+    /// fingerprint, which must have been heard claiming `name` (announced,
+    /// passed on, or refused on a connection). A link to `name` proven
+    /// with another key is closed: the next one must prove this key.
+    pub(super) fn cmd_trust(&mut self, name: &Name, fingerprint: &Fingerprint) {
+        let refused = self
+            .known_keys
+            .refused_key(name)
+            .filter(|k| k.fingerprint() == *fingerprint);
+        let heard = self.discovery.as_ref().and_then(|d| {
+            let key = d.key_with(fingerprint)?;
+            let (claimed, _, _) = d.heard_key(&key)?;
+            Some((key, claimed.clone()))
+        });
+        let pinned = self
+            .known_keys
+            .get(name)
+            .filter(|k| k.fingerprint() == *fingerprint);
+        let key = match (refused.or(pinned), heard) {
+            (Some(k), _) => k,
+            (None, Some((k, claimed))) if claimed == *name => k,
+            (None, Some((_, claimed))) => {
+                return self.io.error(format!(
+                    "the key {fingerprint} claims the name {claimed}, not {name}; \
+                     /who lists who claims which name"
+                ));
+            }
+            (None, None) => {
+                return self.io.error(format!(
+                    "no key with the fingerprint {fingerprint} was heard claiming {name}: \
+                     nothing was pinned. /who lists the keys heard (/whois {name} those \
+                     claiming {name}); compare the whole fingerprint with {name} out of band"
+                ));
+            }
+        };
+        let old = self.known_keys.get(name);
+        if self.known_keys.pin(&mut self.io, name, key) {
+            // Another install: what it sends is numbered from 1 again.
+            self.streams.restart_from(&mut self.io, name);
+        }
+        if old.is_some_and(|o| o != key) {
+            self.close_link_of(name, "the key pinned for this name changed (/trust)");
+        }
+        if self.wants(name) {
+            self.flush(name);
+        }
+    }
+
+    /// `/forget NAME`: no key is pinned for `name` any more; the next one
+    /// to claim it (and prove it on a connection) is trusted on first use.
+    /// An open link to `name` is closed, so that next one is a new key's.
+    pub(super) fn cmd_forget(&mut self, name: &Name) {
+        let had = self.known_keys.get(name).is_some();
+        self.known_keys.forget(&mut self.io, name);
+        if had {
+            self.close_link_of(name, "the key pinned for this name was forgotten (/forget)");
+        }
+    }
+
+    fn close_link_of(&mut self, name: &Name, why: &str) {
+        if let Some(conn) = self.links.conn_of(name) {
+            self.links
+                .close(&mut self.io, conn, ErrorCode::UntrustedKey, why);
+        }
     }
 }

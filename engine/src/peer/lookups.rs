@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 
 use crate::bounded::Text;
 use crate::limits::{MAX_LISTING_PAGES, MAX_SEARCH_LEN};
-use crate::peer::event::PeerEvent;
+use crate::peer::event::{PeerEvent, WhoisFrom};
 use crate::peer::io::Io;
 use crate::wire::registry::{
     FileCursor, FileEntry, PeerInfo, Profile, ReplyBody, RequestBody, UserEntry,
@@ -195,7 +195,14 @@ impl Query {
             (Query::Whois(_), ReplyBody::Peer(info)) => {
                 if info.addr.is_none() {
                     let files = Vec::new();
-                    return done(io, PeerEvent::Whois { info, files });
+                    return done(
+                        io,
+                        PeerEvent::Whois {
+                            info,
+                            files,
+                            from: WhoisFrom::Registry,
+                        },
+                    );
                 }
                 let body = RequestBody::Files {
                     owner: Some(info.name.clone()),
@@ -230,7 +237,14 @@ impl Query {
                 }
                 None => {
                     let files = files.into_iter().map(|f| f.file).collect();
-                    done(io, PeerEvent::Whois { info, files })
+                    done(
+                        io,
+                        PeerEvent::Whois {
+                            info,
+                            files,
+                            from: WhoisFrom::Registry,
+                        },
+                    )
                 }
             },
             (Query::Dial(name), ReplyBody::Peer(info)) => Answer::Dial(name, info.addr),

@@ -39,6 +39,7 @@ impl Peer {
                 || self.transfers.wants(name)
                 || self.calls.wants(name)
                 || self.discovery.as_ref().is_some_and(|d| d.wants(name))
+                || self.profile_asks.waiting(name)
                 || self.streams.waiting_for(name) > 0)
     }
 
@@ -110,8 +111,11 @@ impl Peer {
             if registry {
                 self.reg.on_proven(&mut self.io, proven);
             } else {
-                if let Proven::Peer { name, key } = &proven {
-                    self.known_keys.seen(&mut self.io, name, *key);
+                if let Proven::Peer { name, key } = &proven
+                    && self.known_keys.seen(&mut self.io, name, *key)
+                {
+                    // Another install: its streams start from 1 again.
+                    self.streams.restart_from(&mut self.io, name);
                 }
                 if !self.claim_proven(conn, &proven) {
                     return;
@@ -281,6 +285,9 @@ impl Peer {
             PeerMessage::Known { entries } => self.on_known(from, entries.into_vec()),
             m @ (PeerMessage::FilesAsk | PeerMessage::FilesList { .. }) => {
                 self.on_files_message(from, m)
+            }
+            m @ (PeerMessage::ProfileAsk | PeerMessage::ProfileAnswer { .. }) => {
+                self.on_profile_message(from, m)
             }
             // The links' own: they never come this far.
             PeerMessage::Verified

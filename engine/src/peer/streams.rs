@@ -288,6 +288,31 @@ impl Streams {
         seqs
     }
 
+    /// `from` now holds another key than before (a reinstall, accepted by
+    /// `/trust` or trust on first use, or certified by the registry): its
+    /// streams to this peer start over from 1, so what was delivered from
+    /// the old install is forgotten, records too. (Ours to it need nothing:
+    /// `low` skips the numbers it never saw.)
+    pub fn restart_from(&mut self, io: &mut Io, from: &Name) {
+        let old: Vec<StreamKey> = self
+            .delivered
+            .keys()
+            .filter(|(n, _)| n == from)
+            .cloned()
+            .collect();
+        for (from, conv) in old {
+            self.delivered.remove(&(from.clone(), conv.clone()));
+            io.forget(
+                PeerRecord::Delivered {
+                    from,
+                    conv,
+                    upto: 0,
+                }
+                .key(),
+            );
+        }
+    }
+
     /// An item `seq` of the stream from `from` in `conv` arrived (and the role
     /// machine is willing to take it). Returns what to do with it and the
     /// number to acknowledge.
@@ -337,6 +362,39 @@ mod tests {
 
     fn text(s: &str) -> Payload {
         Payload::Text(Text::new(s).unwrap())
+    }
+
+    #[test]
+    fn a_new_install_s_streams_start_over() {
+        let mut io = Io::new(Instant::now(), 1);
+        let mut b = Streams::default();
+        let (alice, carol) = (n("alice"), n("carol"));
+        let team = Conv::Group(GroupName::new("#team").unwrap());
+        for conv in [&Conv::Direct, &team] {
+            b.receive(&mut io, &alice, conv, 1, 1);
+            b.receive(&mut io, &alice, conv, 2, 1);
+        }
+        b.receive(&mut io, &carol, &Conv::Direct, 1, 1);
+        io.out.clear();
+        b.restart_from(&mut io, &alice);
+        let forgotten = io
+            .out
+            .iter()
+            .filter(|o| matches!(o, crate::api::Output::Forget(_)))
+            .count();
+        assert_eq!(forgotten, 2, "both of alice's streams, records too");
+        for conv in [&Conv::Direct, &team] {
+            assert_eq!(
+                b.receive(&mut io, &alice, conv, 1, 1),
+                (Received::Deliver, 1),
+                "numbered from 1 again"
+            );
+        }
+        assert_eq!(
+            b.receive(&mut io, &carol, &Conv::Direct, 1, 1),
+            (Received::Drop, 1),
+            "others keep theirs"
+        );
     }
 
     #[test]

@@ -25,7 +25,7 @@ pub use crate::wire::call::CallReport;
 use crate::wire::common::Reason;
 use crate::wire::discovery::Passed;
 use crate::wire::names::{GroupName, Name};
-use crate::wire::registry::SharedFile;
+use crate::wire::registry::{Profile, SharedFile};
 
 /// Which conversation a stream belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -138,6 +138,13 @@ pub enum PeerMessage {
     FilesList {
         files: List<SharedFile, MAX_SHARED_FILES>,
     },
+    /// Without a registry (issue 20): what is your profile? (`/whois NAME`)
+    ProfileAsk,
+    /// The answer to [`PeerMessage::ProfileAsk`]: the sender's profile,
+    /// each field within its limit (`MAX_NICK_LEN`, `MAX_BIO_LEN`,
+    /// `MAX_AVATAR_LEN`). The asker checks it against the digest of the
+    /// sender's last announcement.
+    ProfileAnswer { profile: Profile },
 }
 
 impl PeerMessage {
@@ -164,6 +171,8 @@ impl PeerMessage {
             PeerMessage::Known { .. } => "Known",
             PeerMessage::FilesAsk => "FilesAsk",
             PeerMessage::FilesList { .. } => "FilesList",
+            PeerMessage::ProfileAsk => "ProfileAsk",
+            PeerMessage::ProfileAnswer { .. } => "ProfileAnswer",
         }
     }
 }
@@ -186,5 +195,25 @@ mod tests {
         let long = "x".repeat(MAX_MESSAGE_LEN + 1);
         let body = rmp_serde::to_vec(&long).unwrap();
         assert!(rmp_serde::from_slice::<MessageText>(&body).is_err());
+    }
+
+    #[test]
+    fn a_profile_answer_round_trips_and_its_fields_keep_their_limits() {
+        use crate::limits::MAX_BIO_LEN;
+        let profile = Profile {
+            nick: Text::new("Bobby").unwrap(),
+            bio: Text::new("b".repeat(MAX_BIO_LEN)).unwrap(),
+            avatar: crate::bounded::Blob::new(vec![7; 100]).unwrap(),
+        };
+        for msg in [
+            PeerMessage::ProfileAsk,
+            PeerMessage::ProfileAnswer { profile },
+        ] {
+            let msg = Message::Peer(msg);
+            let bytes = encode(&msg);
+            assert_eq!(decode(&bytes[4..]).unwrap(), msg);
+        }
+        let long = rmp_serde::to_vec(&"b".repeat(MAX_BIO_LEN + 1)).unwrap();
+        assert!(rmp_serde::from_slice::<Text<MAX_BIO_LEN>>(&long).is_err());
     }
 }

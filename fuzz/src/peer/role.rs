@@ -409,6 +409,11 @@ impl Role for Peer {
                 PeerCommand::SetProfile(ProfileChange::Avatar(vec![7; usize::from(*len) * 2]))
             }
             GPeerCommand::Quit => PeerCommand::Quit,
+            GPeerCommand::Forget(n) => PeerCommand::Forget(n.build()),
+            GPeerCommand::Trust { name, fingerprint } => PeerCommand::Trust {
+                name: name.build(),
+                fingerprint: confab_engine::wire::identity::Fingerprint(*fingerprint),
+            },
         })
     }
 

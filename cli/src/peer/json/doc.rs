@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use confab_engine::TransferId;
 use confab_engine::peer::{
-    Direction, FoundBy, FoundPeer, FriendStatus, HistoryEntry, PeerEvent, RequestId, Target,
-    TransferStatus,
+    DigestCheck, Direction, FoundBy, FoundPeer, FriendStatus, HistoryEntry, PeerEvent, RequestId,
+    Target, TransferStatus, WhoisFrom,
 };
 use confab_engine::wire::registry::{FileEntry, PeerInfo, Profile, SharedFile, UserEntry};
 use confab_engine::wire::{ErrorCode, FileName, GroupName, Md5, Name};
@@ -48,6 +48,7 @@ fn kind(e: &PeerEvent) -> &'static str {
         PeerEvent::RegistryBack => "RegistryBack",
         PeerEvent::RegistryKey { .. } => "RegistryKey",
         PeerEvent::KeyChanged { .. } => "KeyChanged",
+        PeerEvent::KeyPinned { .. } => "KeyPinned",
         PeerEvent::Error { .. } => "Error",
         PeerEvent::Notice { .. } => "Notice",
         PeerEvent::Stopped { .. } => "Stopped",
@@ -149,6 +150,10 @@ fn samples() -> Vec<PeerEvent> {
                 key: Some(confab_engine::wire::identity::PublicKey([1; 32])),
             },
             files: vec![shared],
+            from: WhoisFrom::Peer {
+                by: Some(FoundBy::Lan),
+                digest: DigestCheck::Matches,
+            },
         },
         PeerEvent::Presence {
             name: n("bob"),
@@ -301,6 +306,11 @@ fn samples() -> Vec<PeerEvent> {
             name: Name::new("bob").unwrap(),
             old: "00".repeat(16),
             new: "11".repeat(16),
+        },
+        PeerEvent::KeyPinned {
+            name: Name::new("bob").unwrap(),
+            old: Some("00".repeat(16)),
+            new: None,
         },
         PeerEvent::Error {
             message: "no".into(),
