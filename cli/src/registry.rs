@@ -14,7 +14,7 @@ use std::thread::JoinHandle;
 use std::time::Instant;
 
 use confab_engine::password::PasswordCost;
-use confab_engine::registry::{OfflineReason, RelayConfig, RelayStatus};
+use confab_engine::registry::{AnnounceConfig, OfflineReason, RelayConfig, RelayStatus};
 use confab_engine::secure::SecureConfig;
 use confab_engine::wire::identity::Fingerprint;
 use confab_engine::{CommandError, Registry, RegistryCommand, RegistryConfig, RegistryEvent};
@@ -22,7 +22,7 @@ use confab_mio::{
     Driver, DriverConfig, DriverHandle, Flow, Sink, Store, listen, random_seed, route_ip,
 };
 
-use crate::args::RegistryArgs;
+use crate::args::{OnOff, RegistryArgs};
 use crate::fail::Fail;
 
 /// Builds a registry driver listening on `addr` with its records and keys
@@ -32,11 +32,17 @@ pub fn prepare(
     data: &Path,
     cost: PasswordCost,
     relay: RelayConfig,
+    announce: Option<SocketAddr>,
 ) -> Result<Driver<Registry>, Fail> {
     let store = Store::open(data)?;
     let records = store.load()?;
     let keys = crate::keys::registry_keys(data)?;
     let listener = listen(addr)?;
+    let bound = listener.local_addr()?;
+    let announce = announce.map(|group| AnnounceConfig {
+        group,
+        ..AnnounceConfig::new(bound.port())
+    });
     let config = RegistryConfig {
         password_cost: cost,
         secure: SecureConfig {
@@ -47,15 +53,30 @@ pub fn prepare(
         },
         unix_ms_at_start: crate::clock::unix_ms(),
         relay,
+        announce,
         ..RegistryConfig::default()
     };
     let engine = Registry::new(config, records, Instant::now(), random_seed());
-    Ok(Driver::new(
-        engine,
-        Some(listener),
-        Some(store),
-        DriverConfig::default(),
-    )?)
+    let mut driver = Driver::new(engine, Some(listener), Some(store), DriverConfig::default())?;
+    if let Some(a) = announce {
+        // Announcements leave from the listener's own port (so a query's
+        // answer comes from it too); queries arrive on the group.
+        driver.bind_udp(bound).map_err(|e| {
+            Fail(format!(
+                "cannot open UDP port {} to announce this registry: {e}; pick another \
+                 --listen port, or --announce off",
+                bound.port()
+            ))
+        })?;
+        driver.join_group(a.group).map_err(|e| {
+            Fail(format!(
+                "cannot join the discovery group {}: {e}; give another --discovery-group, \
+                 or --announce off",
+                a.group
+            ))
+        })?;
+    }
+    Ok(driver)
 }
 
 /// The address other machines should give as `--registry` to reach `bound`.
@@ -109,7 +130,8 @@ pub fn run(args: RegistryArgs) -> Result<(), Fail> {
     let relay = args.relay_config();
     let data = args.data.unwrap_or_else(crate::paths::registry_data);
     let cost = args.password_cost.cost();
-    let driver = prepare(args.listen, &data, cost, relay)?;
+    let announce = (args.announce == OnOff::On).then_some(args.discovery_group);
+    let driver = prepare(args.listen, &data, cost, relay, announce)?;
     let bound = driver.local_addr().unwrap_or(args.listen);
     let key = fingerprint(&driver);
     // Before saying it listens: from then on, a SIGTERM is a clean stop.
@@ -130,6 +152,13 @@ pub fn run(args: RegistryArgs) -> Result<(), Fail> {
     println!("accounts are kept in {}", data.display());
     println!("{}", relay_line(relay));
     println!("peers join with: {}", join_command(bound, key));
+    match announce {
+        Some(group) => println!(
+            "announced on the LAN (group {group}): peers there join with: \
+             confab peer --name NAME --registry lan --registry-key {key}"
+        ),
+        None => println!("not announced on the LAN (--announce off)"),
+    }
     println!("type `status` (and Enter) for the relay's counts");
     read_operator(driver.handle());
     driver.run(&mut RegistrySink { print: true })?;
@@ -196,7 +225,14 @@ pub struct Embedded {
 impl Embedded {
     /// Starts a registry on `addr` with its records in `data`.
     pub fn start(addr: SocketAddr, data: PathBuf) -> Result<Self, Fail> {
-        let driver = prepare(addr, &data, PasswordCost::DEFAULT, RelayConfig::default())?;
+        // Hosted for peers with discovery off: not announced.
+        let driver = prepare(
+            addr,
+            &data,
+            PasswordCost::DEFAULT,
+            RelayConfig::default(),
+            None,
+        )?;
         let addr = driver.local_addr().unwrap_or(addr);
         let key = fingerprint(&driver);
         let handle = driver.handle();

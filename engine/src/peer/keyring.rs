@@ -133,6 +133,12 @@ impl Keyring {
         Some(fp)
     }
 
+    /// `--registry lan`: the registry chosen is held to `fp` (pinned
+    /// before, for the address it was announced at).
+    pub fn pin_registry(&mut self, fp: Fingerprint) {
+        self.pin = Some(fp);
+    }
+
     /// What this side proves: toward the registry its key only (`claim`
     /// false), toward a peer its certificate, else its claimed name.
     fn local(&self, claim: bool) -> Local {
