@@ -57,26 +57,34 @@ pub fn prepare(
         ..RegistryConfig::default()
     };
     let engine = Registry::new(config, records, Instant::now(), random_seed());
-    let mut driver = Driver::new(engine, Some(listener), Some(store), DriverConfig::default())?;
-    if let Some(a) = announce {
-        // Announcements leave from the listener's own port (so a query's
-        // answer comes from it too); queries arrive on the group.
-        driver.bind_udp(bound).map_err(|e| {
-            Fail(format!(
-                "cannot open UDP port {} to announce this registry: {e}; pick another \
-                 --listen port, or --announce off",
-                bound.port()
-            ))
-        })?;
-        driver.join_group(a.group).map_err(|e| {
-            Fail(format!(
-                "cannot join the discovery group {}: {e}; give another --discovery-group, \
-                 or --announce off",
-                a.group
-            ))
-        })?;
+    Ok(Driver::new(
+        engine,
+        Some(listener),
+        Some(store),
+        DriverConfig::default(),
+    )?)
+}
+
+/// Opens what announcing on the LAN needs: a UDP socket on the listener's
+/// own address (announcements leave from its port, so a query's answer
+/// does too) and the discovery group (where queries arrive; without it,
+/// only a warning). `Err` says why it cannot announce; the registry then
+/// goes on unannounced, as with `--announce off`.
+fn open_announcing(driver: &mut Driver<Registry>, group: SocketAddr) -> Result<(), String> {
+    let bound = driver
+        .local_addr()
+        .ok_or_else(|| "it has no listener".to_owned())?;
+    driver
+        .bind_udp(bound)
+        .map_err(|e| format!("cannot open UDP port {}: {e}", bound.port()))?;
+    if let Err(e) = driver.join_group(group) {
+        // Announcing still works; answering a starting peer at once does not.
+        tracing::warn!(
+            "cannot join the discovery group {group}: {e}; queries go unanswered, \
+             peers hear this registry at its next announcement (~30 s)"
+        );
     }
-    Ok(driver)
+    Ok(())
 }
 
 /// The address other machines should give as `--registry` to reach `bound`.
@@ -131,7 +139,8 @@ pub fn run(args: RegistryArgs) -> Result<(), Fail> {
     let data = args.data.unwrap_or_else(crate::paths::registry_data);
     let cost = args.password_cost.cost();
     let announce = (args.announce == OnOff::On).then_some(args.discovery_group);
-    let driver = prepare(args.listen, &data, cost, relay, announce)?;
+    let mut driver = prepare(args.listen, &data, cost, relay, announce)?;
+    let announced = announce.map(|group| open_announcing(&mut driver, group).map(|()| group));
     let bound = driver.local_addr().unwrap_or(args.listen);
     let key = fingerprint(&driver);
     // Before saying it listens: from then on, a SIGTERM is a clean stop.
@@ -152,10 +161,14 @@ pub fn run(args: RegistryArgs) -> Result<(), Fail> {
     println!("accounts are kept in {}", data.display());
     println!("{}", relay_line(relay));
     println!("peers join with: {}", join_command(bound, key));
-    match announce {
-        Some(group) => println!(
+    match announced {
+        Some(Ok(group)) => println!(
             "announced on the LAN (group {group}): peers there join with: \
              confab peer --name NAME --registry lan --registry-key {key}"
+        ),
+        Some(Err(why)) => println!(
+            "WARNING: not announced on the LAN: {why}; peers need --registry ADDR \
+             (or pick another --listen port, or --announce off)"
         ),
         None => println!("not announced on the LAN (--announce off)"),
     }
