@@ -16,6 +16,7 @@ use confab_engine::peer::{DiscoveryConfig, LanRegistryConfig, PeerCommand, PeerC
 use confab_engine::registry::{AnnounceConfig, RegistryConfig};
 use confab_engine::rng::Rng;
 use confab_engine::secure::{SigningSecret, StaticSecret, registry_claim};
+use confab_engine::wire::ErrorCode;
 use confab_engine::wire::discovery::{LanDatagram, RegistryAnnouncement};
 use confab_engine::wire::identity::Signature;
 use confab_engine::{Engine, Peer};
@@ -320,4 +321,35 @@ fn the_registry_comes_back_at_another_address_and_the_peers_follow() {
     };
     let names: Vec<&str> = users.iter().map(|u| u.name.as_str()).collect();
     assert_eq!(names, vec!["alice", "bob"]);
+}
+
+#[test]
+fn a_registry_that_does_not_prove_the_key_it_was_announced_with_is_refused() {
+    // The registry at its address does not announce; someone else replays
+    // there an announcement of another key (validly signed by that key).
+    let mut net = Net::bare_with_registry(13, lan_registry, |_| {});
+    let at = net.world.addr(net.registry);
+    net.add_peer("alice");
+    net.run_for(S);
+    let mut rng = Rng::new(14);
+    let other = SigningSecret::generate(&mut rng);
+    let ann = signed(&other, &StaticSecret::generate(&mut rng), at.port());
+    hand(&mut net, "alice", SocketAddr::new(at.ip(), 40000), ann);
+    let want = format!(
+        "the registry's key is {}, not the key {} this peer trusts",
+        registry_signing_key().public().fingerprint(),
+        other.public().fingerprint()
+    );
+    let stopped = net.wait_for("alice", 5 * S, |e| matches!(e, PeerEvent::Stopped { .. }));
+    assert!(
+        matches!(&stopped, PeerEvent::Stopped { code: ErrorCode::UntrustedKey, reason } if *reason == want),
+        "{stopped:?}"
+    );
+    assert!(!logged_in(&net, "alice"));
+    assert!(
+        !net.events("alice")
+            .iter()
+            .any(|e| matches!(e, PeerEvent::RegistryKey { .. })),
+        "nothing trusted"
+    );
 }

@@ -32,8 +32,9 @@ impl Peer {
                 fingerprint,
                 pin,
             } => {
-                if let Some(pin) = pin {
-                    self.io.keys.pin_registry(pin);
+                match pin {
+                    Some(pin) => self.io.keys.pin_registry(pin),
+                    None => self.io.keys.expect_registry(fingerprint),
                 }
                 self.io.event(PeerEvent::RegistryHeard {
                     name: self.config.name.clone(),

@@ -16,8 +16,11 @@
 //! for the address it is announced at must match (else refused with the
 //! message a changed key gets today); else it is trusted on first use, as
 //! `--registry ADDR` without a key is (the handshake then proves it and
-//! the driver keeps it). Once one is used, another key is refused the same
-//! way: one registry per run, and an announcement never switches it.
+//! the driver keeps it). Either way the connection must prove the key it
+//! was announced with (`Keyring::expect_registry`): a replayed
+//! announcement cannot lead to a registry with another key. Once one is
+//! used, another key is refused the same way: one registry per run, and an
+//! announcement never switches it.
 //!
 //! **Nothing is believed before it checks**: the signing key's signature
 //! over the body, its binding of the Noise key, the version, and the
