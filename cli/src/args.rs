@@ -37,7 +37,9 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct RegistryArgs {
     /// Address to listen on. Use 127.0.0.1:PORT to accept only this machine.
-    #[arg(long, value_name = "ADDR", default_value_t = SocketAddr::from(([0, 0, 0, 0], crate::paths::DEFAULT_PORT)))]
+    /// The default, `[::]:7300`, takes IPv6 and IPv4 (IPv4 only on a
+    /// machine without IPv6).
+    #[arg(long, value_name = "ADDR", default_value_t = SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, crate::paths::DEFAULT_PORT)))]
     pub listen: SocketAddr,
     /// Folder for the accounts database and the registry's keys
     /// (`registry.key`, made on first start, mode 600: peers trust this
@@ -71,6 +73,20 @@ pub struct RegistryArgs {
     /// Most bytes per second relayed for all peers together (0: no cap).
     #[arg(long, value_name = "BYTES", default_value_t = confab_engine::registry::RelayConfig::default().total_rate)]
     pub relay_total_rate: u64,
+    /// Announce this registry on the local network by UDP multicast (its
+    /// address, port and key fingerprint, signed by its key; every ~30 s
+    /// and when a peer asks), so that `confab peer --registry lan` finds it
+    /// with no address typed. It reveals nothing about accounts.
+    #[arg(long, value_name = "on|off", value_enum, default_value_t = OnOff::On)]
+    pub announce: OnOff,
+    /// A multicast group and UDP port it announces on (the peers'
+    /// --discovery-group; repeatable, the default is both the IPv4 and the
+    /// IPv6 group). A group that cannot be joined is a warning.
+    #[arg(long, value_name = "ADDR", default_values_t = [
+        confab_engine::peer::DiscoveryConfig::DEFAULT_GROUP,
+        confab_engine::peer::DiscoveryConfig::DEFAULT_GROUP_V6,
+    ])]
+    pub discovery_group: Vec<SocketAddr>,
 }
 
 /// `on` or `off`.
@@ -90,6 +106,28 @@ impl RegistryArgs {
             peer_rate: self.relay_peer_rate,
             total_rate: self.relay_total_rate,
         }
+    }
+}
+
+/// `confab peer --registry`: an address, or `lan` (one announced there).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegistryAt {
+    /// The first registry announced on the LAN (with --registry-key: the
+    /// one with that key).
+    Lan,
+    /// The registry listening here.
+    Addr(SocketAddr),
+}
+
+impl std::str::FromStr for RegistryAt {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.eq_ignore_ascii_case("lan") {
+            return Ok(RegistryAt::Lan);
+        }
+        s.parse()
+            .map(RegistryAt::Addr)
+            .map_err(|_| format!("`{s}` is neither an address (IP:PORT) nor `lan`"))
     }
 }
 
@@ -162,12 +200,17 @@ pub struct PeerArgs {
     /// is asked for on the terminal.
     #[arg(long, value_name = "NAME", value_parser = parse_name)]
     pub name: Name,
-    /// The registry's address. Without it and with --discovery on (the
-    /// default), no registry is used. With --discovery off it defaults to
+    /// The registry's address, or `lan`: log in to the first registry
+    /// announced on the local network (with --registry-key, the one with
+    /// that key; its key is trusted on first use otherwise, as with an
+    /// address), working from discovery alone until one is heard, and
+    /// following it if it comes back elsewhere. Without --registry and with
+    /// --discovery on (the default), no registry is used (one heard on the
+    /// LAN is only mentioned). With --discovery off it defaults to
     /// 127.0.0.1:7300 (or the address in CONFAB_DEFAULT_REGISTRY), and if
     /// nothing answers there, this peer hosts the registry itself.
-    #[arg(long, value_name = "ADDR")]
-    pub registry: Option<SocketAddr>,
+    #[arg(long, value_name = "ADDR|lan")]
+    pub registry: Option<RegistryAt>,
     /// The registry's key fingerprint (32 hex digits), as its operator gave
     /// it (`confab registry` prints it, and so does a hosting peer's "Others
     /// join with:" line). The peer logs in only to a registry with this key.
@@ -338,6 +381,36 @@ mod tests {
             "[ff02::42%3]:9000",
         ]);
         assert_eq!(p.discovery_group.len(), 2);
+    }
+
+    #[test]
+    fn the_registry_is_an_address_or_lan_and_registries_announce_by_default() {
+        let parse = |v: &str| {
+            let cli = Cli::try_parse_from(["confab", "peer", "--name", "a", "--registry", v]);
+            cli.map(|c| match c.command {
+                Command::Peer(p) => p.registry,
+                _ => panic!("not a peer"),
+            })
+        };
+        assert_eq!(parse("lan").unwrap(), Some(RegistryAt::Lan));
+        assert_eq!(parse("LAN").unwrap(), Some(RegistryAt::Lan));
+        assert_eq!(
+            parse("10.0.0.1:7300").unwrap(),
+            Some(RegistryAt::Addr("10.0.0.1:7300".parse().unwrap()))
+        );
+        assert!(parse("lan:7300").is_err());
+        let Command::Registry(r) = Cli::try_parse_from(["confab", "registry"]).unwrap().command
+        else {
+            panic!("not a registry")
+        };
+        assert_eq!(r.announce, OnOff::On);
+        let Command::Registry(r) = Cli::try_parse_from(["confab", "registry", "--announce", "off"])
+            .unwrap()
+            .command
+        else {
+            panic!("not a registry")
+        };
+        assert_eq!(r.announce, OnOff::Off);
     }
 
     #[test]

@@ -40,7 +40,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use confab_engine::CommandError;
-use confab_engine::peer::{DiscoveryConfig, PeerCommand, PeerConfig, PeerEvent};
+use confab_engine::peer::{DiscoveryConfig, LanRegistryConfig, PeerCommand, PeerConfig, PeerEvent};
 use confab_engine::secure::SecureConfig;
 use confab_engine::wire::ErrorCode;
 use confab_engine::wire::identity::Fingerprint;
@@ -55,7 +55,7 @@ use self::known::KnownRegistries;
 use self::pace::{Pace, Question};
 use self::printer::{Context, Printer};
 use self::trust::RegistryTrust;
-use crate::args::{OnOff, PeerArgs};
+use crate::args::{OnOff, PeerArgs, RegistryAt};
 use crate::fail::Fail;
 use crate::paths;
 use crate::registry::{Embedded, join_command};
@@ -150,13 +150,28 @@ pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
     // Discovery on and no registry named: no registry at all (issue 20),
     // so no password either (nobody keeps accounts).
     let lan_only = args.discovery == OnOff::On && args.registry.is_none();
+    // `--registry lan`: the password now, the registry once announced.
+    let lan_registry = args.registry == Some(RegistryAt::Lan);
+    if lan_registry && args.discovery == OnOff::Off {
+        return Err(Fail(
+            "--registry lan finds the registry by LAN discovery: drop --discovery off, \
+             or give --registry ADDR"
+                .into(),
+        ));
+    }
+    let none = SocketAddr::from(([0, 0, 0, 0], 0));
     let (password, (registry, embedded)) = if lan_only {
-        let none = SocketAddr::from(([0, 0, 0, 0], 0));
         (Password(Default::default()), (none, None))
+    } else if lan_registry {
+        (secret::password(&args.name, &folders.data)?, (none, None))
     } else {
+        let given = match args.registry {
+            Some(RegistryAt::Addr(a)) => Some(a),
+            _ => None,
+        };
         (
             secret::password(&args.name, &folders.data)?,
-            find_registry(args.registry, args.registry_key, &folders.data, &printer)?,
+            find_registry(given, args.registry_key, &folders.data, &printer)?,
         )
     };
     let trust = RegistryTrust::decide(
@@ -196,7 +211,11 @@ pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
     // The engine sends "to the LAN" to the first group; the driver
     // carries it to every group joined.
     let group = args.discovery_group[0];
-    let toward = if lan_only { group } else { registry };
+    let toward = if lan_only || lan_registry {
+        group
+    } else {
+        registry
+    };
     let (listener, reach) = match args.listen {
         crate::args::Listen::On(addr) => {
             let listener = listen(addr)?;
@@ -218,6 +237,10 @@ pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
         // every interface this counts).
         config.lan_bridge = confab_mio::multicast_interface_count() >= 2;
         config.join = args.join.clone();
+    }
+    if lan_registry {
+        let known = KnownRegistries::in_folder(&folders.data).all()?;
+        config.registry_lan = Some(LanRegistryConfig { known });
     }
     config.shared = shared.files();
     config.unix_ms_at_start = crate::clock::unix_ms();
@@ -310,6 +333,8 @@ pub fn run(args: PeerArgs) -> Result<ExitCode, Fail> {
         conversation,
         pace,
         stopped: None,
+        lan_registry,
+        logged_in: false,
     };
     let result = driver.run(&mut sink);
     // The terminal is given back before anything is printed on it.
@@ -439,6 +464,11 @@ pub struct PeerSink {
     conversation: Conversation,
     pace: Pace,
     stopped: Option<(ErrorCode, String)>,
+    /// `--registry lan`: `ready` comes at start, the log-in later (its
+    /// first `registry_back`).
+    lan_registry: bool,
+    /// Whether the registry's log-in was remembered (once).
+    logged_in: bool,
 }
 
 impl PeerSink {
@@ -493,6 +523,14 @@ impl Sink<PeerEvent> for PeerSink {
             self.printer.registry_key(*registry, fingerprint, &kept);
             return Flow::Continue;
         }
+        if let PeerEvent::RegistryHeard {
+            registry,
+            used: true,
+            ..
+        } = &event
+        {
+            self.trust.announced_at(*registry);
+        }
         let (print, saved) = self.calls.follow(&event);
         if !print {
             return Flow::Continue;
@@ -502,7 +540,13 @@ impl Sink<PeerEvent> for PeerSink {
             return Flow::Continue;
         }
         self.printer.event(&event, &context);
-        if let PeerEvent::Ready { .. } = event {
+        let log_in = match event {
+            PeerEvent::Ready { .. } => !self.lan_registry,
+            PeerEvent::RegistryBack => self.lan_registry,
+            _ => false,
+        };
+        if log_in && !self.logged_in {
+            self.logged_in = true;
             secret::remember_log_in(&self.data);
             if let Some(said) = self.trust.logged_in() {
                 self.printer.notice(&said);

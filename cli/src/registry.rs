@@ -14,7 +14,7 @@ use std::thread::JoinHandle;
 use std::time::Instant;
 
 use confab_engine::password::PasswordCost;
-use confab_engine::registry::{OfflineReason, RelayConfig, RelayStatus};
+use confab_engine::registry::{AnnounceConfig, OfflineReason, RelayConfig, RelayStatus};
 use confab_engine::secure::SecureConfig;
 use confab_engine::wire::identity::Fingerprint;
 use confab_engine::{CommandError, Registry, RegistryCommand, RegistryConfig, RegistryEvent};
@@ -22,7 +22,7 @@ use confab_mio::{
     Driver, DriverConfig, DriverHandle, Flow, Sink, Store, listen, random_seed, route_ip,
 };
 
-use crate::args::RegistryArgs;
+use crate::args::{OnOff, RegistryArgs};
 use crate::fail::Fail;
 
 /// Builds a registry driver listening on `addr` with its records and keys
@@ -32,11 +32,17 @@ pub fn prepare(
     data: &Path,
     cost: PasswordCost,
     relay: RelayConfig,
+    announce: Option<SocketAddr>,
 ) -> Result<Driver<Registry>, Fail> {
     let store = Store::open(data)?;
     let records = store.load()?;
     let keys = crate::keys::registry_keys(data)?;
     let listener = listen(addr)?;
+    let bound = listener.local_addr()?;
+    let announce = announce.map(|group| AnnounceConfig {
+        group,
+        ..AnnounceConfig::new(bound.port())
+    });
     let config = RegistryConfig {
         password_cost: cost,
         secure: SecureConfig {
@@ -47,6 +53,7 @@ pub fn prepare(
         },
         unix_ms_at_start: crate::clock::unix_ms(),
         relay,
+        announce,
         ..RegistryConfig::default()
     };
     let engine = Registry::new(config, records, Instant::now(), random_seed());
@@ -56,6 +63,30 @@ pub fn prepare(
         Some(store),
         DriverConfig::default(),
     )?)
+}
+
+/// Opens what announcing on the LAN needs: a UDP socket on the listener's
+/// own address (announcements leave from its port, so a query's answer
+/// does too) and the discovery group (where queries arrive; without it,
+/// only a warning). `Err` says why it cannot announce; the registry then
+/// goes on unannounced, as with `--announce off`.
+fn open_announcing(driver: &mut Driver<Registry>, groups: &[SocketAddr]) -> Result<(), String> {
+    let bound = driver
+        .local_addr()
+        .ok_or_else(|| "it has no listener".to_owned())?;
+    driver
+        .bind_udp(bound)
+        .map_err(|e| format!("cannot open UDP port {}: {e}", bound.port()))?;
+    for &group in groups {
+        if let Err(e) = driver.join_group(group) {
+            // Announcing still works; answering a starting peer at once does not.
+            tracing::warn!(
+                "cannot join the discovery group {group}: {e}; queries go unanswered there, \
+                 peers hear this registry at its next announcement (~30 s)"
+            );
+        }
+    }
+    Ok(())
 }
 
 /// The address other machines should give as `--registry` to reach `bound`.
@@ -109,7 +140,18 @@ pub fn run(args: RegistryArgs) -> Result<(), Fail> {
     let relay = args.relay_config();
     let data = args.data.unwrap_or_else(crate::paths::registry_data);
     let cost = args.password_cost.cost();
-    let driver = prepare(args.listen, &data, cost, relay)?;
+    let groups = (args.announce == OnOff::On && !args.discovery_group.is_empty())
+        .then_some(args.discovery_group);
+    // The engine announces to the first group; the driver carries it to
+    // every group joined.
+    let first = groups.as_ref().map(|g| g[0]);
+    let mut driver = prepare(args.listen, &data, cost, relay, first)?;
+    let announced = groups.map(|groups| {
+        open_announcing(&mut driver, &groups).map(|()| {
+            let names: Vec<String> = groups.iter().map(|g| g.to_string()).collect();
+            names.join(", ")
+        })
+    });
     let bound = driver.local_addr().unwrap_or(args.listen);
     let key = fingerprint(&driver);
     // Before saying it listens: from then on, a SIGTERM is a clean stop.
@@ -130,6 +172,17 @@ pub fn run(args: RegistryArgs) -> Result<(), Fail> {
     println!("accounts are kept in {}", data.display());
     println!("{}", relay_line(relay));
     println!("peers join with: {}", join_command(bound, key));
+    match announced {
+        Some(Ok(groups)) => println!(
+            "announced on the LAN (groups {groups}): peers there join with: \
+             confab peer --name NAME --registry lan --registry-key {key}"
+        ),
+        Some(Err(why)) => println!(
+            "WARNING: not announced on the LAN: {why}; peers need --registry ADDR \
+             (or pick another --listen port, or --announce off)"
+        ),
+        None => println!("not announced on the LAN (--announce off)"),
+    }
     println!("type `status` (and Enter) for the relay's counts");
     read_operator(driver.handle());
     driver.run(&mut RegistrySink { print: true })?;
@@ -196,7 +249,14 @@ pub struct Embedded {
 impl Embedded {
     /// Starts a registry on `addr` with its records in `data`.
     pub fn start(addr: SocketAddr, data: PathBuf) -> Result<Self, Fail> {
-        let driver = prepare(addr, &data, PasswordCost::DEFAULT, RelayConfig::default())?;
+        // Hosted for peers with discovery off: not announced.
+        let driver = prepare(
+            addr,
+            &data,
+            PasswordCost::DEFAULT,
+            RelayConfig::default(),
+            None,
+        )?;
         let addr = driver.local_addr().unwrap_or(addr);
         let key = fingerprint(&driver);
         let handle = driver.handle();

@@ -184,6 +184,12 @@ pub const MAX_LAN_DATAGRAM_LEN: usize = 512;
 /// the entry heard longest ago makes room.
 pub const MAX_LAN_PEERS: usize = 1024;
 
+/// Most registries one peer keeps the last signing time of (issue 20,
+/// registries announced on the LAN: a replayed announcement is refused
+/// against it). A segment flooding fresh registry keys fills this and no
+/// more; the one signed longest ago makes room.
+pub const MAX_LAN_REGISTRIES: usize = 64;
+
 /// Most announcements in one peer-exchange message (issue 20). Each is
 /// about 300 bytes, so one list is under 64 KiB.
 pub const MAX_EXCHANGE_ENTRIES: usize = 200;

@@ -13,9 +13,12 @@
 //! impl; the routing lives beside it, one file per concern: `route` (peer
 //! messages, links, connections, chats), `group_route`, `transfer_route`,
 //! `registry_route` (the session's reports and look-up answers),
-//! `relay_route`, `lan_route` and `call_route`. The rooms:
+//! `relay_route`, `lan_route`, `lan_registry_route` and `call_route`. The
+//! rooms:
 //!
 //! - [`registry_link`]: log-in, heartbeats, reconnection, registry requests;
+//! - `registry_lan`: registries announced on the LAN, and the one
+//!   `--registry lan` logs in to and follows;
 //! - [`link`]: direct connections, the identity check, crossed dials;
 //! - [`streams`]: numbered, acknowledged, exactly-once delivery;
 //! - `durable`: acknowledgements held until their records are durable;
@@ -60,6 +63,7 @@ pub(crate) mod io;
 mod keyring;
 mod known_keys;
 mod lan_profile;
+mod lan_registry_route;
 mod lan_route;
 pub mod link;
 mod lookups;
@@ -67,6 +71,7 @@ pub mod misbehaved;
 mod presence;
 mod questions;
 pub mod records;
+mod registry_lan;
 pub mod registry_link;
 mod registry_route;
 mod relay;
@@ -80,7 +85,10 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 pub use command::{PeerCommand, ProfileChange, RequestId, Target};
-pub use config::{Backoff, DiscoveryConfig, LinkConfig, PeerConfig, SessionConfig, TransferConfig};
+pub use config::{
+    Backoff, DiscoveryConfig, LanRegistryConfig, LinkConfig, PeerConfig, SessionConfig,
+    TransferConfig,
+};
 pub use event::{
     CallStats, DigestCheck, Direction, FoundBy, FoundPeer, FriendStatus, HistoryEntry, PeerEvent,
     TransferStatus, Via, WhoisFrom,
@@ -140,6 +148,9 @@ pub struct Peer {
     discovery: Option<Discovery>,
     /// `/whois NAME` asked of the peer itself, without a registry.
     profile_asks: lan_profile::ProfileAsks,
+    /// Registries announced on the LAN, with discovery on and no
+    /// `--registry ADDR` (see `registry_lan`).
+    lan_registries: Option<registry_lan::LanRegistries>,
     /// Streams relayed through the registry (see `relay`).
     relays: relay::Relays,
     stopped: bool,
@@ -181,6 +192,7 @@ impl Peer {
                 .discovery
                 .map(|d| Discovery::new(d, config.planted, now).bridging(config.lan_bridge)),
             profile_asks: lan_profile::ProfileAsks::default(),
+            lan_registries: registry_lan::LanRegistries::for_config(&config),
             relays: relay::Relays::default(),
             stopped: false,
             config,
@@ -209,7 +221,8 @@ impl Peer {
         }
         let outs = peer.transfers.restored(&mut peer.io);
         peer.apply_transfer(outs);
-        if !peer.config.without_registry {
+        // `--registry lan` connects once a registry is announced.
+        if !peer.config.without_registry && peer.config.registry_lan.is_none() {
             peer.reg.connect(&mut peer.io);
         }
         peer.lan_start();

@@ -14,7 +14,8 @@
 //! [`Engine`] impl and the timers; [`inbound`] reads a connection's bytes and
 //! its hello; [`requests`] answers requests; [`auth`] runs log-in and
 //! registration through their password checks; [`accounts`], [`directory`]
-//! and [`guard`] are the stores they consult.
+//! and [`guard`] are the stores they consult; [`announce`] says where the
+//! registry is on the LAN (issue 20), when configured to.
 //!
 //! Invariants, checked by the property tests:
 //! - every online session belongs to an open connection and has been heard
@@ -24,6 +25,8 @@
 //! - listings show exactly the files the online sessions last published.
 
 mod accounts;
+mod announce;
+mod announcer;
 mod auth;
 mod directory;
 mod guard;
@@ -39,6 +42,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 pub use self::accounts::Accounts;
+pub use self::announcer::AnnounceConfig;
 pub use self::directory::{Directory, Session};
 #[cfg(feature = "testing")]
 pub use self::relays::RelayFault;
@@ -96,6 +100,9 @@ pub struct RegistryConfig {
     /// Whether and how fast it relays between peers that cannot connect
     /// directly (see `relay`).
     pub relay: RelayConfig,
+    /// Whether and where it announces itself on the LAN (see `announce`);
+    /// `None`: it does not (the default; `confab registry` turns it on).
+    pub announce: Option<AnnounceConfig>,
 }
 
 impl Default for RegistryConfig {
@@ -110,6 +117,7 @@ impl Default for RegistryConfig {
             unix_ms_at_start: 0,
             certificate_lifetime: Duration::from_secs(12 * 3600),
             relay: RelayConfig::default(),
+            announce: None,
         }
     }
 }
@@ -190,6 +198,8 @@ enum Timer {
     RelayRelease,
     /// The relay's minute report is due (armed while streams are open).
     RelayReport,
+    /// Time to announce ourselves on the LAN again (see `announce`).
+    Announce,
 }
 
 #[derive(Debug)]
@@ -218,6 +228,7 @@ pub struct Registry {
     out: VecDeque<Output<RegistryEvent>>,
     keys: keys::RegistryKeys,
     relays: relays::Relays,
+    announcer: announcer::Announcer,
     /// The latest time given.
     now: Instant,
     /// The frame being sent, kept so that encoding one allocates nothing.
@@ -242,11 +253,12 @@ impl Registry {
             config.unix_ms_at_start,
             config.certificate_lifetime,
         );
-        Self {
+        let mut registry = Self {
             config,
             rng,
             keys,
             relays: relays::Relays::default(),
+            announcer: announcer::Announcer::new(now),
             now,
             next_conn: 0,
             conns: BTreeMap::new(),
@@ -257,7 +269,9 @@ impl Registry {
             timers: TimerTable::new(),
             out: VecDeque::new(),
             frame: Vec::new(),
-        }
+        };
+        registry.announce();
+        registry
     }
 
     /// The sessions online now, in name order.
@@ -393,6 +407,7 @@ impl Registry {
                 }
                 Timer::RelayRelease => self.relay_release(now),
                 Timer::RelayReport => self.relay_report(now),
+                Timer::Announce => self.announce(),
             }
         }
     }
@@ -433,6 +448,8 @@ impl Engine for Registry {
         match input {
             Input::Received { conn, bytes } => self.handle_received(now, conn, bytes),
             Input::Closed { conn } => self.forget(conn, OfflineReason::Disconnected),
+            // A query on the LAN is answered; nothing else is heard.
+            Input::Datagram { from, bytes } => self.on_datagram(from, bytes),
             Input::PasswordDerived { job, result } => {
                 let conn = self.jobs.conn_of(job);
                 self.handle_password(now, job, result);
@@ -450,8 +467,7 @@ impl Engine for Registry {
             | Input::SourceHashing { .. }
             | Input::SourceOpened { .. }
             | Input::PartOpened { .. }
-            | Input::FileFinished { .. }
-            | Input::Datagram { .. } => {}
+            | Input::FileFinished { .. } => {}
             // Its records are durable before it answers (it does not wait).
             Input::RecordsDurable { .. } => {}
         }

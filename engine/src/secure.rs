@@ -23,6 +23,7 @@ pub mod channels;
 pub mod claim;
 pub mod config;
 pub mod keys;
+pub mod registry_claim;
 mod resolver;
 
 pub use channel::{Channel, ChannelError, Expect, Local, Proven, Received, RekeyPolicy, Side};

@@ -450,6 +450,16 @@ fn lan_scripts() -> Vec<Vec<u8>> {
             vec![0xd1],
             vec![0xc1, 0, 0],
         ]),
+        {
+            let reg = confab_fuzz::samples::registry_announcement(4, UNIX_MS);
+            let mut moved = reg.clone();
+            moved.body.port = 1;
+            run(&[
+                LanDatagram::Registry(moved).to_bytes(),
+                LanDatagram::Registry(reg.clone()).to_bytes(),
+                LanDatagram::Registry(reg).to_bytes(),
+            ])
+        },
     ]
 }
 

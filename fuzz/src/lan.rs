@@ -11,7 +11,9 @@
 //! Then `/who`: every key it lists must have signed, somewhere in this
 //! input, an announcement of the name it is listed under (checked with
 //! [`claim::check_announcement`], as nothing here can forge a signature):
-//! nothing unsigned, re-signed or re-named is ever believed.
+//! nothing unsigned, re-signed or re-named is ever believed. Likewise,
+//! every registry it says it heard (`registry_heard`) signed a registry
+//! announcement in this input ([`registry_claim::check`]).
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
@@ -22,7 +24,7 @@ use confab_engine::api::{Engine, Input, Output};
 use confab_engine::bounded::Text;
 use confab_engine::limits::MAX_LAN_DATAGRAM_LEN;
 use confab_engine::peer::{DiscoveryConfig, PeerCommand, PeerConfig, PeerEvent};
-use confab_engine::secure::claim;
+use confab_engine::secure::{claim, registry_claim};
 use confab_engine::wire::Name;
 use confab_engine::wire::discovery::LanDatagram;
 use confab_engine::wire::registry::Password;
@@ -45,6 +47,7 @@ pub fn run(mut data: &[u8]) {
     config.unix_ms_at_start = UNIX_MS;
     let mut peer = Peer::new(config, Vec::new(), start, 1);
     let mut signed: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut registries: BTreeSet<String> = BTreeSet::new();
     let mut now = start;
     let mut i = 0u8;
     while data.len() >= 2 {
@@ -58,10 +61,15 @@ pub fn run(mut data: &[u8]) {
                 Ok(d.clone()),
                 "round trip"
             );
+            if let LanDatagram::Registry(r) = &d
+                && registry_claim::check(r)
+            {
+                registries.insert(r.body.signing_key.fingerprint().to_string());
+            }
             let ann = match d {
                 LanDatagram::Announce(a) => Some(a),
                 LanDatagram::Relay(p) => Some(p.ann),
-                LanDatagram::Query => None,
+                LanDatagram::Query | LanDatagram::Registry(_) => None,
             };
             if let Some(a) = ann
                 && claim::check_announcement(&a).is_ok()
@@ -76,7 +84,14 @@ pub fn run(mut data: &[u8]) {
         now += Duration::from_secs(1);
         let from = SocketAddr::from(([10, 0, 0, i], 7000));
         peer.handle_input(now, Input::Datagram { from, bytes });
-        while peer.poll_output().is_some() {}
+        while let Some(o) = peer.poll_output() {
+            if let Output::Event(PeerEvent::RegistryHeard { fingerprint, .. }) = o {
+                assert!(
+                    registries.contains(&fingerprint),
+                    "believed an unsigned registry: {fingerprint}"
+                );
+            }
+        }
     }
     let _ = peer.handle_command(now, PeerCommand::Who);
     while let Some(o) = peer.poll_output() {
@@ -92,7 +107,7 @@ pub fn run(mut data: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::samples::lan_announcement;
+    use crate::samples::{lan_announcement, registry_announcement};
 
     fn datagrams(ds: &[Vec<u8>]) -> Vec<u8> {
         let mut out = vec![];
@@ -115,6 +130,14 @@ mod tests {
             LanDatagram::Announce(renamed).to_bytes(),
             full[..full.len() / 2].to_vec(),
             vec![0xd1; MAX_LAN_DATAGRAM_LEN + 1],
+        ]));
+        let reg = registry_announcement(4, UNIX_MS);
+        let mut forged = reg.clone();
+        forged.body.port = 1;
+        run(&datagrams(&[
+            LanDatagram::Registry(forged).to_bytes(),
+            LanDatagram::Registry(reg.clone()).to_bytes(),
+            LanDatagram::Registry(reg).to_bytes(),
         ]));
         for i in 0..full.len() {
             let mut flipped = full.clone();

@@ -333,6 +333,17 @@ pub fn lan_announcement(seed: u8, name: &str, at_ms: u64) -> Announcement {
     claim::sign_announcement(&identity, body)
 }
 
+/// A registry's LAN announcement (issue 20), its keys drawn from `seed`,
+/// listening on 7300, as signed at `at_ms`.
+pub fn registry_announcement(
+    seed: u8,
+    at_ms: u64,
+) -> confab_engine::wire::discovery::RegistryAnnouncement {
+    let signing = confab_engine::secure::SigningSecret::from_bytes([seed; KEY_LEN]);
+    let noise = StaticSecret::from_bytes([seed ^ 0x55; KEY_LEN]);
+    confab_engine::secure::registry_claim::sign(&signing, &noise, 7300, at_ms)
+}
+
 /// Every transfer message, small.
 pub fn transfer_messages() -> Vec<TransferMessage> {
     let key = TransferKey(1);

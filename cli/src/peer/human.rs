@@ -292,6 +292,24 @@ pub fn line(event: &PeerEvent, rates: &Rates, now: Instant) -> Option<String> {
             registry,
             fingerprint,
         } => registry_key_line(*registry, fingerprint, None),
+        PeerEvent::RegistryHeard {
+            name,
+            registry,
+            fingerprint,
+            used: true,
+        } => format!(
+            "* using the registry announced on the LAN at {registry} (key {}); logging in as {name}",
+            Shown(fingerprint)
+        ),
+        PeerEvent::RegistryHeard {
+            name,
+            registry,
+            fingerprint,
+            used: false,
+        } => format!(
+            "* a registry announces itself on the LAN at {registry} (key {fp}). To log in to              it, start confab with:\n  confab peer --name {name} --registry lan --registry-key {fp}",
+            fp = Shown(fingerprint)
+        ),
         PeerEvent::KeyChanged { name, old, new } => format!(
             "WARNING: {n}'s key changed: it was {old}, it is now {new}. \
              If {n} did not reinstall confab or move to another machine, \
@@ -1113,6 +1131,29 @@ mod tests {
         );
         let lost = registry_key_line(addr, &fp, Some(Err("cannot write")));
         assert!(lost.ends_with("\n! cannot write"), "{lost}");
+    }
+
+    #[test]
+    fn a_registry_heard_gives_the_command_that_uses_it() {
+        let fp = "ab".repeat(16);
+        let heard = |used| PeerEvent::RegistryHeard {
+            name: Name::new("alice").unwrap(),
+            registry: "10.0.0.9:7300".parse().unwrap(),
+            fingerprint: fp.clone(),
+            used,
+        };
+        let told = line(&heard(false)).unwrap();
+        assert!(
+            told.ends_with(&format!(
+                "confab peer --name alice --registry lan --registry-key {fp}"
+            )),
+            "{told}"
+        );
+        let used = line(&heard(true)).unwrap();
+        assert!(
+            used.contains("10.0.0.9:7300") && used.contains("logging in as alice"),
+            "{used}"
+        );
     }
 
     #[test]

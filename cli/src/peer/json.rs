@@ -204,6 +204,17 @@ pub fn event(event: &PeerEvent) -> Value {
             registry,
             fingerprint,
         } => registry_key(*registry, fingerprint, None),
+        PeerEvent::RegistryHeard {
+            registry,
+            fingerprint,
+            used,
+            ..
+        } => json!({
+            "event": "registry_heard",
+            "registry": registry.to_string(),
+            "fingerprint": fingerprint,
+            "used": used,
+        }),
         PeerEvent::KeyChanged { name, old, new } => {
             json!({"event": "key_changed", "name": name.as_str(), "old": old, "new": new})
         }

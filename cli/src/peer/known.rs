@@ -74,6 +74,38 @@ impl KnownRegistries {
         })
     }
 
+    /// Every line, in file order (`--registry lan` holds a registry
+    /// announced at one of these addresses to its key).
+    pub fn all(&self) -> Result<Vec<(SocketAddr, Fingerprint)>, Fail> {
+        let text = match std::fs::read_to_string(&self.path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(Fail(format!("cannot read {}: {e}", self.path.display()))),
+        };
+        let mut out: Vec<(SocketAddr, Fingerprint)> = Vec::new();
+        for line in text.lines() {
+            let Some(a) = line
+                .split('#')
+                .next()
+                .and_then(|l| l.split_whitespace().next())
+            else {
+                continue;
+            };
+            let Ok(addr) = a.parse::<SocketAddr>() else {
+                // `pin` below names the bad line.
+                self.pin(SocketAddr::from(([0, 0, 0, 0], 0)))?;
+                continue;
+            };
+            if out.iter().any(|(o, _)| *o == addr) {
+                continue;
+            }
+            if let Some(pin) = self.pin(addr)? {
+                out.push((addr, pin.fingerprint));
+            }
+        }
+        Ok(out)
+    }
+
     /// Appends `addr`'s line (the file is made, with its header, if new).
     pub fn add(&self, addr: SocketAddr, fingerprint: Fingerprint) -> Result<(), Fail> {
         let fail = |e: std::io::Error| Fail(format!("cannot write {}: {e}", self.path.display()));
@@ -178,6 +210,21 @@ mod tests {
         );
         assert_eq!(known.pin(b).unwrap().unwrap().fingerprint, fp(2));
         assert_eq!(known.pin("10.0.0.3:7300".parse().unwrap()).unwrap(), None);
+    }
+
+    #[test]
+    fn all_lists_each_address_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let known = KnownRegistries::in_folder(dir.path());
+        assert_eq!(known.all().unwrap(), vec![]);
+        let a: SocketAddr = "10.0.0.1:7300".parse().unwrap();
+        let b: SocketAddr = "10.0.0.2:7300".parse().unwrap();
+        known.add(a, fp(1)).unwrap();
+        known.add(b, fp(2)).unwrap();
+        known.add(a, fp(1)).unwrap();
+        assert_eq!(known.all().unwrap(), vec![(a, fp(1)), (b, fp(2))]);
+        known.add(b, fp(3)).unwrap();
+        assert!(known.all().is_err(), "two keys for one address");
     }
 
     #[test]

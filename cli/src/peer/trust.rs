@@ -70,6 +70,17 @@ impl RegistryTrust {
         })
     }
 
+    /// `--registry lan`: the registry used is the one announced at
+    /// `registry` (what is kept and said from now on names it).
+    pub fn announced_at(&mut self, registry: SocketAddr) {
+        self.registry = registry;
+        // The engine held it to this line already (`LanRegistryConfig`);
+        // known now, so that `logged_in` does not write it again.
+        if self.hosted.is_none() {
+            self.in_file = self.known.pin(registry).ok().flatten();
+        }
+    }
+
     /// The key the engine must see, if one is pinned.
     pub fn pin(&self) -> Option<Fingerprint> {
         self.hosted
@@ -202,6 +213,20 @@ mod tests {
         assert_eq!(known.pin(addr).unwrap().unwrap().fingerprint, fp(2));
         let mut again = RegistryTrust::decide(addr, known, Some(fp(2)), None).unwrap();
         assert_eq!(again.logged_in(), None, "already in the file");
+    }
+
+    #[test]
+    fn a_registry_announced_on_the_lan_is_named_by_its_address() {
+        let (_dir, known, addr) = setup();
+        let none = "0.0.0.0:0".parse().unwrap();
+        let mut t = RegistryTrust::decide(none, known.clone(), Some(fp(2)), None).unwrap();
+        t.announced_at(addr);
+        assert!(t.logged_in().unwrap().contains("kept in"));
+        assert_eq!(known.pin(addr).unwrap().unwrap().fingerprint, fp(2));
+        let mut again = RegistryTrust::decide(none, known.clone(), Some(fp(2)), None).unwrap();
+        again.announced_at(addr);
+        assert_eq!(again.logged_in(), None, "already in the file");
+        assert!(again.untrusted("changed").contains(&addr.to_string()));
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::time::Duration;
 use crate::planted::PlantedBugs;
 use crate::secure::SecureConfig;
 use crate::wire::Name;
+use crate::wire::identity::Fingerprint;
 use crate::wire::registry::{Password, SharedFile};
 
 pub use crate::peer::calls::CallConfig;
@@ -139,6 +140,17 @@ impl Default for DiscoveryConfig {
     }
 }
 
+/// `--registry lan` (issue 20): log in to a registry announced on the LAN
+/// (see `peer::registry_lan`). The key it must show is
+/// `secure.registry_pin` (`--registry-key`) if given, else the one `known`
+/// gives for the address it is announced at, else the one it shows first
+/// (trust on first use, reported as `RegistryKey`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LanRegistryConfig {
+    /// Registry keys already trusted, by address (`known_registries`).
+    pub known: Vec<(SocketAddr, Fingerprint)>,
+}
+
 /// A peer's configuration.
 #[derive(Debug, Clone)]
 pub struct PeerConfig {
@@ -188,6 +200,9 @@ pub struct PeerConfig {
     /// also passes on what it heard there by multicast, so the peers of
     /// each segment learn of the others' (see `Discovery::relays`).
     pub lan_bridge: bool,
+    /// Log in to a registry announced on the LAN (`registry` is ignored);
+    /// needs `discovery`. Until one is heard, as `without_registry`.
+    pub registry_lan: Option<LanRegistryConfig>,
 }
 
 impl PeerConfig {
@@ -211,6 +226,7 @@ impl PeerConfig {
             join: Vec::new(),
             without_registry: false,
             lan_bridge: false,
+            registry_lan: None,
         }
     }
 }

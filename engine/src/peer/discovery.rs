@@ -8,6 +8,7 @@
 //! Query heard  -> our Announcement, to the asker (rate-limited)
 //! Announcement -> checked, then kept by its Noise key for `expiry`
 //!                 (twice that when passed on by others)
+//! Registry     -> handed back as it is (`registry_lan` checks it)
 //! ```
 //!
 //! **Nothing is believed before it checks** ([`Discovery::learn`]): the
@@ -42,7 +43,9 @@ use crate::secure::certificate::CLOCK_SKEW;
 use crate::secure::claim;
 use crate::secure::claim::AnnouncementFault;
 use crate::wire::Name;
-use crate::wire::discovery::{Announcement, AnnouncementBody, LAN_VERSION, LanDatagram, Passed};
+use crate::wire::discovery::{
+    Announcement, AnnouncementBody, LAN_VERSION, LanDatagram, Passed, RegistryAnnouncement,
+};
 use crate::wire::identity::{Fingerprint, PublicKey};
 
 /// Shortest time between two of our announcements (queries answered).
@@ -74,6 +77,8 @@ pub(crate) enum Learned {
     Refreshed,
     /// Not taken.
     Refused(Refused),
+    /// A registry's announcement, not checked here (see `registry_lan`).
+    Registry(Box<RegistryAnnouncement>),
 }
 
 #[derive(Debug, Clone)]
@@ -386,6 +391,7 @@ impl Discovery {
                 Ok(learned)
             }
             LanDatagram::Relay(passed) => Ok(self.learn_passed(io, passed, unix_ms, false)),
+            LanDatagram::Registry(ann) => Ok(Learned::Registry(Box::new(ann))),
         }
     }
 

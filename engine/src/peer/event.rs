@@ -297,6 +297,17 @@ pub enum PeerEvent {
         captured_us: u64,
         jpeg: Vec<u8>,
     },
+    /// `registry_heard`: a registry announced itself on the LAN at
+    /// `registry` with the signing key of this fingerprint (its signature
+    /// checked). `used`: this peer (`--registry lan`) logs in to it now;
+    /// else it is only said, once per key, with the command (for `name`)
+    /// that would use it.
+    RegistryHeard {
+        name: Name,
+        registry: SocketAddr,
+        fingerprint: String,
+        used: bool,
+    },
     /// `found`: the answer to `/who`, `/search` or `/whois` without a
     /// registry: the peers heard on the LAN or through peer exchange.
     Found { peers: Vec<FoundPeer> },

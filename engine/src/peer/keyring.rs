@@ -38,6 +38,10 @@ pub(crate) struct Keyring {
     certificate: Option<Certificate>,
     trusted: Option<PublicKey>,
     pin: Option<Fingerprint>,
+    /// `--registry lan` with nothing pinned: the key the registry used was
+    /// announced with, which its handshake must prove (else a replayed
+    /// announcement could lead to another registry that would be trusted).
+    announced: Option<Fingerprint>,
     entropy: Entropy,
     channels: Channels,
     clock: WallClock,
@@ -60,6 +64,7 @@ impl Keyring {
             certificate: None,
             trusted: None,
             pin: config.registry_pin,
+            announced: None,
             entropy: Entropy::new(config.entropy, rng),
             channels: Channels::new(),
             clock: WallClock::new(now, unix_ms_at_start),
@@ -133,6 +138,19 @@ impl Keyring {
         Some(fp)
     }
 
+    /// `--registry lan`: the registry chosen is held to `fp` (pinned
+    /// before, for the address it was announced at).
+    pub fn pin_registry(&mut self, fp: Fingerprint) {
+        self.pin = Some(fp);
+    }
+
+    /// `--registry lan`: the registry chosen was announced with `fp`; with
+    /// nothing pinned, its handshake must still prove it (and, proven, it
+    /// is trusted on first use and reported as usual).
+    pub fn expect_registry(&mut self, fp: Fingerprint) {
+        self.announced = Some(fp);
+    }
+
     /// What this side proves: toward the registry its key only (`claim`
     /// false), toward a peer its certificate, else its claimed name.
     fn local(&self, claim: bool) -> Local {
@@ -161,7 +179,9 @@ impl Keyring {
 
     /// A channel for a connection to the registry.
     pub fn dial_registry(&mut self, conn: ConnId) {
-        let expect = Expect::Registry { pin: self.pin };
+        let expect = Expect::Registry {
+            pin: self.pin.or(self.announced),
+        };
         self.add(conn, Side::Initiator, expect);
     }
 

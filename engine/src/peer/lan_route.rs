@@ -44,7 +44,8 @@ impl Peer {
         if let Some(d) = self.discovery.as_mut() {
             d.start(&mut self.io, own, joins);
         }
-        if self.config.without_registry {
+        // `--registry lan`: ready at once, as without one, until one is heard.
+        if self.config.without_registry || self.config.registry_lan.is_some() {
             let fingerprint = self.io.keys.public().fingerprint().to_string();
             self.io.event(PeerEvent::Ready {
                 name: self.config.name.clone(),
@@ -112,8 +113,10 @@ impl Peer {
             return;
         };
         let own = |io: &crate::peer::io::Io| Discovery::own(io, &name, port, digest, unix);
-        if let Ok(learned) = d.on_datagram(&mut self.io, from, bytes, unix, own) {
-            self.on_learned(learned);
+        match d.on_datagram(&mut self.io, from, bytes, unix, own) {
+            Ok(Learned::Registry(ann)) => self.on_registry_announced(from, *ann),
+            Ok(learned) => self.on_learned(learned),
+            Err(_) => {}
         }
     }
 

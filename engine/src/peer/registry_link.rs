@@ -188,6 +188,25 @@ impl<Q> RegistryLink<Q> {
         });
     }
 
+    /// `--registry lan`: the registry is announced at `addr` (first, or
+    /// again): every connect goes there from now on, and one waiting to
+    /// retry, or still connecting elsewhere, goes now.
+    pub fn move_to(&mut self, io: &mut Io, addr: SocketAddr) {
+        let moved = self.login.registry != addr;
+        self.login.registry = addr;
+        match self.state {
+            State::Connecting(conn) if moved => {
+                io.out.push_back(crate::api::Output::Close { conn });
+                self.state = State::Waiting;
+            }
+            State::Waiting => {}
+            _ => return,
+        }
+        io.timers.cancel(&Timer::RegistryRetry);
+        io.timers.cancel(&Timer::RegistryReply);
+        self.connect(io);
+    }
+
     /// Sends a request for the role machine; `false` if there is no session.
     pub fn request(&mut self, io: &mut Io, q: Q, body: RequestBody) -> bool {
         if !self.is_up() {

@@ -63,7 +63,8 @@ impl Peer {
     /// The session is up: publish, refresh presence, resume dials and checks.
     pub(super) fn registry_up(&mut self, first: bool) {
         let me = self.me().clone();
-        if first {
+        // `--registry lan` said it was ready at start.
+        if first && self.config.registry_lan.is_none() {
             let fingerprint = self.io.keys.public().fingerprint().to_string();
             self.io.event(PeerEvent::Ready {
                 name: me.clone(),

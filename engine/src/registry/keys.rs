@@ -18,8 +18,10 @@ use crate::rng::Rng;
 use crate::secure::certificate::{bind, issue};
 use crate::secure::channel::{Channel, ChannelError, Expect, Local, Received, Side};
 use crate::secure::config::{Entropy, SecureConfig};
+use crate::secure::registry_claim;
 use crate::secure::{Channels, SigningSecret};
 use crate::wall::WallClock;
+use crate::wire::discovery::RegistryAnnouncement;
 use crate::wire::identity::{Certificate, HandshakePayload, PublicKey};
 use crate::wire::{Name, Role};
 
@@ -66,6 +68,12 @@ impl RegistryKeys {
     /// The key peers pin.
     pub fn signing_key(&self) -> PublicKey {
         self.signing.public()
+    }
+
+    /// Our LAN announcement (see `registry::announce`), listening on
+    /// `port`, signed at `now`.
+    pub fn announcement(&self, port: u16, now: Instant) -> RegistryAnnouncement {
+        registry_claim::sign(&self.signing, &self.local.secret, port, self.clock.ms(now))
     }
 
     /// A certificate for `name` holding `key`, from `now`.

@@ -2,6 +2,11 @@
 //! is and where it listens ([`Announcement`]), and the question that asks
 //! every peer on the segment to say it now ([`LanDatagram::Query`]).
 //!
+//! A registry announces itself on the same group ([`RegistryAnnouncement`]):
+//! its keys and port, signed by its signing key (checked in
+//! `secure::registry_claim`), so a peer can find a registry with no
+//! address typed and pin it as `--registry` would.
+//!
 //! A datagram is one byte [`LAN_KIND`] (so it is told from a call's media,
 //! whose first byte is `call::datagram::DATAGRAM_KIND`) and the MessagePack
 //! of a [`LanDatagram`]. It is read only after its length is checked
@@ -83,6 +88,36 @@ pub enum LanDatagram {
     /// passes it on to its segment, so that segments multicast does not
     /// cross still hear of each other.
     Relay(Passed),
+    /// A registry says where it listens and which keys it proves.
+    Registry(RegistryAnnouncement),
+}
+
+/// What a registry says about itself on the LAN, signed by its signing key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistryAnnouncementBody {
+    /// [`LAN_VERSION`].
+    pub version: u16,
+    /// Its signing key: what peers pin (`--registry-key` is its
+    /// fingerprint), and what signed this.
+    pub signing_key: PublicKey,
+    /// Its Noise static key.
+    pub key: PublicKey,
+    /// The signing key's binding of `key` (as in its handshakes).
+    pub binding: Signature,
+    /// The TCP port it listens on (the address is the datagram's source).
+    pub port: u16,
+    /// Its wall clock when it signed this (Unix ms): an older copy than
+    /// what was heard from that key is a replay and refused.
+    pub at_ms: u64,
+}
+
+/// A [`RegistryAnnouncementBody`] and its signing key's signature over it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistryAnnouncement {
+    /// What is said.
+    pub body: RegistryAnnouncementBody,
+    /// Signed by `body.signing_key` (see `secure::registry_claim`).
+    pub signature: Signature,
 }
 
 impl LanDatagram {
@@ -151,6 +186,41 @@ mod tests {
             LanDatagram::parse(&LanDatagram::Query.to_bytes()),
             Ok(LanDatagram::Query)
         );
+        let reg = registry_sample();
+        let bytes = reg.to_bytes();
+        assert!(
+            bytes.len() < 300,
+            "well under one datagram: {}",
+            bytes.len()
+        );
+        assert_eq!(LanDatagram::parse(&bytes), Ok(reg));
+    }
+
+    fn registry_sample() -> LanDatagram {
+        LanDatagram::Registry(RegistryAnnouncement {
+            body: RegistryAnnouncementBody {
+                version: LAN_VERSION,
+                signing_key: PublicKey([5; 32]),
+                key: PublicKey([6; 32]),
+                binding: Signature([7; 64]),
+                port: u16::MAX,
+                at_ms: u64::MAX,
+            },
+            signature: Signature([8; 64]),
+        })
+    }
+
+    #[test]
+    fn every_cut_of_a_registry_announcement_is_refused() {
+        let bytes = registry_sample().to_bytes();
+        for n in 0..bytes.len() {
+            assert!(LanDatagram::parse(&bytes[..n]).is_err(), "cut at {n}");
+        }
+        for i in 0..bytes.len() {
+            let mut b = bytes.clone();
+            b[i] ^= 0xFF;
+            let _ = LanDatagram::parse(&b);
+        }
     }
 
     #[test]

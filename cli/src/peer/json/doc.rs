@@ -47,6 +47,7 @@ fn kind(e: &PeerEvent) -> &'static str {
         PeerEvent::RegistryLost { .. } => "RegistryLost",
         PeerEvent::RegistryBack => "RegistryBack",
         PeerEvent::RegistryKey { .. } => "RegistryKey",
+        PeerEvent::RegistryHeard { .. } => "RegistryHeard",
         PeerEvent::KeyChanged { .. } => "KeyChanged",
         PeerEvent::KeyPinned { .. } => "KeyPinned",
         PeerEvent::Error { .. } => "Error",
@@ -301,6 +302,12 @@ fn samples() -> Vec<PeerEvent> {
         PeerEvent::RegistryKey {
             registry: "127.0.0.1:7300".parse().unwrap(),
             fingerprint: "00".repeat(16),
+        },
+        PeerEvent::RegistryHeard {
+            name: Name::new("alice").unwrap(),
+            registry: "10.0.0.1:7300".parse().unwrap(),
+            fingerprint: "00".repeat(16),
+            used: false,
         },
         PeerEvent::KeyChanged {
             name: Name::new("bob").unwrap(),
