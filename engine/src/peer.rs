@@ -333,6 +333,7 @@ impl Peer {
                 Timer::CallPlayout(name) => self.calls.play(&mut self.io, &name),
                 Timer::Announce => self.on_announce_timer(),
                 Timer::ProfileAsk(name) => self.on_profile_ask_timer(&name),
+                Timer::FilesAsk(name) => self.on_files_ask_timer(&name),
             }
         }
     }

@@ -203,6 +203,25 @@ fn whois_of_a_peer_that_does_not_answer_ends_with_an_error() {
 }
 
 #[test]
+fn files_of_a_peer_that_does_not_answer_ends_with_an_error() {
+    let mut net = lan_net(6, &["alice", "bob"]);
+    let bob = net.host("bob");
+    net.world.crash(bob);
+    net.clear("alice");
+    net.ok("alice", PeerCommand::Files(Some(name("bob"))));
+    let e = net.wait_for("alice", 20 * S, |e| matches!(e, PeerEvent::Error { .. }));
+    let PeerEvent::Error { message } = e else {
+        unreachable!()
+    };
+    assert!(message.contains("bob did not answer /files"), "{message}");
+    assert!(
+        !net.events("alice")
+            .iter()
+            .any(|e| matches!(e, PeerEvent::Files { .. }))
+    );
+}
+
+#[test]
 fn a_profile_that_differs_from_the_announced_digest_is_reported() {
     let mut net = lan_net(11, &["alice", "bob"]);
     net.open_chat("alice", "bob");

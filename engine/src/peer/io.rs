@@ -59,6 +59,8 @@ pub(crate) enum Timer {
     Announce,
     /// `/whois NAME` asked this peer itself and it has not answered.
     ProfileAsk(Name),
+    /// `/files NAME` asked this peer itself and it has not answered.
+    FilesAsk(Name),
 }
 
 /// See the module documentation.

@@ -329,12 +329,31 @@ impl Peer {
             ));
             return true;
         }
+        // Like `/whois`: a piped script's `/quit` waits for the answer,
+        // so one must come, the list or an error.
+        let wait = lan_profile::PROFILE_ANSWER_TIMEOUT;
+        self.io.set_timer(Timer::FilesAsk(owner.clone()), wait);
         if self.links.is_open(owner) {
             self.links.send(&mut self.io, owner, PeerMessage::FilesAsk);
         } else {
             self.ensure_link(owner);
         }
         true
+    }
+
+    /// `/files NAME` got no answer from NAME in time.
+    pub(super) fn on_files_ask_timer(&mut self, name: &Name) {
+        if self
+            .discovery
+            .as_mut()
+            .is_some_and(|d| d.files_answered(name))
+        {
+            self.io.error(format!(
+                "{name} did not answer /files within {} s (not reachable now?); /who \
+                 shows when it was last heard of",
+                lan_profile::PROFILE_ANSWER_TIMEOUT.as_secs()
+            ));
+        }
     }
 
     /// A peer asked what we share, or answered what it shares.
@@ -355,6 +374,7 @@ impl Peer {
                     .as_mut()
                     .is_some_and(|d| d.files_answered(from)) =>
             {
+                self.io.timers.cancel(&Timer::FilesAsk(from.clone()));
                 let files = files
                     .into_vec()
                     .into_iter()
