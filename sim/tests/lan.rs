@@ -9,7 +9,7 @@
 //! every seed; a failure prints the seed and its replay command.
 //!
 //! `CONFAB_SIM_LAN_SEEDS` runs more seeds than the default 6 (fixed seeds from 5;
-//! `many_seeds` runs random ones, 200 in release in CI).
+//! `many_seeds` runs random ones, 60 in release in CI).
 
 mod common;
 
