@@ -20,8 +20,11 @@
 //! message: the way to speak to an engine as a well-behaved or hostile remote.
 //! [`Pair`] is the small harness of the transfer sub-machines alone: one
 //! sender and one receiver joined by a link, without the peer role.
+//! [`AnnouncementForger`] is the LAN tests' forger of announcements, shared
+//! by the engine's swarm test and the simulator's attacker.
 
 pub mod files;
+mod forge;
 mod node;
 pub mod pair;
 mod script;
@@ -29,6 +32,7 @@ mod wall;
 mod world;
 
 pub use files::{FileAnswer, MemFile, MemFiles, Planted, random_bytes};
+pub use forge::AnnouncementForger;
 pub use node::{AnyEvent, Node};
 pub use pair::{Pair, PairConfig};
 pub use script::{ScriptClient, ScriptCommand, ScriptEvent, ScriptIdentity};

@@ -28,12 +28,7 @@ use confab_engine::peer::{DiscoveryConfig, FoundPeer, PeerCommand, PeerConfig, P
 use confab_engine::planted::{PlantedBug, PlantedBugs};
 use confab_engine::rng::Rng;
 use confab_engine::secure::StaticSecret;
-use confab_engine::secure::claim;
-use confab_engine::testing::{AnyEvent, HostId, Node};
-use confab_engine::wire::discovery::{
-    Announcement, AnnouncementBody, LAN_VERSION, LanDatagram, Passed,
-};
-use confab_engine::wire::identity::Signature;
+use confab_engine::testing::{AnnouncementForger, AnyEvent, HostId, Node};
 use peer_support::{Net, UNIX_MS_AT_START, name};
 
 const S: Duration = Duration::from_secs(1);
@@ -53,86 +48,28 @@ fn planted(c: &mut PeerConfig) {
     c.planted = PlantedBugs::from(PlantedBug::AcceptUnsignedAnnouncement);
 }
 
-/// The attacker: hears what is announced, and every 2 s multicasts a
-/// forged copy (another name under the same signature), an unsigned one (a
-/// victim's name, a key of its own that nothing binds), a replay of an old
-/// copy, a forged relay, and a claim of a victim's name properly signed by
-/// its own key (which peers may list, under its own key: that is a claim,
-/// not a forgery).
+/// The attacker: the shared [`AnnouncementForger`] (forged, unsigned,
+/// replayed and relayed announcements, and claims under its own key) in
+/// this harness's node, striking every 2 s.
 struct Forger {
-    secret: StaticSecret,
+    forger: AnnouncementForger,
     group: SocketAddr,
-    heard: Vec<Announcement>,
     out: VecDeque<Output<AnyEvent>>,
     next: Instant,
     start: Instant,
-    rng: Rng,
 }
 
 impl Forger {
     fn new(now: Instant, seed: u64, start: Instant) -> Self {
         let mut rng = Rng::new(seed);
+        let secret = StaticSecret::generate(&mut rng);
         Self {
-            secret: StaticSecret::generate(&mut rng),
+            forger: AnnouncementForger::new(secret, rng.next_u64()),
             group: DiscoveryConfig::default().group,
-            heard: Vec::new(),
             out: VecDeque::new(),
             next: now + 2 * S,
             start,
-            rng,
         }
-    }
-
-    fn send(&mut self, d: LanDatagram) {
-        self.out.push_back(Output::SendDatagram {
-            to: self.group,
-            bytes: d.to_bytes(),
-        });
-    }
-
-    fn strike(&mut self, now: Instant) {
-        if self.heard.is_empty() {
-            return;
-        }
-        let pick = |rng: &mut Rng, n: usize| rng.below(n as u64) as usize;
-        let victim = self.heard[pick(&mut self.rng, self.heard.len())].clone();
-        let other = self.heard[pick(&mut self.rng, self.heard.len())].clone();
-        let unix = UNIX_MS_AT_START + (now - self.start).as_millis() as u64;
-        // Another name under the victim's signature.
-        let mut forged = victim.clone();
-        forged.body.name = other.body.name.clone();
-        forged.body.at_ms = unix;
-        self.send(LanDatagram::Announce(forged.clone()));
-        self.send(LanDatagram::Relay(Passed {
-            ann: forged,
-            addr: SocketAddr::from(([10, 9, 9, 9], 7000)),
-            age_s: 0,
-        }));
-        // Unsigned: the victim's name with a key nothing binds.
-        let mut unsigned = victim.clone();
-        unsigned.body.key = StaticSecret::generate(&mut self.rng).public();
-        unsigned.body.at_ms = unix;
-        unsigned.signature = Signature([0; 64]);
-        self.send(LanDatagram::Announce(unsigned));
-        // A replay of the oldest copy heard.
-        let old = self.heard[0].clone();
-        self.send(LanDatagram::Announce(old));
-        // Its own key, claiming the victim's name.
-        let identity = claim::identity_of(&self.secret);
-        let key = self.secret.public();
-        let body = AnnouncementBody {
-            version: LAN_VERSION,
-            key,
-            identity: identity.public(),
-            binding: claim::bind(&identity, &key),
-            name: victim.body.name.clone(),
-            port: 7000,
-            digest: 0,
-            at_ms: unix,
-        };
-        self.send(LanDatagram::Announce(claim::sign_announcement(
-            &identity, body,
-        )));
     }
 }
 
@@ -141,17 +78,20 @@ impl Node for Forger {
         ConnId(u64::MAX)
     }
     fn handle_input(&mut self, now: Instant, input: Input<'_>) {
-        if let Input::Datagram { bytes, .. } = input
-            && let Ok(LanDatagram::Announce(a)) = LanDatagram::parse(bytes)
-            && self.heard.len() < 64
-        {
-            self.heard.push(a);
+        if let Input::Datagram { bytes, .. } = input {
+            self.forger.hear(bytes);
         }
         self.handle_timeout(now);
     }
     fn handle_timeout(&mut self, now: Instant) {
         while now >= self.next {
-            self.strike(now);
+            let unix = UNIX_MS_AT_START + (now - self.start).as_millis() as u64;
+            for d in self.forger.strike(unix) {
+                self.out.push_back(Output::SendDatagram {
+                    to: self.group,
+                    bytes: d.to_bytes(),
+                });
+            }
             self.next += 2 * S;
         }
     }
@@ -222,7 +162,7 @@ fn swarm(seed: u64, tweak: fn(&mut PeerConfig)) -> Swarm {
         .collect();
     let attacker = {
         let f: &Forger = net.world.engine(next);
-        f.secret.public().fingerprint().to_string()
+        f.forger.fingerprint()
     };
     Swarm {
         net,

@@ -37,7 +37,8 @@
 //!   deadline);
 //! - [`lan`]: in LAN runs (no registry), no peer lists a name under a key
 //!   that did not sign it, and every peer knows every other within a bound
-//!   (these two alone: the others need the registry).
+//!   (added by the run; a LAN run leaves out [`sessions`] and [`replies`],
+//!   which judge the registry, and its [`liveness`] asks no log-in).
 
 pub mod attribution;
 pub mod calls;
@@ -68,24 +69,30 @@ pub struct Checkers {
 impl Checkers {
     /// The checkers for a run with `peers` peers on hosts `1..=peers`,
     /// whose files are `sources`, with an attacker whose account is
-    /// `attacker`, if the run has one.
-    pub fn for_run(peers: usize, sources: Rc<Sources>, attacker: Option<Name>) -> Self {
-        Self {
-            list: vec![
-                Box::new(attribution::Attribution::new(peers, sources, attacker)),
-                Box::new(sessions::Sessions::default()),
-                Box::new(replies::Replies),
-                // Liveness before messages: a peer that is not logged in
-                // explains its undelivered messages.
-                Box::new(liveness::Liveness::default()),
-                Box::new(messages::Messages::new(peers)),
-                Box::new(calls::Calls::new(peers)),
-            ],
+    /// `attacker`, if the run has one. With no `registry` (a LAN run) the
+    /// registry's own checkers are left out and liveness asks no log-in.
+    pub fn for_run(
+        peers: usize,
+        sources: Rc<Sources>,
+        attacker: Option<Name>,
+        registry: bool,
+    ) -> Self {
+        let mut list: Vec<Box<dyn Checker>> = vec![Box::new(attribution::Attribution::new(
+            peers, sources, attacker,
+        ))];
+        if registry {
+            list.push(Box::new(sessions::Sessions::default()));
+            list.push(Box::new(replies::Replies));
         }
-    }
-
-    /// Exactly these checkers (a LAN run's, which need no registry).
-    pub fn of(list: Vec<Box<dyn Checker>>) -> Self {
+        // Liveness before messages: a peer that is not logged in explains
+        // its undelivered messages.
+        list.push(Box::new(if registry {
+            liveness::Liveness::default()
+        } else {
+            liveness::Liveness::without_registry()
+        }));
+        list.push(Box::new(messages::Messages::new(peers)));
+        list.push(Box::new(calls::Calls::new(peers)));
         Self { list }
     }
 

@@ -1,8 +1,13 @@
-//! LAN runs (`--lan`, issue 20): peers with no registry for the whole run
-//! (its host is never started), on broadcast segments, finding each other
-//! by discovery and peer exchange only.
+//! LAN runs (`--lan`, issue 20) as a configuration of the one world
+//! ([`crate::run::world`]): no registry for the whole run (its host is
+//! never started and no peer dials it), peers on broadcast segments
+//! finding each other by discovery and peer exchange only, and the
+//! ordinary workload (chats with consent, groups, file offers and
+//! fetches, calls) running on what they found, judged by the ordinary
+//! checkers (less those about the registry) and the LAN ones.
 //!
-//! The world, drawn from the seed:
+//! What this adds to the world, drawn from a stream of its own (the seed
+//! mixed with [`LAN_STREAM`]):
 //! - 1 to 3 **segments** (at most one per two peers), the peers split
 //!   among them in order; a datagram a peer sends to the discovery group
 //!   reaches every other host of its segment (the driver's [`Broadcast`]:
@@ -15,40 +20,45 @@
 //!   segments does not join them: the engine relays to its segment only
 //!   what it learned over a link, never what it heard by multicast, so the
 //!   other segment's entries expire behind it; tried, it fails liveness.)
-//! - per host **datagram faults**: loss 0-20 %, duplication 0-10 %, delay
-//!   up to 0-100 ms (which reorders);
+//! - per host **datagram faults** (announcements and call media alike):
+//!   loss 0-20 %, duplication 0-10 %, delay up to 0-100 ms (which reorders);
 //! - in about half the seeds, one peer **crashes** between 4 and 10 s
-//!   and restarts 0.5 to 4 s later (its store kept, as a data folder);
+//!   and restarts 0.5 to 4 s later (its store kept, as a data folder), on
+//!   top of the workload's own quits and restarts;
 //! - in about half the seeds (`--attacker on|off` decides), the
 //!   [`LanForger`] on segment 0, forging, stripping and replaying
-//!   announcements.
+//!   announcements (the ordinary attacker needs a registry account: a LAN
+//!   run has none).
+//!
+//! The workload runs from the start, not after discovery settles: a peer
+//! asked to chat with a name it has not heard of yet is refused or its
+//! request expires, as a user typing early would see, and the checkers
+//! allow both; what is accepted must then be delivered once, in order.
+//!
+//! The fault injector runs too, on links between peers (partitions,
+//! one-way cuts, holds, latency spikes, resets) and peer crashes, as
+//! `--faults` draws them; it has no registry to crash.
 //!
 //! Every [`WHO_EVERY`] each peer is asked `/who`; the checkers
 //! ([`crate::checkers::lan`]) judge what it lists: safety throughout, and
-//! liveness once the [`bound`] has passed.
+//! liveness [`bound`] after each pair of peers is up (and, in runs whose
+//! injector cuts links, after the heal).
 
 use std::net::SocketAddr;
 use std::rc::Rc;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
-use confab_engine::bounded::Text;
 use confab_engine::peer::{DiscoveryConfig, PeerCommand};
 use confab_engine::secure::StaticSecret;
-use confab_engine::wire::Name;
-use confab_engine::wire::registry::Password;
-use confab_engine::{Peer, PeerConfig, Registry};
+use confab_engine::{Peer, PeerConfig};
 
 use crate::attacker::lan::LanForger;
+use crate::checkers::Checker;
 use crate::checkers::lan::{LanLiveness, LanSafety};
-use crate::checkers::{Checker, Checkers, View, Violation};
 use crate::draw::{self, Rng};
 use crate::driver::{self, Broadcast, DatagramFaults, DriverCommand, HostState};
-use crate::observe::{Journal, Observed, peer_names};
-use crate::run::config::SimConfig;
+use crate::observe::{Journal, Observed};
 use crate::run::config::timing;
-use crate::run::keys::Keys;
-use crate::run::stats::Stats;
-use crate::trace::Trace;
 
 /// How often a peer announces itself in LAN runs (± 25 %): short, so a
 /// run holds many intervals.
@@ -60,9 +70,12 @@ pub const EXPIRY: Duration = Duration::from_millis(6_500);
 pub const WHO_EVERY: Duration = Duration::from_secs(2);
 /// Mixed into the seed for the forger's key and draws.
 const FORGER_STREAM: u64 = 0x6c61_6e66_6f72_0001;
+/// Mixed into the seed for the LAN's own draws (segments, joins, datagram
+/// faults, the crash, the forger).
+const LAN_STREAM: u64 = 0x6c61_6e77_6f72_0002;
 
-/// The liveness bound: every peer knows every other this long after the
-/// start. Fifteen announce intervals: a segment's peers hear each other at
+/// The liveness bound: every peer knows every other this long after both
+/// are up. Fifteen announce intervals: a segment's peers hear each other at
 /// their first announcement (a query at start is answered at once); each
 /// hop to the next segment waits for a tick at both ends (relays go out on
 /// the announce tick, a `--join` is asked again on it), at most two hops;
@@ -71,235 +84,203 @@ pub fn bound() -> Duration {
     INTERVAL * 15
 }
 
-/// The world of one LAN run. See the module documentation.
-struct LanWorld {
-    sim: turmoil::Sim<'static>,
-    journal: Rc<Journal>,
-    /// Never started: the registry is down for the whole run.
-    registry: Rc<HostState<Registry>>,
-    peers: Vec<Rc<HostState<Peer>>>,
-    /// Each peer's (name, fingerprint).
-    real: Vec<(String, String)>,
-    /// The forger's fingerprint, if the run has one.
-    attacker: Option<String>,
-    next_who: Vec<Duration>,
+/// A registry address nobody dials (every peer is `without_registry`).
+pub fn registry_addr() -> SocketAddr {
+    SocketAddr::from(([192, 0, 2, 1], timing::REGISTRY_PORT))
+}
+
+/// The LAN part of one run's world. See the module documentation.
+pub struct Lan {
+    group: SocketAddr,
+    /// Each peer's segment.
+    seg: Vec<usize>,
+    segments: usize,
+    /// (joiner, joined): peer indices.
+    joins: Vec<(usize, usize)>,
+    faults: Vec<DatagramFaults>,
     /// The peer that crashes, when, and when it restarts.
     crash: Option<(usize, Duration, Duration)>,
     crashed: bool,
-    tick: Duration,
-    describe: String,
+    attack: bool,
+    /// The forger's fingerprint, once it is added.
+    attacker: Option<String>,
+    /// Each peer's (name, fingerprint).
+    real: Vec<(String, String)>,
+    next_who: Vec<Duration>,
+    /// Until when the injector may cut links between peers.
+    link_faults_until: Duration,
 }
 
-impl LanWorld {
-    fn build(seed: u64, config: &SimConfig) -> Self {
-        let mut rng = Rng::new(seed);
-        let turmoil_seed = rng.next_u64();
-        let max_latency = Duration::from_millis(draw::between(&mut rng, 2, 30));
-        let mut sim = turmoil::Builder::new()
-            .rng_seed(turmoil_seed)
-            .tick_duration(config.tick)
-            .simulation_duration(config.duration + config.heal + Duration::from_secs(3600))
-            .min_message_latency(Duration::from_millis(1))
-            .max_message_latency(max_latency)
-            .fail_rate(0.0)
-            .repair_rate(0.0)
-            .enable_random_order()
-            .epoch(UNIX_EPOCH + Duration::from_secs(1_700_000_000))
-            .build();
-        let journal = Rc::new(Journal::default());
-        let registry = HostState::new(
-            0,
-            "registry".into(),
-            None,
-            0,
-            journal.clone(),
-            Rc::new(|_, _, _| -> Registry { unreachable!("no registry in a LAN run") }),
-        );
-        // A registry address nobody dials (`without_registry`).
-        let registry_addr = SocketAddr::from(([192, 0, 2, 1], timing::REGISTRY_PORT));
-        let group = DiscoveryConfig::default().group;
-
-        let n = config.peers.max(2);
-        let names = peer_names(n);
-        let keys = Keys::draw(seed, n);
-        let addrs: Vec<SocketAddr> = names
-            .iter()
-            .map(|nm| SocketAddr::new(sim.lookup(nm.as_str()), timing::PEER_PORT))
-            .collect();
-
-        // Segments: contiguous blocks; segment k > 0 joined to k - 1.
-        let count = 1 + rng.below((n as u64 / 2).clamp(1, 3)) as usize;
-        let seg: Vec<usize> = (0..n).map(|i| i * count / n).collect();
-        let mut joins: Vec<Vec<SocketAddr>> = vec![Vec::new(); n];
-        let mut links = Vec::new();
-        for k in 1..count {
+impl Lan {
+    /// Draws the LAN of `seed` for `n` peers; `attacker` forces the forger
+    /// on or off.
+    pub fn draw(seed: u64, n: usize, attacker: Option<bool>) -> Self {
+        let mut rng = Rng::new(seed ^ LAN_STREAM);
+        let segments = 1 + rng.below((n as u64 / 2).clamp(1, 3)) as usize;
+        let seg: Vec<usize> = (0..n).map(|i| i * segments / n).collect();
+        let mut joins = Vec::new();
+        for k in 1..segments {
             let p = seg
                 .iter()
                 .position(|&s| s == k)
                 .expect("no segment is empty");
             let before: Vec<usize> = (0..n).filter(|&j| seg[j] == k - 1).collect();
-            let to = before[rng.below(before.len() as u64) as usize];
-            joins[p].push(addrs[to]);
-            links.push(format!("{} joins {}", names[p], names[to]));
+            joins.push((p, before[rng.below(before.len() as u64) as usize]));
         }
-        let attack = config
-            .attacker
-            .unwrap_or_else(|| draw::chance(&mut rng, 0.5));
-        let attacker_addr = SocketAddr::new(sim.lookup("attacker"), timing::PEER_PORT);
-
-        let mut peers = Vec::new();
-        let mut real = Vec::new();
-        let mut faults_described = Vec::new();
-        for (i, name) in names.iter().enumerate() {
-            let mut c = PeerConfig::new(
-                Name::new(name).expect("peer-NNN is a valid name"),
-                Password(Text::truncate(&format!("pw-{name}"))),
-                registry_addr,
-                addrs[i],
-            );
-            c.secure = keys.peer(i);
-            c.discovery = Some(DiscoveryConfig {
-                group,
-                interval: INTERVAL,
-                expiry: EXPIRY,
-            });
-            c.without_registry = true;
-            c.join = joins[i].clone();
-            #[cfg(feature = "planted-bugs")]
-            if let Some(bug) = config.plant {
-                c.planted = bug.into();
-            }
-            let fp = c
-                .secure
-                .static_key
-                .as_ref()
-                .expect("drawn keys")
-                .public()
-                .fingerprint()
-                .to_string();
-            real.push((name.clone(), fp));
-            let host = HostState::new(
-                i + 1,
-                name.clone(),
-                Some(timing::PEER_PORT),
-                rng.next_u64(),
-                journal.clone(),
-                Rc::new(move |records, now, seed| {
-                    let mut c = c.clone();
-                    c.unix_ms_at_start = crate::clock::unix_ms();
-                    Peer::new(c, records, now, seed)
-                }),
-            );
-            let mut members: Vec<SocketAddr> = (0..n)
-                .filter(|&j| j != i && seg[j] == seg[i])
-                .map(|j| addrs[j])
-                .collect();
-            if attack && seg[i] == 0 {
-                members.push(attacker_addr);
-            }
-            host.set_broadcast(Broadcast {
-                group: Some(group),
-                members,
-            });
-            let faults = DatagramFaults {
+        let attack = attacker.unwrap_or_else(|| draw::chance(&mut rng, 0.5));
+        let faults = (0..n)
+            .map(|_| DatagramFaults {
                 loss_pct: rng.below(21),
                 dup_pct: rng.below(11),
                 max_delay: Duration::from_millis(rng.below(101)),
-            };
-            faults_described.push(format!(
-                "{}/{}/{}",
-                faults.loss_pct,
-                faults.dup_pct,
-                faults.max_delay.as_millis()
-            ));
-            host.set_datagram_faults(faults);
-            let h = host.clone();
-            sim.host(name.as_str(), move || driver::run(h.clone()));
-            peers.push(host);
-        }
-
-        let attacker = attack.then(|| {
-            let secret = StaticSecret::generate(&mut Rng::new(seed ^ FORGER_STREAM));
-            let fp = LanForger::fingerprint(&secret);
-            let host = HostState::new(
-                n + 1,
-                "attacker".into(),
-                Some(timing::PEER_PORT),
-                seed ^ FORGER_STREAM,
-                journal.clone(),
-                Rc::new(move |_records, now, seed| {
-                    LanForger::new(secret.clone(), group, crate::clock::unix_ms(), now, seed)
-                }),
-            );
-            host.set_broadcast(Broadcast {
-                group: Some(group),
-                members: (0..n).filter(|&j| seg[j] == 0).map(|j| addrs[j]).collect(),
-            });
-            sim.host("attacker", move || driver::run(host.clone()));
-            fp
-        });
+            })
+            .collect();
         let crash = draw::chance(&mut rng, 0.5).then(|| {
             let who = rng.below(n as u64) as usize;
             let at = Duration::from_millis(draw::between(&mut rng, 4_000, 10_000));
             let down = Duration::from_millis(draw::between(&mut rng, 500, 4_000));
             (who, at, at + down)
         });
-        let describe = format!(
-            "lan: {count} segment(s) of {n} peers ({}); latency 1-{} ms; datagram loss/dup/delay-ms per peer: {}; crash: {}; attacker: {}",
-            if links.is_empty() {
-                "one segment".into()
-            } else {
-                links.join(", ")
-            },
-            max_latency.as_millis(),
-            faults_described.join(" "),
-            crash.map_or("none".into(), |(who, at, up)| format!(
-                "{} at {} ms for {} ms",
-                names[who],
-                at.as_millis(),
-                (up - at).as_millis()
-            )),
-            if attack {
-                "forger on segment 0"
-            } else {
-                "none"
-            },
-        );
-        let next_who = (0..n)
-            .map(|i| WHO_EVERY + Duration::from_millis(i as u64 * 37 % 1000))
-            .collect();
         Self {
-            sim,
-            journal,
-            registry,
-            peers,
-            real,
-            attacker,
-            next_who,
+            group: DiscoveryConfig::default().group,
+            seg,
+            segments,
+            joins,
+            faults,
             crash,
             crashed: false,
-            tick: config.tick,
-            describe,
+            attack,
+            attacker: None,
+            real: Vec::new(),
+            next_who: (0..n)
+                .map(|i| WHO_EVERY + Duration::from_millis(i as u64 * 37 % 1000))
+                .collect(),
+            link_faults_until: Duration::ZERO,
         }
+    }
+
+    /// The fault injector may partition or hold links between peers (and
+    /// their datagrams) until `heal`: discovery's liveness is judged from
+    /// then (a partition outlasting the bound is no engine's fault), its
+    /// safety throughout.
+    pub fn link_faults_until(&mut self, heal: Duration) {
+        self.link_faults_until = heal;
+    }
+
+    /// Makes peer `i`'s configuration a LAN peer's: discovery on, no
+    /// registry, `--join` where it joins a segment to the one before.
+    pub fn configure(&mut self, i: usize, c: &mut PeerConfig, addrs: &[SocketAddr]) {
+        c.discovery = Some(DiscoveryConfig {
+            group: self.group,
+            interval: INTERVAL,
+            expiry: EXPIRY,
+        });
+        c.without_registry = true;
+        c.join = self
+            .joins
+            .iter()
+            .filter(|(p, _)| *p == i)
+            .map(|(_, to)| addrs[*to])
+            .collect();
+        let fp = c
+            .secure
+            .static_key
+            .as_ref()
+            .expect("drawn keys")
+            .public()
+            .fingerprint()
+            .to_string();
+        self.real.push((c.name.to_string(), fp));
+    }
+
+    /// Puts peer `i`'s host on its segment, with its datagram faults.
+    pub fn install(
+        &self,
+        i: usize,
+        host: &HostState<Peer>,
+        addrs: &[SocketAddr],
+        attacker: SocketAddr,
+    ) {
+        let mut members: Vec<SocketAddr> = (0..addrs.len())
+            .filter(|&j| j != i && self.seg[j] == self.seg[i])
+            .map(|j| addrs[j])
+            .collect();
+        if self.attack && self.seg[i] == 0 {
+            members.push(attacker);
+        }
+        host.set_broadcast(Broadcast {
+            group: Some(self.group),
+            members,
+        });
+        host.set_datagram_faults(self.faults[i]);
+    }
+
+    /// Adds the forger (host `ix`, at `addr`) on segment 0, if the run has
+    /// one.
+    pub fn add_forger(
+        &mut self,
+        seed: u64,
+        ix: usize,
+        sim: &mut turmoil::Sim<'static>,
+        journal: &Rc<Journal>,
+        addrs: &[SocketAddr],
+    ) {
+        if !self.attack {
+            return;
+        }
+        let secret = StaticSecret::generate(&mut Rng::new(seed ^ FORGER_STREAM));
+        self.attacker = Some(LanForger::fingerprint(&secret));
+        let group = self.group;
+        let host = HostState::new(
+            ix,
+            "attacker".into(),
+            Some(timing::PEER_PORT),
+            seed ^ FORGER_STREAM,
+            journal.clone(),
+            Rc::new(move |_records, now, seed| {
+                LanForger::new(secret.clone(), group, crate::clock::unix_ms(), now, seed)
+            }),
+        );
+        host.set_broadcast(Broadcast {
+            group: Some(group),
+            members: (0..addrs.len())
+                .filter(|&j| self.seg[j] == 0)
+                .map(|j| addrs[j])
+                .collect(),
+        });
+        sim.host("attacker", move || driver::run(host.clone()));
     }
 
     /// Crashes and restarts the drawn peer; asks each peer `/who` when its
     /// turn comes.
-    fn act(&mut self, now: Duration) {
+    pub fn act(
+        &mut self,
+        now: Duration,
+        sim: &mut turmoil::Sim<'static>,
+        peers: &[Rc<HostState<Peer>>],
+        journal: &Journal,
+    ) {
         if let Some((who, at, up)) = self.crash {
-            let host = &self.peers[who];
+            let host = &peers[who];
             if !self.crashed && now >= at {
                 self.crashed = true;
-                self.sim.crash(host.name.as_str());
-                host.crashed();
-                self.journal
-                    .push_at(now, host.ix, Observed::Crashed { silent: false });
+                if host.is_up() {
+                    sim.crash(host.name.as_str());
+                    host.crashed();
+                    journal.push_at(now, host.ix, Observed::Crashed { silent: false });
+                } else {
+                    // Already down (the workload restarting it): nothing to crash.
+                    self.crash = None;
+                }
             } else if self.crashed && now >= up {
                 self.crash = None;
-                self.sim.bounce(host.name.as_str());
+                // Unless the workload or the injector restarted it already.
+                if !host.is_up() {
+                    sim.bounce(host.name.as_str());
+                }
             }
         }
-        for (i, p) in self.peers.iter().enumerate() {
+        for (i, p) in peers.iter().enumerate() {
             if now >= self.next_who[i] {
                 self.next_who[i] += WHO_EVERY;
                 if p.is_up() {
@@ -309,59 +290,54 @@ impl LanWorld {
         }
     }
 
-    fn view(&self) -> View<'_> {
-        View {
-            now: self.sim.elapsed(),
-            registry: &self.registry,
-            peers: &self.peers,
-            clients: &[],
-            heartbeat_timeout: timing::HEARTBEAT_TIMEOUT,
-            slack: self.tick + Duration::from_millis(2),
-            registry_addr: SocketAddr::from(([192, 0, 2, 1], timing::REGISTRY_PORT)),
-        }
+    /// The LAN checkers: safety and liveness of what peers list.
+    pub fn checkers(&self) -> Vec<Box<dyn Checker>> {
+        vec![
+            Box::new(LanSafety::new(self.real.clone(), self.attacker.clone())),
+            Box::new(LanLiveness::new(
+                self.real.clone(),
+                bound(),
+                WHO_EVERY,
+                self.link_faults_until,
+            )),
+        ]
     }
-}
 
-/// Runs one LAN run (see `run::run`, which catches its panics).
-pub(crate) fn run_inner(
-    seed: u64,
-    config: &SimConfig,
-    trace: &mut Trace,
-    stats: &mut Stats,
-    describe: &mut String,
-    sim_time: &mut Duration,
-) -> Result<(), Violation> {
-    let mut world = LanWorld::build(seed, config);
-    *describe = world.describe.clone();
-    trace.line(format!("seed {seed} {describe}"));
-    let safety: Box<dyn Checker> =
-        Box::new(LanSafety::new(world.real.clone(), world.attacker.clone()));
-    let liveness: Box<dyn Checker> = Box::new(LanLiveness::new(world.real.clone(), bound()));
-    let mut checkers = Checkers::of(vec![safety, liveness]);
-    let end = config.duration + config.heal;
-    loop {
-        let now = world.sim.elapsed();
-        *sim_time = now;
-        if now >= end {
-            break;
-        }
-        world.act(now);
-        if let Err(e) = world.sim.step() {
-            return Err(Violation {
-                checker: "host",
-                at: world.sim.elapsed(),
-                what: format!("a host's software failed: {e}"),
-            });
-        }
-        let observed = world.journal.drain();
-        let view = world.view();
-        for obs in &observed {
-            trace.record(obs);
-            stats.count(obs);
-            checkers.observe(obs, &view)?;
-        }
-        checkers.after_step(&view)?;
+    /// The LAN's draws in one line, for the report.
+    pub fn describe(&self) -> String {
+        let name = |i: usize| self.real.get(i).map_or("?", |r| r.0.as_str());
+        let links: Vec<String> = self
+            .joins
+            .iter()
+            .map(|&(p, to)| format!("{} joins {}", name(p), name(to)))
+            .collect();
+        let faults: Vec<String> = self
+            .faults
+            .iter()
+            .map(|f| format!("{}/{}/{}", f.loss_pct, f.dup_pct, f.max_delay.as_millis()))
+            .collect();
+        format!(
+            "lan: {} segment(s) of {} peers ({}); datagram loss/dup/delay-ms per peer: {}; \
+             crash: {}; attacker: {}",
+            self.segments,
+            self.seg.len(),
+            if links.is_empty() {
+                "one segment".into()
+            } else {
+                links.join(", ")
+            },
+            faults.join(" "),
+            self.crash.map_or("none".into(), |(who, at, up)| format!(
+                "{} at {} ms for {} ms",
+                name(who),
+                at.as_millis(),
+                (up - at).as_millis()
+            )),
+            if self.attack {
+                "forger on segment 0"
+            } else {
+                "none"
+            },
+        )
     }
-    let view = world.view();
-    checkers.at_end(&view)
 }

@@ -9,7 +9,8 @@
 //! network and lets it settle. [`checkers`] judge it throughout (safety) and
 //! at the end (liveness). Every [`observe::Observation`] goes into the
 //! [`trace`], whose hash proves a replay is the same run. A [`lan`] run
-//! (`--lan`) has no registry: peers on broadcast segments find each other.
+//! (`--lan`) has no registry: peers on broadcast segments find each other
+//! and run the same workload, in the same world and loop.
 //!
 //! Determinism: the same seed gives the same run byte for byte. All
 //! randomness comes from the seed ([`draw`]); turmoil seeds each host's tokio

@@ -36,9 +36,11 @@ struct Args {
     /// Seconds of simulated time with faults.
     #[arg(long, default_value_t = 60.0)]
     duration: f64,
-    /// Seconds of simulated time to heal and settle before liveness checks.
-    #[arg(long, default_value_t = 30.0)]
-    heal: f64,
+    /// Seconds of simulated time to heal and settle before liveness checks
+    /// (default 30; 40 with `--lan`, longer than the LAN liveness bound, so
+    /// peers the heal starts again are judged too).
+    #[arg(long)]
+    heal: Option<f64>,
     /// none, light, heavy, swarm, or the probability each kind of fault is on.
     #[arg(long, default_value = "swarm")]
     faults: FaultLevel,
@@ -82,7 +84,8 @@ struct Args {
     no_calls: bool,
     /// A LAN run (issue 20): no registry the whole run; peers on broadcast
     /// segments joined by a few peers find each other by discovery and
-    /// exchange; an attacker forges and replays announcements.
+    /// exchange and run the same workload (chats, groups, files, calls);
+    /// an attacker forges and replays announcements.
     #[arg(long)]
     lan: bool,
 }
@@ -119,7 +122,7 @@ fn main() -> ExitCode {
         peers: args.peers,
         clients: args.clients,
         duration: Duration::from_secs_f64(args.duration),
-        heal: Duration::from_secs_f64(args.heal),
+        heal: Duration::from_secs_f64(args.heal.unwrap_or(if args.lan { 40.0 } else { 30.0 })),
         faults: args.faults,
         tick: Duration::from_millis(args.tick_ms.max(1)),
         keep_trace: args.trace && args.seed.is_some(),

@@ -1,5 +1,6 @@
 //! One simulated run from a seed: build the hosts, run the faulty phase with
-//! the workload and the fault injector, heal, settle, check liveness.
+//! the workload and the fault injector, heal, settle, check liveness. A LAN
+//! run (`--lan`) is the same loop over a world configured by `crate::lan`.
 //!
 //! Everything random is drawn from the seed, in a fixed order: turmoil's seed
 //! (which seeds each host's tokio runtime under `--cfg tokio_unstable`), the
@@ -25,7 +26,6 @@ use self::world::World;
 use crate::checkers::stalls::Stalls;
 use crate::checkers::transfers::Transfers;
 use crate::checkers::{Checkers, Violation};
-use crate::lan;
 use crate::trace::Trace;
 
 /// Runs `seed` shaped by `config`. A panic anywhere (engine, driver,
@@ -37,12 +37,7 @@ pub fn run(seed: u64, config: &SimConfig) -> Outcome {
     let mut describe = String::new();
     let mut sim_time = Duration::ZERO;
     let result = catch_unwind(AssertUnwindSafe(|| {
-        let inner = if config.lan {
-            lan::run_inner
-        } else {
-            run_inner
-        };
-        inner(
+        run_inner(
             seed,
             config,
             &mut trace,
@@ -92,8 +87,15 @@ fn run_inner(
     let mut world = World::build(seed, config);
     *describe = world.describe();
     trace.line(format!("seed {seed} {describe}"));
-    let mut checkers =
-        Checkers::for_run(config.peers, world.sources.clone(), world.attacker_name());
+    let mut checkers = Checkers::for_run(
+        config.peers,
+        world.sources.clone(),
+        world.attacker_name(),
+        world.lan.is_none(),
+    );
+    for c in world.lan.iter().flat_map(|lan| lan.checkers()) {
+        checkers.push(c);
+    }
     checkers.push(Box::new(Transfers::new(world.sources.clone())));
     checkers.push(Box::new(Stalls::new(
         config.peers,

@@ -42,6 +42,13 @@ fn parse(line: &str) -> Option<(u64, SimConfig)> {
                     _ => panic!("regressions.txt: calls is on or off, not {value:?}"),
                 }
             }
+            "lan" => {
+                config.lan = match value {
+                    "on" => true,
+                    "off" => false,
+                    _ => panic!("regressions.txt: lan is on or off, not {value:?}"),
+                }
+            }
             other => panic!("regressions.txt: unknown key {other:?}"),
         }
     }

@@ -107,8 +107,9 @@ pub(crate) struct Discovery {
     joined: BTreeSet<Name>,
     /// Whose shared list `/files NAME` asked for, not answered yet.
     files_asked: BTreeSet<Name>,
-    /// Dials of peers only heard of through others: since when, how many.
-    stranger_dials: (Instant, u32),
+    /// Peers only heard of through others dialed this minute: since when,
+    /// and their keys (at most [`MAX_STRANGER_DIALS_PER_MINUTE`]).
+    stranger_dials: (Instant, BTreeSet<PublicKey>),
     /// Queries answered: since when, how many (see `answer`).
     answers: (Instant, u32),
     /// On several segments: what was heard by multicast is passed on too.
@@ -125,7 +126,7 @@ impl Discovery {
             joins: Vec::new(),
             joined: BTreeSet::new(),
             files_asked: BTreeSet::new(),
-            stranger_dials: (now, 0),
+            stranger_dials: (now, BTreeSet::new()),
             answers: (now, 0),
             bridge: false,
             planted,
@@ -565,20 +566,28 @@ impl Discovery {
     }
 
     /// Whether a dial of `key` may go now: always for a peer heard on the
-    /// LAN; for one only heard of through others, at most
-    /// [`MAX_STRANGER_DIALS_PER_MINUTE`] (what others say never makes this
-    /// peer dial in bulk).
+    /// LAN; for one only heard of through others, if it is one of at most
+    /// [`MAX_STRANGER_DIALS_PER_MINUTE`] strangers dialed this minute (what
+    /// others say never makes this peer dial in bulk). Redials of a
+    /// stranger already counted go (the link's backoff paces them): counting
+    /// each attempt let one peer that was down for a few seconds use up the
+    /// minute's budget, and the messages queued for it, or for anyone else
+    /// known only through others, waited up to a minute after it was back.
     pub fn may_dial(&mut self, now: Instant, key: &PublicKey) -> bool {
         if self.heard.get(key).is_some_and(|h| h.by == FoundBy::Lan) {
             return true;
         }
         if now.duration_since(self.stranger_dials.0) >= Duration::from_secs(60) {
-            self.stranger_dials = (now, 0);
+            self.stranger_dials = (now, BTreeSet::new());
         }
-        if self.stranger_dials.1 >= MAX_STRANGER_DIALS_PER_MINUTE {
+        let dialed = &mut self.stranger_dials.1;
+        if dialed.contains(key) {
+            return true;
+        }
+        if dialed.len() >= MAX_STRANGER_DIALS_PER_MINUTE as usize {
             return false;
         }
-        self.stranger_dials.1 += 1;
+        dialed.insert(*key);
         true
     }
 }

@@ -6,11 +6,15 @@
 //!   attacker's own key claiming a name (a claim it signed, which peers may
 //!   list, never merged with the real holder);
 //! - [`LanLiveness`]: when the segment graph is connected through peers
-//!   (every LAN run is built so), every peer lists every other real peer
-//!   under its own key by `bound` (see `lan::bound`); checked at every step
-//!   once the bound has passed, on the latest list of each peer, and at the
-//!   end. A peer that (re)starts lists nobody yet: it must learn everyone
-//!   again by the same bound.
+//!   (every LAN run is built so), every running peer lists every other
+//!   running real peer under its own key by `bound` (see `lan::bound`)
+//!   after both are up: checked on each list that comes later than that,
+//!   and at the end every pair up together long enough must have been
+//!   judged. A peer that (re)starts lists nobody yet and must learn everyone
+//!   again; a peer that crashed, quit or is restarting is owed nothing,
+//!   and owes nothing, until it is up again (the workload quits peers). In
+//!   runs whose links between peers are cut (partitions, holds), the bound
+//!   counts from the heal at the earliest.
 //!
 //! Touches only the observations and the view it is lent.
 
@@ -82,44 +86,70 @@ impl Checker for LanSafety {
 pub struct LanLiveness {
     real: Vec<(String, String)>,
     bound: Duration,
-    /// Each peer's latest list (by peer index).
-    latest: BTreeMap<usize, Pairs>,
-    /// When every peer first listed every other.
-    reached: Option<Duration>,
+    /// How often peers are asked `/who`.
+    every: Duration,
+    /// Liveness is judged from here at the earliest (the heal, in runs
+    /// whose links between peers are cut).
+    from: Duration,
+    /// When each running peer last started (absent: down or stopped).
+    up: BTreeMap<usize, Duration>,
+    /// Each peer's latest list, and when it came.
+    latest: BTreeMap<usize, (Duration, Pairs)>,
 }
 
 impl LanLiveness {
-    /// Every one of `real` must list every other by `bound`.
-    pub fn new(real: Vec<(String, String)>, bound: Duration) -> Self {
+    /// Every one of `real` must list every other by `bound` after both are
+    /// up, and after `from`; peers are asked `/who` every `every`.
+    pub fn new(
+        real: Vec<(String, String)>,
+        bound: Duration,
+        every: Duration,
+        from: Duration,
+    ) -> Self {
         Self {
             real,
             bound,
+            every,
+            from,
+            up: BTreeMap::new(),
             latest: BTreeMap::new(),
-            reached: None,
         }
     }
 
-    /// The first peer that misses another, and whom.
-    fn missing(&self) -> Option<(String, Vec<String>)> {
-        for (i, (who, _)) in self.real.iter().enumerate() {
-            let empty = Pairs::new();
-            let listed = self.latest.get(&i).unwrap_or(&empty);
-            let missing: Vec<String> = self
-                .real
-                .iter()
-                .filter(|r| r.0 != *who && !listed.contains(*r))
-                .map(|r| r.0.clone())
-                .collect();
-            if !missing.is_empty() {
-                return Some((who.clone(), missing));
+    fn peer(&self, obs: &Observation) -> Option<usize> {
+        obs.host.checked_sub(1).filter(|&i| i < self.real.len())
+    }
+
+    /// Pairs of running peers up together for at least the bound, with
+    /// when they both were up.
+    fn pairs(&self) -> Vec<(usize, usize, Duration)> {
+        let mut out = Vec::new();
+        for (&i, &a) in &self.up {
+            for (&j, &b) in &self.up {
+                if i != j {
+                    out.push((i, j, a.max(b).max(self.from)));
+                }
+            }
+        }
+        out
+    }
+
+    /// The first peer whose list, taken a bound after it and another were
+    /// both up, misses that other.
+    fn missing(&self) -> Option<String> {
+        for (i, j, since) in self.pairs() {
+            let Some((at, listed)) = self.latest.get(&i) else {
+                continue;
+            };
+            if *at >= since + self.bound && !listed.contains(&self.real[j]) {
+                return Some(format!(
+                    "{} does not list {} at {:?}, though both were up since {since:?} (the \
+                     bound is {:?})",
+                    self.real[i].0, self.real[j].0, at, self.bound
+                ));
             }
         }
         None
-    }
-
-    /// When every peer first knew every other, if it happened.
-    pub fn reached(&self) -> Option<Duration> {
-        self.reached
     }
 }
 
@@ -129,39 +159,49 @@ impl Checker for LanLiveness {
     }
 
     fn observe(&mut self, obs: &Observation, _view: &View<'_>) -> Result<(), String> {
-        if let Observed::Started { .. } = obs.what
-            && let Some(i) = obs.host.checked_sub(1)
-            && i < self.real.len()
-        {
-            self.latest.remove(&i);
-            self.reached = None;
-        }
-        if let Some(listed) = found(obs)
-            && let Some(i) = obs.host.checked_sub(1)
-            && i < self.real.len()
-        {
-            self.latest.insert(i, listed);
-            if self.reached.is_none() && self.missing().is_none() {
-                self.reached = Some(obs.at);
+        let Some(i) = self.peer(obs) else {
+            return Ok(());
+        };
+        match &obs.what {
+            Observed::Started { .. } => {
+                self.up.insert(i, obs.at);
+                self.latest.remove(&i);
             }
+            Observed::Crashed { .. }
+            | Observed::Restarted
+            | Observed::Event(SimEvent::Peer(PeerEvent::Stopped { .. })) => {
+                self.up.remove(&i);
+                self.latest.remove(&i);
+            }
+            _ => {}
+        }
+        if let Some(listed) = found(obs) {
+            self.latest.insert(i, (obs.at, listed));
         }
         Ok(())
     }
 
-    fn after_step(&mut self, view: &View<'_>) -> Result<(), String> {
-        if self.reached.is_some() || view.now < self.bound {
-            return Ok(());
-        }
-        match self.missing() {
-            Some((who, missing)) => Err(format!(
-                "{who} still does not know {missing:?} after {:?} (the bound)",
-                self.bound
-            )),
-            None => Ok(()),
-        }
+    fn after_step(&mut self, _view: &View<'_>) -> Result<(), String> {
+        self.missing().map_or(Ok(()), Err)
     }
 
     fn at_end(&mut self, view: &View<'_>) -> Result<(), String> {
-        self.after_step(view)
+        self.after_step(view)?;
+        // Every pair up together long enough was judged: its list came.
+        for (i, j, since) in self.pairs() {
+            let judged = self
+                .latest
+                .get(&i)
+                .is_some_and(|(at, _)| *at >= since + self.bound);
+            if !judged && view.now >= since + self.bound + 2 * self.every {
+                return Err(format!(
+                    "{} answered no /who since {:?}, a bound after it and {} were both up",
+                    self.real[i].0,
+                    since + self.bound,
+                    self.real[j].0
+                ));
+            }
+        }
+        Ok(())
     }
 }

@@ -99,11 +99,19 @@ impl fmt::Display for Outcome {
             if self.ok() { "ok" } else { "FAILED" }
         )?;
         writeln!(f, "  drawn       {}", self.describe)?;
-        writeln!(
-            f,
-            "  hosts       1 registry, {} peers, {} scripted registry clients",
-            c.peers, c.clients
-        )?;
+        if c.lan {
+            writeln!(
+                f,
+                "  hosts       no registry (LAN run), {} peers, no scripted clients",
+                c.peers
+            )?;
+        } else {
+            writeln!(
+                f,
+                "  hosts       1 registry, {} peers, {} scripted registry clients",
+                c.peers, c.clients
+            )?;
+        }
         writeln!(
             f,
             "  clients     {} requests ({} heartbeats), {} replies, {} presence pushes; {} commands",

@@ -3,6 +3,14 @@
 //! the attacker if the fault plan has attacks), the workload and the fault
 //! injector.
 //!
+//! A LAN run (`--lan`) is this world configured by [`Lan`]: the registry's
+//! host is never started, there are no scripted clients (they need the
+//! registry), the peers have discovery on and no registry, sit on broadcast
+//! segments, and the attacker is the announcement forger; the fault
+//! injector faults only links between peers and crashes only peers (its
+//! registry crashes, relay mangling and registry attacker are off), on top
+//! of the LAN's own crash and datagram faults.
+//!
 //! Peers listen on their turmoil address and dial each other directly; the
 //! injector faults registry links and peer-to-peer links alike (half of its
 //! link faults each, so a large mesh does not starve the registry links).
@@ -32,6 +40,7 @@ use crate::draw::{self, Rng};
 use crate::driver::{self, DriverCommand, HostControl, HostState, Stamp};
 use crate::faults::{FaultKind, FaultPlan, Injector};
 use crate::files::{HostFiles, Sources};
+use crate::lan::{self, Lan};
 use crate::observe::{Journal, Observed, peer_names};
 use crate::workload::{Action, ActorState, Workload};
 
@@ -60,6 +69,8 @@ pub struct World {
     pub injector: Injector,
     /// Every peer's files, for the checkers.
     pub sources: Rc<Sources>,
+    /// The LAN configuration, in LAN runs.
+    pub lan: Option<Lan>,
     plan: FaultPlan,
     max_latency: Duration,
     tick: Duration,
@@ -96,6 +107,10 @@ impl World {
             .epoch(UNIX_EPOCH + Duration::from_secs(1_700_000_000))
             .build();
         let journal = Rc::new(Journal::default());
+        let mut lan = config
+            .lan
+            .then(|| Lan::draw(seed, config.peers, config.attacker));
+        let client_count = if lan.is_some() { 0 } else { config.clients };
 
         let keys = Keys::draw(seed, config.peers);
         #[allow(unused_mut)]
@@ -126,15 +141,27 @@ impl World {
                 Registry::new(c, records, now, seed)
             }),
         );
-        let r = registry.clone();
-        sim.host("registry", move || driver::run(r.clone()));
-        let registry_addr = SocketAddr::new(sim.lookup("registry"), timing::REGISTRY_PORT);
+        let registry_addr = if lan.is_some() {
+            // Never started: the registry is down for the whole run.
+            lan::registry_addr()
+        } else {
+            let r = registry.clone();
+            sim.host("registry", move || driver::run(r.clone()));
+            SocketAddr::new(sim.lookup("registry"), timing::REGISTRY_PORT)
+        };
 
         let names = peer_names(config.peers);
+        // turmoil assigns addresses on first lookup, in order: deterministic.
+        let addrs: Vec<SocketAddr> = names
+            .iter()
+            .map(|name| SocketAddr::new(sim.lookup(name.as_str()), timing::PEER_PORT))
+            .collect();
+        let lan_attacker = lan
+            .as_ref()
+            .map(|_| SocketAddr::new(sim.lookup("attacker"), timing::PEER_PORT));
         let mut peers = Vec::new();
         for (i, name) in names.iter().enumerate() {
-            // turmoil assigns addresses on first lookup, in order: deterministic.
-            let listen = SocketAddr::new(sim.lookup(name.as_str()), timing::PEER_PORT);
+            let listen = addrs[i];
             let mut peer_config = PeerConfig::new(
                 Name::new(name).expect("peer-NNN is a valid name"),
                 Password(Text::truncate(&format!("pw-{name}"))),
@@ -181,6 +208,9 @@ impl World {
                     md5: f.md5,
                 })
                 .collect();
+            if let Some(lan) = &mut lan {
+                lan.configure(i, &mut peer_config, &addrs);
+            }
             let host = HostState::new(
                 i + 1,
                 name.clone(),
@@ -199,12 +229,15 @@ impl World {
                 draw::between(&mut files_rng, 1, 5000)
             });
             host.install_files(HostFiles::with_sources(sources.of_peer(i)), latency);
+            if let (Some(lan), Some(attacker)) = (&lan, lan_attacker) {
+                lan.install(i, &host, &addrs, attacker);
+            }
             let h = host.clone();
             sim.host(name.as_str(), move || driver::run(h.clone()));
             peers.push(host);
         }
 
-        let client_names: Vec<String> = (1..=config.clients)
+        let client_names: Vec<String> = (1..=client_count)
             .map(|i| format!("client-{i:02}"))
             .collect();
         let mut clients = Vec::new();
@@ -248,16 +281,39 @@ impl World {
         if !config.calls {
             workload.without_calls();
         }
-        for p in &peers {
-            p.set_datagram_faults(workload.datagram_faults());
+        if lan.is_none() {
+            for p in &peers {
+                p.set_datagram_faults(workload.datagram_faults());
+            }
         }
         let mut attack_rng = Rng::new(seed ^ ATTACK_PLAN_STREAM);
-        let hosts = config.peers + config.clients;
+        let hosts = config.peers + client_count;
         let mut plan = FaultPlan::draw(config.faults, &mut rng, &mut attack_rng, hosts);
-        if let Some(on) = config.attacker {
+        if let Some(lan) = &mut lan {
+            // No registry to crash or to relay through; the attacker is
+            // the forger.
+            for kind in [
+                FaultKind::CrashRegistry,
+                FaultKind::RelayMangle,
+                FaultKind::Attack,
+            ] {
+                plan.force(kind, false, Duration::ZERO);
+            }
+            lan.add_forger(seed, config.peers + 1, &mut sim, &journal, &addrs);
+            if [FaultKind::Partition, FaultKind::OneWay, FaultKind::Hold]
+                .iter()
+                .any(|&k| plan.interval(k).is_some())
+            {
+                // Links between peers are cut off (datagrams too) until
+                // the heal: discovery is judged from then.
+                lan.link_faults_until(config.duration);
+            }
+        } else if let Some(on) = config.attacker {
             plan.force(FaultKind::Attack, on, timing::ATTACK_INTERVAL);
         }
-        if let Some(on) = config.relay_fault {
+        if let Some(on) = config.relay_fault
+            && lan.is_none()
+        {
             plan.force(FaultKind::RelayMangle, on, timing::RELAY_FAULT_INTERVAL);
         }
         let attacker = plan.interval(FaultKind::Attack).map(|_| {
@@ -282,7 +338,7 @@ impl World {
                 unix_ms_at_start: 0,
             };
             let host = HostState::new(
-                config.peers + config.clients + 1,
+                config.peers + client_count + 1,
                 "attacker".into(),
                 None,
                 seed ^ ATTACKER_STREAM,
@@ -304,11 +360,16 @@ impl World {
         let peer_pairs = (1..=config.peers)
             .flat_map(|a| (a + 1..=config.peers).map(move |b| (a, b)))
             .collect();
+        let pairs = if lan.is_some() {
+            vec![peer_pairs]
+        } else {
+            vec![registry_pairs, peer_pairs]
+        };
         let injector = Injector::new(
             plan.clone(),
             rng.next_u64(),
             hosts,
-            vec![registry_pairs, peer_pairs],
+            pairs,
             (min_latency, max_latency),
             journal.clone(),
         )
@@ -324,6 +385,7 @@ impl World {
             workload,
             injector,
             sources,
+            lan,
             plan,
             max_latency,
             tick: config.tick,
@@ -338,8 +400,12 @@ impl World {
 
     /// The seed's draws in one line, for the report and the trace.
     pub fn describe(&self) -> String {
+        let lan = self
+            .lan
+            .as_ref()
+            .map_or_else(String::new, |lan| format!("{}; ", lan.describe()));
         format!(
-            "latency 1-{} ms; files: {} of {} bytes, chunk {}, window {}; faults: {}; workload: {}",
+            "{lan}latency 1-{} ms; files: {} of {} bytes, chunk {}, window {}; faults: {}; workload: {}",
             self.max_latency.as_millis(),
             self.sources.count(),
             self.sources.total_bytes(),
@@ -353,6 +419,9 @@ impl World {
     /// Injects and undoes faults, and hands out the workload's actions.
     pub fn act(&mut self, now: Duration, settling: bool) {
         self.injector.tick(&mut self.sim, now);
+        if let Some(lan) = &mut self.lan {
+            lan.act(now, &mut self.sim, &self.peers, &self.journal);
+        }
         let peers_up: Vec<bool> = self.peers.iter().map(|p| p.is_up()).collect();
         let clients: Vec<ActorState> = self
             .clients

@@ -16,14 +16,16 @@ pub fn quick() -> SimConfig {
     }
 }
 
-/// A LAN run (no registry, segments, discovery) for debug-mode tests:
-/// past the liveness bound (`confab_sim::lan::bound`, 30 s) with time to
-/// spare, so the safety checker also sees a settled swarm under attack.
+/// A LAN run (no registry, segments, discovery, the workload) for
+/// debug-mode tests: the faulty phase past the liveness bound
+/// (`confab_sim::lan::bound`, 30 s), so the safety checker also sees a
+/// settled swarm under attack; the heal longer than the bound and two
+/// `/who` rounds, so a peer the heal starts again is judged too.
 pub fn lan_quick() -> SimConfig {
     SimConfig {
         peers: 6,
-        duration: Duration::from_secs(30),
-        heal: Duration::from_secs(10),
+        duration: Duration::from_secs(40),
+        heal: Duration::from_secs(36),
         lan: true,
         ..SimConfig::default()
     }

@@ -329,18 +329,26 @@ fn strangers_heard_of_through_others_are_dialed_at_a_bounded_rate() {
     let lan = other(2);
     let ann = Discovery::own(&lan, &name("lan"), 7000, 0, T0);
     d.learn(&me, ann, addr(2), FoundBy::Lan, T0, None);
-    let limit = crate::limits::MAX_STRANGER_DIALS_PER_MINUTE;
-    let stranger = PublicKey([5; 32]);
-    for _ in 0..limit {
-        assert!(d.may_dial(now, &stranger));
+    let limit = crate::limits::MAX_STRANGER_DIALS_PER_MINUTE as u8;
+    let stranger = |i: u8| PublicKey([i; 32]);
+    for i in 0..limit {
+        assert!(d.may_dial(now, &stranger(10 + i)));
     }
-    assert!(!d.may_dial(now, &stranger), "over the limit");
+    let over = stranger(10 + limit);
+    assert!(!d.may_dial(now, &over), "over the limit");
     assert!(
         d.may_dial(now, &lan.keys.public()),
         "heard on the LAN: always"
     );
+    // Redials of a stranger already counted are not new strangers (a peer
+    // down for a while is redialed with backoff, and must not use up the
+    // minute for everyone known only through others).
+    for _ in 0..3 * limit {
+        assert!(d.may_dial(now, &stranger(10)), "a redial");
+    }
+    assert!(!d.may_dial(now, &over), "still over the limit");
     assert!(
-        d.may_dial(now + Duration::from_secs(60), &stranger),
+        d.may_dial(now + Duration::from_secs(60), &over),
         "a minute later"
     );
 }
