@@ -26,199 +26,28 @@
 mod support;
 
 use std::path::Path;
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use confab_engine::wire::Md5;
 use serde_json::{Value, json};
+use support::netns::{Lab, cannot_run, finds};
 use support::{Proc, bytes, open_chat};
 
 /// The peers' TCP and UDP port (each in its own namespace).
 const PORT: u16 = 7000;
 
-/// The namespaces of one run; dropping it removes them.
-struct Lab {
-    /// Prefix of every namespace name of this run.
-    tag: String,
-    namespaces: Vec<String>,
-}
-
-/// Runs `program ARGS`, panicking with its error; returns its output.
-fn run(program: &str, args: &[&str]) -> String {
-    let out = Command::new(program).args(args).output().expect("run");
-    assert!(
-        out.status.success(),
-        "{program} {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-impl Lab {
-    fn ns(&self, name: &str) -> String {
-        format!("{}{name}", self.tag)
-    }
-
-    /// `ip ARGS` inside namespace `ns`.
-    fn ip_in(&self, ns: &str, args: &[&str]) -> String {
-        let mut all = vec!["-n", ns];
-        all.extend_from_slice(args);
-        run("ip", &all)
-    }
-
-    fn add_ns(&mut self, name: &str) -> String {
-        let ns = self.ns(name);
-        run("ip", &["netns", "add", &ns]);
-        self.namespaces.push(ns.clone());
-        self.ip_in(&ns, &["link", "set", "lo", "up"]);
-        // No duplicate address detection: addresses usable at once.
-        for conf in ["all", "default"] {
-            let key = format!("net.ipv6.conf.{conf}.accept_dad=0");
-            run("ip", &["netns", "exec", &ns, "sysctl", "-qw", &key]);
-        }
-        ns
-    }
-
-    /// A switch: a namespace holding one bridge that floods multicast.
-    fn switch(&mut self, name: &str) -> String {
-        let ns = self.add_ns(name);
-        self.ip_in(&ns, &["link", "add", "br0", "type", "bridge"]);
-        self.ip_in(
-            &ns,
-            &[
-                "link",
-                "set",
-                "br0",
-                "type",
-                "bridge",
-                "mcast_snooping",
-                "0",
-            ],
-        );
-        self.ip_in(&ns, &["link", "set", "br0", "up"]);
-        ns
-    }
-
-    /// Plugs `host` into `switch` as interface `dev` with IPv6 address
-    /// `addr` (/64) besides its link-local one, and no IPv4 address.
-    fn plug(&self, host: &str, dev: &str, switch: &str, port: &str, addr: &str) {
-        let (h, s) = (self.ns(host), self.ns(switch));
-        self.ip_in(
-            &s,
-            &["link", "add", port, "type", "veth", "peer", "name", dev],
-        );
-        self.ip_in(&s, &["link", "set", dev, "netns", &h]);
-        self.ip_in(&s, &["link", "set", port, "master", "br0", "up"]);
-        let sysctl = format!("net.ipv6.conf.{dev}.accept_dad=0");
-        run("ip", &["netns", "exec", &h, "sysctl", "-qw", &sysctl]);
-        let with_len = format!("{addr}/64");
-        self.ip_in(&h, &["addr", "add", &with_len, "dev", dev, "nodad"]);
-        self.ip_in(&h, &["link", "set", dev, "up", "multicast", "on"]);
-    }
-
-    /// Waits until no address of `host` is tentative (link-local ones
-    /// appear when a link comes up) and none is IPv4 but the loopback's.
-    fn settled(&self, host: &str) {
-        let ns = self.ns(host);
-        let deadline = Instant::now() + support::PATIENCE;
-        loop {
-            let tentative = self.ip_in(&ns, &["-6", "addr", "show", "tentative"]);
-            let link = self.ip_in(&ns, &["-6", "addr", "show", "scope", "link"]);
-            if tentative.trim().is_empty() && link.contains("fe80::") {
-                break;
-            }
-            assert!(Instant::now() < deadline, "{host}: {tentative} {link}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let v4 = self.ip_in(&ns, &["-4", "addr", "show", "scope", "global"]);
-        assert!(v4.trim().is_empty(), "{host} has IPv4: {v4}");
-    }
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        // Deleting a namespace deletes its interfaces and bridge with it.
-        for ns in self.namespaces.drain(..).rev() {
-            let _ = Command::new("ip").args(["netns", "del", &ns]).output();
-        }
-    }
-}
-
-/// Why this machine cannot run the test, if it cannot.
-fn cannot_run() -> Option<String> {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    if unsafe { libc::geteuid() } != 0 {
-        return Some("not root: network namespaces need root".into());
-    }
-    match Command::new("ip").args(["netns", "list"]).output() {
-        Ok(o) if o.status.success() => {}
-        Ok(o) => {
-            return Some(format!(
-                "`ip netns` does not work here: {}",
-                String::from_utf8_lossy(&o.stderr)
-            ));
-        }
-        Err(e) => return Some(format!("no `ip` command: {e}")),
-    }
-    if !Path::new("/proc/sys/net/ipv6").exists() {
-        return Some("IPv6 is disabled in this kernel".into());
-    }
-    None
-}
-
 /// Starts `confab peer` as `name` inside `lab`'s namespace `host`, with
 /// the default listen address and discovery groups.
 fn peer(lab: &Lab, home: &Path, host: &str, name: &str) -> Proc {
-    let dir = home.join(name);
-    let share = dir.join("share");
-    std::fs::create_dir_all(&share).unwrap();
-    let path = |p: &Path| p.to_str().unwrap().to_owned();
-    let listen = format!("[::]:{PORT}");
-    let ns = lab.ns(host);
-    let args: Vec<String> = vec![
-        "netns".into(),
-        "exec".into(),
-        ns,
-        support::CONFAB.into(),
-        "peer".into(),
-        "--name".into(),
-        name.into(),
-        "--listen".into(),
-        listen,
-        "--share".into(),
-        path(&share),
-        "--downloads".into(),
-        path(&dir.join("downloads")),
-        "--data".into(),
-        path(&dir.join("data")),
-        "--json".into(),
-    ];
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let mut p = Proc::spawn(name, Path::new("ip"), &args, &[("RUST_LOG", "info")]);
-    p.expect(json!({"event": "ready", "name": name}));
-    p
+    lab.peer(home, (host, name), &format!("[::]:{PORT}"), &[], &[])
 }
 
-/// Asks `/who` until the `found` answer names everyone in `want`; returns
-/// that answer's peers.
-fn finds(p: &mut Proc, want: &[&str]) -> Vec<Value> {
-    let deadline = Instant::now() + support::PATIENCE;
-    loop {
-        p.send("/who");
-        let found = p.wait_for("a found event", |v| v["event"] == "found");
-        let peers = found["peers"].as_array().cloned().unwrap_or_default();
-        let names: Vec<&str> = peers.iter().filter_map(|p| p["name"].as_str()).collect();
-        if want.iter().all(|w| names.contains(w)) {
-            return peers;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{} found only {names:?}, not all of {want:?}",
-            p.name
-        );
-        std::thread::sleep(Duration::from_millis(500));
-    }
+/// Waits until `host`'s IPv6 addresses are usable, and checks it has no
+/// IPv4 address but the loopback's.
+fn settled(lab: &Lab, host: &str) {
+    lab.settled_v6(host);
+    let v4 = lab.ip_in(&lab.ns(host), &["-4", "addr", "show", "scope", "global"]);
+    assert!(v4.trim().is_empty(), "{host} has IPv4: {v4}");
 }
 
 /// `peers`' entry for `name`.
@@ -231,26 +60,23 @@ fn entry<'a>(peers: &'a [Value], name: &str) -> &'a Value {
 
 #[test]
 fn ipv6_only_hosts_find_each_other_on_every_interface_chat_and_move_a_file() {
-    if let Some(why) = cannot_run() {
+    if let Some(why) = cannot_run(true) {
         eprintln!("SKIPPED lan6_e2e: {why}");
         return;
     }
-    let mut lab = Lab {
-        tag: format!("c6{}-", std::process::id() % 100_000),
-        namespaces: Vec::new(),
-    };
+    let mut lab = Lab::new(format!("c6{}-", std::process::id() % 100_000));
     lab.switch("sw1");
     lab.switch("sw2");
     for h in ["h1", "h2", "h3", "h4"] {
-        lab.add_ns(h);
+        lab.host(h);
     }
-    lab.plug("h1", "eth0", "sw1", "p1", "fd77:1::1");
-    lab.plug("h2", "eth0", "sw1", "p2", "fd77:1::2");
-    lab.plug("h3", "eth0", "sw1", "p3", "fd77:1::3");
-    lab.plug("h3", "eth1", "sw2", "p4", "fd77:2::3");
-    lab.plug("h4", "eth0", "sw2", "p5", "fd77:2::4");
+    lab.plug_v6("h1", "eth0", "sw1", "p1", "fd77:1::1");
+    lab.plug_v6("h2", "eth0", "sw1", "p2", "fd77:1::2");
+    lab.plug_v6("h3", "eth0", "sw1", "p3", "fd77:1::3");
+    lab.plug_v6("h3", "eth1", "sw2", "p4", "fd77:2::3");
+    lab.plug_v6("h4", "eth0", "sw2", "p5", "fd77:2::4");
     for h in ["h1", "h2", "h3", "h4"] {
-        lab.settled(h);
+        settled(&lab, h);
     }
 
     let home = tempfile::tempdir().unwrap();

@@ -20,112 +20,16 @@
 mod support;
 
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use support::netns::{Lab, cannot_run};
 use support::{Proc, open_chat};
 
 /// The peers' TCP and UDP port (each in its own namespace).
 const PORT: u16 = 7000;
 /// The registry's.
 const REGISTRY: &str = "10.78.1.10:7300";
-
-/// The namespaces of one run; dropping it removes them.
-struct Lab {
-    /// Prefix of every namespace name of this run.
-    tag: String,
-    namespaces: Vec<String>,
-}
-
-impl Lab {
-    fn ns(&self, name: &str) -> String {
-        format!("{}{name}", self.tag)
-    }
-
-    /// Runs `ip ARGS`, panicking with its error.
-    fn ip(&self, args: &[&str]) {
-        let out = Command::new("ip").args(args).output().expect("run ip");
-        assert!(
-            out.status.success(),
-            "ip {}: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
-    fn ip_in(&self, ns: &str, args: &[&str]) {
-        let mut all = vec!["-n", ns];
-        all.extend_from_slice(args);
-        self.ip(&all);
-    }
-
-    fn add_ns(&mut self, name: &str) -> String {
-        let ns = self.ns(name);
-        self.ip(&["netns", "add", &ns]);
-        self.namespaces.push(ns.clone());
-        self.ip_in(&ns, &["link", "set", "lo", "up"]);
-        ns
-    }
-
-    /// A switch: a namespace holding one bridge that floods multicast.
-    fn switch(&mut self, name: &str) {
-        let ns = self.add_ns(name);
-        self.ip_in(&ns, &["link", "add", "br0", "type", "bridge"]);
-        self.ip_in(
-            &ns,
-            &[
-                "link",
-                "set",
-                "br0",
-                "type",
-                "bridge",
-                "mcast_snooping",
-                "0",
-            ],
-        );
-        self.ip_in(&ns, &["link", "set", "br0", "up"]);
-    }
-
-    /// Plugs `host` into `switch` with address `addr` (/24); the multicast
-    /// group's route goes out that interface.
-    fn plug(&self, host: &str, switch: &str, port: &str, addr: &str) {
-        let (h, s) = (self.ns(host), self.ns(switch));
-        self.ip_in(
-            &s,
-            &["link", "add", port, "type", "veth", "peer", "name", "eth0"],
-        );
-        self.ip_in(&s, &["link", "set", "eth0", "netns", &h]);
-        self.ip_in(&s, &["link", "set", port, "master", "br0", "up"]);
-        self.ip_in(&h, &["addr", "add", &format!("{addr}/24"), "dev", "eth0"]);
-        self.ip_in(&h, &["link", "set", "eth0", "up", "multicast", "on"]);
-        self.ip_in(&h, &["route", "add", "224.0.0.0/4", "dev", "eth0"]);
-    }
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        for ns in self.namespaces.drain(..).rev() {
-            let _ = Command::new("ip").args(["netns", "del", &ns]).output();
-        }
-    }
-}
-
-/// Why this machine cannot run the test, if it cannot.
-fn cannot_run() -> Option<String> {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    if unsafe { libc::geteuid() } != 0 {
-        return Some("not root: network namespaces need root".into());
-    }
-    match Command::new("ip").args(["netns", "list"]).output() {
-        Ok(o) if o.status.success() => None,
-        Ok(o) => Some(format!(
-            "`ip netns` does not work here: {}",
-            String::from_utf8_lossy(&o.stderr)
-        )),
-        Err(e) => Some(format!("no `ip` command: {e}")),
-    }
-}
 
 fn path(p: &Path) -> String {
     p.to_str().unwrap().to_owned()
@@ -162,37 +66,11 @@ fn registry(lab: &Lab, home: &Path, host: &str) -> (Proc, String) {
 
 /// `confab peer --registry lan` as `name` in namespace `host`.
 fn peer(lab: &Lab, home: &Path, host: &str, name: &str, extra: &[&str]) -> Proc {
-    let dir = home.join(name);
-    let share = dir.join("share");
-    std::fs::create_dir_all(&share).unwrap();
-    let ns = lab.ns(host);
-    let mut args: Vec<String> = vec![
-        "netns".into(),
-        "exec".into(),
-        ns,
-        support::CONFAB.into(),
-        "peer".into(),
-        "--name".into(),
-        name.into(),
-        "--registry".into(),
-        "lan".into(),
-        "--listen".into(),
-        format!("0.0.0.0:{PORT}"),
-        "--share".into(),
-        path(&share),
-        "--downloads".into(),
-        path(&dir.join("downloads")),
-        "--data".into(),
-        path(&dir.join("data")),
-        "--json".into(),
-    ];
-    args.extend(extra.iter().map(|s| s.to_string()));
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut all = vec!["--registry", "lan"];
+    all.extend_from_slice(extra);
     let password = format!("pw-{name}-123");
-    let env = [("RUST_LOG", "info"), ("CONFAB_PASSWORD", password.as_str())];
-    let mut p = Proc::spawn(name, Path::new("ip"), &args, &env);
-    p.expect(json!({"event": "ready", "name": name}));
-    p
+    let env = [("CONFAB_PASSWORD", password.as_str())];
+    lab.peer(home, (host, name), &format!("0.0.0.0:{PORT}"), &all, &env)
 }
 
 /// Asks `/who` until the registry's answer names everyone in `want`.
@@ -219,21 +97,25 @@ fn lists(p: &mut Proc, want: &[&str]) {
 
 #[test]
 fn two_peers_find_the_registry_on_the_lan_log_in_and_list_each_other() {
-    if let Some(why) = cannot_run() {
+    if let Some(why) = cannot_run(false) {
         eprintln!("SKIPPED registry_lan_e2e: {why}");
         return;
     }
-    let mut lab = Lab {
-        tag: format!("cr{}-", std::process::id() % 100_000),
-        namespaces: Vec::new(),
-    };
+    let mut lab = Lab::new(format!("cr{}-", std::process::id() % 100_000));
     lab.switch("sw");
     for h in ["hr", "h1", "h2"] {
-        lab.add_ns(h);
+        lab.host(h);
     }
-    lab.plug("hr", "sw", "pr", REGISTRY.split(':').next().unwrap());
-    lab.plug("h1", "sw", "p1", "10.78.1.1");
-    lab.plug("h2", "sw", "p2", "10.78.1.2");
+    lab.plug_v4(
+        "hr",
+        "eth0",
+        "sw",
+        "pr",
+        REGISTRY.split(':').next().unwrap(),
+        true,
+    );
+    lab.plug_v4("h1", "eth0", "sw", "p1", "10.78.1.1", true);
+    lab.plug_v4("h2", "eth0", "sw", "p2", "10.78.1.2", true);
 
     let home = tempfile::tempdir().unwrap();
     let (_registry, key) = registry(&lab, home.path(), "hr");

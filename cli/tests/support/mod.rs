@@ -7,6 +7,7 @@
 
 #![allow(dead_code)]
 
+pub mod netns;
 mod proc;
 
 use std::net::SocketAddr;
