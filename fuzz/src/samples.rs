@@ -309,7 +309,11 @@ pub fn peer_messages() -> Vec<PeerMessage> {
         },
         PeerMessage::ProfileAsk,
         PeerMessage::ProfileAnswer {
-            profile: full_profile(),
+            profile: Profile {
+                nick: Text::new("Bob").expect("short"),
+                bio: Text::new("builds boats").expect("short"),
+                avatar: Blob::new(vec![4, 5, 6]).expect("short"),
+            },
         },
     ]
 }
@@ -496,6 +500,9 @@ pub fn largest() -> Vec<Message> {
             seq: u64::MAX,
             low: u64::MAX,
             payload: Payload::Text(Text::new("m".repeat(MAX_MESSAGE_LEN)).expect("at the limit")),
+        }),
+        Message::Peer(PeerMessage::ProfileAnswer {
+            profile: full_profile(),
         }),
         Message::Peer(PeerMessage::GroupInvite {
             group: group(&format!("#{}", NAME_POOL[4])),

@@ -43,7 +43,7 @@ fn command(seed: Vec<u8>, expected: GPeerCommand) -> Op {
     Op::Command { seed }
 }
 
-const N_COMMANDS: u64 = 25;
+const N_COMMANDS: u64 = 27;
 
 fn chat(k: u8) -> Op {
     command(
