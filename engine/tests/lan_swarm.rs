@@ -19,10 +19,13 @@
 mod peer_support;
 
 use std::any::Any;
+use std::cell::Cell;
 use std::collections::{BTreeSet, VecDeque};
 use std::net::SocketAddr;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use confab_engine::Peer;
 use confab_engine::api::{ConnId, Input, Output};
 use confab_engine::peer::{DiscoveryConfig, FoundPeer, PeerCommand, PeerConfig, PeerEvent};
 use confab_engine::planted::{PlantedBug, PlantedBugs};
@@ -287,10 +290,106 @@ fn the_planted_unsigned_announcement_bug_is_caught_by_the_safety_checker() {
     assert!(!caught.is_empty(), "the planted bug went unnoticed");
 }
 
+/// One peer's engine, counting what it writes to the registry: every
+/// `Send` on a connection it opened to `registry` (a write may carry more
+/// than one frame). Transparent otherwise, also to `World::engine`.
+struct Counted {
+    inner: Box<dyn Node>,
+    registry: SocketAddr,
+    conns: BTreeSet<ConnId>,
+    /// (writes, bytes) so far, shared with the figures.
+    sent: Rc<Cell<(u64, u64)>>,
+}
+
+impl Node for Counted {
+    fn accept(&mut self, now: Instant, remote: SocketAddr) -> ConnId {
+        self.inner.accept(now, remote)
+    }
+    fn handle_input(&mut self, now: Instant, input: Input<'_>) {
+        self.inner.handle_input(now, input)
+    }
+    fn handle_timeout(&mut self, now: Instant) {
+        self.inner.handle_timeout(now)
+    }
+    fn poll_output(&mut self) -> Option<Output<AnyEvent>> {
+        let out = self.inner.poll_output();
+        match &out {
+            Some(Output::Connect { conn, addr }) if *addr == self.registry => {
+                self.conns.insert(*conn);
+            }
+            Some(Output::Send { conn, bytes }) if self.conns.contains(conn) => {
+                let (w, b) = self.sent.get();
+                self.sent.set((w + 1, b + bytes.len() as u64));
+            }
+            Some(Output::Close { conn }) => {
+                self.conns.remove(conn);
+            }
+            _ => {}
+        }
+        out
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.inner.poll_timeout()
+    }
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self.inner.as_any_mut()
+    }
+    fn as_any(&self) -> &dyn Any {
+        self.inner.as_any()
+    }
+}
+
+/// `net.add_peer(me)`, its engine wrapped in [`Counted`]: returns what it
+/// has written to the registry so far, as it goes.
+fn add_counted_peer(net: &mut Net, me: &str) -> Rc<Cell<(u64, u64)>> {
+    let registry = net.world.addr(net.registry);
+    let i = net.world.hosts().count();
+    let listen = SocketAddr::from(([10, (i / 250) as u8, 0, (i % 250) as u8 + 1], 7000));
+    let mut cfg = peer_support::config(me, registry, listen);
+    (net.tweak)(&mut cfg);
+    let mut key = [0u8; 32];
+    for (i, b) in key.iter_mut().enumerate() {
+        *b = net.world.random(256) as u8 ^ i as u8;
+    }
+    cfg.secure.static_key = Some(StaticSecret::from_bytes(key));
+    let start = net.world.start();
+    let sent = Rc::new(Cell::new((0, 0)));
+    let counter = sent.clone();
+    let host = net.world.add_host(me, move |records, now, seed| {
+        let mut cfg = cfg.clone();
+        cfg.unix_ms_at_start += confab_engine::testing::wall_ms_since(start, now);
+        Box::new(Counted {
+            inner: Box::new(Peer::new(cfg, records, now, seed)),
+            registry,
+            conns: BTreeSet::new(),
+            sent: counter.clone(),
+        })
+    });
+    assert_eq!(net.world.addr(host), listen);
+    net.peers.insert(me.to_owned(), host);
+    sent
+}
+
+/// One row of the figures.
+struct Row {
+    /// Until every peer has heard every other (discovery).
+    lan_time: Duration,
+    /// Datagrams and bytes each peer sends per minute at steady state.
+    lan_datagrams: f64,
+    lan_bytes: f64,
+    /// Until every peer is logged in (registry path).
+    registry_time: Duration,
+    /// Writes and bytes each peer sends to the registry per minute at
+    /// steady state (heartbeats, over its TCP connection).
+    registry_writes: f64,
+    registry_bytes: f64,
+}
+
 /// How long until N peers on one segment all know each other (discovery),
-/// or are all logged in to the registry and see everyone in `/who`
-/// (registry); and datagrams (bytes) per peer per minute afterwards.
-fn figures_for(n: usize) -> (Duration, f64, f64, Duration) {
+/// or are all logged in to the registry (registry); and what each peer
+/// sends per minute afterwards, over 10 virtual minutes: datagrams on the
+/// discovery path, writes to the registry on the registry path.
+fn figures_for(n: usize) -> Row {
     // Discovery.
     let mut net = Net::bare(n as u64, lan);
     net.world.crash(net.registry);
@@ -314,21 +413,22 @@ fn figures_for(n: usize) -> (Duration, f64, f64, Duration) {
         .iter()
         .map(|nm| net.world.datagrams_sent(net.host(nm)))
         .collect();
-    net.run_for(Duration::from_secs(600));
+    net.run_for(STEADY);
     let (mut count, mut bytes) = (0u64, 0u64);
     for (nm, b) in names.iter().zip(before) {
         let a = net.world.datagrams_sent(net.host(nm));
         count += a.0 - b.0;
         bytes += a.1 - b.1;
     }
-    let per_min = |x: u64| x as f64 / n as f64 / 10.0;
+    let per_min = |x: u64| x as f64 / n as f64 / (STEADY.as_secs_f64() / 60.0);
 
     // The registry path, in the same run: every peer logged in.
     let mut reg = Net::bare(n as u64, |_| {});
     let t0 = reg.world.elapsed();
-    for nm in &names {
-        reg.add_peer(nm);
-    }
+    let sent: Vec<_> = names
+        .iter()
+        .map(|nm| add_counted_peer(&mut reg, nm))
+        .collect();
     let ready = |net: &Net| {
         names.iter().all(|nm| {
             net.events(nm)
@@ -337,22 +437,44 @@ fn figures_for(n: usize) -> (Duration, f64, f64, Duration) {
         })
     };
     assert!(reg.run_until(Duration::from_secs(300), ready), "n={n}");
-    (
+    let registry_time = reg.world.elapsed() - t0;
+    let before: Vec<(u64, u64)> = sent.iter().map(|s| s.get()).collect();
+    reg.run_for(STEADY);
+    let (mut writes, mut reg_bytes) = (0u64, 0u64);
+    for (s, b) in sent.iter().zip(before) {
+        let a = s.get();
+        writes += a.0 - b.0;
+        reg_bytes += a.1 - b.1;
+    }
+    Row {
         lan_time,
-        per_min(count),
-        per_min(bytes),
-        reg.world.elapsed() - t0,
-    )
+        lan_datagrams: per_min(count),
+        lan_bytes: per_min(bytes),
+        registry_time,
+        registry_writes: per_min(writes),
+        registry_bytes: per_min(reg_bytes),
+    }
 }
+
+/// The window steady traffic is measured over (virtual time).
+const STEADY: Duration = Duration::from_secs(600);
 
 #[test]
 #[ignore = "benchmark: prints figures (cargo test --release -p confab-engine --test lan_swarm figures -- --ignored --nocapture)"]
 fn figures() {
     println!(
-        "peers | all know all (lan) | datagrams/peer/min | bytes/peer/min | all logged in (registry)"
+        "peers | all know all (lan) | datagrams/peer/min | bytes/peer/min | all logged in (registry) | writes to registry/peer/min | bytes to registry/peer/min"
     );
     for n in [10, 50, 200] {
-        let (t, d, b, r) = figures_for(n);
-        println!("{n:>5} | {:>18.1?} | {d:>18.2} | {b:>14.0} | {r:>10.1?}", t);
+        let r = figures_for(n);
+        println!(
+            "{n:>5} | {:>18.1?} | {:>18.2} | {:>14.0} | {:>24.1?} | {:>27.2} | {:>26.0}",
+            r.lan_time,
+            r.lan_datagrams,
+            r.lan_bytes,
+            r.registry_time,
+            r.registry_writes,
+            r.registry_bytes
+        );
     }
 }
