@@ -33,11 +33,10 @@
 mod support;
 
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::{Proc, arg_value};
+use support::{Proc, arg_value, netns};
 
 /// The peers' TCP and UDP port (each in its own namespace).
 const PORT: u16 = 7000;
@@ -82,7 +81,7 @@ struct Counters {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if let Some(why) = cannot_run() {
+    if let Some(why) = netns::cannot_run(false) {
         println!("SKIPPED lan benchmark: {why}");
         return;
     }
@@ -297,115 +296,58 @@ fn steady(
 
 /// Starts `confab peer --json` as `NAMES[i]` on host `i`, not waiting for it.
 fn peer(lab: &Lab, home: &Path, i: usize, extra: &[&str], env: &[(&str, &str)]) -> Proc {
-    let name = NAMES[i];
-    let dir = home.join(name);
-    let share = dir.join("share");
-    std::fs::create_dir_all(&share).unwrap();
-    let path = |p: &Path| p.to_str().unwrap().to_owned();
-    let mut args: Vec<String> = vec![
-        "netns".into(),
-        "exec".into(),
-        lab.host(i),
-        support::CONFAB.into(),
-        "peer".into(),
-        "--name".into(),
-        name.into(),
-        "--listen".into(),
-        format!("{}:{PORT}", ADDRS[i]),
-        "--share".into(),
-        path(&share),
-        "--downloads".into(),
-        path(&dir.join("downloads")),
-        "--data".into(),
-        path(&dir.join("data")),
-        "--json".into(),
-    ];
-    args.extend(extra.iter().map(|s| s.to_string()));
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    Proc::spawn(name, Path::new("ip"), &args, env)
+    let host = format!("h{i}");
+    let listen = format!("{}:{PORT}", ADDRS[i]);
+    lab.net
+        .spawn_peer(home, (&host, NAMES[i]), &listen, extra, env)
 }
 
 /// One bridge (in namespace `sw`) and `hosts` hosts plugged into it, each a
 /// namespace with one veth `eth0` at `ADDRS[i]/24` and the multicast route
 /// out of it; dropping it deletes them all (with their interfaces).
 struct Lab {
-    tag: String,
+    net: netns::Lab,
     hosts: usize,
-    namespaces: Vec<String>,
 }
 
 impl Lab {
     fn new(run: usize, hosts: usize) -> Self {
-        let mut lab = Self {
-            tag: format!("lb{}r{run}h{hosts}-", std::process::id() % 100_000),
-            hosts,
-            namespaces: Vec::new(),
-        };
-        let sw = lab.add_ns("sw");
-        ip(&["-n", &sw, "link", "add", "br0", "type", "bridge"]);
-        // Multicast floods to every port (no snooping to learn first).
-        ip(&[
-            "-n",
-            &sw,
-            "link",
-            "set",
-            "br0",
-            "type",
-            "bridge",
-            "mcast_snooping",
-            "0",
-        ]);
-        ip(&["-n", &sw, "link", "set", "br0", "up"]);
+        let tag = format!("lb{}r{run}h{hosts}-", std::process::id() % 100_000);
+        let mut net = netns::Lab::new(tag);
+        net.switch("sw");
         for (i, addr) in ADDRS.iter().enumerate().take(hosts) {
-            let h = lab.add_ns(&format!("h{i}"));
-            let port = format!("p{i}");
-            ip(&[
-                "-n", &sw, "link", "add", &port, "type", "veth", "peer", "name", "eth0",
-            ]);
-            ip(&["-n", &sw, "link", "set", "eth0", "netns", &h]);
-            ip(&["-n", &sw, "link", "set", &port, "master", "br0", "up"]);
-            ip(&[
-                "-n",
-                &h,
-                "addr",
-                "add",
-                &format!("{addr}/24"),
-                "dev",
-                "eth0",
-            ]);
-            ip(&["-n", &h, "link", "set", "eth0", "up", "multicast", "on"]);
-            ip(&["-n", &h, "route", "add", "224.0.0.0/4", "dev", "eth0"]);
+            let h = format!("h{i}");
+            net.host(&h);
+            net.plug_v4(&h, "eth0", "sw", &format!("p{i}"), addr, true);
         }
-        lab
+        Self { net, hosts }
     }
 
+    /// Host `i`'s namespace.
     fn host(&self, i: usize) -> String {
-        format!("{}h{i}", self.tag)
-    }
-
-    fn add_ns(&mut self, name: &str) -> String {
-        let ns = format!("{}{name}", self.tag);
-        ip(&["netns", "add", &ns]);
-        self.namespaces.push(ns.clone());
-        ip(&["-n", &ns, "link", "set", "lo", "up"]);
-        ns
+        self.net.ns(&format!("h{i}"))
     }
 
     /// Host `i`'s counters: its veth's transmitted packets and bytes, and
     /// the UDP datagrams (IPv4 and IPv6) and TCP segments it sent.
     fn counters(&self, i: usize) -> Counters {
         let ns = self.host(i);
-        let link = output(&["-n", &ns, "-s", "-j", "link", "show", "dev", "eth0"]);
+        let link = self
+            .net
+            .ip_in(&ns, &["-s", "-j", "link", "show", "dev", "eth0"]);
         let link: Value = serde_json::from_str(&link).expect("ip -j output");
         let tx = &link[0]["stats64"]["tx"];
-        let snmp = output(&[
-            "netns",
-            "exec",
-            &ns,
-            "cat",
-            "/proc/net/snmp",
-            "/proc/net/snmp6",
-        ]);
+        let snmp = netns::run(
+            "ip",
+            &[
+                "netns",
+                "exec",
+                &ns,
+                "cat",
+                "/proc/net/snmp",
+                "/proc/net/snmp6",
+            ],
+        );
         Counters {
             tx_packets: tx["packets"].as_u64().expect("tx packets"),
             tx_bytes: tx["bytes"].as_u64().expect("tx bytes"),
@@ -413,15 +355,6 @@ impl Lab {
                 + snmp6_field(&snmp, "Udp6OutDatagrams"),
             tcp_out: snmp_field(&snmp, "Tcp:", "OutSegs"),
             icmp_out: snmp_field(&snmp, "Icmp:", "OutMsgs") + snmp6_field(&snmp, "Icmp6OutMsgs"),
-        }
-    }
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        // Deleting a namespace deletes its interfaces and bridge with it.
-        for ns in self.namespaces.drain(..).rev() {
-            let _ = Command::new("ip").args(["netns", "del", &ns]).output();
         }
     }
 }
@@ -453,39 +386,6 @@ fn snmp6_field(snmp: &str, field: &str) -> u64 {
             (w.next() == Some(field)).then(|| w.next()?.parse().ok())?
         })
         .unwrap_or(0)
-}
-
-/// Runs `ip ARGS`, panicking with its error.
-fn ip(args: &[&str]) {
-    output(args);
-}
-
-/// `ip ARGS`'s standard output, panicking with its error.
-fn output(args: &[&str]) -> String {
-    let out = Command::new("ip").args(args).output().expect("run ip");
-    assert!(
-        out.status.success(),
-        "ip {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Why this machine cannot run the benchmark, if it cannot.
-fn cannot_run() -> Option<String> {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    if unsafe { libc::geteuid() } != 0 {
-        return Some("not root: network namespaces need root".into());
-    }
-    match Command::new("ip").args(["netns", "list"]).output() {
-        Ok(o) if o.status.success() => None,
-        Ok(o) => Some(format!(
-            "`ip netns` does not work here: {}",
-            String::from_utf8_lossy(&o.stderr)
-        )),
-        Err(e) => Some(format!("no `ip` command: {e}")),
-    }
 }
 
 fn header() {

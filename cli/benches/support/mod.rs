@@ -18,6 +18,9 @@
 #[path = "../../tests/support/proc.rs"]
 mod proc;
 
+#[path = "../../tests/support/netns.rs"]
+pub mod netns;
+
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

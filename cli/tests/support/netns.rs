@@ -17,6 +17,8 @@ use serde_json::{Value, json};
 
 use super::{CONFAB, PATIENCE, Proc};
 
+// Shared with the benchmarks (`cli/benches/support` includes this file).
+
 /// Runs `program ARGS`, panicking with its error; returns its output.
 pub fn run(program: &str, args: &[&str]) -> String {
     let out = Command::new(program).args(args).output().expect("run");
@@ -192,6 +194,21 @@ impl Lab {
         extra: &[&str],
         env: &[(&str, &str)],
     ) -> Proc {
+        let mut p = self.spawn_peer(home, (host, name), listen, extra, env);
+        p.expect(json!({"event": "ready", "name": name}));
+        p
+    }
+
+    /// [`peer`](Self::peer) without waiting for `ready` (a benchmark
+    /// times it).
+    pub fn spawn_peer(
+        &self,
+        home: &Path,
+        (host, name): (&str, &str),
+        listen: &str,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Proc {
         let dir = home.join(name);
         let share = dir.join("share");
         std::fs::create_dir_all(&share).unwrap();
@@ -218,9 +235,7 @@ impl Lab {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let mut all_env = vec![("RUST_LOG", "info")];
         all_env.extend_from_slice(env);
-        let mut p = Proc::spawn(name, Path::new("ip"), &args, &all_env);
-        p.expect(json!({"event": "ready", "name": name}));
-        p
+        Proc::spawn(name, Path::new("ip"), &args, &all_env)
     }
 }
 
