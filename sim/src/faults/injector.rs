@@ -68,6 +68,9 @@ pub struct Injector {
     registry: Option<Rc<HostState<Registry>>>,
     /// The relay fault's windows and what they did.
     relay: RelayMangler,
+    /// How long a crashed registry stays down, when not the ordinary
+    /// draw (hybrid runs: outages of several seconds).
+    registry_down: Option<(Duration, Duration)>,
 }
 
 impl Injector {
@@ -114,7 +117,19 @@ impl Injector {
             attacker: None,
             registry: None,
             relay,
+            registry_down: None,
         }
+    }
+
+    /// Crashes the registry first at `first` (if the plan has registry
+    /// crashes) and keeps it down between `down.0` and `down.1` each time
+    /// (see `crate::hybrid`).
+    pub fn with_registry_outages(mut self, first: Duration, down: (Duration, Duration)) -> Self {
+        if self.plan.interval(FaultKind::CrashRegistry).is_some() {
+            self.next_at.insert(FaultKind::CrashRegistry, first);
+        }
+        self.registry_down = Some(down);
+        self
     }
 
     /// Corrupts `registry`'s relay when [`FaultKind::RelayMangle`] is due.
@@ -370,11 +385,11 @@ impl Injector {
         }
         self.hosts[h].crashed();
         self.journal.push_at(now, h, Observed::Crashed { silent });
-        let down = draw::log_uniform(
-            &mut self.rng,
-            Duration::from_millis(300),
-            Duration::from_secs(15),
-        );
+        let (lo, hi) = match self.registry_down {
+            Some(range) if h == 0 => range,
+            _ => (Duration::from_millis(300), Duration::from_secs(15)),
+        };
+        let down = draw::log_uniform(&mut self.rng, lo, hi);
         self.note(now, h, format!("crash {name} for {} ms", down.as_millis()));
         self.schedule(now + down, Undo::Restart(h));
         true
