@@ -22,8 +22,11 @@
 //! first one between [`FIRST`] and half the faulty phase so that every run
 //! has the registry down for seconds while chats, groups and transfers
 //! are under way. Half the crashes are silent (the injector's draw: its
-//! goodbyes lost, as if partitioned away), so peers learn of it only by
-//! their reply timeouts. The forger of LAN runs is left out (the ordinary
+//! goodbyes lost), so peers learn of it only by their reply timeouts; and
+//! after the first, half the outages are no crash but a partition away
+//! (the registry, still running, cut off from every host for as long;
+//! its sessions expire by heartbeat, and peers log in again when it is
+//! reachable). The forger of LAN runs is left out (the ordinary
 //! attacker, which needs a registry account, strikes as the plan draws).
 //!
 //! [`FaultKind::CrashRegistry`]: crate::faults::FaultKind::CrashRegistry

@@ -231,7 +231,14 @@ impl Injector {
                 let h = up[self.rng.below(up.len() as u64) as usize];
                 self.crash(sim, now, h)
             }
-            FaultKind::CrashRegistry => self.hosts[0].is_up() && self.crash(sim, now, 0),
+            FaultKind::CrashRegistry => {
+                let first = !self.counts.contains_key(&FaultKind::CrashRegistry);
+                if self.registry_down.is_some() && !first && draw::chance(&mut self.rng, 0.5) {
+                    self.partition_away(sim, now)
+                } else {
+                    self.hosts[0].is_up() && self.crash(sim, now, 0)
+                }
+            }
             FaultKind::RelayMangle => {
                 let Some(registry) = &self.registry else {
                     return false;
@@ -315,6 +322,45 @@ impl Injector {
         self.note(now, a, format!("{what} for {} ms", lasts.as_millis()));
         self.links.insert((a, b), fault);
         self.schedule(now + lasts, Undo::Link(a, b));
+        true
+    }
+
+    /// Hybrid runs' other outage: the registry, still running, is cut off
+    /// from every host whose link to it has no fault, for as long as a
+    /// crash would keep it down. Nothing is reset at the start (peers
+    /// learn of it by their reply timeouts, the registry by its heartbeat
+    /// timeout); each link's undo is a partition's (reset what is left,
+    /// repair), so it comes back link by link, in one tick.
+    fn partition_away(&mut self, sim: &mut Sim<'_>, now: Duration) -> bool {
+        let Some((lo, hi)) = self.registry_down else {
+            return false;
+        };
+        let down = draw::log_uniform(&mut self.rng, lo, hi);
+        let partners: Vec<HostIx> = self
+            .pairs
+            .iter()
+            .flatten()
+            .filter(|&&(a, b)| a == 0 && !self.links.contains_key(&(a, b)))
+            .map(|&(_, b)| b)
+            .collect();
+        if partners.is_empty() {
+            return false;
+        }
+        let registry = self.name(0).to_owned();
+        for &p in &partners {
+            sim.partition(registry.as_str(), self.name(p));
+            self.links.insert((0, p), LinkFault::Partition);
+            self.schedule(now + down, Undo::Link(0, p));
+        }
+        self.note(
+            now,
+            0,
+            format!(
+                "partition-away {registry} from {} hosts for {} ms",
+                partners.len(),
+                down.as_millis()
+            ),
+        );
         true
     }
 

@@ -184,9 +184,10 @@ impl fmt::Display for Outcome {
         if c.hybrid || c.lan {
             writeln!(
                 f,
-                "  registry    down {:.1} s in all; meanwhile {} messages sent, {} shown, {} chunks \
+                "  registry    down {:.1} s in all ({} partitions away); meanwhile {} messages sent, {} shown, {} chunks \
                  written; {} LAN /who answers, {} sessions restored",
                 s.registry_down_ms as f64 / 1000.0,
+                s.registry_away,
                 s.sent_registry_down,
                 s.shown_registry_down,
                 s.chunks_registry_down,

@@ -103,16 +103,20 @@ pub struct Stats {
     pub lan_lookups: u64,
     /// Registry sessions peers restored on their own (`RegistryBack`).
     pub registry_back: u64,
-    /// Simulated time the registry was down in all (hybrid runs' outages
-    /// and crashes), in milliseconds.
+    /// Simulated time the registry was down or partitioned away from
+    /// every host in all (overlaps counted twice), in milliseconds.
     pub registry_down_ms: u64,
     /// Messages accepted for sending, and shown, while the registry was
     /// down; chunks written meanwhile.
     pub sent_registry_down: u64,
     pub shown_registry_down: u64,
     pub chunks_registry_down: u64,
+    /// Times the registry was partitioned away from every host (hybrid).
+    pub registry_away: u64,
     /// Since when the registry is down, if it is.
     registry_down_since: Option<std::time::Duration>,
+    /// Until when the registry is partitioned away (hybrid runs).
+    registry_away_until: std::time::Duration,
 }
 
 impl Stats {
@@ -129,10 +133,21 @@ impl Stats {
                         self.registry_down_ms += obs.at.saturating_sub(since).as_millis() as u64;
                     }
                 }
+                Observed::Fault { ref what } if what.starts_with("partition-away") => {
+                    // "partition-away registry from N hosts for M ms"
+                    let ms = what
+                        .rsplit(' ')
+                        .nth(1)
+                        .and_then(|m| m.parse::<u64>().ok())
+                        .unwrap_or(0);
+                    self.registry_down_ms += ms;
+                    self.registry_away += 1;
+                    self.registry_away_until = obs.at + std::time::Duration::from_millis(ms);
+                }
                 _ => {}
             }
         }
-        let down = self.registry_down_since.is_some();
+        let down = self.registry_down_since.is_some() || obs.at < self.registry_away_until;
         match &obs.what {
             Observed::Storage(StorageOp::Write { .. }) if down => self.chunks_registry_down += 1,
             Observed::Event(SimEvent::Peer(PeerEvent::Sent { .. })) if down => {
