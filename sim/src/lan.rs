@@ -54,6 +54,7 @@ use confab_engine::{Peer, PeerConfig};
 
 use crate::attacker::lan::LanForger;
 use crate::checkers::Checker;
+use crate::checkers::fallback::Fallback;
 use crate::checkers::lan::{LanLiveness, LanSafety};
 use crate::draw::{self, Rng};
 use crate::driver::{self, Broadcast, DatagramFaults, DriverCommand, HostState};
@@ -302,9 +303,10 @@ impl Lan {
         }
     }
 
-    /// The LAN checkers: safety and liveness of what peers list.
+    /// The LAN checkers: safety and liveness of what peers list, and in
+    /// hybrid runs the fallback of look-ups to the LAN.
     pub fn checkers(&self) -> Vec<Box<dyn Checker>> {
-        vec![
+        let mut list: Vec<Box<dyn Checker>> = vec![
             Box::new(LanSafety::new(self.real.clone(), self.attacker.clone())),
             Box::new(
                 LanLiveness::new(
@@ -315,7 +317,11 @@ impl Lan {
                 )
                 .owing_lists(!self.registry),
             ),
-        ]
+        ];
+        if self.registry {
+            list.push(Box::new(Fallback::new(self.real.len())));
+        }
+        list
     }
 
     /// The LAN's draws in one line, for the report.
