@@ -90,11 +90,14 @@ struct Args {
     lan: bool,
     /// A hybrid run (issue 20, item 5): the ordinary world (registry,
     /// scripted clients, every fault and checker) plus the LAN's segments
-    /// and discovery on every peer; the registry crashes for 3 to 12 s at
-    /// a time while chats, groups and transfers run (the first outage
-    /// between 5 s and half the faulty phase, half of them silent, as if
-    /// partitioned away), so look-ups and dials move to what was heard on
-    /// the LAN and back, and peers log in again on their own.
+    /// and discovery on every peer; the registry goes away for 3 to 12 s
+    /// at a time while chats, groups and transfers run (the first outage
+    /// a crash between 5 s and half the faulty phase; later ones a crash,
+    /// silent or not, or a partition away from every host), so look-ups
+    /// and dials move to what was heard on the LAN and back, and peers log
+    /// in again on their own. Judged by every checker, plus `lan-safety`
+    /// and `lan-fallback` (a `/who` with no registry session is answered
+    /// from the LAN at once).
     #[arg(long, conflicts_with = "lan")]
     hybrid: bool,
 }
