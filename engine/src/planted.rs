@@ -32,6 +32,11 @@ pub enum PlantedBug {
     /// without checking its signature or its key binding, so anyone can
     /// announce any key under any name.
     AcceptUnsignedAnnouncement,
+    /// Peer (`peer::lan_route`): look-ups go to discovery only when no
+    /// registry is configured, never while a configured one is away, so a
+    /// `/who` during an outage waits on the dead registry instead of
+    /// falling back to the LAN (issue 20, item 5).
+    LookupsIgnoreOutage,
 }
 
 /// A set of [`PlantedBug`]s; empty by default.

@@ -38,10 +38,14 @@
 //! - [`lan`]: in LAN runs (no registry), no peer lists a name under a key
 //!   that did not sign it, and every peer knows every other within a bound
 //!   (added by the run; a LAN run leaves out [`sessions`] and [`replies`],
-//!   which judge the registry, and its [`liveness`] asks no log-in).
+//!   which judge the registry, and its [`liveness`] asks no log-in);
+//! - [`fallback`]: in hybrid runs (registry and discovery), a `/who` taken
+//!   while a peer has no registry session is answered at once from the LAN
+//!   (added by the run).
 
 pub mod attribution;
 pub mod calls;
+pub mod fallback;
 pub mod lan;
 pub mod liveness;
 pub mod messages;

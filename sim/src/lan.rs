@@ -54,6 +54,7 @@ use confab_engine::{Peer, PeerConfig};
 
 use crate::attacker::lan::LanForger;
 use crate::checkers::Checker;
+use crate::checkers::fallback::Fallback;
 use crate::checkers::lan::{LanLiveness, LanSafety};
 use crate::draw::{self, Rng};
 use crate::driver::{self, Broadcast, DatagramFaults, DriverCommand, HostState};
@@ -109,6 +110,9 @@ pub struct Lan {
     next_who: Vec<Duration>,
     /// Until when the injector may cut links between peers.
     link_faults_until: Duration,
+    /// A hybrid run (`crate::hybrid`): peers keep their registry, and
+    /// `/who` lists come only while it is away.
+    registry: bool,
 }
 
 impl Lan {
@@ -156,7 +160,16 @@ impl Lan {
                 .map(|i| WHO_EVERY + Duration::from_millis(i as u64 * 37 % 1000))
                 .collect(),
             link_faults_until: Duration::ZERO,
+            registry: false,
         }
+    }
+
+    /// The LAN of a hybrid run (`crate::hybrid`): peers keep their
+    /// registry (and discovery on), no forger.
+    pub fn with_registry(mut self) -> Self {
+        self.registry = true;
+        self.attack = false;
+        self
     }
 
     /// The fault injector may partition or hold links between peers (and
@@ -168,14 +181,14 @@ impl Lan {
     }
 
     /// Makes peer `i`'s configuration a LAN peer's: discovery on, no
-    /// registry, `--join` where it joins a segment to the one before.
+    /// registry (unless hybrid), `--join` where it joins a segment to the one before.
     pub fn configure(&mut self, i: usize, c: &mut PeerConfig, addrs: &[SocketAddr]) {
         c.discovery = Some(DiscoveryConfig {
             group: self.group,
             interval: INTERVAL,
             expiry: EXPIRY,
         });
-        c.without_registry = true;
+        c.without_registry = !self.registry;
         c.join = self
             .joins
             .iter()
@@ -290,17 +303,25 @@ impl Lan {
         }
     }
 
-    /// The LAN checkers: safety and liveness of what peers list.
+    /// The LAN checkers: safety and liveness of what peers list, and in
+    /// hybrid runs the fallback of look-ups to the LAN.
     pub fn checkers(&self) -> Vec<Box<dyn Checker>> {
-        vec![
+        let mut list: Vec<Box<dyn Checker>> = vec![
             Box::new(LanSafety::new(self.real.clone(), self.attacker.clone())),
-            Box::new(LanLiveness::new(
-                self.real.clone(),
-                bound(),
-                WHO_EVERY,
-                self.link_faults_until,
-            )),
-        ]
+            Box::new(
+                LanLiveness::new(
+                    self.real.clone(),
+                    bound(),
+                    WHO_EVERY,
+                    self.link_faults_until,
+                )
+                .owing_lists(!self.registry),
+            ),
+        ];
+        if self.registry {
+            list.push(Box::new(Fallback::new(self.real.len())));
+        }
+        list
     }
 
     /// The LAN's draws in one line, for the report.

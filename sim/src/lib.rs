@@ -25,6 +25,7 @@ pub mod draw;
 pub mod driver;
 pub mod faults;
 pub mod files;
+pub mod hybrid;
 pub mod lan;
 pub mod observe;
 pub mod peerview;

@@ -88,6 +88,18 @@ struct Args {
     /// an attacker forges and replays announcements.
     #[arg(long)]
     lan: bool,
+    /// A hybrid run (issue 20, item 5): the ordinary world (registry,
+    /// scripted clients, every fault and checker) plus the LAN's segments
+    /// and discovery on every peer; the registry goes away for 3 to 12 s
+    /// at a time while chats, groups and transfers run (the first outage
+    /// a crash between 5 s and half the faulty phase; later ones a crash,
+    /// silent or not, or a partition away from every host), so look-ups
+    /// and dials move to what was heard on the LAN and back, and peers log
+    /// in again on their own. Judged by every checker, plus `lan-safety`
+    /// and `lan-fallback` (a `/who` with no registry session is answered
+    /// from the LAN at once).
+    #[arg(long, conflicts_with = "lan")]
+    hybrid: bool,
 }
 
 fn on_off(s: &str) -> Result<bool, String> {
@@ -131,6 +143,7 @@ fn main() -> ExitCode {
         relay_fault: args.relay_fault,
         calls: !args.no_calls,
         lan: args.lan,
+        hybrid: args.hybrid,
         ..SimConfig::default()
     };
     match (args.seed, args.seeds) {

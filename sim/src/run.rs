@@ -1,6 +1,7 @@
 //! One simulated run from a seed: build the hosts, run the faulty phase with
 //! the workload and the fault injector, heal, settle, check liveness. A LAN
-//! run (`--lan`) is the same loop over a world configured by `crate::lan`.
+//! run (`--lan`) is the same loop over a world configured by `crate::lan`,
+//! a hybrid run (`--hybrid`) over one configured by both (`crate::hybrid`).
 //!
 //! Everything random is drawn from the seed, in a fixed order: turmoil's seed
 //! (which seeds each host's tokio runtime under `--cfg tokio_unstable`), the
@@ -91,7 +92,7 @@ fn run_inner(
         config.peers,
         world.sources.clone(),
         world.attacker_name(),
-        world.lan.is_none(),
+        !config.lan,
     );
     for c in world.lan.iter().flat_map(|lan| lan.checkers()) {
         checkers.push(c);

@@ -14,6 +14,11 @@
 //! debug, 60 in release (was 200 before LAN runs carried the workload: one
 //! now takes about 1.4 s of release wall time on a shared core, so 60 keep
 //! the test near its old time); `CONFAB_SIM_LAN_SEEDS` overrides.
+//!
+//! Hybrid runs (`--hybrid`, issue 20 item 5: registry and discovery, the
+//! registry down for seconds at a time) from the same base: 2 in debug,
+//! 40 in release (6 peers, 40 + 30 s: about 1 s of release wall time
+//! each); `CONFAB_SIM_HYBRID_SEEDS` overrides.
 
 mod common;
 
@@ -79,6 +84,24 @@ fn random_lan_seeds_pass() {
     });
     let config = common::lan_quick();
     println!("{count} LAN seeds from {base} (CONFAB_SIM_SEED_BASE={base} replays this set)");
+    let seeds: Vec<u64> = (base..base + count).collect();
+    let outcomes = run_many(&seeds, &config, 2, |o| println!("{}", o.line()));
+    let failures: Vec<String> = outcomes.iter().filter_map(|o| o.failure_report()).collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn random_hybrid_seeds_pass() {
+    let count =
+        env("CONFAB_SIM_HYBRID_SEEDS").unwrap_or(if cfg!(debug_assertions) { 2 } else { 40 });
+    let base = env("CONFAB_SIM_SEED_BASE").unwrap_or_else(|| {
+        let t = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        t.as_secs() % 1_000_000 * 1000
+    });
+    let config = common::hybrid_quick();
+    println!("{count} hybrid seeds from {base} (CONFAB_SIM_SEED_BASE={base} replays this set)");
     let seeds: Vec<u64> = (base..base + count).collect();
     let outcomes = run_many(&seeds, &config, 2, |o| println!("{}", o.line()));
     let failures: Vec<String> = outcomes.iter().filter_map(|o| o.failure_report()).collect();

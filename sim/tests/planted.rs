@@ -19,7 +19,13 @@
 //! - `AcceptUnsignedAnnouncement`: in a LAN run (no registry) with the
 //!   forger on, a peer takes an announcement whatever its signature; the
 //!   `lan-safety` checker must fail (a name listed under a key that never
-//!   signed it).
+//!   signed it);
+//! - `LookupsIgnoreOutage`: a peer with a registry and discovery sends
+//!   its look-ups to the registry even while it is away; only a hybrid
+//!   run (`--hybrid`) catches it, with the `lan-fallback` checker (a
+//!   `/who` taken with the registry away and not answered from the LAN):
+//!   ordinary runs have no discovery, LAN runs no registry, and both pass
+//!   with it.
 
 mod common;
 
@@ -159,6 +165,37 @@ fn accepting_an_unsigned_announcement_is_caught() {
         !caught.is_empty(),
         "no seed in 1..=4 caught a peer that takes unsigned announcements"
     );
+}
+
+#[test]
+fn looking_up_on_a_registry_that_is_away_is_caught_by_hybrid_runs_only() {
+    let bug = PlantedBug::LookupsIgnoreOutage;
+    let mut config = common::hybrid_quick();
+    config.plant = Some(bug);
+    let seeds: Vec<u64> = (1..=4).collect();
+    let outcomes = run_many(&seeds, &config, 2, |_| {});
+    let caught: Vec<&Outcome> = outcomes.iter().filter(|o| !o.ok()).collect();
+    for o in &caught {
+        let v = o.failure.as_ref().expect("failed runs have a violation");
+        assert!(
+            v.checker == "lan-fallback",
+            "seed {} failed, but not for a look-up that ignored the outage: {v}\nreplay: {}",
+            o.seed,
+            o.replay()
+        );
+        println!("seed {}: caught {v}", o.seed);
+    }
+    assert!(
+        !caught.is_empty(),
+        "no seed in 1..=4 caught look-ups going to a registry that is away"
+    );
+    // The other worlds cannot see it.
+    for mut other in [common::quick(), common::lan_quick()] {
+        other.plant = Some(bug);
+        let outcomes = run_many(&[1, 2], &other, 2, |_| {});
+        let failures: Vec<String> = outcomes.iter().filter_map(|o| o.failure_report()).collect();
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
 }
 
 /// One handshake between a peer dialing `bob` and a responder holding

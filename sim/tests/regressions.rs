@@ -49,6 +49,13 @@ fn parse(line: &str) -> Option<(u64, SimConfig)> {
                     _ => panic!("regressions.txt: lan is on or off, not {value:?}"),
                 }
             }
+            "hybrid" => {
+                config.hybrid = match value {
+                    "on" => true,
+                    "off" => false,
+                    _ => panic!("regressions.txt: hybrid is on or off, not {value:?}"),
+                }
+            }
             other => panic!("regressions.txt: unknown key {other:?}"),
         }
     }

@@ -30,6 +30,13 @@ impl Peer {
     /// Whether look-ups go to discovery: it is on and no registry session
     /// is up (none configured, or it is away).
     pub(super) fn lan_lookups(&self) -> bool {
+        if self
+            .config
+            .planted
+            .has(crate::planted::PlantedBug::LookupsIgnoreOutage)
+        {
+            return self.discovery.is_some() && self.config.without_registry;
+        }
         self.discovery.is_some() && !self.reg.is_up()
     }
 

@@ -68,6 +68,9 @@ pub struct Injector {
     registry: Option<Rc<HostState<Registry>>>,
     /// The relay fault's windows and what they did.
     relay: RelayMangler,
+    /// How long a crashed registry stays down, when not the ordinary
+    /// draw (hybrid runs: outages of several seconds).
+    registry_down: Option<(Duration, Duration)>,
 }
 
 impl Injector {
@@ -114,7 +117,19 @@ impl Injector {
             attacker: None,
             registry: None,
             relay,
+            registry_down: None,
         }
+    }
+
+    /// Crashes the registry first at `first` (if the plan has registry
+    /// crashes) and keeps it down between `down.0` and `down.1` each time
+    /// (see `crate::hybrid`).
+    pub fn with_registry_outages(mut self, first: Duration, down: (Duration, Duration)) -> Self {
+        if self.plan.interval(FaultKind::CrashRegistry).is_some() {
+            self.next_at.insert(FaultKind::CrashRegistry, first);
+        }
+        self.registry_down = Some(down);
+        self
     }
 
     /// Corrupts `registry`'s relay when [`FaultKind::RelayMangle`] is due.
@@ -216,7 +231,14 @@ impl Injector {
                 let h = up[self.rng.below(up.len() as u64) as usize];
                 self.crash(sim, now, h)
             }
-            FaultKind::CrashRegistry => self.hosts[0].is_up() && self.crash(sim, now, 0),
+            FaultKind::CrashRegistry => {
+                let first = !self.counts.contains_key(&FaultKind::CrashRegistry);
+                if self.registry_down.is_some() && !first && draw::chance(&mut self.rng, 0.5) {
+                    self.partition_away(sim, now)
+                } else {
+                    self.hosts[0].is_up() && self.crash(sim, now, 0)
+                }
+            }
             FaultKind::RelayMangle => {
                 let Some(registry) = &self.registry else {
                     return false;
@@ -303,6 +325,45 @@ impl Injector {
         true
     }
 
+    /// Hybrid runs' other outage: the registry, still running, is cut off
+    /// from every host whose link to it has no fault, for as long as a
+    /// crash would keep it down. Nothing is reset at the start (peers
+    /// learn of it by their reply timeouts, the registry by its heartbeat
+    /// timeout); each link's undo is a partition's (reset what is left,
+    /// repair), so it comes back link by link, in one tick.
+    fn partition_away(&mut self, sim: &mut Sim<'_>, now: Duration) -> bool {
+        let Some((lo, hi)) = self.registry_down else {
+            return false;
+        };
+        let down = draw::log_uniform(&mut self.rng, lo, hi);
+        let partners: Vec<HostIx> = self
+            .pairs
+            .iter()
+            .flatten()
+            .filter(|&&(a, b)| a == 0 && !self.links.contains_key(&(a, b)))
+            .map(|&(_, b)| b)
+            .collect();
+        if partners.is_empty() {
+            return false;
+        }
+        let registry = self.name(0).to_owned();
+        for &p in &partners {
+            sim.partition(registry.as_str(), self.name(p));
+            self.links.insert((0, p), LinkFault::Partition);
+            self.schedule(now + down, Undo::Link(0, p));
+        }
+        self.note(
+            now,
+            0,
+            format!(
+                "partition-away {registry} from {} hosts for {} ms",
+                partners.len(),
+                down.as_millis()
+            ),
+        );
+        true
+    }
+
     /// Resets every connection between `a` and `b`, on both sides. A
     /// partition begins and ends with this: turmoil drops segments for good
     /// (no retransmission), which would leave the streams across it stalled
@@ -370,11 +431,11 @@ impl Injector {
         }
         self.hosts[h].crashed();
         self.journal.push_at(now, h, Observed::Crashed { silent });
-        let down = draw::log_uniform(
-            &mut self.rng,
-            Duration::from_millis(300),
-            Duration::from_secs(15),
-        );
+        let (lo, hi) = match self.registry_down {
+            Some(range) if h == 0 => range,
+            _ => (Duration::from_millis(300), Duration::from_secs(15)),
+        };
+        let down = draw::log_uniform(&mut self.rng, lo, hi);
         self.note(now, h, format!("crash {name} for {} ms", down.as_millis()));
         self.schedule(now + down, Undo::Restart(h));
         true

@@ -42,6 +42,11 @@ pub struct SimConfig {
     /// the whole run, peers on broadcast segments joined by a few peers,
     /// found by discovery and exchange only.
     pub lan: bool,
+    /// A hybrid run (`--hybrid`, issue 20 item 5; see `crate::hybrid`):
+    /// the ordinary world with its registry, plus the LAN's segments and
+    /// discovery on every peer, and registry outages of several seconds
+    /// while the workload runs. Not with `lan`.
+    pub hybrid: bool,
     /// A bug to plant in the registry and every peer (tests only): each
     /// role's configuration carries it, and the role that hosts it acts on it.
     #[cfg(feature = "planted-bugs")]
@@ -63,6 +68,7 @@ impl Default for SimConfig {
             relay_fault: None,
             calls: true,
             lan: false,
+            hybrid: false,
             #[cfg(feature = "planted-bugs")]
             plant: None,
         }
@@ -105,6 +111,9 @@ impl SimConfig {
         }
         if self.lan {
             cmd += " --lan";
+        }
+        if self.hybrid {
+            cmd += " --hybrid";
         }
         cmd
     }

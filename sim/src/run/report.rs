@@ -72,7 +72,16 @@ impl Outcome {
             self.sim_time.as_secs_f64(),
             self.wall.as_secs_f64(),
             self.trace_hash
-        )
+        ) + &if self.config.hybrid {
+            format!(
+                "  registry down {:.1} s, {} msgs meanwhile, {} LAN /who",
+                self.stats.registry_down_ms as f64 / 1000.0,
+                self.stats.sent_registry_down,
+                self.stats.lan_lookups
+            )
+        } else {
+            String::new()
+        }
     }
 
     /// What broke, the trace leading up to it, and the replay command.
@@ -99,7 +108,13 @@ impl fmt::Display for Outcome {
             if self.ok() { "ok" } else { "FAILED" }
         )?;
         writeln!(f, "  drawn       {}", self.describe)?;
-        if c.lan {
+        if c.hybrid {
+            writeln!(
+                f,
+                "  hosts       1 registry (coming and going), {} peers with discovery on, {} scripted registry clients",
+                c.peers, c.clients
+            )?;
+        } else if c.lan {
             writeln!(
                 f,
                 "  hosts       no registry (LAN run), {} peers, no scripted clients",
@@ -166,6 +181,20 @@ impl fmt::Display for Outcome {
             s.calls, s.call_frames
         )?;
         writeln!(f, "  faults      {}", s.faults_line())?;
+        if c.hybrid || c.lan {
+            writeln!(
+                f,
+                "  registry    down {:.1} s in all ({} partitions away); meanwhile {} messages sent, {} shown, {} chunks \
+                 written; {} LAN /who answers, {} sessions restored",
+                s.registry_down_ms as f64 / 1000.0,
+                s.registry_away,
+                s.sent_registry_down,
+                s.shown_registry_down,
+                s.chunks_registry_down,
+                s.lan_lookups,
+                s.registry_back
+            )?;
+        }
         writeln!(
             f,
             "  attacker    {}, {} certificates copied; the registry closed {} connections for violations",

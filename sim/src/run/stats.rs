@@ -98,11 +98,68 @@ pub struct Stats {
     /// (issue 19), and the bytes they carried.
     pub relayed: u64,
     pub relayed_bytes: u64,
+    /// `/who` lists answered from what was heard on the LAN (`Found`: no
+    /// registry session at the time).
+    pub lan_lookups: u64,
+    /// Registry sessions peers restored on their own (`RegistryBack`).
+    pub registry_back: u64,
+    /// Simulated time the registry was down or partitioned away from
+    /// every host in all (overlaps counted twice), in milliseconds.
+    pub registry_down_ms: u64,
+    /// Messages accepted for sending, and shown, while the registry was
+    /// down; chunks written meanwhile.
+    pub sent_registry_down: u64,
+    pub shown_registry_down: u64,
+    pub chunks_registry_down: u64,
+    /// Times the registry was partitioned away from every host (hybrid).
+    pub registry_away: u64,
+    /// Since when the registry is down, if it is.
+    registry_down_since: Option<std::time::Duration>,
+    /// Until when the registry is partitioned away (hybrid runs).
+    registry_away_until: std::time::Duration,
 }
 
 impl Stats {
     /// Counts one observation.
     pub fn count(&mut self, obs: &Observation) {
+        // Host 0 is the registry.
+        if obs.host == 0 {
+            match obs.what {
+                Observed::Crashed { .. } if self.registry_down_since.is_none() => {
+                    self.registry_down_since = Some(obs.at);
+                }
+                Observed::Started { .. } => {
+                    if let Some(since) = self.registry_down_since.take() {
+                        self.registry_down_ms += obs.at.saturating_sub(since).as_millis() as u64;
+                    }
+                }
+                Observed::Fault { ref what } if what.starts_with("partition-away") => {
+                    // "partition-away registry from N hosts for M ms"
+                    let ms = what
+                        .rsplit(' ')
+                        .nth(1)
+                        .and_then(|m| m.parse::<u64>().ok())
+                        .unwrap_or(0);
+                    self.registry_down_ms += ms;
+                    self.registry_away += 1;
+                    self.registry_away_until = obs.at + std::time::Duration::from_millis(ms);
+                }
+                _ => {}
+            }
+        }
+        let down = self.registry_down_since.is_some() || obs.at < self.registry_away_until;
+        match &obs.what {
+            Observed::Storage(StorageOp::Write { .. }) if down => self.chunks_registry_down += 1,
+            Observed::Event(SimEvent::Peer(PeerEvent::Sent { .. })) if down => {
+                self.sent_registry_down += 1
+            }
+            Observed::Event(SimEvent::Peer(PeerEvent::Message { .. })) if down => {
+                self.shown_registry_down += 1
+            }
+            Observed::Event(SimEvent::Peer(PeerEvent::Found { .. })) => self.lan_lookups += 1,
+            Observed::Event(SimEvent::Peer(PeerEvent::RegistryBack)) => self.registry_back += 1,
+            _ => {}
+        }
         match &obs.what {
             Observed::Accepted { .. } | Observed::Connected { .. } => self.connections += 1,
             Observed::Received { len, .. } => self.bytes += *len as u64,

@@ -11,6 +11,10 @@
 //! registry crashes, relay mangling and registry attacker are off), on top
 //! of the LAN's own crash and datagram faults.
 //!
+//! A hybrid run (`--hybrid`, see [`crate::hybrid`]) is the ordinary world
+//! plus the LAN's segments and discovery on every peer (no forger), with
+//! registry crashes forced on and kept down for seconds.
+//!
 //! Peers listen on their turmoil address and dial each other directly; the
 //! injector faults registry links and peer-to-peer links alike (half of its
 //! link faults each, so a large mesh does not starve the registry links).
@@ -40,6 +44,7 @@ use crate::draw::{self, Rng};
 use crate::driver::{self, DriverCommand, HostControl, HostState, Stamp};
 use crate::faults::{FaultKind, FaultPlan, Injector};
 use crate::files::{HostFiles, Sources};
+use crate::hybrid;
 use crate::lan::{self, Lan};
 use crate::observe::{Journal, Observed, peer_names};
 use crate::workload::{Action, ActorState, Workload};
@@ -107,10 +112,14 @@ impl World {
             .epoch(UNIX_EPOCH + Duration::from_secs(1_700_000_000))
             .build();
         let journal = Rc::new(Journal::default());
-        let mut lan = config
-            .lan
-            .then(|| Lan::draw(seed, config.peers, config.attacker));
-        let client_count = if lan.is_some() { 0 } else { config.clients };
+        let mut lan = if config.hybrid {
+            Some(Lan::draw(seed, config.peers, Some(false)).with_registry())
+        } else {
+            config
+                .lan
+                .then(|| Lan::draw(seed, config.peers, config.attacker))
+        };
+        let client_count = if config.lan { 0 } else { config.clients };
 
         let keys = Keys::draw(seed, config.peers);
         #[allow(unused_mut)]
@@ -141,7 +150,7 @@ impl World {
                 Registry::new(c, records, now, seed)
             }),
         );
-        let registry_addr = if lan.is_some() {
+        let registry_addr = if config.lan {
             // Never started: the registry is down for the whole run.
             lan::registry_addr()
         } else {
@@ -289,7 +298,7 @@ impl World {
         let mut attack_rng = Rng::new(seed ^ ATTACK_PLAN_STREAM);
         let hosts = config.peers + client_count;
         let mut plan = FaultPlan::draw(config.faults, &mut rng, &mut attack_rng, hosts);
-        if let Some(lan) = &mut lan {
+        if let Some(lan) = lan.as_mut().filter(|_| config.lan) {
             // No registry to crash or to relay through; the attacker is
             // the forger.
             for kind in [
@@ -308,11 +317,24 @@ impl World {
                 // the heal: discovery is judged from then.
                 lan.link_faults_until(config.duration);
             }
-        } else if let Some(on) = config.attacker {
-            plan.force(FaultKind::Attack, on, timing::ATTACK_INTERVAL);
+        } else {
+            if let Some(on) = config.attacker {
+                plan.force(FaultKind::Attack, on, timing::ATTACK_INTERVAL);
+            }
+            if let Some(lan) = lan.as_mut() {
+                // Hybrid: the registry goes away, and links between peers
+                // (datagrams too) may be cut until the heal, as in LAN runs.
+                plan.force(FaultKind::CrashRegistry, true, hybrid::EVERY);
+                if [FaultKind::Partition, FaultKind::OneWay, FaultKind::Hold]
+                    .iter()
+                    .any(|&k| plan.interval(k).is_some())
+                {
+                    lan.link_faults_until(config.duration);
+                }
+            }
         }
         if let Some(on) = config.relay_fault
-            && lan.is_none()
+            && !config.lan
         {
             plan.force(FaultKind::RelayMangle, on, timing::RELAY_FAULT_INTERVAL);
         }
@@ -360,12 +382,12 @@ impl World {
         let peer_pairs = (1..=config.peers)
             .flat_map(|a| (a + 1..=config.peers).map(move |b| (a, b)))
             .collect();
-        let pairs = if lan.is_some() {
+        let pairs = if config.lan {
             vec![peer_pairs]
         } else {
             vec![registry_pairs, peer_pairs]
         };
-        let injector = Injector::new(
+        let mut injector = Injector::new(
             plan.clone(),
             rng.next_u64(),
             hosts,
@@ -375,6 +397,10 @@ impl World {
         )
         .with_attacker(attacker.clone())
         .with_registry(registry.clone());
+        if config.hybrid {
+            injector = injector
+                .with_registry_outages(hybrid::first_outage(seed, config.duration), hybrid::DOWN);
+        }
         Self {
             sim,
             journal,

@@ -31,6 +31,15 @@ pub fn lan_quick() -> SimConfig {
     }
 }
 
+/// A hybrid run (registry and discovery, the registry coming and going)
+/// for debug-mode tests: the ordinary quick shape with `hybrid` on.
+pub fn hybrid_quick() -> SimConfig {
+    SimConfig {
+        hybrid: true,
+        ..quick()
+    }
+}
+
 /// Panics with the failure report (seed, what broke, trace tail, replay
 /// command) if the run failed.
 pub fn assert_ok(outcome: &Outcome) {
