@@ -10,24 +10,18 @@ mod peer_transfer_support;
 use std::time::Duration;
 
 use confab_engine::peer::{DiscoveryConfig, FoundBy, PeerCommand, PeerConfig, PeerEvent};
-use peer_support::{Net, name};
+use peer_support::{Net, lan_config, name};
 use peer_transfer_support::*;
 
 fn lan(c: &mut PeerConfig) {
     c.transfer.chunk_size = CHUNK;
     c.transfer.window = WINDOW;
-    c.discovery = Some(DiscoveryConfig::default());
-    c.without_registry = true;
+    lan_config(c);
 }
 
 /// Peers with discovery on and no registry (the registry host is down).
 fn lan_net(seed: u64, names: &[&str]) -> Net {
-    let mut net = Net::bare(seed, lan);
-    net.world.crash(net.registry);
-    for n in names {
-        net.add_peer(n);
-    }
-    net
+    Net::lan(seed, names, lan)
 }
 
 /// `who`'s answer to `/who`: the names it found, and how.

@@ -11,33 +11,16 @@ mod peer_support;
 use std::time::Duration;
 
 use confab_engine::Engine;
-use confab_engine::peer::{DiscoveryConfig, Peer, PeerCommand, PeerConfig, PeerEvent, Target};
-use peer_support::{Net, group, name};
+use confab_engine::peer::{Peer, PeerCommand, PeerEvent, Target};
+use peer_support::{Net, group, lan_config, name};
 
 const S: Duration = Duration::from_secs(1);
-
-fn lan(c: &mut PeerConfig) {
-    c.discovery = Some(DiscoveryConfig::default());
-    c.without_registry = true;
-}
 
 /// Peers with discovery on and no registry (its host is down), once each
 /// has heard of every other.
 fn lan_net(seed: u64, names: &[&str]) -> Net {
-    let mut net = Net::bare(seed, lan);
-    net.world.crash(net.registry);
-    for n in names {
-        net.add_peer(n);
-    }
-    let all = net.run_until(10 * S, |net| {
-        names.iter().all(|n| {
-            net.events(n)
-                .iter()
-                .filter(|e| matches!(e, PeerEvent::Presence { online: true, .. }))
-                .count()
-                == names.len() - 1
-        })
-    });
+    let mut net = Net::lan(seed, names, lan_config);
+    let all = net.until_all_heard(names, 10 * S);
     assert!(all, "seed {seed}: not everyone found everyone");
     for n in names {
         assert!(

@@ -11,38 +11,19 @@ mod peer_support;
 use std::time::Duration;
 
 use confab_engine::peer::{
-    DigestCheck, DiscoveryConfig, FoundBy, PeerCommand, PeerConfig, PeerEvent, PeerRecord,
-    ProfileChange, WhoisFrom,
+    DigestCheck, FoundBy, PeerCommand, PeerEvent, PeerRecord, ProfileChange, WhoisFrom,
 };
 use confab_engine::record::Record;
 use confab_engine::wire::identity::Fingerprint;
-use peer_support::{Net, name};
+use peer_support::{Net, lan_config, name};
 
 const S: Duration = Duration::from_secs(1);
-
-fn lan(c: &mut PeerConfig) {
-    c.discovery = Some(DiscoveryConfig::default());
-    c.without_registry = true;
-}
 
 /// Peers with discovery on and no registry (the registry host is down),
 /// run until each has heard of all the others.
 fn lan_net(seed: u64, names: &[&str]) -> Net {
-    let mut net = Net::bare(seed, lan);
-    net.world.crash(net.registry);
-    for n in names {
-        net.add_peer(n);
-    }
-    let others = names.len() - 1;
-    let all = net.run_until(10 * S, |net| {
-        names.iter().all(|n| {
-            net.events(n)
-                .iter()
-                .filter(|e| matches!(e, PeerEvent::Presence { online: true, .. }))
-                .count()
-                >= others
-        })
-    });
+    let mut net = Net::lan(seed, names, lan_config);
+    let all = net.until_all_heard(names, 10 * S);
     assert!(all, "seed {seed}: not everyone heard of everyone");
     net
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use confab_engine::bounded::Text;
 use confab_engine::password::PasswordCost;
-use confab_engine::peer::{PeerCommand, PeerConfig, PeerEvent, RequestId, Target};
+use confab_engine::peer::{DiscoveryConfig, PeerCommand, PeerConfig, PeerEvent, RequestId, Target};
 use confab_engine::registry::RegistryConfig;
 use confab_engine::testing::{AnyEvent, HostId, World, WorldConfig};
 use confab_engine::wire::registry::Password;
@@ -22,6 +22,13 @@ pub fn name(s: &str) -> Name {
 
 pub fn group(s: &str) -> GroupName {
     GroupName::new(s).unwrap()
+}
+
+/// A peer of a network with no registry (issue 20): discovery on, the
+/// registry never dialed.
+pub fn lan_config(c: &mut PeerConfig) {
+    c.discovery = Some(DiscoveryConfig::default());
+    c.without_registry = true;
 }
 
 pub struct Net {
@@ -125,6 +132,33 @@ impl Net {
             peers: BTreeMap::new(),
             tweak,
         }
+    }
+
+    /// Peers `names` with discovery on and no registry (issue 20; its host
+    /// is crashed before anything runs), configured by `tweak` after
+    /// [`lan_config`].
+    pub fn lan(seed: u64, names: &[&str], tweak: fn(&mut PeerConfig)) -> Net {
+        let mut net = Net::bare(seed, tweak);
+        net.world.crash(net.registry);
+        for n in names {
+            net.add_peer(n);
+        }
+        net
+    }
+
+    /// Runs until each of `names` has seen every other come online (heard
+    /// of it on the LAN), at most `max`; whether they all did.
+    pub fn until_all_heard(&mut self, names: &[&str], max: Duration) -> bool {
+        let others = names.len() - 1;
+        self.run_until(max, |net| {
+            names.iter().all(|n| {
+                net.events(n)
+                    .iter()
+                    .filter(|e| matches!(e, PeerEvent::Presence { online: true, .. }))
+                    .count()
+                    >= others
+            })
+        })
     }
 
     pub fn add_peer(&mut self, me: &str) -> HostId {
