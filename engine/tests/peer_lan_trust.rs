@@ -164,42 +164,37 @@ fn whois_without_a_registry_returns_the_profile_from_the_peer_itself() {
     }
 }
 
-#[test]
-fn whois_of_a_peer_that_does_not_answer_ends_with_an_error() {
-    let mut net = lan_net(5, &["alice", "bob"]);
+/// `cmd` asked of bob, who crashed, ends in an error naming `what`, and
+/// no answer event (`answered`) ever comes.
+fn unanswered(seed: u64, cmd: PeerCommand, what: &str, answered: fn(&PeerEvent) -> bool) {
+    let mut net = lan_net(seed, &["alice", "bob"]);
     let bob = net.host("bob");
     net.world.crash(bob);
     net.clear("alice");
-    net.ok("alice", PeerCommand::Whois(name("bob")));
+    net.ok("alice", cmd);
     let e = net.wait_for("alice", 20 * S, |e| matches!(e, PeerEvent::Error { .. }));
     let PeerEvent::Error { message } = e else {
         unreachable!()
     };
-    assert!(message.contains("bob did not answer /whois"), "{message}");
     assert!(
-        !net.events("alice")
-            .iter()
-            .any(|e| matches!(e, PeerEvent::Whois { .. }))
+        message.contains(&format!("bob did not answer {what}")),
+        "{message}"
     );
+    assert!(!net.events("alice").iter().any(answered));
+}
+
+#[test]
+fn whois_of_a_peer_that_does_not_answer_ends_with_an_error() {
+    unanswered(5, PeerCommand::Whois(name("bob")), "/whois", |e| {
+        matches!(e, PeerEvent::Whois { .. })
+    });
 }
 
 #[test]
 fn files_of_a_peer_that_does_not_answer_ends_with_an_error() {
-    let mut net = lan_net(6, &["alice", "bob"]);
-    let bob = net.host("bob");
-    net.world.crash(bob);
-    net.clear("alice");
-    net.ok("alice", PeerCommand::Files(Some(name("bob"))));
-    let e = net.wait_for("alice", 20 * S, |e| matches!(e, PeerEvent::Error { .. }));
-    let PeerEvent::Error { message } = e else {
-        unreachable!()
-    };
-    assert!(message.contains("bob did not answer /files"), "{message}");
-    assert!(
-        !net.events("alice")
-            .iter()
-            .any(|e| matches!(e, PeerEvent::Files { .. }))
-    );
+    unanswered(6, PeerCommand::Files(Some(name("bob"))), "/files", |e| {
+        matches!(e, PeerEvent::Files { .. })
+    });
 }
 
 #[test]
